@@ -1,0 +1,33 @@
+// Type-aware lint for every TypeScript project in the repo (each folder's tsconfig is found by the project service).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.wrangler/', '**/*.js', '**/*.mjs', 'worker/worker-configuration.d.ts'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // shared/ is pure: no ambient I/O, clocks, timers or randomness (inject them).
+    files: ['shared/**/*.ts'],
+    ignores: ['shared/cli/**'],
+    rules: {
+      'no-restricted-globals': ['error', 'fetch', 'setTimeout', 'setInterval', 'window', 'document', 'self', 'indexedDB', 'localStorage', 'navigator'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Inject a clock.' },
+        { object: 'Math', property: 'random', message: 'Inject randomness.' },
+        { object: 'crypto', property: 'getRandomValues', message: 'Inject randomness.' },
+        { object: 'crypto', property: 'randomUUID', message: 'Inject randomness.' },
+      ],
+    },
+  },
+);

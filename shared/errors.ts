@@ -1,0 +1,120 @@
+/**
+ * The one closed vocabulary of failures in Cogzy Vault, shared by the PWA, the import worker, the edge Worker and
+ * the node tools. Expected failures travel as values (`{code, message}`); platform errors are translated into one
+ * of these codes at the adapter that meets them. Every message is a sentence a person understands, with what to
+ * do next. Add a code here (and its message) rather than inventing a string elsewhere.
+ */
+import { z } from 'zod';
+
+export const ERROR_MESSAGES = {
+  // Import: input problems
+  IMPORT_EMPTY_FILE: 'This file is empty. Export your history again from the provider and pick the new file.',
+  IMPORT_NOT_AN_EXPORT:
+    'This file does not look like a chat export from ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot. Pick the .zip or .json file the provider sent you.',
+  IMPORT_TRUNCATED_JSON:
+    'This export ends in the middle of its data, so it was probably cut off while downloading. Download the export again and import the new file; nothing from the broken file was kept as complete.',
+  IMPORT_INVALID_JSON:
+    'This export is not valid JSON where it should be. Download the export again; if it keeps happening, tell us which provider it came from.',
+  IMPORT_TRUNCATED_ZIP:
+    'This zip file is incomplete, so it was probably cut off while downloading. Download the export again and import the new file.',
+  IMPORT_CORRUPT_ZIP: 'This zip file is damaged and cannot be opened. Download the export again and import the new file.',
+  IMPORT_ENCRYPTED_ZIP:
+    'This zip file is password-protected. Unzip it with your password first, then import the conversations file inside.',
+  IMPORT_ZIP_NO_EXPORT:
+    'This zip file holds no chat history we can read (no conversations file inside). Check that you picked the export zip from ChatGPT, Claude, Gemini or Grok.',
+  IMPORT_ZIP_BOMB:
+    'This zip file expands to far more data than a chat export could hold, so it was not opened. Check where the file came from.',
+  IMPORT_TOO_DEEP:
+    'This file nests its data far deeper than any chat export does, so it was not read. Check that you picked the right file.',
+  IMPORT_RECORD_TOO_LARGE:
+    'One conversation in this export is larger than we can read at once. The rest was imported; tell us if this keeps happening.',
+  IMPORT_UNSUPPORTED_ENCODING: 'This file is not UTF-8 text. Export again from the provider and import the original file.',
+  IMPORT_CANCELLED: 'The import was cancelled. Nothing from the unfinished conversation was kept; start it again any time.',
+  IMPORT_READ_FAILED: 'The file could not be read from your device. Check that it still exists and try again.',
+  // Local storage
+  STORAGE_QUOTA_EXCEEDED:
+    'Your device ran out of space for the vault. Free some disk space (or allow this site more storage) and try again; nothing was half-written.',
+  STORAGE_UNAVAILABLE:
+    'This browser will not let Cogzy Vault store data (private mode or storage disabled). Open the app in a normal window.',
+  STORAGE_UPGRADE_BLOCKED:
+    'Cogzy Vault is open in another tab with an older version. Close the other tabs of Cogzy Vault, then reload this one.',
+  STORAGE_FAILED: 'Saving to your vault failed. Try again; if it keeps failing, reload the app.',
+  // Embeddings and ask-memory (third-party APIs)
+  EMBEDDER_UNAUTHORIZED: 'The embeddings service refused the API key. Check the key in Settings.',
+  EMBEDDER_RATE_LIMITED: 'The embeddings service is busy (rate limited). Cogzy Vault will keep retrying; you can leave it running.',
+  EMBEDDER_UNAVAILABLE: 'The embeddings service could not be reached. Check your connection or the service URL in Settings; local embedding works offline.',
+  EMBEDDER_BAD_RESPONSE: 'The embeddings service answered with something we could not read. Check the model name and URL in Settings.',
+  MODEL_LOAD_FAILED: 'The on-device model could not be loaded. Check your connection for the first download, or choose another model in Settings.',
+  // HTTP API (edge Worker)
+  BAD_REQUEST: 'The request was not understood. Update the app and try again.',
+  VALIDATION_FAILED: 'Some of the information sent was not valid. Check the fields and try again.',
+  PAYLOAD_TOO_LARGE: 'That upload is larger than allowed. Try a smaller file.',
+  UNAUTHENTICATED: 'You are not signed in, or your session expired. Sign in again.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  CSRF_REJECTED: 'The request was blocked as a possible cross-site forgery. Reload the app and try again.',
+  NOT_FOUND: 'That was not found. It may have been deleted.',
+  EMAIL_TAKEN: 'An account with this email already exists. Sign in instead, or use another email.',
+  INVALID_CREDENTIALS: 'That email and password do not match. Check them and try again.',
+  WEAK_PASSWORD: 'Choose a longer password: at least 10 characters.',
+  TOO_MANY_ATTEMPTS: 'Too many attempts. Wait a few minutes and try again.',
+  RATE_LIMITED: 'Too many requests. Wait a moment and try again.',
+  QUOTA_EXCEEDED: 'You have used all of today\u2019s ask-memory messages on the free plan. They reset at midnight UTC, or upgrade to Premium for unlimited messages.',
+  VAULT_FULL: 'Your synced vault is full for your plan. Delete some conversations or upgrade to Premium for more space.',
+  SYNC_CONFLICT: 'Another device changed the vault at the same time. Cogzy Vault will merge the changes and try again.',
+  BLOB_MISSING: 'Part of the vault has not been uploaded yet. Sync again from the device that made it.',
+  BLOB_HASH_MISMATCH: 'An uploaded piece of the vault was damaged on the way. Sync again to re-upload it.',
+  WEBHOOK_SIGNATURE_INVALID: 'The webhook signature is not valid.',
+  CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
+  OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',
+  INTERNAL: 'Something went wrong on our side. Try again in a moment.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+export const ERROR_CODES = Object.keys(ERROR_MESSAGES) as [ErrorCode, ...ErrorCode[]];
+export const errorCodeSchema = z.enum(ERROR_CODES);
+
+/** The wire and message form of a failure: what crosses worker boundaries, HTTP and storage. */
+export const appErrorDataSchema = z.object({
+  code: errorCodeSchema,
+  message: z.string(),
+  /** Optional non-secret detail for logs and support (never a stack trace). */
+  detail: z.string().optional(),
+});
+export type AppErrorData = z.infer<typeof appErrorDataSchema>;
+
+/** The HTTP error envelope every API response uses on failure. */
+export const errorEnvelopeSchema = z.object({ error: appErrorDataSchema });
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, options: { message?: string; detail?: string; cause?: unknown } = {}) {
+    super(options.message ?? ERROR_MESSAGES[code], { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = options.detail;
+  }
+
+  toData(): AppErrorData {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+
+  static fromData(data: AppErrorData): AppError {
+    return new AppError(data.code, data.detail === undefined ? { message: data.message } : { message: data.message, detail: data.detail });
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Turns anything thrown into the closed vocabulary; unknown failures become INTERNAL with a non-secret detail. */
+export function toAppError(value: unknown, fallback: ErrorCode = 'INTERNAL'): AppError {
+  if (value instanceof AppError) return value;
+  const detail = value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+  return new AppError(fallback, { detail, cause: value });
+}

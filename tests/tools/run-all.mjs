@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: runs every suite (unit, worker, browser) in turn, each through vitest with a JSON report, and ends
+// with the one closing line CI reads: `N passed, N failed, N skipped`. Extra args are passed to every vitest run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const suites = [
+  { name: 'unit', config: 'tests/vitest.unit.config.ts' },
+  { name: 'worker', config: 'tests/vitest.worker.config.ts' },
+  { name: 'browser', config: 'tests/vitest.e2e.config.ts' },
+];
+const only = process.env.SUITES ? new Set(process.env.SUITES.split(',')) : null;
+const out = mkdtempSync(join(tmpdir(), 'cogzy-tests-'));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+
+for (const suite of suites) {
+  if (only && !only.has(suite.name)) continue;
+  if (!existsSync(join(root, suite.config))) continue;
+  const report = join(out, `${suite.name}.json`);
+  console.log(`\n=== ${suite.name} tests (${suite.config}) ===`);
+  const started = Date.now();
+  const run = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', suite.config, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : '1' } },
+  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (!existsSync(report)) {
+    problems.push(`${suite.name}: vitest exited ${run.status} without a report`);
+    totals.failed += 1;
+    continue;
+  }
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  const passed = json.numPassedTests ?? 0;
+  const failed = (json.numFailedTests ?? 0) + (json.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  const skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  totals.passed += passed;
+  totals.failed += failed;
+  totals.skipped += skipped;
+  if (run.status !== 0 && failed === 0) {
+    problems.push(`${suite.name}: vitest exited ${run.status}`);
+    totals.failed += 1;
+  }
+  console.log(`--- ${suite.name}: ${passed} passed, ${failed} failed, ${skipped} skipped in ${seconds}s`);
+}
+
+for (const p of problems) console.log(`problem: ${p}`);
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 ? 1 : 0);
