@@ -30,6 +30,8 @@ export const ERROR_MESSAGES = {
     'One conversation in this export is larger than we can read at once. The rest was imported; tell us if this keeps happening.',
   IMPORT_UNSUPPORTED_ENCODING: 'This file is not UTF-8 text. Export again from the provider and import the original file.',
   IMPORT_CANCELLED: 'The import was cancelled. Nothing from the unfinished conversation was kept; start it again any time.',
+  IMPORT_INTERRUPTED:
+    'This import stopped when the app was closed. Everything up to that point is saved; pick the same file again to continue where it stopped.',
   IMPORT_READ_FAILED: 'The file could not be read from your device. Check that it still exists and try again.',
   // Local storage
   STORAGE_QUOTA_EXCEEDED:
@@ -44,6 +46,7 @@ export const ERROR_MESSAGES = {
   EMBEDDER_RATE_LIMITED: 'The embeddings service is busy (rate limited). Cogzy Vault will keep retrying; you can leave it running.',
   EMBEDDER_UNAVAILABLE: 'The embeddings service could not be reached. Check your connection or the service URL in Settings; local embedding works offline.',
   EMBEDDER_BAD_RESPONSE: 'The embeddings service answered with something we could not read. Check the model name and URL in Settings.',
+  EMBEDDER_CANCELLED: 'Embedding was stopped. Vectors made so far are kept; it picks up where it stopped when you start it again.',
   MODEL_LOAD_FAILED: 'The on-device model could not be loaded. Check your connection for the first download, or choose another model in Settings.',
   // HTTP API (edge Worker)
   BAD_REQUEST: 'The request was not understood. Update the app and try again.',
