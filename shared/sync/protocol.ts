@@ -19,7 +19,7 @@ export const MAX_DIRECT_BLOB_BYTES = 8 * 1024 * 1024;
 export const MAX_BLOB_BYTES = 64 * 1024 * 1024;
 /** S2: at most this many hashes in one missing-blobs query, and segments added or removed by one commit. */
 export const MAX_HASHES_PER_REQUEST = 1000;
-export const MAX_TOMBSTONES_PER_COMMIT = 10_000;
+export const MAX_TOMBSTONES_PER_COMMIT = 5000;
 /** S7: encrypted settings document, base64. */
 export const MAX_SETTINGS_CHARS = 64 * 1024;
 /** S11: commits per manifest page. */
@@ -33,7 +33,7 @@ const base64Schema = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64
 /** A device names itself once (random, client-chosen); it only labels commits and upload records. */
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, _ or -');
 /** Tombstoned ids are opaque to the server (the client may send node ids or hashes of them). */
-export const tombstoneIdSchema = z.string().min(1).max(200);
+export const tombstoneIdSchema = z.string().min(1).max(128);
 
 // ---- Blobs ----------------------------------------------------------------------------------------------------
 

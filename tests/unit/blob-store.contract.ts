@@ -12,7 +12,7 @@ export interface BlobStoreUnderTest {
   close(): Promise<void>;
 }
 
-function bytesOf(text: string): Uint8Array {
+function bytesOf(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text);
 }
 

@@ -15,7 +15,7 @@ export interface BlobObject extends BlobHead {
 
 export interface BlobStore {
   /** Stores bytes whose SHA-256 the caller has already verified; the adapter sends the hash so the store re-checks it. */
-  put(key: string, bytes: Uint8Array, sha256Hex: string): Promise<void>;
+  put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<void>;
   head(key: string): Promise<BlobHead | null>;
   get(key: string): Promise<BlobObject | null>;
   /** Deleting a missing key succeeds. */

@@ -54,7 +54,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Reads the S3 settings from the Worker's env; a missing or malformed setting is an operator error. */
-  static fromEnv(env: Record<string, unknown>, options: S3BlobStoreOptions = {}): S3BlobStore {
+  static fromEnv(env: Partial<Record<keyof S3Config, unknown>>, options: S3BlobStoreOptions = {}): S3BlobStore {
     const parsed = s3ConfigSchema.safeParse(env);
     if (!parsed.success) {
       throw new AppError('INTERNAL', { detail: `blob store is not configured: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}` });
@@ -62,7 +62,7 @@ export class S3BlobStore implements BlobStore {
     return new S3BlobStore(parsed.data, options);
   }
 
-  async put(key: string, bytes: Uint8Array, sha256Hex: string): Promise<void> {
+  async put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<void> {
     const res = await this.send(this.url(key), {
       method: 'PUT',
       body: bytes,
@@ -160,7 +160,7 @@ export class S3BlobStore implements BlobStore {
     return signed.url.toString();
   }
 
-  private async send(url: string, init: { method: string; body?: Uint8Array; headers?: Record<string, string> }): Promise<Response> {
+  private async send(url: string, init: { method: string; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> }): Promise<Response> {
     const request = await this.client.sign(url, init);
     try {
       return await this.fetchFn(request);

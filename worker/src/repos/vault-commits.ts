@@ -1,0 +1,259 @@
+/**
+ * The manifest head (on the vault row), the commit log and the live segment set (SPEC S5, S6, S10, S11), and the
+ * wrapped vault key (S12). Both the head and the key change only by compare-and-set on a counter in D1: B2 has no
+ * conditional writes, so the blob store never decides who won.
+ */
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors';
+import {
+  MANIFEST_PAGE_SIZE,
+  commitRecordSchema,
+  segmentRefSchema,
+  vaultStatsSchema,
+  wrappedKeySchema,
+  type CommitRecord,
+  type SegmentRef,
+  type VaultHead,
+  type VaultKeyResponse,
+  type VaultStats,
+  type WrappedKey,
+} from '../../../shared/sync/protocol';
+import { findVerifiedBlobs } from './blobs';
+import { parseRow, parseRows } from './rows';
+
+/** An existing user without a vault row gets one on first use. */
+function ensureVault(db: D1Database, userId: string, now: number): D1PreparedStatement {
+  return db.prepare('INSERT INTO vaults (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING').bind(userId, now);
+}
+
+const headRowSchema = z.object({
+  version: z.number().int(),
+  segment_count: z.number().int(),
+  bytes_used: z.number().int(),
+  tombstone_count: z.number().int(),
+  settings: z.string().nullable(),
+  stats: z.string().nullable(),
+  head_updated_at: z.number().int().nullable(),
+});
+
+const HEAD_COLUMNS = 'version, segment_count, bytes_used, tombstone_count, settings, stats, head_updated_at';
+
+function toHead(row: z.infer<typeof headRowSchema>): VaultHead {
+  return {
+    version: row.version,
+    segmentCount: row.segment_count,
+    bytes: row.bytes_used,
+    tombstoneCount: row.tombstone_count,
+    settings: row.settings,
+    stats: row.stats === null ? null : vaultStatsSchema.parse(JSON.parse(row.stats)),
+    updatedAt: row.head_updated_at,
+  };
+}
+
+export async function getHead(db: D1Database, userId: string, now: number): Promise<VaultHead> {
+  const [, select] = await db.batch([ensureVault(db, userId, now), db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(userId)]);
+  return toHead(parseRow(headRowSchema, select?.results[0], 'vault head'));
+}
+
+export interface CommitInput {
+  userId: string;
+  baseVersion: number;
+  deviceId: string;
+  addedSegments: readonly string[];
+  removedSegments: readonly string[];
+  tombstones: readonly string[];
+  settings: string | null;
+  stats: VaultStats | null;
+  /** null = unlimited. */
+  quotaBytes: number | null;
+  now: number;
+  /** Random, unique per attempt: marks the compare-and-set this request won. */
+  commitId: string;
+}
+
+export type CommitOutcome = { ok: true; head: VaultHead; commit: CommitRecord } | { ok: false; head: VaultHead };
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * S5/S6/S10: compare-and-set commit. Reads happen first under the base version; the batch then moves the head only
+ * if it is still at that version, and every other statement in the batch is guarded by this attempt's commit id, so
+ * a lost race writes nothing. Throws BLOB_MISSING or VAULT_FULL; a lost race is a value ({ok: false, head}).
+ */
+export async function commitToVault(db: D1Database, input: CommitInput): Promise<CommitOutcome> {
+  const head = await getHead(db, input.userId, input.now);
+  if (head.version !== input.baseVersion) return { ok: false, head };
+
+  const added = unique(input.addedSegments);
+  const removed = unique(input.removedSegments);
+  const verified = await findVerifiedBlobs(db, input.userId, added);
+  const missing = added.filter((hash) => !verified.has(hash));
+  if (missing.length > 0) throw new AppError('BLOB_MISSING', { detail: `${missing.length} segment(s) not uploaded or not verified` });
+
+  // Same order as shared/sync/manifest.ts applyCommits: removals first, then additions not already present.
+  const live = await liveSegments(db, input.userId, unique([...added, ...removed]));
+  let bytes = head.bytes;
+  let segmentCount = head.segmentCount;
+  for (const hash of removed) {
+    const size = live.get(hash);
+    if (size === undefined) continue;
+    live.delete(hash);
+    bytes -= size;
+    segmentCount -= 1;
+  }
+  for (const hash of added) {
+    if (live.has(hash)) continue;
+    const size = verified.get(hash) ?? 0;
+    live.set(hash, size);
+    bytes += size;
+    segmentCount += 1;
+  }
+  // A commit that does not grow the vault is always allowed, so a downgraded user can still delete.
+  if (input.quotaBytes !== null && bytes > input.quotaBytes && bytes > head.bytes) {
+    throw new AppError('VAULT_FULL', { detail: `${bytes} bytes after commit, plan allows ${input.quotaBytes}` });
+  }
+
+  const version = input.baseVersion + 1;
+  const tombstones = unique(input.tombstones);
+  const addedRefs: SegmentRef[] = added.map((sha256) => ({ sha256, size: verified.get(sha256) ?? 0 }));
+  const guard = 'EXISTS (SELECT 1 FROM vaults WHERE user_id = ? AND last_commit_id = ?)';
+  const results = await db.batch([
+    db
+      .prepare(
+        `UPDATE vaults SET version = version + 1, bytes_used = ?, segment_count = ?, tombstone_count = tombstone_count + ?,
+           settings = COALESCE(?, settings), stats = COALESCE(?, stats), head_updated_at = ?, last_commit_id = ?
+         WHERE user_id = ? AND version = ?`,
+      )
+      .bind(bytes, segmentCount, tombstones.length, input.settings, input.stats === null ? null : JSON.stringify(input.stats), input.now, input.commitId, input.userId, input.baseVersion),
+    db
+      .prepare(
+        `INSERT INTO vault_commits (user_id, version, device_id, added_segments, removed_segments, tombstones, settings, created_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guard}`,
+      )
+      .bind(input.userId, version, input.deviceId, JSON.stringify(addedRefs), JSON.stringify(removed), JSON.stringify(tombstones), input.settings, input.now, input.userId, input.commitId),
+    db
+      .prepare(`DELETE FROM vault_segments WHERE user_id = ? AND sha256 IN (SELECT value FROM json_each(?)) AND ${guard}`)
+      .bind(input.userId, JSON.stringify(removed), input.userId, input.commitId),
+    db
+      .prepare(
+        `INSERT INTO vault_segments (user_id, sha256, size, added_version)
+         SELECT b.user_id, b.sha256, b.size, ? FROM blobs b
+         WHERE b.user_id = ? AND b.sha256 IN (SELECT value FROM json_each(?)) AND ${guard}
+         ON CONFLICT (user_id, sha256) DO NOTHING`,
+      )
+      .bind(version, input.userId, JSON.stringify(added), input.userId, input.commitId),
+  ]);
+  const won = (results[0]?.meta.changes ?? 0) === 1;
+  const after = await getHead(db, input.userId, input.now);
+  if (!won) return { ok: false, head: after };
+  const commit: CommitRecord = {
+    version,
+    deviceId: input.deviceId,
+    addedSegments: addedRefs,
+    removedSegments: removed,
+    tombstones,
+    settings: input.settings,
+    createdAt: input.now,
+  };
+  return { ok: true, head: after, commit };
+}
+
+async function liveSegments(db: D1Database, userId: string, hashes: readonly string[]): Promise<Map<string, number>> {
+  if (hashes.length === 0) return new Map();
+  const { results } = await db
+    .prepare('SELECT sha256, size FROM vault_segments WHERE user_id = ? AND sha256 IN (SELECT value FROM json_each(?))')
+    .bind(userId, JSON.stringify(hashes))
+    .all();
+  return new Map(parseRows(segmentRefSchema, results, 'segment').map((row) => [row.sha256, row.size]));
+}
+
+const commitRowSchema = z.object({
+  version: z.number().int(),
+  device_id: z.string(),
+  added_segments: z.string(),
+  removed_segments: z.string(),
+  tombstones: z.string(),
+  settings: z.string().nullable(),
+  created_at: z.number().int(),
+});
+
+/** S11: commits in (since, upTo], oldest first, one page; `hasMore` when the page is full and more follow. */
+export async function listCommitsSince(
+  db: D1Database,
+  userId: string,
+  since: number,
+  upTo: number,
+): Promise<{ commits: CommitRecord[]; hasMore: boolean }> {
+  const { results } = await db
+    .prepare(
+      `SELECT version, device_id, added_segments, removed_segments, tombstones, settings, created_at FROM vault_commits
+       WHERE user_id = ? AND version > ? AND version <= ? ORDER BY version LIMIT ?`,
+    )
+    .bind(userId, since, upTo, MANIFEST_PAGE_SIZE + 1)
+    .all();
+  const rows = parseRows(commitRowSchema, results, 'commit');
+  const commits = rows.slice(0, MANIFEST_PAGE_SIZE).map((row) =>
+    commitRecordSchema.parse({
+      version: row.version,
+      deviceId: row.device_id,
+      addedSegments: JSON.parse(row.added_segments),
+      removedSegments: JSON.parse(row.removed_segments),
+      tombstones: JSON.parse(row.tombstones),
+      settings: row.settings,
+      createdAt: row.created_at,
+    }),
+  );
+  return { commits, hasMore: rows.length > MANIFEST_PAGE_SIZE };
+}
+
+export async function liveSegmentTotals(db: D1Database, userId: string): Promise<{ count: number; bytes: number }> {
+  const row = await db
+    .prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM vault_segments WHERE user_id = ?')
+    .bind(userId)
+    .first();
+  return parseRow(z.object({ count: z.number().int(), bytes: z.number().int() }), row, 'segment totals');
+}
+
+// ---- Wrapped vault key (S12) ----------------------------------------------------------------------------------
+
+const keyRowSchema = z.object({
+  wrapped_key: z.string().nullable(),
+  wrapped_key_revision: z.number().int(),
+  wrapped_key_updated_at: z.number().int().nullable(),
+});
+
+function toKey(row: z.infer<typeof keyRowSchema>): VaultKeyResponse | null {
+  if (row.wrapped_key === null || row.wrapped_key_updated_at === null || row.wrapped_key_revision === 0) return null;
+  return { revision: row.wrapped_key_revision, wrappedKey: wrappedKeySchema.parse(JSON.parse(row.wrapped_key)), updatedAt: row.wrapped_key_updated_at };
+}
+
+export async function getVaultKey(db: D1Database, userId: string, now: number): Promise<VaultKeyResponse | null> {
+  const [, select] = await db.batch([
+    ensureVault(db, userId, now),
+    db.prepare('SELECT wrapped_key, wrapped_key_revision, wrapped_key_updated_at FROM vaults WHERE user_id = ?').bind(userId),
+  ]);
+  return toKey(parseRow(keyRowSchema, select?.results[0], 'vault key'));
+}
+
+/** Stores the key only if the stored revision is still `expectedRevision`; otherwise returns the current key. */
+export async function putVaultKey(
+  db: D1Database,
+  userId: string,
+  expectedRevision: number,
+  wrappedKey: WrappedKey,
+  now: number,
+): Promise<{ ok: true; key: VaultKeyResponse } | { ok: false; current: VaultKeyResponse | null }> {
+  const [, update] = await db.batch([
+    ensureVault(db, userId, now),
+    db
+      .prepare(
+        `UPDATE vaults SET wrapped_key = ?, wrapped_key_revision = wrapped_key_revision + 1, wrapped_key_updated_at = ?
+         WHERE user_id = ? AND wrapped_key_revision = ?`,
+      )
+      .bind(JSON.stringify(wrappedKey), now, userId, expectedRevision),
+  ]);
+  if ((update?.meta.changes ?? 0) === 1) return { ok: true, key: { revision: expectedRevision + 1, wrappedKey, updatedAt: now } };
+  return { ok: false, current: await getVaultKey(db, userId, now) };
+}

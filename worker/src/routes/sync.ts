@@ -1,0 +1,173 @@
+/**
+ * /api/sync: blobs (missing, direct upload, presigned upload + verify, download) and the manifest (commit, since N).
+ * The rules are numbered in shared/sync/SPEC.md. Every query and every blob key is scoped by c.var.user.id.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { AppError, ERROR_MESSAGES } from '../../../shared/errors';
+import { sha256Hex, toHex } from '../../../shared/sync/hash';
+import {
+  MAX_BLOB_BYTES,
+  MAX_DIRECT_BLOB_BYTES,
+  PRESIGN_EXPIRES_SECONDS,
+  commitRequestSchema,
+  manifestQuerySchema,
+  missingBlobsRequestSchema,
+  sha256HexSchema,
+  uploadUrlRequestSchema,
+  type BlobRecord,
+  type CommitResponse,
+  type DownloadResponse,
+  type ManifestResponse,
+  type MissingBlobsResponse,
+  type SyncConflictResponse,
+  type UploadUrlResponse,
+} from '../../../shared/sync/protocol';
+import { requireUser } from '../auth/middleware';
+import { blobStoreFromEnv } from '../blob/from-env';
+import { blobKey } from '../blob/keys';
+import type { AppEnv, AuthUser, Env } from '../env';
+import { limitBody, validate } from '../http/errors';
+import { findVerifiedBlobs, getBlob, markBlobVerified, recordPendingBlob, verifiedBlobTotals } from '../repos/blobs';
+import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
+import { getTierLimits } from '../tiers';
+
+/** 1000 hashes as JSON is ~70 KB. */
+const MISSING_BODY_LIMIT = 128 * 1024;
+/** Worst case of a commit: 2 x 1000 hashes, 5000 tombstones of 128 chars, 64 KB of settings. */
+const COMMIT_BODY_LIMIT = 1024 * 1024;
+const SMALL_BODY_LIMIT = 4 * 1024;
+/** S9: stored blobs (referenced or not) may use up to this multiple of the vault quota: room for compaction. */
+const STORED_BLOB_QUOTA_FACTOR = 2;
+
+const hashParam = validate('param', z.object({ sha256: sha256HexSchema }));
+
+function toRecord(blob: { sha256: string; size: number; verifiedAt: number | null }): BlobRecord {
+  if (blob.verifiedAt === null) throw new AppError('INTERNAL', { detail: 'blob record is not verified' });
+  return { sha256: blob.sha256, size: blob.size, verifiedAt: blob.verifiedAt };
+}
+
+/** S9: refuses an upload that would let unreferenced blobs grow without bound. */
+async function assertRoomForUpload(env: Env, user: AuthUser, size: number): Promise<void> {
+  const quota = getTierLimits(env, user.tier).vaultBytes;
+  const stored = await verifiedBlobTotals(env.DB, user.id);
+  if (stored.bytes + size > quota * STORED_BLOB_QUOTA_FACTOR) {
+    throw new AppError('VAULT_FULL', { detail: `stored ${stored.bytes} + ${size} bytes exceeds ${STORED_BLOB_QUOTA_FACTOR}x quota` });
+  }
+}
+
+/** SHA-256 and length of a stream without holding it in memory (workerd's DigestStream). */
+async function digestStream(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ sha256: string; size: number }> {
+  const digest = new crypto.DigestStream('SHA-256');
+  let size = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE');
+      controller.enqueue(chunk);
+    },
+  });
+  await body.pipeThrough(counter).pipeTo(digest);
+  return { sha256: toHex(new Uint8Array(await digest.digest)), size };
+}
+
+export const syncRoutes = new Hono<AppEnv>()
+  .use(requireUser)
+  // S2: which of these hashes does the server lack (not stored, or stored but never verified).
+  .post('/blobs/missing', limitBody(MISSING_BODY_LIMIT), validate('json', missingBlobsRequestSchema), async (c) => {
+    const hashes = [...new Set(c.req.valid('json').hashes)];
+    const verified = await findVerifiedBlobs(c.env.DB, c.var.user.id, hashes);
+    const body: MissingBlobsResponse = { missing: hashes.filter((h) => !verified.has(h)) };
+    return c.json(body);
+  })
+  // S4: small blobs through the Worker; the body must hash to the name before anything is stored.
+  .put('/blobs/:sha256', limitBody(MAX_DIRECT_BLOB_BYTES), hashParam, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const { user } = c.var;
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if ((await sha256Hex(bytes)) !== sha256) throw new AppError('BLOB_HASH_MISMATCH');
+    const existing = await getBlob(c.env.DB, user.id, sha256);
+    if (existing?.verifiedAt != null) return c.json(toRecord(existing));
+    await assertRoomForUpload(c.env, user, bytes.byteLength);
+    await blobStoreFromEnv(c.env).put(blobKey(user.id, sha256), bytes, sha256);
+    const record = await markBlobVerified(c.env.DB, user.id, sha256, bytes.byteLength, c.var.deps.now());
+    return c.json(toRecord(record), 201);
+  })
+  // S8: a presigned PUT for exactly this key, size and hash; the blob counts only after /verify.
+  .post('/blobs/:sha256/upload-url', limitBody(SMALL_BODY_LIMIT), hashParam, validate('json', uploadUrlRequestSchema), async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const { size } = c.req.valid('json');
+    const { user } = c.var;
+    await assertRoomForUpload(c.env, user, size);
+    await recordPendingBlob(c.env.DB, user.id, sha256, size, c.var.deps.now());
+    const upload = await blobStoreFromEnv(c.env).presignPut(blobKey(user.id, sha256), size, sha256, PRESIGN_EXPIRES_SECONDS);
+    const body: UploadUrlResponse = { sha256, size, upload };
+    return c.json(body);
+  })
+  // S8: read the stored object back and check its size and SHA-256 before it can be referenced by a commit.
+  .post('/blobs/:sha256/verify', limitBody(SMALL_BODY_LIMIT), hashParam, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const { user } = c.var;
+    const row = await getBlob(c.env.DB, user.id, sha256);
+    if (row === null) throw new AppError('NOT_FOUND');
+    if (row.verifiedAt !== null) return c.json(toRecord(row));
+    const store = blobStoreFromEnv(c.env);
+    const key = blobKey(user.id, sha256);
+    const object = await store.get(key);
+    if (object === null) throw new AppError('BLOB_MISSING', { detail: 'nothing was uploaded to the presigned URL yet' });
+    const actual = await digestStream(object.body, MAX_BLOB_BYTES);
+    if (actual.sha256 !== sha256 || actual.size !== row.size) {
+      // Damaged bytes must not stay under a name they do not match.
+      await store.delete(key);
+      throw new AppError('BLOB_HASH_MISMATCH');
+    }
+    const record = await markBlobVerified(c.env.DB, user.id, sha256, actual.size, c.var.deps.now());
+    return c.json(toRecord(record));
+  })
+  // S8: a presigned GET; the client verifies the bytes' hash on read (S4).
+  .get('/blobs/:sha256', hashParam, async (c) => {
+    const { sha256 } = c.req.valid('param');
+    const { user } = c.var;
+    const row = await getBlob(c.env.DB, user.id, sha256);
+    if (row?.verifiedAt == null) throw new AppError('NOT_FOUND');
+    const download = await blobStoreFromEnv(c.env).presignGet(blobKey(user.id, sha256), PRESIGN_EXPIRES_SECONDS);
+    const body: DownloadResponse = { sha256, size: row.size, download };
+    return c.json(body);
+  })
+  // S5, S6, S7, S10: compare-and-set commit on the head.
+  .post('/commit', limitBody(COMMIT_BODY_LIMIT), validate('json', commitRequestSchema), async (c) => {
+    const request = c.req.valid('json');
+    const { user } = c.var;
+    const outcome = await commitToVault(c.env.DB, {
+      userId: user.id,
+      baseVersion: request.baseVersion,
+      deviceId: request.deviceId,
+      addedSegments: request.addedSegments,
+      removedSegments: request.removedSegments,
+      tombstones: request.tombstones,
+      settings: request.settings,
+      stats: request.stats,
+      quotaBytes: getTierLimits(c.env, user.tier).vaultBytes,
+      now: c.var.deps.now(),
+      commitId: crypto.randomUUID(),
+    });
+    if (!outcome.ok) {
+      const conflict: SyncConflictResponse = {
+        error: { code: 'SYNC_CONFLICT', message: ERROR_MESSAGES.SYNC_CONFLICT },
+        head: outcome.head,
+      };
+      return c.json(conflict, 409);
+    }
+    const body: CommitResponse = { head: outcome.head, commit: outcome.commit };
+    return c.json(body, 201);
+  })
+  // S11: the head and the commits after version `since`, one page at a time.
+  .get('/manifest', validate('query', manifestQuerySchema), async (c) => {
+    const { since } = c.req.valid('query');
+    const { user } = c.var;
+    const head = await getHead(c.env.DB, user.id, c.var.deps.now());
+    // Commits up to the head just read, so a commit landing in between cannot make the answer disagree with itself.
+    const page = await listCommitsSince(c.env.DB, user.id, since, head.version);
+    const body: ManifestResponse = { head, commits: page.commits, hasMore: page.hasMore };
+    return c.json(body);
+  });
