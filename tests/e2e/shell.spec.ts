@@ -1,0 +1,127 @@
+/**
+ * The app shell in a real browser against the production build: first visit, keyboard, phone layout, dark mode,
+ * installability and offline start from the service worker.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { hasHorizontalOverflow, launchApp, screenshotDir, waitForServiceWorker, type BrowserSession } from '../support/browser';
+
+const baseUrl = inject('baseUrl');
+const shots = screenshotDir();
+
+describe('app shell', () => {
+  let app: BrowserSession;
+
+  beforeAll(async () => {
+    app = await launchApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('first visit shows the empty vault with a clear call to import', async () => {
+    const { page } = app;
+    await page.goto(baseUrl);
+    await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    expect(await page.getByRole('button', { name: 'Choose files…' }).isVisible()).toBe(true);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const label of ['Search', 'Conversations', 'Timeline', 'Import', 'Settings']) {
+      expect(await nav.getByRole('link', { name: label }).isVisible()).toBe(true);
+    }
+    await page.screenshot({ path: join(shots, 'empty-desktop-light.png'), fullPage: true });
+  });
+
+  it('the manifest makes the app installable (name, icons 192/512 and maskable)', async () => {
+    const { page } = app;
+    const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+    expect(href).toBeTruthy();
+    const manifest = (await page.evaluate(async (url) => (await fetch(url)).json(), href ?? '')) as {
+      name: string;
+      icons: { sizes: string; purpose?: string; src: string }[];
+    };
+    expect(manifest.name).toBe('Cogzy Vault');
+    expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+    expect(manifest.icons.some((i) => i.purpose === 'maskable')).toBe(true);
+    for (const icon of manifest.icons) {
+      const status = await page.evaluate(async (src) => (await fetch(src)).status, new URL(icon.src, baseUrl).href);
+      expect(status).toBe(200);
+    }
+  });
+
+  it('"/" focuses the search box from another page, Esc clears it', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/timeline`);
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.keyboard.press('/');
+    const box = page.getByRole('combobox', { name: 'Search your conversations' });
+    await box.waitFor();
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type('hello');
+    expect(await box.inputValue()).toBe('hello');
+    await page.keyboard.press('Escape');
+    expect(await box.inputValue()).toBe('');
+  });
+
+  it('dark mode: the toggle switches theme and the choice survives a reload', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await background();
+    await page.getByRole('button', { name: 'Switch to dark mode' }).click();
+    await expect.poll(background).not.toBe(light);
+    await page.reload();
+    await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
+    expect(await background()).not.toBe(light);
+    await page.screenshot({ path: join(shots, 'settings-desktop-dark.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Switch to light mode' }).click();
+    await expect.poll(background).toBe(light);
+  });
+
+  it('works offline after the first visit (served by the service worker)', async () => {
+    const { page, context } = app;
+    await page.goto(baseUrl);
+    await waitForServiceWorker(page);
+    await context.setOffline(true);
+    try {
+      await page.reload();
+      await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+      expect(await page.getByRole('status').filter({ hasText: 'Offline' }).isVisible()).toBe(true);
+      // A view that was never opened online still loads: its chunk was precached.
+      await page.goto(`${baseUrl}#/conversations`);
+      await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+});
+
+describe('phone and system dark mode', () => {
+  let app: BrowserSession;
+
+  beforeAll(async () => {
+    app = await launchApp({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('follows the system dark theme and has no sideways scrolling on a 390 px phone', async () => {
+    const { page } = app;
+    for (const route of ['', '#/search', '#/conversations', '#/timeline', '#/settings']) {
+      await page.goto(`${baseUrl}${route}`);
+      await page.locator('main h1, main .dropzone').first().waitFor();
+      expect(await hasHorizontalOverflow(page), `horizontal overflow on ${route || 'home'}`).toBe(false);
+    }
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+    expect((r ?? 255) + (g ?? 255) + (b ?? 255)).toBeLessThan(150);
+    await page.goto(baseUrl);
+    await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    await page.screenshot({ path: join(shots, 'empty-phone-dark.png'), fullPage: true });
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByTestId('storage-usage').waitFor();
+    await page.screenshot({ path: join(shots, 'settings-phone-dark.png'), fullPage: true });
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * The app's views and settings panels as data: the navigation, the router and the Settings page are all built from
+ * these lists. A later feature adds a view (e.g. Topics) or a settings panel (e.g. Embeddings) by appending one
+ * entry here; nothing else in the shell changes.
+ */
+import { lazy, type Component } from 'solid-js';
+import type { Route } from './router';
+
+/** The search box's element id: `/` focuses it from anywhere. */
+export const SEARCH_INPUT_ID = 'search-input';
+
+export interface ViewProps {
+  readonly route: Route;
+}
+
+export interface ViewEntry {
+  /** First path segment this view answers to (`#/<path>…`). */
+  readonly path: string;
+  /** Page title and navigation label. */
+  readonly label: string;
+  /** In the main navigation when set (left to right / top to bottom). */
+  readonly nav?: { readonly order: number; readonly icon: string; /** Label under the icon on a phone. */ readonly short?: string };
+  readonly component: Component<ViewProps>;
+}
+
+export interface SettingsPanelEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly order: number;
+  readonly component: Component;
+}
+
+export const VIEWS: readonly ViewEntry[] = [
+  { path: 'search', label: 'Search', nav: { order: 10, icon: '⌕' }, component: lazy(() => import('./views/SearchView')) },
+  {
+    path: 'conversations',
+    label: 'Conversations',
+    nav: { order: 20, icon: '☰', short: 'Chats' },
+    component: lazy(() => import('./views/ConversationsView')),
+  },
+  { path: 'timeline', label: 'Timeline', nav: { order: 30, icon: '▥' }, component: lazy(() => import('./views/TimelineView')) },
+  { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazy(() => import('./views/ImportView')) },
+  { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazy(() => import('./views/SettingsView')) },
+  { path: 'c', label: 'Conversation', component: lazy(() => import('./views/ReaderView')) },
+];
+
+export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
+  { id: 'appearance', title: 'Appearance', order: 10, component: lazy(() => import('./views/settings/AppearancePanel')) },
+  { id: 'storage', title: 'Storage', order: 20, component: lazy(() => import('./views/settings/StoragePanel')) },
+  { id: 'data', title: 'Your data', order: 30, component: lazy(() => import('./views/settings/DataPanel')) },
+];
+
+export function navEntries(): ViewEntry[] {
+  return VIEWS.filter((v) => v.nav).sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));
+}
+
+export function viewFor(route: Route): ViewEntry | undefined {
+  return VIEWS.find((v) => v.path === route.segments[0]);
+}

@@ -1,0 +1,100 @@
+import { For, Show, createMemo, type JSX } from 'solid-js';
+import type { ViewProps } from '../views';
+import { createLive } from '../live';
+import { listConversations, type ConversationFilter, type ConversationSort } from '../data';
+import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
+import ErrorNotice from '../components/ErrorNotice';
+import { endOfDay, monthBounds, startOfDay } from '../dates';
+import { formatDate, formatMonth, plural, providerLabel } from '../format';
+import { href, navigate } from '../router';
+
+const SORTS: readonly { value: ConversationSort; label: string }[] = [
+  { value: 'updated', label: 'Recently updated' },
+  { value: 'created', label: 'Newest first' },
+  { value: 'title', label: 'Title A–Z' },
+];
+
+/** The filters live in the URL (`#/conversations?provider=claude&from=…`) so the back button and links keep them. */
+export default function ConversationsView(props: ViewProps): JSX.Element {
+  const p = (key: string): string | undefined => props.route.params.get(key) ?? undefined;
+  const filter = createMemo<ConversationFilter>(() => {
+    const month = monthBounds(p('month'));
+    const sort = SORTS.find((s) => s.value === p('sort'))?.value ?? 'updated';
+    return {
+      provider: parseProvider(p('provider')),
+      from: month ? month[0] : startOfDay(p('from')),
+      to: month ? month[1] : endOfDay(p('to')),
+      sort,
+    };
+  });
+  const live = createLive(filter, listConversations);
+  const set = (changes: Record<string, string | undefined>): void => {
+    const current = Object.fromEntries(props.route.params.entries());
+    navigate(href(['conversations'], { ...current, ...changes }), { replace: true });
+  };
+
+  return (
+    <section class="page">
+      <h1>Conversations</h1>
+      <div class="toolbar" role="group" aria-label="Filter and sort">
+        <ProviderSelect id="conv-provider" value={filter().provider} onChange={(v) => set({ provider: v ?? undefined })} />
+        <label class="field">
+          From
+          <input type="date" value={p('from') ?? ''} onChange={(e) => set({ from: e.currentTarget.value, month: undefined })} />
+        </label>
+        <label class="field">
+          To
+          <input type="date" value={p('to') ?? ''} onChange={(e) => set({ to: e.currentTarget.value, month: undefined })} />
+        </label>
+        <label class="field">
+          Sort
+          <select value={filter().sort} onChange={(e) => set({ sort: e.currentTarget.value })}>
+            <For each={SORTS}>{(s) => <option value={s.value}>{s.label}</option>}</For>
+          </select>
+        </label>
+      </div>
+      <Show when={p('month')}>
+        {(month) => (
+          <p class="notice">
+            Showing {formatMonth(month())}. <a href={href(['conversations'], { provider: p('provider'), sort: p('sort') })}>Show all months</a>
+          </p>
+        )}
+      </Show>
+      <ErrorNotice error={live.error()} />
+      <Show when={live.value()} fallback={<p class="loading">Loading conversations…</p>}>
+        {(list) => (
+          <>
+            <p class="muted" role="status" data-testid="conversation-count">
+              {plural(list().length, 'conversation')}
+            </p>
+            <Show
+              when={list().length > 0}
+              fallback={
+                <p class="empty">
+                  No conversations match. <a href="#/import">Import an export</a> or change the filters.
+                </p>
+              }
+            >
+              <ul class="conv-list">
+                <For each={list()}>
+                  {(c) => (
+                    <li>
+                      <a href={href(['c', c.id])}>
+                        <span class="conv-title">{c.title || 'Untitled conversation'}</span>
+                        <span class="conv-meta">
+                          <span class="badge">{providerLabel(c.provider)}</span>
+                          <span>{formatDate(c.updatedAt ?? c.createdAt)}</span>
+                          <span>{plural(c.nodeCount, 'exchange')}</span>
+                        </span>
+                      </a>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,105 @@
+import { For, Show, createEffect, createMemo, createSignal, on, type JSX } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import type { ViewProps } from '../views';
+import { createLive } from '../live';
+import { loadConversation } from '../data';
+import Exchange, { type ReaderToggles } from '../components/Exchange';
+import ErrorNotice from '../components/ErrorNotice';
+import { formatDate, plural, providerLabel } from '../format';
+
+const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
+  { key: 'thinking', label: 'Thinking' },
+  { key: 'tools', label: 'Tool calls' },
+  { key: 'system', label: 'Hidden system text' },
+  { key: 'attachments', label: 'Attachment text' },
+  { key: 'branches', label: 'Alternate branches' },
+];
+
+/** `#/c/<conversationId>?node=<nodeId>`: the active thread, scrolled to and highlighting `node` when given. */
+export default function ReaderView(props: ViewProps): JSX.Element {
+  const id = createMemo(() => props.route.segments[1] ?? '');
+  const target = createMemo(() => props.route.params.get('node'));
+  const live = createLive(id, loadConversation);
+  const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
+  const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
+
+  const visible = createMemo(() => live.value()?.nodes.filter((n) => n.active || toggles.branches) ?? []);
+  const hiddenBranches = createMemo(() => live.value()?.nodes.filter((n) => !n.active).length ?? 0);
+
+  // A search hit can point into an alternate branch: show branches so the hit is on screen.
+  createEffect(() => {
+    const t = target();
+    if (t && live.value()?.nodes.some((n) => n.id === t && !n.active)) setToggles('branches', true);
+  });
+
+  // Scroll once per target, after its exchange is in the DOM.
+  createEffect(
+    on([target, visible], ([t]) => {
+      if (!t || scrolledTo() === t) return;
+      const el = document.getElementById(`node-${t}`);
+      if (!el) return;
+      setScrolledTo(t);
+      requestAnimationFrame(() => {
+        el.scrollIntoView({ block: 'start' });
+        el.focus({ preventScroll: true });
+      });
+    }),
+  );
+
+  return (
+    <section class="page reader">
+      <ErrorNotice error={live.error()} />
+      <Show when={live.value() !== undefined} fallback={<p class="loading">Opening the conversation…</p>}>
+        <Show
+          when={live.value()}
+          fallback={
+            <div class="empty">
+              <h1>Conversation not found</h1>
+              <p>It may have been deleted, or the link is from another device. <a href="#/conversations">Browse conversations</a>.</p>
+            </div>
+          }
+        >
+          {(loaded) => (
+            <>
+              <header class="reader-head">
+                <p class="muted" style={{ margin: 0 }}>
+                  <a href="#/conversations">← Conversations</a>
+                </p>
+                <h1>{loaded().conversation.title || 'Untitled conversation'}</h1>
+                <p class="result-meta">
+                  <span class="badge">{providerLabel(loaded().conversation.provider)}</span>
+                  <span>{formatDate(loaded().conversation.createdAt)}</span>
+                  <span>{plural(loaded().conversation.nodeCount, 'exchange')}</span>
+                  <Show when={loaded().conversation.model}>
+                    <span>{loaded().conversation.model}</span>
+                  </Show>
+                </p>
+                <fieldset class="toggles" style={{ border: 0, padding: 0 }}>
+                  <legend class="visually-hidden">Show hidden parts</legend>
+                  <For each={TOGGLES}>
+                    {(t) => (
+                      <label>
+                        <input
+                          type="checkbox"
+                          checked={toggles[t.key]}
+                          onChange={(e) => setToggles(t.key, e.currentTarget.checked)}
+                        />
+                        {t.label}
+                        <Show when={t.key === 'branches' && hiddenBranches() > 0}>
+                          <span class="muted"> ({hiddenBranches()})</span>
+                        </Show>
+                      </label>
+                    )}
+                  </For>
+                </fieldset>
+              </header>
+              <For each={visible()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
+                {(node) => <Exchange node={node} toggles={toggles} highlighted={node.id === target()} />}
+              </For>
+            </>
+          )}
+        </Show>
+      </Show>
+    </section>
+  );
+}
