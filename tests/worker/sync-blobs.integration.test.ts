@@ -1,23 +1,9 @@
 // Blob routes in workerd against migrated D1 and a real local S3-compatible server (SPEC S1-S4, S8, S9, S15).
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../shared/sync/hash';
-import { blobRecordSchema, downloadResponseSchema, missingBlobsResponseSchema, uploadUrlResponseSchema } from '../../shared/sync/protocol';
+import { blobRecordSchema, downloadResponseSchema, uploadUrlResponseSchema } from '../../shared/sync/protocol';
 import { ApiClient, expectError, signUp } from './helpers';
-
-function bytesOf(text: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(text);
-}
-
-async function putDirect(client: ApiClient, bytes: Uint8Array<ArrayBuffer>, hash?: string): Promise<Response> {
-  const name = hash ?? (await sha256Hex(bytes));
-  return client.call('PUT', `/api/sync/blobs/${name}`, { body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
-}
-
-async function missing(client: ApiClient, hashes: string[]): Promise<string[]> {
-  const res = await client.json('POST', '/api/sync/blobs/missing', { json: { hashes } });
-  expect(res.status).toBe(200);
-  return missingBlobsResponseSchema.parse(res.body).missing;
-}
+import { bytesOf, missing, putDirect } from './sync-helpers';
 
 describe('S2: missing blobs', () => {
   it('lists the hashes the server lacks, in request order, without duplicates', async () => {
