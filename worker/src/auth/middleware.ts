@@ -1,0 +1,37 @@
+/**
+ * `requireUser`: authenticates by `Authorization: Bearer <token>` or the HttpOnly session cookie, sets c.var.user
+ * and c.var.session, and applies the CSRF rule (auth/csrf.ts) to cookie-authenticated unsafe requests.
+ * A bearer header wins over a cookie when both are sent.
+ */
+import { createMiddleware } from 'hono/factory';
+import { AppError } from '../../../shared/errors';
+import type { AppEnv } from '../env';
+import { isUnsafeMethod } from '../http/client';
+import { findActiveSession } from '../repos/sessions';
+import { sha256HexOfText } from './crypto';
+import { assertCsrfProof } from './csrf';
+import { readSessionCookie } from './session-cookie';
+
+const BEARER = /^Bearer\s+([A-Za-z0-9_-]{16,128})\s*$/;
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const authorization = c.req.header('Authorization');
+  let token: string | undefined;
+  let via: 'cookie' | 'bearer';
+  if (authorization !== undefined) {
+    token = BEARER.exec(authorization)?.[1];
+    via = 'bearer';
+  } else {
+    token = readSessionCookie(c);
+    via = 'cookie';
+  }
+  if (token === undefined || token === '') throw new AppError('UNAUTHENTICATED');
+  if (via === 'cookie' && isUnsafeMethod(c.req.method)) assertCsrfProof(c);
+
+  const tokenHash = await sha256HexOfText(token);
+  const session = await findActiveSession(c.env.DB, tokenHash, c.var.deps.now());
+  if (session === null) throw new AppError('UNAUTHENTICATED');
+  c.set('user', session.user);
+  c.set('session', { tokenHash, via, expiresAt: session.expiresAt });
+  await next();
+});
