@@ -20,6 +20,11 @@ export interface JsonRecord {
   readonly value: unknown;
   /** The record's exact JSON text from the file. */
   readonly raw: string;
+  /**
+   * True for an element of an array (the root array or a top-level array property), false for a non-array property
+   * value of a root object (so `{"a": [5]}` and `{"a": 5}` can be told apart). The core always sets it.
+   */
+  readonly inArray?: boolean;
 }
 
 /** A node before identity: the core adds `id` and `schemaVersion`. */
@@ -41,6 +46,8 @@ export const SKIP_REASONS = [
   'unsupported-record',
   'duplicate-conversation',
   'bad-timestamp',
+  /** Larger than the core's record size limit (IMPORT_RECORD_TOO_LARGE); set by the core, not by adapters. */
+  'record-too-large',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -78,8 +85,10 @@ export interface RecordConsumer {
 export interface ProviderAdapter {
   readonly provider: Provider;
   /**
-   * Confidence in [0, 1] that a JSON document is this provider's, judged by content only: the first record and
-   * the top-level property names seen so far (for an object root). 0 = certainly not.
+   * Confidence in [0, 1] that a JSON document is this provider's, judged by content only. The core calls it on
+   * the first record, and keeps calling it on the following records (in order, up to a small limit) until some
+   * adapter returns more than 0, so an object root can be claimed by a later property (e.g. `mapping` of a single
+   * ChatGPT conversation). The records read before the claim are then replayed to the consumer. 0 = certainly not.
    */
   detectJson?(first: JsonRecord, rootKind: 'array' | 'object'): number;
   createJsonConsumer?(ctx: ParseContext): RecordConsumer;

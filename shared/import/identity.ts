@@ -1,0 +1,79 @@
+/**
+ * Content-hash identity of memory nodes. A node's id is the hex SHA-256 of a canonical encoding of
+ * (provider, conversation id, kind, normalised human text, normalised assistant text, k), where k counts earlier
+ * nodes of the same conversation with the same (kind, human, assistant) texts. So a "continue"/"continue" pair does
+ * not collide, re-importing the same file gives the same ids, and a later cumulative export (same turns plus new
+ * ones appended) gives the old ids for the old turns and new ids only for the new turns.
+ *
+ * SHA-256 is injected (`digest`), so shared/ touches no platform global; the web passes a crypto.subtle-based one.
+ */
+import { AppError } from '../errors';
+import type { MemoryNode, Provider } from '../model';
+import type { NodeDraft } from './provider';
+
+export type Digest = (bytes: Uint8Array) => Promise<Uint8Array>;
+
+/** Identity version: part of the encoding so a future change of the rules can never collide with today's ids. */
+const IDENTITY_VERSION = 'cogzy-node/1';
+
+/** NFC, line endings to LF, trailing spaces and tabs removed from each line, outer whitespace trimmed. */
+export function normaliseText(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t]+$/gm, '')
+    .trim();
+}
+
+/** The exact bytes that are hashed: a JSON array of strings and one integer is unambiguous and canonical. */
+export function identityBytes(
+  provider: Provider,
+  conversationId: string,
+  kind: MemoryNode['kind'],
+  humanText: string,
+  assistantText: string | null,
+  occurrence: number,
+): Uint8Array {
+  const canonical = JSON.stringify([
+    IDENTITY_VERSION,
+    provider,
+    conversationId,
+    kind,
+    normaliseText(humanText),
+    assistantText === null ? null : normaliseText(assistantText),
+    occurrence,
+  ]);
+  return new TextEncoder().encode(canonical);
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/**
+ * Gives every draft of one conversation its id, in the order given (active thread first, so appending turns never
+ * shifts an earlier node's occurrence counter). The digests of a conversation run as one batch.
+ */
+export async function assignNodeIds(
+  provider: Provider,
+  conversationId: string,
+  drafts: readonly NodeDraft[],
+  digest: Digest,
+): Promise<MemoryNode[]> {
+  const seen = new Map<string, number>();
+  const inputs = drafts.map((draft) => {
+    const assistantText = draft.assistant === null ? null : draft.assistant.text;
+    const key = JSON.stringify([draft.kind, normaliseText(draft.human.text), assistantText === null ? null : normaliseText(assistantText)]);
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    return identityBytes(provider, conversationId, draft.kind, draft.human.text, assistantText, occurrence);
+  });
+  const hashes = await Promise.all(inputs.map((bytes) => digest(bytes)));
+  return drafts.map((draft, index) => {
+    const hash = hashes[index];
+    if (hash === undefined || hash.length !== 32) throw new AppError('INTERNAL', { detail: 'digest must return 32 bytes (SHA-256)' });
+    return { schemaVersion: 1, id: toHex(hash), ...draft };
+  });
+}

@@ -1,0 +1,459 @@
+/**
+ * ChatGPT export adapter (conversations.json, split conversations-NNN.json, or a single conversation object).
+ * The visible thread is the walk from `current_node` up to the root; other branches (edits, regenerations) become
+ * inactive nodes holding only what comes after their fork. One node = a user message plus every assistant/tool
+ * message until the next user message. Hidden parts go to `extras`, never into the visible text.
+ */
+import { emptyExtras, type Attachment, type NodeExtras, type Provider, type Turn } from '../../model';
+import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
+
+const PROVIDER: Provider = 'chatgpt';
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function looksLikeConversation(value: unknown): boolean {
+  return isObj(value) && isObj(value['mapping']) && ('current_node' in value || 'title' in value || 'id' in value || 'conversation_id' in value);
+}
+
+/** ChatGPT times: float seconds, null, or (rarely) a numeric or ISO string. Returns epoch ms or null. */
+export function chatgptTime(value: unknown, ctx: ParseContext): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.round(value * 1000);
+  if (typeof value === 'string' && value.trim() !== '') {
+    const asNumber = Number(value);
+    if (Number.isFinite(asNumber)) return Math.round(asNumber * 1000);
+    const parsed = Date.parse(value);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  ctx.warn('bad-timestamp');
+  return null;
+}
+
+interface MappingNode {
+  readonly key: string;
+  readonly parent: string | null;
+  readonly children: readonly string[];
+  readonly message: Obj | null;
+}
+
+interface Rendered {
+  text: string;
+  attachments: Attachment[];
+  citations: string[];
+}
+
+function partsText(content: Obj): string {
+  const parts = content['parts'];
+  if (!Array.isArray(parts)) return str(content['text']) ?? '';
+  return parts.filter((part): part is string => typeof part === 'string').join('\n');
+}
+
+const ASSET_KINDS: Record<string, Attachment['kind']> = {
+  image_asset_pointer: 'image',
+  audio_asset_pointer: 'audio',
+  real_time_user_audio_video_asset_pointer: 'other',
+  video_container_asset_pointer: 'other',
+};
+
+/** Text of a message's content by content type; objects in `parts` become attachments or transcripts. */
+function renderContent(content: Obj, ctx: ParseContext): Rendered {
+  const type = str(content['content_type']) ?? '';
+  const out: Rendered = { text: '', attachments: [], citations: [] };
+  switch (type) {
+    case 'text':
+    case 'multimodal_text': {
+      const parts = Array.isArray(content['parts']) ? (content['parts'] as unknown[]) : [];
+      const texts: string[] = [];
+      for (const part of parts) {
+        if (typeof part === 'string') {
+          texts.push(part);
+        } else if (isObj(part)) {
+          const partType = str(part['content_type']) ?? '';
+          if (partType === 'audio_transcription') {
+            texts.push(str(part['text']) ?? '');
+          } else if (partType in ASSET_KINDS) {
+            out.attachments.push({ name: str(part['asset_pointer']) ?? partType, kind: ASSET_KINDS[partType] ?? 'other', mimeType: null, text: null });
+          } else {
+            ctx.warn('unreadable-part', partType);
+          }
+        } else if (part !== null) {
+          ctx.warn('unreadable-part');
+        }
+      }
+      out.text = texts.filter((text) => text !== '').join('\n');
+      return out;
+    }
+    case 'code':
+    case 'execution_output':
+      out.text = str(content['text']) ?? '';
+      return out;
+    case 'tether_browsing_display':
+      out.text = [str(content['summary']), str(content['result'])].filter((text): text is string => !!text).join('\n');
+      return out;
+    case 'tether_quote':
+    case 'sonic_webpage': {
+      const title = str(content['title']) ?? str(content['domain']) ?? '';
+      const url = str(content['url']) ?? '';
+      if (title || url) out.citations.push([title, url].filter(Boolean).join(' '));
+      out.text = str(content['text']) ?? str(content['snippet']) ?? partsText(content);
+      return out;
+    }
+    case 'system_error':
+      out.text = [str(content['name']), str(content['text'])].filter((text): text is string => !!text).join(': ');
+      return out;
+    case 'user_editable_context':
+      out.text = [str(content['user_profile']), str(content['user_instructions'])].filter((text): text is string => !!text).join('\n\n');
+      return out;
+    case 'thoughts': {
+      const thoughts = Array.isArray(content['thoughts']) ? (content['thoughts'] as unknown[]) : [];
+      const texts = thoughts.filter(isObj).map((thought) => [str(thought['summary']), str(thought['content'])].filter((t): t is string => !!t).join('\n'));
+      out.text = texts.length > 0 ? texts.join('\n\n') : partsText(content);
+      return out;
+    }
+    case 'reasoning_recap':
+      out.text = str(content['content']) ?? partsText(content);
+      return out;
+    default:
+      ctx.warn('unknown-content-type', type);
+      out.text = str(content['text']) ?? partsText(content);
+      return out;
+  }
+}
+
+function attachmentsOf(message: Obj): Attachment[] {
+  const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+  const list = Array.isArray(metadata['attachments']) ? metadata['attachments'] : [];
+  return list.filter(isObj).map((item) => {
+    const mimeType = str(item['mime_type']) ?? str(item['mimeType']);
+    const kind: Attachment['kind'] = mimeType?.startsWith('image/') ? 'image' : mimeType?.startsWith('audio/') ? 'audio' : 'file';
+    return { name: str(item['name']) ?? str(item['id']) ?? 'attachment', kind, mimeType, text: null };
+  });
+}
+
+function citationsOf(message: Obj): string[] {
+  const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+  const list = Array.isArray(metadata['citations']) ? metadata['citations'] : [];
+  const out: string[] = [];
+  for (const citation of list) {
+    if (!isObj(citation)) continue;
+    const meta = isObj(citation['metadata']) ? citation['metadata'] : citation;
+    const text = [str(meta['title']), str(meta['url'])].filter(Boolean).join(' ');
+    if (text) out.push(text);
+  }
+  return out;
+}
+
+interface Exchange {
+  human: Turn;
+  assistant: Turn | null;
+  extras: NodeExtras;
+  attachments: Attachment[];
+  /** Whether a real user message opened it (false: replies before any user turn). */
+  hasUser: boolean;
+  /** Message keys in this exchange (to tell which exchanges a branch segment touches). */
+  keys: string[];
+}
+
+function newTurn(): Turn {
+  return { text: '', messageIds: [], createdAt: null, model: null };
+}
+
+function appendText(turn: Turn, text: string): void {
+  if (text === '') return;
+  turn.text = turn.text === '' ? text : `${turn.text}\n\n${text}`;
+}
+
+/** Builds exchanges from a thread of messages (root to leaf). */
+function buildExchanges(thread: readonly MappingNode[], defaultModel: string | null, ctx: ParseContext): Exchange[] {
+  const exchanges: Exchange[] = [];
+  let pendingExtras: NodeExtras = emptyExtras();
+  let pendingKeys: string[] = [];
+  let current: Exchange | null = null;
+
+  const open = (hasUser: boolean, key: string): Exchange => {
+    const exchange: Exchange = { human: newTurn(), assistant: null, extras: pendingExtras, attachments: [], hasUser, keys: [...pendingKeys, key] };
+    pendingExtras = emptyExtras();
+    pendingKeys = [];
+    exchanges.push(exchange);
+    return exchange;
+  };
+
+  for (const node of thread) {
+    const message = node.message;
+    if (message === null) continue;
+    const author = isObj(message['author']) ? message['author'] : {};
+    const role = str(author['role']) ?? '';
+    const content = isObj(message['content']) ? message['content'] : {};
+    const contentType = str(content['content_type']) ?? '';
+    const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+    const recipient = str(message['recipient']) ?? 'all';
+    const messageId = str(message['id']) ?? node.key;
+    const createdAt = chatgptTime(message['create_time'], ctx);
+    const rendered = renderContent(content, ctx);
+    const hidden = metadata['is_visually_hidden_from_conversation'] === true;
+    const side = current === null ? { extras: pendingExtras, keys: pendingKeys } : current;
+
+    if (contentType === 'user_editable_context') {
+      side.keys.push(node.key);
+      if (rendered.text) side.extras.customInstructions.push(rendered.text);
+      continue;
+    }
+    if (role === 'system' || (hidden && role !== 'tool')) {
+      side.keys.push(node.key);
+      if (rendered.text.trim()) side.extras.system.push(rendered.text);
+      continue;
+    }
+    if (role === 'user') {
+      const exchange = open(true, node.key);
+      current = exchange;
+      exchange.human.text = rendered.text;
+      exchange.human.messageIds.push(messageId);
+      exchange.human.createdAt = createdAt;
+      exchange.attachments.push(...attachmentsOf(message), ...rendered.attachments);
+      exchange.extras.citations.push(...rendered.citations);
+      continue;
+    }
+    if (role !== 'assistant' && role !== 'tool') {
+      ctx.warn('unknown-role', role);
+      side.keys.push(node.key);
+      if (rendered.text.trim()) side.extras.system.push(rendered.text);
+      continue;
+    }
+    let exchange: Exchange;
+    if (current === null) {
+      ctx.warn('orphan-reply');
+      exchange = open(false, node.key);
+      current = exchange;
+    } else {
+      exchange = current;
+      exchange.keys.push(node.key);
+    }
+    exchange.attachments.push(...attachmentsOf(message), ...rendered.attachments);
+    exchange.extras.citations.push(...rendered.citations, ...citationsOf(message));
+    if (role === 'tool') {
+      // Tool output folds into the call it answers (the latest open call of that tool, else the latest call).
+      const name = str(author['name']) ?? 'tool';
+      const calls = exchange.extras.toolCalls;
+      const call = [...calls].reverse().find((c) => c.output === null && c.name === name) ?? [...calls].reverse().find((c) => c.output === null);
+      if (call) call.output = rendered.text;
+      else calls.push({ name, input: '', output: rendered.text });
+      continue;
+    }
+    if (contentType === 'thoughts' || contentType === 'reasoning_recap') {
+      if (rendered.text) exchange.extras.thinking.push(rendered.text);
+      continue;
+    }
+    if (recipient !== 'all') {
+      exchange.extras.toolCalls.push({ name: recipient, input: rendered.text, output: null });
+      continue;
+    }
+    const assistant = exchange.assistant ?? newTurn();
+    exchange.assistant = assistant;
+    const language = str(content['language']);
+    const text = contentType === 'code' && rendered.text ? `\`\`\`${language && language !== 'unknown' ? language : ''}\n${rendered.text}\n\`\`\`` : rendered.text;
+    appendText(assistant, text);
+    assistant.messageIds.push(messageId);
+    assistant.createdAt ??= createdAt;
+    assistant.model ??= str(metadata['model_slug']) ?? defaultModel;
+  }
+  const last = exchanges[exchanges.length - 1];
+  if (last !== undefined) {
+    // Hidden messages after the last exchange still belong to the conversation.
+    for (const key of Object.keys(pendingExtras) as (keyof NodeExtras)[]) {
+      (last.extras[key] as unknown[]).push(...pendingExtras[key]);
+    }
+    last.keys.push(...pendingKeys);
+  }
+  return exchanges;
+}
+
+function toDraft(exchange: Exchange, conversationId: string, ordinal: number, active: boolean, branchId: string | null): NodeDraft {
+  return {
+    kind: 'exchange',
+    provider: PROVIDER,
+    conversationId,
+    ordinal,
+    active,
+    branchId,
+    human: exchange.human,
+    assistant: exchange.assistant,
+    extras: exchange.extras,
+    attachments: exchange.attachments,
+    createdAt: exchange.human.createdAt ?? exchange.assistant?.createdAt ?? null,
+  };
+}
+
+function readMapping(mapping: Obj): Map<string, MappingNode> {
+  const nodes = new Map<string, MappingNode>();
+  for (const [key, value] of Object.entries(mapping)) {
+    if (!isObj(value)) continue;
+    const children = Array.isArray(value['children']) ? value['children'].filter((child): child is string => typeof child === 'string') : [];
+    nodes.set(key, { key, parent: str(value['parent']), children, message: isObj(value['message']) ? value['message'] : null });
+  }
+  return nodes;
+}
+
+/** Root-to-node path; stops (with a warning) at a cycle or a parent that is not in the mapping. */
+function pathTo(nodes: Map<string, MappingNode>, leaf: string, ctx: ParseContext, warn: boolean): MappingNode[] {
+  const path: MappingNode[] = [];
+  const visited = new Set<string>();
+  let key: string | null = leaf;
+  while (key !== null) {
+    if (visited.has(key)) {
+      if (warn) ctx.warn('cycle-in-tree');
+      break;
+    }
+    const node = nodes.get(key);
+    if (node === undefined) {
+      if (warn) ctx.warn('dangling-parent');
+      break;
+    }
+    visited.add(key);
+    path.push(node);
+    key = node.parent;
+  }
+  return path.reverse();
+}
+
+function messageTime(node: MappingNode): number {
+  const time = node.message?.['create_time'];
+  return typeof time === 'number' ? time : Number(time ?? Number.NEGATIVE_INFINITY) || Number.NEGATIVE_INFINITY;
+}
+
+function isLeaf(nodes: Map<string, MappingNode>, node: MappingNode): boolean {
+  return !node.children.some((child) => nodes.has(child));
+}
+
+/** Parses one conversation object; returns null (after ctx.skip) when it cannot be read. */
+export function parseChatgptConversation(value: unknown, raw: string, ctx: ParseContext): ParsedConversation | null {
+  if (!isObj(value)) {
+    ctx.skip('malformed-record', 'not an object');
+    return null;
+  }
+  const providerId = str(value['id']) ?? str(value['conversation_id']);
+  if (providerId === null || providerId === '') {
+    ctx.skip('missing-id');
+    return null;
+  }
+  const mapping = value['mapping'];
+  if (!isObj(mapping)) {
+    ctx.skip('no-messages');
+    return null;
+  }
+  const nodes = readMapping(mapping);
+  const defaultModel = str(value['default_model_slug']);
+  const conversationId = `${PROVIDER}:${providerId}`;
+
+  const leaves = [...nodes.values()].filter((node) => isLeaf(nodes, node));
+  let activeLeaf = str(value['current_node']);
+  if (activeLeaf === null || !nodes.has(activeLeaf)) {
+    // No usable current_node: the newest leaf is the thread the person saw last.
+    let newest: MappingNode | null = null;
+    for (const leaf of leaves) if (newest === null || messageTime(leaf) >= messageTime(newest)) newest = leaf;
+    activeLeaf = newest?.key ?? null;
+  }
+  const activePath = activeLeaf === null ? [] : pathTo(nodes, activeLeaf, ctx, true);
+  const exchanges = buildExchanges(activePath, defaultModel, ctx);
+  const drafts: NodeDraft[] = exchanges.map((exchange, index) => toDraft(exchange, conversationId, index, true, null));
+
+  // Inactive branches: each other leaf's part after the point where it leaves already-assigned nodes.
+  const assigned = new Set(activePath.map((node) => node.key));
+  for (const leaf of leaves) {
+    if (assigned.has(leaf.key)) continue;
+    const path = pathTo(nodes, leaf.key, ctx, false);
+    const segment = new Set(path.filter((node) => !assigned.has(node.key)).map((node) => node.key));
+    for (const key of segment) assigned.add(key);
+    const branchId = str(leaf.message?.['id']) ?? leaf.key;
+    const branchExchanges = buildExchanges(path, defaultModel, ctx);
+    branchExchanges.forEach((exchange, index) => {
+      const touched = exchange.keys.some((key) => segment.has(key));
+      const hasContent = exchange.assistant !== null || exchange.hasUser || exchange.extras.toolCalls.length > 0;
+      if (touched && hasContent) drafts.push(toDraft(exchange, conversationId, index, false, branchId));
+    });
+  }
+
+  const messageCount = [...nodes.values()].filter((node) => node.message !== null).length;
+  if (drafts.length === 0) {
+    ctx.skip(messageCount === 0 ? 'no-messages' : 'empty-conversation');
+    return null;
+  }
+  const models = drafts.map((draft) => draft.assistant?.model).filter((model): model is string => !!model);
+  return {
+    conversation: {
+      id: conversationId,
+      provider: PROVIDER,
+      providerConversationId: providerId,
+      kind: 'chat',
+      title: str(value['title']) ?? 'Untitled',
+      createdAt: chatgptTime(value['create_time'], ctx),
+      updatedAt: chatgptTime(value['update_time'], ctx),
+      model: defaultModel ?? models[0] ?? null,
+      messageCount,
+      raw,
+    },
+    nodes: drafts,
+  };
+}
+
+/**
+ * Records: elements of the root array (or of a top-level array such as `conversations`) are conversations. A root
+ * object that is itself one conversation arrives as its properties: they are put back together and parsed at end.
+ */
+class ChatgptConsumer implements RecordConsumer {
+  private single: Obj | null = null;
+
+  constructor(private readonly ctx: ParseContext) {}
+
+  push(record: JsonRecord): ParsedConversation[] {
+    if (record.path === '' || (record.inArray === true && looksLikeConversation(record.value))) {
+      const parsed = parseChatgptConversation(record.value, record.raw, this.ctx);
+      return parsed === null ? [] : [parsed];
+    }
+    this.single ??= {};
+    if (record.inArray === true) {
+      const list = Array.isArray(this.single[record.path]) ? (this.single[record.path] as unknown[]) : [];
+      list.push(record.value);
+      this.single[record.path] = list;
+    } else {
+      this.single[record.path] = record.value;
+    }
+    return [];
+  }
+
+  end(): ParsedConversation[] {
+    if (this.single === null) return [];
+    const single = this.single;
+    this.single = null;
+    if (!looksLikeConversation(single)) {
+      this.ctx.skip('unsupported-record');
+      return [];
+    }
+    const parsed = parseChatgptConversation(single, JSON.stringify(single), this.ctx);
+    return parsed === null ? [] : [parsed];
+  }
+}
+
+export const chatgptAdapter: ProviderAdapter = {
+  provider: PROVIDER,
+  detectJson(first, rootKind) {
+    if (first.path === '' && looksLikeConversation(first.value)) return 0.9;
+    if (first.path === '' && isObj(first.value) && ('conversation_id' in first.value || 'current_node' in first.value)) return 0.6;
+    if (rootKind === 'object' && first.inArray === true && looksLikeConversation(first.value)) return 0.8;
+    if (rootKind === 'object' && first.path === 'mapping' && first.inArray === false && isObj(first.value)) {
+      const sample = Object.values(first.value).find(isObj);
+      return sample !== undefined && 'children' in sample ? 0.7 : 0;
+    }
+    return 0;
+  },
+  createJsonConsumer(ctx) {
+    return new ChatgptConsumer(ctx);
+  },
+};
