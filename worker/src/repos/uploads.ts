@@ -90,7 +90,7 @@ export async function updateUpload(db: D1Database, userId: string, id: string, p
 
 export async function listUploads(db: D1Database, userId: string, limit: number): Promise<UploadRecord[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM uploads WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT ?`)
+    .prepare(`SELECT ${COLUMNS} FROM uploads WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?`)
     .bind(userId, limit)
     .all();
   return parseRows(uploadRowSchema, results, 'upload').map(toUpload);

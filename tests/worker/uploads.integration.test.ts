@@ -1,0 +1,70 @@
+// Upload (import) records in workerd against migrated D1 (SPEC S13, S15).
+import { describe, expect, it } from 'vitest';
+import { uploadListResponseSchema, uploadRecordSchema } from '../../shared/sync/protocol';
+import { ApiClient, appFetch, expectError, signUp } from './helpers';
+
+const newUpload = { deviceId: 'phone-1', provider: 'chatgpt', fileName: 'chatgpt-export.zip', bytes: 52_428_800 };
+
+describe('S13: upload records', () => {
+  it('a device reports an import and its progress; another device of the same user lists it', async () => {
+    const { client, email, password } = await signUp();
+    const created = await client.json('POST', '/api/uploads', { json: newUpload });
+    expect(created.status).toBe(201);
+    const record = uploadRecordSchema.parse(created.body);
+    expect(record).toMatchObject({ ...newUpload, status: 'pending', progress: 0, counts: { conversations: 0, nodesCreated: 0, nodesDeduplicated: 0 }, errorCode: null });
+
+    const progress = await client.json('PATCH', `/api/uploads/${record.id}`, { json: { status: 'processing', progress: 0.5 } });
+    expect(uploadRecordSchema.parse(progress.body)).toMatchObject({ status: 'processing', progress: 0.5 });
+    const done = await client.json('PATCH', `/api/uploads/${record.id}`, {
+      json: { status: 'complete', progress: 1, counts: { conversations: 12, nodesCreated: 340, nodesDeduplicated: 7 } },
+    });
+    expect(uploadRecordSchema.parse(done.body)).toMatchObject({ status: 'complete', progress: 1, counts: { conversations: 12, nodesCreated: 340, nodesDeduplicated: 7 } });
+
+    const laptop = new ApiClient();
+    const login = await laptop.json<{ token: string }>('POST', '/api/auth/login', { json: { email, password, session: 'token' } });
+    laptop.token = login.body.token;
+    const listed = uploadListResponseSchema.parse((await laptop.json('GET', '/api/uploads')).body);
+    expect(listed.uploads).toHaveLength(1);
+    expect(listed.uploads[0]).toMatchObject({ id: record.id, deviceId: 'phone-1', status: 'complete', counts: { nodesCreated: 340 } });
+  });
+
+  it('a failed import keeps its error code; the most recently updated records come first', async () => {
+    // A clock that moves a second per request, so "most recent" never depends on two requests sharing a millisecond.
+    let now = Date.now();
+    const { client } = await signUp({ fetch: appFetch({ now: () => (now += 1000) }) });
+    const first = uploadRecordSchema.parse((await client.json('POST', '/api/uploads', { json: { ...newUpload, fileName: 'first.zip' } })).body);
+    await client.json('POST', '/api/uploads', { json: { ...newUpload, fileName: 'second.zip' } });
+    const failed = await client.json('PATCH', `/api/uploads/${first.id}`, { json: { status: 'failed', errorCode: 'IMPORT_TRUNCATED_ZIP' } });
+    expect(uploadRecordSchema.parse(failed.body)).toMatchObject({ status: 'failed', errorCode: 'IMPORT_TRUNCATED_ZIP' });
+    const listed = uploadListResponseSchema.parse((await client.json('GET', '/api/uploads')).body);
+    expect(listed.uploads.map((u) => u.fileName)).toEqual(['first.zip', 'second.zip']);
+  });
+
+  it('bad bodies are refused', async () => {
+    const { client } = await signUp();
+    await expectError(await client.call('POST', '/api/uploads', { json: { ...newUpload, provider: 'myspace' } }), 400, 'VALIDATION_FAILED');
+    await expectError(await client.call('POST', '/api/uploads', { json: { ...newUpload, bytes: -1 } }), 400, 'VALIDATION_FAILED');
+    const record = uploadRecordSchema.parse((await client.json('POST', '/api/uploads', { json: newUpload })).body);
+    await expectError(await client.call('PATCH', `/api/uploads/${record.id}`, { json: { progress: 1.5 } }), 400, 'VALIDATION_FAILED');
+    await expectError(await client.call('PATCH', `/api/uploads/${record.id}`, { json: {} }), 400, 'VALIDATION_FAILED');
+    await expectError(await client.call('PATCH', `/api/uploads/${record.id}`, { json: { errorCode: 'MADE_UP' } }), 400, 'VALIDATION_FAILED');
+    await expectError(await client.call('PATCH', '/api/uploads/not-a-uuid', { json: { progress: 1 } }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('S15: another user cannot see or change my records, and gets 404 as for an unknown id', async () => {
+    const alice = await signUp();
+    const bob = await signUp();
+    const record = uploadRecordSchema.parse((await alice.client.json('POST', '/api/uploads', { json: newUpload })).body);
+    await expectError(await bob.client.call('PATCH', `/api/uploads/${record.id}`, { json: { status: 'cancelled' } }), 404, 'NOT_FOUND');
+    await expectError(await bob.client.call('PATCH', `/api/uploads/${crypto.randomUUID()}`, { json: { status: 'cancelled' } }), 404, 'NOT_FOUND');
+    expect(uploadListResponseSchema.parse((await bob.client.json('GET', '/api/uploads')).body).uploads).toEqual([]);
+    const alices = uploadListResponseSchema.parse((await alice.client.json('GET', '/api/uploads')).body).uploads;
+    expect(alices[0]).toMatchObject({ id: record.id, status: 'pending' });
+  });
+
+  it('needs a session', async () => {
+    await expectError(await new ApiClient().call('GET', '/api/uploads'), 401, 'UNAUTHENTICATED');
+    await expectError(await new ApiClient().call('POST', '/api/uploads', { json: newUpload }), 401, 'UNAUTHENTICATED');
+    await expectError(await new ApiClient().call('PATCH', `/api/uploads/${crypto.randomUUID()}`, { json: { progress: 1 } }), 401, 'UNAUTHENTICATED');
+  });
+});
