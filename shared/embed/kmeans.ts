@@ -13,6 +13,8 @@ export interface KMeansOptions {
   /** Above this many rows, mini-batch k-means is used. */
   readonly miniBatchAbove?: number;
   readonly batchSize?: number;
+  /** Lloyd runs from fresh k-means++ seeds; the tightest wins (one unlucky seed can merge two topics). */
+  readonly restarts?: number;
 }
 
 export interface KMeansResult {
@@ -135,7 +137,7 @@ export function kmeans(data: Float32Array, dim: number, options: KMeansOptions):
         const row = Math.floor(random() * n);
         const { cluster } = nearestCentroid(centroids, k, data, row * dim, dim);
         counts[cluster] = counts[cluster]! + 1;
-        const rate = 1 / counts[cluster]!;
+        const rate = 1 / counts[cluster];
         for (let d = 0; d < dim; d += 1) {
           const at = cluster * dim + d;
           centroids[at] = centroids[at]! * (1 - rate) + data[row * dim + d]! * rate;
@@ -146,6 +148,22 @@ export function kmeans(data: Float32Array, dim: number, options: KMeansOptions):
     assignAll(data, n, dim, centroids, k, assignments);
     return { k, dim, centroids, assignments, sizes: sizesOf(assignments, k), iterations: maxIterations * 2 };
   }
+  const restarts = options.restarts ?? (n <= 5000 ? 4 : 1);
+  let best = lloyd(data, n, dim, k, maxIterations, random);
+  let bestCohesion = totalSimilarity(data, n, dim, best);
+  for (let run = 1; run < restarts; run += 1) {
+    const result = lloyd(data, n, dim, k, maxIterations, random);
+    const cohesion = totalSimilarity(data, n, dim, result);
+    if (cohesion > bestCohesion) {
+      best = result;
+      bestCohesion = cohesion;
+    }
+  }
+  return best;
+}
+
+function lloyd(data: Float32Array, n: number, dim: number, k: number, maxIterations: number, random: Random): KMeansResult {
+  const assignments = new Int32Array(n).fill(-1);
   const centroids = seedPlusPlus(data, n, dim, k, random);
   let iterations = 0;
   while (iterations < maxIterations) {
@@ -155,4 +173,11 @@ export function kmeans(data: Float32Array, dim: number, options: KMeansOptions):
     recomputeCentroids(data, n, dim, centroids, k, assignments, random);
   }
   return { k, dim, centroids, assignments, sizes: sizesOf(assignments, k), iterations };
+}
+
+/** Sum of each row's similarity to its centroid: higher is a tighter clustering. */
+function totalSimilarity(data: Float32Array, n: number, dim: number, result: KMeansResult): number {
+  let total = 0;
+  for (let i = 0; i < n; i += 1) total += dot(data, i * dim, result.centroids, result.assignments[i]! * dim, dim);
+  return total;
 }

@@ -33,7 +33,7 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 /** Packs equal-length vectors into one block (what the vectors table stores). */
-export function packVectors(vectors: readonly Float32Array[], dim: number): Float32Array {
+export function packVectors(vectors: readonly Float32Array[], dim: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(vectors.length * dim);
   vectors.forEach((v, i) => {
     if (v.length !== dim) throw new RangeError(`vector ${i} has ${v.length} dimensions, expected ${dim}`);

@@ -275,3 +275,5 @@ export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Prom
       }),
   };
 }
+/** The name `npm start` (tests/tools/start.ts) uses. */
+export const startOpenAiCompatibleServer = startOpenAiServer;

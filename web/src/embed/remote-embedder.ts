@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { EmbedOptions, Embedder } from '../../../shared/embed/embedder';
-import { runPool } from '../../../shared/embed/pool';
+import { Semaphore } from '../../../shared/embed/pool';
 import type { Random } from '../../../shared/embed/random';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from '../../../shared/embed/retry';
 import { makeBatches } from '../../../shared/embed/text';
@@ -96,6 +96,8 @@ export class RemoteEmbedder implements Embedder {
   private readonly now: () => number;
   private readonly backoff: BackoffPolicy;
   private readonly maxRetryAfterMs: number;
+  /** Shared by every embed call on this instance: concurrency is a property of the service, not of one call. */
+  private readonly slots: Semaphore;
 
   constructor(config: RemoteEmbedderConfig, deps: RemoteEmbedderDeps = {}) {
     this.config = remoteEmbedderConfigSchema.parse(config);
@@ -109,6 +111,7 @@ export class RemoteEmbedder implements Embedder {
     this.now = deps.now ?? Date.now;
     this.backoff = deps.backoff ?? { baseMs: 500, maxMs: 30_000 };
     this.maxRetryAfterMs = deps.maxRetryAfterMs ?? 120_000;
+    this.slots = new Semaphore(this.config.concurrency);
   }
 
   get dimensions(): number | null {
@@ -126,32 +129,33 @@ export class RemoteEmbedder implements Embedder {
     const stop = new AbortController();
     const onOuterAbort = (): void => stop.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let firstError: unknown = null;
     try {
-      await runPool(
-        batches,
-        this.config.concurrency,
-        async (batch) => {
-          const vectors = await this.embedBatch(
-            batch.map((b) => b.text),
-            stop.signal,
-          );
-          batch.forEach((b, i) => {
-            out[b.index] = vectors[i]!;
-          });
-          done += batch.length;
-          onProgress?.({ done, total: texts.length });
-        },
-        stop.signal,
-      ).catch((error: unknown) => {
-        stop.abort();
-        throw error;
-      });
-    } catch (error) {
-      if (signal?.aborted) throw cancelled();
-      throw error instanceof AppError ? error : new AppError('EMBEDDER_UNAVAILABLE', { detail: String(error), cause: error });
+      // allSettled: when one batch fails the others are aborted, and we return only once they have let go of their slots.
+      await Promise.allSettled(
+        batches.map((batch) =>
+          this.slots
+            .run(() => (stop.signal.aborted ? Promise.reject(cancelled()) : this.embedBatch(batch.map((b) => b.text), stop.signal)))
+            .then(
+              (vectors) => {
+                batch.forEach((b, i) => {
+                  out[b.index] = vectors[i]!;
+                });
+                done += batch.length;
+                onProgress?.({ done, total: texts.length });
+              },
+              (error: unknown) => {
+                firstError ??= error;
+                stop.abort();
+              },
+            ),
+        ),
+      );
     } finally {
       signal?.removeEventListener('abort', onOuterAbort);
     }
+    if (signal?.aborted) throw cancelled();
+    if (firstError !== null) throw firstError instanceof AppError ? firstError : new AppError('EMBEDDER_UNAVAILABLE', { detail: firstError instanceof Error ? firstError.message : 'unknown failure', cause: firstError });
     return out;
   }
 

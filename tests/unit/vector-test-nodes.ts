@@ -1,0 +1,38 @@
+/** Memory nodes for embedding and vector tests, written straight into a fake-indexeddb vault. */
+import { createHash } from 'node:crypto';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { emptyExtras } from '../../shared/model';
+import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
+
+let counter = 0;
+
+export function openTestVault(): Promise<VaultDatabase> {
+  counter += 1;
+  return openVaultDatabase({ name: `vector-test-${counter}`, indexedDB: new IDBFactory(), IDBKeyRange });
+}
+
+export function makeNode(human: string, assistant: string, conversationId = 'chatgpt:c1', ordinal = 0): NodeRow {
+  counter += 1;
+  const id = createHash('sha256').update(`${conversationId}\n${human}\n${assistant}`).digest('hex');
+  return {
+    schemaVersion: 1,
+    id,
+    kind: 'exchange',
+    provider: 'chatgpt',
+    conversationId,
+    ordinal,
+    active: true,
+    branchId: null,
+    human: { text: human, messageIds: [], createdAt: 1_700_000_000_000 + ordinal, model: null },
+    assistant: { text: assistant, messageIds: [], createdAt: null, model: 'gpt' },
+    extras: emptyExtras(),
+    attachments: [],
+    createdAt: 1_700_000_000_000 + ordinal,
+    docId: counter,
+    isActive: 1,
+  };
+}
+
+export async function putNodes(db: VaultDatabase, nodes: readonly NodeRow[]): Promise<void> {
+  await db.nodes.bulkPut([...nodes]);
+}

@@ -1,0 +1,106 @@
+/**
+ * All vectors of one model (id + dimension) in memory as one contiguous, normalised Float32Array, with the node id
+ * of every row. Exact cosine search is a dot-product scan with a top-k heap (bench/vector.bench.ts measures it).
+ *
+ *   VectorMatrix.load(db, modelId, dim): Promise<VectorMatrix>
+ *   matrix.add(nodeIds, block): number            // rows appended (ids already present are skipped)
+ *   matrix.nearest(query, k, skip?): Neighbour[]   // best first
+ *   matrix.moreLikeThis(nodeId, k): Neighbour[]    // the node itself excluded
+ */
+import { dot, normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
+import { vectorBlocks, type VaultDatabase, type VectorBlockRow } from '../db/database';
+
+export interface Neighbour {
+  readonly nodeId: string;
+  readonly score: number;
+}
+
+export class VectorMatrix {
+  private data: Float32Array;
+  private readonly ids: string[] = [];
+  private readonly rowOf = new Map<string, number>();
+
+  constructor(
+    readonly modelId: string,
+    readonly dim: number,
+    initialRows = 1024,
+  ) {
+    this.data = new Float32Array(Math.max(1, initialRows) * dim);
+  }
+
+  static async load(db: VaultDatabase, modelId: string, dim: number): Promise<VectorMatrix> {
+    const blocks = await vectorBlocks(db, modelId, dim);
+    const rows = blocks.reduce((n, b) => n + b.nodeIds.length, 0);
+    const matrix = new VectorMatrix(modelId, dim, rows);
+    for (const block of blocks) matrix.addBlock(block);
+    return matrix;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Row-major view of the live rows (no copy). */
+  get rows(): Float32Array {
+    return this.data.subarray(0, this.ids.length * this.dim);
+  }
+
+  nodeIdAt(row: number): string {
+    return this.ids[row] ?? '';
+  }
+
+  has(nodeId: string): boolean {
+    return this.rowOf.has(nodeId);
+  }
+
+  vectorOf(nodeId: string): Float32Array | null {
+    const row = this.rowOf.get(nodeId);
+    return row === undefined ? null : this.data.slice(row * this.dim, (row + 1) * this.dim);
+  }
+
+  addBlock(block: VectorBlockRow): number {
+    if (block.modelId !== this.modelId || block.dim !== this.dim || block.dtype !== 'float32') return 0;
+    return this.add(block.nodeIds, new Float32Array(block.data));
+  }
+
+  /** Appends the vectors of `nodeIds` (packed in `block`), normalising them; returns how many rows were new. */
+  add(nodeIds: readonly string[], block: Float32Array): number {
+    const { dim } = this;
+    let added = 0;
+    for (let i = 0; i < nodeIds.length; i += 1) {
+      const id = nodeIds[i]!;
+      if (this.rowOf.has(id)) continue;
+      const row = this.ids.length;
+      if ((row + 1) * dim > this.data.length) {
+        const grown = new Float32Array(Math.max(this.data.length * 2, (row + 1) * dim));
+        grown.set(this.data);
+        this.data = grown;
+      }
+      this.data.set(block.subarray(i * dim, (i + 1) * dim), row * dim);
+      normalizeInPlace(this.data, row * dim, dim);
+      this.ids.push(id);
+      this.rowOf.set(id, row);
+      added += 1;
+    }
+    return added;
+  }
+
+  /** The k rows most similar to `query` (normalised or not: only the order matters), best first. */
+  nearest(query: Float32Array, k: number, skip?: (nodeId: string) => boolean): Neighbour[] {
+    if (query.length !== this.dim) return [];
+    const q = normalizeInPlace(Float32Array.from(query));
+    const hits = scanTopK(this.data, this.ids.length, this.dim, q, k, skip ? (row) => skip(this.ids[row] ?? '') : undefined);
+    return hits.map((h) => ({ nodeId: this.ids[h.index] ?? '', score: h.score }));
+  }
+
+  moreLikeThis(nodeId: string, k: number): Neighbour[] {
+    const v = this.vectorOf(nodeId);
+    return v ? this.nearest(v, k, (id) => id === nodeId) : [];
+  }
+
+  similarity(a: string, b: string): number | null {
+    const ra = this.rowOf.get(a);
+    const rb = this.rowOf.get(b);
+    return ra === undefined || rb === undefined ? null : dot(this.data, ra * this.dim, this.data, rb * this.dim, this.dim);
+  }
+}

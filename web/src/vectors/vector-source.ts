@@ -1,0 +1,55 @@
+/**
+ * Semantic search as a ResultSource for the search fusion slot: the query is embedded with the same model that
+ * made the stored vectors and scanned against the in-memory matrix. Only like is compared with like: a source is
+ * bound to one model id + dimension, and refuses an embedder of another model.
+ *
+ *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase)
+ *   source.search(query, filters, limit): Promise<RankedHit[]>
+ *   source.moreLikeThis(nodeId, limit, filters?): Promise<RankedHit[]>
+ */
+import type { Embedder } from '../../../shared/embed/embedder';
+import { AppError } from '../../../shared/errors';
+import { withStorageErrors, type VaultDatabase } from '../db/database';
+import type { RankedHit, ResultSource, SearchFilters } from '../search/types';
+import type { VectorMatrix } from './vector-matrix';
+
+/** Vector hits are filtered after the scan (providers, dates, branches), so ask for more than will be shown. */
+const OVERSAMPLE = 4;
+
+export class VectorResultSource implements ResultSource {
+  readonly id: string;
+
+  constructor(
+    readonly matrix: VectorMatrix,
+    private readonly embedder: Embedder,
+    private readonly db: VaultDatabase,
+  ) {
+    if (embedder.modelId !== matrix.modelId || (embedder.dimensions !== null && embedder.dimensions !== matrix.dim)) {
+      throw new AppError('INTERNAL', { detail: `query model ${embedder.modelId} does not match stored vectors of ${matrix.modelId}/${matrix.dim}` });
+    }
+    this.id = `vector:${matrix.modelId}`;
+  }
+
+  async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
+    const text = query.replace(/"/g, ' ').trim();
+    if (text === '' || this.matrix.size === 0) return [];
+    const [vector] = await this.embedder.embed([text]);
+    if (!vector) return [];
+    return this.rank(vector, limit, filters, null);
+  }
+
+  /** Exchanges closest in meaning to `nodeId` (itself excluded); empty until that node has a vector. */
+  moreLikeThis(nodeId: string, limit: number, filters: SearchFilters = {}): Promise<RankedHit[]> {
+    const vector = this.matrix.vectorOf(nodeId);
+    return vector ? this.rank(vector, limit, filters, nodeId) : Promise.resolve([]);
+  }
+
+  private async rank(vector: Float32Array, limit: number, filters: SearchFilters, exclude: string | null): Promise<RankedHit[]> {
+    // A conversation filter is cheap to apply during the scan and would otherwise drop nearly every hit.
+    const inConversation = filters.conversationId
+      ? new Set(await withStorageErrors(() => this.db.nodes.where('conversationId').equals(filters.conversationId ?? '').primaryKeys()))
+      : null;
+    const skip = exclude !== null || inConversation ? (id: string) => id === exclude || (inConversation !== null && !inConversation.has(id)) : undefined;
+    return this.matrix.nearest(vector, limit * OVERSAMPLE, skip).map((n) => ({ nodeId: n.nodeId, score: n.score }));
+  }
+}
