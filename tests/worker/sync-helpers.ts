@@ -5,7 +5,7 @@ import { commitResponseSchema, missingBlobsResponseSchema, type CommitRequest, t
 import type { ApiClient } from './helpers';
 
 export function bytesOf(text: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(text);
+  return new Uint8Array(new TextEncoder().encode(text));
 }
 
 export async function putDirect(client: ApiClient, bytes: Uint8Array<ArrayBuffer>, hash?: string): Promise<Response> {

@@ -86,7 +86,8 @@ export class S3BlobStore implements BlobStore {
     }
     await expectOk(res, 'get');
     if (res.body === null) throw new AppError('INTERNAL', { detail: 'blob store returned no body' });
-    return { size: Number(res.headers.get('content-length') ?? '0'), body: res.body };
+    // workers-types leaves a response body's chunk type open; fetch bodies are bytes.
+    return { size: Number(res.headers.get('content-length') ?? '0'), body: res.body as ReadableStream<Uint8Array> };
   }
 
   async delete(key: string): Promise<void> {

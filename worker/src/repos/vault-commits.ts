@@ -198,9 +198,9 @@ export async function listCommitsSince(
     commitRecordSchema.parse({
       version: row.version,
       deviceId: row.device_id,
-      addedSegments: JSON.parse(row.added_segments),
-      removedSegments: JSON.parse(row.removed_segments),
-      tombstones: JSON.parse(row.tombstones),
+      addedSegments: JSON.parse(row.added_segments) as unknown,
+      removedSegments: JSON.parse(row.removed_segments) as unknown,
+      tombstones: JSON.parse(row.tombstones) as unknown,
       settings: row.settings,
       createdAt: row.created_at,
     }),
