@@ -5,7 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { importExport } from '../../shared/import';
+import type { ImportReport } from '../../shared/import';
 import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter } from '../../shared/import/provider';
+import type { Conversation, MemoryNode } from '../../shared/model';
 
 export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
 export const HAS_FIXTURES = existsSync(FIXTURES);
@@ -94,4 +97,63 @@ export function conversationTitled(outcome: Outcome, title: string): ParsedConve
 
 export function activeNodes(parsed: ParsedConversation): NodeDraft[] {
   return parsed.nodes.filter((node) => node.active);
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32) for the export generators. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface EndToEnd {
+  readonly report: ImportReport;
+  readonly nodeIds: string[];
+  readonly conversations: Conversation[];
+  readonly nodes: MemoryNode[];
+}
+
+/** Runs the real importer core on bytes, treating `known` node ids as already in the vault. */
+export async function importBytes(name: string, content: string | Uint8Array, known: ReadonlySet<string> = new Set()): Promise<EndToEnd> {
+  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  const seen = new Set(known);
+  const importer = importExport(
+    {
+      name,
+      size: bytes.byteLength,
+      stream: () => {
+        // Odd-sized chunks so record boundaries fall anywhere.
+        let offset = 0;
+        return new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (offset >= bytes.byteLength) controller.close();
+            else controller.enqueue(bytes.subarray(offset, (offset += 4093)));
+          },
+        });
+      },
+    },
+    {
+      digest: async (data) => new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>)),
+      now: () => 0,
+      isKnown: (ids) => Promise.resolve(ids.map((id) => seen.has(id))),
+    },
+  );
+  const conversations: EndToEnd['conversations'] = [];
+  const nodes: EndToEnd['nodes'] = [];
+  for (;;) {
+    const step = await importer.next();
+    if (step.done) return { report: step.value, nodeIds: nodes.map((node) => node.id), conversations, nodes };
+    for (const item of step.value.items) {
+      conversations.push(item.conversation);
+      for (const node of item.nodes) {
+        nodes.push(node);
+        seen.add(node.id);
+      }
+    }
+  }
 }

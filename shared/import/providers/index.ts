@@ -1,5 +1,11 @@
 /** The adapter registry: every provider the importer detects and parses. Add new adapters to this array. */
 import type { ProviderAdapter } from '../provider';
 import { chatgptAdapter } from './chatgpt';
+import { claudeAdapter } from './claude';
+import { copilotAdapter } from './copilot';
+import { deepseekAdapter } from './deepseek';
+import { geminiAdapter } from './gemini';
+import { geminiHtmlAdapter } from './gemini-html';
+import { grokAdapter } from './grok';
 
-export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [chatgptAdapter];
+export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [chatgptAdapter, claudeAdapter, geminiAdapter, geminiHtmlAdapter, grokAdapter, copilotAdapter, deepseekAdapter];
