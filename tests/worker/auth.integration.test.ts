@@ -1,23 +1,207 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ApiClient, expectError, PASSWORD, signUp, uniqueEmail } from './helpers';
+import { SESSION_TTL_MS } from '../../worker/src/repos/sessions';
+import { ApiClient, appFetch, expectError, PASSWORD, signUp, uniqueEmail, workerFetch } from './helpers';
 
-describe('signup and sessions', () => {
-  it('signs up with a bearer token and knows who I am', async () => {
-    const { client, email } = await signUp();
-    const me = await client.json<{ user: { email: string; tier: string } }>('GET', '/api/auth/me');
-    expect(me.status).toBe(200);
-    expect(me.body.user).toMatchObject({ email, tier: 'free' });
+const DAY = 24 * 60 * 60 * 1000;
+
+describe('signup', () => {
+  it('creates the account, its vault and free tier in one go, and returns a bearer token', async () => {
+    const { client, email, user } = await signUp();
+    expect(user).toMatchObject({ email, tier: 'free' });
+    const me = await client.json<{ user: { id: string; email: string; tier: string } }>('GET', '/api/auth/me');
+    expect(me).toMatchObject({ status: 200, body: { user: { id: user.id, email, tier: 'free' } } });
+    const rows = await env.DB.batch([
+      env.DB.prepare('SELECT count(*) AS n FROM vaults WHERE user_id = ?').bind(user.id),
+      env.DB.prepare('SELECT count(*) AS n FROM daily_usage WHERE user_id = ?').bind(user.id),
+      env.DB.prepare('SELECT password_hash, password_salt, password_iterations FROM users WHERE id = ?').bind(user.id),
+    ]);
+    expect(rows[0]?.results[0]).toEqual({ n: 1 });
+    expect(rows[1]?.results[0]).toEqual({ n: 1 });
+    const stored = rows[2]?.results[0] as { password_hash: string; password_salt: string; password_iterations: number };
+    expect(stored.password_iterations).toBe(100_000);
+    expect(stored.password_hash).not.toContain(PASSWORD);
   });
 
-  it('refuses a short password with WEAK_PASSWORD', async () => {
-    const client = new ApiClient();
-    const res = await client.call('POST', '/api/auth/signup', { json: { email: uniqueEmail(), password: 'short', session: 'token' } });
-    await expectError(res, 400, 'WEAK_PASSWORD');
-  });
-
-  it('refuses a taken email', async () => {
-    const { email } = await signUp();
-    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email: email.toUpperCase(), password: PASSWORD, session: 'token' } });
+  it('stores the email lower-cased and refuses the same address in other casing (EMAIL_TAKEN)', async () => {
+    const email = uniqueEmail('Case');
+    await signUp({ email });
+    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, session: 'token' } });
     await expectError(res, 409, 'EMAIL_TAKEN');
+  });
+
+  it('refuses a password under 10 characters (WEAK_PASSWORD) and creates nothing', async () => {
+    const email = uniqueEmail();
+    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email, password: 'nine-char', session: 'token' } });
+    await expectError(res, 400, 'WEAK_PASSWORD');
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind(email).first('n')).toBe(0);
+  });
+
+  it('refuses a bad body with VALIDATION_FAILED and says which field', async () => {
+    const client = new ApiClient();
+    const res = await client.json<{ error: { code: string; detail?: string } }>('POST', '/api/auth/signup', { json: { email: 'not-an-email', password: PASSWORD } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.detail).toContain('email');
+    await expectError(await client.call('POST', '/api/auth/signup', { body: '{"email":', headers: { 'Content-Type': 'application/json' } }), 400, 'BAD_REQUEST');
+  });
+
+  it('refuses bodies over the limit with PAYLOAD_TOO_LARGE', async () => {
+    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email: uniqueEmail(), password: 'x'.repeat(70_000) } });
+    await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('login, logout and sessions', () => {
+  it('logs in with the right password, not with a wrong one or an unknown email', async () => {
+    const { email } = await signUp();
+    const client = new ApiClient();
+    const ok = await client.json<{ token: string; user: { email: string } }>('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user.email).toBe(email);
+    client.token = ok.body.token;
+    expect((await client.call('GET', '/api/auth/me')).status).toBe(200);
+    await expectError(await client.call('POST', '/api/auth/login', { json: { email, password: `${PASSWORD}!`, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
+    await expectError(await client.call('POST', '/api/auth/login', { json: { email: uniqueEmail(), password: PASSWORD, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('stores only a hash of the session token', async () => {
+    const { client, user } = await signUp();
+    const stored = await env.DB.prepare('SELECT token_hash FROM sessions WHERE user_id = ?').bind(user.id).all<{ token_hash: string }>();
+    expect(stored.results).toHaveLength(1);
+    expect(stored.results[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.results[0]?.token_hash).not.toBe(client.token);
+  });
+
+  it('answers UNAUTHENTICATED with no session, a malformed header or an unknown token', async () => {
+    const client = new ApiClient();
+    await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+    await expectError(await client.call('GET', '/api/auth/me', { headers: { Authorization: 'Basic abc' } }), 401, 'UNAUTHENTICATED');
+    client.token = 'A'.repeat(43);
+    await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+  });
+
+  it('logout revokes the session: the same token is refused afterwards', async () => {
+    const { client } = await signUp();
+    const out = await client.call('POST', '/api/auth/logout');
+    expect(out.status).toBe(200);
+    await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+    await expectError(await client.call('POST', '/api/auth/logout'), 401, 'UNAUTHENTICATED');
+  });
+
+  it('sessions expire 30 days after last use, and use slides the expiry forward', async () => {
+    const start = Date.now();
+    const { email } = await signUp();
+    const login = async (now: number) => {
+      const client = new ApiClient(appFetch({ now: () => now }));
+      const res = await client.json<{ token: string }>('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } });
+      client.token = res.body.token;
+      return client;
+    };
+    const idle = await login(start);
+    const active = await login(start);
+    const at = (client: ApiClient, now: number) => new ApiClient(appFetch({ now: () => now }), client.ip);
+    const call = (client: ApiClient, now: number) => {
+      const c = at(client, now);
+      c.token = client.token;
+      return c.call('GET', '/api/auth/me');
+    };
+    expect((await call(active, start + 20 * DAY)).status).toBe(200);
+    await expectError(await call(idle, start + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
+    expect((await call(active, start + 45 * DAY)).status).toBe(200);
+    await expectError(await call(active, start + 45 * DAY + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('cookie sessions and CSRF', () => {
+  it('signup with session=cookie sets an HttpOnly, Secure, SameSite=Lax __Host- cookie and no token in the body', async () => {
+    const client = new ApiClient();
+    const res = await client.call('POST', '/api/auth/signup', { json: { email: uniqueEmail(), password: PASSWORD } });
+    expect(res.status).toBe(201);
+    const body: Record<string, unknown> = await res.json();
+    expect(body.token).toBeUndefined();
+    const cookie = res.headers.get('Set-Cookie') ?? '';
+    expect(cookie).toMatch(/^__Host-cogzy_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\//);
+    expect((await client.call('GET', '/api/auth/me')).status).toBe(200);
+  });
+
+  it('on plain-HTTP loopback (local dev) the cookie is cogzy_session without Secure', async () => {
+    const res = await workerFetch(
+      new Request('http://127.0.0.1:8787/api/auth/signup', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Cogzy-CSRF': '1', 'CF-Connecting-IP': '10.9.9.9' },
+        body: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
+      }),
+    );
+    expect(res.status).toBe(201);
+    const cookie = res.headers.get('Set-Cookie') ?? '';
+    expect(cookie).toMatch(/^cogzy_session=/);
+    expect(cookie).not.toMatch(/Secure/);
+  });
+
+  it('refuses cookie-authenticated writes without the X-Cogzy-CSRF header or from a foreign origin', async () => {
+    const { client } = await signUp({ session: 'cookie' });
+    expect(client.cookie).toBeDefined();
+    await expectError(await client.call('POST', '/api/usage/messages', { csrf: false }), 403, 'CSRF_REJECTED');
+    await expectError(await client.call('POST', '/api/usage/messages', { headers: { Origin: 'https://evil.example' } }), 403, 'CSRF_REJECTED');
+    await expectError(await client.call('POST', '/api/usage/messages', { headers: { 'Sec-Fetch-Site': 'cross-site' } }), 403, 'CSRF_REJECTED');
+    // Nothing was metered by the refused requests.
+    const usage = await client.json<{ messages: { used: number } }>('GET', '/api/usage', { csrf: false });
+    expect(usage.body.messages.used).toBe(0);
+    const ok = await client.call('POST', '/api/usage/messages', { headers: { Origin: env.APP_ORIGIN } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('does not need the CSRF header for reads or for bearer clients', async () => {
+    const cookieUser = await signUp({ session: 'cookie' });
+    expect((await cookieUser.client.call('GET', '/api/auth/me', { csrf: false })).status).toBe(200);
+    const bearerUser = await signUp();
+    expect((await bearerUser.client.call('POST', '/api/usage/messages', { csrf: false })).status).toBe(200);
+  });
+
+  it('a cookie login (login CSRF) also needs the proof header', async () => {
+    const { email } = await signUp();
+    await expectError(await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD }, csrf: false }), 403, 'CSRF_REJECTED');
+  });
+
+  it('logout clears the cookie and revokes its session', async () => {
+    const { client } = await signUp({ session: 'cookie' });
+    const stolen = client.cookie;
+    const res = await client.call('POST', '/api/auth/logout');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Set-Cookie')).toMatch(/Max-Age=0/);
+    const replay = new ApiClient();
+    replay.cookie = stolen;
+    await expectError(await replay.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('throttling', () => {
+  it('after 5 failed logins for an email from one IP, even the right password gets TOO_MANY_ATTEMPTS for 15 minutes', async () => {
+    const start = Date.now();
+    const { email } = await signUp();
+    const at = (now: number, ip: string) => new ApiClient(appFetch({ now: () => now }), ip);
+    const attacker = '10.66.0.1';
+    for (let i = 0; i < 5; i++) {
+      await expectError(await at(start, attacker).call('POST', '/api/auth/login', { json: { email, password: `wrong-${i}-password`, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
+    }
+    await expectError(await at(start, attacker).call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } }), 429, 'TOO_MANY_ATTEMPTS');
+    // The owner on another network is not locked out, and the attacker's IP is free again after the window.
+    expect((await at(start, '10.77.0.1').call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect((await at(start + 16 * 60 * 1000, attacker).call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+  });
+
+  it('limits auth requests per IP per minute (RATE_LIMITED with Retry-After)', async () => {
+    const client = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
+    for (let i = 0; i < 3; i++) await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+    const limited = await client.call('GET', '/api/auth/me');
+    expect(limited.headers.get('Retry-After')).toBe('60');
+    await expectError(limited, 429, 'RATE_LIMITED');
+    const otherIp = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
+    await expectError(await otherIp.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
   });
 });
