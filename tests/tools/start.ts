@@ -1,0 +1,134 @@
+/**
+ * `npm start`: Cogzy Vault on embedded defaults, no keys needed.
+ *   - a local S3-compatible blob store (s3rver) standing in for Backblaze B2, data in .dev-data/s3
+ *   - the Worker under `wrangler dev` with local D1 (migrations applied first), state in .dev-data/wrangler
+ *   - a local OpenAI-compatible embeddings server (deterministic vectors) standing in for the embeddings API
+ *   - the PWA on vite's dev server, proxying /api to the Worker
+ * Everything listens on 127.0.0.1. Ctrl-C stops everything this started.
+ * Ports: WEB_PORT (5173), API_PORT (8787), S3_PORT (4569), EMBED_PORT (4570).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import S3rver from '@20minutes/s3rver';
+import { startOpenAiCompatibleServer } from '../support/openai-server';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dataDir = join(root, '.dev-data');
+const host = '127.0.0.1';
+const ports = {
+  web: Number(process.env.WEB_PORT ?? 5173),
+  api: Number(process.env.API_PORT ?? 8787),
+  s3: Number(process.env.S3_PORT ?? 4569),
+  embed: Number(process.env.EMBED_PORT ?? 4570),
+};
+const bucket = 'cogzy-dev';
+const children: ChildProcess[] = [];
+const stoppers: (() => Promise<void>)[] = [];
+let stopping = false;
+
+const workerEnv = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+};
+
+function log(message: string): void {
+  console.log(`[start] ${message}`);
+}
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv = workerEnv): ChildProcess {
+  // Spawn node on the package's bin directly so the PID we hold is the server's own (Ctrl-C reaches it).
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (line: string) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim() !== '') console.log(prefix(line));
+    });
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} stopped (${signal ?? `exit ${code}`}); stopping the rest.`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+function runToCompletion(name: string, args: string[]): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: workerEnv, stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolveRun() : reject(new Error(`${name} failed with exit code ${code}`))));
+  });
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('stopping...');
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(stoppers.map((stop) => stop().catch(() => undefined)));
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function main(): Promise<void> {
+  mkdirSync(join(dataDir, 's3'), { recursive: true });
+  mkdirSync(join(dataDir, 'wrangler'), { recursive: true });
+
+  const s3 = new S3rver({
+    address: host,
+    port: ports.s3,
+    silent: true,
+    directory: join(dataDir, 's3'),
+    configureBuckets: [{ name: bucket, configs: [] }],
+    vhostBuckets: false,
+  });
+  await s3.run();
+  stoppers.push(() => s3.close());
+  log(`blob store (S3-compatible, standing in for B2) on http://${host}:${ports.s3}/${bucket}`);
+
+  const embed = await startOpenAiCompatibleServer({ host, port: ports.embed });
+  stoppers.push(() => embed.close());
+  log(`embeddings API (OpenAI-compatible, local stand-in) on ${embed.url}/v1`);
+
+  const wrangler = join('node_modules', 'wrangler', 'bin', 'wrangler.js');
+  const persist = join(dataDir, 'wrangler');
+  log('applying D1 migrations to the local database...');
+  await runToCompletion('migrations', [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+
+  // Local-only secrets: random per run, never written to disk or the client bundle.
+  const devVars: Record<string, string> = {
+    S3_ENDPOINT: `http://${host}:${ports.s3}`,
+    S3_REGION: 'us-east-1',
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    APP_ORIGIN: `http://${host}:${ports.web}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_dev_${randomBytes(12).toString('hex')}`,
+    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+  };
+  const varArgs = Object.entries(devVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  run('worker', [
+    wrangler, 'dev', '--ip', host, '--port', String(ports.api), '--persist-to', persist,
+    '--inspector-port', String(ports.api + 1442), '--show-interactive-dev-session=false', ...varArgs,
+  ]);
+
+  run('web', [join('node_modules', 'vite', 'bin', 'vite.js'), '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], {
+    ...process.env,
+    COGZY_API_URL: `http://${host}:${ports.api}`,
+  });
+  log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
+  writeFileSync(join(dataDir, 'admin-token'), devVars.ADMIN_TOKEN, { mode: 0o600 });
+  log(`operator token for /api/admin this run is in .dev-data/admin-token`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`[start] could not start: ${error instanceof Error ? error.message : String(error)}`);
+  void shutdown(1);
+});
