@@ -1,0 +1,283 @@
+/**
+ * The vault's IndexedDB database (Dexie). ONE module keeps every schema version and its upgrade; nothing else in
+ * the app calls `version()`. Rows are read through the zod schemas below at the boundaries that need it.
+ *
+ * Public API (other modules and engineers use only this):
+ *   openVaultDatabase(options?: OpenVaultOptions): VaultDatabase      // opens (and upgrades) the database
+ *   class VaultDatabase extends Dexie { conversations, conversationRaws, nodes, vectors, imports, settings, syncState, searchIndex }
+ *   toConversationRow(c: Conversation): { row, raw } / fromConversationRow(row, raw): Conversation
+ *   DEFAULT_DATABASE_NAME = 'cogzy-vault'
+ *   translateStorageError(error: unknown): AppError                    // IndexedDB/Dexie failure -> shared code
+ *   withStorageErrors<T>(work: () => Promise<T>): Promise<T>           // runs work, rethrows translated AppError
+ *   putVectorBlock(db, block: VectorBlockInput): Promise<number>       // packed vectors (embeddings engineer)
+ *   vectorBlocks(db, modelId: string, dim: number): Promise<VectorBlockRow[]>
+ *   Row types: ConversationRow, NodeRow, ImportRow (importRowSchema), VectorBlockRow, SettingRow, SyncStateRow,
+ *   SearchIndexRow (owned by web/src/search/keyword-index.ts).
+ *
+ * Versions:
+ *   v1  conversations, nodes (keyed by content hash), imports, settings, syncState.
+ *   v2  adds the persisted keyword index (searchIndex) and packed vectors (vectors); every node gets a numeric
+ *       `docId` (what the keyword index stores) and an indexable `isActive` flag (IndexedDB cannot index booleans);
+ *       conversations lose their raw record to `conversationRaws` and gain `sortAt` / `titleKey` sort keys.
+ *       The upgrade numbers existing nodes and builds their keyword index once, so no start-up ever rebuilds it.
+ */
+import Dexie, { type Table, type Transaction } from 'dexie';
+import { z } from 'zod';
+import { AppError, appErrorDataSchema, isAppError } from '../../../shared/errors';
+import type { Conversation, MemoryNode } from '../../../shared/model';
+import { providerSchema } from '../../../shared/model';
+import { backfillSearchIndex, type SearchIndexRow } from '../search/keyword-index';
+
+export const DEFAULT_DATABASE_NAME = 'cogzy-vault';
+
+/**
+ * A conversation as stored, without its raw export record (which can be megabytes: it lives in
+ * `conversationRaws` so listing thousands of conversations never loads it), plus sort keys IndexedDB can index
+ * (null is not a valid key, so a conversation without a time would vanish from a date-ordered index).
+ */
+export interface ConversationRow extends Omit<Conversation, 'raw'> {
+  /** createdAt, else updatedAt, else 0. */
+  sortAt: number;
+  /** Lower-cased title for sorting by title. */
+  titleKey: string;
+}
+
+export interface ConversationRawRow {
+  id: string;
+  raw: string;
+}
+
+export function toConversationRow(conversation: Conversation): { row: ConversationRow; raw: ConversationRawRow } {
+  const { raw, ...rest } = conversation;
+  return {
+    row: { ...rest, sortAt: conversation.createdAt ?? conversation.updatedAt ?? 0, titleKey: conversation.title.toLocaleLowerCase() },
+    raw: { id: conversation.id, raw },
+  };
+}
+
+export function fromConversationRow(row: ConversationRow, raw: string): Conversation {
+  const { sortAt: _sortAt, titleKey: _titleKey, ...rest } = row;
+  return { ...rest, raw };
+}
+
+/** A memory node as stored: the domain object plus the local keyword-index number and an indexable active flag. */
+export interface NodeRow extends MemoryNode {
+  /** Local, dense, never reused number of this node in the keyword index (not synced: each device numbers its own). */
+  docId: number;
+  isActive: 0 | 1;
+}
+
+export const IMPORT_STATUSES = ['pending', 'processing', 'complete', 'failed', 'cancelled', 'interrupted'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+export const importRowSchema = z.object({
+  id: z.number().int(),
+  fileName: z.string(),
+  /** Known once the importer has detected the file's provider. */
+  provider: providerSchema.nullable(),
+  bytes: z.number().nonnegative(),
+  /** Cheap identity of the file (size + SHA-256 of its first MiB) so picking the same file again can resume. */
+  fileKey: z.string(),
+  status: z.enum(IMPORT_STATUSES),
+  progress: z.object({
+    bytesRead: z.number().nonnegative(),
+    conversations: z.number().int().nonnegative(),
+    nodes: z.number().int().nonnegative(),
+  }),
+  /** The importer's opaque resume point, written in the same transaction as the batch it follows. */
+  checkpoint: z.unknown().nullable(),
+  counts: z.object({
+    /** Nodes new to the vault. */
+    created: z.number().int().nonnegative(),
+    /** Nodes already in the vault (same content hash). */
+    deduplicated: z.number().int().nonnegative(),
+    /** Records the importer could not read (by reason in `skippedByReason`). */
+    skipped: z.number().int().nonnegative(),
+    conversationsCreated: z.number().int().nonnegative(),
+    conversationsUpdated: z.number().int().nonnegative(),
+  }),
+  skippedByReason: z.record(z.string(), z.number().int().nonnegative()),
+  /** Warning counts by kind (the record was still imported). */
+  warnings: z.record(z.string(), z.number().int().nonnegative()),
+  error: appErrorDataSchema.nullable(),
+  timings: z.object({
+    createdAt: z.number(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+    /** Time spent parsing vs writing, for the history view and the benchmarks. */
+    parseMs: z.number().nonnegative(),
+    writeMs: z.number().nonnegative(),
+  }),
+});
+export type ImportRow = z.infer<typeof importRowSchema>;
+
+/** One packed block of vectors for one embedding model (one row per batch, never one row per vector). */
+export interface VectorBlockRow {
+  id?: number;
+  modelId: string;
+  dim: number;
+  dtype: 'float32' | 'int8';
+  /** Node ids (content hashes), in the order of the vectors in `data`. */
+  nodeIds: string[];
+  /** `nodeIds.length * dim` values of `dtype`. */
+  data: ArrayBuffer;
+  /** For int8 blocks: one scale per vector (value = int8 * scale); null for float32. */
+  scales: Float32Array | null;
+  createdAt: number;
+}
+export type VectorBlockInput = Omit<VectorBlockRow, 'id'>;
+
+export interface SettingRow {
+  key: string;
+  value: unknown;
+}
+
+export interface SyncStateRow {
+  key: string;
+  value: unknown;
+}
+
+export interface OpenVaultOptions {
+  name?: string;
+  /** Inject an IndexedDB implementation (node tests: fake-indexeddb). Defaults to the global one. */
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** 'disabled' in the import worker: it writes far more than it reads back. */
+  cache?: 'immutable' | 'cloned' | 'disabled';
+}
+
+export class VaultDatabase extends Dexie {
+  conversations!: Table<ConversationRow, string>;
+  conversationRaws!: Table<ConversationRawRow, string>;
+  nodes!: Table<NodeRow, string>;
+  vectors!: Table<VectorBlockRow, number>;
+  imports!: Table<ImportRow, number>;
+  settings!: Table<SettingRow, string>;
+  syncState!: Table<SyncStateRow, string>;
+  searchIndex!: Table<SearchIndexRow, [string, number]>;
+
+  constructor(options: OpenVaultOptions = {}) {
+    super(options.name ?? DEFAULT_DATABASE_NAME, {
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+      cache: options.cache ?? 'cloned',
+      // Every write is an import batch that can be replayed from the file; atomicity is unaffected.
+      chromeTransactionDurability: 'relaxed',
+    });
+    defineSchema(this);
+  }
+}
+
+/** Every schema version, oldest first. Never edit a released version: add the next one with its upgrade. */
+function defineSchema(db: Dexie): void {
+  db.version(1).stores({
+    conversations: 'id, provider, createdAt, updatedAt, title',
+    nodes: 'id, [conversationId+ordinal], conversationId, provider, createdAt',
+    imports: '++id, status, fileKey',
+    settings: 'key',
+    syncState: 'key',
+  });
+
+  db.version(2)
+    .stores({
+      conversations: 'id, provider, sortAt, titleKey, [provider+sortAt]',
+      conversationRaws: 'id',
+      nodes: 'id, &docId, [conversationId+ordinal], conversationId, provider, createdAt, isActive',
+      vectors: '++id, [modelId+dim], modelId',
+      searchIndex: '[part+seg]',
+    })
+    .upgrade(async (tx: Transaction) => {
+      await upgradeConversationsToV2(tx);
+      await upgradeNodesToV2(tx);
+    });
+}
+
+/** v1 -> v2: move each raw record out of the conversation row and add the sort keys. */
+async function upgradeConversationsToV2(tx: Transaction): Promise<void> {
+  const conversations = tx.table<Conversation | ConversationRow, string>('conversations');
+  const rows = await conversations.toArray();
+  const split = rows.map((row) => toConversationRow({ raw: '', ...row }));
+  await tx.table<ConversationRawRow, string>('conversationRaws').bulkPut(
+    rows.map((row) => ({ id: row.id, raw: 'raw' in row && typeof row.raw === 'string' ? row.raw : '' })),
+  );
+  await conversations.bulkPut(split.map((s) => s.row));
+}
+
+/** v1 -> v2: number every node (in conversation order, so search ties read naturally) and index it. */
+async function upgradeNodesToV2(tx: Transaction): Promise<void> {
+  const nodes = tx.table<NodeRow, string>('nodes');
+  const all = await nodes.orderBy('[conversationId+ordinal]').toArray();
+  let docId = 1;
+  for (const node of all) {
+    node.docId = docId++;
+    node.isActive = node.active ? 1 : 0;
+  }
+  await nodes.bulkPut(all);
+  await backfillSearchIndex(tx.table<SearchIndexRow, [string, number]>('searchIndex'), all);
+}
+
+/** Opens the vault, upgrading it if needed; failures come back as AppError with a shared code. */
+export async function openVaultDatabase(options: OpenVaultOptions = {}): Promise<VaultDatabase> {
+  const db = new VaultDatabase(options);
+  try {
+    await db.open();
+  } catch (error) {
+    db.close();
+    throw translateStorageError(error);
+  }
+  return db;
+}
+
+/**
+ * Translates IndexedDB / Dexie failures into the shared vocabulary. Dexie wraps the DOMException of a failed
+ * transaction as AbortError with the real cause in `inner`, so the whole chain is inspected.
+ */
+export function translateStorageError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const names = errorNames(error);
+  const detail = describe(error);
+  if (names.includes('QuotaExceededError')) return new AppError('STORAGE_QUOTA_EXCEEDED', { detail, cause: error });
+  if (names.includes('MissingAPIError') || names.includes('InvalidStateError') || names.includes('SecurityError')) {
+    return new AppError('STORAGE_UNAVAILABLE', { detail, cause: error });
+  }
+  if (names.includes('VersionError') || names.includes('BlockedError')) {
+    return new AppError('STORAGE_UPGRADE_BLOCKED', { detail, cause: error });
+  }
+  return new AppError('STORAGE_FAILED', { detail, cause: error });
+}
+
+/** Runs storage work and rethrows any failure as a translated AppError (expected failures stay AppErrors). */
+export async function withStorageErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translateStorageError(error);
+  }
+}
+
+function errorNames(error: unknown): string[] {
+  const names: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const record = current as { name?: unknown; inner?: unknown; cause?: unknown };
+    if (typeof record.name === 'string') names.push(record.name);
+    current = record.inner ?? record.cause;
+  }
+  return names;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
+  return String(error).slice(0, 500);
+}
+
+export async function putVectorBlock(db: VaultDatabase, block: VectorBlockInput): Promise<number> {
+  if (block.data.byteLength !== block.nodeIds.length * block.dim * (block.dtype === 'float32' ? 4 : 1)) {
+    throw new AppError('INTERNAL', { detail: 'vector block size does not match nodeIds x dim' });
+  }
+  return withStorageErrors(() => db.vectors.add(block));
+}
+
+export async function vectorBlocks(db: VaultDatabase, modelId: string, dim: number): Promise<VectorBlockRow[]> {
+  return withStorageErrors(() => db.vectors.where('[modelId+dim]').equals([modelId, dim]).toArray());
+}

@@ -1,0 +1,235 @@
+/**
+ * Every write an import makes, each one a single IndexedDB transaction. Used by the import pipeline (worker) only.
+ *
+ *   createImportRow(db, input: NewImportInput): Promise<number>
+ *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
+ *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
+ *   knownNodeIds(db, ids: readonly string[]): Promise<boolean[]>
+ *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming): Promise<BatchCounts>
+ *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>
+ *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
+ *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
+ */
+import type { AppErrorData } from '../../../shared/errors';
+import { AppError } from '../../../shared/errors';
+import type { ImportBatch, ImportReport } from '../../../shared/import';
+import { appendToSearchIndex, nodeToIndexDoc, readIndexStats } from '../search/keyword-index';
+import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type NodeRow, type VaultDatabase } from './database';
+
+export interface NewImportInput {
+  fileName: string;
+  /** 'pending' when queued behind other files of the same run. */
+  status: 'pending' | 'processing';
+  bytes: number;
+  fileKey: string;
+  now: number;
+}
+
+export interface BatchTiming {
+  parseMs: number;
+  now: number;
+}
+
+export interface BatchCounts {
+  created: number;
+  deduplicated: number;
+  conversationsCreated: number;
+  conversationsUpdated: number;
+}
+
+export async function createImportRow(db: VaultDatabase, input: NewImportInput): Promise<number> {
+  const row: Omit<ImportRow, 'id'> = {
+    fileName: input.fileName,
+    provider: null,
+    bytes: input.bytes,
+    fileKey: input.fileKey,
+    status: input.status,
+    progress: { bytesRead: 0, conversations: 0, nodes: 0 },
+    checkpoint: null,
+    counts: { created: 0, deduplicated: 0, skipped: 0, conversationsCreated: 0, conversationsUpdated: 0 },
+    skippedByReason: {},
+    warnings: {},
+    error: null,
+    timings: { createdAt: input.now, startedAt: input.status === 'processing' ? input.now : null, finishedAt: null, parseMs: 0, writeMs: 0 },
+  };
+  return withStorageErrors(() => db.imports.add(row as ImportRow));
+}
+
+/** The latest import of the same file that stopped before the end and can continue from its checkpoint. */
+export async function resumableImport(db: VaultDatabase, fileKey: string): Promise<ImportRow | undefined> {
+  const rows = await withStorageErrors(() => db.imports.where('fileKey').equals(fileKey).toArray());
+  return rows
+    .filter((row) => row.status === 'interrupted' || row.status === 'cancelled')
+    .sort((x, y) => y.id - x.id)[0];
+}
+
+export async function reopenImport(db: VaultDatabase, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow> {
+  return withStorageErrors(() =>
+    db.transaction('rw', db.imports, async () => {
+      const row = await readImport(db, id);
+      const next: ImportRow = { ...row, status, error: null, timings: { ...row.timings, startedAt: status === 'processing' ? now : null, finishedAt: null } };
+      await db.imports.put(next);
+      return next;
+    }),
+  );
+}
+
+export async function knownNodeIds(db: VaultDatabase, ids: readonly string[]): Promise<boolean[]> {
+  if (ids.length === 0) return [];
+  const found = new Set(await withStorageErrors(() => db.nodes.where('id').anyOf([...ids]).primaryKeys()));
+  return ids.map((id) => found.has(id));
+}
+
+/** Keep the newer record of a conversation (a later export may carry a new title, more messages, a new raw record). */
+function newerConversation(existing: ConversationRow, incoming: ConversationRow): boolean {
+  return (incoming.updatedAt ?? 0) >= (existing.updatedAt ?? 0);
+}
+
+/**
+ * Commits one importer batch. What must stay consistent, and why it is ONE transaction:
+ * - conversations and their nodes: the importer hands over whole conversations, never half of one;
+ * - nodes and the keyword index: every node has exactly one segment in the index, numbered by the stats row
+ *   written here (a node without index entries would be unfindable, entries without a node would be dangling);
+ * - the import row's progress and checkpoint: the checkpoint names the last record whose conversations are
+ *   committed, so a resume after a closed tab skips exactly what is already stored.
+ * If anything fails (quota, closed database), IndexedDB rolls all of it back and the error is translated.
+ */
+export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming): Promise<BatchCounts> {
+  const started = performance.now();
+  return withStorageErrors(() =>
+    db.transaction('rw', [db.conversations, db.conversationRaws, db.nodes, db.searchIndex, db.imports], async () => {
+      const row = await readImport(db, importId);
+      if (row.status !== 'processing') {
+        throw new AppError('IMPORT_CANCELLED', { detail: `import ${importId} is ${row.status}` });
+      }
+      const conversations = batch.items.map((item) => toConversationRow(item.conversation));
+      const existing = await db.conversations.bulkGet(conversations.map((c) => c.row.id));
+      const toPut: ReturnType<typeof toConversationRow>[] = [];
+      const counts: BatchCounts = { created: 0, deduplicated: 0, conversationsCreated: 0, conversationsUpdated: 0 };
+      conversations.forEach((conversation, i) => {
+        const old = existing[i];
+        if (!old) {
+          counts.conversationsCreated += 1;
+          toPut.push(conversation);
+        } else if (newerConversation(old, conversation.row) && JSON.stringify(old) !== JSON.stringify(conversation.row)) {
+          counts.conversationsUpdated += 1;
+          toPut.push(conversation);
+        }
+      });
+
+      // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
+      // (split exports repeat conversations), so check again here, inside the transaction.
+      const incoming = batch.items.flatMap((item) => item.nodes);
+      const known = new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
+      const stats = await readIndexStats(db.searchIndex);
+      let docId = stats.nextDocId;
+      const fresh: NodeRow[] = [];
+      for (const node of incoming) {
+        if (known.has(node.id)) continue;
+        known.add(node.id);
+        fresh.push({ ...node, docId: docId++, isActive: node.active ? 1 : 0 });
+      }
+      counts.created = fresh.length;
+      counts.deduplicated = incoming.length - fresh.length + batch.items.reduce((n, item) => n + item.duplicates, 0);
+
+      if (toPut.length > 0) {
+        await db.conversations.bulkPut(toPut.map((c) => c.row));
+        await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
+      }
+      if (fresh.length > 0) await db.nodes.bulkAdd(fresh);
+      await appendToSearchIndex(db.searchIndex, stats, fresh.map(nodeToIndexDoc));
+      const writeMs = performance.now() - started;
+      await db.imports.put({
+        ...row,
+        progress: { bytesRead: batch.progress.bytesRead, conversations: batch.progress.conversations, nodes: row.progress.nodes + fresh.length },
+        checkpoint: batch.checkpoint,
+        counts: {
+          ...row.counts,
+          created: row.counts.created + counts.created,
+          deduplicated: row.counts.deduplicated + counts.deduplicated,
+          conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
+          conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
+        },
+        timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
+      });
+      return counts;
+    }),
+  );
+}
+
+function sumCounts(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((n, c) => n + c, 0);
+}
+
+function nonZero(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([, c]) => c > 0));
+}
+
+export async function finishImport(db: VaultDatabase, importId: number, report: ImportReport, now: number): Promise<ImportRow> {
+  return withStorageErrors(() =>
+    db.transaction('rw', db.imports, async () => {
+      const row = await readImport(db, importId);
+      const next: ImportRow = {
+        ...row,
+        status: report.status,
+        provider: report.provider ?? row.provider,
+        progress: { ...row.progress, bytesRead: Math.max(row.progress.bytesRead, report.bytes) },
+        // A resumed import's report counts only its own run; skipped/warnings of the earlier run are not repeated.
+        counts: { ...row.counts, skipped: row.counts.skipped + sumCounts(report.skipped) },
+        skippedByReason: mergeCounts(row.skippedByReason, nonZero(report.skipped)),
+        warnings: mergeCounts(row.warnings, nonZero(report.warnings)),
+        error: report.error ?? null,
+        timings: { ...row.timings, finishedAt: now },
+      };
+      await db.imports.put(next);
+      return next;
+    }),
+  );
+}
+
+export async function failImport(db: VaultDatabase, importId: number, error: AppErrorData, now: number): Promise<ImportRow> {
+  return withStorageErrors(() =>
+    db.transaction('rw', db.imports, async () => {
+      const row = await readImport(db, importId);
+      const status = error.code === 'IMPORT_CANCELLED' ? 'cancelled' : 'failed';
+      const next: ImportRow = { ...row, status, error, timings: { ...row.timings, finishedAt: now } };
+      await db.imports.put(next);
+      return next;
+    }),
+  );
+}
+
+/**
+ * On app start no import can be running in this tab, so an import still marked 'processing' lost its tab or
+ * worker mid-way. Every committed batch is whole, so the vault is consistent; the row says so and keeps its
+ * checkpoint, and picking the same file again continues from there. `isRunning` guards imports another open
+ * tab is still running.
+ */
+export async function markInterruptedImports(db: VaultDatabase, now: number, isRunning: (id: number) => boolean = () => false): Promise<number> {
+  return withStorageErrors(() =>
+    db.transaction('rw', db.imports, async () => {
+      const stuck = (await db.imports.where('status').equals('processing').toArray()).filter((row) => !isRunning(row.id));
+      for (const row of stuck) {
+        await db.imports.put({
+          ...row,
+          status: 'interrupted',
+          error: new AppError('IMPORT_INTERRUPTED').toData(),
+          timings: { ...row.timings, finishedAt: now },
+        });
+      }
+      return stuck.length;
+    }),
+  );
+}
+
+function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [key, value] of Object.entries(b)) out[key] = (out[key] ?? 0) + value;
+  return out;
+}
+
+async function readImport(db: VaultDatabase, id: number): Promise<ImportRow> {
+  const raw = await db.imports.get(id);
+  if (!raw) throw new AppError('NOT_FOUND', { detail: `import ${id}` });
+  return importRowSchema.parse(raw);
+}

@@ -1,0 +1,54 @@
+/**
+ * The import Web Worker (module worker): a thin shell that validates messages, runs the import pipeline over the
+ * picked files and posts typed progress back. It owns the writes, so the page never blocks on IndexedDB.
+ * Start it with `new Worker(new URL('./import-worker.ts', import.meta.url), { type: 'module' })` (client.ts does).
+ */
+import { AppError, toAppError } from '../../../shared/errors';
+import { importExport } from '../../../shared/import';
+import { openVaultDatabase, type VaultDatabase } from '../db/database';
+import { runImportPipeline } from './pipeline';
+import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
+
+const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+const runs = new Map<string, AbortController>();
+let database: Promise<VaultDatabase> | null = null;
+
+function post(message: FromWorker): void {
+  // Validate outgoing messages too: the page trusts what passes this point.
+  scope.postMessage(fromWorkerSchema.parse(message));
+}
+
+async function run(runId: string, files: File[], controller: AbortController): Promise<void> {
+  database ??= openVaultDatabase({ cache: 'disabled' });
+  const db = await database;
+  const work = async (): Promise<void> => {
+    const rows = await runImportPipeline(db, files, {
+      importer: importExport,
+      signal: controller.signal,
+      onEvent: (event) => post({ ...event, runId }),
+    });
+    post({ type: 'run-finished', runId, rows });
+  };
+  // The lock tells other tabs this run is alive, so their start-up does not mark it interrupted.
+  if ('locks' in navigator) await navigator.locks.request(IMPORT_LOCK_NAME, work);
+  else await work();
+}
+
+scope.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const parsed = toWorkerSchema.safeParse(event.data);
+  if (!parsed.success) {
+    const runId = typeof event.data === 'object' && event.data !== null && 'runId' in event.data ? String(event.data.runId) : '';
+    post({ type: 'run-failed', runId, error: new AppError('BAD_REQUEST', { detail: parsed.error.message }).toData() });
+    return;
+  }
+  const message = parsed.data;
+  if (message.type === 'cancel') {
+    runs.get(message.runId)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  runs.set(message.runId, controller);
+  run(message.runId, message.files, controller)
+    .catch((error: unknown) => post({ type: 'run-failed', runId: message.runId, error: toAppError(error).toData() }))
+    .finally(() => runs.delete(message.runId));
+});

@@ -1,0 +1,196 @@
+/**
+ * The import pipeline: files -> shared importer (streaming parse, identity, dedupe) -> one Dexie transaction per
+ * batch. It runs inside the import Web Worker (import-worker.ts is a thin shell over it) and in node tests on
+ * fake-indexeddb, unchanged.
+ *
+ *   runImportPipeline(db: VaultDatabase, files: readonly ImportFileInput[], options: PipelineOptions): Promise<ImportRow[]>
+ *   fileKeyOf(file: ImportFileInput, digest?: Digest): Promise<string>
+ *   sha256: Digest
+ *
+ * Several files run one after another, each with its own import row (created up front as 'pending'). A file that
+ * was imported before and stopped early (interrupted or cancelled) continues from its checkpoint when picked again;
+ * content-hash dedupe makes any overlap harmless. Cancel stops before the next batch is committed: every committed
+ * batch is whole conversations, so the vault stays consistent.
+ */
+import { AppError, toAppError } from '../../../shared/errors';
+import type { Digest, ImportBatch, ImportOptions, ImportReport, ImportSource } from '../../../shared/import';
+
+import type { ImportRow, VaultDatabase } from '../db/database';
+import { commitImportBatch, createImportRow, failImport, finishImport, knownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
+import { compactSearchIndex } from '../search/keyword-index';
+
+export interface ImportFileInput {
+  readonly name: string;
+  readonly size: number;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+/** The shared importer's entry point (shared/import/index.ts `importExport`). */
+export type Importer = (source: ImportSource, options: ImportOptions) => AsyncGenerator<ImportBatch, ImportReport, void>;
+
+export type PipelineEvent =
+  | { type: 'file-started'; fileIndex: number; importId: number; fileName: string; bytes: number; resumedFromRecord: number | null }
+  | {
+      type: 'progress';
+      fileIndex: number;
+      importId: number;
+      bytesRead: number;
+      totalBytes: number;
+      conversations: number;
+      nodes: number;
+      duplicates: number;
+      /** Estimated time left for this file, null until there is a rate to go by. */
+      etaMs: number | null;
+    }
+  | { type: 'file-finished'; fileIndex: number; importId: number; row: ImportRow };
+
+export interface PipelineOptions {
+  importer: Importer;
+  signal?: AbortSignal;
+  onEvent?: (event: PipelineEvent) => void;
+  now?: () => number;
+  digest?: Digest;
+  /** Conversations per importer batch (the importer's default when absent). */
+  batchSize?: number;
+}
+
+export const sha256: Digest = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+
+const FILE_KEY_HEAD_BYTES = 1024 * 1024;
+
+/** Size + SHA-256 of the first MiB: the same file picked again (even renamed) gets the same key, cheaply. */
+export async function fileKeyOf(file: ImportFileInput, digest: Digest = sha256): Promise<string> {
+  const reader = file.stream().getReader();
+  const head = new Uint8Array(Math.min(file.size, FILE_KEY_HEAD_BYTES));
+  let filled = 0;
+  try {
+    while (filled < head.length) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, head.length - filled);
+      head.set(value.subarray(0, take), filled);
+      filled += take;
+    }
+  } catch (error) {
+    throw new AppError('IMPORT_READ_FAILED', { detail: String(error), cause: error });
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const hash = await digest(head.subarray(0, filled));
+  let hex = '';
+  for (const byte of hash) hex += byte.toString(16).padStart(2, '0');
+  return `${file.size}:${hex}`;
+}
+
+export async function runImportPipeline(db: VaultDatabase, files: readonly ImportFileInput[], options: PipelineOptions): Promise<ImportRow[]> {
+  const now = options.now ?? (() => Date.now());
+  const digest = options.digest ?? sha256;
+  const emit = options.onEvent ?? (() => undefined);
+
+  // Rows for every file first, so the history shows the whole run as queued.
+  const queued: { file: ImportFileInput; importId: number; skipRecords: number | null }[] = [];
+  for (const file of files) {
+    const fileKey = await fileKeyOf(file, digest);
+    const previous = await resumableImport(db, fileKey);
+    if (previous && !queued.some((q) => q.importId === previous.id)) {
+      await reopenImport(db, previous.id, 'pending', now());
+      queued.push({ file, importId: previous.id, skipRecords: checkpointRecords(previous.checkpoint) });
+    } else {
+      queued.push({ file, importId: await createImportRow(db, { fileName: file.name, bytes: file.size, fileKey, status: 'pending', now: now() }), skipRecords: null });
+    }
+  }
+
+  const results: ImportRow[] = [];
+  let created = 0;
+  for (const [fileIndex, item] of queued.entries()) {
+    if (options.signal?.aborted) {
+      results.push(await failImport(db, item.importId, new AppError('IMPORT_CANCELLED').toData(), now()));
+      emit({ type: 'file-finished', fileIndex, importId: item.importId, row: results[results.length - 1] as ImportRow });
+      continue;
+    }
+    const row = await importOne(db, item, fileIndex, { ...options, now, digest, emit });
+    created += row.counts.created;
+    results.push(row);
+    emit({ type: 'file-finished', fileIndex, importId: item.importId, row });
+  }
+  // Merge the segments this run appended so queries read one row per term again.
+  if (created > 0) await compactSearchIndex(db);
+  return results;
+}
+
+function checkpointRecords(checkpoint: unknown): number | null {
+  if (typeof checkpoint === 'object' && checkpoint !== null && 'records' in checkpoint) {
+    const records = (checkpoint).records;
+    if (typeof records === 'number' && Number.isInteger(records) && records >= 0) return records;
+  }
+  return null;
+}
+
+async function importOne(
+  db: VaultDatabase,
+  item: { file: ImportFileInput; importId: number; skipRecords: number | null },
+  fileIndex: number,
+  options: PipelineOptions & { now: () => number; digest: Digest; emit: (event: PipelineEvent) => void },
+): Promise<ImportRow> {
+  const { file, importId } = item;
+  const { now, emit } = options;
+  await reopenImport(db, importId, 'processing', now());
+  emit({ type: 'file-started', fileIndex, importId, fileName: file.name, bytes: file.size, resumedFromRecord: item.skipRecords });
+  // Our own controller: stops the importer when a write fails, as well as when the person cancels.
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const started = now();
+  const importerOptions: ImportOptions = {
+    digest: options.digest,
+    now,
+    signal: controller.signal,
+    isKnown: (ids) => knownNodeIds(db, ids),
+    ...(item.skipRecords !== null ? { skipRecords: item.skipRecords } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+  };
+  const source: ImportSource = { name: file.name, size: file.size, stream: () => file.stream() };
+  const batches = options.importer(source, importerOptions);
+  // A batch that arrives after cancel is not written; the importer then ends with its own 'cancelled' report.
+  let dropped = false;
+  try {
+    let parseStarted = performance.now();
+    for (;;) {
+      const step = await batches.next();
+      const parseMs = performance.now() - parseStarted;
+      if (step.done) {
+        if (dropped || (options.signal?.aborted && step.value.status === 'complete')) {
+          return await failImport(db, importId, new AppError('IMPORT_CANCELLED').toData(), now());
+        }
+        return await finishImport(db, importId, step.value, now());
+      }
+      if (controller.signal.aborted) {
+        dropped = true;
+        continue;
+      }
+      const batch = step.value;
+      await commitImportBatch(db, importId, batch, { parseMs, now: now() });
+      const elapsed = Math.max(1, now() - started);
+      const totalBytes = batch.progress.totalBytes ?? file.size;
+      const rate = batch.progress.bytesRead / elapsed;
+      emit({
+        type: 'progress',
+        fileIndex,
+        importId,
+        bytesRead: batch.progress.bytesRead,
+        totalBytes,
+        conversations: batch.progress.conversations,
+        nodes: batch.progress.nodes,
+        duplicates: batch.progress.duplicates,
+        etaMs: rate > 0 ? Math.max(0, (totalBytes - batch.progress.bytesRead) / rate) : null,
+      });
+      parseStarted = performance.now();
+    }
+  } catch (error) {
+    controller.abort();
+    const appError = options.signal?.aborted ? new AppError('IMPORT_CANCELLED', { cause: error }) : toAppError(error);
+    return failImport(db, importId, appError.toData(), now());
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,637 @@
+/**
+ * The persisted keyword index: an inverted index built incrementally at import time and stored in IndexedDB in
+ * compact, immutable segments, so opening the app never rebuilds it and a query loads only the rows it needs.
+ *
+ * Layout of the `searchIndex` table (primary key [part, seg]):
+ *   ['stats', 0]        document count, total field lengths (BM25 averages), next docId, next segment number
+ *   ['p<bucket>', seg]  postings of every term hashing to <bucket> (of BUCKETS) added by segment <seg>:
+ *                       sorted keys `<field><term>` + varint-encoded (docId delta, term frequency) lists
+ *   ['lex', seg]        the terms of segment <seg> with their document frequency (prefix expansion)
+ *   ['docs', seg]       per-document facts used by ranking and filters (provider, time, conversation, lengths)
+ * One import batch appends one segment (all its rows) in the same transaction as the nodes it indexes.
+ * `compactSearchIndex` later merges each part's segments into one, replacing them in one transaction per group.
+ * Fields: h = the human's words, a = the assistant's reply, x = hidden parts (thinking, tool calls, system and
+ * custom instructions, citations, attachment text).
+ *
+ * Public API:
+ *   nodeToIndexDoc(node: NodeRow): IndexDoc
+ *   readIndexStats(table): Promise<StatsRow>
+ *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
+ *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
+ *   compactSearchIndex(db: VaultDatabase, options?): Promise<{ partsMerged: number }>
+ *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
+ */
+import Dexie, { type Table } from 'dexie';
+import { PROVIDERS, type Provider } from '../../../shared/model';
+import type { NodeRow, VaultDatabase } from '../db/database';
+import { terms } from './tokenize';
+
+export const BUCKETS = 512;
+export const FIELD_CODES = ['h', 'a', 'x'] as const;
+export type FieldCode = (typeof FIELD_CODES)[number];
+
+export interface StatsRow {
+  part: 'stats';
+  seg: 0;
+  kind: 'stats';
+  /** Changes when the vault is deleted, so query caches know to drop everything. */
+  generation: number;
+  docCount: number;
+  /** Total tokens per field (h, a, x) over all documents: BM25 average lengths. */
+  totalLength: [number, number, number];
+  nextDocId: number;
+  nextSeg: number;
+}
+
+export interface PostingsRow {
+  part: string;
+  seg: number;
+  kind: 'postings';
+  /** Sorted `<field code><term>` keys. */
+  keys: string[];
+  /** keys.length + 1 byte offsets into `data`. */
+  offsets: Uint32Array;
+  /** Per key: count, then (docId delta, tf) pairs, all unsigned LEB128 varints. */
+  data: Uint8Array;
+}
+
+export interface LexiconRow {
+  part: 'lex';
+  seg: number;
+  kind: 'lexicon';
+  terms: string[];
+  /** Documents of this segment containing the term in any field. */
+  df: Uint32Array;
+}
+
+export interface DocsRow {
+  part: 'docs';
+  seg: number;
+  kind: 'docs';
+  docIds: Uint32Array;
+  /** Index into PROVIDERS. */
+  provider: Uint8Array;
+  /** Epoch ms, NaN when unknown. */
+  createdAt: Float64Array;
+  active: Uint8Array;
+  /** 3 per document: token counts of fields h, a, x. */
+  lengths: Uint32Array;
+  conversations: string[];
+  conversationOf: Uint32Array;
+}
+
+export type SearchIndexRow = StatsRow | PostingsRow | LexiconRow | DocsRow;
+export type SearchIndexTable = Table<SearchIndexRow, [string, number]>;
+
+/** What the index needs to know about one node. */
+export interface IndexDoc {
+  docId: number;
+  conversationId: string;
+  provider: Provider;
+  createdAt: number | null;
+  active: boolean;
+  human: string;
+  assistant: string;
+  hidden: string;
+}
+
+export function hiddenText(node: NodeRow): string {
+  const parts: string[] = [
+    ...node.extras.thinking,
+    ...node.extras.system,
+    ...node.extras.customInstructions,
+    ...node.extras.citations,
+  ];
+  for (const call of node.extras.toolCalls) parts.push(call.name, call.input, call.output ?? '');
+  for (const attachment of node.attachments) parts.push(attachment.name, attachment.text ?? '');
+  return parts.join('\n');
+}
+
+export function nodeToIndexDoc(node: NodeRow): IndexDoc {
+  return {
+    docId: node.docId,
+    conversationId: node.conversationId,
+    provider: node.provider,
+    createdAt: node.createdAt,
+    active: node.active,
+    human: node.human.text,
+    assistant: node.assistant?.text ?? '',
+    hidden: hiddenText(node),
+  };
+}
+
+export function bucketOf(term: string): number {
+  // FNV-1a: cheap and stable across browsers and versions (the bucket is persisted).
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) {
+    hash ^= term.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % BUCKETS;
+}
+
+export function postingsPart(term: string): string {
+  return `p${bucketOf(term)}`;
+}
+
+// ---- varints -------------------------------------------------------------------------------------------------
+
+class ByteWriter {
+  bytes = new Uint8Array(1024);
+  length = 0;
+
+  varint(value: number): void {
+    if (this.length + 5 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    let v = value;
+    while (v >= 0x80) {
+      this.bytes[this.length++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.bytes[this.length++] = v;
+  }
+
+  finish(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+export interface Postings {
+  docIds: Uint32Array;
+  tfs: Uint16Array;
+}
+
+function decodePostings(data: Uint8Array, start: number): Postings {
+  let pos = start;
+  const read = (): number => {
+    let value = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = data[pos++] ?? 0;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  };
+  const count = read();
+  const docIds = new Uint32Array(count);
+  const tfs = new Uint16Array(count);
+  let doc = 0;
+  for (let i = 0; i < count; i++) {
+    doc += read();
+    docIds[i] = doc;
+    tfs[i] = Math.min(read(), 0xffff);
+  }
+  return { docIds, tfs };
+}
+
+function encodePostings(writer: ByteWriter, docIds: ArrayLike<number>, tfs: ArrayLike<number>): void {
+  writer.varint(docIds.length);
+  let previous = 0;
+  for (let i = 0; i < docIds.length; i++) {
+    const doc = docIds[i] ?? 0;
+    writer.varint(doc - previous);
+    writer.varint(tfs[i] ?? 0);
+    previous = doc;
+  }
+}
+
+function lowerBound(sorted: readonly string[], target: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function postingsFor(row: PostingsRow, key: string): Postings | null {
+  const i = lowerBound(row.keys, key);
+  if (row.keys[i] !== key) return null;
+  return decodePostings(row.data, row.offsets[i] ?? 0);
+}
+
+function encodePostingsRow(part: string, seg: number, lists: Map<string, { docIds: number[]; tfs: number[] }>): PostingsRow {
+  const keys = [...lists.keys()].sort();
+  const offsets = new Uint32Array(keys.length + 1);
+  const writer = new ByteWriter();
+  keys.forEach((key, i) => {
+    offsets[i] = writer.length;
+    const list = lists.get(key);
+    if (list) encodePostings(writer, list.docIds, list.tfs);
+  });
+  offsets[keys.length] = writer.length;
+  return { part, seg, kind: 'postings', keys, offsets, data: writer.finish() };
+}
+
+// ---- building segments ---------------------------------------------------------------------------------------
+
+export function emptyStats(generation: number): StatsRow {
+  return { part: 'stats', seg: 0, kind: 'stats', generation, docCount: 0, totalLength: [0, 0, 0], nextDocId: 1, nextSeg: 1 };
+}
+
+function newGeneration(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0] ?? 1;
+}
+
+export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow> {
+  const row = await table.get(['stats', 0]);
+  return row?.kind === 'stats' ? row : emptyStats(newGeneration());
+}
+
+/** Builds every row of one segment from documents sorted by docId (pure: no I/O). */
+export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
+  const byBucket = new Map<number, Map<string, { docIds: number[]; tfs: number[] }>>();
+  const df = new Map<string, number>();
+  const lengths: [number, number, number] = [0, 0, 0];
+  const docIds = new Uint32Array(docs.length);
+  const provider = new Uint8Array(docs.length);
+  const createdAt = new Float64Array(docs.length);
+  const active = new Uint8Array(docs.length);
+  const docLengths = new Uint32Array(docs.length * 3);
+  const conversations: string[] = [];
+  const conversationIndex = new Map<string, number>();
+  const conversationOf = new Uint32Array(docs.length);
+
+  docs.forEach((doc, d) => {
+    docIds[d] = doc.docId;
+    provider[d] = PROVIDERS.indexOf(doc.provider);
+    createdAt[d] = doc.createdAt ?? Number.NaN;
+    active[d] = doc.active ? 1 : 0;
+    let conv = conversationIndex.get(doc.conversationId);
+    if (conv === undefined) {
+      conv = conversations.length;
+      conversations.push(doc.conversationId);
+      conversationIndex.set(doc.conversationId, conv);
+    }
+    conversationOf[d] = conv;
+    const seen = new Set<string>();
+    const texts: [FieldCode, string][] = [['h', doc.human], ['a', doc.assistant], ['x', doc.hidden]];
+    texts.forEach(([field, text], f) => {
+      const words = terms(text);
+      docLengths[d * 3 + f] = words.length;
+      lengths[f as 0 | 1 | 2] += words.length;
+      const counts = new Map<string, number>();
+      for (const word of words) counts.set(word, (counts.get(word) ?? 0) + 1);
+      for (const [term, tf] of counts) {
+        seen.add(term);
+        const bucket = bucketOf(term);
+        let lists = byBucket.get(bucket);
+        if (!lists) byBucket.set(bucket, (lists = new Map<string, { docIds: number[]; tfs: number[] }>()));
+        const key = field + term;
+        let list = lists.get(key);
+        if (!list) lists.set(key, (list = { docIds: [], tfs: [] }));
+        list.docIds.push(doc.docId);
+        list.tfs.push(tf);
+      }
+    });
+    for (const term of seen) df.set(term, (df.get(term) ?? 0) + 1);
+  });
+
+  const rows: SearchIndexRow[] = [];
+  for (const [bucket, lists] of byBucket) rows.push(encodePostingsRow(`p${bucket}`, seg, lists));
+  const lexTerms = [...df.keys()].sort();
+  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: lexTerms, df: Uint32Array.from(lexTerms, (t) => df.get(t) ?? 0) });
+  rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf });
+  return { rows, lengths };
+}
+
+/**
+ * Appends one segment for `docs` (numbered from stats.nextDocId by the caller, ascending) and the updated stats.
+ * Must run inside a read-write transaction that covers the searchIndex table and the node writes it indexes.
+ */
+export async function appendToSearchIndex(table: SearchIndexTable, stats: StatsRow, docs: readonly IndexDoc[]): Promise<StatsRow> {
+  if (docs.length === 0) return stats;
+  const seg = stats.nextSeg;
+  const { rows, lengths } = buildSegment(docs, seg);
+  let maxDocId = stats.nextDocId - 1;
+  for (const doc of docs) maxDocId = Math.max(maxDocId, doc.docId);
+  const next: StatsRow = {
+    ...stats,
+    docCount: stats.docCount + docs.length,
+    totalLength: [stats.totalLength[0] + lengths[0], stats.totalLength[1] + lengths[1], stats.totalLength[2] + lengths[2]],
+    nextDocId: maxDocId + 1,
+    nextSeg: seg + 1,
+  };
+  rows.push(next);
+  await table.bulkPut(rows);
+  return next;
+}
+
+export const BACKFILL_CHUNK = 1000;
+
+export async function backfillSearchIndex(table: SearchIndexTable, nodes: readonly NodeRow[]): Promise<void> {
+  let stats = await readIndexStats(table);
+  const sorted = [...nodes].sort((x, y) => x.docId - y.docId);
+  for (let i = 0; i < sorted.length; i += BACKFILL_CHUNK) {
+    stats = await appendToSearchIndex(table, stats, sorted.slice(i, i + BACKFILL_CHUNK).map(nodeToIndexDoc));
+  }
+  if (sorted.length === 0) await table.put(stats);
+}
+
+// ---- compaction ----------------------------------------------------------------------------------------------
+
+function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchIndexRow | null {
+  const ordered = [...rows].sort((x, y) => x.seg - y.seg);
+  const first = ordered[0];
+  if (!first) return null;
+  if (first.kind === 'postings') {
+    const lists = new Map<string, { docIds: number[]; tfs: number[] }>();
+    for (const row of ordered) {
+      if (row.kind !== 'postings') continue;
+      row.keys.forEach((key) => {
+        const postings = postingsFor(row, key);
+        if (!postings) return;
+        let list = lists.get(key);
+        if (!list) lists.set(key, (list = { docIds: [], tfs: [] }));
+        for (let i = 0; i < postings.docIds.length; i++) {
+          list.docIds.push(postings.docIds[i] ?? 0);
+          list.tfs.push(postings.tfs[i] ?? 0);
+        }
+      });
+    }
+    // Segments hold increasing docIds, but a merge must never depend on it: keep each list sorted.
+    for (const list of lists.values()) sortPostings(list);
+    return encodePostingsRow(part, seg, lists);
+  }
+  if (first.kind === 'lexicon') {
+    const df = new Map<string, number>();
+    for (const row of ordered) {
+      if (row.kind !== 'lexicon') continue;
+      row.terms.forEach((term, i) => df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0)));
+    }
+    const lexTerms = [...df.keys()].sort();
+    return { part: 'lex', seg, kind: 'lexicon', terms: lexTerms, df: Uint32Array.from(lexTerms, (t) => df.get(t) ?? 0) };
+  }
+  if (first.kind === 'docs') {
+    const docsRows = ordered.filter((row): row is DocsRow => row.kind === 'docs');
+    const total = docsRows.reduce((n, row) => n + row.docIds.length, 0);
+    const merged: DocsRow = {
+      part: 'docs',
+      seg,
+      kind: 'docs',
+      docIds: new Uint32Array(total),
+      provider: new Uint8Array(total),
+      createdAt: new Float64Array(total),
+      active: new Uint8Array(total),
+      lengths: new Uint32Array(total * 3),
+      conversations: [],
+      conversationOf: new Uint32Array(total),
+    };
+    const index = new Map<string, number>();
+    let at = 0;
+    for (const row of docsRows) {
+      merged.docIds.set(row.docIds, at);
+      merged.provider.set(row.provider, at);
+      merged.createdAt.set(row.createdAt, at);
+      merged.active.set(row.active, at);
+      merged.lengths.set(row.lengths, at * 3);
+      for (let i = 0; i < row.docIds.length; i++) {
+        const id = row.conversations[row.conversationOf[i] ?? 0] ?? '';
+        let conv = index.get(id);
+        if (conv === undefined) {
+          conv = merged.conversations.length;
+          merged.conversations.push(id);
+          index.set(id, conv);
+        }
+        merged.conversationOf[at + i] = conv;
+      }
+      at += row.docIds.length;
+    }
+    return merged;
+  }
+  return null;
+}
+
+function sortPostings(list: { docIds: number[]; tfs: number[] }): void {
+  let sorted = true;
+  for (let i = 1; i < list.docIds.length; i++) if ((list.docIds[i] ?? 0) < (list.docIds[i - 1] ?? 0)) sorted = false;
+  if (sorted) return;
+  const order = list.docIds.map((_, i) => i).sort((x, y) => (list.docIds[x] ?? 0) - (list.docIds[y] ?? 0));
+  const docIds = order.map((i) => list.docIds[i] ?? 0);
+  const tfs = order.map((i) => list.tfs[i] ?? 0);
+  list.docIds = docIds;
+  list.tfs = tfs;
+}
+
+/**
+ * Merges every part that has at least `minSegments` segments into one new segment. Each group of parts is
+ * replaced in one transaction (new row written, old rows deleted together), so readers always see each document
+ * exactly once, whether they look before or after.
+ */
+export async function compactSearchIndex(db: VaultDatabase, options: { minSegments?: number; partsPerTransaction?: number } = {}): Promise<{ partsMerged: number }> {
+  const minSegments = options.minSegments ?? 2;
+  const perTransaction = options.partsPerTransaction ?? 32;
+  const keys = await db.searchIndex.toCollection().primaryKeys();
+  const segsByPart = new Map<string, number[]>();
+  for (const [part, seg] of keys) {
+    if (part === 'stats') continue;
+    const segs = segsByPart.get(part) ?? [];
+    segs.push(seg);
+    segsByPart.set(part, segs);
+  }
+  const parts = [...segsByPart].filter(([, segs]) => segs.length >= minSegments);
+  let merged = 0;
+  for (let i = 0; i < parts.length; i += perTransaction) {
+    const group = parts.slice(i, i + perTransaction);
+    await db.transaction('rw', db.searchIndex, async () => {
+      const stats = await readIndexStats(db.searchIndex);
+      let seg = stats.nextSeg;
+      for (const [part, segs] of group) {
+        const rows = (await db.searchIndex.bulkGet(segs.map((s): [string, number] => [part, s]))).filter((r): r is SearchIndexRow => r !== undefined);
+        const row = mergeRows(rows, part, seg);
+        if (!row) continue;
+        await db.searchIndex.bulkDelete(rows.map((r): [string, number] => [r.part, r.seg]));
+        await db.searchIndex.put(row);
+        seg += 1;
+        merged += 1;
+      }
+      await db.searchIndex.put({ ...stats, nextSeg: seg });
+    });
+  }
+  return { partsMerged: merged };
+}
+
+// ---- reading -------------------------------------------------------------------------------------------------
+
+/** Per-document facts in memory, indexed by docId (grown as segments load). */
+export class DocsTable {
+  capacity = 0;
+  present = new Uint8Array(0);
+  provider = new Uint8Array(0);
+  createdAt = new Float64Array(0);
+  active = new Uint8Array(0);
+  lengths = new Uint32Array(0);
+  conversation = new Int32Array(0);
+  conversationIds: string[] = [];
+  private readonly conversationIndex = new Map<string, number>();
+
+  conversationNumber(id: string): number {
+    return this.conversationIndex.get(id) ?? -1;
+  }
+
+  add(row: DocsRow): void {
+    let max = 0;
+    for (const id of row.docIds) max = Math.max(max, id);
+    this.ensure(max + 1);
+    for (let i = 0; i < row.docIds.length; i++) {
+      const doc = row.docIds[i] ?? 0;
+      this.present[doc] = 1;
+      this.provider[doc] = row.provider[i] ?? 0;
+      this.createdAt[doc] = row.createdAt[i] ?? Number.NaN;
+      this.active[doc] = row.active[i] ?? 0;
+      this.lengths[doc * 3] = row.lengths[i * 3] ?? 0;
+      this.lengths[doc * 3 + 1] = row.lengths[i * 3 + 1] ?? 0;
+      this.lengths[doc * 3 + 2] = row.lengths[i * 3 + 2] ?? 0;
+      const id = row.conversations[row.conversationOf[i] ?? 0] ?? '';
+      let conv = this.conversationIndex.get(id);
+      if (conv === undefined) {
+        conv = this.conversationIds.length;
+        this.conversationIds.push(id);
+        this.conversationIndex.set(id, conv);
+      }
+      this.conversation[doc] = conv;
+    }
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.capacity) return;
+    const capacity = Math.max(size, this.capacity * 2, 1024);
+    const grow = <T extends Uint8Array | Float64Array | Uint32Array | Int32Array>(old: T, make: (n: number) => T, per = 1): T => {
+      const next = make(capacity * per);
+      next.set(old);
+      return next;
+    };
+    this.present = grow(this.present, (n) => new Uint8Array(n));
+    this.provider = grow(this.provider, (n) => new Uint8Array(n));
+    this.createdAt = grow(this.createdAt, (n) => new Float64Array(n));
+    this.active = grow(this.active, (n) => new Uint8Array(n));
+    this.lengths = grow(this.lengths, (n) => new Uint32Array(n), 3);
+    this.conversation = grow(this.conversation, (n) => new Int32Array(n));
+    this.capacity = capacity;
+  }
+}
+
+const ROW_CACHE_BYTES = 96 * 1024 * 1024;
+
+/**
+ * Query-side view of the index. Segments are immutable, so rows are cached by [part, seg] and only newly written
+ * segments are read; a changed `generation` (vault deleted) drops every cache.
+ */
+export class KeywordIndexReader {
+  private generation: number | null = null;
+  private docsTable = new DocsTable();
+  private loadedDocSegs = new Set<number>();
+  private rowCache = new Map<string, { row: SearchIndexRow; bytes: number }>();
+  private cachedBytes = 0;
+
+  constructor(private readonly table: () => SearchIndexTable) {}
+
+  /** Fresh statistics; resets every cache when the vault was deleted or replaced. */
+  async stats(): Promise<StatsRow> {
+    const stats = await readIndexStats(this.table());
+    if (this.generation !== stats.generation) {
+      this.generation = stats.generation;
+      this.docsTable = new DocsTable();
+      this.loadedDocSegs = new Set();
+      this.rowCache = new Map();
+      this.cachedBytes = 0;
+    }
+    return stats;
+  }
+
+  async docs(): Promise<DocsTable> {
+    const segs = await this.segments('docs');
+    const missing = segs.filter((seg) => !this.loadedDocSegs.has(seg));
+    if (missing.length > 0) {
+      const rows = await this.table().bulkGet(missing.map((seg): [string, number] => ['docs', seg]));
+      for (const row of rows) {
+        if (row?.kind !== 'docs') continue;
+        this.docsTable.add(row);
+        this.loadedDocSegs.add(row.seg);
+      }
+    }
+    return this.docsTable;
+  }
+
+  /** Postings of `term` in each requested field, across all segments. */
+  async postings(term: string, fields: readonly FieldCode[]): Promise<Map<FieldCode, Postings[]>> {
+    const rows = await this.rows(postingsPart(term));
+    const out = new Map<FieldCode, Postings[]>();
+    for (const field of fields) {
+      const lists: Postings[] = [];
+      for (const row of rows) {
+        if (row.kind !== 'postings') continue;
+        const postings = postingsFor(row, field + term);
+        if (postings) lists.push(postings);
+      }
+      out.set(field, lists);
+    }
+    return out;
+  }
+
+  /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
+  async expandPrefix(prefix: string, max: number): Promise<string[]> {
+    const rows = await this.rows('lex');
+    const df = new Map<string, number>();
+    const scanLimit = 50_000;
+    for (const row of rows) {
+      if (row.kind !== 'lexicon') continue;
+      let scanned = 0;
+      for (let i = lowerBound(row.terms, prefix); i < row.terms.length && scanned < scanLimit; i++, scanned++) {
+        const term = row.terms[i] ?? '';
+        if (!term.startsWith(prefix)) break;
+        df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
+      }
+    }
+    const ranked = [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([term]) => term);
+    const exact = ranked.indexOf(prefix);
+    if (exact > 0) {
+      ranked.splice(exact, 1);
+      ranked.unshift(prefix);
+    }
+    return ranked.slice(0, max);
+  }
+
+  private async segments(part: string): Promise<number[]> {
+    const keys = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).primaryKeys();
+    return keys.map(([, seg]) => seg);
+  }
+
+  private async rows(part: string): Promise<SearchIndexRow[]> {
+    const segs = await this.segments(part);
+    const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
+    if (missing.length > 0) {
+      const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
+      for (const row of fetched) if (row) this.remember(row);
+    }
+    const out: SearchIndexRow[] = [];
+    for (const seg of segs) {
+      const key = `${part}:${seg}`;
+      const hit = this.rowCache.get(key);
+      if (!hit) continue;
+      // Map order is insertion order: re-inserting marks the row most recently used.
+      this.rowCache.delete(key);
+      this.rowCache.set(key, hit);
+      out.push(hit.row);
+    }
+    return out;
+  }
+
+  private remember(row: SearchIndexRow): void {
+    const bytes = row.kind === 'postings' ? row.data.byteLength + row.keys.length * 16 : row.kind === 'lexicon' ? row.terms.length * 16 : 64;
+    this.rowCache.set(`${row.part}:${row.seg}`, { row, bytes });
+    this.cachedBytes += bytes;
+    for (const [key, entry] of this.rowCache) {
+      if (this.cachedBytes <= ROW_CACHE_BYTES) break;
+      this.rowCache.delete(key);
+      this.cachedBytes -= entry.bytes;
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The search service the UI calls: keyword search, any registered semantic (vector) sources, reciprocal rank
+ * fusion, filters and snippets. The embeddings work plugs in with `registerSource` and nothing else.
+ *
+ *   class SearchService {
+ *     constructor(db: VaultDatabase)
+ *     registerSource(source: ResultSource): () => void          // semantic source; returns unregister
+ *     hasSemantic(): boolean
+ *     search(query: string, options?: SearchOptions): Promise<SearchResponse>
+ *   }
+ *   reciprocalRankFusion(lists: readonly RankedHit[][], k?: number): FusedHit[]
+ *   matchesFilters(node: NodeRow, filters: SearchFilters): boolean
+ */
+import type { Provider } from '../../../shared/model';
+import type { ConversationRow, NodeRow, VaultDatabase } from '../db/database';
+import { withStorageErrors } from '../db/database';
+import { hiddenText } from './keyword-index';
+import { KeywordSearch } from './keyword-search';
+import { parseQuery } from './query';
+import { makeSnippet, matchSpecFor, type Snippet } from './snippets';
+import type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
+
+export type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
+
+/** The usual RRF constant: damps the head so one source cannot dominate. */
+export const RRF_K = 60;
+
+export interface SearchOptions {
+  mode?: SearchMode;
+  filters?: SearchFilters;
+  limit?: number;
+}
+
+export interface SearchResult {
+  nodeId: string;
+  conversationId: string;
+  conversationTitle: string;
+  provider: Provider;
+  createdAt: number | null;
+  /** Position of the exchange in its thread: the reader scrolls to it. */
+  ordinal: number;
+  active: boolean;
+  /** Fused score (keyword mode: the BM25 score). */
+  score: number;
+  /** 1-based rank in each source that found it, by source id. */
+  ranks: Record<string, number>;
+  snippet: Snippet;
+}
+
+export interface SearchResponse {
+  query: string;
+  mode: SearchMode;
+  results: SearchResult[];
+  /** Keyword matches before the limit (0 in semantic mode). */
+  keywordTotal: number;
+  /** False when no exchange had every word and keyword results match only some of them. */
+  matchedAll: boolean;
+  /** Sources the mode asked for that are not available (e.g. 'semantic' before any embeddings exist). */
+  unavailable: string[];
+  tookMs: number;
+}
+
+export interface FusedHit {
+  nodeId: string;
+  score: number;
+  /** Rank (1-based) in each input list, undefined where absent. */
+  ranks: (number | undefined)[];
+  node?: NodeRow;
+}
+
+export function reciprocalRankFusion(lists: readonly (readonly RankedHit[])[], k = RRF_K): FusedHit[] {
+  const fused = new Map<string, FusedHit>();
+  lists.forEach((list, l) => {
+    list.forEach((hit, i) => {
+      let entry = fused.get(hit.nodeId);
+      if (!entry) fused.set(hit.nodeId, (entry = { nodeId: hit.nodeId, score: 0, ranks: lists.map(() => undefined) }));
+      if (entry.ranks[l] !== undefined) return;
+      entry.ranks[l] = i + 1;
+      entry.score += 1 / (k + i + 1);
+      if (!entry.node && hit.node) entry.node = hit.node;
+    });
+  });
+  return [...fused.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
+}
+
+export function matchesFilters(node: NodeRow, filters: SearchFilters): boolean {
+  if (!filters.includeBranches && !node.active) return false;
+  if (filters.providers && filters.providers.length > 0 && !filters.providers.includes(node.provider)) return false;
+  if (filters.conversationId && node.conversationId !== filters.conversationId) return false;
+  if (filters.from != null || filters.to != null) {
+    if (node.createdAt === null) return false;
+    if (filters.from != null && node.createdAt < filters.from) return false;
+    if (filters.to != null && node.createdAt > filters.to) return false;
+  }
+  return true;
+}
+
+const DEFAULT_LIMIT = 30;
+
+export class SearchService {
+  readonly keyword: KeywordSearch;
+  private readonly semantic = new Map<string, ResultSource>();
+
+  constructor(private readonly db: VaultDatabase) {
+    this.keyword = new KeywordSearch(db);
+  }
+
+  registerSource(source: ResultSource): () => void {
+    this.semantic.set(source.id, source);
+    return () => {
+      if (this.semantic.get(source.id) === source) this.semantic.delete(source.id);
+    };
+  }
+
+  hasSemantic(): boolean {
+    return this.semantic.size > 0;
+  }
+
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResponse> {
+    const started = performance.now();
+    const mode = options.mode ?? 'keyword';
+    const filters = options.filters ?? {};
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    const useKeyword = mode !== 'semantic';
+    const useSemantic = mode !== 'keyword';
+    const unavailable = useSemantic && this.semantic.size === 0 ? ['semantic'] : [];
+    // Fusion needs depth: a hit ranked 40th by one source can be first overall.
+    const depth = mode === 'hybrid' ? Math.max(limit * 2, 50) : limit;
+
+    const sources: ResultSource[] = useSemantic ? [...this.semantic.values()] : [];
+    const [keyword, ...semanticLists] = await Promise.all([
+      useKeyword ? this.keyword.searchDetailed(query, filters, depth) : Promise.resolve(null),
+      ...sources.map((source) => source.search(query, filters, depth)),
+    ]);
+    const lists: RankedHit[][] = [];
+    const ids: string[] = [];
+    if (keyword) {
+      lists.push(keyword.hits);
+      ids.push(this.keyword.id);
+    }
+    sources.forEach((source, i) => {
+      lists.push(semanticLists[i] ?? []);
+      ids.push(source.id);
+    });
+
+    const fused = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ nodeId: hit.nodeId, score: hit.score, ranks: [i + 1], node: hit.node })) : reciprocalRankFusion(lists);
+    const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, keyword ? matchSpecFor(keyword.parsed, keyword.expansions) : matchSpecFor(parseQuery(query))));
+    return {
+      query,
+      mode,
+      results,
+      keywordTotal: keyword?.total ?? 0,
+      matchedAll: keyword?.matchedAll ?? true,
+      unavailable,
+      tookMs: performance.now() - started,
+    };
+  }
+
+  private async hydrate(fused: readonly FusedHit[], ids: readonly string[], filters: SearchFilters, limit: number, spec: ReturnType<typeof matchSpecFor>): Promise<SearchResult[]> {
+    const missing = fused.filter((hit) => !hit.node).map((hit) => hit.nodeId);
+    const loaded = missing.length > 0 ? await this.db.nodes.bulkGet(missing) : [];
+    const nodes = new Map<string, NodeRow>();
+    for (const hit of fused) if (hit.node) nodes.set(hit.nodeId, hit.node);
+    for (const node of loaded) if (node) nodes.set(node.id, node);
+
+    const kept: { hit: FusedHit; node: NodeRow }[] = [];
+    for (const hit of fused) {
+      const node = nodes.get(hit.nodeId);
+      if (!node || !matchesFilters(node, filters)) continue;
+      kept.push({ hit, node });
+      if (kept.length >= limit) break;
+    }
+    const conversationIds = [...new Set(kept.map(({ node }) => node.conversationId))];
+    const conversations = await this.db.conversations.bulkGet(conversationIds);
+    const titles = new Map(conversations.filter((c): c is ConversationRow => c !== undefined).map((c) => [c.id, c.title]));
+
+    return kept.map(({ hit, node }) => {
+      const ranks: Record<string, number> = {};
+      hit.ranks.forEach((rank, i) => {
+        const id = ids[i];
+        if (rank !== undefined && id !== undefined) ranks[id] = rank;
+      });
+      const texts =
+        filters.role === 'human'
+          ? { human: node.human.text }
+          : filters.role === 'assistant'
+            ? { assistant: node.assistant?.text ?? '' }
+            : { human: node.human.text, assistant: node.assistant?.text ?? '', ...(filters.includeHidden ? { hidden: hiddenText(node) } : {}) };
+      return {
+        nodeId: node.id,
+        conversationId: node.conversationId,
+        conversationTitle: titles.get(node.conversationId) ?? '',
+        provider: node.provider,
+        createdAt: node.createdAt,
+        ordinal: node.ordinal,
+        active: node.active,
+        score: hit.score,
+        ranks,
+        snippet: makeSnippet(texts, spec),
+      };
+    });
+  }
+}

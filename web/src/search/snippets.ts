@@ -1,0 +1,116 @@
+/**
+ * Highlighted snippets as data: text plus match ranges, never HTML, so the UI escapes and marks them itself.
+ *
+ *   matchRanges(text: string, spec: MatchSpec): Array<[start, end]>     // every match in a whole text (reader)
+ *   makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength?): Snippet
+ *   matchSpecFor(query: ParsedQuery, expansions: string[]): MatchSpec
+ */
+import type { ParsedQuery } from './query';
+import { tokenize, type Token } from './tokenize';
+
+export interface MatchSpec {
+  /** Whole words to mark (normalised). */
+  words: ReadonlySet<string>;
+  /** Word prefixes to mark (normalised). */
+  prefixes: readonly string[];
+  phrases: readonly (readonly string[])[];
+}
+
+export type SnippetField = 'human' | 'assistant' | 'hidden';
+
+export interface Snippet {
+  field: SnippetField;
+  text: string;
+  /** [start, end) offsets into `text`, ascending, non-overlapping. */
+  ranges: Array<[number, number]>;
+  /** True when `text` starts / ends inside the field's text (the UI shows an ellipsis). */
+  cutStart: boolean;
+  cutEnd: boolean;
+}
+
+export type SnippetTexts = Partial<Record<SnippetField, string>>;
+
+export function matchSpecFor(query: ParsedQuery, expansions: readonly string[] = []): MatchSpec {
+  return { words: new Set([...query.terms, ...expansions]), prefixes: query.prefix ? [query.prefix] : [], phrases: query.phrases };
+}
+
+function isMatch(token: Token, spec: MatchSpec): boolean {
+  return spec.words.has(token.term) || spec.prefixes.some((p) => token.term.startsWith(p));
+}
+
+export function matchRanges(text: string, spec: MatchSpec): Array<[number, number]> {
+  const tokens = tokenize(text);
+  const marked = new Uint8Array(tokens.length);
+  tokens.forEach((token, i) => {
+    if (isMatch(token, spec)) marked[i] = 1;
+  });
+  for (const phrase of spec.phrases) {
+    for (const start of phraseStarts(tokens, phrase)) for (let k = 0; k < phrase.length; k++) marked[start + k] = 1;
+  }
+  const ranges: Array<[number, number]> = [];
+  tokens.forEach((token, i) => {
+    if (!marked[i]) return;
+    const last = ranges[ranges.length - 1];
+    // Join adjacent marked words of a phrase into one range so the highlight reads as one.
+    if (last && i > 0 && marked[i - 1] && /^\s*$/u.test(text.slice(last[1], token.start))) last[1] = token.end;
+    else ranges.push([token.start, token.end]);
+  });
+  return ranges;
+}
+
+/** Indexes of tokens where `phrase` starts. */
+export function phraseStarts(tokens: readonly Token[], phrase: readonly string[]): number[] {
+  const starts: number[] = [];
+  outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
+    for (let k = 0; k < phrase.length; k++) if (tokens[i + k]?.term !== phrase[k]) continue outer;
+    starts.push(i);
+  }
+  return starts;
+}
+
+export function containsPhrase(text: string, phrase: readonly string[]): boolean {
+  return phraseStarts(tokenize(text), phrase).length > 0;
+}
+
+/** The window of `maxLength` characters with the most matches, from the field that matches best. */
+export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 220): Snippet {
+  let best: { field: SnippetField; text: string; ranges: Array<[number, number]> } | null = null;
+  for (const field of ['human', 'assistant', 'hidden'] as const) {
+    const text = texts[field];
+    if (!text) continue;
+    const ranges = matchRanges(text, spec);
+    if (!best || ranges.length > best.ranges.length) best = { field, text, ranges };
+  }
+  if (!best) return { field: 'human', text: '', ranges: [], cutStart: false, cutEnd: false };
+  const { field, text, ranges } = best;
+  if (text.length <= maxLength) return { field, text, ranges, cutStart: false, cutEnd: false };
+
+  // Slide a window over the ranges and keep the start that covers the most of them.
+  let bestStart = ranges[0]?.[0] ?? 0;
+  let bestCount = 0;
+  let j = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const start = ranges[i]?.[0] ?? 0;
+    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
+    if (j - i > bestCount) {
+      bestCount = j - i;
+      bestStart = start;
+    }
+  }
+  // Show a little context before the first match, starting at a word boundary.
+  let start = Math.max(0, bestStart - Math.floor(maxLength / 5));
+  if (start > 0) {
+    const space = text.lastIndexOf(' ', start);
+    start = space >= 0 && bestStart - space < maxLength / 2 ? space + 1 : start;
+  }
+  let end = Math.min(text.length, start + maxLength);
+  if (end < text.length) {
+    const space = text.lastIndexOf(' ', end);
+    if (space > start + maxLength / 2) end = space;
+  }
+  const window = text.slice(start, end);
+  const inWindow = ranges
+    .filter(([s, e]) => s >= start && e <= end)
+    .map(([s, e]): [number, number] => [s - start, e - start]);
+  return { field, text: window, ranges: inWindow, cutStart: start > 0, cutEnd: end < text.length };
+}
