@@ -102,7 +102,8 @@ async function main(): Promise<void> {
   log('applying D1 migrations to the local database...');
   await runToCompletion('migrations', [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
 
-  // Local-only secrets: random per run, never written to disk or the client bundle.
+  // Local-only secrets: random per run, never in the repo, the client bundle or the log.
+  const adminToken = randomBytes(24).toString('base64url');
   const devVars: Record<string, string> = {
     S3_ENDPOINT: `http://${host}:${ports.s3}`,
     S3_REGION: 'us-east-1',
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     APP_ORIGIN: `http://${host}:${ports.web}`,
     STRIPE_WEBHOOK_SECRET: `whsec_dev_${randomBytes(12).toString('hex')}`,
-    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    ADMIN_TOKEN: adminToken,
   };
   const varArgs = Object.entries(devVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   run('worker', [
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     COGZY_API_URL: `http://${host}:${ports.api}`,
   });
   log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
-  writeFileSync(join(dataDir, 'admin-token'), devVars.ADMIN_TOKEN, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'admin-token'), adminToken, { mode: 0o600 });
   log(`operator token for /api/admin this run is in .dev-data/admin-token`);
 }
 
