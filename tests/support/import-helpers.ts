@@ -12,20 +12,23 @@ export function bytesSource(bytes: Uint8Array, chunkSizes: readonly number[] = [
   return {
     name,
     size: bytes.length,
-    stream: () =>
-      new ReadableStream<Uint8Array>({
-        start(controller) {
-          let at = 0;
-          let turn = 0;
-          while (at < bytes.length) {
-            const size = Math.max(1, chunkSizes[turn % chunkSizes.length] ?? 1);
-            turn += 1;
-            controller.enqueue(bytes.slice(at, at + size));
-            at += size;
+    stream: () => {
+      let at = 0;
+      let turn = 0;
+      // One chunk per pull: a pre-filled queue of many tiny chunks makes node's stream queue quadratic.
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (at >= bytes.length) {
+            controller.close();
+            return;
           }
-          controller.close();
+          const size = Math.max(1, chunkSizes[turn % chunkSizes.length] ?? 1);
+          turn += 1;
+          controller.enqueue(bytes.slice(at, at + size));
+          at += size;
         },
-      }),
+      });
+    },
   };
 }
 

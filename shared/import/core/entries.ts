@@ -10,8 +10,8 @@ import type { ImportLimits } from './types';
 
 /** What an entry parser reports to the run (counters, positions, completed conversations). */
 export interface EntrySink {
-  /** Called once per record or end of document: the position stamps what completes there (resume checkpoints). */
-  nextPosition(): number;
+  /** Called once per record (`record`: true) or end of document: the position stamps what completes there (resume checkpoints). */
+  nextPosition(record: boolean): number;
   deliver(provider: Provider, conversations: readonly ParsedConversation[], position: number): void;
   context(source: string): ParseContext;
   notice(error: AppError): void;
@@ -93,7 +93,7 @@ export class JsonEntryParser implements EntryParser {
     if (this.ignored) return;
     this.guard(() => this.scanner.end());
     if (this.ignored) return;
-    const position = this.sink.nextPosition();
+    const position = this.sink.nextPosition(false);
     if (this.records === 0) {
       this.giveUp(new AppError('IMPORT_EMPTY_FILE', { detail: `${this.name} holds an empty list` }));
       return;
@@ -128,7 +128,7 @@ export class JsonEntryParser implements EntryParser {
 
   private onRecord(scanned: ScannedRecord): void {
     this.records += 1;
-    const position = this.sink.nextPosition();
+    const position = this.sink.nextPosition(true);
     const record = scanned.bytes === null ? null : parseRecord(scanned, scanned.bytes);
     if (this.consumer !== null) {
       this.consume(record, position, scanned.bytes === null);
@@ -232,7 +232,7 @@ export class TextEntryParser implements EntryParser {
     if (this.ignored) return;
     if (!this.decided) this.decide();
     if (this.ignored || this.adapter === null) return;
-    const position = this.sink.nextPosition();
+    const position = this.sink.nextPosition(true);
     const ctx = this.sink.context(this.name);
     if (this.tooLarge) {
       ctx.skip('record-too-large');

@@ -99,7 +99,8 @@ class Run implements EntrySink {
     this.adapters = options.adapters ?? PROVIDER_ADAPTERS;
   }
 
-  nextPosition(): number {
+  nextPosition(record: boolean): number {
+    if (record) this.records += 1;
     this.position += 1;
     return this.position;
   }
@@ -270,7 +271,6 @@ export async function* importExport(source: ImportSource, options: ImportOptions
       } else {
         (zip ?? parser)?.push(chunk);
       }
-      run.records = run.position;
       const full = await take(false);
       if (full !== null) yield full;
     }
@@ -302,7 +302,6 @@ export async function* importExport(source: ImportSource, options: ImportOptions
       parser.end();
       run.entries.push({ name: source.name, provider: parser.provider, bytes: parser.bytes, conversations: parser.conversations, status: 'imported' });
     }
-    run.records = run.position;
     const last = await take(true);
     if (last !== null) yield last;
     return run.report('complete', options.now() - started);
@@ -310,7 +309,6 @@ export async function* importExport(source: ImportSource, options: ImportOptions
     const error = toAppError(caught);
     if (error.code === 'IMPORT_CANCELLED') return run.report('cancelled', options.now() - started, error);
     // What completed before the failure is still delivered, but the import is reported as failed, never complete.
-    run.records = run.position;
     try {
       const last = await take(true);
       if (last !== null) yield last;

@@ -81,7 +81,10 @@ export interface ImportProgress {
 export interface ImportBatch {
   readonly items: ImportedConversation[];
   readonly progress: ImportProgress;
-  /** Pass `checkpoint.records` as `skipRecords` to resume after this batch was committed. */
+  /**
+   * Pass `checkpoint.records` as `skipRecords` to resume after this batch was committed. It counts records and ends of
+   * documents (a position in the import, not a count for display: `progress.records` is that).
+   */
   readonly checkpoint: { readonly records: number };
 }
 

@@ -1,0 +1,184 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonRecordScanner, type ScannedRecord } from '../../shared/import/core/json-scanner';
+import { assignNodeIds, importExport, importReportSchema, normaliseText, type ImportReport } from '../../shared/import';
+import type { NodeDraft } from '../../shared/import/provider';
+import { emptyExtras } from '../../shared/model';
+import { conversation, generateExport } from '../support/generate-chatgpt';
+import { MemoryStore, bytesSource, nodeDigest, runImport, type ImportRun } from '../support/import-helpers';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+/** Everything a user could notice about an import, without the timing. */
+function outcome(run: ImportRun): string {
+  const { ms: _ms, ...report } = run.report;
+  return JSON.stringify({ report, conversations: run.conversations, nodes: run.nodes });
+}
+
+function scan(text: string, chunk = 1_000_000): ScannedRecord[] {
+  const records: ScannedRecord[] = [];
+  const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 1_000_000 }, (record) => records.push(record));
+  const bytes = encode(text);
+  for (let at = 0; at < bytes.length; at += chunk) scanner.push(bytes.subarray(at, at + chunk));
+  scanner.end();
+  return records;
+}
+
+describe('JSON record scanner', () => {
+  it('finds root array elements, top-level array elements and plain property values, whatever the strings hold', () => {
+    const doc = '\uFEFF {"conversations":[{"a":"x,]}\\"["},{"b":[1,{"c":2}]}], "meta":{"k":[1,2]},"n":5,"empty":[],"s":"é😀"}';
+    for (const chunk of [1, 2, 3, 1000]) {
+      const records = scan(doc, chunk).map((r) => ({ path: r.path, index: r.index, inArray: r.inArray, json: JSON.parse(new TextDecoder().decode(r.bytes ?? new Uint8Array())) as unknown }));
+      expect(records).toEqual([
+        { path: 'conversations', index: 0, inArray: true, json: { a: 'x,]}"[' } },
+        { path: 'conversations', index: 1, inArray: true, json: { b: [1, { c: 2 }] } },
+        { path: 'meta', index: 0, inArray: false, json: { k: [1, 2] } },
+        { path: 'n', index: 0, inArray: false, json: 5 },
+        { path: 's', index: 0, inArray: false, json: 'é😀' },
+      ]);
+    }
+    expect(scan('[ 1 , "two" , [3] ]').map((r) => new TextDecoder().decode(r.bytes ?? new Uint8Array()).trim())).toEqual(['1', '"two"', '[3]']);
+  });
+
+  it('reports a record over the size limit without holding it, and carries on', () => {
+    const records: ScannedRecord[] = [];
+    const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 10 }, (record) => records.push(record));
+    scanner.push(encode('[{"big":"0123456789abcdef"},{"ok":1}]'));
+    scanner.end();
+    expect(records.map((r) => [r.bytes === null, r.size])).toEqual([
+      [true, 26],
+      [false, 8],
+    ]);
+  });
+});
+
+describe('import identity', () => {
+  const draft = (human: string, assistant: string | null): NodeDraft => ({
+    kind: 'exchange',
+    provider: 'chatgpt',
+    conversationId: 'chatgpt:c',
+    ordinal: 0,
+    active: true,
+    branchId: null,
+    human: { text: human, messageIds: [], createdAt: null, model: null },
+    assistant: assistant === null ? null : { text: assistant, messageIds: [], createdAt: null, model: null },
+    extras: emptyExtras(),
+    attachments: [],
+    createdAt: null,
+  });
+
+  it('normalises text so invisible differences do not make new nodes', () => {
+    expect(normaliseText('  cafe\u0301  \r\nline two   \r\n')).toBe('café\nline two');
+  });
+
+  it('gives repeated identical exchanges distinct ids, and keeps earlier ids when turns are appended', async () => {
+    const a = await assignNodeIds('chatgpt', 'chatgpt:c', [draft('continue', 'more'), draft('continue', 'more')], nodeDigest);
+    expect(a[0]?.id).not.toBe(a[1]?.id);
+    const b = await assignNodeIds('chatgpt', 'chatgpt:c', [draft('continue', 'more'), draft('continue ', 'more\r\n'), draft('new', null)], nodeDigest);
+    expect(b.slice(0, 2).map((n) => n.id)).toEqual(a.map((n) => n.id));
+    const other = await assignNodeIds('chatgpt', 'chatgpt:other', [draft('continue', 'more')], nodeDigest);
+    expect(other[0]?.id).not.toBe(a[0]?.id);
+    expect(a[0]?.id).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('importExport', () => {
+  const small = generateExport({ seed: 7, conversations: 6 });
+  const smallBytes = encode(small.json);
+
+  it('imports a generated export with the counts the generator made', async () => {
+    const run = await runImport(bytesSource(smallBytes));
+    expect(run.report.status).toBe('complete');
+    expect(run.report.conversations).toBe(small.conversations);
+    expect(run.nodes.filter((n) => n.active)).toHaveLength(small.activeNodes);
+    expect(run.nodes.filter((n) => !n.active)).toHaveLength(small.inactiveNodes);
+    expect(run.report.nodes).toBe(small.activeNodes + small.inactiveNodes);
+    expect(importReportSchema.parse(run.report)).toEqual(run.report);
+    // Non-ASCII text survives intact.
+    expect(run.nodes.some((n) => /[東中한مש🚀]/u.test(n.human.text + (n.assistant?.text ?? '')))).toBe(true);
+  });
+
+  it('gives byte-identical results however the input is split into chunks (including 1-byte chunks)', async () => {
+    const whole = outcome(await runImport(bytesSource(smallBytes, [smallBytes.length])));
+    const tiny = generateExport({ seed: 3, conversations: 2 });
+    const tinyBytes = encode(tiny.json);
+    expect(outcome(await runImport(bytesSource(tinyBytes, [1])))).toBe(outcome(await runImport(bytesSource(tinyBytes, [tinyBytes.length]))));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }), async (sizes) => {
+        expect(outcome(await runImport(bytesSource(smallBytes, sizes)))).toBe(whole);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('imports the same file twice: the second time nothing is new', async () => {
+    const store = new MemoryStore();
+    const first = await runImport(bytesSource(smallBytes), store);
+    const second = await runImport(bytesSource(smallBytes), store);
+    expect(first.report.nodes).toBe(small.activeNodes + small.inactiveNodes);
+    expect(second.report.status).toBe('complete');
+    expect(second.report.nodes).toBe(0);
+    expect(second.nodes).toEqual([]);
+    expect(second.report.duplicates).toBe(first.report.nodes);
+    expect(store.nodes.size).toBe(first.report.nodes);
+  });
+
+  it('imports a later cumulative export: exactly the new turns and conversations are new', async () => {
+    const t1 = generateExport({ seed: 11, conversations: 5 });
+    const t2 = generateExport({ seed: 11, conversations: 5, grow: 3, extraConversations: 2 });
+    const store = new MemoryStore();
+    const first = await runImport(bytesSource(encode(t1.json)), store);
+    const before = new Set(store.nodes.keys());
+    const second = await runImport(bytesSource(encode(t2.json)), store);
+    const expectedNew = t2.activeNodes + t2.inactiveNodes - (t1.activeNodes + t1.inactiveNodes);
+    expect(second.report.nodes).toBe(expectedNew);
+    expect(second.report.duplicates).toBe(first.report.nodes);
+    expect(second.nodes.every((n) => !before.has(n.id))).toBe(true);
+    // Appended turns: ordinals continue after the T1 ones, for the 5 grown conversations.
+    const grown = second.nodes.filter((n) => n.active && !n.conversationId.endsWith('5') && !n.conversationId.endsWith('6'));
+    expect(grown).toHaveLength(15);
+    expect(second.report.conversations).toBe(7);
+  });
+
+  it('resumes after the last committed batch without losing or repeating a conversation', async () => {
+    const full = await runImport(bytesSource(smallBytes), new MemoryStore(), { batchSize: 2 });
+    const store = new MemoryStore();
+    const importer = importExport(bytesSource(smallBytes), { digest: nodeDigest, now: () => 0, isKnown: store.isKnown, batchSize: 2 });
+    const delivered: string[] = [];
+    let checkpoint = 0;
+    for (let i = 0; i < 2; i += 1) {
+      const step = await importer.next();
+      if (step.done === true) throw new Error('ended early');
+      delivered.push(...step.value.items.map((item) => item.conversation.id));
+      for (const item of step.value.items) for (const node of item.nodes) store.nodes.set(node.id, node);
+      checkpoint = step.value.checkpoint.records;
+    }
+    await importer.return(undefined as unknown as ImportReport); // the tab closed
+    const resumed = await runImport(bytesSource(smallBytes), store, { batchSize: 2, skipRecords: checkpoint });
+    expect(resumed.report.status).toBe('complete');
+    expect(resumed.report.duplicates).toBe(0);
+    expect([...delivered, ...resumed.conversations.map((c) => c.id)]).toEqual(full.conversations.map((c) => c.id));
+    expect(store.nodes.size).toBe(full.report.nodes);
+  });
+
+  it('stops on cancel with IMPORT_CANCELLED and delivers nothing after the last batch', async () => {
+    const controller = new AbortController();
+    const importer = importExport(bytesSource(smallBytes, [4096]), { digest: nodeDigest, now: () => 0, signal: controller.signal, batchSize: 1 });
+    const first = await importer.next();
+    expect(first.done).toBe(false);
+    controller.abort();
+    const last = await importer.next();
+    expect(last.done).toBe(true);
+    const report = last.value as ImportReport;
+    expect(report.status).toBe('cancelled');
+    expect(report.error?.code).toBe('IMPORT_CANCELLED');
+  });
+
+  it('delivers every conversation whole: a batch never splits one', async () => {
+    const huge = conversation(5, 0, 40).value;
+    const bytes = encode(JSON.stringify([huge, conversation(5, 1, 3).value]));
+    const run = await runImport(bytesSource(bytes, [7]), new MemoryStore(), { batchSize: 1 });
+    expect(run.conversations.map((c) => c.nodeCount)).toEqual([40, 3]);
+    expect(run.checkpoints).toEqual([1, 2]);
+  });
+});
