@@ -21,10 +21,10 @@ export interface KMeansResult {
   readonly k: number;
   readonly dim: number;
   /** k rows of `dim`, normalised. */
-  readonly centroids: Float32Array;
+  readonly centroids: Float32Array<ArrayBuffer>;
   /** Cluster of each row. */
-  readonly assignments: Int32Array;
-  readonly sizes: Int32Array;
+  readonly assignments: Int32Array<ArrayBuffer>;
+  readonly sizes: Int32Array<ArrayBuffer>;
   readonly iterations: number;
 }
 
@@ -48,7 +48,7 @@ export function nearestCentroid(centroids: Float32Array, k: number, data: Float3
   return { cluster: best, score: bestScore };
 }
 
-function seedPlusPlus(data: Float32Array, n: number, dim: number, k: number, random: Random): Float32Array {
+function seedPlusPlus(data: Float32Array, n: number, dim: number, k: number, random: Random): Float32Array<ArrayBuffer> {
   const centroids = new Float32Array(k * dim);
   const first = Math.floor(random() * n);
   centroids.set(data.subarray(first * dim, first * dim + dim), 0);
@@ -109,7 +109,7 @@ function recomputeCentroids(data: Float32Array, n: number, dim: number, centroid
   }
 }
 
-function sizesOf(assignments: Int32Array, k: number): Int32Array {
+function sizesOf(assignments: Int32Array, k: number): Int32Array<ArrayBuffer> {
   const sizes = new Int32Array(k);
   for (const c of assignments) sizes[c] = sizes[c]! + 1;
   return sizes;
