@@ -168,6 +168,19 @@ describe('cookie sessions and CSRF', () => {
     await expectError(await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD }, csrf: false }), 403, 'CSRF_REJECTED');
   });
 
+  it('using a cookie session after an hour renews the cookie lifetime along with the server-side expiry', async () => {
+    const start = Date.now();
+    const { client } = await signUp({ session: 'cookie', fetch: appFetch({ now: () => start }) });
+    const soon = await client.call('GET', '/api/auth/me');
+    expect(soon.headers.get('Set-Cookie')).toBeNull();
+    const later = new ApiClient(appFetch({ now: () => start + 2 * 60 * 60 * 1000 }), client.ip);
+    later.cookie = client.cookie;
+    const renewed = await later.call('GET', '/api/auth/me');
+    expect(renewed.status).toBe(200);
+    expect(renewed.headers.get('Set-Cookie')).toMatch(/^__Host-cogzy_session=[A-Za-z0-9_-]{43};.*Max-Age=2592000/);
+    expect(later.cookie).toBe(client.cookie);
+  });
+
   it('logout clears the cookie and revokes its session', async () => {
     const { client } = await signUp({ session: 'cookie' });
     const stolen = client.cookie;

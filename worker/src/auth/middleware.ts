@@ -10,7 +10,7 @@ import { isUnsafeMethod } from '../http/client';
 import { findActiveSession } from '../repos/sessions';
 import { sha256HexOfText } from './crypto';
 import { assertCsrfProof } from './csrf';
-import { readSessionCookie } from './session-cookie';
+import { readSessionCookie, writeSessionCookie } from './session-cookie';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]{16,128})\s*$/;
 
@@ -31,6 +31,8 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const tokenHash = await sha256HexOfText(token);
   const session = await findActiveSession(c.env.DB, tokenHash, c.var.deps.now());
   if (session === null) throw new AppError('UNAUTHENTICATED');
+  // The server-side expiry slid forward; the browser's cookie lifetime follows it.
+  if (via === 'cookie' && session.extended) writeSessionCookie(c, token);
   c.set('user', session.user);
   c.set('session', { tokenHash, via, expiresAt: session.expiresAt });
   await next();

@@ -21,6 +21,8 @@ const activeSessionRowSchema = z.object({
 export interface ActiveSession {
   tokenHash: string;
   expiresAt: number;
+  /** True when this lookup slid the expiry forward (a cookie client should get a fresh cookie lifetime). */
+  extended: boolean;
   user: AuthUser;
 }
 
@@ -52,14 +54,15 @@ export async function findActiveSession(db: D1Database, tokenHash: string, now: 
   if (row === null) return null;
   const r = parseRow(activeSessionRowSchema, row, 'sessions');
   let expiresAt = r.expires_at;
-  if (now - r.last_seen_at >= TOUCH_INTERVAL_MS) {
+  const extended = now - r.last_seen_at >= TOUCH_INTERVAL_MS;
+  if (extended) {
     expiresAt = now + SESSION_TTL_MS;
     await db
       .prepare('UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL')
       .bind(tokenHash, now, expiresAt)
       .run();
   }
-  return { tokenHash: r.token_hash, expiresAt, user: { id: r.user_id, email: r.email, tier: r.tier } };
+  return { tokenHash: r.token_hash, expiresAt, extended, user: { id: r.user_id, email: r.email, tier: r.tier } };
 }
 
 export async function revokeSession(db: D1Database, userId: string, tokenHash: string, now: number): Promise<void> {
