@@ -1,0 +1,206 @@
+// The Dexie database module on fake-indexeddb: upgrade from a frozen v1 database, failures translated to the
+// shared vocabulary with nothing half-written, packed vector blocks, deleting the vault.
+import 'fake-indexeddb/auto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Dexie from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAppError } from '../../shared/errors';
+import type { ImportBatch } from '../../shared/import';
+import type { Conversation, MemoryNode } from '../../shared/model';
+import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
+import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
+import { SearchService } from '../../web/src/search/search';
+import { deleteVault } from '../../web/src/vault/storage';
+
+interface V1Fixture {
+  version: number;
+  stores: Record<string, string>;
+  tables: Record<string, unknown[]>;
+}
+
+const fixture = JSON.parse(readFileSync(resolve(import.meta.dirname, '../support/db-fixtures/vault-v1.json'), 'utf8')) as V1Fixture;
+const names: string[] = [];
+const opened: VaultDatabase[] = [];
+let counter = 0;
+
+function dbName(): string {
+  const name = `db-test-${process.pid}-${counter++}`;
+  names.push(name);
+  return name;
+}
+
+async function fresh(): Promise<VaultDatabase> {
+  const db = await openVaultDatabase({ name: dbName() });
+  opened.push(db);
+  return db;
+}
+
+afterEach(async () => {
+  for (const db of opened.splice(0)) db.close();
+  for (const name of names.splice(0)) await Dexie.delete(name);
+});
+
+/** Writes the frozen rows through a raw v1 schema, exactly as the first released app would have stored them. */
+async function loadV1(name: string): Promise<void> {
+  const v1 = new Dexie(name);
+  v1.version(fixture.version).stores(fixture.stores);
+  await v1.open();
+  await v1.transaction('rw', v1.tables, async () => {
+    for (const [table, rows] of Object.entries(fixture.tables)) await v1.table(table).bulkAdd(rows);
+  });
+  v1.close();
+}
+
+describe('schema upgrade from the frozen v1 database', () => {
+  it('keeps every row, moves raw records aside, numbers nodes and makes them searchable', async () => {
+    const name = dbName();
+    await loadV1(name);
+    const db = await openVaultDatabase({ name });
+    opened.push(db);
+    expect(db.verno).toBe(2);
+
+    const conversations = await db.conversations.orderBy('sortAt').toArray();
+    expect(conversations.map((c) => c.id)).toEqual(['gemini:synth-0001', 'chatgpt:conv-sourdough', 'claude:7f1c2d']);
+    for (const c of conversations) expect('raw' in c).toBe(false);
+    expect(conversations[0]?.sortAt).toBe(0);
+    expect(conversations[1]?.titleKey).toBe('sourdough starter troubleshooting');
+    expect((await db.conversationRaws.get('claude:7f1c2d'))?.raw).toContain('"uuid":"7f1c2d"');
+
+    const nodes = await db.nodes.toArray();
+    expect(nodes).toHaveLength(5);
+    expect(new Set(nodes.map((n) => n.docId)).size).toBe(5);
+    expect(await db.nodes.where('isActive').equals(0).count()).toBe(1);
+    expect((await db.settings.get('theme'))?.value).toBe('dark');
+    expect(importRowSchema.safeParse(await db.imports.get(1)).success).toBe(true);
+
+    const search = new SearchService(db);
+    const acetone = await search.search('acetone smell');
+    expect(acetone.results.map((r) => r.conversationTitle)).toEqual(['Sourdough starter troubleshooting']);
+    // Accents fold both ways: "resume" finds "résumé".
+    const resume = await search.search('resume bullet');
+    expect(resume.results.map((r) => r.conversationId)).toEqual(['claude:7f1c2d']);
+    // Hidden parts (custom instructions) are indexed but only searched when asked.
+    expect((await search.search('altitude')).results).toHaveLength(0);
+    expect((await search.search('altitude', { filters: { includeHidden: true } })).results).toHaveLength(1);
+  });
+
+  it('opening an upgraded database again changes nothing', async () => {
+    const name = dbName();
+    await loadV1(name);
+    const first = await openVaultDatabase({ name });
+    const before = await first.searchIndex.toArray();
+    first.close();
+    const second = await openVaultDatabase({ name });
+    opened.push(second);
+    expect(await second.searchIndex.toArray()).toEqual(before);
+  });
+});
+
+function sampleBatch(conversationIds: string[], nodesPer: number): ImportBatch {
+  const items = conversationIds.map((id, c) => {
+    const conversation: Conversation = {
+      schemaVersion: 1,
+      id,
+      provider: 'chatgpt',
+      providerConversationId: id.split(':')[1] ?? id,
+      kind: 'chat',
+      title: `Conversation ${c}`,
+      createdAt: 1_700_000_000_000 + c,
+      updatedAt: null,
+      model: null,
+      messageCount: nodesPer * 2,
+      nodeCount: nodesPer,
+      raw: '{}',
+    };
+    const nodes: MemoryNode[] = Array.from({ length: nodesPer }, (_, i) => ({
+      schemaVersion: 1,
+      id: (c * 1000 + i).toString(16).padStart(64, '0'),
+      kind: 'exchange',
+      provider: 'chatgpt',
+      conversationId: id,
+      ordinal: i,
+      active: true,
+      branchId: null,
+      human: { text: `question ${i} about tides`, messageIds: [], createdAt: null, model: null },
+      assistant: { text: `answer ${i} about the moon`, messageIds: [], createdAt: null, model: null },
+      extras: { thinking: [], toolCalls: [], system: [], customInstructions: [], citations: [] },
+      attachments: [],
+      createdAt: null,
+    }));
+    return { conversation, nodes, duplicates: 0 };
+  });
+  return { items, progress: { bytesRead: 100, totalBytes: 1000, records: items.length, conversations: items.length, nodes: 0, duplicates: 0 }, checkpoint: { records: items.length } };
+}
+
+describe('failed writes', () => {
+  it('a full disk becomes STORAGE_QUOTA_EXCEEDED and the whole batch is rolled back', async () => {
+    const db = await fresh();
+    const importId = await createImportRow(db, { fileName: 'x.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    await commitImportBatch(db, importId, sampleBatch(['chatgpt:a'], 3), { parseMs: 1, now: 2 });
+    const before = { nodes: await db.nodes.count(), index: await db.searchIndex.toArray(), row: await db.imports.get(importId) };
+
+    // The platform failing mid-transaction, after the conversations were written: what a full disk does.
+    let writes = 0;
+    db.nodes.hook('creating', () => {
+      if (++writes === 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    const failure = await commitImportBatch(db, importId, sampleBatch(['chatgpt:b', 'chatgpt:c'], 3), { parseMs: 1, now: 3 }).catch((e: unknown) => e);
+    expect(isAppError(failure) && failure.code).toBe('STORAGE_QUOTA_EXCEEDED');
+    expect(isAppError(failure) && failure.message).toContain('nothing was half-written');
+
+    expect(await db.conversations.toCollection().primaryKeys()).toEqual(['chatgpt:a']);
+    expect(await db.nodes.count()).toBe(before.nodes);
+    expect(await db.searchIndex.toArray()).toEqual(before.index);
+    expect(await db.imports.get(importId)).toEqual(before.row);
+  });
+
+  it('translates Dexie-wrapped and bare platform errors', () => {
+    const wrapped = new Dexie.AbortError('Transaction aborted', new DOMException('quota', 'QuotaExceededError'));
+    expect(translateStorageError(wrapped).code).toBe('STORAGE_QUOTA_EXCEEDED');
+    expect(translateStorageError(new Dexie.MissingAPIError('IndexedDB API missing')).code).toBe('STORAGE_UNAVAILABLE');
+    expect(translateStorageError(new DOMException('x', 'VersionError')).code).toBe('STORAGE_UPGRADE_BLOCKED');
+    expect(translateStorageError(new Error('disk on fire')).code).toBe('STORAGE_FAILED');
+  });
+
+  it('a write for an import that was cancelled elsewhere is refused, not half-applied', async () => {
+    const db = await fresh();
+    const importId = await createImportRow(db, { fileName: 'x.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    await db.imports.update(importId, { status: 'cancelled' });
+    const failure = await commitImportBatch(db, importId, sampleBatch(['chatgpt:a'], 2), { parseMs: 1, now: 2 }).catch((e: unknown) => e);
+    expect(isAppError(failure) && failure.code).toBe('IMPORT_CANCELLED');
+    expect(await db.nodes.count()).toBe(0);
+  });
+});
+
+describe('packed vector blocks', () => {
+  it('stores one block per batch tagged by model and dimension', async () => {
+    const db = await fresh();
+    const data = new Float32Array([1, 0, 0, 0, 1, 0]);
+    await putVectorBlock(db, { modelId: 'tiny', dim: 3, dtype: 'float32', nodeIds: ['a', 'b'], data: data.buffer, scales: null, createdAt: 1 });
+    await putVectorBlock(db, { modelId: 'other', dim: 3, dtype: 'float32', nodeIds: ['a'], data: new Float32Array(3).buffer, scales: null, createdAt: 1 });
+    const blocks = await vectorBlocks(db, 'tiny', 3);
+    expect(blocks.map((b) => b.nodeIds)).toEqual([['a', 'b']]);
+    expect([...new Float32Array(blocks[0]!.data)]).toEqual([...data]);
+    await expect(putVectorBlock(db, { modelId: 'tiny', dim: 3, dtype: 'float32', nodeIds: ['a'], data: data.buffer, scales: null, createdAt: 1 })).rejects.toThrow();
+  });
+});
+
+describe('deleting the vault', () => {
+  it('removes everything, search index included, and a new import starts clean', async () => {
+    const db = await fresh();
+    const search = new SearchService(db);
+    const first = await createImportRow(db, { fileName: 'x.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    await commitImportBatch(db, first, sampleBatch(['chatgpt:a', 'chatgpt:b'], 4), { parseMs: 1, now: 2 });
+    expect((await search.search('tides')).results).toHaveLength(8);
+
+    await deleteVault(db);
+    for (const table of db.tables) expect(await table.count(), table.name).toBe(0);
+    expect((await search.search('tides')).results).toHaveLength(0);
+
+    const second = await createImportRow(db, { fileName: 'y.json', status: 'processing', bytes: 1000, fileKey: 'k2', now: 3 });
+    await commitImportBatch(db, second, sampleBatch(['chatgpt:z'], 2), { parseMs: 1, now: 4 });
+    const again = await search.search('tides');
+    expect(again.results.map((r) => r.conversationId)).toEqual(['chatgpt:z', 'chatgpt:z']);
+  });
+});

@@ -1,0 +1,267 @@
+// Keyword search, filters, snippets and fusion over a small hand-written vault, written through the real import
+// write path (one transaction per batch) on fake-indexeddb.
+import 'fake-indexeddb/auto';
+import Dexie from 'dexie';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportBatch } from '../../shared/import';
+import type { MemoryNode, Provider } from '../../shared/model';
+import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
+import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
+import { compactSearchIndex } from '../../web/src/search/keyword-index';
+import { parseQuery } from '../../web/src/search/query';
+import { reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
+import { makeSnippet, matchRanges } from '../../web/src/search/snippets';
+import { tokenize } from '../../web/src/search/tokenize';
+
+interface Exchange {
+  human: string;
+  assistant: string | null;
+  at?: number | null;
+  active?: boolean;
+  thinking?: string;
+}
+
+const DAY = 86_400_000;
+const JAN_2024 = Date.UTC(2024, 0, 1);
+
+const corpus: { id: string; provider: Provider; title: string; exchanges: Exchange[] }[] = [
+  {
+    id: 'chatgpt:kayak',
+    provider: 'chatgpt',
+    title: 'Sea kayak rolling',
+    exchanges: [
+      { human: 'How do I learn the Eskimo roll in a sea kayak?', assistant: 'Start with hip snaps at the pool edge, then practise the sweep roll with a spotter.', at: JAN_2024 },
+      { human: 'What paddle length for a sea kayak?', assistant: 'For a narrow sea kayak most paddlers use 210 to 220 cm.', at: JAN_2024 + DAY },
+      { human: 'What paddle length for a sea kayak?', assistant: 'Pick a paddle between two and three metres long.', at: JAN_2024 + DAY, active: false },
+    ],
+  },
+  {
+    id: 'claude:tax',
+    provider: 'claude',
+    title: 'Freelancer taxes',
+    exchanges: [
+      { human: 'Can I deduct my home office as a freelancer?', assistant: 'Usually yes, if the room is used only for work. Keep receipts for rent and utilities.', at: JAN_2024 + 40 * DAY, thinking: 'Check the exclusive-use rule before answering.' },
+      { human: 'What about my kayak?', assistant: 'A kayak is a personal expense unless your business is guiding tours.', at: JAN_2024 + 41 * DAY },
+    ],
+  },
+  {
+    id: 'gemini:sql',
+    provider: 'gemini',
+    title: 'Window functions',
+    exchanges: [
+      { human: 'Explain window functions in SQL with a running total example', assistant: 'SUM(amount) OVER (ORDER BY day) gives a running total; PARTITION BY restarts it per customer.', at: JAN_2024 + 100 * DAY },
+      { human: 'Is a running total the same as a cumulative sum?', assistant: 'Yes: a running total and a cumulative sum are the same thing.', at: null },
+      { human: 'total running away', assistant: null, at: JAN_2024 + 101 * DAY },
+    ],
+  },
+];
+
+function batchFor(conversations: typeof corpus): ImportBatch {
+  const items = conversations.map((c) => {
+    let ordinal = 0;
+    const nodes: MemoryNode[] = c.exchanges.map((e, i) => ({
+      schemaVersion: 1,
+      id: `${c.id}:${i}`.split('').reduce((h, ch) => h + ch.charCodeAt(0).toString(16), '').padEnd(64, '0').slice(0, 64),
+      kind: 'exchange',
+      provider: c.provider,
+      conversationId: c.id,
+      ordinal: e.active === false ? ordinal - 1 : ordinal++,
+      active: e.active !== false,
+      branchId: e.active === false ? `branch-${i}` : null,
+      human: { text: e.human, messageIds: [], createdAt: e.at ?? null, model: null },
+      assistant: e.assistant === null ? null : { text: e.assistant, messageIds: [], createdAt: e.at ?? null, model: null },
+      extras: { thinking: e.thinking ? [e.thinking] : [], toolCalls: [], system: [], customInstructions: [], citations: [] },
+      attachments: [],
+      createdAt: e.at ?? null,
+    }));
+    return {
+      conversation: {
+        schemaVersion: 1 as const,
+        id: c.id,
+        provider: c.provider,
+        providerConversationId: c.id.split(':')[1] ?? '',
+        kind: 'chat' as const,
+        title: c.title,
+        createdAt: c.exchanges[0]?.at ?? null,
+        updatedAt: null,
+        model: null,
+        messageCount: nodes.length * 2,
+        nodeCount: nodes.filter((n) => n.active).length,
+        raw: '{}',
+      },
+      nodes,
+      duplicates: 0,
+    };
+  });
+  return { items, progress: { bytesRead: 1, totalBytes: 1, records: items.length, conversations: items.length, nodes: 0, duplicates: 0 }, checkpoint: { records: items.length } };
+}
+
+let db: VaultDatabase;
+let search: SearchService;
+const name = `search-test-${process.pid}`;
+
+beforeAll(async () => {
+  db = await openVaultDatabase({ name });
+  const importId = await createImportRow(db, { fileName: 'corpus.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
+  // One batch per conversation: several segments, like a real import, until compaction merges them.
+  for (const conversation of corpus) await commitImportBatch(db, importId, batchFor([conversation]), { parseMs: 0, now: 2 });
+  search = new SearchService(db);
+});
+
+afterAll(async () => {
+  db.close();
+  await Dexie.delete(name);
+});
+
+async function ids(query: string, filters: SearchFilters = {}, mode: 'keyword' | 'semantic' | 'hybrid' = 'keyword'): Promise<string[]> {
+  const response = await search.search(query, { filters, mode });
+  return response.results.map((r) => `${r.conversationId}#${r.ordinal}${r.active ? '' : '*'}`);
+}
+
+describe('query syntax', () => {
+  it('splits words, quoted phrases and the word being typed', () => {
+    expect(parseQuery('sea kay')).toEqual({ terms: ['sea'], prefix: 'kay', phrases: [] });
+    expect(parseQuery('sea kayak ')).toEqual({ terms: ['sea', 'kayak'], prefix: null, phrases: [] });
+    expect(parseQuery('"running total" sql ')).toEqual({ terms: ['sql'], prefix: null, phrases: [['running', 'total']] });
+    expect(parseQuery('"running total" sq')).toEqual({ terms: [], prefix: 'sq', phrases: [['running', 'total']] });
+    expect(parseQuery('"running tot')).toEqual({ terms: [], prefix: null, phrases: [['running', 'tot']] });
+    expect(parseQuery('  ')).toEqual({ terms: [], prefix: null, phrases: [] });
+  });
+
+  it('tokenizes accents, CJK and offsets so highlights land on the original text', () => {
+    const text = 'Café 東京 naïve';
+    expect(tokenize(text).map((t) => [t.term, text.slice(t.start, t.end)])).toEqual([
+      ['cafe', 'Café'],
+      ['東', '東'],
+      ['京', '京'],
+      ['naive', 'naïve'],
+    ]);
+  });
+});
+
+describe('keyword search', () => {
+  it('requires every word and ranks the denser match first', async () => {
+    expect(await ids('sea kayak paddle ')).toEqual(['chatgpt:kayak#1']);
+    expect((await ids('sea kayak ')).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1']);
+    expect((await ids('kayak ')).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1', 'claude:tax#1']);
+    // Both words twice in a short reply beats once each in a long one.
+    expect((await ids('cumulative sum '))[0]).toBe('gemini:sql#1');
+    const running = await ids('running total ');
+    expect(running[0]).toBe('gemini:sql#1');
+    expect([...running].sort()).toEqual(['gemini:sql#0', 'gemini:sql#1', 'gemini:sql#2']);
+  });
+
+  it('matches the last word as a prefix while typing', async () => {
+    expect(await ids('home off')).toEqual(['claude:tax#0']);
+    expect(await ids('freelan')).toEqual(['claude:tax#0']);
+    expect(await ids('zzzq')).toEqual([]);
+  });
+
+  it('matches quoted phrases in order only', async () => {
+    expect((await ids('"running total"')).sort()).toEqual(['gemini:sql#0', 'gemini:sql#1']);
+    // "total running" has both words but not as a phrase, except in the exchange that says exactly that.
+    expect(await ids('"total running"')).toEqual(['gemini:sql#2']);
+  });
+
+  it('falls back to any word when no exchange has them all, and says so', async () => {
+    const response = await search.search('kayak receipts zebra ');
+    expect(response.matchedAll).toBe(false);
+    expect(response.results[0]?.conversationId).toBe('claude:tax');
+  });
+
+  it('filters by provider, date range, conversation and role', async () => {
+    expect(await ids('kayak ', { providers: ['claude'] })).toEqual(['claude:tax#1']);
+    expect(await ids('running total ', { from: JAN_2024 + 99 * DAY })).toEqual(expect.arrayContaining(['gemini:sql#0', 'gemini:sql#2']));
+    expect(await ids('running total ', { from: JAN_2024 + 99 * DAY })).not.toContain('gemini:sql#1');
+    expect(await ids('kayak ', { conversationId: 'claude:tax' })).toEqual(['claude:tax#1']);
+    // "guiding" is only in an assistant reply; "deduct" only in a question.
+    expect(await ids('guiding ', { role: 'human' })).toEqual([]);
+    expect(await ids('guiding ', { role: 'assistant' })).toEqual(['claude:tax#1']);
+    expect(await ids('deduct ', { role: 'assistant' })).toEqual([]);
+  });
+
+  it('searches abandoned branches and hidden thinking only when asked', async () => {
+    expect(await ids('metres ')).toEqual([]);
+    expect(await ids('metres ', { includeBranches: true })).toEqual(['chatgpt:kayak#1*']);
+    expect(await ids('exclusive ')).toEqual([]);
+    expect(await ids('exclusive ', { includeHidden: true })).toEqual(['claude:tax#0']);
+  });
+
+  it('returns the same results after compaction merges the segments', async () => {
+    const queries = ['kayak ', 'running total ', 'home off', '"running total"', 'paddle '];
+    const before = await Promise.all(queries.map((q) => ids(q)));
+    const segmentsBefore = await db.searchIndex.count();
+    const { partsMerged } = await compactSearchIndex(db);
+    expect(partsMerged).toBeGreaterThan(0);
+    expect(await db.searchIndex.count()).toBeLessThan(segmentsBefore);
+    expect(await Promise.all(queries.map((q) => ids(q)))).toEqual(before);
+  });
+});
+
+describe('snippets', () => {
+  it('marks matched words with ranges into the snippet text, never HTML', async () => {
+    const response = await search.search('window functions ');
+    const snippet = response.results[0]!.snippet;
+    expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['window functions']);
+    expect(snippet.text).not.toContain('<');
+  });
+
+  it('centres long texts on the densest matches', () => {
+    const filler = 'lorem ipsum dolor sit amet '.repeat(40);
+    const text = `${filler}the kayak roll needs a kayak and a roll ${filler}`;
+    const snippet = makeSnippet({ assistant: text }, { words: new Set(['kayak', 'roll']), prefixes: [], phrases: [] }, 120);
+    expect(snippet.cutStart && snippet.cutEnd).toBe(true);
+    expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['kayak roll', 'kayak', 'roll']);
+  });
+
+  it('highlights prefixes and phrases in a whole text for the reader', () => {
+    const text = 'A running total, then total running.';
+    const ranges = matchRanges(text, { words: new Set(), prefixes: [], phrases: [['running', 'total']] });
+    expect(ranges.map(([s, e]) => text.slice(s, e))).toEqual(['running total']);
+    expect(matchRanges(text, { words: new Set(), prefixes: ['tot'], phrases: [] }).length).toBe(2);
+  });
+});
+
+/** A second, independent ranking: exchanges ordered by how many query words appear in the human's question. */
+class QuestionOverlapSource implements ResultSource {
+  readonly id = 'vector:test-overlap';
+  constructor(private readonly database: VaultDatabase) {}
+  async search(query: string, _filters: SearchFilters, limit: number): Promise<RankedHit[]> {
+    const words = new Set(tokenize(query).map((t) => t.term));
+    const nodes = await this.database.nodes.toArray();
+    return nodes
+      .map((node) => ({ nodeId: node.id, score: tokenize(node.human.text).filter((t) => words.has(t.term)).length }))
+      .filter((hit) => hit.score > 0)
+      .sort((x, y) => y.score - x.score)
+      .slice(0, limit);
+  }
+}
+
+describe('fusion', () => {
+  it('reciprocal rank fusion rewards agreement between sources', () => {
+    const a: RankedHit[] = [{ nodeId: 'x', score: 9 }, { nodeId: 'y', score: 5 }, { nodeId: 'z', score: 1 }];
+    const b: RankedHit[] = [{ nodeId: 'y', score: 0.9 }, { nodeId: 'z', score: 0.8 }];
+    const fused = reciprocalRankFusion([a, b]);
+    // x is first in one list only; y and z are found by both.
+    expect(fused.map((h) => h.nodeId)).toEqual(['y', 'z', 'x']);
+    expect(fused.map((h) => h.ranks)).toEqual([[2, 1], [3, 2], [1, undefined]]);
+  });
+
+  it('semantic and hybrid modes use registered sources, and say when none exists', async () => {
+    const none = await search.search('kayak ', { mode: 'semantic' });
+    expect(none.unavailable).toEqual(['semantic']);
+    expect(none.results).toEqual([]);
+
+    const unregister = search.registerSource(new QuestionOverlapSource(db));
+    const semantic = await search.search('paddle length', { mode: 'semantic' });
+    expect(semantic.results[0]?.ranks).toEqual({ 'vector:test-overlap': 1 });
+    const hybrid = await search.search('kayak ', { mode: 'hybrid' });
+    expect(hybrid.unavailable).toEqual([]);
+    expect(hybrid.results.some((r) => r.ranks['keyword'] !== undefined && r.ranks['vector:test-overlap'] !== undefined)).toBe(true);
+    // Filters apply to every source's hits, after fusion.
+    const filtered = await search.search('kayak ', { mode: 'hybrid', filters: { providers: ['claude'] } });
+    expect(new Set(filtered.results.map((r) => r.provider))).toEqual(new Set(['claude']));
+    unregister();
+    expect(search.hasSemantic()).toBe(false);
+  });
+});
