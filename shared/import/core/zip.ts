@@ -66,13 +66,20 @@ export class ZipReader {
   }
 
   end(): void {
-    this.feed(() => this.unzip.push(new Uint8Array(0), true));
+    let endError: AppError | null = null;
+    try {
+      this.feed(() => this.unzip.push(new Uint8Array(0), true));
+    } catch (error) {
+      endError = error instanceof AppError ? error : new AppError('IMPORT_CORRUPT_ZIP', { cause: error });
+    }
     const unfinished = this.entries.find((entry) => entry.started && !entry.finished);
+    // A zip that stops early (no end record, an entry cut off) is truncated, whatever fflate made of its last bytes.
     if (unfinished !== undefined || !this.hasEndRecord()) {
       throw new AppError('IMPORT_TRUNCATED_ZIP', {
         detail: unfinished ? `${unfinished.name} is cut off` : 'the zip directory at the end is missing',
       });
     }
+    if (endError !== null) throw endError;
   }
 
   private feed(run: () => void): void {
