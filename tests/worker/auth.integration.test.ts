@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../worker/src/auth/crypto';
 import { SESSION_TTL_MS } from '../../worker/src/repos/sessions';
 import { ApiClient, appFetch, expectError, PASSWORD, signUp, uniqueEmail, workerFetch } from './helpers';
 
@@ -110,6 +111,30 @@ describe('login, logout and sessions', () => {
     await expectError(await call(idle, start + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
     expect((await call(active, start + 45 * DAY)).status).toBe(200);
     await expectError(await call(active, start + 45 * DAY + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('stored credentials over time', () => {
+  it('a password hashed with fewer iterations still logs in and is re-hashed at the current count', async () => {
+    const { email, user } = await signUp();
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(PASSWORD), 'PBKDF2', false, ['deriveBits']);
+    const bits = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 1000 }, key, 256));
+    await env.DB.prepare('UPDATE users SET password_hash = ?2, password_salt = ?3, password_iterations = 1000 WHERE id = ?1')
+      .bind(user.id, toBase64Url(bits), toBase64Url(salt))
+      .run();
+    expect((await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT password_iterations FROM users WHERE id = ?').bind(user.id).first('password_iterations')).toBe(100_000);
+    expect((await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+  });
+
+  it('expired sessions are dropped when the user next logs in', async () => {
+    const start = Date.now();
+    const { email, user } = await signUp({ fetch: appFetch({ now: () => start }) });
+    const later = new ApiClient(appFetch({ now: () => start + SESSION_TTL_MS + 1000 }));
+    expect((await later.call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    const rows = await env.DB.prepare('SELECT created_at FROM sessions WHERE user_id = ?').bind(user.id).all<{ created_at: number }>();
+    expect(rows.results.map((r) => r.created_at)).toEqual([start + SESSION_TTL_MS + 1000]);
   });
 });
 

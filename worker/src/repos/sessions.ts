@@ -26,18 +26,23 @@ export interface ActiveSession {
   user: AuthUser;
 }
 
+/** Starts a session; the user's expired and long-revoked sessions are dropped in the same batch. */
 export async function createSession(
   db: D1Database,
   session: { tokenHash: string; userId: string; now: number; userAgent: string | null },
 ): Promise<{ expiresAt: number }> {
   const expiresAt = session.now + SESSION_TTL_MS;
-  await db
-    .prepare(
-      `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, user_agent)
-       VALUES (?1, ?2, ?3, ?4, ?3, ?5)`,
-    )
-    .bind(session.tokenHash, session.userId, session.now, expiresAt, session.userAgent?.slice(0, 256) ?? null)
-    .run();
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?3, ?5)`,
+      )
+      .bind(session.tokenHash, session.userId, session.now, expiresAt, session.userAgent?.slice(0, 256) ?? null),
+    db
+      .prepare('DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR revoked_at <= ?2 - ?3)')
+      .bind(session.userId, session.now, SESSION_TTL_MS),
+  ]);
   return { expiresAt };
 }
 

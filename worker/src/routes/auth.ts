@@ -1,8 +1,8 @@
 /** /api/auth: sign up, log in, log out, who am I. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
-import { burnPasswordCheck, hashPassword, newId, newSessionToken, sha256HexOfText, verifyPassword } from '../auth/crypto';
+import { burnPasswordCheck, hashPassword, PBKDF2_ITERATIONS, newId, newSessionToken, sha256HexOfText, verifyPassword } from '../auth/crypto';
 import { assertCsrfProof } from '../auth/csrf';
 import { requireUser } from '../auth/middleware';
 import { clearSessionCookie, writeSessionCookie } from '../auth/session-cookie';
@@ -12,9 +12,8 @@ import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
 import { rateLimit } from '../http/rate-limit';
 import { clearFailures, countRecentFailures, LOGIN_FAILURE_LIMIT, recordFailure } from '../repos/login-attempts';
 import { createSession, revokeSession } from '../repos/sessions';
-import { createUserWithVault, findUserByEmail, normaliseEmail } from '../repos/users';
+import { createUserWithVault, findUserByEmail, normaliseEmail, updatePassword } from '../repos/users';
 import { utcDay } from '../tiers';
-import type { Context } from 'hono';
 
 export const MIN_PASSWORD_CHARS = 10;
 const MAX_PASSWORD_CHARS = 1024;
@@ -91,6 +90,8 @@ export const authRoutes = new Hono<AppEnv>()
       throw new AppError('INVALID_CREDENTIALS');
     }
     await clearFailures(c.env.DB, email, ip);
+    // Hashes made with fewer iterations (an older setting) are upgraded while the password is at hand.
+    if (user.password.iterations < PBKDF2_ITERATIONS) await updatePassword(c.env.DB, user.id, await hashPassword(input.password));
     return c.json(await startSession(c, user, input.session), 200);
   })
   .post('/logout', requireUser, async (c) => {
