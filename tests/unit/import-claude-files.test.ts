@@ -1,7 +1,7 @@
 /** Claude's other files: projects.json, memories.json (array and split-object forms), users.json. */
 import { describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../../shared/import/providers/claude';
-import { counts, detect, runJson } from './import-providers-harness';
+import { counts, detect, importBytes, runJson } from './import-providers-harness';
 
 describe('Claude files besides conversations.json', () => {
   it('gathers memories into one memories conversation (array form)', () => {
@@ -74,5 +74,24 @@ describe('Claude files besides conversations.json', () => {
         { name: 'fetch', input: 'https://e.org', output: 'page body' },
       ],
     });
+  });
+
+  it('reads the single-object files of a split export (one project, one conversation) end to end', async () => {
+    const project = { uuid: 'p9', name: 'Garden', description: '', is_private: true, prompt_template: '', created_at: '2026-09-01T00:00:00Z', docs: [{ uuid: 'd9', filename: 'beds.md', content: 'Tomatoes in bed 2.' }] };
+    const projectImport = await importBytes('p9.json', JSON.stringify(project));
+    expect(projectImport.report).toMatchObject({ status: 'complete', provider: 'claude', conversations: 1, nodes: 1 });
+    expect(projectImport.nodes[0]).toMatchObject({ kind: 'document', human: { text: 'beds.md' }, assistant: { text: 'Tomatoes in bed 2.' } });
+    const conversation = {
+      uuid: 'c9',
+      name: 'Single',
+      created_at: '2026-09-01T00:00:00Z',
+      chat_messages: [
+        { uuid: 'h', sender: 'human', text: 'Hello', created_at: '2026-09-01T00:00:00Z' },
+        { uuid: 'a', sender: 'assistant', text: 'Hi!', created_at: '2026-09-01T00:00:01Z' },
+      ],
+    };
+    const conversationImport = await importBytes('c9.json', JSON.stringify(conversation));
+    expect(conversationImport.report).toMatchObject({ status: 'complete', provider: 'claude', conversations: 1, nodes: 1 });
+    expect(conversationImport.conversations[0]).toMatchObject({ id: 'claude:c9', title: 'Single' });
   });
 });

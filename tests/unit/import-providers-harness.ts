@@ -19,15 +19,15 @@ export function fixtureText(relative: string): string {
 }
 
 export function jsonRecords(value: unknown): { rootKind: 'array' | 'object'; records: JsonRecord[] } {
-  const record = (path: string, index: number, element: unknown): JsonRecord => {
+  const record = (path: string, index: number, element: unknown, inArray: boolean): JsonRecord => {
     const raw = JSON.stringify(element);
-    return { path, index, value: JSON.parse(raw) as unknown, raw };
+    return { path, index, value: JSON.parse(raw) as unknown, raw, inArray };
   };
-  if (Array.isArray(value)) return { rootKind: 'array', records: value.map((element: unknown, index) => record('', index, element)) };
+  if (Array.isArray(value)) return { rootKind: 'array', records: value.map((element: unknown, index) => record('', index, element, true)) };
   const records: JsonRecord[] = [];
   for (const [key, property] of Object.entries(value as Record<string, unknown>)) {
-    if (Array.isArray(property)) property.forEach((element: unknown, index) => records.push(record(key, index, element)));
-    else records.push(record(key, 0, property));
+    if (Array.isArray(property)) property.forEach((element: unknown, index) => records.push(record(key, index, element, true)));
+    else records.push(record(key, 0, property, false));
   }
   return { rootKind: 'object', records };
 }

@@ -31,8 +31,12 @@ function isProjectRecord(value: JsonObject): boolean {
 
 function detectJson(first: JsonRecord, rootKind: 'array' | 'object'): number {
   if (rootKind === 'object') {
-    // A split export's memories file (`memories/<account>.json`) is one object.
-    return first.path === 'conversations_memory' || first.path === 'project_memories' ? 0.9 : 0;
+    // Split exports hold single objects: a memories file, a project (`projects/<uuid>.json`), a conversation.
+    if (first.path === 'conversations_memory' || first.path === 'project_memories') return 0.9;
+    const element = first.inArray === true ? asObject(first.value) : undefined;
+    if (first.path === 'chat_messages' && element && 'sender' in element) return 0.9;
+    if (first.path === 'docs' && element && ('filename' in element || 'content' in element)) return 0.8;
+    return 0;
   }
   const value = asObject(first.value);
   if (!value || 'mapping' in value) return 0;
@@ -293,7 +297,7 @@ function readProject(record: JsonRecord, value: JsonObject, ctx: ParseContext): 
   return { conversation, nodes };
 }
 
-/** Memories arrive as one record (array form) or several (object form); they are gathered into one conversation. */
+/** Memories records (one per account) are gathered into one conversation, emitted at the end of the file. */
 class MemoryCollector {
   private readonly entries: { title: string; text: string }[] = [];
   private readonly raws: string[] = [];
@@ -304,20 +308,16 @@ class MemoryCollector {
     this.addProjects(value.project_memories);
   }
 
-  addGlobal(value: unknown): void {
+  private addGlobal(value: unknown): void {
     if (typeof value === 'string' && !isBlank(value)) this.entries.push({ title: 'Memory', text: cleanText(value) });
   }
 
-  addProjects(value: unknown): void {
+  private addProjects(value: unknown): void {
     const projects = asObject(value);
     if (!projects) return;
     for (const [projectId, text] of Object.entries(projects)) {
       if (typeof text === 'string' && !isBlank(text)) this.entries.push({ title: `Project memory ${projectId}`, text: cleanText(text) });
     }
-  }
-
-  addRaw(raw: string): void {
-    this.raws.push(raw);
   }
 
   flush(ctx: ParseContext): ParsedConversation[] {
@@ -350,47 +350,46 @@ class MemoryCollector {
 
 function createJsonConsumer(ctx: ParseContext): RecordConsumer {
   const memories = new MemoryCollector();
+  // An object-root file (one conversation, project or memories object of a split export) arrives as one record
+  // per property: it is put back together and read at the end. Such files are small.
+  const rootObject: Record<string, unknown> = {};
+  let objectRoot = false;
+  const read = (record: JsonRecord): ParsedConversation[] => {
+    const value = record.value;
+    if (!isObject(value)) {
+      ctx.skip('malformed-record', `record ${record.index} is not an object`);
+      return [];
+    }
+    if ('chat_messages' in value) return optional(readConversation(record, value, ctx));
+    if (isMemoriesRecord(value)) {
+      memories.add(record, value);
+      return [];
+    }
+    if (isProjectRecord(value)) return optional(readProject(record, value, ctx));
+    if (isUsersRecord(value)) {
+      ctx.skip('unsupported-record', 'account record');
+      return [];
+    }
+    if (typeof value.uuid === 'string') {
+      ctx.skip('no-messages', `conversation ${value.uuid} has no chat_messages`);
+      return [];
+    }
+    ctx.skip('malformed-record', `record ${record.index} is not a Claude conversation, project or memory`);
+    return [];
+  };
   return {
     push(record) {
-      if (record.path === 'conversations_memory') {
-        memories.addRaw(record.raw);
-        memories.addGlobal(record.value);
-        return [];
-      }
-      if (record.path === 'project_memories') {
-        memories.addRaw(record.raw);
-        memories.addProjects(record.value);
-        return [];
-      }
-      if (record.path === 'account_uuid') return []; // the memories object's owner: metadata, not a record
-      if (record.path !== '') {
-        ctx.skip('unsupported-record', `"${record.path}" entry`);
-        return [];
-      }
-      const value = record.value;
-      if (!isObject(value)) {
-        ctx.skip('malformed-record', `record ${record.index} is not an object`);
-        return [];
-      }
-      if ('chat_messages' in value) return optional(readConversation(record, value, ctx));
-      if (isMemoriesRecord(value)) {
-        memories.add(record, value);
-        return [];
-      }
-      if (isProjectRecord(value)) return optional(readProject(record, value, ctx));
-      if (isUsersRecord(value)) {
-        ctx.skip('unsupported-record', 'account record');
-        return [];
-      }
-      if (typeof value.uuid === 'string') {
-        ctx.skip('no-messages', `conversation ${value.uuid} has no chat_messages`);
-        return [];
-      }
-      ctx.skip('malformed-record', `record ${record.index} is not a Claude conversation, project or memory`);
+      if (record.path === '') return read(record);
+      objectRoot = true;
+      const list = rootObject[record.path];
+      if (record.inArray !== true) rootObject[record.path] = record.value;
+      else if (Array.isArray(list)) list.push(record.value);
+      else rootObject[record.path] = [record.value];
       return [];
     },
     end() {
-      return memories.flush(ctx);
+      const fromObject = objectRoot ? read({ path: '', index: 0, value: rootObject, raw: JSON.stringify(rootObject), inArray: false }) : [];
+      return [...fromObject, ...memories.flush(ctx)];
     },
   };
 }
