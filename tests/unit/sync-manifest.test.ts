@@ -7,14 +7,16 @@ import { applyCommits, emptyManifest, manifestBytes } from '../../shared/sync/ma
 import { commitRequestSchema, sha256HexSchema, wrappedKeySchema, type CommitRecord } from '../../shared/sync/protocol';
 
 const hashArb = fc.integer({ min: 0, max: 15 }).map((n) => n.toString(16).repeat(64));
-const commitArb = fc.record({
+const commitArb: fc.Arbitrary<CommitSpec> = fc.record({
   added: fc.array(fc.tuple(hashArb, fc.integer({ min: 0, max: 1000 })), { maxLength: 4 }),
   removed: fc.array(hashArb, { maxLength: 3 }),
   tombstones: fc.array(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 3 }),
   settings: fc.option(fc.base64String({ maxLength: 12 }), { nil: null }),
 });
 
-function toCommits(specs: fc.infer<typeof commitArb>[]): CommitRecord[] {
+type CommitSpec = { added: [string, number][]; removed: string[]; tombstones: string[]; settings: string | null };
+
+function toCommits(specs: CommitSpec[]): CommitRecord[] {
   // A hash names one size forever (content addressing), so the size follows from the hash.
   return specs.map((spec, i) => ({
     version: i + 1,

@@ -1,0 +1,129 @@
+/**
+ * `npm run bench -- worker-api`: load on the local Worker (`wrangler dev`, local D1, a local S3-compatible server),
+ * loopback only, 10 connections, 5 s per route. Prints requests/s and p99 per route and the ratio against
+ * GET /api/health (one trivial D1 read) measured in the same run.
+ *
+ * Commit is measured twice:
+ *  - "fresh base": each connection owns one user and always commits on the version its last commit returned, so
+ *    every request wins the compare-and-set (the full write path: head read, blob check, live set, guarded batch);
+ *  - "conflicting": every request commits on base 0 of a user already at a later version, so every request is a
+ *    409 carrying the head (the path a losing device takes).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import autocannon, { type Client, type Request as CannonRequest } from 'autocannon';
+import { sha256Hex } from '../shared/sync/hash';
+import { startLocalS3 } from '../tests/support/s3-server';
+import { SyncClient, startLocalWorker } from '../tests/support/sync-client';
+
+const CONNECTIONS = 10;
+const DURATION_SECONDS = 5;
+const password = 'correct horse battery staple';
+
+interface Figures {
+  name: string;
+  rps: number;
+  p99: number;
+  ok: number;
+  other: number;
+  errors: number;
+}
+
+async function run(name: string, url: string, requests: CannonRequest[], expectStatus = 200, setupClient?: (client: Client) => void): Promise<Figures> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, requests, ...(setupClient ? { setupClient } : {}) });
+  const statusCounts: Record<string, { count?: number } | undefined> = result.statusCodeStats ?? {};
+  const ok = statusCounts[String(expectStatus)]?.count ?? 0;
+  const total = Object.values(statusCounts).reduce((sum, s) => sum + (s?.count ?? 0), 0);
+  return { name, rps: result.requests.average, p99: result.latency.p99, ok, other: total - ok, errors: result.errors };
+}
+
+async function main(): Promise<void> {
+  const s3 = await startLocalS3('cogzy-bench');
+  const worker = await startLocalWorker(s3.env);
+  try {
+    // Seed: one user per connection, each with one verified segment and the vault at version 1.
+    const users: { client: SyncClient; segment: string; version: number }[] = [];
+    for (let i = 0; i < CONNECTIONS; i += 1) {
+      const client = await SyncClient.signUp(worker.url, `bench-${i}-${randomUUID()}@example.com`, password, `bench-${i}`);
+      const bytes = new Uint8Array(randomBytes(4096));
+      const committed = await client.push([bytes]);
+      users.push({ client, segment: await sha256Hex(bytes), version: committed.head.version });
+    }
+    const first = users[0]!;
+    const auth = (client: SyncClient) => ({ Authorization: `Bearer ${client.token}`, 'Content-Type': 'application/json' });
+    // 100 hashes, half of them stored.
+    const stored = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const bytes = new Uint8Array(randomBytes(512));
+        const hash = await sha256Hex(bytes);
+        await first.client.upload(bytes, hash);
+        return hash;
+      }),
+    );
+    const hashes = [...stored, ...Array.from({ length: 50 }, () => randomBytes(32).toString('hex'))];
+
+    // One user per connection (autocannon's setupClient runs once per connection), so a connection's commits are
+    // sequential on its own vault: each 201 moved that vault exactly one version ahead.
+    let nextUser = 0;
+    const commitFresh = (client: Client) => {
+      const user = users[nextUser++ % users.length]!;
+      client.setRequests([
+        {
+          method: 'POST',
+          path: '/api/sync/commit',
+          setupRequest: (req) => ({
+            ...req,
+            headers: auth(user.client),
+            body: JSON.stringify({ baseVersion: user.version, deviceId: 'bench', addedSegments: [user.segment], tombstones: [`t-${user.version}`] }),
+          }),
+        },
+      ]);
+      client.on('response', (status: number) => {
+        if (status === 201) user.version += 1;
+      });
+    };
+
+    const figures: Figures[] = [];
+    figures.push(await run('GET /api/health (baseline)', worker.url, [{ method: 'GET', path: '/api/health' }]));
+    figures.push(await run('GET /api/usage', worker.url, [{ method: 'GET', path: '/api/usage', headers: auth(first.client) }]));
+    figures.push(
+      await run('POST /api/sync/blobs/missing (100 hashes)', worker.url, [
+        { method: 'POST', path: '/api/sync/blobs/missing', headers: auth(first.client), body: JSON.stringify({ hashes }) },
+      ]),
+    );
+    figures.push(await run('POST /api/sync/commit (fresh base, 1 conn = 1 user)', worker.url, [{ method: 'GET', path: '/api/health' }], 201, commitFresh));
+    figures.push(
+      await run(
+        'POST /api/sync/commit (conflicting, all 409)',
+        worker.url,
+        [{ method: 'POST', path: '/api/sync/commit', headers: auth(first.client), body: JSON.stringify({ baseVersion: 0, deviceId: 'bench', addedSegments: [first.segment] }) }],
+        409,
+      ),
+    );
+    figures.push(await run('GET /api/health (baseline, again)', worker.url, [{ method: 'GET', path: '/api/health' }]));
+
+    // The machine is shared: the baseline runs first and last, and ratios use their mean so drift shows up in both.
+    const baseline = (figures[0]!.rps + figures[figures.length - 1]!.rps) / 2;
+    console.log(`worker-api: wrangler dev + local D1 + s3rver, loopback, ${CONNECTIONS} connections, ${DURATION_SECONDS} s per route`);
+    console.log('route'.padEnd(52), 'req/s'.padStart(8), 'p99 ms'.padStart(8), 'expected'.padStart(9), 'other'.padStart(7), 'ratio vs health (mean)'.padStart(23));
+    for (const f of figures) {
+      console.log(
+        f.name.padEnd(52),
+        f.rps.toFixed(0).padStart(8),
+        String(f.p99).padStart(8),
+        String(f.ok).padStart(9),
+        String(f.other + f.errors).padStart(7),
+        (f.rps / baseline).toFixed(2).padStart(23),
+      );
+    }
+    const commits = users.reduce((sum, u) => sum + u.version, 0);
+    console.log(`vault versions after the fresh-base run: ${commits} commits across ${users.length} users (each one a won compare-and-set)`);
+  } finally {
+    await worker.close();
+    await s3.close();
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
