@@ -15,7 +15,8 @@ import { generateCopilotExport } from '../support/generate-copilot';
 import { generateDeepseekExport } from '../support/generate-deepseek';
 import { generateGeminiExport } from '../support/generate-gemini';
 import { generateGrokExport } from '../support/generate-grok';
-import { counts, importBytes, runJson, runText, seededRandom } from './import-providers-harness';
+import { prng } from '../support/generate-chatgpt';
+import { counts, importBytes, runJson, runText } from './import-providers-harness';
 
 const sizes = { conversations: 6, turns: 4, newTurns: 2 };
 
@@ -33,7 +34,7 @@ async function cumulative(name: string, earlier: string, later: string, newNodes
 }
 
 describe('Claude, generated', () => {
-  const generated = generateClaudeExport(seededRandom(11), sizes);
+  const generated = generateClaudeExport(prng(11), sizes);
 
   it('imports with the counts it was generated with, warning about each unknown block', () => {
     const earlier = runJson(claudeAdapter, generated.earlier);
@@ -66,7 +67,7 @@ describe('Claude, generated', () => {
 });
 
 describe('Grok, generated', () => {
-  const generated = generateGrokExport(seededRandom(12), sizes);
+  const generated = generateGrokExport(prng(12), sizes);
 
   it('imports with the counts it was generated with', () => {
     expect(counts(runJson(grokAdapter, generated.earlier))).toEqual({ ...generated.expected.earlier, skipped: { 'unsupported-record': generated.expected.otherRecords }, warnings: {} });
@@ -79,7 +80,7 @@ describe('Grok, generated', () => {
 });
 
 describe('DeepSeek, generated', () => {
-  const generated = generateDeepseekExport(seededRandom(13), sizes);
+  const generated = generateDeepseekExport(prng(13), sizes);
 
   it('imports with the counts it was generated with; the longest chain is active', () => {
     const outcome = runJson(deepseekAdapter, generated.earlier);
@@ -99,7 +100,7 @@ describe('DeepSeek, generated', () => {
 });
 
 describe('Gemini, generated', () => {
-  const generated = generateGeminiExport(seededRandom(14), { sessions: 6, promptsPerSession: 3, newSessions: 2 });
+  const generated = generateGeminiExport(prng(14), { sessions: 6, promptsPerSession: 3, newSessions: 2 });
 
   it('JSON: rebuilds the sessions with the counts they were generated with', () => {
     const { skipped, ...expected } = generated.expected.earlier;
@@ -127,7 +128,7 @@ describe('Gemini, generated', () => {
 
 describe('Copilot, generated', () => {
   for (const layout of ['A', 'B', 'C'] as const) {
-    const generated = generateCopilotExport(seededRandom(15), { layout, chats: 4, turns: 3, newTurns: 2 });
+    const generated = generateCopilotExport(prng(15), { layout, chats: 4, turns: 3, newTurns: 2 });
 
     it(`layout ${layout}: counts as generated, prompts before replies`, () => {
       const outcome = runText(copilotAdapter, generated.earlier);

@@ -99,18 +99,6 @@ export function activeNodes(parsed: ParsedConversation): NodeDraft[] {
   return parsed.nodes.filter((node) => node.active);
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32) for the export generators. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface EndToEnd {
   readonly report: ImportReport;
   readonly nodeIds: string[];

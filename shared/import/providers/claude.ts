@@ -8,9 +8,9 @@ import type { Attachment, NodeExtras, ToolCall } from '../../model';
 import type { ConversationDraft, JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { asArray, asObject, asString, isObject } from './common/json';
 import type { JsonObject } from './common/json';
-import { cleanText, isBlank, titleFrom, attachmentKind } from './common/text';
-import { parseTime, timeOrNull } from './common/time';
-import { isEmptyMessage, linearThreads, newestLeaf, resolveThreads, threadNodes } from './common/thread';
+import { attachmentKind, cleanText, isBlank } from './common/text';
+import { timeOrWarn } from './common/time';
+import { chatConversation, isEmptyMessage, linearThreads, newestLeaf, resolveThreads } from './common/thread';
 import type { MessageDraft, TreeItem } from './common/thread';
 
 const ROOT_SENTINEL = '00000000-0000-4000-8000-000000000000';
@@ -47,12 +47,6 @@ function detectJson(first: JsonRecord, rootKind: 'array' | 'object'): number {
   // A conversation record without messages still has Claude's key set.
   if (typeof value.uuid === 'string' && 'name' in value && 'created_at' in value) return 0.6;
   return 0;
-}
-
-function readTime(value: unknown, ctx: ParseContext, what: string): number | null {
-  const parsed = parseTime(value);
-  if (parsed === 'invalid') ctx.warn('bad-timestamp', `${what}: ${String(value)}`);
-  return timeOrNull(parsed);
 }
 
 /** Text of a tool_result's `content`: a string, or blocks with text. */
@@ -190,7 +184,7 @@ function readMessage(raw: unknown, index: number, conversationUuid: string, ctx:
     id,
     role: sender,
     text: parts.text,
-    createdAt: readTime(message.created_at, ctx, `message ${id}`),
+    createdAt: timeOrWarn(message.created_at, ctx, `message ${id}`),
     model: null,
     extras: parts.extras,
     attachments: readAttachments(message),
@@ -219,26 +213,20 @@ function readConversation(record: JsonRecord, value: JsonObject, ctx: ParseConte
   const messages = rawMessages.map((raw, index) => readMessage(raw, index, uuid, ctx)).filter((message) => message !== undefined);
   // Old exports have no parent links: the export order is the thread.
   const threads = messages.length > 0 && messages.every((message) => message.hasParent) ? resolveThreads(messages, newestLeaf, ctx) : linearThreads(messages);
-  const id = conversationKey('claude', uuid);
-  const nodes = threadNodes('claude', id, threads, ctx);
-  if (nodes.length === 0) {
-    ctx.skip('empty-conversation', `conversation ${uuid} has only empty messages`);
-    return undefined;
-  }
-  const firstPrompt = nodes.find((node) => node.active && node.human.text !== '')?.human.text ?? '';
-  const conversation: ConversationDraft = {
-    id,
-    provider: 'claude',
-    providerConversationId: uuid,
-    kind: 'chat',
-    title: asString(value.name)?.trim() || titleFrom(firstPrompt) || 'Untitled conversation',
-    createdAt: readTime(value.created_at, ctx, `conversation ${uuid}`),
-    updatedAt: readTime(value.updated_at, ctx, `conversation ${uuid}`),
-    model: asString(value.model) ?? null,
-    messageCount: rawMessages.length,
-    raw: record.raw,
-  };
-  return { conversation, nodes };
+  return chatConversation(
+    'claude',
+    uuid,
+    threads,
+    {
+      title: asString(value.name),
+      createdAt: timeOrWarn(value.created_at, ctx, `conversation ${uuid}`),
+      updatedAt: timeOrWarn(value.updated_at, ctx, `conversation ${uuid}`),
+      model: asString(value.model) ?? null,
+      messageCount: rawMessages.length,
+      raw: record.raw,
+    },
+    ctx,
+  );
 }
 
 function documentNode(conversationId: string, ordinal: number, title: string, text: string, id: string | null, createdAt: number | null, kind: 'document' | 'memory'): NodeDraft {
@@ -276,7 +264,7 @@ function readProject(record: JsonRecord, value: JsonObject, ctx: ParseContext): 
       continue;
     }
     const title = asString(doc.filename) ?? asString(doc.title) ?? 'Untitled document';
-    nodes.push(documentNode(id, nodes.length, title, content, asString(doc.uuid) ?? null, readTime(doc.created_at, ctx, `document of ${uuid}`), 'document'));
+    nodes.push(documentNode(id, nodes.length, title, content, asString(doc.uuid) ?? null, timeOrWarn(doc.created_at, ctx, `document of ${uuid}`), 'document'));
   }
   if (nodes.length === 0) {
     ctx.skip('empty-conversation', `project ${uuid} has no instructions or documents`);
@@ -288,8 +276,8 @@ function readProject(record: JsonRecord, value: JsonObject, ctx: ParseContext): 
     providerConversationId,
     kind: 'project',
     title: asString(value.name)?.trim() || 'Untitled project',
-    createdAt: readTime(value.created_at, ctx, `project ${uuid}`),
-    updatedAt: readTime(value.updated_at, ctx, `project ${uuid}`),
+    createdAt: timeOrWarn(value.created_at, ctx, `project ${uuid}`),
+    updatedAt: timeOrWarn(value.updated_at, ctx, `project ${uuid}`),
     model: null,
     messageCount: nodes.length,
     raw: record.raw,

@@ -4,14 +4,14 @@
  * current node: the active thread is the longest chain (ties: the newest leaf); other branches are inactive.
  * No real sample was available: written from FORMATS.md and public descriptions of the export.
  */
-import { conversationKey, emptyExtras } from '../../model';
+import { emptyExtras } from '../../model';
 import type { Attachment } from '../../model';
 import type { JsonRecord, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { asArray, asId, asObject, asString, isObject } from './common/json';
 import type { JsonObject } from './common/json';
-import { attachmentKind, cleanText, isBlank, titleFrom } from './common/text';
-import { parseTime, timeOrNull } from './common/time';
-import { isEmptyMessage, longestChainLeaf, resolveThreads, threadNodes } from './common/thread';
+import { attachmentKind, cleanText, isBlank } from './common/text';
+import { timeOrWarn } from './common/time';
+import { chatConversation, isEmptyMessage, longestChainLeaf, resolveThreads } from './common/thread';
 import type { MessageDraft, Role, TreeItem } from './common/thread';
 
 type DeepSeekMessage = MessageDraft & TreeItem & { readonly structural: boolean };
@@ -27,12 +27,6 @@ function detectJson(first: JsonRecord, rootKind: 'array' | 'object'): number {
   if (hasFragments(mapping)) return 0.97;
   // ChatGPT writes create_time; an empty DeepSeek conversation still has inserted_at.
   return 'inserted_at' in value && !('create_time' in value) ? 0.6 : 0;
-}
-
-function readTime(value: unknown, ctx: ParseContext, what: string): number | null {
-  const parsed = parseTime(value);
-  if (parsed === 'invalid') ctx.warn('bad-timestamp', `${what}: ${JSON.stringify(value)}`);
-  return timeOrNull(parsed);
 }
 
 function readFiles(message: JsonObject): Attachment[] {
@@ -95,7 +89,7 @@ function readNode(nodeId: string, raw: unknown, conversationId: string, ctx: Par
     parentId,
     role,
     text: cleanText(texts.filter((text) => !isBlank(text)).join('\n\n')),
-    createdAt: readTime(message.inserted_at, ctx, `message ${id}`),
+    createdAt: timeOrWarn(message.inserted_at, ctx, `message ${id}`),
     model: asString(message.model) ?? null,
     extras,
     attachments: readFiles(message),
@@ -129,29 +123,20 @@ function readConversation(record: JsonRecord, ctx: ParseContext): ParsedConversa
     ctx.skip('no-messages', `conversation ${providerConversationId} has no messages`);
     return undefined;
   }
-  const id = conversationKey('deepseek', providerConversationId);
-  const nodes = threadNodes('deepseek', id, resolveThreads(items, longestChainLeaf, ctx), ctx);
-  if (nodes.length === 0) {
-    ctx.skip('empty-conversation', `conversation ${providerConversationId} has only empty messages`);
-    return undefined;
-  }
-  const models = messages.map((message) => message.model).filter((model) => model !== null);
-  const firstPrompt = nodes.find((node) => node.active && node.human.text !== '')?.human.text ?? '';
-  return {
-    conversation: {
-      id,
-      provider: 'deepseek',
-      providerConversationId,
-      kind: 'chat',
-      title: asString(value.title)?.trim() || titleFrom(firstPrompt) || 'Untitled conversation',
-      createdAt: readTime(value.inserted_at, ctx, `conversation ${providerConversationId}`),
-      updatedAt: readTime(value.updated_at, ctx, `conversation ${providerConversationId}`),
-      model: models[models.length - 1] ?? null,
+  return chatConversation(
+    'deepseek',
+    providerConversationId,
+    resolveThreads(items, longestChainLeaf, ctx),
+    {
+      title: asString(value.title),
+      createdAt: timeOrWarn(value.inserted_at, ctx, `conversation ${providerConversationId}`),
+      updatedAt: timeOrWarn(value.updated_at, ctx, `conversation ${providerConversationId}`),
+      model: null,
       messageCount: messages.length,
       raw: record.raw,
     },
-    nodes,
-  };
+    ctx,
+  );
 }
 
 function createJsonConsumer(ctx: ParseContext): RecordConsumer {

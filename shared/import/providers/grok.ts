@@ -3,15 +3,15 @@
  * projects, media_posts, tasks}`. The flat variant (sender/message directly on each `responses[]` entry) is read
  * too. The grok.com web-API capture (camelCase `conversationId`, `responseId`) is not an export and is not claimed.
  */
-import { conversationKey, emptyExtras } from '../../model';
+import { emptyExtras } from '../../model';
 import type { Attachment } from '../../model';
 import type { JsonRecord, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { asArray, asId, asObject, asString, isObject } from './common/json';
 import type { JsonObject } from './common/json';
 import { fingerprint } from './common/stable-id';
-import { attachmentKind, cleanText, isBlank, titleFrom } from './common/text';
-import { parseTime, timeOrNull } from './common/time';
-import { isEmptyMessage, linearThreads, newestLeaf, resolveThreads, threadNodes } from './common/thread';
+import { attachmentKind, cleanText, isBlank } from './common/text';
+import { timeOrWarn } from './common/time';
+import { chatConversation, isEmptyMessage, linearThreads, newestLeaf, resolveThreads } from './common/thread';
 import type { LeafPicker, MessageDraft, Role, TreeItem } from './common/thread';
 
 type GrokMessage = MessageDraft & TreeItem;
@@ -33,12 +33,6 @@ function senderRole(sender: unknown): Role | undefined {
   if (normalised === 'human' || normalised === 'user') return 'human';
   if (normalised === 'assistant' || normalised === 'grok' || normalised === 'model') return 'assistant';
   return undefined;
-}
-
-function readTime(value: unknown, ctx: ParseContext, what: string): number | null {
-  const parsed = parseTime(value);
-  if (parsed === 'invalid') ctx.warn('bad-timestamp', `${what}: ${JSON.stringify(value)}`);
-  return timeOrNull(parsed);
 }
 
 function readAttachments(response: JsonObject): Attachment[] {
@@ -89,7 +83,7 @@ function readResponse(entry: unknown, index: number, conversationId: string, ctx
     id,
     role,
     text: cleanText(typeof response.message === 'string' ? response.message : ''),
-    createdAt: readTime(response.create_time, ctx, `response ${id}`),
+    createdAt: timeOrWarn(response.create_time, ctx, `response ${id}`),
     model: asString(response.model) ?? null,
     extras,
     attachments: readAttachments(response),
@@ -134,29 +128,20 @@ function readConversation(record: JsonRecord, ctx: ParseContext): ParsedConversa
   const threads = messages.some((message) => message.parentId !== null)
     ? resolveThreads(messages, pickLeaf, ctx)
     : linearThreads([...messages].sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)));
-  const id = conversationKey('grok', providerConversationId);
-  const nodes = threadNodes('grok', id, threads, ctx);
-  if (nodes.length === 0) {
-    ctx.skip('empty-conversation', `conversation ${providerConversationId} has only empty responses`);
-    return undefined;
-  }
-  const models = messages.map((message) => message.model).filter((model) => model !== null);
-  const firstPrompt = nodes.find((node) => node.active && node.human.text !== '')?.human.text ?? '';
-  return {
-    conversation: {
-      id,
-      provider: 'grok',
-      providerConversationId,
-      kind: 'chat',
-      title: asString(conversation.title)?.trim() || titleFrom(firstPrompt) || 'Untitled conversation',
-      createdAt: readTime(conversation.create_time, ctx, `conversation ${providerConversationId}`),
-      updatedAt: readTime(conversation.modify_time, ctx, `conversation ${providerConversationId}`),
-      model: models[models.length - 1] ?? null,
+  return chatConversation(
+    'grok',
+    providerConversationId,
+    threads,
+    {
+      title: asString(conversation.title),
+      createdAt: timeOrWarn(conversation.create_time, ctx, `conversation ${providerConversationId}`),
+      updatedAt: timeOrWarn(conversation.modify_time, ctx, `conversation ${providerConversationId}`),
+      model: null,
       messageCount: responses.length,
       raw: record.raw,
     },
-    nodes,
-  };
+    ctx,
+  );
 }
 
 function createJsonConsumer(ctx: ParseContext): RecordConsumer {

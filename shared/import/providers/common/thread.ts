@@ -3,10 +3,10 @@
  * message tree, pair messages into exchanges (one human turn + the assistant's reply), and emit node drafts: the
  * active thread in order, then each abandoned branch from its fork point on, labelled with its leaf's id.
  */
-import { emptyExtras } from '../../../model';
+import { conversationKey, emptyExtras } from '../../../model';
 import type { Attachment, NodeExtras, Provider, Turn } from '../../../model';
-import type { NodeDraft, ParseContext } from '../../provider';
-import { isBlank } from './text';
+import type { NodeDraft, ParseContext, ParsedConversation } from '../../provider';
+import { isBlank, titleFrom } from './text';
 
 export type Role = 'human' | 'assistant';
 
@@ -255,4 +255,48 @@ export function threadNodes(
 /** A thread in export order with no tree (old exports): everything is active. */
 export function linearThreads<T extends TreeItem>(messages: readonly T[]): Threads<T> {
   return { active: messages, branches: [] };
+}
+
+/** What an adapter knows about a chat conversation besides its messages. */
+export interface ChatHeader {
+  readonly title: string | undefined;
+  readonly createdAt: number | null;
+  readonly updatedAt: number | null;
+  /** Null: the model of the last reply on the active thread, when the export names one. */
+  readonly model: string | null;
+  readonly messageCount: number;
+  readonly raw: string;
+}
+
+/** A chat conversation from its resolved threads; skipped as 'empty-conversation' when no node is left. */
+export function chatConversation(
+  provider: Provider,
+  providerConversationId: string,
+  threads: Threads<MessageDraft & TreeItem>,
+  header: ChatHeader,
+  ctx: ParseContext,
+): ParsedConversation | undefined {
+  const id = conversationKey(provider, providerConversationId);
+  const nodes = threadNodes(provider, id, threads, ctx);
+  if (nodes.length === 0) {
+    ctx.skip('empty-conversation', `conversation ${providerConversationId} has only empty messages`);
+    return undefined;
+  }
+  const active = nodes.filter((node) => node.active);
+  const model = header.model ?? active.reduce<string | null>((last, node) => node.assistant?.model ?? last, null);
+  return {
+    conversation: {
+      id,
+      provider,
+      providerConversationId,
+      kind: 'chat',
+      title: header.title?.trim() || titleFrom(active.find((node) => node.human.text !== '')?.human.text ?? '') || 'Untitled conversation',
+      createdAt: header.createdAt,
+      updatedAt: header.updatedAt,
+      model,
+      messageCount: header.messageCount,
+      raw: header.raw,
+    },
+    nodes,
+  };
 }

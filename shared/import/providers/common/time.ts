@@ -1,4 +1,5 @@
 /** Timestamps as exports write them, turned into epoch milliseconds. */
+import type { ParseContext } from '../../provider';
 
 /** `null` = the field is absent; `'invalid'` = present but unreadable (the caller counts it). */
 export type ParsedTime = number | null | 'invalid';
@@ -22,9 +23,12 @@ export function parseTime(value: unknown): ParsedTime {
   return 'invalid';
 }
 
-/** `parseTime` for fields where an unreadable value is tolerated: null, after the caller's warning. */
-export function timeOrNull(parsed: ParsedTime): number | null {
-  return parsed === 'invalid' ? null : parsed;
+/** `parseTime` for fields where an unreadable value is tolerated: null, with a counted 'bad-timestamp' warning. */
+export function timeOrWarn(value: unknown, ctx: ParseContext, what: string): number | null {
+  const parsed = parseTime(value);
+  if (parsed !== 'invalid') return parsed;
+  ctx.warn('bad-timestamp', `${what}: ${JSON.stringify(value)}`);
+  return null;
 }
 
 function fromEpochNumber(value: number): number {
