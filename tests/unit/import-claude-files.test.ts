@@ -94,4 +94,19 @@ describe('Claude files besides conversations.json', () => {
     expect(conversationImport.report).toMatchObject({ status: 'complete', provider: 'claude', conversations: 1, nodes: 1 });
     expect(conversationImport.conversations[0]).toMatchObject({ id: 'claude:c9', title: 'Single' });
   });
+
+  it('falls back to the plain text when the content blocks carry none', () => {
+    const outcome = runJson(claudeAdapter, [
+      {
+        uuid: 'c2',
+        name: 'Image only',
+        chat_messages: [
+          { uuid: 'h', sender: 'human', text: 'What is in this picture?', content: [{ type: 'image', source: { type: 'base64' } }] },
+          { uuid: 'a', sender: 'assistant', text: 'A cat.', content: [{ type: 'text', text: 'A cat.' }] },
+        ],
+      },
+    ]);
+    expect(outcome.parsed[0]?.nodes[0]).toMatchObject({ human: { text: 'What is in this picture?' }, assistant: { text: 'A cat.' } });
+    expect(outcome.warnings).toEqual({ 'unknown-block-type': 1 });
+  });
 });

@@ -177,8 +177,10 @@ function readMessage(raw: unknown, index: number, conversationUuid: string, ctx:
     return undefined;
   }
   const blocks = asArray(message.content);
-  const parts: ContentParts =
-    blocks && blocks.length > 0 ? readContent(blocks, ctx) : { text: cleanText(typeof message.text === 'string' ? message.text : ''), extras: emptyExtras() };
+  const plainText = cleanText(typeof message.text === 'string' ? message.text : '');
+  const parts: ContentParts = blocks && blocks.length > 0 ? readContent(blocks, ctx) : { text: plainText, extras: emptyExtras() };
+  // Blocks with no text of their own (images, future types) must not hide the message's plain `text`.
+  if (parts.text === '' && parts.extras.toolCalls.length === 0) parts.text = plainText;
   const parent = asString(message.parent_message_uuid);
   const draft = {
     id,
