@@ -247,8 +247,13 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
 
 /** Builds every row of one segment from documents sorted by docId (pure: no I/O). */
 export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
-  const byBucket = new Map<number, Map<string, { docIds: number[]; tfs: number[] }>>();
-  const df = new Map<string, number>();
+  // Terms are interned to small integers so the hot loop touches arrays, not string-keyed maps.
+  const termIds = new Map<string, number>();
+  const termList: string[] = [];
+  const lists: { docIds: number[]; tfs: number[] }[][] = [[], [], []];
+  const df: number[] = [];
+  const lastDoc: number[] = [];
+  const scratch: number[] = [];
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
   const provider = new Uint8Array(docs.length);
@@ -271,33 +276,55 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
       conversationIndex.set(doc.conversationId, conv);
     }
     conversationOf[d] = conv;
-    const seen = new Set<string>();
-    const texts: [FieldCode, string][] = [['h', doc.human], ['a', doc.assistant], ['x', doc.hidden]];
-    texts.forEach(([field, text], f) => {
-      const words = terms(text);
+    const texts = [doc.human, doc.assistant, doc.hidden];
+    for (let f = 0; f < 3; f++) {
+      const words = terms(texts[f] ?? '');
       docLengths[d * 3 + f] = words.length;
       lengths[f as 0 | 1 | 2] += words.length;
-      const counts = new Map<string, number>();
-      for (const word of words) counts.set(word, (counts.get(word) ?? 0) + 1);
-      for (const [term, tf] of counts) {
-        seen.add(term);
-        const bucket = bucketOf(term);
-        let lists = byBucket.get(bucket);
-        if (!lists) byBucket.set(bucket, (lists = new Map<string, { docIds: number[]; tfs: number[] }>()));
-        const key = field + term;
-        let list = lists.get(key);
-        if (!list) lists.set(key, (list = { docIds: [], tfs: [] }));
-        list.docIds.push(doc.docId);
-        list.tfs.push(tf);
+      const touched: number[] = [];
+      for (const word of words) {
+        let id = termIds.get(word);
+        if (id === undefined) {
+          id = termList.length;
+          termIds.set(word, id);
+          termList.push(word);
+          df.push(0);
+          lastDoc.push(-1);
+          scratch.push(0);
+        }
+        if (scratch[id] === 0) touched.push(id);
+        scratch[id] = (scratch[id] ?? 0) + 1;
       }
+      const fieldLists = lists[f] ?? [];
+      for (const id of touched) {
+        let list = fieldLists[id];
+        if (!list) fieldLists[id] = list = { docIds: [], tfs: [] };
+        list.docIds.push(doc.docId);
+        list.tfs.push(scratch[id] ?? 0);
+        scratch[id] = 0;
+        if (lastDoc[id] !== d) {
+          lastDoc[id] = d;
+          df[id] = (df[id] ?? 0) + 1;
+        }
+      }
+    }
+  });
+
+  const byBucket = new Map<number, Map<string, { docIds: number[]; tfs: number[] }>>();
+  termList.forEach((term, id) => {
+    const bucket = bucketOf(term);
+    let bucketLists = byBucket.get(bucket);
+    if (!bucketLists) byBucket.set(bucket, (bucketLists = new Map<string, { docIds: number[]; tfs: number[] }>()));
+    FIELD_CODES.forEach((field, f) => {
+      const list = lists[f]?.[id];
+      if (list) bucketLists.set(field + term, list);
     });
-    for (const term of seen) df.set(term, (df.get(term) ?? 0) + 1);
   });
 
   const rows: SearchIndexRow[] = [];
-  for (const [bucket, lists] of byBucket) rows.push(encodePostingsRow(`p${bucket}`, seg, lists));
-  const lexTerms = [...df.keys()].sort();
-  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: lexTerms, df: Uint32Array.from(lexTerms, (t) => df.get(t) ?? 0) });
+  for (const [bucket, bucketLists] of byBucket) rows.push(encodePostingsRow(`p${bucket}`, seg, bucketLists));
+  const order = termList.map((_, id) => id).sort((x, y) => ((termList[x] ?? '') < (termList[y] ?? '') ? -1 : 1));
+  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: order.map((id) => termList[id] ?? ''), df: Uint32Array.from(order, (id) => df[id] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf });
   return { rows, lengths };
 }

@@ -1,0 +1,104 @@
+/**
+ * Benchmark page (bench only, built by bench/search.bench.ts with vite): uses the real vault modules. With
+ * `?cold=ours|minisearch&q=...` it answers that query as soon as the page loads and records when (ms since
+ * navigation start); `window.cogzyBench` then runs query series and ingests through the benchmark worker.
+ */
+import Dexie from 'dexie';
+import MiniSearch from 'minisearch';
+import { openVaultDatabase } from '../../web/src/db/database';
+import { SearchService } from '../../web/src/search/search';
+import type { IngestRequest, IngestResult } from './ingest-worker';
+
+interface ColdResult {
+  answeredAtMs: number;
+  openMs: number;
+  results: number;
+}
+
+type Engine = { search(query: string): Promise<number> };
+
+let engine: Engine | null = null;
+let keywordOnly: Engine | null = null;
+
+async function startOurs(query: string): Promise<ColdResult> {
+  const started = performance.now();
+  const db = await openVaultDatabase({ name: 'cogzy-bench' });
+  const openMs = performance.now() - started;
+  const search = new SearchService(db);
+  engine = { search: async (q) => (await search.search(q, { limit: 20 })).results.length };
+  keywordOnly = { search: async (q) => (await search.keyword.search(q, {}, 20)).length };
+  const results = await engine.search(query);
+  return { answeredAtMs: performance.now(), openMs, results };
+}
+
+function miniOptions(query: string): { text: string; options: { combineWith: 'AND'; prefix: (term: string, i: number, terms: string[]) => boolean } } {
+  const typing = !/[\s"]$/.test(query);
+  // MiniSearch has no phrase search: a quoted phrase becomes "all of these words".
+  return { text: query.replace(/"/g, ' '), options: { combineWith: 'AND', prefix: (_t, i, terms) => typing && i === terms.length - 1 } };
+}
+
+async function startMini(query: string): Promise<ColdResult> {
+  const started = performance.now();
+  const db = new Dexie('cogzy-bench-minisearch');
+  db.version(1).stores({ index: 'key' });
+  const row = (await db.table('index').get('index')) as { json: string };
+  const index = MiniSearch.loadJSON<{ id: string }>(row.json, { fields: ['human', 'assistant'], idField: 'id' });
+  const openMs = performance.now() - started;
+  engine = {
+    search: (q) => {
+      const { text, options } = miniOptions(q);
+      return Promise.resolve(index.search(text, options).slice(0, 20).length);
+    },
+  };
+  keywordOnly = engine;
+  const results = await engine.search(query);
+  return { answeredAtMs: performance.now(), openMs, results };
+}
+
+async function runQueries(queries: string[], which: 'full' | 'keyword'): Promise<{ latencies: number[]; empty: number }> {
+  const target = which === 'full' ? engine : keywordOnly;
+  if (!target) throw new Error('no engine started');
+  const latencies: number[] = [];
+  let empty = 0;
+  for (const q of queries) {
+    const started = performance.now();
+    const n = await target.search(q);
+    latencies.push(performance.now() - started);
+    if (n === 0) empty++;
+  }
+  return { latencies, empty };
+}
+
+function heapBytes(): number {
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  gc?.();
+  return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+}
+
+function ingest(request: IngestRequest): Promise<IngestResult> {
+  const worker = new Worker(new URL('./ingest-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    worker.addEventListener('message', (event: MessageEvent<{ type: string; result?: IngestResult; message?: string; done?: number }>) => {
+      if (event.data.type === 'done' && event.data.result) {
+        worker.terminate();
+        resolve(event.data.result);
+      } else if (event.data.type === 'error') {
+        worker.terminate();
+        reject(new Error(event.data.message));
+      } else if (event.data.type === 'progress') console.log(`ingest ${request.kind}: ${event.data.done}`);
+    });
+    worker.postMessage(request);
+  });
+}
+
+async function usage(): Promise<number> {
+  return (await navigator.storage.estimate()).usage ?? 0;
+}
+
+const params = new URLSearchParams(location.search);
+const cold = params.get('cold');
+const query = params.get('q') ?? '';
+const bench = { ingest, runQueries, heapBytes, usage, cold: null as Promise<ColdResult> | null };
+if (cold === 'ours') bench.cold = startOurs(query);
+if (cold === 'minisearch') bench.cold = startMini(query);
+(globalThis as unknown as { cogzyBench: typeof bench }).cogzyBench = bench;
