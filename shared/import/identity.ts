@@ -18,11 +18,11 @@ const IDENTITY_VERSION = 'cogzy-node/1';
 
 /** NFC, line endings to LF, trailing spaces and tabs removed from each line, outer whitespace trimmed. */
 export function normaliseText(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(/\r\n?/g, '\n')
-    .replace(/[ \t]+$/gm, '')
-    .trim();
+  let out = text.normalize('NFC');
+  // The regular expressions are costly on long texts: run them only when there is something to change.
+  if (out.includes('\r')) out = out.replace(/\r\n?/g, '\n');
+  if (out.includes(' \n') || out.includes('\t\n')) out = out.replace(/[ \t]+$/gm, '');
+  return out.trim();
 }
 
 /** The exact bytes that are hashed: a JSON array of strings and one integer is unambiguous and canonical. */
@@ -34,22 +34,21 @@ export function identityBytes(
   assistantText: string | null,
   occurrence: number,
 ): Uint8Array {
-  const canonical = JSON.stringify([
-    IDENTITY_VERSION,
-    provider,
-    conversationId,
-    kind,
-    normaliseText(humanText),
-    assistantText === null ? null : normaliseText(assistantText),
-    occurrence,
-  ]);
-  return new TextEncoder().encode(canonical);
+  return canonicalBytes(provider, conversationId, kind, normaliseText(humanText), assistantText === null ? null : normaliseText(assistantText), occurrence);
 }
 
+function canonicalBytes(provider: Provider, conversationId: string, kind: MemoryNode['kind'], human: string, assistant: string | null, occurrence: number): Uint8Array {
+  return encoder.encode(JSON.stringify([IDENTITY_VERSION, provider, conversationId, kind, human, assistant, occurrence]));
+}
+
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Built with join, not +=: a concatenated id would stay a rope of 32 pieces (kilobytes per id in a big Set). */
 function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
+  const out = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i += 1) out[i] = HEX[bytes[i] as number] as string;
+  return out.join('');
 }
 
 /**
@@ -64,11 +63,12 @@ export async function assignNodeIds(
 ): Promise<MemoryNode[]> {
   const seen = new Map<string, number>();
   const inputs = drafts.map((draft) => {
-    const assistantText = draft.assistant === null ? null : draft.assistant.text;
-    const key = JSON.stringify([draft.kind, normaliseText(draft.human.text), assistantText === null ? null : normaliseText(assistantText)]);
+    const human = normaliseText(draft.human.text);
+    const assistant = draft.assistant === null ? null : normaliseText(draft.assistant.text);
+    const key = `${draft.kind}\u0000${human}\u0000${assistant ?? '\u0001'}`;
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
-    return identityBytes(provider, conversationId, draft.kind, draft.human.text, assistantText, occurrence);
+    return canonicalBytes(provider, conversationId, draft.kind, human, assistant, occurrence);
   });
   const hashes = await Promise.all(inputs.map((bytes) => digest(bytes)));
   return drafts.map((draft, index) => {

@@ -1,0 +1,88 @@
+/**
+ * `npm run import -- <file> [more files] [--json]`: runs the same importer the app uses on export files (zip, JSON,
+ * CSV, HTML) and prints a report. Files are imported in order into one in-memory vault (a set of node ids), so
+ * importing an export and then a later one shows exactly what is new. Exit code 1 when an import fails.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ERROR_MESSAGES } from '../errors';
+import { importExport, type ImportReport, type ImportSource } from '../import';
+import { PROVIDER_LABELS } from '../model';
+
+const digest = (bytes: Uint8Array): Promise<Uint8Array> => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest()));
+
+function fileSource(path: string): ImportSource {
+  return {
+    name: basename(path),
+    size: statSync(path).size,
+    stream: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>,
+  };
+}
+
+/** Imports one file into `known`; returns the report plus this process's peak RSS so far. */
+async function importFile(path: string, known: Set<string>): Promise<ImportReport> {
+  const importer = importExport(fileSource(path), {
+    digest,
+    now: () => performance.now(),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
+  });
+  for (;;) {
+    const step = await importer.next();
+    if (step.done === true) return step.value;
+    for (const item of step.value.items) for (const node of item.nodes) known.add(node.id);
+  }
+}
+
+const counts = (record: Record<string, number>) =>
+  Object.entries(record)
+    .filter(([, n]) => n > 0)
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ') || 'none';
+
+function human(path: string, report: ImportReport): string {
+  const mb = report.bytes / 1e6;
+  const seconds = report.ms / 1000;
+  const provider = report.providers.map((p) => PROVIDER_LABELS[p]).join(' + ') || 'unknown provider';
+  const lines = [
+    `${path}: ${provider}, ${report.status}`,
+    `  conversations ${report.conversations}, new nodes ${report.nodes}, duplicates ${report.duplicates}, records ${report.records}`,
+    `  skipped: ${counts(report.skipped)}`,
+    `  warnings: ${counts(report.warnings)}`,
+    `  ${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s (${(mb / Math.max(seconds, 1e-6)).toFixed(1)} MB/s)`,
+  ];
+  for (const notice of report.notices) lines.push(`  note: ${notice.message}`);
+  if (report.error) lines.push(`  ${report.error.message}${report.error.detail ? ` (${report.error.detail})` : ''}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const files = args.filter((arg) => arg !== '--json');
+  if (files.length === 0) {
+    process.stderr.write('Usage: npm run import -- <export.zip|conversations.json> [more files] [--json]\n');
+    return 2;
+  }
+  const known = new Set<string>();
+  const results: { file: string; report: ImportReport }[] = [];
+  for (const file of files) {
+    let report: ImportReport;
+    try {
+      statSync(file);
+      report = await importFile(file, known);
+    } catch {
+      // Only a missing or unreadable file gets here: the importer itself reports failures as values.
+      process.stderr.write(`${file}: ${ERROR_MESSAGES.IMPORT_READ_FAILED}\n`);
+      return 1;
+    }
+    results.push({ file, report });
+    if (!json) process.stdout.write(`${human(file, report)}\n`);
+  }
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  if (json) process.stdout.write(`${JSON.stringify({ results, peakRssBytes })}\n`);
+  else process.stdout.write(`peak RSS ${(peakRssBytes / 1e6).toFixed(0)} MB\n`);
+  return results.every((r) => r.report.status === 'complete') ? 0 : 1;
+}
+
+process.exitCode = await main();
