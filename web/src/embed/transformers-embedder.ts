@@ -22,8 +22,8 @@ export interface LocalModelConfig {
   readonly allowRemoteModels: boolean;
   /** Where local model folders are served from (a path like '/models/' in the browser, a folder in node). */
   readonly localModelPath?: string;
-  /** Folder URL of onnxruntime-web's .wasm/.mjs files, served by the app itself (never a CDN). */
-  readonly wasmPaths?: string;
+  /** onnxruntime-web's .wasm and its .mjs loader, served by the app itself (never a CDN). */
+  readonly wasmPaths?: { readonly wasm: string; readonly mjs: string };
   /** Texts per inference call: bigger batches pad to the longest text, so keep it modest. */
   readonly batchSize?: number;
 }
@@ -60,7 +60,7 @@ export class TransformersEmbedder implements Embedder {
     env.allowLocalModels = this.config.localModelPath !== undefined;
     if (this.config.localModelPath !== undefined) env.localModelPath = this.config.localModelPath;
     const wasm = env.backends.onnx.wasm;
-    if (this.config.wasmPaths !== undefined && wasm) wasm.wasmPaths = this.config.wasmPaths;
+    if (this.config.wasmPaths !== undefined && wasm) wasm.wasmPaths = { ...this.config.wasmPaths };
     const dtype = this.config.dtype ?? (this.config.device === 'webgpu' ? 'fp32' : 'q8');
     const extractor = await pipeline('feature-extraction', this.config.model, { device: this.config.device, dtype });
     return extractor;

@@ -1,0 +1,244 @@
+/**
+ * The page's semantic memory: builds the embedder the person chose, keeps the in-memory matrix of its vectors,
+ * registers the vector ResultSource with search, fills missing vectors in the background (again after every
+ * import, and from scratch for a new model), and keeps topics current. Framework-free: the UI subscribes.
+ *
+ *   new SemanticService(deps: SemanticServiceDeps)
+ *   service.start(): Promise<void>                         // reads the saved choice and starts
+ *   service.applySettings(settings): Promise<void>         // saves, then switches model (re-embeds in the background)
+ *   service.pause() / service.resume()
+ *   service.moreLikeThis(nodeId, limit): Promise<RankedHit[]>
+ *   service.rebuildTopics(): Promise<void>
+ *   service.subscribe(listener: (status: SemanticStatus) => void): () => void
+ */
+import type { Embedder } from '../../../shared/embed/embedder';
+import type { Random } from '../../../shared/embed/random';
+import { AppError, toAppError, type AppErrorData } from '../../../shared/errors';
+import { withStorageErrors, type VaultDatabase } from '../db/database';
+import type { RankedHit, ResultSource } from '../search/types';
+import { buildTopics, refreshTopics } from '../topics/topics';
+import { subscribeLive } from '../vault/live';
+import { VectorMatrix } from '../vectors/vector-matrix';
+import { VectorResultSource } from '../vectors/vector-source';
+import { loadEmbedderSettings, OFF, saveEmbedderSettings, type EmbedderSettings, type LocalSettings } from './embedder-settings';
+import { runEmbeddingJob, type EmbeddingJobProgress } from './embedding-job';
+import { RemoteEmbedder } from './remote-embedder';
+
+export type SemanticPhase = 'off' | 'starting' | 'embedding' | 'ready' | 'paused' | 'error';
+
+export interface SemanticStatus {
+  readonly phase: SemanticPhase;
+  readonly settings: EmbedderSettings;
+  readonly modelId: string | null;
+  readonly dim: number | null;
+  /** 'remote', or where the local model runs ('webgpu', 'wasm'). */
+  readonly device: string | null;
+  /** Vectors of the current model in memory. */
+  readonly vectors: number;
+  readonly progress: EmbeddingJobProgress | null;
+  readonly error: AppErrorData | null;
+  /** Bumped whenever topics were rebuilt or updated. */
+  readonly topicsVersion: number;
+}
+
+export interface SemanticServiceDeps {
+  readonly db: VaultDatabase;
+  readonly register: (source: ResultSource) => Promise<() => void>;
+  /** Starts the on-device model (WorkerEmbedder.start in the app). */
+  readonly startLocal: (settings: LocalSettings) => Promise<Embedder & { readonly device?: string; dispose?(): void }>;
+  readonly random: Random;
+  readonly now: () => number;
+  /** Used when nothing was saved yet (e.g. the dev server's local stand-in). */
+  readonly fallback?: EmbedderSettings;
+  /** Wait after an import before embedding its nodes (lets a multi-file import finish). */
+  readonly importDebounceMs?: number;
+}
+
+type Disposable = Embedder & { readonly device?: string; dispose?(): void };
+
+export class SemanticService {
+  private status: SemanticStatus;
+  private readonly listeners = new Set<(status: SemanticStatus) => void>();
+  private embedder: Disposable | null = null;
+  private matrix: VectorMatrix | null = null;
+  private source: VectorResultSource | null = null;
+  private unregister: (() => void) | null = null;
+  private job: AbortController | null = null;
+  private stopWatching: (() => void) | null = null;
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+  /** Increments on every reconfiguration so late results of an old model are ignored. */
+  private generation = 0;
+
+  constructor(private readonly deps: SemanticServiceDeps) {
+    this.status = { phase: 'off', settings: OFF, modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, topicsVersion: 0 };
+  }
+
+  get current(): SemanticStatus {
+    return this.status;
+  }
+
+  subscribe(listener: (status: SemanticStatus) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.status);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<SemanticStatus>): void {
+    this.status = { ...this.status, ...patch };
+    for (const l of this.listeners) l(this.status);
+  }
+
+  async start(): Promise<void> {
+    const settings = await loadEmbedderSettings(this.deps.db, this.deps.fallback ?? OFF);
+    await this.configure(settings);
+  }
+
+  async applySettings(settings: EmbedderSettings): Promise<void> {
+    await saveEmbedderSettings(this.deps.db, settings);
+    await this.configure(settings);
+  }
+
+  pause(): void {
+    this.job?.abort();
+  }
+
+  resume(): void {
+    if (this.embedder && this.matrix) void this.embedAll();
+  }
+
+  async moreLikeThis(nodeId: string, limit: number): Promise<RankedHit[]> {
+    return this.source ? this.source.moreLikeThis(nodeId, limit) : [];
+  }
+
+  async rebuildTopics(): Promise<void> {
+    if (!this.matrix || this.matrix.size === 0) return;
+    await buildTopics(this.deps.db, this.matrix, this.deps);
+    this.set({ topicsVersion: this.status.topicsVersion + 1 });
+  }
+
+  dispose(): void {
+    this.teardown();
+    this.listeners.clear();
+  }
+
+  private teardown(): void {
+    this.generation += 1;
+    this.job?.abort();
+    this.job = null;
+    this.unregister?.();
+    this.unregister = null;
+    this.stopWatching?.();
+    this.stopWatching = null;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.embedder?.dispose?.();
+    this.embedder = null;
+    this.matrix = null;
+    this.source = null;
+  }
+
+  private async configure(settings: EmbedderSettings): Promise<void> {
+    this.teardown();
+    const generation = this.generation;
+    this.set({ settings, phase: settings.choice.kind === 'off' ? 'off' : 'starting', modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null });
+    if (settings.choice.kind === 'off') return;
+    try {
+      const choice = settings.choice;
+      const embedder: Disposable =
+        choice.kind === 'remote'
+          ? new RemoteEmbedder({
+              baseUrl: choice.baseUrl,
+              model: choice.model,
+              apiKey: choice.apiKey,
+              ...(choice.dimensions !== null ? { dimensions: choice.dimensions } : {}),
+              batchSize: choice.batchSize,
+              concurrency: choice.concurrency,
+            })
+          : await this.deps.startLocal(choice);
+      if (generation !== this.generation) {
+        embedder.dispose?.();
+        return;
+      }
+      this.embedder = embedder;
+      const dim = await this.dimensionOf(embedder);
+      const matrix = await VectorMatrix.load(this.deps.db, embedder.modelId, dim);
+      if (generation !== this.generation) return;
+      this.matrix = matrix;
+      this.source = new VectorResultSource(matrix, embedder, this.deps.db);
+      this.unregister = await this.deps.register(this.source);
+      this.set({ modelId: embedder.modelId, dim, device: embedder.device ?? 'remote', vectors: matrix.size });
+      this.watchImports(generation);
+      await this.embedAll();
+    } catch (error) {
+      if (generation === this.generation) this.set({ phase: 'error', error: toAppError(error, 'EMBEDDER_UNAVAILABLE').toData() });
+    }
+  }
+
+  /** The vector size: known, or from vectors already stored for this model (works offline), or asked once. */
+  private async dimensionOf(embedder: Embedder): Promise<number> {
+    if (embedder.dimensions !== null) return embedder.dimensions;
+    const stored = await withStorageErrors(() => this.deps.db.vectors.where('modelId').equals(embedder.modelId).last());
+    if (stored) return stored.dim;
+    const [probe] = await embedder.embed(['dimension probe']);
+    if (!probe) throw new AppError('EMBEDDER_BAD_RESPONSE', { detail: 'no vector for the dimension probe' });
+    return probe.length;
+  }
+
+  /** New nodes (an import, another tab) start a background run once the writes settle. */
+  private watchImports(generation: number): void {
+    this.stopWatching = subscribeLive(
+      () => this.deps.db.nodes.count(),
+      (count) => {
+        if (generation !== this.generation || !this.matrix || count <= this.matrix.size || this.job) return;
+        if (this.status.phase === 'paused') return;
+        if (this.debounce) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => void this.embedAll(), this.deps.importDebounceMs ?? 1500);
+      },
+    );
+  }
+
+  private async embedAll(): Promise<void> {
+    const embedder = this.embedder;
+    const matrix = this.matrix;
+    if (!embedder || !matrix || this.job) return;
+    const generation = this.generation;
+    const controller = new AbortController();
+    this.job = controller;
+    this.set({ phase: 'embedding', error: null });
+    let embedded = 0;
+    const run = async (): Promise<void> => {
+      ({ embedded } = await runEmbeddingJob({
+        db: this.deps.db,
+        embedder,
+        signal: controller.signal,
+        now: this.deps.now,
+        parallelChunks: embedder instanceof RemoteEmbedder ? 8 : 1,
+        onProgress: (progress) => {
+          if (generation === this.generation) this.set({ progress });
+        },
+        onBlock: (block) => {
+          matrix.addBlock(block);
+          if (generation === this.generation) this.set({ vectors: matrix.size });
+        },
+      }));
+    };
+    try {
+      // One tab embeds at a time; another tab waits, then finds nothing missing.
+      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+      if (locks) await locks.request('cogzy-embedding-job', run);
+      else await run();
+      if (generation !== this.generation) return;
+      await refreshTopics(this.deps.db, matrix, this.deps);
+      this.set({ phase: 'ready', topicsVersion: this.status.topicsVersion + 1, vectors: matrix.size });
+      // Nodes that arrived while this run was going: one more run picks them up.
+      if (embedded > 0 && (await withStorageErrors(() => this.deps.db.nodes.count())) > matrix.size) {
+        this.debounce = setTimeout(() => void this.embedAll(), this.deps.importDebounceMs ?? 1500);
+      }
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const appError = toAppError(error, 'EMBEDDER_UNAVAILABLE');
+      this.set(appError.code === 'EMBEDDER_CANCELLED' ? { phase: 'paused' } : { phase: 'error', error: appError.toData() });
+    } finally {
+      if (this.job === controller) this.job = null;
+    }
+  }
+}
