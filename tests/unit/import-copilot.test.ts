@@ -55,4 +55,11 @@ describe('Copilot CSV reading', () => {
     const text = 'Timestamp,ClientApp,Prompt\n2026-01-01T10:00:00,Word,one\n2026-01-01T10:20:00,Word,two\n2026-01-01T11:00:00,Word,three\n';
     expect(pairs(text)).toEqual([[['one', undefined], ['two', undefined]], [['three', undefined]]]);
   });
+
+  it('keeps a reply with no prompt (warned) and joins consecutive reply rows', () => {
+    const text = 'Conversation,Time,Author,Message\nX,2026-01-01T09:00:00,AI,Welcome back\nX,2026-01-01T09:01:00,user,Hi\nX,2026-01-01T09:01:10,AI,Hello\nX,2026-01-01T09:01:20,AI,How can I help?\n';
+    const outcome = runText(copilotAdapter, text);
+    expect(counts(outcome)).toEqual({ conversations: 1, active: 2, inactive: 0, skipped: {}, warnings: { 'orphan-reply': 1 } });
+    expect(pairs(text)).toEqual([[['', 'Welcome back'], ['Hi', 'Hello\n\nHow can I help?']]]);
+  });
 });

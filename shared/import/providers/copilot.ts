@@ -196,50 +196,37 @@ function promptsFirst(rows: readonly Row[]): Row[] {
 function conversationOf(providerConversationId: string, rows: readonly Row[], layout: 'chat' | 'prompts', headerLine: string, ctx: ParseContext): ParsedConversation {
   const id = conversationKey('copilot', providerConversationId);
   const nodes: NodeDraft[] = [];
-  let current: NodeDraft | undefined;
+  const open = (text: string, time: number | null): NodeDraft => ({
+    kind: 'exchange',
+    provider: 'copilot',
+    conversationId: id,
+    ordinal: nodes.length,
+    active: true,
+    branchId: null,
+    human: { text, messageIds: [], createdAt: time, model: null },
+    assistant: null,
+    extras: emptyExtras(),
+    attachments: [],
+    createdAt: time,
+  });
   for (const row of rows) {
     if (row.role === 'human') {
-      current = {
-        kind: 'exchange',
-        provider: 'copilot',
-        conversationId: id,
-        ordinal: nodes.length,
-        active: true,
-        branchId: null,
-        human: { text: row.text, messageIds: [], createdAt: row.time, model: null },
-        assistant: null,
-        extras: emptyExtras(),
-        attachments: [],
-        createdAt: row.time,
-      };
-      nodes.push(current);
+      nodes.push(open(row.text, row.time));
       continue;
     }
+    let current = nodes[nodes.length - 1];
     if (current === undefined) {
       ctx.warn('orphan-reply', `line ${row.line}: a reply with no prompt before it`);
-      current = {
-        kind: 'exchange',
-        provider: 'copilot',
-        conversationId: id,
-        ordinal: nodes.length,
-        active: true,
-        branchId: null,
-        human: { text: '', messageIds: [], createdAt: null, model: null },
-        assistant: null,
-        extras: emptyExtras(),
-        attachments: [],
-        createdAt: row.time,
-      };
+      current = { ...open('', null), createdAt: row.time };
       nodes.push(current);
     }
-    const previous: NodeDraft = current;
-    current = {
-      ...previous,
-      assistant: previous.assistant
-        ? { ...previous.assistant, text: `${previous.assistant.text}\n\n${row.text}` }
+    // Several reply rows in a row are one reply.
+    nodes[nodes.length - 1] = {
+      ...current,
+      assistant: current.assistant
+        ? { ...current.assistant, text: `${current.assistant.text}\n\n${row.text}` }
         : { text: row.text, messageIds: [], createdAt: row.time, model: null },
     };
-    nodes[nodes.length - 1] = current;
   }
   const first = rows[0];
   const times = rows.map((row) => row.time).filter((time) => time !== null);
