@@ -8,7 +8,6 @@ import { AppError } from '../../../shared/errors';
 import {
   MANIFEST_PAGE_SIZE,
   commitRecordSchema,
-  segmentRefSchema,
   vaultStatsSchema,
   wrappedKeySchema,
   type CommitRecord,
@@ -18,7 +17,6 @@ import {
   type VaultStats,
   type WrappedKey,
 } from '../../../shared/sync/protocol';
-import { findVerifiedBlobs } from './blobs';
 import { parseRow, parseRows } from './rows';
 
 /** An existing user without a vault row gets one on first use. */
@@ -83,17 +81,31 @@ function unique(values: readonly string[]): string[] {
  * a lost race writes nothing. Throws BLOB_MISSING or VAULT_FULL; a lost race is a value ({ok: false, head}).
  */
 export async function commitToVault(db: D1Database, input: CommitInput): Promise<CommitOutcome> {
-  const head = await getHead(db, input.userId, input.now);
-  if (head.version !== input.baseVersion) return { ok: false, head };
-
   const added = unique(input.addedSegments);
   const removed = unique(input.removedSegments);
-  const verified = await findVerifiedBlobs(db, input.userId, added);
+  // One round trip for every read: the head, and for each hash whether it is a verified blob and already live.
+  const [, headRead, factsRead] = await db.batch([
+    ensureVault(db, input.userId, input.now),
+    db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(input.userId),
+    db
+      .prepare(
+        `SELECT j.value AS sha256, b.size AS blob_size, b.verified_at AS verified_at, s.size AS live_size
+         FROM json_each(?) j
+         LEFT JOIN blobs b ON b.user_id = ? AND b.sha256 = j.value
+         LEFT JOIN vault_segments s ON s.user_id = ? AND s.sha256 = j.value`,
+      )
+      .bind(JSON.stringify(unique([...added, ...removed])), input.userId, input.userId),
+  ]);
+  const head = toHead(parseRow(headRowSchema, headRead?.results[0], 'vault head'));
+  if (head.version !== input.baseVersion) return { ok: false, head };
+
+  const facts = parseRows(segmentFactsSchema, factsRead?.results ?? [], 'segment facts');
+  const verified = new Map(facts.filter((f) => f.verified_at !== null && f.blob_size !== null).map((f) => [f.sha256, f.blob_size ?? 0]));
+  const live = new Map(facts.filter((f) => f.live_size !== null).map((f) => [f.sha256, f.live_size ?? 0]));
   const missing = added.filter((hash) => !verified.has(hash));
   if (missing.length > 0) throw new AppError('BLOB_MISSING', { detail: `${missing.length} segment(s) not uploaded or not verified` });
 
   // Same order as shared/sync/manifest.ts applyCommits: removals first, then additions not already present.
-  const live = await liveSegments(db, input.userId, unique([...added, ...removed]));
   let bytes = head.bytes;
   let segmentCount = head.segmentCount;
   for (const hash of removed) {
@@ -119,7 +131,7 @@ export async function commitToVault(db: D1Database, input: CommitInput): Promise
   const tombstones = unique(input.tombstones);
   const addedRefs: SegmentRef[] = added.map((sha256) => ({ sha256, size: verified.get(sha256) ?? 0 }));
   const guard = 'EXISTS (SELECT 1 FROM vaults WHERE user_id = ? AND last_commit_id = ?)';
-  const results = await db.batch([
+  const [update] = await db.batch([
     db
       .prepare(
         `UPDATE vaults SET version = version + 1, bytes_used = ?, segment_count = ?, tombstone_count = tombstone_count + ?,
@@ -145,29 +157,30 @@ export async function commitToVault(db: D1Database, input: CommitInput): Promise
       )
       .bind(version, input.userId, JSON.stringify(added), input.userId, input.commitId),
   ]);
-  const won = (results[0]?.meta.changes ?? 0) === 1;
-  const after = await getHead(db, input.userId, input.now);
-  if (!won) return { ok: false, head: after };
-  const commit: CommitRecord = {
-    version,
-    deviceId: input.deviceId,
-    addedSegments: addedRefs,
-    removedSegments: removed,
-    tombstones,
-    settings: input.settings,
-    createdAt: input.now,
+  // Lost the race between our read and our write: report the head that won.
+  if ((update?.meta.changes ?? 0) !== 1) return { ok: false, head: await getHead(db, input.userId, input.now) };
+  return {
+    ok: true,
+    // The head exactly as this commit left it (a later commit may already have moved it on).
+    head: {
+      version,
+      segmentCount,
+      bytes,
+      tombstoneCount: head.tombstoneCount + tombstones.length,
+      settings: input.settings ?? head.settings,
+      stats: input.stats ?? head.stats,
+      updatedAt: input.now,
+    },
+    commit: { version, deviceId: input.deviceId, addedSegments: addedRefs, removedSegments: removed, tombstones, settings: input.settings, createdAt: input.now },
   };
-  return { ok: true, head: after, commit };
 }
 
-async function liveSegments(db: D1Database, userId: string, hashes: readonly string[]): Promise<Map<string, number>> {
-  if (hashes.length === 0) return new Map();
-  const { results } = await db
-    .prepare('SELECT sha256, size FROM vault_segments WHERE user_id = ? AND sha256 IN (SELECT value FROM json_each(?))')
-    .bind(userId, JSON.stringify(hashes))
-    .all();
-  return new Map(parseRows(segmentRefSchema, results, 'segment').map((row) => [row.sha256, row.size]));
-}
+const segmentFactsSchema = z.object({
+  sha256: z.string(),
+  blob_size: z.number().int().nullable(),
+  verified_at: z.number().int().nullable(),
+  live_size: z.number().int().nullable(),
+});
 
 const commitRowSchema = z.object({
   version: z.number().int(),
@@ -206,14 +219,6 @@ export async function listCommitsSince(
     }),
   );
   return { commits, hasMore: rows.length > MANIFEST_PAGE_SIZE };
-}
-
-export async function liveSegmentTotals(db: D1Database, userId: string): Promise<{ count: number; bytes: number }> {
-  const row = await db
-    .prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM vault_segments WHERE user_id = ?')
-    .bind(userId)
-    .first();
-  return parseRow(z.object({ count: z.number().int(), bytes: z.number().int() }), row, 'segment totals');
 }
 
 // ---- Wrapped vault key (S12) ----------------------------------------------------------------------------------
