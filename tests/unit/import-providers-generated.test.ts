@@ -3,6 +3,7 @@
  * the adapter alone, then through the real importer core (detection from content, ids, de-duplication): a later,
  * cumulative export adds exactly the new nodes, and the same file twice adds nothing.
  */
+import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../../shared/import/providers/claude';
 import { copilotAdapter } from '../../shared/import/providers/copilot';
@@ -63,6 +64,30 @@ describe('Claude, generated', () => {
 
   it('end to end: a later export adds exactly the new turns', async () => {
     await cumulative('conversations.json', JSON.stringify(generated.earlier), JSON.stringify(generated.later), generated.expected.newNodes, 'claude');
+  });
+
+  it('end to end: the export zip imports conversations, project docs and memories, and ignores users.json', async () => {
+    const zip = zipSync({
+      'users.json': strToU8(JSON.stringify([{ uuid: 'acct-1', full_name: 'Alex', email_address: 'alex@example.com', verified_phone_number: null }])),
+      'conversations.json': strToU8(JSON.stringify(generated.earlier)),
+      'projects.json': strToU8(JSON.stringify(generated.projects)),
+      'memories.json': strToU8(JSON.stringify([{ conversations_memory: 'Likes short answers.', project_memories: {}, account_uuid: 'acct-1' }])),
+    });
+    const { report, conversations } = await importBytes('claude-export.zip', zip);
+    expect(report.status).toBe('complete');
+    expect(report.providers).toEqual(['claude']);
+    expect(report.entries.map((entry) => [entry.name, entry.status])).toEqual(
+      expect.arrayContaining([
+        ['users.json', 'ignored'],
+        ['conversations.json', 'imported'],
+        ['projects.json', 'imported'],
+        ['memories.json', 'imported'],
+      ]),
+    );
+    const { earlier } = generated.expected;
+    expect(report.conversations).toBe(earlier.conversations + 2);
+    expect(report.nodes).toBe(earlier.active + earlier.inactive + 3 + 1);
+    expect(conversations.map((conversation) => conversation.kind).sort()).toEqual([...Array<string>(earlier.conversations).fill('chat'), 'memories', 'project'].sort());
   });
 });
 
