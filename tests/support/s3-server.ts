@@ -18,15 +18,30 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-export async function startLocalS3(bucket = 'cogzy-test'): Promise<LocalS3> {
+/**
+ * The bucket CORS rule a browser needs to use presigned URLs from the PWA's origin (SPEC S8): PUT with the signed
+ * hash header, GET. Backblaze B2 needs the same rule on the production bucket.
+ */
+export function blobCorsXml(allowedOrigins: readonly string[]): string {
+  const origins = allowedOrigins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('');
+  return (
+    '<CORSConfiguration><CORSRule>' +
+    `${origins}<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>` +
+    '<AllowedHeader>x-amz-content-sha256</AllowedHeader><AllowedHeader>content-type</AllowedHeader>' +
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>'
+  );
+}
+
+export async function startLocalS3(bucket = 'cogzy-test', options: { allowedOrigins?: readonly string[] } = {}): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'cogzy-s3-'));
+  const configs = options.allowedOrigins === undefined ? [] : [blobCorsXml(options.allowedOrigins)];
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
     silent: true,
     directory,
     vhostBuckets: false,
-    configureBuckets: [{ name: bucket, configs: [] }],
+    configureBuckets: [{ name: bucket, configs }],
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;

@@ -28,6 +28,36 @@ describe('S3 adapter specifics', () => {
     }
   });
 
+  it('S8: with the bucket CORS rule, a browser on the app origin may send the presigned PUT (preflight passes)', async () => {
+    const origin = 'http://127.0.0.1:5173';
+    const s3 = await startLocalS3('cogzy-cors', { allowedOrigins: [origin] });
+    try {
+      const store = S3BlobStore.fromEnv(s3.env);
+      const bytes = new TextEncoder().encode('from the browser');
+      const hash = await sha256Hex(bytes);
+      const put = await store.presignPut(blobKey('u1', hash), bytes.byteLength, hash, 300);
+      const preflight = await fetch(put.url, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-amz-content-sha256' },
+      });
+      expect(preflight.status).toBe(200);
+      expect(preflight.headers.get('access-control-allow-headers')).toBe('x-amz-content-sha256');
+      await preflight.body?.cancel();
+      const sent = await fetch(put.url, { method: 'PUT', headers: { ...put.headers, Origin: origin }, body: bytes });
+      expect(sent.status).toBe(200);
+      expect(sent.headers.get('access-control-allow-origin')).toBe(origin);
+      await sent.body?.cancel();
+      const elsewhere = await fetch(put.url, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-amz-content-sha256' },
+      });
+      expect(elsewhere.status).toBe(403);
+      await elsewhere.body?.cancel();
+    } finally {
+      await s3.close();
+    }
+  });
+
   it('an unconfigured store names the missing settings', () => {
     expect(() => S3BlobStore.fromEnv({ S3_ENDPOINT: 'https://s3.us-west-004.backblazeb2.com' })).toThrow(AppError);
   });
