@@ -42,3 +42,44 @@ export function projectCentroids(centroids: Float32Array, k: number, dim: number
   const scale = Math.max(1e-9, ...raw.map((p) => Math.max(Math.abs(p.x), Math.abs(p.y))));
   return raw.map((p) => ({ x: p.x / scale, y: p.y / scale }));
 }
+
+export interface Bubble {
+  readonly x: number;
+  readonly y: number;
+  readonly r: number;
+}
+
+/**
+ * Nudges overlapping circles apart (pairwise push along the line between centres) so every topic on the map stays
+ * visible and clickable, while keeping neighbours roughly where the projection put them.
+ */
+export function spreadBubbles(bubbles: readonly Bubble[], gap: number, iterations = 120): Bubble[] {
+  const out = bubbles.map((b) => ({ ...b }));
+  for (let it = 0; it < iterations; it += 1) {
+    let moved = false;
+    for (let i = 0; i < out.length; i += 1)
+      for (let j = i + 1; j < out.length; j += 1) {
+        const a = out[i]!;
+        const b = out[j]!;
+        let dx = b.x - a.x;
+        let dy = b.y - a.y;
+        let d = Math.hypot(dx, dy);
+        const need = a.r + b.r + gap;
+        if (d >= need) continue;
+        if (d < 1e-6) {
+          // Same spot: separate along a direction fixed by the indexes, so the layout is deterministic.
+          dx = Math.cos(i + j);
+          dy = Math.sin(i + j);
+          d = 1;
+        }
+        const push = (need - d) / 2;
+        a.x -= (dx / d) * push;
+        a.y -= (dy / d) * push;
+        b.x += (dx / d) * push;
+        b.y += (dy / d) * push;
+        moved = true;
+      }
+    if (!moved) break;
+  }
+  return out;
+}

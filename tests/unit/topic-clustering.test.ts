@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseK, kmeans } from '../../shared/embed/kmeans';
-import { projectCentroids } from '../../shared/embed/projection';
+import { projectCentroids, spreadBubbles } from '../../shared/embed/projection';
 import { seededRandom } from '../../shared/embed/random';
 import { labelClusters, terms } from '../../shared/embed/topic-labels';
 
@@ -103,5 +103,24 @@ describe('topic map projection', () => {
       expect(Math.abs(p.x)).toBeLessThanOrEqual(1);
       expect(Math.abs(p.y)).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('topic map layout', () => {
+  it('spreads overlapping bubbles until none overlap', () => {
+    const bubbles = [
+      { x: 0, y: 0, r: 10 },
+      { x: 0, y: 0, r: 20 },
+      { x: 5, y: 5, r: 15 },
+      { x: 100, y: 100, r: 5 },
+    ];
+    const spread = spreadBubbles(bubbles, 2);
+    for (let i = 0; i < spread.length; i += 1)
+      for (let j = i + 1; j < spread.length; j += 1) {
+        const a = spread[i]!;
+        const b = spread[j]!;
+        expect(Math.hypot(a.x - b.x, a.y - b.y)).toBeGreaterThanOrEqual(a.r + b.r + 2 - 1e-6);
+      }
+    expect(spread[3]).toEqual(bubbles[3]);
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * The page's one SemanticService, wired to the page's vault and search, and a Solid signal of its status.
+ *
+ *   startSemantic(): Promise<SemanticService>   // idempotent; main.tsx calls it once at start-up
+ *   semanticStatus(): SemanticStatus            // reactive
+ */
+import { createSignal } from 'solid-js';
+import { defaultRemote, OFF, type EmbedderSettings } from '../../embed/embedder-settings';
+import { SemanticService, type SemanticStatus } from '../../embed/semantic-service';
+import { WorkerEmbedder } from '../../embed/worker-embedder';
+import { registerSemanticSource, vault } from '../data';
+
+/** `npm start` points this at the local OpenAI-compatible stand-in, so semantic search works with no keys. */
+function fallbackSettings(): EmbedderSettings {
+  const url = import.meta.env['VITE_EMBEDDINGS_URL'] as string | undefined;
+  if (!url) return OFF;
+  return { version: 1, choice: { ...defaultRemote(url), model: (import.meta.env['VITE_EMBEDDINGS_MODEL'] as string | undefined) ?? 'stand-in-embed', dimensions: 256 } };
+}
+
+let service: Promise<SemanticService> | undefined;
+const [status, setStatus] = createSignal<SemanticStatus | null>(null);
+export const semanticStatus = status;
+
+export function startSemantic(): Promise<SemanticService> {
+  service ??= (async () => {
+    const { db } = await vault();
+    const created = new SemanticService({
+      db,
+      register: registerSemanticSource,
+      startLocal: (s) => WorkerEmbedder.start({ model: s.model, allowRemoteModels: s.localModelPath === null, ...(s.localModelPath !== null ? { localModelPath: s.localModelPath } : {}) }),
+      random: Math.random,
+      now: Date.now,
+      fallback: fallbackSettings(),
+    });
+    created.subscribe((s) => setStatus(s));
+    await created.start();
+    return created;
+  })();
+  return service;
+}
