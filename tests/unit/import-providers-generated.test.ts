@@ -4,6 +4,7 @@
  * cumulative export adds exactly the new nodes, and the same file twice adds nothing.
  */
 import { strToU8, zipSync } from 'fflate';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../../shared/import/providers/claude';
 import { copilotAdapter } from '../../shared/import/providers/copilot';
@@ -169,4 +170,34 @@ describe('Copilot, generated', () => {
       await cumulative('Copilot-Activity.csv', generated.earlier, generated.later, generated.expected.newNodes, 'copilot');
     });
   }
+});
+
+describe('chunk boundaries', () => {
+  const claude = generateClaudeExport(prng(21), { conversations: 3, turns: 3, newTurns: 0 });
+  const grok = generateGrokExport(prng(22), { conversations: 3, turns: 3, newTurns: 0 });
+  const deepseek = generateDeepseekExport(prng(23), { conversations: 3, turns: 3, newTurns: 0 });
+  const gemini = generateGeminiExport(prng(24), { sessions: 3, promptsPerSession: 2, newSessions: 0 });
+  const copilot = generateCopilotExport(prng(25), { layout: 'A', chats: 2, turns: 3, newTurns: 0 });
+  const files: [string, string][] = [
+    ['conversations.json', JSON.stringify(claude.earlier)],
+    ['prod-grok-backend.json', JSON.stringify(grok.earlier)],
+    ['conversations.json', JSON.stringify(deepseek.earlier)],
+    ['My Activity.json', JSON.stringify(gemini.earlier.json)],
+    ['My Activity.html', gemini.earlier.html],
+    ['Copilot.csv', copilot.earlier],
+  ];
+
+  it('give the same nodes however each provider file is split (multi-byte text included)', async () => {
+    const baselines = await Promise.all(files.map(([name, text]) => importBytes(name, text, new Set(), [1 << 20])));
+    for (const baseline of baselines) expect(baseline.nodeIds.length).toBeGreaterThan(0);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), async (sizes) => {
+        for (const [index, [name, text]] of files.entries()) {
+          const split = await importBytes(name, text, new Set(), sizes);
+          expect(split.nodeIds).toEqual(baselines[index]?.nodeIds);
+        }
+      }),
+      { numRuns: 15, seed: 7 },
+    );
+  });
 });

@@ -107,7 +107,7 @@ export interface EndToEnd {
 }
 
 /** Runs the real importer core on bytes, treating `known` node ids as already in the vault. */
-export async function importBytes(name: string, content: string | Uint8Array, known: ReadonlySet<string> = new Set()): Promise<EndToEnd> {
+export async function importBytes(name: string, content: string | Uint8Array, known: ReadonlySet<string> = new Set(), chunkSizes: readonly number[] = [4093]): Promise<EndToEnd> {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
   const seen = new Set(known);
   const importer = importExport(
@@ -115,12 +115,14 @@ export async function importBytes(name: string, content: string | Uint8Array, kn
       name,
       size: bytes.byteLength,
       stream: () => {
-        // Odd-sized chunks so record boundaries fall anywhere.
+        // Odd-sized chunks (cycling through `chunkSizes`) so record and character boundaries fall anywhere.
         let offset = 0;
+        let chunk = 0;
         return new ReadableStream<Uint8Array>({
           pull(controller) {
+            const size = chunkSizes[chunk++ % chunkSizes.length] ?? 4093;
             if (offset >= bytes.byteLength) controller.close();
-            else controller.enqueue(bytes.subarray(offset, (offset += 4093)));
+            else controller.enqueue(bytes.subarray(offset, (offset += size)));
           },
         });
       },
