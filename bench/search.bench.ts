@@ -153,6 +153,8 @@ async function main(): Promise<void> {
     row('page JS heap after GC', ours.heap, mini.heap, mb, 'lower');
     console.log(`\nours: ${ours.empty}/${QUERIES} queries with no result (MiniSearch: ${mini.empty}); IndexedDB usage after our ingest ${mb(usageOurs)}; MiniSearch serialised index ${mb(miniIngest.serializedBytes)}`);
     console.log('ours "ranked ids" includes reading the top 20 nodes from IndexedDB; "+snippets" adds titles and highlighted snippets. MiniSearch returns ids only in both rows.');
+    const slowest = queries.map((q, i) => [q, ours.full[i] ?? 0] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log(`slowest of ours (+snippets): ${slowest.map(([q, t]) => `${JSON.stringify(q)} ${ms(t)}`).join(', ')}`);
     console.log(`cold starts ours: ${ours.cold.map((c) => ms(c.answeredAtMs)).join(', ')}; MiniSearch: ${mini.cold.map((c) => ms(c.answeredAtMs)).join(', ')}`);
     const targets = [
       ['cold start < 1500 ms', median(ours.cold.map((c) => c.answeredAtMs)) < 1500],

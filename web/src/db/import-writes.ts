@@ -5,7 +5,8 @@
  *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
  *   knownNodeIds(db, ids: readonly string[]): Promise<boolean[]>
- *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming): Promise<BatchCounts>
+ *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
+ *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts>
  *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>
  *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
  *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
@@ -80,6 +81,15 @@ export async function knownNodeIds(db: VaultDatabase, ids: readonly string[]): P
   return ids.map((id) => found.has(id));
 }
 
+/**
+ * Every node id in the vault, read once per import run (one getAllKeys). Asking IndexedDB per batch walks an index
+ * cursor key by key, which costs more than the writes themselves; only the import worker writes nodes (runs are
+ * serialised by a Web Lock), and the primary key still rejects a duplicate if this set were ever stale.
+ */
+export async function loadKnownNodeIds(db: VaultDatabase): Promise<Set<string>> {
+  return new Set(await withStorageErrors(() => db.nodes.toCollection().primaryKeys()));
+}
+
 /** Keep the newer record of a conversation (a later export may carry a new title, more messages, a new raw record). */
 function newerConversation(existing: ConversationRow, incoming: ConversationRow): boolean {
   return (incoming.updatedAt ?? 0) >= (existing.updatedAt ?? 0);
@@ -94,9 +104,10 @@ function newerConversation(existing: ConversationRow, incoming: ConversationRow)
  *   committed, so a resume after a closed tab skips exactly what is already stored.
  * If anything fails (quota, closed database), IndexedDB rolls all of it back and the error is translated.
  */
-export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming): Promise<BatchCounts> {
+export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts> {
   const started = performance.now();
-  return withStorageErrors(() =>
+  const added: string[] = [];
+  const counts = await withStorageErrors(() =>
     db.transaction('rw', [db.conversations, db.conversationRaws, db.nodes, db.searchIndex, db.imports], async () => {
       const row = await readImport(db, importId);
       if (row.status !== 'processing') {
@@ -120,15 +131,17 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
       // (split exports repeat conversations), so check again here, inside the transaction.
       const incoming = batch.items.flatMap((item) => item.nodes);
-      const known = new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
+      const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
       const stats = await readIndexStats(db.searchIndex);
       let docId = stats.nextDocId;
       const fresh: NodeRow[] = [];
+      const inBatch = new Set<string>();
       for (const node of incoming) {
-        if (known.has(node.id)) continue;
-        known.add(node.id);
+        if (stored.has(node.id) || inBatch.has(node.id)) continue;
+        inBatch.add(node.id);
         fresh.push({ ...node, docId: docId++, isActive: node.active ? 1 : 0 });
       }
+      added.push(...inBatch);
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + batch.items.reduce((n, item) => n + item.duplicates, 0);
 
@@ -155,6 +168,9 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       return counts;
     }),
   );
+  // Only after the transaction committed: a rolled-back batch must not count as stored.
+  if (known) for (const id of added) known.add(id);
+  return counts;
 }
 
 function sumCounts(counts: Record<string, number>): number {

@@ -16,7 +16,7 @@ import { AppError, toAppError } from '../../../shared/errors';
 import type { Digest, ImportBatch, ImportOptions, ImportReport, ImportSource } from '../../../shared/import';
 
 import type { ImportRow, VaultDatabase } from '../db/database';
-import { commitImportBatch, createImportRow, failImport, finishImport, knownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
+import { commitImportBatch, createImportRow, failImport, finishImport, loadKnownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
 import { compactSearchIndex } from '../search/keyword-index';
 
 export interface ImportFileInput {
@@ -101,6 +101,7 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
   }
 
   const results: ImportRow[] = [];
+  const known = await loadKnownNodeIds(db);
   let created = 0;
   for (const [fileIndex, item] of queued.entries()) {
     if (options.signal?.aborted) {
@@ -108,7 +109,7 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
       emit({ type: 'file-finished', fileIndex, importId: item.importId, row: results[results.length - 1] as ImportRow });
       continue;
     }
-    const row = await importOne(db, item, fileIndex, { ...options, now, digest, emit });
+    const row = await importOne(db, item, fileIndex, known, { ...options, now, digest, emit });
     created += row.counts.created;
     results.push(row);
     emit({ type: 'file-finished', fileIndex, importId: item.importId, row });
@@ -130,6 +131,7 @@ async function importOne(
   db: VaultDatabase,
   item: { file: ImportFileInput; importId: number; skipRecords: number | null },
   fileIndex: number,
+  known: Set<string>,
   options: PipelineOptions & { now: () => number; digest: Digest; emit: (event: PipelineEvent) => void },
 ): Promise<ImportRow> {
   const { file, importId } = item;
@@ -145,7 +147,7 @@ async function importOne(
     digest: options.digest,
     now,
     signal: controller.signal,
-    isKnown: (ids) => knownNodeIds(db, ids),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
     ...(item.skipRecords !== null ? { skipRecords: item.skipRecords } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
   };
@@ -169,7 +171,7 @@ async function importOne(
         continue;
       }
       const batch = step.value;
-      await commitImportBatch(db, importId, batch, { parseMs, now: now() });
+      await commitImportBatch(db, importId, batch, { parseMs, now: now() }, known);
       const elapsed = Math.max(1, now() - started);
       const totalBytes = batch.progress.totalBytes ?? file.size;
       const rate = batch.progress.bytesRead / elapsed;

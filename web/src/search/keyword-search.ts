@@ -25,8 +25,8 @@ const FIELD_SLOT: Record<FieldCode, number> = { h: 0, a: 1, x: 2 };
 const MAX_EXPANSIONS = 12;
 /** Expansions rank a little below the exact word. */
 const EXPANSION_WEIGHT = 0.7;
-/** Candidates checked against the stored text when the query has a phrase. */
-const MAX_PHRASE_CHECKS = 1500;
+/** Best-ranked candidates (holding every word) checked against the stored text when the query has a phrase. */
+const MAX_PHRASE_CHECKS = 600;
 
 export interface KeywordResult {
   parsed: ParsedQuery;
@@ -127,12 +127,14 @@ export class KeywordSearch implements ResultSource {
     const ranked = topK(candidates, scores, want);
 
     const hits: RankedHit[] = [];
-    for (let i = 0; i < ranked.length && hits.length < limit; i += 64) {
-      const slice = ranked.slice(i, i + 64);
-      const nodes = await this.nodesByDocId(slice);
-      for (const doc of slice) {
-        const node = nodes.get(doc);
+    // Without a phrase every candidate is a hit: read just the page. With one, read in chunks until enough pass.
+    const chunk = parsed.phrases.length > 0 ? Math.max(limit * 4, 100) : limit;
+    for (let i = 0; i < ranked.length && hits.length < limit; i += chunk) {
+      const slice = ranked.slice(i, i + chunk);
+      const nodes = await this.db.nodes.bulkGet(slice.map((doc) => docs.nodeId[doc] ?? ''));
+      for (const node of nodes) {
         if (!node) continue;
+        const doc = node.docId;
         if (parsed.phrases.length > 0 && !parsed.phrases.every((phrase) => phraseIn(node, phrase, fields))) continue;
         hits.push({ nodeId: node.id, score: scores[doc] ?? 0, node });
         if (hits.length >= limit) break;
@@ -141,11 +143,6 @@ export class KeywordSearch implements ResultSource {
     // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
     const phraseTotal = hits.length < limit ? hits.length : total;
     return { parsed, expansions, hits, total: parsed.phrases.length > 0 ? phraseTotal : total, matchedAll };
-  }
-
-  private async nodesByDocId(docIds: readonly number[]): Promise<Map<number, NodeRow>> {
-    const rows = await this.db.nodes.where('docId').anyOf(docIds).toArray();
-    return new Map(rows.map((row) => [row.docId, row]));
   }
 }
 

@@ -17,7 +17,6 @@ export interface Token {
 
 export const MAX_TERM_LENGTH = 40;
 
-const WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}\p{M}]+/gu;
 const MARKS = /\p{M}/gu;
 const ASCII_WORD = /^[a-z0-9]+$/;
 
@@ -27,25 +26,66 @@ export function normalizeTerm(word: string): string {
   return lower.normalize('NFKD').replace(MARKS, '');
 }
 
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+const SINGLE_CHAR_WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+/** 0 = separator, 1 = word character, 2 = a word on its own (CJK); cached per code point above ASCII. */
+const classCache = new Map<number, number>();
+
+function classify(codePoint: number): number {
+  if (codePoint < 128) return (codePoint >= 48 && codePoint <= 57) || (codePoint >= 65 && codePoint <= 90) || (codePoint >= 97 && codePoint <= 122) ? 1 : 0;
+  let kind = classCache.get(codePoint);
+  if (kind === undefined) {
+    const char = String.fromCodePoint(codePoint);
+    kind = SINGLE_CHAR_WORD.test(char) ? 2 : WORD_CHAR.test(char) ? 1 : 0;
+    classCache.set(codePoint, kind);
+  }
+  return kind;
+}
+
+/**
+ * Calls `emit(start, end)` for every word. A hand-written scan: a Unicode-class regex over the whole text cost
+ * more than everything else in building the index.
+ */
+function scan(text: string, emit: (start: number, end: number) => void): void {
+  let start = -1;
+  for (let i = 0; i < text.length; ) {
+    const code = text.charCodeAt(i);
+    const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(i) ?? code) : code;
+    const width = codePoint > 0xffff ? 2 : 1;
+    const kind = classify(codePoint);
+    if (kind === 1) {
+      if (start < 0) start = i;
+    } else {
+      if (start >= 0) {
+        emit(start, i);
+        start = -1;
+      }
+      if (kind === 2) emit(i, i + width);
+    }
+    i += width;
+  }
+  if (start >= 0) emit(start, text.length);
+}
+
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  for (const match of text.matchAll(WORD)) {
-    const word = match[0];
-    if (word.length > MAX_TERM_LENGTH) continue;
+  scan(text, (start, end) => {
+    if (end - start > MAX_TERM_LENGTH) return;
+    const word = text.slice(start, end);
     const term = normalizeTerm(word);
-    if (term.length === 0) continue;
-    tokens.push({ term, start: match.index, end: match.index + word.length });
-  }
+    if (term.length === 0) return;
+    tokens.push({ term, start, end });
+  });
   return tokens;
 }
 
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.matchAll(WORD)) {
-    const word = match[0];
-    if (word.length > MAX_TERM_LENGTH) continue;
+  scan(text, (start, end) => {
+    if (end - start > MAX_TERM_LENGTH) return;
+    const word = text.slice(start, end);
     const term = normalizeTerm(word);
     if (term.length > 0) out.push(term);
-  }
+  });
   return out;
 }
