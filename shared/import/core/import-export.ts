@@ -21,6 +21,8 @@ import {
 import { ZipReader, type EntryKind } from './zip';
 
 const DEFAULT_BATCH_SIZE = 200;
+/** A batch also ends once its conversations' raw text passes this: what is in flight bounds the importer's memory. */
+const MAX_BATCH_CHARS = 4 * 1024 * 1024;
 
 interface Draft {
   readonly provider: Provider;
@@ -160,6 +162,7 @@ export async function* importExport(source: ImportSource, options: ImportOptions
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const skipRecords = options.skipRecords ?? 0;
   let batch: Draft[] = [];
+  let batchChars = 0;
 
   const checkAbort = (): void => {
     if (options.signal?.aborted) throw new AppError('IMPORT_CANCELLED');
@@ -240,11 +243,13 @@ export async function* importExport(source: ImportSource, options: ImportOptions
         continue;
       }
       batch.push(draft);
+      batchChars += draft.parsed.conversation.raw.length;
     }
     // Cut only at a position boundary so a checkpoint never falls inside one record's conversations.
-    if (batch.length >= batchSize || (force && batch.length > 0)) {
+    if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS || (force && batch.length > 0)) {
       const drafts = batch;
       batch = [];
+      batchChars = 0;
       return finalize(drafts);
     }
     return null;
@@ -262,7 +267,11 @@ export async function* importExport(source: ImportSource, options: ImportOptions
         head.push(chunk);
         const bytes = concat(head);
         const sniffed = sniff(bytes, false);
-        if (sniffed === 'undecided' || sniffed === 'empty') continue;
+        if (sniffed === 'undecided' || sniffed === 'empty') {
+          // Leading whitespace decides nothing: do not hold on to it (a file of blanks must not fill memory).
+          if (bytes.length > 4096 && isBlank(bytes)) head = [];
+          continue;
+        }
         head = [];
         kind = sniffed;
         if (kind === 'zip') zip = new ZipReader(run.limits, (name, entryKind) => run.createParser(name, entryKind, true), 'data');
@@ -317,6 +326,10 @@ export async function* importExport(source: ImportSource, options: ImportOptions
     }
     return run.report('failed', options.now() - started, error);
   }
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  return bytes.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
 }
 
 function recordZipEntries(run: Run, zip: ZipReader): number {

@@ -332,6 +332,42 @@ function isLeaf(nodes: Map<string, MappingNode>, node: MappingNode): boolean {
   return !node.children.some((child) => nodes.has(child));
 }
 
+/** How buildExchanges will treat a message: opening an exchange, replying, or on the side (hidden/system). */
+function messageKind(node: MappingNode): 'user' | 'reply' | 'side' {
+  const message = node.message;
+  if (message === null) return 'side';
+  const role = isObj(message['author']) ? str(message['author']['role']) : null;
+  const contentType = isObj(message['content']) ? str(message['content']['content_type']) : null;
+  const hidden = isObj(message['metadata']) && message['metadata']['is_visually_hidden_from_conversation'] === true;
+  if (contentType === 'user_editable_context' || role === 'system' || (hidden && role !== 'tool')) return 'side';
+  if (role === 'user') return 'user';
+  return role === 'assistant' || role === 'tool' ? 'reply' : 'side';
+}
+
+/**
+ * Where to start rendering a branch: the user message opening the exchange that holds the fork (or the thread's
+ * start when that is the first exchange, so hidden context before it stays attached), and how many exchanges
+ * come before that point.
+ */
+function forkStart(path: readonly MappingNode[], segment: ReadonlySet<string>): { start: number; offset: number } {
+  let start = path.findIndex((node) => segment.has(node.key));
+  while (start > 0 && messageKind(path[start] as MappingNode) !== 'user') start -= 1;
+  let offset = 0;
+  let sawUser = false;
+  let orphan = false;
+  for (let i = 0; i < start; i += 1) {
+    const kind = messageKind(path[i] as MappingNode);
+    if (kind === 'user') {
+      offset += 1;
+      sawUser = true;
+    } else if (kind === 'reply' && !sawUser) {
+      orphan = true;
+    }
+  }
+  if (!sawUser) return { start: 0, offset: 0 };
+  return { start, offset: offset + (orphan ? 1 : 0) };
+}
+
 /** Parses one conversation object; returns null (after ctx.skip) when it cannot be read. */
 export function parseChatgptConversation(value: unknown, raw: string, ctx: ParseContext): ParsedConversation | null {
   if (!isObj(value)) {
@@ -372,11 +408,12 @@ export function parseChatgptConversation(value: unknown, raw: string, ctx: Parse
     const segment = new Set(path.filter((node) => !assigned.has(node.key)).map((node) => node.key));
     for (const key of segment) assigned.add(key);
     const branchId = str(leaf.message?.['id']) ?? leaf.key;
-    const branchExchanges = buildExchanges(path, defaultModel, ctx);
-    branchExchanges.forEach((exchange, index) => {
+    // Render only from the exchange that holds the fork: the shared part before it is already on the active thread.
+    const { start, offset } = forkStart(path, segment);
+    buildExchanges(path.slice(start), defaultModel, ctx).forEach((exchange, index) => {
       const touched = exchange.keys.some((key) => segment.has(key));
       const hasContent = exchange.assistant !== null || exchange.hasUser || exchange.extras.toolCalls.length > 0;
-      if (touched && hasContent) drafts.push(toDraft(exchange, conversationId, index, false, branchId));
+      if (touched && hasContent) drafts.push(toDraft(exchange, conversationId, offset + index, false, branchId));
     });
   }
 
