@@ -168,3 +168,35 @@ describe('S11: manifest since N', () => {
     await expectError(await client.call('GET', '/api/sync/manifest?since=abc'), 400, 'VALIDATION_FAILED');
   });
 });
+
+describe('S15: every sync, vault and upload route needs a live session', () => {
+  const hash = 'f'.repeat(64);
+  const routes: [string, string, unknown][] = [
+    ['POST', '/api/sync/blobs/missing', { hashes: [] }],
+    ['PUT', `/api/sync/blobs/${hash}`, undefined],
+    ['POST', `/api/sync/blobs/${hash}/upload-url`, { size: 1 }],
+    ['POST', `/api/sync/blobs/${hash}/verify`, undefined],
+    ['GET', `/api/sync/blobs/${hash}`, undefined],
+    ['POST', '/api/sync/commit', commitBody(0, [])],
+    ['GET', '/api/sync/manifest?since=0', undefined],
+    ['GET', '/api/vault/status', undefined],
+    ['GET', '/api/vault/key', undefined],
+    ['PUT', '/api/vault/key', { expectedRevision: 0 }],
+    ['GET', '/api/uploads', undefined],
+    ['POST', '/api/uploads', {}],
+    ['PATCH', `/api/uploads/${crypto.randomUUID()}`, { progress: 1 }],
+  ];
+
+  it('no session, a made-up token, and an expired session all answer 401 UNAUTHENTICATED', async () => {
+    const { client } = await signUp();
+    const expired = new ApiClient(appFetch({ now: () => Date.now() + 400 * 24 * 3600 * 1000 }));
+    expired.token = client.token;
+    const madeUp = new ApiClient();
+    madeUp.token = 'x'.repeat(43);
+    for (const [method, path, json] of routes) {
+      for (const caller of [new ApiClient(), madeUp, expired]) {
+        await expectError(await caller.call(method, path, json === undefined ? {} : { json }), 401, 'UNAUTHENTICATED');
+      }
+    }
+  });
+});
