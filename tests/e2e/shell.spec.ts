@@ -4,9 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { hasHorizontalOverflow, launchApp, screenshotDir, waitForServiceWorker, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
+const manifestSchema = z.object({
+  name: z.string(),
+  icons: z.array(z.object({ src: z.string(), sizes: z.string(), purpose: z.string().optional() })),
+});
 const shots = screenshotDir();
 
 describe('app shell', () => {
@@ -35,10 +40,7 @@ describe('app shell', () => {
     const { page } = app;
     const href = await page.locator('link[rel="manifest"]').getAttribute('href');
     expect(href).toBeTruthy();
-    const manifest = (await page.evaluate(async (url) => (await fetch(url)).json(), href ?? '')) as {
-      name: string;
-      icons: { sizes: string; purpose?: string; src: string }[];
-    };
+    const manifest = manifestSchema.parse(await page.evaluate(async (url): Promise<unknown> => (await fetch(url)).json(), href ?? ''));
     expect(manifest.name).toBe('Cogzy Vault');
     expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
     expect(manifest.icons.some((i) => i.purpose === 'maskable')).toBe(true);

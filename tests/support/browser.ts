@@ -80,3 +80,56 @@ export async function waitForServiceWorker(page: Page): Promise<void> {
 export async function hasHorizontalOverflow(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
 }
+
+export interface ShownImport {
+  readonly importId: number;
+  readonly status: string;
+  /** The sentence shown for this import when it finished. */
+  readonly sentence: string;
+  readonly created: number;
+  readonly deduplicated: number;
+  readonly skipped: number;
+  readonly conversations: number;
+}
+
+const toNumber = (text: string | null): number => Number((text ?? '').replace(/[^\d]/g, ''));
+
+/**
+ * Page model of the Import page: picks files with the file input (as a person does with "Choose files…"), waits for
+ * the run to finish and reads what the page shows for each file (result sentence and history counts).
+ */
+export async function importThroughUi(page: Page, paths: readonly string[], options: { timeoutMs?: number } = {}): Promise<ShownImport[]> {
+  if (!page.url().includes('#/import')) {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
+  }
+  await page.getByTestId('file-input').setInputFiles([...paths]);
+  const result = page.getByTestId('import-result');
+  await result.locator('[data-import-id], .notice.error').first().waitFor({ timeout: options.timeoutMs ?? 60_000 });
+  const notices = await result.locator('[data-import-id]').all();
+  const shown: ShownImport[] = [];
+  for (const notice of notices) {
+    const importId = Number(await notice.getAttribute('data-import-id'));
+    const row = page.locator(`[data-testid="import-history"] li[data-import-id="${importId}"]`);
+    await row.waitFor();
+    const count = async (id: string): Promise<number> => toNumber(await row.getByTestId(id).textContent());
+    shown.push({
+      importId,
+      status: (await notice.getAttribute('data-status')) ?? '',
+      sentence: (await notice.textContent()) ?? '',
+      created: await count('count-created'),
+      deduplicated: await count('count-deduplicated'),
+      skipped: await count('count-skipped'),
+      conversations: await count('count-conversations'),
+    });
+  }
+  return shown;
+}
+
+/** The vault's size as the Settings page states it ("Your vault holds N conversations and M exchanges"). */
+export async function vaultSizeShown(page: Page): Promise<{ conversations: number; nodes: number }> {
+  await page.goto(new URL('#/settings', page.url()).href);
+  const text = page.getByText(/Your vault holds/);
+  await text.waitFor();
+  const m = /holds ([\d,.\s]+) conversations? and ([\d,.\s]+) exchanges?/.exec((await text.textContent()) ?? '');
+  return { conversations: toNumber(m?.[1] ?? null), nodes: toNumber(m?.[2] ?? null) };
+}

@@ -1,8 +1,12 @@
 import { render } from 'solid-js/web';
 import App from './ui/App';
 import { registerServiceWorker } from './pwa/register';
+import { startSemantic } from './ui/settings-embeddings/semantic';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 render(() => <App sw={registerServiceWorker()} />, root);
+// Semantic search and topics start in the background; keyword search never waits for them. A vault that cannot
+// open is explained by the views, so the failure is not reported twice.
+startSemantic().catch(() => undefined);

@@ -1,106 +1,81 @@
 /**
- * The UI's doorway to the vault: one lazily opened database for the page and the reads the views make. Views call
- * these functions through `createLive` so they update while an import is writing.
+ * The UI's doorway to the vault: one database connection and one search service for the page, and the reads and
+ * actions the views make, delegating to the data layer (vault/, search/, import/). Views read through `createLive`
+ * so they update while an import is writing.
+ *
+ * For other features: `vault()` is THE page's Vault (db + SearchService); `registerSemanticSource(source)` plugs a
+ * vector source into its search and enables the search page's Semantic / Hybrid modes.
  */
-import { openVaultDatabase, type ImportRow, type NodeRow, type VaultDatabase } from '../db/database';
-import type { Conversation, Provider } from '../../../shared/model';
-import { KeywordSearch } from '../search/keyword-search';
-import { makeSnippet, matchSpecFor, type Snippet } from '../search/snippets';
-import type { SearchFilters, SearchMode } from '../search/types';
+import { createSignal } from 'solid-js';
+import type { ImportRow, VaultDatabase } from '../db/database';
+import { openVault, type Vault } from '../vault/vault';
+import { conversationTimeline, getConversation, listConversations as listConversationPage, vaultCounts } from '../vault/conversations';
+import type { ConversationPage, ConversationSort, ConversationView, Timeline } from '../vault/conversations';
+import { importHistory as readImportHistory } from '../vault/imports';
+import { exportFileName, exportVaultJson, exportVaultMarkdown } from '../vault/export';
+import { deleteVault as clearVault } from '../vault/storage';
+import type { ResultSource, SearchFilters, SearchMode, SearchResponse } from '../search/search';
+import type { Provider } from '../../../shared/model';
 
-let opening: Promise<VaultDatabase> | undefined;
+let opening: Promise<Vault> | undefined;
 
-/** The page's database connection (opened, and upgraded if needed, on first use). */
-export function vaultDb(): Promise<VaultDatabase> {
-  opening ??= openVaultDatabase().catch((error: unknown) => {
+/** The page's vault (opened, upgraded if needed, and checked for interrupted imports on first use). */
+export function vault(): Promise<Vault> {
+  opening ??= openVault().catch((error: unknown) => {
     opening = undefined;
     throw error;
   });
   return opening;
 }
 
-export type ConversationSort = 'updated' | 'created' | 'title';
+async function vaultDb(): Promise<VaultDatabase> {
+  return (await vault()).db;
+}
+
+const [semanticSources, setSemanticSources] = createSignal(0);
+
+/**
+ * Adds a semantic (vector) source to the page's search and enables the Semantic/Hybrid modes while it is
+ * registered. Returns the unregister function.
+ */
+export async function registerSemanticSource(source: ResultSource): Promise<() => void> {
+  const unregister = (await vault()).search.registerSource(source);
+  setSemanticSources((n) => n + 1);
+  return () => {
+    unregister();
+    setSemanticSources((n) => n - 1);
+  };
+}
+
+/** Whether semantic search can run now (reactive). */
+export function semanticAvailable(): boolean {
+  return semanticSources() > 0;
+}
 
 export interface ConversationFilter {
   readonly provider: Provider | null;
-  /** Inclusive epoch-ms bounds on the conversation's creation time (null = open). */
+  /** Inclusive epoch-ms bounds on the conversation's date (null = open). */
   readonly from: number | null;
   readonly to: number | null;
   readonly sort: ConversationSort;
+  readonly limit: number;
 }
 
-export type ConversationSummary = Omit<Conversation, 'raw'>;
-
-function summary({ raw: _raw, ...rest }: Conversation): ConversationSummary {
-  return rest;
-}
-
-export async function listConversations(filter: ConversationFilter): Promise<ConversationSummary[]> {
-  const db = await vaultDb();
-  const rows = await (filter.provider ? db.conversations.where('provider').equals(filter.provider) : db.conversations).toArray();
-  const inRange = rows.filter((c) => {
-    if (filter.from === null && filter.to === null) return true;
-    if (c.createdAt === null) return false;
-    return (filter.from === null || c.createdAt >= filter.from) && (filter.to === null || c.createdAt <= filter.to);
+export function listConversations(db: VaultDatabase, filter: ConversationFilter): Promise<ConversationPage> {
+  return listConversationPage(db, {
+    sort: filter.sort,
+    providers: filter.provider ? [filter.provider] : [],
+    from: filter.from,
+    to: filter.to,
+    limit: filter.limit,
   });
-  const byTime = (key: 'createdAt' | 'updatedAt') => (a: Conversation, b: Conversation) => (b[key] ?? -Infinity) - (a[key] ?? -Infinity);
-  inRange.sort(filter.sort === 'title' ? (a, b) => a.title.localeCompare(b.title) : byTime(filter.sort === 'created' ? 'createdAt' : 'updatedAt'));
-  return inRange.map(summary);
 }
 
-export interface LoadedConversation {
-  readonly conversation: Conversation;
-  /** Active thread first in order, then alternate-branch nodes. */
-  readonly nodes: readonly NodeRow[];
-}
-
-export async function loadConversation(id: string): Promise<LoadedConversation | null> {
-  const db = await vaultDb();
-  const conversation = await db.conversations.get(id);
-  if (!conversation) return null;
-  const nodes = await db.nodes.where('[conversationId+ordinal]').between([id, -Infinity], [id, Infinity]).toArray();
-  nodes.sort((a, b) => Number(b.active) - Number(a.active) || a.ordinal - b.ordinal);
-  return { conversation, nodes };
-}
-
-export async function importHistory(): Promise<ImportRow[]> {
-  const db = await vaultDb();
-  return db.imports.orderBy('id').reverse().toArray();
-}
-
-export interface VaultStats {
-  readonly conversations: number;
-  readonly nodes: number;
-}
-
-export async function vaultStats(): Promise<VaultStats> {
-  const db = await vaultDb();
-  const [conversations, nodes] = await Promise.all([db.conversations.count(), db.nodes.count()]);
-  return { conversations, nodes };
-}
-
-export interface MonthCount {
-  /** `YYYY-MM` in UTC. */
-  readonly month: string;
-  readonly count: number;
-}
-
-/** Conversations per month of their creation (conversations without a date are counted apart). */
-export async function conversationsPerMonth(): Promise<{ months: MonthCount[]; undated: number }> {
-  const db = await vaultDb();
-  const counts = new Map<string, number>();
-  let undated = 0;
-  await db.conversations.each((c) => {
-    if (c.createdAt === null) {
-      undated++;
-      return;
-    }
-    const d = new Date(c.createdAt);
-    const key = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  });
-  return { months: [...counts].map(([month, count]) => ({ month, count })).sort((a, b) => a.month.localeCompare(b.month)), undated };
-}
+// Live reads (through createLive, which passes the open database).
+export const loadConversation = (db: VaultDatabase, id: string): Promise<ConversationView | null> => getConversation(db, id);
+export const timeline = (db: VaultDatabase): Promise<Timeline> => conversationTimeline(db);
+export const importHistory = (db: VaultDatabase): Promise<ImportRow[]> => readImportHistory(db);
+export const vaultStats = (db: VaultDatabase): Promise<{ conversations: number; nodes: number; imports: number }> => vaultCounts(db);
 
 export interface SearchRequest {
   readonly query: string;
@@ -108,56 +83,19 @@ export interface SearchRequest {
   readonly filters: SearchFilters;
 }
 
-export interface SearchHitView {
-  readonly nodeId: string;
-  readonly conversationId: string;
-  readonly title: string;
-  readonly provider: Provider;
-  readonly createdAt: number | null;
-  readonly snippet: Snippet;
-}
-
-export interface SearchOutcome {
-  readonly hits: readonly SearchHitView[];
-  readonly total: number;
-  /** A sentence about how the results were found, when it is not the obvious (e.g. "showing partial matches"). */
-  readonly note: string | null;
-}
-
 const RESULT_LIMIT = 50;
-let keyword: KeywordSearch | undefined;
 
-export async function runSearch(request: SearchRequest): Promise<SearchOutcome> {
-  const db = await vaultDb();
-  keyword ??= new KeywordSearch(db);
-  const result = await keyword.searchDetailed(request.query, request.filters, RESULT_LIMIT);
-  const spec = matchSpecFor(result.parsed, result.expansions);
-  const nodes = await Promise.all(result.hits.map((h) => h.node ?? db.nodes.get(h.nodeId)));
-  const present = nodes.filter((n): n is NodeRow => n !== undefined);
-  const conversations = await db.conversations.bulkGet([...new Set(present.map((n) => n.conversationId))]);
-  const titles = new Map(conversations.filter((c) => c !== undefined).map((c) => [c.id, c.title]));
-  const hits = present.map((node) => ({
-    nodeId: node.id,
-    conversationId: node.conversationId,
-    title: titles.get(node.conversationId) ?? '',
-    provider: node.provider,
-    createdAt: node.createdAt,
-    snippet: makeSnippet(
-      {
-        ...(request.filters.role !== 'assistant' ? { human: node.human.text } : {}),
-        ...(request.filters.role !== 'human' && node.assistant ? { assistant: node.assistant.text } : {}),
-      },
-      spec,
-    ),
-  }));
-  return { hits, total: result.total, note: result.matchedAll ? null : 'no exchange has every word, so these have some of them' };
+export async function runSearch(request: SearchRequest): Promise<SearchResponse> {
+  return (await vault()).search.search(request.query, { mode: request.mode, filters: request.filters, limit: RESULT_LIMIT });
 }
 
-/** Whether semantic search can run (vectors exist), and if not, a sentence saying why. */
-export async function semanticAvailability(): Promise<{ available: boolean; reason: string | null }> {
+export async function exportVault(format: 'json' | 'markdown'): Promise<{ blob: Blob; fileName: string }> {
   const db = await vaultDb();
-  const blocks = await db.vectors.count();
-  return blocks > 0
-    ? { available: true, reason: null }
-    : { available: false, reason: 'Semantic and hybrid search need embeddings of your conversations. Turn on embeddings in Settings; keyword search works meanwhile.' };
+  const now = Date.now();
+  const blob = format === 'json' ? await exportVaultJson(db, now) : await exportVaultMarkdown(db, now);
+  return { blob, fileName: exportFileName(format, now) };
+}
+
+export async function deleteVault(): Promise<void> {
+  await clearVault(await vaultDb());
 }

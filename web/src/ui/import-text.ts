@@ -48,28 +48,3 @@ export function warningSentences(row: ImportRow): string[] {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => sentence(WARNINGS, k, n));
 }
-
-/** The one-line outcome of an import, e.g. "Nothing new: all 340 exchanges were already in your vault." */
-export function outcomeSentence(row: ImportRow): string {
-  const c = row.counts;
-  switch (row.status) {
-    case 'pending':
-      return 'Waiting to start.';
-    case 'processing':
-      return 'Importing…';
-    case 'interrupted':
-      return 'Interrupted when the app was closed. Pick the same file again to resume; conversations already saved are complete.';
-    case 'cancelled':
-      return c.created > 0
-        ? `Cancelled after adding ${plural(c.created, 'exchange')}; every saved conversation is complete.`
-        : 'Cancelled before anything was added.';
-    case 'failed':
-      return row.error?.message ?? 'The import failed.';
-    case 'complete':
-      if (c.created === 0 && c.deduplicated > 0) return c.deduplicated === 1 ? 'Nothing new: the one exchange was already in your vault.' : `Nothing new: all ${plural(c.deduplicated, 'exchange')} were already in your vault.`;
-      if (c.created === 0) return 'Nothing was imported: the file held no conversations we could read.';
-      return `Added ${plural(c.created, 'exchange')} in ${plural(c.conversationsCreated, 'new conversation')}${
-        c.conversationsUpdated > 0 ? ` and ${plural(c.conversationsUpdated, 'updated conversation')}` : ''
-      }${c.deduplicated > 0 ? `; ${plural(c.deduplicated, 'exchange')} ${were(c.deduplicated)} already there` : ''}.`;
-  }
-}

@@ -42,12 +42,15 @@ export const VIEWS: readonly ViewEntry[] = [
   { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazy(() => import('./views/ImportView')) },
   { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazy(() => import('./views/SettingsView')) },
   { path: 'c', label: 'Conversation', component: lazy(() => import('./views/ReaderView')) },
+  { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazy(() => import('./topics/TopicsView')) },
+  { path: 'similar', label: 'More like this', component: lazy(() => import('./topics/SimilarView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'appearance', title: 'Appearance', order: 10, component: lazy(() => import('./views/settings/AppearancePanel')) },
   { id: 'storage', title: 'Storage', order: 20, component: lazy(() => import('./views/settings/StoragePanel')) },
   { id: 'data', title: 'Your data', order: 30, component: lazy(() => import('./views/settings/DataPanel')) },
+  { id: 'embeddings', title: 'Semantic search', order: 15, component: lazy(() => import('./settings-embeddings/EmbeddingsPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {

@@ -2,6 +2,8 @@ import { For, Show, createMemo, type JSX } from 'solid-js';
 import type { NodeRow } from '../../db/database';
 import { renderMarkdown } from '../markdown';
 import { formatDateTime } from '../format';
+import { semanticAvailable } from '../data';
+import { href } from '../router';
 
 export interface ReaderToggles {
   readonly thinking: boolean;
@@ -83,6 +85,11 @@ export default function Exchange(props: { node: NodeRow; toggles: ReaderToggles;
             </Show>
           </section>
         )}
+      </Show>
+      <Show when={semanticAvailable()}>
+        <a class="muted" href={href(['similar', props.node.id])} style={{ 'font-size': '0.85rem' }}>
+          More like this
+        </a>
       </Show>
     </article>
   );

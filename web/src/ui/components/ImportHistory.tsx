@@ -1,7 +1,8 @@
 import { For, Show, type JSX } from 'solid-js';
 import type { ImportRow } from '../../db/database';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, providerLabel } from '../format';
-import { outcomeSentence, skipSentences, warningSentences } from '../import-text';
+import { skipSentences, warningSentences } from '../import-text';
+import { describeImport } from '../../vault/imports';
 
 const STATUS_LABEL: Record<ImportRow['status'], string> = {
   pending: 'Waiting',
@@ -37,7 +38,7 @@ export default function ImportHistory(props: { rows: readonly ImportRow[] }): JS
                 </Show>
               </p>
               <p class={row.status === 'failed' ? 'notice error' : ''} style={{ margin: '0.35rem 0' }} role={row.status === 'failed' ? 'alert' : undefined} data-testid="import-outcome">
-                {outcomeSentence(row)}
+                {describeImport(row)}
               </p>
               <Show when={row.status !== 'pending'}>
                 <dl class="counts">

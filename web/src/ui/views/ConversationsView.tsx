@@ -1,7 +1,8 @@
-import { For, Show, createMemo, type JSX } from 'solid-js';
+import { For, Show, createMemo, createSignal, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { createLive } from '../live';
-import { listConversations, type ConversationFilter, type ConversationSort } from '../data';
+import { listConversations, type ConversationFilter } from '../data';
+import type { ConversationSort } from '../../vault/conversations';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
 import ErrorNotice from '../components/ErrorNotice';
 import { endOfDay, monthBounds, startOfDay } from '../dates';
@@ -9,22 +10,25 @@ import { formatDate, formatMonth, plural, providerLabel } from '../format';
 import { href, navigate } from '../router';
 
 const SORTS: readonly { value: ConversationSort; label: string }[] = [
-  { value: 'updated', label: 'Recently updated' },
-  { value: 'created', label: 'Newest first' },
+  { value: 'newest', label: 'Newest first' },
+  { value: 'oldest', label: 'Oldest first' },
   { value: 'title', label: 'Title A–Z' },
 ];
+const PAGE = 200;
 
 /** The filters live in the URL (`#/conversations?provider=claude&from=…`) so the back button and links keep them. */
 export default function ConversationsView(props: ViewProps): JSX.Element {
   const p = (key: string): string | undefined => props.route.params.get(key) ?? undefined;
+  const [limit, setLimit] = createSignal(PAGE);
   const filter = createMemo<ConversationFilter>(() => {
     const month = monthBounds(p('month'));
-    const sort = SORTS.find((s) => s.value === p('sort'))?.value ?? 'updated';
+    const sort = SORTS.find((s) => s.value === p('sort'))?.value ?? 'newest';
     return {
       provider: parseProvider(p('provider')),
       from: month ? month[0] : startOfDay(p('from')),
       to: month ? month[1] : endOfDay(p('to')),
       sort,
+      limit: limit(),
     };
   });
   const live = createLive(filter, listConversations);
@@ -62,13 +66,13 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
       </Show>
       <ErrorNotice error={live.error()} />
       <Show when={live.value()} fallback={<p class="loading">Loading conversations…</p>}>
-        {(list) => (
+        {(page) => (
           <>
             <p class="muted" role="status" data-testid="conversation-count">
-              {plural(list().length, 'conversation')}
+              {plural(page().total, 'conversation')}
             </p>
             <Show
-              when={list().length > 0}
+              when={page().items.length > 0}
               fallback={
                 <p class="empty">
                   No conversations match. <a href="#/import">Import an export</a> or change the filters.
@@ -76,7 +80,7 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
               }
             >
               <ul class="conv-list">
-                <For each={list()}>
+                <For each={page().items}>
                   {(c) => (
                     <li>
                       <a href={href(['c', c.id])}>
@@ -91,6 +95,13 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
                   )}
                 </For>
               </ul>
+              <Show when={page().total > page().items.length}>
+                <div class="actions">
+                  <button type="button" class="button" onClick={() => setLimit((n) => n + PAGE)}>
+                    Show more ({plural(page().total - page().items.length, 'more conversation')})
+                  </button>
+                </div>
+              </Show>
             </Show>
           </>
         )}

@@ -1,6 +1,8 @@
 import { For, Show, createEffect, createMemo, createSignal, on, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { ViewProps } from '../views';
+import type { NodeRow } from '../../db/database';
+import type { Branch } from '../../vault/conversations';
 import { createLive } from '../live';
 import { loadConversation } from '../data';
 import Exchange, { type ReaderToggles } from '../components/Exchange';
@@ -23,18 +25,34 @@ export default function ReaderView(props: ViewProps): JSX.Element {
   const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
   const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
 
-  const visible = createMemo(() => live.value()?.nodes.filter((n) => n.active || toggles.branches) ?? []);
-  const hiddenBranches = createMemo(() => live.value()?.nodes.filter((n) => !n.active).length ?? 0);
+  /** The thread in order, each exchange followed by the alternate branches that fork at it (when shown). */
+  const items = createMemo(() => {
+    const view = live.value();
+    if (!view) return [];
+    const out: NodeRow[] = [];
+    const placed = new Set<Branch>();
+    for (const node of view.thread) {
+      out.push(node);
+      if (!toggles.branches) continue;
+      for (const branch of view.branches.filter((b) => b.forkOrdinal === node.ordinal)) {
+        placed.add(branch);
+        out.push(...branch.nodes);
+      }
+    }
+    if (toggles.branches) for (const branch of view.branches.filter((b) => !placed.has(b))) out.push(...branch.nodes);
+    return out;
+  });
+  const branchCount = createMemo(() => live.value()?.branches.length ?? 0);
 
   // A search hit can point into an alternate branch: show branches so the hit is on screen.
   createEffect(() => {
     const t = target();
-    if (t && live.value()?.nodes.some((n) => n.id === t && !n.active)) setToggles('branches', true);
+    if (t && live.value()?.branches.some((b) => b.nodes.some((n) => n.id === t))) setToggles('branches', true);
   });
 
   // Scroll once per target, after its exchange is in the DOM.
   createEffect(
-    on([target, visible], ([t]) => {
+    on([target, items], ([t]) => {
       if (!t || scrolledTo() === t) return;
       const el = document.getElementById(`node-${t}`);
       if (!el) return;
@@ -85,15 +103,15 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                           onChange={(e) => setToggles(t.key, e.currentTarget.checked)}
                         />
                         {t.label}
-                        <Show when={t.key === 'branches' && hiddenBranches() > 0}>
-                          <span class="muted"> ({hiddenBranches()})</span>
+                        <Show when={t.key === 'branches' && branchCount() > 0}>
+                          <span class="muted"> ({branchCount()})</span>
                         </Show>
                       </label>
                     )}
                   </For>
                 </fieldset>
               </header>
-              <For each={visible()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
+              <For each={items()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
                 {(node) => <Exchange node={node} toggles={toggles} highlighted={node.id === target()} />}
               </For>
             </>

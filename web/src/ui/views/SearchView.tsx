@@ -1,9 +1,8 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { SEARCH_INPUT_ID } from '../views';
-import { createLive } from '../live';
-import { runSearch, semanticAvailability, type SearchOutcome, type SearchRequest } from '../data';
-import type { SearchMode } from '../../search/types';
+import { runSearch, semanticAvailable, type SearchRequest } from '../data';
+import type { SearchMode, SearchResponse } from '../../search/search';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
 import Snippet from '../components/Snippet';
 import ErrorNotice from '../components/ErrorNotice';
@@ -13,6 +12,8 @@ import { href, navigate } from '../router';
 import { toAppError, type AppErrorData } from '../../../../shared/errors';
 
 const DEBOUNCE_MS = 120;
+const SEMANTIC_UNAVAILABLE =
+  'Semantic and hybrid search need embeddings of your conversations. Turn them on in Settings; keyword search works meanwhile.';
 const MODES: readonly { value: SearchMode; label: string }[] = [
   { value: 'keyword', label: 'Keyword' },
   { value: 'semantic', label: 'Semantic' },
@@ -34,10 +35,9 @@ export default function SearchView(props: ViewProps): JSX.Element {
   const p = (key: string): string | null => props.route.params.get(key);
   const [text, setText] = createSignal(p('q') ?? '');
   const [selected, setSelected] = createSignal(0);
-  const [outcome, setOutcome] = createSignal<SearchOutcome | null>(null);
+  const [outcome, setOutcome] = createSignal<SearchResponse | null>(null);
   const [error, setError] = createSignal<AppErrorData | null>(null);
   const [busy, setBusy] = createSignal(false);
-  const semantic = createLive(() => null, semanticAvailability);
 
   const request = createMemo<SearchRequest>(() => ({
     query: p('q') ?? '',
@@ -82,7 +82,10 @@ export default function SearchView(props: ViewProps): JSX.Element {
           setError(null);
         })
         .catch((e: unknown) => {
-          if (mine === generation) setError(toAppError(e).toData());
+          const error = toAppError(e);
+          // The sentence goes on screen; the non-secret detail goes to the console for support.
+          console.error(`search failed: ${error.code}`, error.detail ?? '');
+          if (mine === generation) setError(error.toData());
         })
         .finally(() => {
           if (mine === generation) setBusy(false);
@@ -90,7 +93,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
     }),
   );
 
-  const hits = createMemo(() => outcome()?.hits ?? []);
+  const hits = createMemo(() => outcome()?.results ?? []);
   const open = (index: number): void => {
     const hit = hits()[index];
     if (hit) navigate(href(['c', hit.conversationId], { node: hit.nodeId }));
@@ -120,7 +123,6 @@ export default function SearchView(props: ViewProps): JSX.Element {
     }
   };
 
-  const semanticReason = (): string | null => semantic.value()?.reason ?? 'Checking for semantic vectors…';
 
   return (
     <section class="page">
@@ -161,8 +163,8 @@ export default function SearchView(props: ViewProps): JSX.Element {
                 <button
                   type="button"
                   aria-pressed={request().mode === m.value}
-                  disabled={m.value !== 'keyword' && !semantic.value()?.available}
-                  title={m.value !== 'keyword' ? (semanticReason() ?? undefined) : undefined}
+                  disabled={m.value !== 'keyword' && !semanticAvailable()}
+                  title={m.value !== 'keyword' && !semanticAvailable() ? SEMANTIC_UNAVAILABLE : undefined}
                   onClick={() => setParams({ mode: m.value === 'keyword' ? undefined : m.value })}
                 >
                   {m.label}
@@ -189,9 +191,9 @@ export default function SearchView(props: ViewProps): JSX.Element {
           <input type="date" value={p('to') ?? ''} onChange={(e) => setParams({ to: e.currentTarget.value || undefined })} />
         </label>
       </div>
-      <Show when={semantic.value() && !semantic.value()?.available}>
+      <Show when={!semanticAvailable()}>
         <p class="muted" style={{ 'font-size': '0.85rem', 'margin-top': 0 }} data-testid="semantic-reason">
-          {semanticReason()}
+          {SEMANTIC_UNAVAILABLE}
         </p>
       </Show>
       <ErrorNotice error={error()} />
@@ -199,8 +201,8 @@ export default function SearchView(props: ViewProps): JSX.Element {
         <Show when={request().query.trim() !== ''} fallback="Type to search every exchange in your vault.">
           <Show when={outcome()} fallback={busy() ? 'Searching…' : ''}>
             {(o) =>
-              `${o().total > o().hits.length ? `Top ${formatNumber(o().hits.length)} of ${formatNumber(o().total)}` : plural(o().hits.length, 'result')}${
-                o().note ? ` · ${o().note}` : ''
+              `${o().keywordTotal > o().results.length ? `Top ${formatNumber(o().results.length)} of ${formatNumber(o().keywordTotal)}` : plural(o().results.length, 'result')}${
+                o().matchedAll ? '' : ' · no exchange has every word, so these have some of them'
               }`
             }
           </Show>
@@ -220,7 +222,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
             >
               <div class="result-title">
                 <a href={href(['c', hit.conversationId], { node: hit.nodeId })} tabindex="-1" style={{ color: 'inherit', 'text-decoration': 'none' }}>
-                  {hit.title || 'Untitled conversation'}
+                  {hit.conversationTitle || 'Untitled conversation'}
                 </a>
               </div>
               <div class="result-meta">

@@ -1,13 +1,13 @@
 import { Show, type JSX } from 'solid-js';
 import { createLive } from '../live';
-import { conversationsPerMonth } from '../data';
+import { timeline } from '../data';
 import TimelineChart from '../components/TimelineChart';
 import ErrorNotice from '../components/ErrorNotice';
 import { href, navigate } from '../router';
 import { plural } from '../format';
 
 export default function TimelineView(): JSX.Element {
-  const live = createLive(() => null, conversationsPerMonth);
+  const live = createLive(() => null, timeline);
   return (
     <section class="page">
       <h1>Timeline</h1>

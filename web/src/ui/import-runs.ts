@@ -1,0 +1,70 @@
+/**
+ * Imports started from this page, kept outside the views so leaving the Import page (to read or search while it
+ * runs) and coming back shows the same progress. The import itself runs in the import worker (import/client.ts).
+ */
+import { createSignal } from 'solid-js';
+import { startImport, type ImportRun } from '../import/client';
+import type { ImportProgressMessage } from '../import/protocol';
+import type { ImportRow } from '../db/database';
+import { requestPersistentStorage } from '../vault/storage';
+import { toAppError, type AppErrorData } from '../../../shared/errors';
+
+export interface ActiveRun {
+  readonly runId: string;
+  readonly fileNames: readonly string[];
+  /** The latest progress message (the file being read now). */
+  readonly progress: ImportProgressMessage | null;
+  readonly currentFile: string | null;
+  readonly cancelling: boolean;
+  readonly cancel: () => void;
+}
+
+export interface FinishedRun {
+  readonly runId: string;
+  readonly rows: readonly ImportRow[];
+  readonly error: AppErrorData | null;
+}
+
+const [activeRuns, setActiveRuns] = createSignal<readonly ActiveRun[]>([]);
+const [lastFinished, setLastFinished] = createSignal<FinishedRun | null>(null);
+
+export { activeRuns, lastFinished };
+
+function update(runId: string, change: (run: ActiveRun) => ActiveRun): void {
+  setActiveRuns((runs) => runs.map((r) => (r.runId === runId ? change(r) : r)));
+}
+
+export function importFiles(files: readonly File[]): void {
+  const names = files.map((f) => f.name);
+  let run: ImportRun;
+  try {
+    run = startImport(files, {
+      onFileStarted: (info) => update(run.runId, (r) => ({ ...r, currentFile: info.fileName, progress: null })),
+      onProgress: (progress) => update(run.runId, (r) => ({ ...r, progress })),
+    });
+  } catch (error) {
+    setLastFinished({ runId: 'not-started', rows: [], error: toAppError(error).toData() });
+    return;
+  }
+  const entry: ActiveRun = {
+    runId: run.runId,
+    fileNames: names,
+    progress: null,
+    currentFile: names[0] ?? null,
+    cancelling: false,
+    cancel: () => {
+      update(run.runId, (r) => ({ ...r, cancelling: true }));
+      run.cancel();
+    },
+  };
+  setActiveRuns((runs) => [...runs, entry]);
+  setLastFinished(null);
+  run.done
+    .then((rows) => {
+      setLastFinished({ runId: run.runId, rows, error: null });
+      // Once the vault holds something worth keeping, ask the browser not to evict it (Settings shows the answer).
+      if (rows.some((r) => r.counts.created > 0)) void requestPersistentStorage().catch(() => undefined);
+    })
+    .catch((error: unknown) => setLastFinished({ runId: run.runId, rows: [], error: toAppError(error).toData() }))
+    .finally(() => setActiveRuns((runs) => runs.filter((r) => r.runId !== run.runId)));
+}
