@@ -73,10 +73,20 @@ describe('zip exports', () => {
   it('refuses a password-protected zip', async () => {
     const zip = zipSync({ 'conversations.json': t1Bytes });
     zip[6] = (zip[6] as number) | 1; // general-purpose flag bit 0 in the local header
-    const run = await runImport(bytesSource(zip));
-    expect(run.report.status).toBe('failed');
-    expect(run.report.error?.code).toBe('IMPORT_ENCRYPTED_ZIP');
-    expect(run.nodes).toEqual([]);
+    for (const chunks of [[64 * 1024], [7], [20, 1, 100]]) {
+      const run = await runImport(bytesSource(zip, chunks));
+      expect(run.report.status).toBe('failed');
+      expect(run.report.error?.code).toBe('IMPORT_ENCRYPTED_ZIP');
+      expect(run.nodes).toEqual([]);
+    }
+    // The flag on a later entry is found too, wherever the chunks split its header.
+    const two = zipSync({ 'conversations.json': t1Bytes, 'more.json': encode('[]') }, { level: 0 });
+    const second = two.indexOf(0x50, t1Bytes.length);
+    expect([two[second + 1], two[second + 2], two[second + 3]]).toEqual([0x4b, 0x03, 0x04]);
+    two[second + 6] = (two[second + 6] as number) | 1;
+    for (const chunks of [[second + 3], [second + 20], [64 * 1024]]) {
+      expect((await runImport(bytesSource(two, chunks))).report.error?.code).toBe('IMPORT_ENCRYPTED_ZIP');
+    }
   });
 
   it('stops a zip bomb before inflating it', async () => {

@@ -154,26 +154,18 @@ export class ZipReader {
     file.start();
   }
 
-  /**
-   * fflate does not expose the general-purpose flags, so the local headers are checked here for the encryption bit
-   * (ZipCrypto keeps method 8, so the method alone cannot tell). A header is recognised by its signature plus
-   * plausible version, method and name length; 29 bytes are carried over so a header split across chunks is seen.
-   */
+  /** See scanHeaders; 29 bytes are carried over so a header split across chunks is seen. */
   private checkHeaders(chunk: Uint8Array): void {
-    const view = this.carry.length === 0 ? chunk : concatAll([this.carry, chunk], this.carry.length + chunk.length);
-    let at = view.indexOf(0x50);
-    while (at !== -1 && at + 30 <= view.length) {
-      if (view[at + 1] === 0x4b && view[at + 2] === 0x03 && view[at + 3] === 0x04) {
-        const version = (view[at + 4] as number) | ((view[at + 5] as number) << 8);
-        const flags = view[at + 6] as number;
-        const method = (view[at + 8] as number) | ((view[at + 9] as number) << 8);
-        const nameLength = (view[at + 26] as number) | ((view[at + 27] as number) << 8);
-        const plausible = version < 100 && [0, 8, 9, 12, 14, 99].includes(method) && nameLength > 0 && nameLength < 4096;
-        if (plausible && (flags & 1) === 1) throw new AppError('IMPORT_ENCRYPTED_ZIP');
-      }
-      at = view.indexOf(0x50, at + 1);
+    if (chunk.length < 64) {
+      const view = concatAll([this.carry, chunk], this.carry.length + chunk.length);
+      scanHeaders(view, view.length);
+      this.carry = view.slice(Math.max(0, view.length - 29));
+      return;
     }
-    this.carry = view.slice(Math.max(0, view.length - 29));
+    // Headers that start in the carried bytes, then the chunk itself (no copy of the whole chunk).
+    if (this.carry.length > 0) scanHeaders(concatAll([this.carry, chunk.subarray(0, 29)], this.carry.length + 29), this.carry.length);
+    scanHeaders(chunk, chunk.length);
+    this.carry = chunk.slice(chunk.length - 29);
   }
 
   private keepTail(chunk: Uint8Array): void {
@@ -190,6 +182,26 @@ export class ZipReader {
       if (tail[at] === 0x50 && tail[at + 1] === 0x4b && tail[at + 2] === 0x05 && tail[at + 3] === 0x06) return true;
     }
     return false;
+  }
+}
+
+/**
+ * fflate does not expose the general-purpose flags, so local headers are checked here for the encryption bit
+ * (ZipCrypto keeps method 8, so the method alone cannot tell). A header is recognised by its signature plus
+ * plausible version, method and name length. Only headers starting before `startsBelow` are looked at.
+ */
+function scanHeaders(view: Uint8Array, startsBelow: number): void {
+  let at = view.indexOf(0x50);
+  while (at !== -1 && at < startsBelow && at + 30 <= view.length) {
+    if (view[at + 1] === 0x4b && view[at + 2] === 0x03 && view[at + 3] === 0x04) {
+      const version = (view[at + 4] as number) | ((view[at + 5] as number) << 8);
+      const flags = view[at + 6] as number;
+      const method = (view[at + 8] as number) | ((view[at + 9] as number) << 8);
+      const nameLength = (view[at + 26] as number) | ((view[at + 27] as number) << 8);
+      const plausible = version < 100 && [0, 8, 9, 12, 14, 99].includes(method) && nameLength > 0 && nameLength < 4096;
+      if (plausible && (flags & 1) === 1) throw new AppError('IMPORT_ENCRYPTED_ZIP');
+    }
+    at = view.indexOf(0x50, at + 1);
   }
 }
 
