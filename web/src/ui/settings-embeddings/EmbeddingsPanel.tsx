@@ -104,6 +104,16 @@ export default function EmbeddingsPanel(): JSX.Element {
             <input id="embed-local-model" required value={local().model} onInput={(e) => setLocal({ ...local(), model: e.currentTarget.value })} />
             <small class="muted">Downloaded once (about 25 MB for the default) and kept by the browser. Uses the GPU when the browser offers one.</small>
           </div>
+          <div class="field">
+            <label for="embed-local-path">Model files from this site (optional)</label>
+            <input
+              id="embed-local-path"
+              placeholder="/models/"
+              value={local().localModelPath ?? ''}
+              onInput={(e) => setLocal({ ...local(), localModelPath: e.currentTarget.value.trim() === '' ? null : e.currentTarget.value.trim() })}
+            />
+            <small class="muted">For self-hosting: a folder on this site holding the model. Empty: download it from the Hugging Face hub.</small>
+          </div>
         </Match>
       </Switch>
       <div class="actions">

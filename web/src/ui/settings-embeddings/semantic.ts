@@ -35,6 +35,10 @@ export function startSemantic(): Promise<SemanticService> {
     created.subscribe((s) => setStatus(s));
     await created.start();
     return created;
-  })();
+  })().catch((error: unknown) => {
+    // The vault could not open: the views explain that themselves; a later call tries again.
+    service = undefined;
+    throw error;
+  });
   return service;
 }

@@ -33,7 +33,22 @@ function layout(set: TopicSet): Placed[] {
     y: HEIGHT / 2 + t.y * (HEIGHT / 2 - PAD),
     r: 14 + 46 * Math.sqrt(t.size / max),
   }));
-  return spreadBubbles(bubbles, 4).map((b, i) => ({ topic: set.topics[i]!, ...b }));
+  const spread = spreadBubbles(bubbles, 4);
+  // Spreading can push bubbles past the edges: fit the centres back inside, keeping every circle whole.
+  const R = Math.max(...spread.map((b) => b.r));
+  const fit = (values: number[], size: number): ((v: number) => number) => {
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    const lo = R + 6;
+    const hi = size - R - 6;
+    return max - min < 1e-9 ? () => size / 2 : (v) => lo + ((v - min) / (max - min)) * (hi - lo);
+  };
+  const fx = fit(spread.map((b) => b.x), WIDTH);
+  const fy = fit(spread.map((b) => b.y), HEIGHT);
+  return spreadBubbles(
+    spread.map((b) => ({ x: fx(b.x), y: fy(b.y), r: b.r })),
+    4,
+  ).map((b, i) => ({ topic: set.topics[i]!, x: Math.min(WIDTH - b.r, Math.max(b.r, b.x)), y: Math.min(HEIGHT - b.r, Math.max(b.r, b.y)), r: b.r }));
 }
 
 /** Topics: a map of what the vault is about (bubble size = exchanges), and the conversations of the chosen topic. */

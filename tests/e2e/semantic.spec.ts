@@ -1,0 +1,155 @@
+/**
+ * Semantic memory in a real browser against the production build: turn on a remote OpenAI-compatible embedder (the
+ * local stand-in server), watch every exchange get a vector exactly once, search by meaning, browse topics with the
+ * keyboard, open "more like this", reload without re-embedding, then switch to the on-device model (the tiny test
+ * model served by the app, WASM in a worker) which re-embeds everything in the background.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
+import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
+import { buildTinyModel, TINY_MODEL_ID } from '../support/tiny-model';
+
+const baseUrl = inject('baseUrl');
+const shots = screenshotDir();
+const work = mkdtempSync(join(tmpdir(), 'cogzy-semantic-e2e-'));
+// The static server serves dist/ as it is on disk: the tiny model goes next to the app, like a self-hoster's.
+const modelsDir = resolve(import.meta.dirname, '../../dist/models');
+
+const THEMES: Record<string, [string, string][]> = {
+  'Looking after my cat': [
+    ['my cat will not eat her food', 'warm the wet cat food a little'],
+    ['the kitten scratches the sofa', 'give the kitten a scratching post'],
+    ['how often should my cat see the vet', 'a healthy cat sees the vet once a year'],
+  ],
+  'Thinking about my career': [
+    ['should I quit my job for a new career', 'list what the new career offers you'],
+    ['how do I ask my boss for a raise in salary', 'bring salary data to your boss'],
+    ['preparing for a job interview', 'practise interview answers about your job'],
+  ],
+  'Baking bread at home': [
+    ['my bread does not rise', 'check the yeast and let the bread dough rise longer'],
+    ['which flour is best for bread', 'strong bread flour has more protein'],
+    ['how hot should the oven be for bread', 'bake bread in a hot oven'],
+  ],
+};
+
+function chatgptExport(): string {
+  let t = 1_700_000_000;
+  const conversations = Object.entries(THEMES).map(([title, turns], c) => {
+    const mapping: Record<string, unknown> = { root: { id: 'root', message: null, parent: null, children: ['u0'] } };
+    turns.forEach(([question, answer], i) => {
+      const u = `u${i}`;
+      const a = `a${i}`;
+      mapping[u] = { id: u, parent: i === 0 ? 'root' : `a${i - 1}`, children: [a], message: { id: `${c}-${u}`, author: { role: 'user' }, create_time: (t += 60), content: { content_type: 'text', parts: [question] }, metadata: {} } };
+      mapping[a] = { id: a, parent: u, children: i + 1 < turns.length ? [`u${i + 1}`] : [], message: { id: `${c}-${a}`, author: { role: 'assistant' }, create_time: (t += 60), content: { content_type: 'text', parts: [answer] }, metadata: { model_slug: 'gpt-4o' } } };
+    });
+    return { id: `conv-${c}`, conversation_id: `conv-${c}`, title, create_time: t, update_time: t + 600, current_node: `a${turns.length - 1}`, mapping };
+  });
+  return JSON.stringify(conversations);
+}
+
+const NODE_COUNT = Object.values(THEMES).reduce((n, turns) => n + turns.length, 0);
+
+describe('semantic memory in the browser', () => {
+  let app: BrowserSession;
+  let server: OpenAiServer;
+
+  beforeAll(async () => {
+    server = await startOpenAiServer();
+    buildTinyModel(modelsDir);
+    app = await launchApp();
+    await app.page.goto(baseUrl);
+    const file = join(work, 'conversations.json');
+    writeFileSync(file, chatgptExport());
+    const [shown] = await importThroughUi(app.page, [file]);
+    expect(shown?.created).toBe(NODE_COUNT);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+    rmSync(modelsDir, { recursive: true, force: true });
+  });
+
+  const waitForVectors = async (count: number, modelText: string): Promise<void> => {
+    const status = app.page.getByTestId('embedding-status');
+    await expect.poll(async () => (await status.getAttribute('data-phase')) ?? '', { timeout: 60_000 }).toBe('ready');
+    await expect.poll(async () => Number(await app.page.getByTestId('vector-count').textContent()), { timeout: 60_000 }).toBe(count);
+    expect(await status.textContent()).toContain(modelText);
+  };
+
+  it('embeds every exchange exactly once through a remote OpenAI-compatible service', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByLabel('An OpenAI-compatible service').check();
+    await page.getByLabel('Service URL').fill(server.url);
+    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
+    await page.getByLabel('Dimensions (optional)').fill('128');
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
+    expect(server.stats.embedded.size).toBe(NODE_COUNT);
+    expect([...server.stats.embedded.values()].every((n) => n === 1)).toBe(true);
+    await page.screenshot({ path: join(shots, 'semantic-settings.png'), fullPage: true });
+  });
+
+  it('finds an exchange by meaning in semantic mode and opens the right conversation', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('kitten scratching')}&mode=semantic`);
+    const first = page.locator('.result').first();
+    await first.waitFor({ timeout: 30_000 });
+    expect(await first.textContent()).toContain('Looking after my cat');
+  });
+
+  it('shows topics as a map that works from the keyboard, listing a topic’s conversations', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/topics`);
+    const map = page.getByTestId('topic-map');
+    await map.waitFor({ timeout: 30_000 });
+    const bubbles = map.locator('[role="button"]');
+    expect(await bubbles.count()).toBeGreaterThanOrEqual(2);
+    await bubbles.first().focus();
+    await page.keyboard.press('Enter');
+    const list = page.getByTestId('topic-conversations');
+    await list.waitFor();
+    const link = list.locator('a').first();
+    expect(Object.keys(THEMES)).toContain((await link.locator('.conv-title').textContent())?.trim());
+    await page.screenshot({ path: join(shots, 'semantic-topics.png'), fullPage: true });
+    await link.click();
+    await page.locator('.exchange').first().waitFor();
+  });
+
+  it('offers more like this from an exchange', async () => {
+    const { page } = app;
+    await page.getByRole('link', { name: 'More like this' }).first().click();
+    const results = page.getByTestId('similar-results');
+    await results.waitFor({ timeout: 30_000 });
+    expect(await results.locator('.result').count()).toBeGreaterThan(0);
+  });
+
+  it('does not embed anything again after a reload', async () => {
+    const { page } = app;
+    const before = server.stats.requests;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.reload();
+    await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
+    expect(server.stats.requests).toBe(before);
+  });
+
+  it('switches to the on-device model and re-embeds in the background (WASM in a worker)', async () => {
+    const { page } = app;
+    await page.getByLabel('On this device (private, works offline)').check();
+    await page.getByLabel('Model', { exact: true }).fill(TINY_MODEL_ID);
+    await page.getByLabel('Model files from this site (optional)').fill('/models/');
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    await waitForVectors(NODE_COUNT, `local:${TINY_MODEL_ID}`);
+    expect(await page.getByTestId('embedding-status').textContent()).toContain('on this device (wasm)');
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('bread flour oven')}&mode=semantic`);
+    const first = page.locator('.result').first();
+    await first.waitFor({ timeout: 30_000 });
+    expect(await first.textContent()).toContain('Baking bread at home');
+  });
+});
