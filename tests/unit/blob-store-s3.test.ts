@@ -1,4 +1,6 @@
 // The S3 adapter against a real local S3-compatible server that verifies SigV4 (standing in for Backblaze B2).
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
 import { sha256Hex } from '../../shared/sync/hash';
@@ -12,7 +14,57 @@ blobStoreContract('S3 adapter + local s3rver', async () => {
   return { store: S3BlobStore.fromEnv(s3.env), close: () => s3.close() };
 });
 
+/**
+ * A stand-in for B2's busy answer: the first `busy` requests get 503 ServiceUnavailable (as B2 sends when a storage
+ * pod is full), the rest pass through unchanged (Host included, so signatures still verify) to the local S3 server.
+ */
+async function busyProxy(target: string, busy: number): Promise<{ endpoint: string; seen: () => number; close: () => Promise<void> }> {
+  let seen = 0;
+  const upstream = new URL(target);
+  const server: Server = createServer((req, res) => {
+    seen += 1;
+    if (seen <= busy) {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>ServiceUnavailable</Code></Error>');
+      return;
+    }
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, seen: () => seen, close: () => new Promise((done) => server.close(() => done())) };
+}
+
 describe('S3 adapter specifics', () => {
+  it('retries a busy store (503) and succeeds; a store that stays busy surfaces as INTERNAL', async () => {
+    const s3 = await startLocalS3();
+    const bytes = new TextEncoder().encode('retry me');
+    const hash = await sha256Hex(bytes);
+    const flaky = await busyProxy(s3.endpoint, 2);
+    try {
+      const store = S3BlobStore.fromEnv({ ...s3.env, S3_ENDPOINT: flaky.endpoint }, { retryDelaysMs: [1, 1] });
+      await store.put(blobKey('u1', hash), bytes, hash);
+      expect(flaky.seen()).toBe(3);
+      expect(await store.head(blobKey('u1', hash))).toEqual({ size: bytes.byteLength });
+    } finally {
+      await flaky.close();
+    }
+    const down = await busyProxy(s3.endpoint, 100);
+    try {
+      const store = S3BlobStore.fromEnv({ ...s3.env, S3_ENDPOINT: down.endpoint }, { retryDelaysMs: [1, 1] });
+      const error = await store.head(blobKey('u1', hash)).then(() => null, (e: unknown) => e);
+      expect((error as AppError).code).toBe('INTERNAL');
+      expect(down.seen()).toBe(3);
+    } finally {
+      await down.close();
+      await s3.close();
+    }
+  });
+
   it('a wrong secret is refused by the store and surfaces as INTERNAL, never as the user\'s fault', async () => {
     const s3 = await startLocalS3();
     try {

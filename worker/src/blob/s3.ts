@@ -30,6 +30,9 @@ export interface S3BlobStoreOptions {
   now?: () => number;
   /** The fetch used to reach the store (workerd's global fetch by default). */
   fetch?: typeof fetch;
+  /** Waits between attempts after a 5xx/429 or a network failure; one entry per retry. */
+  retryDelaysMs?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const DELETE_CONCURRENCY = 8;
@@ -39,6 +42,8 @@ export class S3BlobStore implements BlobStore {
   private readonly base: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
+  private readonly retryDelaysMs: readonly number[];
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly config: S3Config, options: S3BlobStoreOptions = {}) {
     this.client = new AwsClient({
@@ -51,6 +56,8 @@ export class S3BlobStore implements BlobStore {
     this.base = `${config.S3_ENDPOINT.replace(/\/+$/, '')}/${config.S3_BUCKET}`;
     this.now = options.now ?? (() => Date.now());
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.retryDelaysMs = options.retryDelaysMs ?? [100, 400];
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Reads the S3 settings from the Worker's env; a missing or malformed setting is an operator error. */
@@ -162,11 +169,22 @@ export class S3BlobStore implements BlobStore {
   }
 
   private async send(url: string, init: { method: string; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> }): Promise<Response> {
-    const request = await this.client.sign(url, init);
-    try {
-      return await this.fetchFn(request);
-    } catch (cause) {
-      throw new AppError('INTERNAL', { detail: `blob store unreachable (${init.method})`, cause });
+    // B2 answers 503 when a storage pod is busy and expects the client to retry; every call here is idempotent
+    // (content-addressed PUT, GET, HEAD, DELETE), so retrying is safe. Each attempt is signed afresh.
+    for (let attempt = 0; ; attempt += 1) {
+      const request = await this.client.sign(url, init);
+      const last = attempt >= this.retryDelaysMs.length;
+      let res: Response;
+      try {
+        res = await this.fetchFn(request);
+      } catch (cause) {
+        if (last) throw new AppError('INTERNAL', { detail: `blob store unreachable (${init.method})`, cause });
+        await this.sleep(this.retryDelaysMs[attempt] ?? 0);
+        continue;
+      }
+      if (last || (res.status < 500 && res.status !== 429)) return res;
+      await res.body?.cancel();
+      await this.sleep(this.retryDelaysMs[attempt] ?? 0);
     }
   }
 }
