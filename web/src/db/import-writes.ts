@@ -4,7 +4,6 @@
  *   createImportRow(db, input: NewImportInput): Promise<number>
  *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
- *   knownNodeIds(db, ids: readonly string[]): Promise<boolean[]>
  *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
  *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts>
  *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>
@@ -73,12 +72,6 @@ export async function reopenImport(db: VaultDatabase, id: number, status: 'pendi
       return next;
     }),
   );
-}
-
-export async function knownNodeIds(db: VaultDatabase, ids: readonly string[]): Promise<boolean[]> {
-  if (ids.length === 0) return [];
-  const found = new Set(await withStorageErrors(() => db.nodes.where('id').anyOf([...ids]).primaryKeys()));
-  return ids.map((id) => found.has(id));
 }
 
 /**

@@ -57,6 +57,10 @@ export interface PipelineOptions {
 export const sha256: Digest = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
 const FILE_KEY_HEAD_BYTES = 1024 * 1024;
+/** Segments per index part before they are merged: queries read every segment of a term's part. */
+const COMPACT_AFTER_SEGMENTS = 8;
+/** During a long import, merge every this many batches so searching while it runs stays quick. */
+const COMPACT_EVERY_BATCHES = 64;
 
 /** Size + SHA-256 of the first MiB: the same file picked again (even renamed) gets the same key, cheaply. */
 export async function fileKeyOf(file: ImportFileInput, digest: Digest = sha256): Promise<string> {
@@ -114,8 +118,9 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
     results.push(row);
     emit({ type: 'file-finished', fileIndex, importId: item.importId, row });
   }
-  // Merge the segments this run appended so queries read one row per term again.
-  if (created > 0) await compactSearchIndex(db);
+  // Merge once enough segments piled up; a small import into a big vault leaves its one segment for later rather
+  // than rewriting the whole index.
+  if (created > 0) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
   return results;
 }
 
@@ -155,6 +160,7 @@ async function importOne(
   const batches = options.importer(source, importerOptions);
   // A batch that arrives after cancel is not written; the importer then ends with its own 'cancelled' report.
   let dropped = false;
+  let committed = 0;
   try {
     let parseStarted = performance.now();
     for (;;) {
@@ -172,6 +178,7 @@ async function importOne(
       }
       const batch = step.value;
       await commitImportBatch(db, importId, batch, { parseMs, now: now() }, known);
+      if (++committed % COMPACT_EVERY_BATCHES === 0) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
       const elapsed = Math.max(1, now() - started);
       const totalBytes = batch.progress.totalBytes ?? file.size;
       const rate = batch.progress.bytesRead / elapsed;
