@@ -1,5 +1,5 @@
 /**
- * Content-hash identity of memory nodes. A node's id is the hex SHA-256 of a canonical encoding of
+ * Content-hash identity of memory nodes. A node's id is the hex SHA-256 of a canonical (length-prefixed) encoding of
  * (provider, conversation id, kind, normalised human text, normalised assistant text, k), where k counts earlier
  * nodes of the same conversation with the same (kind, human, assistant) texts. So a "continue"/"continue" pair does
  * not collide, re-importing the same file gives the same ids, and a later cumulative export (same turns plus new
@@ -25,7 +25,7 @@ export function normaliseText(text: string): string {
   return out.trim();
 }
 
-/** The exact bytes that are hashed: a JSON array of strings and one integer is unambiguous and canonical. */
+/** The exact bytes that are hashed for one node (assignNodeIds writes the same bytes for a whole conversation). */
 export function identityBytes(
   provider: Provider,
   conversationId: string,
@@ -34,11 +34,50 @@ export function identityBytes(
   assistantText: string | null,
   occurrence: number,
 ): Uint8Array {
-  return canonicalBytes(provider, conversationId, kind, normaliseText(humanText), assistantText === null ? null : normaliseText(assistantText), occurrence);
+  const human = normaliseText(humanText);
+  const assistant = assistantText === null ? null : normaliseText(assistantText);
+  const writer = new CanonicalWriter(boundOf(provider, conversationId, kind, human, assistant));
+  return writer.node(provider, conversationId, kind, human, assistant, occurrence);
 }
 
-function canonicalBytes(provider: Provider, conversationId: string, kind: MemoryNode['kind'], human: string, assistant: string | null, occurrence: number): Uint8Array {
-  return encoder.encode(JSON.stringify([IDENTITY_VERSION, provider, conversationId, kind, human, assistant, occurrence]));
+/**
+ * Canonical encoding: each field as a 4-byte big-endian length and its UTF-8 bytes (null: length 0xFFFFFFFF), the
+ * occurrence as 4 bytes. Unambiguous without escaping, and written straight into one buffer per conversation
+ * (importing a 1 GB export hashes about as many bytes, so copies matter).
+ */
+class CanonicalWriter {
+  private readonly buffer: Uint8Array;
+  private readonly view: DataView;
+  private at = 0;
+
+  constructor(bytes: number) {
+    this.buffer = new Uint8Array(bytes);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  node(provider: Provider, conversationId: string, kind: string, human: string, assistant: string | null, occurrence: number): Uint8Array {
+    const start = this.at;
+    for (const field of [IDENTITY_VERSION, provider, conversationId, kind, human, assistant]) this.field(field);
+    this.view.setUint32(this.at, occurrence);
+    this.at += 4;
+    return this.buffer.subarray(start, this.at);
+  }
+
+  private field(text: string | null): void {
+    if (text === null) {
+      this.view.setUint32(this.at, 0xffffffff);
+      this.at += 4;
+      return;
+    }
+    const { written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
+    this.view.setUint32(this.at, written);
+    this.at += 4 + written;
+  }
+}
+
+/** Upper bound of a node's encoding: UTF-8 needs at most 3 bytes per UTF-16 code unit. */
+function boundOf(provider: string, conversationId: string, kind: string, human: string, assistant: string | null): number {
+  return 4 * 7 + 3 * (IDENTITY_VERSION.length + provider.length + conversationId.length + kind.length + human.length + (assistant?.length ?? 0));
 }
 
 const encoder = new TextEncoder();
@@ -61,19 +100,29 @@ export async function assignNodeIds(
   drafts: readonly NodeDraft[],
   digest: Digest,
 ): Promise<MemoryNode[]> {
+  const texts = drafts.map((draft) => ({
+    kind: draft.kind,
+    human: normaliseText(draft.human.text),
+    assistant: draft.assistant === null ? null : normaliseText(draft.assistant.text),
+  }));
+  const writer = new CanonicalWriter(texts.reduce((sum, t) => sum + boundOf(provider, conversationId, t.kind, t.human, t.assistant), 0));
+  const hashOf = async (bytes: Uint8Array): Promise<string> => {
+    const hash = await digest(bytes);
+    if (hash.length !== 32) throw new AppError('INTERNAL', { detail: 'digest must return 32 bytes (SHA-256)' });
+    return toHex(hash);
+  };
+  // Hash every node as the first of its kind; the hash then tells identical exchanges apart cheaply (no big text
+  // keys), and only the repeats (k > 0) are hashed again with their occurrence counter.
+  const ids = await Promise.all(texts.map((t) => hashOf(writer.node(provider, conversationId, t.kind, t.human, t.assistant, 0))));
   const seen = new Map<string, number>();
-  const inputs = drafts.map((draft) => {
-    const human = normaliseText(draft.human.text);
-    const assistant = draft.assistant === null ? null : normaliseText(draft.assistant.text);
-    const key = `${draft.kind}\u0000${human}\u0000${assistant ?? '\u0001'}`;
-    const occurrence = seen.get(key) ?? 0;
-    seen.set(key, occurrence + 1);
-    return canonicalBytes(provider, conversationId, draft.kind, human, assistant, occurrence);
-  });
-  const hashes = await Promise.all(inputs.map((bytes) => digest(bytes)));
-  return drafts.map((draft, index) => {
-    const hash = hashes[index];
-    if (hash === undefined || hash.length !== 32) throw new AppError('INTERNAL', { detail: 'digest must return 32 bytes (SHA-256)' });
-    return { schemaVersion: 1, id: toHex(hash), ...draft };
-  });
+  for (let index = 0; index < ids.length; index += 1) {
+    const first = ids[index] as string;
+    const occurrence = seen.get(first) ?? 0;
+    seen.set(first, occurrence + 1);
+    if (occurrence === 0) continue;
+    const t = texts[index] as (typeof texts)[number];
+    const again = new CanonicalWriter(boundOf(provider, conversationId, t.kind, t.human, t.assistant));
+    ids[index] = await hashOf(again.node(provider, conversationId, t.kind, t.human, t.assistant, occurrence));
+  }
+  return drafts.map((draft, index) => ({ schemaVersion: 1, id: ids[index] as string, ...draft }));
 }
