@@ -585,6 +585,9 @@ export class KeywordIndexReader {
   private loadedDocSegs = new Set<number>();
   private rowCache = new Map<string, { row: SearchIndexRow; bytes: number }>();
   private cachedBytes = 0;
+  /** Segment numbers per part, valid while stats.nextSeg is unchanged (every append or merge advances it). */
+  private segmentLists = new Map<string, number[]>();
+  private segmentListsAt = -1;
 
   constructor(private readonly table: () => SearchIndexTable) {}
 
@@ -597,6 +600,10 @@ export class KeywordIndexReader {
       this.loadedDocSegs = new Set();
       this.rowCache = new Map();
       this.cachedBytes = 0;
+    }
+    if (stats.nextSeg !== this.segmentListsAt) {
+      this.segmentLists = new Map();
+      this.segmentListsAt = stats.nextSeg;
     }
     return stats;
   }
@@ -656,8 +663,12 @@ export class KeywordIndexReader {
   }
 
   private async segments(part: string): Promise<number[]> {
+    const cached = this.segmentLists.get(part);
+    if (cached) return cached;
     const keys = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).primaryKeys();
-    return keys.map(([, seg]) => seg);
+    const segs = keys.map(([, seg]) => seg);
+    this.segmentLists.set(part, segs);
+    return segs;
   }
 
   private async rows(part: string): Promise<SearchIndexRow[]> {

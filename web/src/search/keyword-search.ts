@@ -58,8 +58,9 @@ export class KeywordSearch implements ResultSource {
   private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number): Promise<KeywordResult> {
     const empty: KeywordResult = { parsed, expansions: [], hits: [], total: 0, matchedAll: true };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
-    const [stats, docs, expansions] = await Promise.all([
-      this.reader.stats(),
+    // Stats first: they tell the reader whether its cached segment lists are still current.
+    const stats = await this.reader.stats();
+    const [docs, expansions] = await Promise.all([
       this.reader.docs(),
       parsed.prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(parsed.prefix, MAX_EXPANSIONS),
     ]);
