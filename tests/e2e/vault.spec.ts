@@ -217,6 +217,84 @@ describe('the vault in the browser', () => {
     }
   });
 
+  it('the reader renders markdown (highlighted code, tables) and never runs HTML from an export; snippets show it as text', async () => {
+    const { page } = app;
+    const t = 1_710_000_000;
+    const msg = (id: string, role: string, text: string, time: number) => ({
+      id,
+      author: { role },
+      create_time: time,
+      content: { content_type: 'text', parts: [text] },
+      recipient: 'all',
+      metadata: {},
+    });
+    const reply = ['Here is the fix:', '', '```python', 'def greet(name):', '    return f"hi {name}"', '```', '', '| zebra | count |', '|---|---|', '| stripes | 3 |', '', '<img src="x" onerror="window.__pwned = true"> <script>window.__pwned = true</script>'].join('\n');
+    const exportJson = [
+      {
+        id: 'markdown-check',
+        title: 'Markdown check',
+        create_time: t,
+        update_time: t + 60,
+        current_node: 'a1',
+        mapping: {
+          root: { id: 'root', message: null, parent: null, children: ['u1'] },
+          u1: { id: 'u1', message: msg('u1', 'user', 'Why does <b>zebrafish</b> greet fail?', t), parent: 'root', children: ['a1'] },
+          a1: { id: 'a1', message: msg('a1', 'assistant', reply, t + 30), parent: 'u1', children: [] },
+        },
+      },
+    ];
+    const path = join(work, 'markdown-conversations.json');
+    writeFileSync(path, JSON.stringify(exportJson));
+    const expected = await expectedFor(path, store);
+    const [shown] = await importThroughUi(page, [path]);
+    expectShown(shown, expected, 'markdown export');
+
+    await page.goto(`${baseUrl}#/search?q=zebrafish`);
+    const hit = page.getByRole('listbox', { name: 'Search results' }).getByRole('option').first();
+    await hit.waitFor();
+    expect(await hit.locator('.snippet').textContent()).toContain('<b>zebrafish</b>');
+    expect(await hit.locator('.snippet b').count()).toBe(0);
+    expect(await hit.locator('mark').first().textContent()).toBe('zebrafish');
+    await hit.click();
+    await page.waitForURL((url) => url.hash.startsWith('#/c/'));
+    const code = page.locator('.markdown pre code.hljs');
+    await code.waitFor();
+    expect(await code.getAttribute('class')).toContain('language-python');
+    expect(await code.locator('.hljs-keyword').first().textContent()).toBe('def');
+    expect(await page.locator('.markdown table td').first().textContent()).toBe('stripes');
+    expect(await page.locator('.markdown script, .markdown [onerror], .markdown img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+    await page.screenshot({ path: join(shots, 'reader-markdown-desktop-light.png') });
+  });
+
+  it('keyboard: arrow keys move through results, Enter opens the selected one, Esc clears', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/timeline`);
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.keyboard.press('/');
+    const box = page.getByRole('combobox', { name: 'Search your conversations' });
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type('the');
+    const options = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
+    await expect.poll(() => options.count()).toBeGreaterThan(2);
+    expect(await options.nth(0).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
+    expect(await box.getAttribute('aria-activedescendant')).toBe(await options.nth(1).getAttribute('id'));
+    const second = await options.nth(1).getAttribute('data-node-id');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.hash.startsWith('#/c/'));
+    expect(new URL(page.url()).hash).toContain(`node=${second ?? 'missing'}`);
+    await page.goBack();
+    await box.waitFor();
+    await box.focus();
+    await page.keyboard.press('Escape');
+    expect(await box.inputValue()).toBe('');
+    await expect.poll(() => options.count()).toBe(0);
+  });
+
   it('a corrupt file gives a clear error and leaves the vault unchanged', async () => {
     const before = await vaultSizeShown(app.page);
     const path = join(work, 'chatgpt-export.zip');

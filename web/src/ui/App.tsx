@@ -3,7 +3,7 @@ import { Dynamic } from 'solid-js/web';
 import { navigate, route } from './router';
 import { SEARCH_INPUT_ID, navEntries, viewFor } from './views';
 import { online } from './online';
-import { effectiveTheme, toggleTheme } from './theme';
+import { effectiveTheme, loadThemeSetting, toggleTheme } from './theme';
 import type { ServiceWorkerState } from '../pwa/register';
 import HomeView from './views/HomeView';
 
@@ -31,8 +31,17 @@ function onGlobalKey(e: KeyboardEvent): void {
   }
 }
 
+/** A file dropped outside the drop zone must not make the browser navigate away from the app to show the file. */
+function ignoreStrayDrop(e: DragEvent): void {
+  if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+}
+
 export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
   document.addEventListener('keydown', onGlobalKey);
+  window.addEventListener('dragover', ignoreStrayDrop);
+  window.addEventListener('drop', ignoreStrayDrop);
+  // A vault that cannot open is explained by the views; the theme then stays as the mirror says.
+  loadThemeSetting().catch(() => undefined);
   const current = (): string => route().segments[0] ?? '';
   const view = () => viewFor(route());
 

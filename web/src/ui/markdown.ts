@@ -63,8 +63,23 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** Renders markdown to sanitized HTML (no scripts, no event handlers, no iframes). */
+/** Renders markdown to sanitized HTML (no scripts, no event handlers, no iframes, no remote images). */
 export function renderMarkdown(source: string): string {
   const html = marked.parse(source, { async: false });
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button'] });
+  const fragment = DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ['style', 'form', 'input', 'button'],
+    RETURN_DOM_FRAGMENT: true,
+  });
+  // Images in an export point at the provider's servers (or nowhere, offline): loading them would tell a third
+  // party what the person is reading. Show their description instead.
+  for (const img of fragment.querySelectorAll('img')) {
+    const label = document.createElement('span');
+    label.className = 'image-placeholder';
+    label.textContent = `[image${img.alt ? `: ${img.alt}` : ''}]`;
+    img.replaceWith(label);
+  }
+  const box = document.createElement('div');
+  box.append(fragment);
+  return box.innerHTML;
 }

@@ -1,11 +1,18 @@
 /**
- * Light / dark / follow-the-system theme. The choice lives in localStorage so index.html can apply it before first
- * paint; `system` leaves `data-theme` unset and the CSS follows `prefers-color-scheme`.
+ * Light / dark / follow-the-system theme. The choice is a vault setting (settings table, key `ui.theme`) and is
+ * mirrored in localStorage so index.html can apply it before first paint; `system` leaves `data-theme` unset and
+ * the CSS follows `prefers-color-scheme`.
  */
 import { createSignal } from 'solid-js';
+import { vault } from './data';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const KEY = 'cogzy.theme';
+const SETTING = 'ui.theme';
+
+function isChoice(value: unknown): value is ThemeChoice {
+  return value === 'system' || value === 'light' || value === 'dark';
+}
 
 function read(): ThemeChoice {
   try {
@@ -29,7 +36,7 @@ export function effectiveTheme(): 'light' | 'dark' {
   return t === 'system' ? (systemDark() ? 'dark' : 'light') : t;
 }
 
-export function setTheme(choice: ThemeChoice): void {
+function apply(choice: ThemeChoice): void {
   setThemeSignal(choice);
   try {
     if (choice === 'system') localStorage.removeItem(KEY);
@@ -39,6 +46,21 @@ export function setTheme(choice: ThemeChoice): void {
   }
   if (choice === 'system') delete document.documentElement.dataset['theme'];
   else document.documentElement.dataset['theme'] = choice;
+}
+
+export function setTheme(choice: ThemeChoice): void {
+  apply(choice);
+  // Best effort: a vault that cannot be written still shows the chosen theme for this visit.
+  vault()
+    .then(({ db }) => db.settings.put({ key: SETTING, value: choice }))
+    .catch(() => undefined);
+}
+
+/** At start-up: the vault's setting wins over the localStorage mirror (e.g. after the mirror was cleared). */
+export async function loadThemeSetting(): Promise<void> {
+  const { db } = await vault();
+  const row = await db.settings.get(SETTING);
+  if (row && isChoice(row.value) && row.value !== theme()) apply(row.value);
 }
 
 /** The header toggle flips between light and dark from whatever is shown now. */
