@@ -70,6 +70,16 @@ describe('zip exports', () => {
     expect(run.report.entries.map((e) => e.name)).toEqual(['conversations-000.json', 'conversations-001.json']);
   });
 
+  it('falls back to chat.html when the zip has no JSON export', async () => {
+    const html = `<html><head><title>ChatGPT Data Export</title></head><body><script>\nvar jsonData = ${t1.json};\nfunction render() { return "]"; }\n</script></body></html>`;
+    const run = await runImport(bytesSource(zipSync({ 'file-1.png': image, 'chat.html': encode(html) })));
+    expect(run.report.status).toBe('complete');
+    expect(run.report.provider).toBe('chatgpt');
+    expect(run.report.conversations).toBe(t1.conversations);
+    expect(run.report.nodes).toBe(t1Nodes);
+    expect(run.report.entries.map((e) => [e.name, e.status])).toEqual([['chat.html', 'imported']]);
+  });
+
   it('refuses a password-protected zip', async () => {
     const zip = zipSync({ 'conversations.json': t1Bytes });
     zip[6] = (zip[6] as number) | 1; // general-purpose flag bit 0 in the local header

@@ -478,6 +478,29 @@ class ChatgptConsumer implements RecordConsumer {
   }
 }
 
+const HTML_MARKER = /var\s+jsonData\s*=\s*\[/;
+
+/** The end of the JSON array that starts at `start` (string-aware bracket matching), or -1. */
+function arrayEnd(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
 export const chatgptAdapter: ProviderAdapter = {
   provider: PROVIDER,
   detectJson(first, rootKind) {
@@ -492,5 +515,25 @@ export const chatgptAdapter: ProviderAdapter = {
   },
   createJsonConsumer(ctx) {
     return new ChatgptConsumer(ctx);
+  },
+  /** chat.html embeds the same conversations as `var jsonData = [...]` (read only when a zip has no JSON). */
+  detectText(head) {
+    return HTML_MARKER.test(head) ? 0.8 : 0;
+  },
+  parseText(text, ctx) {
+    const match = HTML_MARKER.exec(text);
+    const start = match ? match.index + match[0].length - 1 : -1;
+    const end = start < 0 ? -1 : arrayEnd(text, start);
+    let list: unknown;
+    try {
+      list = end < 0 ? null : JSON.parse(text.slice(start, end));
+    } catch {
+      list = null;
+    }
+    if (!Array.isArray(list)) {
+      ctx.skip('malformed-record', 'chat.html holds no readable jsonData');
+      return [];
+    }
+    return list.map((value) => parseChatgptConversation(value, JSON.stringify(value), ctx)).filter((parsed): parsed is ParsedConversation => parsed !== null);
   },
 };
