@@ -159,7 +159,25 @@ describe('S11: manifest since N', () => {
     expect(page.commits.map((c) => c.version)).toEqual([2, 3]);
     expect(page.hasMore).toBe(false);
     expect((await manifest(client, 3)).commits).toEqual([]);
+    // A device ahead of the server (the vault was reset) sees the lower head and no commits: it must reset too.
+    const ahead = await manifest(client, 99);
+    expect(ahead.commits).toEqual([]);
+    expect(ahead.head.version).toBe(3);
     vaultHeadSchema.parse(page.head);
+  });
+
+  it('pages through a long history 200 commits at a time, and the pages replay to the head', async () => {
+    const { client } = await signUp();
+    for (let v = 0; v < 201; v += 1) await commitOk(client, commitBody(v, [], { tombstones: [`n${v}`] }));
+    const first = await manifest(client, 0);
+    expect(first.commits).toHaveLength(200);
+    expect(first.hasMore).toBe(true);
+    const second = await manifest(client, first.commits.at(-1)!.version);
+    expect(second.commits.map((c) => c.version)).toEqual([201]);
+    expect(second.hasMore).toBe(false);
+    const replayed = applyCommits(applyCommits(emptyManifest(), first.commits), second.commits);
+    expect(replayed.version).toBe(second.head.version);
+    expect(replayed.tombstones.size).toBe(second.head.tombstoneCount);
   });
 
   it('refuses a since that is not a non-negative integer', async () => {
