@@ -116,6 +116,20 @@ describe('import pipeline on a generated ChatGPT export', () => {
     expect(await db.nodes.count()).toBe(laterTotal);
   });
 
+  it('a conversation too large to read is skipped with a sentence, and the rest is imported', async () => {
+    const db = await freshDb();
+    const sizes = (JSON.parse(generated.json) as unknown[]).map((c) => JSON.stringify(c).length);
+    const limit = [...sizes].sort((a, b) => a - b)[Math.floor(sizes.length / 2)] ?? 0;
+    const tooLarge = sizes.filter((size) => size > limit + 64).length;
+    const [row] = await runImportPipeline(db, [file(generated.json)], { importer: importExport, limits: { maxRecordBytes: limit + 64 } });
+    expect(tooLarge).toBeGreaterThan(0);
+    expect(row?.status).toBe('complete');
+    expect(row?.notices.map((n) => n.code)).toEqual(['IMPORT_RECORD_TOO_LARGE']);
+    expect(row?.counts.skipped).toBeGreaterThanOrEqual(1);
+    expect(await db.conversations.count()).toBeLessThan(generated.conversations);
+    expect(await db.conversations.count()).toBeGreaterThanOrEqual(generated.conversations - tooLarge - 1);
+  });
+
   it('several files in one go get one import row each', async () => {
     const db = await freshDb();
     const other = generateExport({ seed: 99, conversations: 5 });

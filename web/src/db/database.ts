@@ -100,6 +100,8 @@ export const importRowSchema = z.object({
   /** Warning counts by kind (the record was still imported). */
   warnings: z.record(z.string(), z.number().int().nonnegative()),
   error: appErrorDataSchema.nullable(),
+  /** Non-fatal problems worth a sentence (e.g. one conversation too large to read), once per code. */
+  notices: z.array(appErrorDataSchema).default([]),
   timings: z.object({
     createdAt: z.number(),
     startedAt: z.number().nullable(),

@@ -50,6 +50,7 @@ export async function createImportRow(db: VaultDatabase, input: NewImportInput):
     skippedByReason: {},
     warnings: {},
     error: null,
+    notices: [],
     timings: { createdAt: input.now, startedAt: input.status === 'processing' ? input.now : null, finishedAt: null, parseMs: 0, writeMs: 0 },
   };
   return withStorageErrors(() => db.imports.add(row as ImportRow));
@@ -188,6 +189,7 @@ export async function finishImport(db: VaultDatabase, importId: number, report: 
         skippedByReason: mergeCounts(row.skippedByReason, nonZero(report.skipped)),
         warnings: mergeCounts(row.warnings, nonZero(report.warnings)),
         error: report.error ?? null,
+        notices: [...row.notices, ...report.notices.filter((n) => !row.notices.some((old) => old.code === n.code))],
         timings: { ...row.timings, finishedAt: now },
       };
       await db.imports.put(next);

@@ -13,7 +13,7 @@
  * batch is whole conversations, so the vault stays consistent.
  */
 import { AppError, toAppError } from '../../../shared/errors';
-import type { Digest, ImportBatch, ImportOptions, ImportReport, ImportSource } from '../../../shared/import';
+import type { Digest, ImportBatch, ImportLimits, ImportOptions, ImportReport, ImportSource } from '../../../shared/import';
 
 import type { ImportRow, VaultDatabase } from '../db/database';
 import { commitImportBatch, createImportRow, failImport, finishImport, loadKnownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
@@ -52,6 +52,8 @@ export interface PipelineOptions {
   digest?: Digest;
   /** Conversations per importer batch (the importer's default when absent). */
   batchSize?: number;
+  /** Importer safety limits (the importer's defaults when absent). */
+  limits?: Partial<ImportLimits>;
 }
 
 export const sha256: Digest = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
@@ -155,6 +157,7 @@ async function importOne(
     isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
     ...(item.skipRecords !== null ? { skipRecords: item.skipRecords } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
   };
   const source: ImportSource = { name: file.name, size: file.size, stream: () => file.stream() };
   const batches = options.importer(source, importerOptions);
