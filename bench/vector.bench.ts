@@ -13,6 +13,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
+import type * as Transformers from '@huggingface/transformers';
 import ts from 'typescript';
 import { buildTinyModel, TINY_MODEL_ID } from '../tests/support/tiny-model';
 
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     const local = await page.evaluate(
       async ({ model }) => {
         const moduleUrl = '/node_modules/@huggingface/transformers/dist/transformers.web.js';
-        const t = (await import(moduleUrl)) as typeof import('@huggingface/transformers');
+        const t = (await import(moduleUrl)) as typeof Transformers;
         t.env.allowRemoteModels = false;
         t.env.allowLocalModels = true;
         t.env.localModelPath = '/models/';
