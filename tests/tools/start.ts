@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { startOpenAiCompatibleServer } from '../support/openai-server';
+import { blobCorsXml } from '../support/s3-server';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dataDir = join(root, '.dev-data');
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
     port: ports.s3,
     silent: true,
     directory: join(dataDir, 's3'),
-    configureBuckets: [{ name: bucket, configs: [] }],
+    // CORS lets the PWA PUT/GET segments straight through presigned URLs, as the production B2 bucket must.
+    configureBuckets: [{ name: bucket, configs: [blobCorsXml([`http://${host}:${ports.web}`])] }],
     vhostBuckets: false,
   });
   await s3.run();
