@@ -22,7 +22,7 @@ import { ZipReader, type EntryKind } from './zip';
 
 const DEFAULT_BATCH_SIZE = 200;
 /** A batch also ends once its conversations' raw text passes this: what is in flight bounds the importer's memory. */
-const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+const MAX_BATCH_CHARS = 2 * 1024 * 1024;
 
 interface Draft {
   readonly provider: Provider;

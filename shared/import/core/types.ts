@@ -51,7 +51,7 @@ export interface ImportOptions {
   readonly isKnown?: (nodeIds: readonly string[]) => Promise<readonly boolean[]>;
   /** Resume: the `checkpoint.records` of the last committed batch; conversations completed up to it are not delivered again. */
   readonly skipRecords?: number;
-  /** Most conversations per batch (default 200); a batch also ends after ~4 M characters of raw records, to bound memory. */
+  /** Most conversations per batch (default 200); a batch also ends after ~2 M characters of raw records, to bound memory. */
   readonly batchSize?: number;
   /** Adapters to detect and parse with (default: every provider in shared/import/providers). */
   readonly adapters?: readonly ProviderAdapter[];

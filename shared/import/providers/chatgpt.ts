@@ -504,7 +504,8 @@ function arrayEnd(text: string, start: number): number {
 export const chatgptAdapter: ProviderAdapter = {
   provider: PROVIDER,
   detectJson(first, rootKind) {
-    if (first.path === '' && looksLikeConversation(first.value)) return 0.9;
+    // A mapping tree alone is shared with DeepSeek: ChatGPT's own fields make it certain.
+    if (first.path === '' && looksLikeConversation(first.value)) return isObj(first.value) && ('current_node' in first.value || 'create_time' in first.value) ? 0.9 : 0.5;
     if (first.path === '' && isObj(first.value) && ('conversation_id' in first.value || 'current_node' in first.value)) return 0.6;
     if (rootKind === 'object' && first.inArray === true && looksLikeConversation(first.value)) return 0.8;
     if (rootKind === 'object' && first.path === 'mapping' && first.inArray === false && isObj(first.value)) {
