@@ -10,9 +10,11 @@
  *  3. runs BENCH_QUERIES (default 300) realistic queries (two words, last word often still being typed, some
  *     quoted phrases) and prints p50/p95, plus the page's JS heap after a forced GC.
  * Prints the figures and the ratios ours : MiniSearch.
+ * BENCH_PROFILE=<dir> keeps the chromium profile (both ingested vaults) and reuses it when it already holds
+ * BENCH_NODES exchanges, to iterate on query speed without re-ingesting; ingest figures are then not printed.
  */
 import { once } from 'node:events';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,7 +115,11 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
 
 async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'cogzy-bench-search-'));
-  const profile = mkdtempSync(join(tmpdir(), 'cogzy-bench-profile-'));
+  const keptProfile = process.env['BENCH_PROFILE'];
+  const profile = keptProfile ?? mkdtempSync(join(tmpdir(), 'cogzy-bench-profile-'));
+  if (keptProfile) mkdirSync(keptProfile, { recursive: true });
+  const marker = join(profile, 'cogzy-bench-nodes');
+  const reuse = keptProfile !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === String(NODES);
   await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true }, worker: { format: 'es' } });
   const server = await serve(out);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -124,15 +130,18 @@ async function main(): Promise<void> {
   try {
     const { context, page } = await launch(profile);
     await page.goto(`${url}/index.html`);
-    const ingest = (kind: 'ours' | 'minisearch') =>
-      page.evaluate(
-        (request) => (globalThis as unknown as { cogzyBench: { ingest(r: unknown): Promise<IngestResult> } }).cogzyBench.ingest(request),
-        { kind, nodes: NODES, seed: SEED, batch: 1000 },
-      );
+    const ingest = async (kind: 'ours' | 'minisearch'): Promise<IngestResult> =>
+      reuse
+        ? { kind, nodes: NODES, ingestMs: Number.NaN, finishMs: Number.NaN, serializedBytes: Number.NaN }
+        : page.evaluate(
+            (request) => (globalThis as unknown as { cogzyBench: { ingest(r: unknown): Promise<IngestResult> } }).cogzyBench.ingest(request),
+            { kind, nodes: NODES, seed: SEED, batch: 1000 },
+          );
     const oursIngest = await ingest('ours');
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     const miniIngest = await ingest('minisearch');
     await context.close();
+    if (keptProfile) writeFileSync(marker, String(NODES));
 
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
     const mini = await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
@@ -164,7 +173,7 @@ async function main(): Promise<void> {
   } finally {
     server.close();
     rmSync(out, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    if (!keptProfile) rmSync(profile, { recursive: true, force: true });
   }
 }
 

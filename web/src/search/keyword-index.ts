@@ -576,8 +576,9 @@ export class DocsTable {
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 
 /**
- * Query-side view of the index. Segments are immutable, so rows are cached by [part, seg] and only newly written
- * segments are read; a changed `generation` (vault deleted) drops every cache.
+ * Query-side view of the index. Segments are immutable, so the large per-vault rows (documents, lexicon) are
+ * cached by [part, seg] and only newly written segments are read; a changed `generation` (vault deleted) drops
+ * every cache. Postings are read per query (see `postings`).
  */
 export class KeywordIndexReader {
   private generation: number | null = null;
@@ -585,9 +586,6 @@ export class KeywordIndexReader {
   private loadedDocSegs = new Set<number>();
   private rowCache = new Map<string, { row: SearchIndexRow; bytes: number }>();
   private cachedBytes = 0;
-  /** Segment numbers per part, valid while stats.nextSeg is unchanged (every append or merge advances it). */
-  private segmentLists = new Map<string, number[]>();
-  private segmentListsAt = -1;
 
   constructor(private readonly table: () => SearchIndexTable) {}
 
@@ -600,10 +598,6 @@ export class KeywordIndexReader {
       this.loadedDocSegs = new Set();
       this.rowCache = new Map();
       this.cachedBytes = 0;
-    }
-    if (stats.nextSeg !== this.segmentListsAt) {
-      this.segmentLists = new Map();
-      this.segmentListsAt = stats.nextSeg;
     }
     return stats;
   }
@@ -622,9 +616,14 @@ export class KeywordIndexReader {
     return this.docsTable;
   }
 
-  /** Postings of `term` in each requested field, across all segments. */
+  /**
+   * Postings of `term` in each requested field, across all segments. Read fresh every time in ONE range request:
+   * a compacted part is one row of tens of KB, cheaper to clone again than a second sequential round trip
+   * (list segments, then fetch the uncached ones) is to wait for.
+   */
   async postings(term: string, fields: readonly FieldCode[]): Promise<Map<FieldCode, Postings[]>> {
-    const rows = await this.rows(postingsPart(term));
+    const part = postingsPart(term);
+    const rows = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray();
     const out = new Map<FieldCode, Postings[]>();
     for (const field of fields) {
       const lists: Postings[] = [];
@@ -663,12 +662,8 @@ export class KeywordIndexReader {
   }
 
   private async segments(part: string): Promise<number[]> {
-    const cached = this.segmentLists.get(part);
-    if (cached) return cached;
     const keys = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).primaryKeys();
-    const segs = keys.map(([, seg]) => seg);
-    this.segmentLists.set(part, segs);
-    return segs;
+    return keys.map(([, seg]) => seg);
   }
 
   private async rows(part: string): Promise<SearchIndexRow[]> {

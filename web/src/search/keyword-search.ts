@@ -26,7 +26,7 @@ const MAX_EXPANSIONS = 12;
 /** Expansions rank a little below the exact word. */
 const EXPANSION_WEIGHT = 0.7;
 /** Best-ranked candidates (holding every word) checked against the stored text when the query has a phrase. */
-const MAX_PHRASE_CHECKS = 600;
+const MAX_PHRASE_CHECKS = 300;
 
 export interface KeywordResult {
   parsed: ParsedQuery;
@@ -58,20 +58,21 @@ export class KeywordSearch implements ResultSource {
   private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number): Promise<KeywordResult> {
     const empty: KeywordResult = { parsed, expansions: [], hits: [], total: 0, matchedAll: true };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
-    // Stats first: they tell the reader whether its cached segment lists are still current.
-    const stats = await this.reader.stats();
-    const [docs, expansions] = await Promise.all([
+    const fields: FieldCode[] =
+      filters.role === 'human' ? ['h'] : filters.role === 'assistant' ? ['a'] : filters.includeHidden ? ['h', 'a', 'x'] : ['h', 'a'];
+    const exactTerms = [...new Set([...parsed.terms, ...parsed.phrases.flat()])];
+    // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
+    // IndexedDB costs more than the reads themselves.
+    const [stats, docs, expansions, exactPostings] = await Promise.all([
+      this.reader.stats(),
       this.reader.docs(),
       parsed.prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(parsed.prefix, MAX_EXPANSIONS),
+      Promise.all(exactTerms.map((term) => this.reader.postings(term, fields))),
     ]);
     if (stats.docCount === 0) return empty;
 
-    const fields: FieldCode[] =
-      filters.role === 'human' ? ['h'] : filters.role === 'assistant' ? ['a'] : filters.includeHidden ? ['h', 'a', 'x'] : ['h', 'a'];
     // Each group must match (AND); a group matches when any of its variants does.
-    const groups: { term: string; weight: number }[][] = [];
-    const phraseWords = parsed.phrases.flat();
-    for (const term of new Set([...parsed.terms, ...phraseWords])) groups.push([{ term, weight: 1 }]);
+    const groups: { term: string; weight: number }[][] = exactTerms.map((term) => [{ term, weight: 1 }]);
     if (parsed.prefix !== null) {
       if (expansions.length === 0) return empty;
       groups.push(expansions.map((term) => ({ term, weight: term === parsed.prefix ? 1 : EXPANSION_WEIGHT })));
@@ -85,7 +86,8 @@ export class KeywordSearch implements ResultSource {
     const avg = [0, 1, 2].map((slot) => Math.max(1, (stats.totalLength[slot as 0 | 1 | 2] ?? 0) / stats.docCount));
     const allow = filterFn(docs, filters);
 
-    const variantPostings = await Promise.all(groups.map((group) => Promise.all(group.map((v) => this.reader.postings(v.term, fields)))));
+    const prefixPostings = parsed.prefix === null ? [] : await Promise.all(expansions.map((term) => this.reader.postings(term, fields)));
+    const variantPostings = [...exactPostings.map((p) => [p]), ...(parsed.prefix === null ? [] : [prefixPostings])];
     groups.forEach((group, g) => {
       group.forEach((variant, v) => {
         const byField = variantPostings[g]?.[v];
@@ -129,7 +131,7 @@ export class KeywordSearch implements ResultSource {
 
     const hits: RankedHit[] = [];
     // Without a phrase every candidate is a hit: read just the page. With one, read in chunks until enough pass.
-    const chunk = parsed.phrases.length > 0 ? Math.max(limit * 4, 100) : limit;
+    const chunk = parsed.phrases.length > 0 ? Math.max(limit * 5, 150) : limit;
     for (let i = 0; i < ranked.length && hits.length < limit; i += chunk) {
       const slice = ranked.slice(i, i + chunk);
       const nodes = await this.db.nodes.bulkGet(slice.map((doc) => docs.nodeId[doc] ?? ''));
