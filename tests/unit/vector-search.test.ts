@@ -98,6 +98,23 @@ describe('semantic search through the fusion slot', () => {
     }
   });
 
+  it('keeps search working when the query cannot be embedded, and says why', async () => {
+    const db = await openTestVault();
+    const matrix = new VectorMatrix('remote:m', 8);
+    matrix.add(['n1'], Float32Array.from({ length: 8 }, (_, i) => i + 1));
+    const gone = await startOpenAiServer();
+    const url = gone.url;
+    await gone.close();
+    const seen: (string | null)[] = [];
+    const source = new VectorResultSource(matrix, new RemoteEmbedder({ baseUrl: url, model: 'm', dimensions: 8, maxRetries: 0 }), db, (e) => seen.push(e?.code ?? null));
+    const search = new SearchService(db);
+    search.registerSource(source);
+    const response = await search.search('anything', { mode: 'semantic' });
+    expect(response.results).toEqual([]);
+    expect(seen).toEqual(['EMBEDDER_UNAVAILABLE']);
+    db.close();
+  });
+
   it('refuses to compare a query from one model with vectors of another', async () => {
     const db = await openTestVault();
     const matrix = new VectorMatrix('remote:a', 8);

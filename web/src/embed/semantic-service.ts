@@ -37,6 +37,8 @@ export interface SemanticStatus {
   readonly vectors: number;
   readonly progress: EmbeddingJobProgress | null;
   readonly error: AppErrorData | null;
+  /** The last search whose query could not be embedded (keyword results were still shown); cleared by the next success. */
+  readonly queryError: AppErrorData | null;
   /** Bumped whenever topics were rebuilt or updated. */
   readonly topicsVersion: number;
 }
@@ -70,7 +72,7 @@ export class SemanticService {
   private generation = 0;
 
   constructor(private readonly deps: SemanticServiceDeps) {
-    this.status = { phase: 'off', settings: OFF, modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, topicsVersion: 0 };
+    this.status = { phase: 'off', settings: OFF, modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, queryError: null, topicsVersion: 0 };
   }
 
   get current(): SemanticStatus {
@@ -139,7 +141,7 @@ export class SemanticService {
   private async configure(settings: EmbedderSettings): Promise<void> {
     this.teardown();
     const generation = this.generation;
-    this.set({ settings, phase: settings.choice.kind === 'off' ? 'off' : 'starting', modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null });
+    this.set({ settings, phase: settings.choice.kind === 'off' ? 'off' : 'starting', modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, queryError: null });
     if (settings.choice.kind === 'off') return;
     try {
       const choice = settings.choice;
@@ -163,7 +165,9 @@ export class SemanticService {
       const matrix = await VectorMatrix.load(this.deps.db, embedder.modelId, dim);
       if (generation !== this.generation) return;
       this.matrix = matrix;
-      this.source = new VectorResultSource(matrix, embedder, this.deps.db);
+      this.source = new VectorResultSource(matrix, embedder, this.deps.db, (error) => {
+        if (generation === this.generation && (error !== null || this.status.queryError !== null)) this.set({ queryError: error?.toData() ?? null });
+      });
       this.unregister = await this.deps.register(this.source);
       this.set({ modelId: embedder.modelId, dim, device: embedder.device ?? 'remote', vectors: matrix.size });
       this.watchImports(generation);

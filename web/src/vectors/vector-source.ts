@@ -3,12 +3,12 @@
  * made the stored vectors and scanned against the in-memory matrix. Only like is compared with like: a source is
  * bound to one model id + dimension, and refuses an embedder of another model.
  *
- *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase)
+ *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase, onQueryResult?: (e: AppError | null) => void)
  *   source.search(query, filters, limit): Promise<RankedHit[]>
  *   source.moreLikeThis(nodeId, limit, filters?): Promise<RankedHit[]>
  */
 import type { Embedder } from '../../../shared/embed/embedder';
-import { AppError } from '../../../shared/errors';
+import { AppError, toAppError } from '../../../shared/errors';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
 import type { RankedHit, ResultSource, SearchFilters } from '../search/types';
 import type { VectorMatrix } from './vector-matrix';
@@ -23,6 +23,8 @@ export class VectorResultSource implements ResultSource {
     readonly matrix: VectorMatrix,
     private readonly embedder: Embedder,
     private readonly db: VaultDatabase,
+    /** Told after each query: the failure when it could not be embedded (offline, service down), else null. */
+    private readonly onQueryResult: (error: AppError | null) => void = () => undefined,
   ) {
     if (embedder.modelId !== matrix.modelId || (embedder.dimensions !== null && embedder.dimensions !== matrix.dim)) {
       throw new AppError('INTERNAL', { detail: `query model ${embedder.modelId} does not match stored vectors of ${matrix.modelId}/${matrix.dim}` });
@@ -33,7 +35,15 @@ export class VectorResultSource implements ResultSource {
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     const text = query.replace(/"/g, ' ').trim();
     if (text === '' || this.matrix.size === 0) return [];
-    const [vector] = await this.embedder.embed([text]);
+    let vector: Float32Array | undefined;
+    try {
+      [vector] = await this.embedder.embed([text]);
+    } catch (error) {
+      // Search goes on with the other sources (keyword hits in hybrid mode) instead of failing as a whole.
+      this.onQueryResult(toAppError(error, 'EMBEDDER_UNAVAILABLE'));
+      return [];
+    }
+    this.onQueryResult(null);
     if (!vector) return [];
     return this.rank(vector, limit, filters, null);
   }

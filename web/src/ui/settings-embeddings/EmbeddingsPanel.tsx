@@ -152,6 +152,7 @@ export default function EmbeddingsPanel(): JSX.Element {
               )}
             </Show>
             <ErrorNotice error={s().error} />
+            <ErrorNotice error={s().queryError} title="The last semantic search could not run:" />
           </div>
         )}
       </Show>
