@@ -184,7 +184,9 @@ function defineSchema(db: Dexie): void {
     .stores({
       conversations: 'id, provider, sortAt, titleKey, [provider+sortAt]',
       conversationRaws: 'id',
-      nodes: 'id, &docId, [conversationId+ordinal], conversationId, provider, createdAt, isActive',
+      // Every index costs a write per node on import; `where('conversationId')` is served by the compound index,
+      // and docId needs none (the keyword index maps docId -> node id itself).
+      nodes: 'id, [conversationId+ordinal], provider, createdAt, isActive',
       vectors: '++id, [modelId+dim], modelId',
       searchIndex: '[part+seg]',
     })
