@@ -265,6 +265,14 @@ describe('the vault in the browser', () => {
     expect(await page.locator('.markdown script, .markdown [onerror], .markdown img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
     await page.screenshot({ path: join(shots, 'reader-markdown-desktop-light.png') });
+
+    // Search scoped to this conversation finds only its exchange, even for a word many conversations contain.
+    await page.getByRole('link', { name: 'Search in this conversation' }).click();
+    await page.getByTestId('conversation-scope').waitFor();
+    await page.getByRole('combobox', { name: 'Search your conversations' }).fill('the');
+    const options = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
+    await expect.poll(() => options.count()).toBe(1);
+    expect(await options.first().locator('.result-title').textContent()).toBe('Markdown check');
   });
 
   it('keyboard: arrow keys move through results, Enter opens the selected one, Esc clears', async () => {

@@ -8,6 +8,7 @@ import { loadConversation } from '../data';
 import Exchange, { type ReaderToggles } from '../components/Exchange';
 import ErrorNotice from '../components/ErrorNotice';
 import { formatDate, plural, providerLabel } from '../format';
+import { href } from '../router';
 
 const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
   { key: 'thinking', label: 'Thinking' },
@@ -80,8 +81,9 @@ export default function ReaderView(props: ViewProps): JSX.Element {
           {(loaded) => (
             <>
               <header class="reader-head">
-                <p class="muted" style={{ margin: 0 }}>
+                <p class="muted" style={{ margin: 0, display: 'flex', gap: '1rem', 'flex-wrap': 'wrap' }}>
                   <a href="#/conversations">← Conversations</a>
+                  <a href={href(['search'], { conversation: loaded().conversation.id })}>Search in this conversation</a>
                 </p>
                 <h1>{loaded().conversation.title || 'Untitled conversation'}</h1>
                 <p class="result-meta">

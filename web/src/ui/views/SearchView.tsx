@@ -47,6 +47,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
       from: startOfDay(p('from')),
       to: endOfDay(p('to')),
       role: parseRole(p('role')),
+      conversationId: p('conversation'),
     },
   }));
 
@@ -194,6 +195,11 @@ export default function SearchView(props: ViewProps): JSX.Element {
       <Show when={!semanticAvailable()}>
         <p class="muted" style={{ 'font-size': '0.85rem', 'margin-top': 0 }} data-testid="semantic-reason">
           {SEMANTIC_UNAVAILABLE}
+        </p>
+      </Show>
+      <Show when={p('conversation')}>
+        <p class="notice" data-testid="conversation-scope">
+          Searching one conversation only. <a href={href(['search'], { q: p('q') ?? undefined })}>Search everything</a>
         </p>
       </Show>
       <ErrorNotice error={error()} />
