@@ -63,19 +63,26 @@ export class KeywordSearch implements ResultSource {
     const exactTerms = [...new Set([...parsed.terms, ...parsed.phrases.flat()])];
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
-    const [stats, docs, expansions, exactPostings] = await Promise.all([
+    const prefix = parsed.prefix;
+    const [stats, docs, expanded, exactPostings] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
-      parsed.prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(parsed.prefix, MAX_EXPANSIONS),
+      prefix === null
+        ? Promise.resolve({ expansions: [], postings: [] })
+        : this.reader.expandPrefix(prefix, MAX_EXPANSIONS).then(async (expansions) => ({
+            expansions,
+            postings: await Promise.all(expansions.map((term) => this.reader.postings(term, fields))),
+          })),
       Promise.all(exactTerms.map((term) => this.reader.postings(term, fields))),
     ]);
+    const expansions = expanded.expansions;
     if (stats.docCount === 0) return empty;
 
     // Each group must match (AND); a group matches when any of its variants does.
     const groups: { term: string; weight: number }[][] = exactTerms.map((term) => [{ term, weight: 1 }]);
-    if (parsed.prefix !== null) {
+    if (prefix !== null) {
       if (expansions.length === 0) return empty;
-      groups.push(expansions.map((term) => ({ term, weight: term === parsed.prefix ? 1 : EXPANSION_WEIGHT })));
+      groups.push(expansions.map((term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT })));
     }
 
     const capacity = docs.capacity;
@@ -86,8 +93,7 @@ export class KeywordSearch implements ResultSource {
     const avg = [0, 1, 2].map((slot) => Math.max(1, (stats.totalLength[slot as 0 | 1 | 2] ?? 0) / stats.docCount));
     const allow = filterFn(docs, filters);
 
-    const prefixPostings = parsed.prefix === null ? [] : await Promise.all(expansions.map((term) => this.reader.postings(term, fields)));
-    const variantPostings = [...exactPostings.map((p) => [p]), ...(parsed.prefix === null ? [] : [prefixPostings])];
+    const variantPostings = [...exactPostings.map((p) => [p]), ...(prefix === null ? [] : [expanded.postings])];
     groups.forEach((group, g) => {
       group.forEach((variant, v) => {
         const byField = variantPostings[g]?.[v];
