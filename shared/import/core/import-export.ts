@@ -230,8 +230,7 @@ export async function* importExport(source: ImportSource, options: ImportOptions
 
   /** Moves what the parsers completed into the batch; returns a full batch to yield, if any. */
   async function take(force: boolean): Promise<ImportBatch | null> {
-    while (run.ready.length > 0) {
-      const draft = run.ready.shift() as Draft;
+    for (const draft of run.ready.splice(0)) {
       const id = draft.parsed.conversation.id || conversationKey(draft.provider, draft.parsed.conversation.providerConversationId);
       if (draft.position <= skipRecords) {
         run.seen.add(id);
