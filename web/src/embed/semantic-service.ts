@@ -16,7 +16,7 @@ import type { Random } from '../../../shared/embed/random';
 import { AppError, toAppError, type AppErrorData } from '../../../shared/errors';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
 import type { RankedHit, ResultSource } from '../search/types';
-import { buildTopics, refreshTopics } from '../topics/topics';
+import { buildTopics, refreshTopics, type Clusterer } from '../topics/topics';
 import { subscribeLive } from '../vault/live';
 import { VectorMatrix } from '../vectors/vector-matrix';
 import { VectorResultSource } from '../vectors/vector-source';
@@ -50,6 +50,8 @@ export interface SemanticServiceDeps {
   readonly startLocal: (settings: LocalSettings) => Promise<Embedder & { readonly device?: string; dispose?(): void }>;
   readonly random: Random;
   readonly now: () => number;
+  /** How topics are clustered (a worker in the app; in this thread when absent). */
+  readonly cluster?: Clusterer;
   /** Used when nothing was saved yet (e.g. the dev server's local stand-in). */
   readonly fallback?: EmbedderSettings;
   /** Wait after an import before embedding its nodes (lets a multi-file import finish). */

@@ -10,7 +10,7 @@
  *   topicConversations(db, set, topicId): Promise<TopicConversation[]>
  */
 import { z } from 'zod';
-import { chooseK, kmeans, nearestCentroid } from '../../../shared/embed/kmeans';
+import { chooseK, kmeans, nearestCentroid, type KMeansResult } from '../../../shared/embed/kmeans';
 import { projectCentroids } from '../../../shared/embed/projection';
 import type { Random } from '../../../shared/embed/random';
 import { labelClusters } from '../../../shared/embed/topic-labels';
@@ -46,9 +46,16 @@ const topicSetSchema = z.object({
 });
 export type TopicSet = z.infer<typeof topicSetSchema>;
 
+/** Clusters packed normalised rows into k groups; the app runs it in a worker (worker-clusterer.ts). */
+export type Clusterer = (rows: Float32Array, dim: number, k: number, random: Random) => Promise<KMeansResult>;
+
+/** In this thread: for tests and for vaults too small to be worth a worker. */
+export const inThreadClusterer: Clusterer = (rows, dim, k, random) => Promise.resolve(kmeans(rows, dim, { k, random }));
+
 export interface TopicOptions {
   readonly random: Random;
   readonly now: () => number;
+  readonly cluster?: Clusterer;
 }
 
 export async function loadTopics(db: VaultDatabase): Promise<TopicSet | null> {
@@ -77,7 +84,7 @@ export async function buildTopics(db: VaultDatabase, matrix: VectorMatrix, optio
   const n = matrix.size;
   const nodeIds = Array.from({ length: n }, (_, row) => matrix.nodeIdAt(row));
   const k = n < MIN_NODES_FOR_TOPICS ? Math.min(1, n) : chooseK(n);
-  const result = kmeans(matrix.rows, matrix.dim, { k, random: options.random });
+  const result = await (options.cluster ?? inThreadClusterer)(matrix.rows, matrix.dim, k, options.random);
   const labels = labelClusters(await sampleTexts(db, nodeIds, result.assignments, result.k));
   const points = projectCentroids(result.centroids, result.k, matrix.dim, result.sizes);
   const set: TopicSet = {

@@ -8,6 +8,7 @@ import { createSignal } from 'solid-js';
 import { defaultRemote, OFF, type EmbedderSettings } from '../../embed/embedder-settings';
 import { SemanticService, type SemanticStatus } from '../../embed/semantic-service';
 import { WorkerEmbedder } from '../../embed/worker-embedder';
+import { workerClusterer } from '../../topics/worker-clusterer';
 import { registerSemanticSource, vault } from '../data';
 
 /** `npm start` points this at the local OpenAI-compatible stand-in, so semantic search works with no keys. */
@@ -28,6 +29,7 @@ export function startSemantic(): Promise<SemanticService> {
       db,
       register: registerSemanticSource,
       startLocal: (s) => WorkerEmbedder.start({ model: s.model, allowRemoteModels: s.localModelPath === null, ...(s.localModelPath !== null ? { localModelPath: s.localModelPath } : {}) }),
+      cluster: workerClusterer,
       random: Math.random,
       now: Date.now,
       fallback: fallbackSettings(),
