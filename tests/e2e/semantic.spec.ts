@@ -152,4 +152,8 @@ describe('semantic memory in the browser', () => {
     await first.waitFor({ timeout: 30_000 });
     expect(await first.textContent()).toContain('Baking bread at home');
   });
+
+  it('ran without page errors', () => {
+    expect(app.errors).toEqual([]);
+  });
 });
