@@ -3,8 +3,11 @@
  * installability and offline start from the service worker.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { join } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { serveStatic } from '../support/browser-server';
 import { hasHorizontalOverflow, launchApp, screenshotDir, waitForServiceWorker, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
@@ -78,6 +81,41 @@ describe('app shell', () => {
     await page.screenshot({ path: join(shots, 'settings-desktop-dark.png'), fullPage: true });
     await page.getByRole('button', { name: 'Switch to light mode' }).click();
     await expect.poll(background).toBe(light);
+  });
+
+  it('a new version waits for the person: "A new version is ready" and Reload switches to it', async () => {
+    const { page } = app;
+    const dist = resolve(import.meta.dirname, '../../dist');
+    const v1 = mkdtempSync(join(tmpdir(), 'cogzy-v1-'));
+    const v2 = mkdtempSync(join(tmpdir(), 'cogzy-v2-'));
+    cpSync(dist, v1, { recursive: true });
+    cpSync(dist, v2, { recursive: true });
+    // The next deploy: a changed index.html, and so a changed precache manifest in sw.js.
+    const html = readFileSync(join(v2, 'index.html'), 'utf8').replace('<title>', '<meta name="cogzy-build" content="next" /><title>');
+    writeFileSync(join(v2, 'index.html'), html);
+    const sw = readFileSync(join(v2, 'sw.js'), 'utf8');
+    const nextSw = sw.replace(/("?url"?\s*:\s*"index\.html"\s*,\s*"?revision"?\s*:\s*")[0-9a-f]+"/, '$1next-deploy"');
+    expect(nextSw).not.toBe(sw);
+    writeFileSync(join(v2, 'sw.js'), nextSw);
+    const server = await serveStatic(v1);
+    try {
+      await page.goto(server.url);
+      await waitForServiceWorker(page);
+      await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+      server.setRoot(v2);
+      await page.evaluate(async () => {
+        await (await navigator.serviceWorker.getRegistration())?.update();
+      });
+      await page.getByText('A new version is ready.').waitFor({ timeout: 30_000 });
+      // Nothing reloads by itself: the open tab keeps the version it started with until the person chooses.
+      expect(await page.locator('meta[name="cogzy-build"]').count()).toBe(0);
+      await page.getByRole('button', { name: 'Reload' }).click();
+      await page.waitForFunction(() => document.querySelector('meta[name="cogzy-build"]') !== null, undefined, { timeout: 30_000 });
+    } finally {
+      await server.close();
+      rmSync(v1, { recursive: true, force: true });
+      rmSync(v2, { recursive: true, force: true });
+    }
   });
 
   it('works offline after the first visit (served by the service worker)', async () => {

@@ -23,11 +23,13 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer {
   readonly url: string;
+  /** Serves another directory from now on (a new deploy at the same address). */
+  setRoot(dir: string): void;
   close(): Promise<void>;
 }
 
 export async function serveStatic(dir: string): Promise<StaticServer> {
-  const root = resolve(dir);
+  let root = resolve(dir);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(root, path));
@@ -47,6 +49,9 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
   if (address === null || typeof address === 'string') throw new Error('static server has no port');
   return {
     url: `http://127.0.0.1:${address.port}/`,
+    setRoot: (next) => {
+      root = resolve(next);
+    },
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();

@@ -64,16 +64,16 @@ export function screenshotDir(): string {
 
 /** Waits until the page is controlled by the service worker (the shell and assets are then precached). */
 export async function waitForServiceWorker(page: Page): Promise<void> {
-  await page.waitForFunction(
-    async () => {
-      const reg = await navigator.serviceWorker.getRegistration();
-      return reg?.active?.state === 'activated';
-    },
-    undefined,
-    { timeout: 30_000 },
-  );
+  await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const worker = registration.active;
+    if (worker && worker.state !== 'activated') {
+      await new Promise<void>((ok) => worker.addEventListener('statechange', () => worker.state === 'activated' && ok()));
+    }
+  });
   // The first load is not controlled until a reload (the worker does not claim open pages mid-session).
   if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null))) await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
 }
 
 /** True when the document is wider than the viewport (something would scroll sideways on a phone). */

@@ -20,7 +20,11 @@ export function registerServiceWorker(): ServiceWorkerState {
     needRefresh: [needRefresh, setNeedRefresh],
     offlineReady: [offlineReady],
     updateServiceWorker,
-  } = useRegisterSW({ immediate: true });
+  } = useRegisterSW({
+    immediate: true,
+    // The app works without a service worker (just not offline); the console keeps the reason for support.
+    onRegisterError: (error: unknown) => console.error('service worker registration failed', error),
+  });
   return {
     updateReady: needRefresh,
     offlineReady,
