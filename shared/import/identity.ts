@@ -46,8 +46,8 @@ export function identityBytes(
  * (importing a 1 GB export hashes about as many bytes, so copies matter).
  */
 class CanonicalWriter {
-  private readonly buffer: Uint8Array;
-  private readonly view: DataView;
+  private buffer: Uint8Array;
+  private view: DataView;
   private at = 0;
 
   constructor(bytes: number) {
@@ -58,26 +58,42 @@ class CanonicalWriter {
   node(provider: Provider, conversationId: string, kind: string, human: string, assistant: string | null, occurrence: number): Uint8Array {
     const start = this.at;
     for (const field of [IDENTITY_VERSION, provider, conversationId, kind, human, assistant]) this.field(field);
+    this.ensure(4);
     this.view.setUint32(this.at, occurrence);
     this.at += 4;
     return this.buffer.subarray(start, this.at);
   }
 
   private field(text: string | null): void {
+    this.ensure(4 + (text?.length ?? 0));
     if (text === null) {
       this.view.setUint32(this.at, 0xffffffff);
       this.at += 4;
       return;
     }
-    const { written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
+    let { read, written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
+    if (read < text.length) {
+      // Non-ASCII text takes more bytes than characters: make room for the worst case and write it again.
+      this.ensure(4 + 3 * text.length);
+      ({ read, written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4)));
+    }
     this.view.setUint32(this.at, written);
     this.at += 4 + written;
   }
+
+  /** Earlier nodes' views keep the old buffer, which already holds their bytes. */
+  private ensure(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const next = new Uint8Array(Math.max(this.buffer.length * 2, this.at + bytes));
+    next.set(this.buffer.subarray(0, this.at));
+    this.buffer = next;
+    this.view = new DataView(next.buffer);
+  }
 }
 
-/** Upper bound of a node's encoding: UTF-8 needs at most 3 bytes per UTF-16 code unit. */
+/** A first guess of a node's encoding size (exact for ASCII; the writer grows when text needs more). */
 function boundOf(provider: string, conversationId: string, kind: string, human: string, assistant: string | null): number {
-  return 4 * 7 + 3 * (IDENTITY_VERSION.length + provider.length + conversationId.length + kind.length + human.length + (assistant?.length ?? 0));
+  return 4 * 7 + IDENTITY_VERSION.length + provider.length + conversationId.length + kind.length + human.length + (assistant?.length ?? 0);
 }
 
 const encoder = new TextEncoder();

@@ -67,6 +67,17 @@ describe('import identity', () => {
     createdAt: null,
   });
 
+  it('keeps identity version 1 frozen: these ids were checked against an independent SHA-256 of the encoding', async () => {
+    // Encoding: each of 'cogzy-node/1', provider, conversation id, kind, human, assistant as a u32 BE byte length +
+    // UTF-8 (null: 0xFFFFFFFF), then the occurrence as u32 BE. Changing it would duplicate every vault on re-import.
+    const ids = await assignNodeIds('chatgpt', 'chatgpt:c', [draft('Grüß dich 👋', 'こんにちは'), draft('continue', null), draft('continue', null)], nodeDigest);
+    expect(ids.map((n) => n.id)).toEqual([
+      '052621e926a3e699ef1787dd673ec622ba66922f4de7d388b09c194295f6b445',
+      'ba1fd4bd49fb742d0351d71ed0a48a43a86e331857ff1a2a4bc516f097bbe1a6',
+      'fc855a1311a9ce7802fd47f18064f0074da0e02d72d667d3b3563a14313143b8',
+    ]);
+  });
+
   it('normalises text so invisible differences do not make new nodes', () => {
     expect(normaliseText('  cafe\u0301  \r\nline two   \r\n')).toBe('café\nline two');
   });

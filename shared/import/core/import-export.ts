@@ -36,6 +36,10 @@ function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return out;
 }
 
+/**
+ * The source's chunks, one read ahead: the next read is already under way while the current chunk is parsed, so
+ * reading and parsing overlap (the parse is synchronous per chunk).
+ */
 async function* chunksOf(source: ImportSource): AsyncGenerator<Uint8Array> {
   let stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
   try {
@@ -43,29 +47,34 @@ async function* chunksOf(source: ImportSource): AsyncGenerator<Uint8Array> {
   } catch (error) {
     throw new AppError('IMPORT_READ_FAILED', { detail: toAppError(error).detail, cause: error });
   }
+  let read: () => Promise<{ done?: boolean; value?: Uint8Array }>;
+  let close: () => Promise<void>;
   if ('getReader' in stream) {
     const reader = stream.getReader();
-    try {
-      for (;;) {
-        const next = await readOrFail(() => reader.read());
-        if (next.done) return;
-        yield next.value;
-      }
-    } finally {
+    read = () => reader.read();
+    close = async () => {
+      await reader.cancel().catch(() => undefined);
       reader.releaseLock();
-      void stream.cancel().catch(() => undefined);
-    }
+    };
   } else {
     const iterator = stream[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await readOrFail(() => iterator.next());
-        if (next.done === true) return;
-        yield next.value;
-      }
-    } finally {
+    read = () => iterator.next();
+    close = async () => {
       await iterator.return?.();
+    };
+  }
+  let pending = readOrFail(read);
+  try {
+    for (;;) {
+      const next = await pending;
+      if (next.done === true || next.value === undefined) return;
+      pending = readOrFail(read);
+      // A read left pending when the import stops early must not surface as an unhandled rejection.
+      pending.catch(() => undefined);
+      yield next.value;
     }
+  } finally {
+    await close();
   }
 }
 
