@@ -22,7 +22,7 @@ const B = 0.75;
 const FIELD_WEIGHT: Record<FieldCode, number> = { h: 1, a: 1, x: 0.4 };
 const FIELD_SLOT: Record<FieldCode, number> = { h: 0, a: 1, x: 2 };
 /** Prefix expansions considered for the last word (the most frequent terms). */
-const MAX_EXPANSIONS = 12;
+const MAX_EXPANSIONS = 8;
 /** Expansions rank a little below the exact word. */
 const EXPANSION_WEIGHT = 0.7;
 /** Best-ranked candidates (holding every word) checked against the stored text when the query has a phrase. */
