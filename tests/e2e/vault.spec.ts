@@ -361,6 +361,10 @@ describe('the vault in the browser', () => {
     }
   });
 
+  it('ran without uncaught page errors', () => {
+    expect(app.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
   it('cancelling a big import leaves a consistent vault: only whole conversations, marked cancelled', async () => {
     const { page } = app;
     // The generator numbers conversations from 0 in every export: start from an empty vault so ids do not overlap.

@@ -8,10 +8,10 @@ const WIDTH = 720;
 const HEIGHT = 200;
 const PAD_TOP = 16;
 const PAD_BOTTOM = 28;
-const PAD_LEFT = 36;
+const PAD_LEFT = 56;
 const PAD_RIGHT = 16;
 /** Year labels closer than this (in chart units) to the previous one are left out. */
-const LABEL_SPACING = 34;
+const LABEL_SPACING = 60;
 
 /** Conversations per month as an SVG bar chart, with the same numbers in a table for screen readers. */
 export default function TimelineChart(props: { data: readonly MonthCount[]; onSelect?: (month: string) => void }): JSX.Element {
