@@ -7,7 +7,7 @@ import { missingNodeIds, runEmbeddingJob } from '../../web/src/embed/embedding-j
 import { RemoteEmbedder } from '../../web/src/embed/remote-embedder';
 import { VectorMatrix } from '../../web/src/vectors/vector-matrix';
 import { hashedEmbedding, startOpenAiServer, type OpenAiServer } from '../support/openai-server';
-import { makeNode, openTestVault, putNodes } from './vector-test-nodes';
+import { makeNode, openOtherTab, openTestVault, putNodes } from './vector-test-nodes';
 
 describe('embedding job', () => {
   let server: OpenAiServer;
@@ -85,6 +85,25 @@ describe('embedding job', () => {
     const other = await runEmbeddingJob({ db, embedder: embedder('another-model', 32) });
     expect(other).toMatchObject({ alreadyDone: 0, embedded: 150, dim: 32 });
     expect(await vectorBlocks(db, 'remote:stand-in-embed', 48)).not.toHaveLength(0);
+    db.close();
+  });
+
+  it('with a live matrix, counts blocks another tab stored since it loaded as done', async () => {
+    const db = await openTestVault();
+    await putNodes(db, nodes.slice(0, 60));
+    const matrix = await VectorMatrix.load(db, 'remote:stand-in-embed', 48);
+    // Another tab (same database, no shared memory) embeds everything after this matrix was loaded.
+    const other = await openOtherTab(db);
+    server.resetStats();
+    await runEmbeddingJob({ db: other, embedder: embedder() });
+    expect(server.stats.embedded.size).toBe(60);
+    server.resetStats();
+    const mine = await runEmbeddingJob({ db, embedder: embedder(), matrix });
+    expect(mine).toMatchObject({ alreadyDone: 60, embedded: 0 });
+    expect(server.stats.embedded.size).toBe(0);
+    expect(matrix.size).toBe(60);
+    expect(nodes.slice(0, 60).every((n) => matrix.has(n.id))).toBe(true);
+    other.close();
     db.close();
   });
 

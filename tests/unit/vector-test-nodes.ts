@@ -6,9 +6,19 @@ import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/s
 
 let counter = 0;
 
-export function openTestVault(): Promise<VaultDatabase> {
+const factories = new WeakMap<VaultDatabase, IDBFactory>();
+
+export async function openTestVault(): Promise<VaultDatabase> {
   counter += 1;
-  return openVaultDatabase({ name: `vector-test-${counter}`, indexedDB: new IDBFactory(), IDBKeyRange });
+  const indexedDB = new IDBFactory();
+  const db = await openVaultDatabase({ name: `vector-test-${counter}`, indexedDB, IDBKeyRange });
+  factories.set(db, indexedDB);
+  return db;
+}
+
+/** A second connection to the same vault, as another tab would open. */
+export function openOtherTab(db: VaultDatabase): Promise<VaultDatabase> {
+  return openVaultDatabase({ name: db.name, indexedDB: factories.get(db) ?? new IDBFactory(), IDBKeyRange });
 }
 
 export function makeNode(human: string, assistant: string, conversationId = 'chatgpt:c1', ordinal = 0): NodeRow {

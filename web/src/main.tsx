@@ -1,7 +1,6 @@
 import { render } from 'solid-js/web';
 import App from './ui/App';
 import { registerServiceWorker } from './pwa/register';
-import { startSemantic } from './ui/settings-embeddings/semantic';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
@@ -11,6 +10,11 @@ render(() => {
   const sw = registerServiceWorker();
   return <App sw={sw} />;
 }, root);
-// Semantic search and topics start in the background; keyword search never waits for them. A vault that cannot
-// open is explained by the views, so the failure is not reported twice.
-startSemantic().catch(() => undefined);
+// Semantic search and topics start once the page is idle, so loading vectors never delays the first keyword search.
+// A vault that cannot open is explained by the views, so the failure is not reported twice.
+const startSemanticLater = (): void => void // Loaded as its own chunk so the embedder code never delays the first paint or the first keyword search.
+import('./ui/settings-embeddings/semantic')
+  .then(({ startSemantic }) => startSemantic())
+  .catch(() => undefined);
+if ('requestIdleCallback' in window) requestIdleCallback(startSemanticLater, { timeout: 2000 });
+else setTimeout(startSemanticLater, 500);

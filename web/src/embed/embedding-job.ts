@@ -13,6 +13,7 @@ import { nodeEmbeddingText } from '../../../shared/embed/text';
 import { packVectors } from '../../../shared/embed/vector-math';
 import { AppError } from '../../../shared/errors';
 import { putVectorBlock, vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
+import type { VectorMatrix } from '../vectors/vector-matrix';
 
 export interface EmbeddingJobProgress {
   /** Nodes that need a vector in this run. */
@@ -35,6 +36,11 @@ export interface EmbeddingJobOptions {
   /** Blocks embedding at once (the remote embedder bounds the requests underneath). */
   readonly parallelChunks?: number;
   readonly now?: () => number;
+  /**
+   * The live matrix of this model, when the caller keeps one: what it holds (after reading blocks other tabs
+   * stored since) counts as done, so the run does not read every stored vector again. Stored blocks are added to it.
+   */
+  readonly matrix?: VectorMatrix;
 }
 
 export interface EmbeddingJobResult extends EmbeddingJobProgress {
@@ -48,6 +54,13 @@ export async function missingNodeIds(db: VaultDatabase, modelId: string, dim: nu
   const done = new Set<string>();
   for (const block of blocks) for (const id of block.nodeIds) done.add(id);
   const missing = ids.filter((id) => !done.has(id));
+  return { missing, covered: ids.length - missing.length };
+}
+
+async function missingFromMatrix(db: VaultDatabase, matrix: VectorMatrix): Promise<{ missing: string[]; covered: number }> {
+  await matrix.refresh(db);
+  const ids = await withStorageErrors(() => db.nodes.toCollection().primaryKeys());
+  const missing = ids.filter((id) => !matrix.has(id));
   return { missing, covered: ids.length - missing.length };
 }
 
@@ -65,7 +78,8 @@ export async function runEmbeddingJob(options: EmbeddingJobOptions): Promise<Emb
   const now = options.now ?? Date.now;
   const dim = await dimensionOf(embedder, signal);
   const { modelId } = embedder;
-  const { missing, covered } = await missingNodeIds(db, modelId, dim);
+  const matrix = options.matrix?.modelId === modelId && options.matrix.dim === dim ? options.matrix : undefined;
+  const { missing, covered } = matrix ? await missingFromMatrix(db, matrix) : await missingNodeIds(db, modelId, dim);
   const chunks: string[][] = [];
   for (let i = 0; i < missing.length; i += chunkSize) chunks.push(missing.slice(i, i + chunkSize));
   let embedded = 0;
@@ -86,6 +100,7 @@ export async function runEmbeddingJob(options: EmbeddingJobOptions): Promise<Emb
     // One block, one transaction: its ids and its vectors are stored together or not at all.
     block.id = await putVectorBlock(db, block);
     embedded += nodes.length;
+    matrix?.addBlock(block);
     onBlock?.(block);
     report();
   });

@@ -221,8 +221,8 @@ export class SemanticService {
         onProgress: (progress) => {
           if (generation === this.generation) this.set({ progress });
         },
-        onBlock: (block) => {
-          matrix.addBlock(block);
+        matrix,
+        onBlock: () => {
           if (generation === this.generation) this.set({ vectors: matrix.size });
         },
       }));

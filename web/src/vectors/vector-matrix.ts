@@ -3,12 +3,13 @@
  * of every row. Exact cosine search is a dot-product scan with a top-k heap (bench/vector.bench.ts measures it).
  *
  *   VectorMatrix.load(db, modelId, dim): Promise<VectorMatrix>
+ *   matrix.refresh(db): Promise<number>            // blocks stored since the last read (other tabs)
  *   matrix.add(nodeIds, block): number            // rows appended (ids already present are skipped)
  *   matrix.nearest(query, k, skip?): Neighbour[]   // best first
  *   matrix.moreLikeThis(nodeId, k): Neighbour[]    // the node itself excluded
  */
 import { dot, normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
-import { vectorBlocks, type VaultDatabase, type VectorBlockRow } from '../db/database';
+import { vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
 
 export interface Neighbour {
   readonly nodeId: string;
@@ -28,12 +29,29 @@ export class VectorMatrix {
     this.data = new Float32Array(Math.max(1, initialRows) * dim);
   }
 
+  /** Highest vectors-table row id read from the database so far (blocks are numbered in commit order). */
+  private loadedThrough = 0;
+
   static async load(db: VaultDatabase, modelId: string, dim: number): Promise<VectorMatrix> {
     const blocks = await vectorBlocks(db, modelId, dim);
     const rows = blocks.reduce((n, b) => n + b.nodeIds.length, 0);
     const matrix = new VectorMatrix(modelId, dim, rows);
-    for (const block of blocks) matrix.addBlock(block);
+    for (const block of blocks) {
+      matrix.addBlock(block);
+      matrix.loadedThrough = Math.max(matrix.loadedThrough, block.id ?? 0);
+    }
     return matrix;
+  }
+
+  /** Reads only the blocks stored since the last read (e.g. by another tab); returns the rows added. */
+  async refresh(db: VaultDatabase): Promise<number> {
+    const blocks = await withStorageErrors(() => db.vectors.where(':id').above(this.loadedThrough).toArray());
+    let added = 0;
+    for (const block of blocks) {
+      added += this.addBlock(block);
+      this.loadedThrough = Math.max(this.loadedThrough, block.id ?? 0);
+    }
+    return added;
   }
 
   get size(): number {
