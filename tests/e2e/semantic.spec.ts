@@ -102,6 +102,10 @@ describe('semantic memory in the browser', () => {
     const first = page.locator('.result').first();
     await first.waitFor({ timeout: 30_000 });
     expect(await first.textContent()).toContain('Looking after my cat');
+    // Hybrid fuses keyword and vector ranks: an exact word and its meaning agree on the top hit.
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('salary')}&mode=hybrid`);
+    // The previous results stay on screen until the new ones arrive, so wait for the list to change.
+    await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 30_000 }).toContain('Thinking about my career');
   });
 
   it('shows topics as a map that works from the keyboard, listing a topic’s conversations', async () => {
@@ -148,9 +152,7 @@ describe('semantic memory in the browser', () => {
     await waitForVectors(NODE_COUNT, `local:${TINY_MODEL_ID}`);
     expect(await page.getByTestId('embedding-status').textContent()).toContain('on this device (wasm)');
     await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('bread flour oven')}&mode=semantic`);
-    const first = page.locator('.result').first();
-    await first.waitFor({ timeout: 30_000 });
-    expect(await first.textContent()).toContain('Baking bread at home');
+    await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 30_000 }).toContain('Baking bread at home');
   });
 
   it('ran without page errors', () => {
