@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.wrangler/', '**/*.js', '**/*.mjs', 'worker/worker-configuration.d.ts'] },
+  { ignores: ['node_modules/', 'dist/', '.wrangler/', '.dev-data/', 'bench/out/', 'tests/.tmp/', 'tmp-*', '**/*.js', '**/*.mjs', 'worker/worker-configuration.d.ts'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -14,6 +14,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // The root tsconfig is a bare base config; vite.config.ts belongs to the web project.
+    files: ['vite.config.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './web/tsconfig.json' } },
   },
   {
     // shared/ is pure: no ambient I/O, clocks, timers or randomness (inject them).
