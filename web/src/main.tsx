@@ -10,11 +10,13 @@ render(() => {
   const sw = registerServiceWorker();
   return <App sw={sw} />;
 }, root);
-// Semantic search and topics start once the page is idle, so loading vectors never delays the first keyword search.
-// A vault that cannot open is explained by the views, so the failure is not reported twice.
-const startSemanticLater = (): void => void // Loaded as its own chunk so the embedder code never delays the first paint or the first keyword search.
-import('./ui/settings-embeddings/semantic')
-  .then(({ startSemantic }) => startSemantic())
-  .catch(() => undefined);
+// Semantic search and topics start once the page is idle, from their own chunk, so neither loading the embedder code
+// nor loading vectors delays the first paint or the first keyword search. A vault that cannot open is explained by
+// the views, so the failure is not reported twice.
+const startSemanticLater = (): void => {
+  import('./ui/settings-embeddings/semantic')
+    .then(({ startSemantic }) => startSemantic())
+    .catch(() => undefined);
+};
 if ('requestIdleCallback' in window) requestIdleCallback(startSemanticLater, { timeout: 2000 });
 else setTimeout(startSemanticLater, 500);
