@@ -63,6 +63,8 @@ describe('app shell', () => {
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type('hello');
     expect(await box.inputValue()).toBe('hello');
+    // An empty vault says why nothing is found and where to go next.
+    await page.getByTestId('no-results').filter({ hasText: 'import an export' }).waitFor();
     await page.keyboard.press('Escape');
     expect(await box.inputValue()).toBe('');
   });

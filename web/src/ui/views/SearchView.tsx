@@ -1,7 +1,8 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { SEARCH_INPUT_ID } from '../views';
-import { runSearch, semanticAvailable, type SearchRequest } from '../data';
+import { runSearch, semanticAvailable, vaultStats, type SearchRequest } from '../data';
+import { createLive } from '../live';
 import type { SearchMode, SearchResponse } from '../../search/search';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
 import Snippet from '../components/Snippet';
@@ -95,6 +96,8 @@ export default function SearchView(props: ViewProps): JSX.Element {
   );
 
   const hits = createMemo(() => outcome()?.results ?? []);
+  const stats = createLive(() => null, vaultStats);
+  const vaultEmpty = (): boolean => stats.value()?.conversations === 0;
   const open = (index: number): void => {
     const hit = hits()[index];
     if (hit) navigate(href(['c', hit.conversationId], { node: hit.nodeId }));
@@ -214,6 +217,14 @@ export default function SearchView(props: ViewProps): JSX.Element {
           </Show>
         </Show>
       </p>
+      <Show when={outcome()?.results.length === 0 && request().query.trim() !== ''}>
+        <p class="empty" data-testid="no-results">
+          No exchange matches. Try fewer or shorter words, drop the quotes, or widen the filters.{' '}
+          <Show when={vaultEmpty()}>
+            Your vault is empty: <a href="#/import">import an export</a> first.
+          </Show>
+        </p>
+      </Show>
       <ul id="search-results" class="results" role="listbox" aria-label="Search results">
         <For each={hits()}>
           {(hit, i) => (
