@@ -50,7 +50,7 @@ interface Cold {
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
 
-function serve(dir: string): Promise<Server> {
+function serve(dir: string, port = 0): Promise<Server> {
   const server = createServer((req, res) => {
     const path = join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
@@ -61,7 +61,7 @@ function serve(dir: string): Promise<Server> {
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   return once(server, 'listening').then(() => server);
 }
 
@@ -118,11 +118,14 @@ async function main(): Promise<void> {
   const keptProfile = process.env['BENCH_PROFILE'];
   const profile = keptProfile ?? mkdtempSync(join(tmpdir(), 'cogzy-bench-profile-'));
   if (keptProfile) mkdirSync(keptProfile, { recursive: true });
-  const marker = join(profile, 'cogzy-bench-nodes');
-  const reuse = keptProfile !== undefined && existsSync(marker) && readFileSync(marker, 'utf8') === String(NODES);
+  // IndexedDB belongs to an origin, and the origin includes the port: a reused profile needs the same port again.
+  const marker = join(profile, 'cogzy-bench-vault');
+  const [markedNodes, markedPort] = existsSync(marker) ? readFileSync(marker, 'utf8').split(':') : [];
+  const reuse = keptProfile !== undefined && markedNodes === String(NODES) && markedPort !== undefined;
   await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true }, worker: { format: 'es' } });
-  const server = await serve(out);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await serve(out, reuse ? Number(markedPort) : 0);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
   const corpus = new Corpus(SEED);
   const queries = corpus.queries(QUERIES, NODES);
   console.log(`vault: ${NODES.toLocaleString('en')} exchanges (~150 words each), ${QUERIES} queries, chromium headless, 2 cores`);
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     const miniIngest = await ingest('minisearch');
     await context.close();
-    if (keptProfile) writeFileSync(marker, String(NODES));
+    if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
 
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
     const mini = await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
