@@ -82,6 +82,9 @@ describe('semantic search through the fusion slot', () => {
 
       const hits = await source.search('cat food', {}, 2);
       expect(hits[0]?.nodeId).toBe(pets[0]!.id);
+      const requests = server.stats.requests;
+      expect(await source.search('cat food', { providers: ['chatgpt'] }, 2)).toEqual(hits);
+      expect(server.stats.requests).toBe(requests);
       const like = await source.moreLikeThis(work[1]!.id, 1);
       expect(like[0]?.nodeId).not.toBe(work[1]!.id);
       expect((await source.search('career job', { conversationId: 'chatgpt:pets' }, 5)).every((h) => pets.some((p) => p.id === h.nodeId))).toBe(true);

@@ -16,8 +16,11 @@ import type { VectorMatrix } from './vector-matrix';
 /** Vector hits are filtered after the scan (providers, dates, branches), so ask for more than will be shown. */
 const OVERSAMPLE = 4;
 
+const RECENT_QUERIES = 32;
+
 export class VectorResultSource implements ResultSource {
   readonly id: string;
+  private readonly recent = new Map<string, Float32Array>();
 
   constructor(
     readonly matrix: VectorMatrix,
@@ -35,9 +38,9 @@ export class VectorResultSource implements ResultSource {
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     const text = query.replace(/"/g, ' ').trim();
     if (text === '' || this.matrix.size === 0) return [];
-    let vector: Float32Array | undefined;
+    let vector = this.recent.get(text);
     try {
-      [vector] = await this.embedder.embed([text]);
+      vector ??= (await this.embedder.embed([text]))[0];
     } catch (error) {
       // Search goes on with the other sources (keyword hits in hybrid mode) instead of failing as a whole.
       this.onQueryResult(toAppError(error, 'EMBEDDER_UNAVAILABLE'));
@@ -45,6 +48,10 @@ export class VectorResultSource implements ResultSource {
     }
     this.onQueryResult(null);
     if (!vector) return [];
+    // Re-running a query (back button, toggling a filter or the mode) costs no second request.
+    this.recent.delete(text);
+    this.recent.set(text, vector);
+    if (this.recent.size > RECENT_QUERIES) this.recent.delete(this.recent.keys().next().value ?? '');
     return this.rank(vector, limit, filters, null);
   }
 

@@ -2,6 +2,7 @@ import { Match, Show, Switch, createEffect, createSignal, type JSX } from 'solid
 import { defaultLocal, defaultRemote, type EmbedderSettings, type LocalSettings, type RemoteSettings } from '../../embed/embedder-settings';
 import ErrorNotice from '../components/ErrorNotice';
 import { semanticStatus, startSemantic } from './semantic';
+import './embeddings.css';
 
 type Kind = EmbedderSettings['choice']['kind'];
 
@@ -51,7 +52,7 @@ export default function EmbeddingsPanel(): JSX.Element {
   };
 
   return (
-    <form onSubmit={(e) => void save(e)} data-testid="embeddings-panel">
+    <form class="embed-form" onSubmit={(e) => void save(e)} data-testid="embeddings-panel">
       <p class="muted" style={{ 'margin-top': 0 }}>
         Semantic search finds exchanges by meaning, and Topics groups them. Each exchange is embedded once: your question, a blank line, then the
         reply, cut at a word to the model&apos;s window (the question keeps most of it when both are long).
