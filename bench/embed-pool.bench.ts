@@ -81,7 +81,7 @@ try {
     const r = await measure(server.url, c);
     const floor = await timerFloor(c);
     console.log(
-      `concurrency ${String(c.concurrency).padStart(3)} x batch ${String(c.batch).padStart(2)}: ${r.textsPerSecond.toFixed(0).padStart(6)} texts/s of ${r.limit.toFixed(0).padStart(6)} theoretical -> ratio ${r.ratio.toFixed(2)} ${r.ratio >= 0.8 ? '(meets 0.8)' : '(below 0.8)'}; ${r.texts} texts; timers alone reach ${floor.toFixed(2)}`,
+      `concurrency ${String(c.concurrency).padStart(3)} x batch ${String(c.batch).padStart(2)}: ${r.textsPerSecond.toFixed(0).padStart(6)} texts/s of ${r.limit.toFixed(0).padStart(6)} theoretical -> ratio ${r.ratio.toFixed(3)} ${r.ratio >= 0.8 ? '(meets 0.8)' : '(below 0.8)'}; ${r.texts} texts; timers alone reach ${floor.toFixed(2)}`,
     );
   }
 } finally {
