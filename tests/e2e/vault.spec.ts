@@ -197,6 +197,11 @@ describe('the vault in the browser', () => {
       .toBe(true);
     expect(await exchange.textContent()).toContain(phrase);
     await page.screenshot({ path: join(shots, 'reader-desktop-light.png') });
+    // Esc closes the conversation and returns to the same results.
+    await page.keyboard.press('Escape');
+    await page.waitForURL((url) => url.hash.startsWith('#/search'));
+    await expect.poll(() => first.getAttribute('data-node-id')).toBe(node.id);
+    expect(await box.inputValue()).toBe(`"${phrase}"`);
   });
 
   it('after going offline and reloading, the app starts from the service worker and search still works', async () => {

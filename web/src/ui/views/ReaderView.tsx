@@ -1,4 +1,4 @@
-import { For, Show, createEffect, createMemo, createSignal, on, type JSX } from 'solid-js';
+import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { ViewProps } from '../views';
 import type { NodeRow } from '../../db/database';
@@ -8,7 +8,7 @@ import { loadConversation } from '../data';
 import Exchange, { type ReaderToggles } from '../components/Exchange';
 import ErrorNotice from '../components/ErrorNotice';
 import { formatDate, plural, providerLabel } from '../format';
-import { href } from '../router';
+import { href, navigate } from '../router';
 
 const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
   { key: 'thinking', label: 'Thinking' },
@@ -25,6 +25,17 @@ export default function ReaderView(props: ViewProps): JSX.Element {
   const live = createLive(id, loadConversation);
   const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
   const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
+
+  // Esc closes the conversation: back to where the person came from (search results keep their query in the URL).
+  const onKey = (e: KeyboardEvent): void => {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.closest('dialog'))) return;
+    if (history.length > 1) history.back();
+    else navigate('#/conversations');
+  };
+  document.addEventListener('keydown', onKey);
+  onCleanup(() => document.removeEventListener('keydown', onKey));
 
   /** The thread in order, each exchange followed by the alternate branches that fork at it (when shown). */
   const items = createMemo(() => {
