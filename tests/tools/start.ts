@@ -125,6 +125,8 @@ async function main(): Promise<void> {
   run('web', [join('node_modules', 'vite', 'bin', 'vite.js'), '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], {
     ...process.env,
     COGZY_API_URL: `http://${host}:${ports.api}`,
+    // The app's default embedder in dev: the local OpenAI-compatible stand-in (no key needed).
+    VITE_EMBEDDINGS_URL: embed.url,
   });
   log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
   writeFileSync(join(dataDir, 'admin-token'), adminToken, { mode: 0o600 });
