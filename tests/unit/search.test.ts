@@ -255,6 +255,8 @@ describe('fusion', () => {
     const unregister = search.registerSource(new QuestionOverlapSource(db));
     const semantic = await search.search('paddle length', { mode: 'semantic' });
     expect(semantic.results[0]?.ranks).toEqual({ 'vector:test-overlap': 1 });
+    expect(semantic.results[0]?.conversationTitle).toBe('Sea kayak rolling');
+    expect((await search.search('deduct ')).results[0]?.conversationTitle).toBe('Freelancer taxes');
     const hybrid = await search.search('kayak ', { mode: 'hybrid' });
     expect(hybrid.unavailable).toEqual([]);
     expect(hybrid.results.some((r) => r.ranks['keyword'] !== undefined && r.ranks['vector:test-overlap'] !== undefined)).toBe(true);

@@ -140,12 +140,19 @@ export class KeywordSearch implements ResultSource {
     const chunk = parsed.phrases.length > 0 ? Math.max(limit * 5, 150) : limit;
     for (let i = 0; i < ranked.length && hits.length < limit; i += chunk) {
       const slice = ranked.slice(i, i + chunk);
-      const nodes = await this.db.nodes.bulkGet(slice.map((doc) => docs.nodeId[doc] ?? ''));
+      // Titles come along in the same round: the page shows them with every hit.
+      const conversationIds = [...new Set(slice.map((doc) => docs.conversationIds[docs.conversation[doc] ?? -1] ?? ''))];
+      const [nodes, conversations] = await Promise.all([
+        this.db.nodes.bulkGet(slice.map((doc) => docs.nodeId[doc] ?? '')),
+        parsed.phrases.length > 0 ? Promise.resolve([]) : this.db.conversations.bulkGet(conversationIds),
+      ]);
+      const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
       for (const node of nodes) {
         if (!node) continue;
         const doc = node.docId;
         if (parsed.phrases.length > 0 && !parsed.phrases.every((phrase) => phraseIn(node, phrase, fields))) continue;
-        hits.push({ nodeId: node.id, score: scores[doc] ?? 0, node });
+        const conversationTitle = titles.get(node.conversationId);
+        hits.push({ nodeId: node.id, score: scores[doc] ?? 0, node, ...(conversationTitle !== undefined ? { conversationTitle } : {}) });
         if (hits.length >= limit) break;
       }
     }

@@ -12,7 +12,7 @@
  *   matchesFilters(node: NodeRow, filters: SearchFilters): boolean
  */
 import type { Provider } from '../../../shared/model';
-import type { ConversationRow, NodeRow, VaultDatabase } from '../db/database';
+import type { NodeRow, VaultDatabase } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import { hiddenText } from './keyword-index';
 import { KeywordSearch } from './keyword-search';
@@ -66,6 +66,7 @@ export interface FusedHit {
   /** Rank (1-based) in each input list, undefined where absent. */
   ranks: (number | undefined)[];
   node?: NodeRow;
+  conversationTitle?: string;
 }
 
 export function reciprocalRankFusion(lists: readonly (readonly RankedHit[])[], k = RRF_K): FusedHit[] {
@@ -78,6 +79,7 @@ export function reciprocalRankFusion(lists: readonly (readonly RankedHit[])[], k
       entry.ranks[l] = i + 1;
       entry.score += 1 / (k + i + 1);
       if (!entry.node && hit.node) entry.node = hit.node;
+      if (entry.conversationTitle === undefined && hit.conversationTitle !== undefined) entry.conversationTitle = hit.conversationTitle;
     });
   });
   return [...fused.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
@@ -143,7 +145,7 @@ export class SearchService {
       ids.push(source.id);
     });
 
-    const fused = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ nodeId: hit.nodeId, score: hit.score, ranks: [i + 1], node: hit.node })) : reciprocalRankFusion(lists);
+    const fused: FusedHit[] = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] })) : reciprocalRankFusion(lists);
     const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, keyword ? matchSpecFor(keyword.parsed, keyword.expansions) : matchSpecFor(parseQuery(query))));
     return {
       query,
@@ -170,9 +172,13 @@ export class SearchService {
       kept.push({ hit, node });
       if (kept.length >= limit) break;
     }
-    const conversationIds = [...new Set(kept.map(({ node }) => node.conversationId))];
-    const conversations = await this.db.conversations.bulkGet(conversationIds);
-    const titles = new Map(conversations.filter((c): c is ConversationRow => c !== undefined).map((c) => [c.id, c.title]));
+    const titles = new Map<string, string>();
+    for (const { hit, node } of kept) if (hit.conversationTitle !== undefined) titles.set(node.conversationId, hit.conversationTitle);
+    const conversationIds = [...new Set(kept.map(({ node }) => node.conversationId).filter((id) => !titles.has(id)))];
+    if (conversationIds.length > 0) {
+      const conversations = await this.db.conversations.bulkGet(conversationIds);
+      for (const c of conversations) if (c) titles.set(c.id, c.title);
+    }
 
     return kept.map(({ hit, node }) => {
       const ranks: Record<string, number> = {};

@@ -29,6 +29,8 @@ export interface RankedHit {
   score: number;
   /** The node when the source already loaded it (saves a read). */
   node?: NodeRow;
+  /** Its conversation's title when the source already loaded it (saves a read). */
+  conversationTitle?: string;
 }
 
 export interface ResultSource {
