@@ -10,6 +10,7 @@ import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
 import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
+import { appendToSearchIndex, compactSearchIndex, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { deleteVault } from '../../web/src/vault/storage';
 
@@ -170,6 +171,32 @@ describe('failed writes', () => {
     const failure = await commitImportBatch(db, importId, sampleBatch(['chatgpt:a'], 2), { parseMs: 1, now: 2 }).catch((e: unknown) => e);
     expect(isAppError(failure) && failure.code).toBe('IMPORT_CANCELLED');
     expect(await db.nodes.count()).toBe(0);
+  });
+});
+
+describe('keyword index compaction', () => {
+  const doc = (docId: number, human: string): IndexDoc => ({ docId, nodeId: `n${docId}`, conversationId: 'c', provider: 'chatgpt', createdAt: null, active: true, human, assistant: '', hidden: '' });
+
+  /** Documents listed for "tide" (human field) once every segment is merged. */
+  async function postingsAfterCompaction(segments: IndexDoc[][]): Promise<number[]> {
+    const db = await fresh();
+    await db.transaction('rw', db.searchIndex, async () => {
+      let stats = await readIndexStats(db.searchIndex);
+      for (const docs of segments) stats = await appendToSearchIndex(db.searchIndex, stats, docs);
+    });
+    await compactSearchIndex(db);
+    const part = postingsPart('tide');
+    const rows = await db.searchIndex.where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray();
+    expect(rows).toHaveLength(1);
+    return [...(postingsFor(rows[0] as PostingsRow, 'htide')?.docIds ?? [])];
+  }
+
+  it('merges segments into one list per word, in document order', async () => {
+    expect(await postingsAfterCompaction([[doc(1, 'tide'), doc(2, 'moon tide')], [doc(3, 'tide tide')], [doc(4, 'moon')], [doc(5, 'tide')]])).toEqual([1, 2, 3, 5]);
+  });
+
+  it('keeps lists sorted even when a later segment holds lower document numbers', async () => {
+    expect(await postingsAfterCompaction([[doc(10, 'tide'), doc(11, 'tide')], [doc(2, 'tide')]])).toEqual([2, 10, 11]);
   });
 });
 

@@ -385,14 +385,86 @@ export async function backfillSearchIndex(table: SearchIndexTable, nodes: readon
 
 // ---- compaction ----------------------------------------------------------------------------------------------
 
+/** Thrown inside a streaming merge when docIds are not increasing across segments (never expected). */
+const OUT_OF_ORDER = new Error('postings out of order');
+
+class ByteReader {
+  constructor(
+    private readonly data: Uint8Array,
+    public pos: number,
+  ) {}
+
+  varint(): number {
+    let value = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = this.data[this.pos++] ?? 0;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  }
+}
+
+/**
+ * Merges postings rows by copying each list's varints straight into the output: segments hold increasing docIds,
+ * so only the first delta of each appended list changes. No per-posting arrays, so no garbage to collect.
+ */
+function streamPostingsMerge(rows: readonly PostingsRow[], part: string, seg: number): PostingsRow {
+  const keyLists = rows.map((row) => split(row));
+  const all = new Set<string>();
+  for (const keys of keyLists) for (const key of keys) all.add(key);
+  const keys = [...all].sort();
+  const pointers = rows.map(() => 0);
+  const offsets = new Uint32Array(keys.length + 1);
+  const writer = new ByteWriter();
+  keys.forEach((key, k) => {
+    offsets[k] = writer.length;
+    const readers: ByteReader[] = [];
+    const counts: number[] = [];
+    let total = 0;
+    rows.forEach((row, r) => {
+      const at = pointers[r] ?? 0;
+      if (keyLists[r]?.[at] !== key) return;
+      const reader = new ByteReader(row.data, row.offsets[at] ?? 0);
+      const count = reader.varint();
+      readers.push(reader);
+      counts.push(count);
+      total += count;
+      pointers[r] = at + 1;
+    });
+    writer.varint(total);
+    let last = 0;
+    readers.forEach((reader, i) => {
+      let doc = 0;
+      for (let j = 0; j < (counts[i] ?? 0); j++) {
+        doc += reader.varint();
+        const tf = reader.varint();
+        if (doc < last) throw OUT_OF_ORDER;
+        writer.varint(doc - last);
+        writer.varint(tf);
+        last = doc;
+      }
+    });
+  });
+  offsets[keys.length] = writer.length;
+  return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
+}
+
 function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchIndexRow | null {
   const ordered = [...rows].sort((x, y) => x.seg - y.seg);
   const first = ordered[0];
   if (!first) return null;
   if (first.kind === 'postings') {
+    const postingsRows = ordered.filter((row): row is PostingsRow => row.kind === 'postings');
+    try {
+      return streamPostingsMerge(postingsRows, part, seg);
+    } catch (error) {
+      if (error !== OUT_OF_ORDER) throw error;
+    }
     const lists = new Map<string, { docIds: number[]; tfs: number[] }>();
-    for (const row of ordered) {
-      if (row.kind !== 'postings') continue;
+    for (const row of postingsRows) {
       split(row).forEach((key) => {
         const postings = postingsFor(row, key);
         if (!postings) return;
@@ -404,7 +476,6 @@ function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchInd
         }
       });
     }
-    // Segments hold increasing docIds, but a merge must never depend on it: keep each list sorted.
     for (const list of lists.values()) sortPostings(list);
     return encodePostingsRow(part, seg, lists);
   }
