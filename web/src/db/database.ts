@@ -3,7 +3,7 @@
  * the app calls `version()`. Rows are read through the zod schemas below at the boundaries that need it.
  *
  * Public API (other modules and engineers use only this):
- *   openVaultDatabase(options?: OpenVaultOptions): VaultDatabase      // opens (and upgrades) the database
+ *   openVaultDatabase(options?: OpenVaultOptions): Promise<VaultDatabase>   // opens (and upgrades) the database
  *   class VaultDatabase extends Dexie { conversations, conversationRaws, nodes, vectors, imports, settings, syncState, searchIndex }
  *   toConversationRow(c: Conversation): { row, raw } / fromConversationRow(row, raw): Conversation
  *   DEFAULT_DATABASE_NAME = 'cogzy-vault'
