@@ -1,4 +1,7 @@
-/** Seeded randomness for clustering and jitter: callers inject it, so runs are reproducible in tests. */
+/**
+ * Seeded randomness for clustering, jitter and generated test/bench data: callers inject it, so runs are reproducible.
+ * Generated test data depends on its exact sequence: changing it changes what the generators produce.
+ */
 export type Random = () => number;
 
 /** mulberry32: a tiny, fast 32-bit PRNG with a good enough spread for sampling and k-means++. */

@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { seededRandom } from '../../shared/embed/random';
 import { ERROR_MESSAGES } from '../../shared/errors';
 import type { MemoryNode } from '../../shared/model';
 import { fileSource, MemoryStore, runImport } from '../support/import-helpers';
-import { generateExport, prng, writeExport } from '../support/generate-chatgpt';
+import { generateExport, writeExport } from '../support/generate-chatgpt';
 import { generateClaudeExport } from '../support/generate-claude';
 import { generateDeepseekExport } from '../support/generate-deepseek';
 import { generateGeminiExport } from '../support/generate-gemini';
@@ -123,7 +124,7 @@ describe('the vault in the browser', () => {
   const chatgptPath = join(work, 'conversations.json');
 
   it('imports generated exports of every provider and shows the counts the importer reports', async () => {
-    const random = prng(11);
+    const random = seededRandom(11);
     const files: [string, string][] = [
       [chatgptPath, generateExport({ seed: 7, conversations: 40 }).json],
       [join(work, 'claude-conversations.json'), JSON.stringify(generateClaudeExport(random, { conversations: 8, turns: 4, newTurns: 1 }).earlier)],

@@ -9,18 +9,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-
-/** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../shared/embed/random';
 
 function mix(...values: number[]): number {
   let h = 2166136261;
@@ -95,7 +84,7 @@ function message(m: Msg): Json {
 
 /** The messages of one turn (a user message and what answers it); `variant` > 0 gives a regenerated answer. */
 function turnMessages(seed: number, conv: number, turn: number, base: number, variant = 0): { user: Msg; replies: Msg[] } {
-  const rng = prng(mix(seed, conv, turn, variant));
+  const rng = seededRandom(mix(seed, conv, turn, variant));
   const time = base + turn * 60;
   const id = (suffix: string) => `c${conv}-t${turn}-v${variant}-${suffix}`;
   const userText = paragraph(rng, 1 + Math.floor(rng() * 3));
@@ -124,7 +113,7 @@ function turnMessages(seed: number, conv: number, turn: number, base: number, va
 
 /** Turns with a regenerated (abandoned) answer: deterministic per (seed, conv, turn). */
 function hasRegeneration(seed: number, conv: number, turn: number): boolean {
-  return prng(mix(seed, conv, turn, 999))() < 0.1;
+  return seededRandom(mix(seed, conv, turn, 999))() < 0.1;
 }
 
 export interface GeneratedConversation {
@@ -166,7 +155,7 @@ export function conversation(seed: number, index: number, turns: number): Genera
     }
   }
   const value: Json = {
-    title: `Conversation ${index}: ${sentence(prng(mix(seed, index)), 4)}`,
+    title: `Conversation ${index}: ${sentence(seededRandom(mix(seed, index)), 4)}`,
     create_time: base,
     update_time: base + turns * 60,
     mapping,
@@ -185,7 +174,7 @@ export function conversation(seed: number, index: number, turns: number): Genera
 }
 
 function turnsFor(seed: number, index: number): number {
-  return 2 + Math.floor(prng(mix(seed, index, 7))() * 30);
+  return 2 + Math.floor(seededRandom(mix(seed, index, 7))() * 30);
 }
 
 export interface GeneratedExport {

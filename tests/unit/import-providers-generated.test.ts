@@ -6,6 +6,7 @@
 import { strToU8, zipSync } from 'fflate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../shared/embed/random';
 import { claudeAdapter } from '../../shared/import/providers/claude';
 import { copilotAdapter } from '../../shared/import/providers/copilot';
 import { deepseekAdapter } from '../../shared/import/providers/deepseek';
@@ -17,7 +18,6 @@ import { generateCopilotExport } from '../support/generate-copilot';
 import { generateDeepseekExport } from '../support/generate-deepseek';
 import { generateGeminiExport } from '../support/generate-gemini';
 import { generateGrokExport } from '../support/generate-grok';
-import { prng } from '../support/generate-chatgpt';
 import { counts, importBytes, runJson, runText } from './import-providers-harness';
 
 const sizes = { conversations: 6, turns: 4, newTurns: 2 };
@@ -36,7 +36,7 @@ async function cumulative(name: string, earlier: string, later: string, newNodes
 }
 
 describe('Claude, generated', () => {
-  const generated = generateClaudeExport(prng(11), sizes);
+  const generated = generateClaudeExport(seededRandom(11), sizes);
 
   it('imports with the counts it was generated with, warning about each unknown block', () => {
     const earlier = runJson(claudeAdapter, generated.earlier);
@@ -93,7 +93,7 @@ describe('Claude, generated', () => {
 });
 
 describe('Grok, generated', () => {
-  const generated = generateGrokExport(prng(12), sizes);
+  const generated = generateGrokExport(seededRandom(12), sizes);
 
   it('imports with the counts it was generated with', () => {
     expect(counts(runJson(grokAdapter, generated.earlier))).toEqual({ ...generated.expected.earlier, skipped: { 'unsupported-record': generated.expected.otherRecords }, warnings: {} });
@@ -106,7 +106,7 @@ describe('Grok, generated', () => {
 });
 
 describe('DeepSeek, generated', () => {
-  const generated = generateDeepseekExport(prng(13), sizes);
+  const generated = generateDeepseekExport(seededRandom(13), sizes);
 
   it('imports with the counts it was generated with; the longest chain is active', () => {
     const outcome = runJson(deepseekAdapter, generated.earlier);
@@ -126,7 +126,7 @@ describe('DeepSeek, generated', () => {
 });
 
 describe('Gemini, generated', () => {
-  const generated = generateGeminiExport(prng(14), { sessions: 6, promptsPerSession: 3, newSessions: 2 });
+  const generated = generateGeminiExport(seededRandom(14), { sessions: 6, promptsPerSession: 3, newSessions: 2 });
 
   it('JSON: rebuilds the sessions with the counts they were generated with', () => {
     const { skipped, ...expected } = generated.expected.earlier;
@@ -154,7 +154,7 @@ describe('Gemini, generated', () => {
 
 describe('Copilot, generated', () => {
   for (const layout of ['A', 'B', 'C'] as const) {
-    const generated = generateCopilotExport(prng(15), { layout, chats: 4, turns: 3, newTurns: 2 });
+    const generated = generateCopilotExport(seededRandom(15), { layout, chats: 4, turns: 3, newTurns: 2 });
 
     it(`layout ${layout}: counts as generated, prompts before replies`, () => {
       const outcome = runText(copilotAdapter, generated.earlier);
@@ -173,11 +173,11 @@ describe('Copilot, generated', () => {
 });
 
 describe('chunk boundaries', () => {
-  const claude = generateClaudeExport(prng(21), { conversations: 3, turns: 3, newTurns: 0 });
-  const grok = generateGrokExport(prng(22), { conversations: 3, turns: 3, newTurns: 0 });
-  const deepseek = generateDeepseekExport(prng(23), { conversations: 3, turns: 3, newTurns: 0 });
-  const gemini = generateGeminiExport(prng(24), { sessions: 3, promptsPerSession: 2, newSessions: 0 });
-  const copilot = generateCopilotExport(prng(25), { layout: 'A', chats: 2, turns: 3, newTurns: 0 });
+  const claude = generateClaudeExport(seededRandom(21), { conversations: 3, turns: 3, newTurns: 0 });
+  const grok = generateGrokExport(seededRandom(22), { conversations: 3, turns: 3, newTurns: 0 });
+  const deepseek = generateDeepseekExport(seededRandom(23), { conversations: 3, turns: 3, newTurns: 0 });
+  const gemini = generateGeminiExport(seededRandom(24), { sessions: 3, promptsPerSession: 2, newSessions: 0 });
+  const copilot = generateCopilotExport(seededRandom(25), { layout: 'A', chats: 2, turns: 3, newTurns: 0 });
   const files: [string, string][] = [
     ['conversations.json', JSON.stringify(claude.earlier)],
     ['prod-grok-backend.json', JSON.stringify(grok.earlier)],
