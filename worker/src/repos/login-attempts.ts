@@ -1,27 +1,29 @@
-/** Failed logins per (email, IP), for throttling password guessing. */
-import { z } from 'zod';
-import { parseRow } from './rows';
+/** Password checks per (email, IP), for throttling password guessing. */
 
 export const LOGIN_FAILURE_LIMIT = 5;
 export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 
-export async function countRecentFailures(db: D1Database, email: string, ip: string, now: number): Promise<number> {
-  const row = await db
-    .prepare('SELECT count(*) AS n FROM login_attempts WHERE email = ?1 AND ip = ?2 AND attempted_at > ?3')
-    .bind(email, ip, now - LOGIN_FAILURE_WINDOW_MS)
-    .first();
-  return parseRow(z.object({ n: z.number() }), row, 'login_attempts').n;
-}
-
-/** Records a failure and drops records too old to matter to anyone. */
-export async function recordFailure(db: D1Database, email: string, ip: string, now: number): Promise<void> {
-  await db.batch([
-    db.prepare('INSERT INTO login_attempts (email, ip, attempted_at) VALUES (?1, ?2, ?3)').bind(email, ip, now),
+/**
+ * Claims one password check for (email, ip): records it only if fewer than LOGIN_FAILURE_LIMIT are recorded in the
+ * window, in ONE statement, so concurrent guesses cannot all pass a check made before any of them was counted.
+ * Returns false when the client is throttled. A successful check forgets the records (clearFailures), so what stays
+ * are the failures. Records too old to matter to anyone are dropped in the same batch.
+ */
+export async function claimPasswordAttempt(db: D1Database, email: string, ip: string, now: number): Promise<boolean> {
+  const [claim] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO login_attempts (email, ip, attempted_at)
+         SELECT ?1, ?2, ?3
+         WHERE (SELECT count(*) FROM login_attempts WHERE email = ?1 AND ip = ?2 AND attempted_at > ?4) < ?5`,
+      )
+      .bind(email, ip, now, now - LOGIN_FAILURE_WINDOW_MS, LOGIN_FAILURE_LIMIT),
     db.prepare('DELETE FROM login_attempts WHERE attempted_at <= ?1').bind(now - LOGIN_FAILURE_WINDOW_MS),
   ]);
+  return (claim?.meta.changes ?? 0) === 1;
 }
 
-/** A successful login forgets this client's failures for the email. */
+/** A successful password check forgets this client's failures for the email. */
 export async function clearFailures(db: D1Database, email: string, ip: string): Promise<void> {
   await db.prepare('DELETE FROM login_attempts WHERE email = ?1 AND ip = ?2').bind(email, ip).run();
 }

@@ -10,7 +10,7 @@ import type { AppEnv, AuthUser } from '../env';
 import { clientIp } from '../http/client';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
 import { rateLimit } from '../http/rate-limit';
-import { clearFailures, countRecentFailures, LOGIN_FAILURE_LIMIT, recordFailure } from '../repos/login-attempts';
+import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { createSession, revokeSession } from '../repos/sessions';
 import { createUserWithVault, findUserByEmail, normaliseEmail, updatePassword } from '../repos/users';
 import { utcDay } from '../tiers';
@@ -82,13 +82,10 @@ export const authRoutes = new Hono<AppEnv>()
     const email = normaliseEmail(input.email);
     const ip = clientIp(c);
     const now = c.var.deps.now();
-    if ((await countRecentFailures(c.env.DB, email, ip, now)) >= LOGIN_FAILURE_LIMIT) throw new AppError('TOO_MANY_ATTEMPTS');
+    if (!(await claimPasswordAttempt(c.env.DB, email, ip, now))) throw new AppError('TOO_MANY_ATTEMPTS');
     const user = await findUserByEmail(c.env.DB, email);
     const ok = user === null ? (await burnPasswordCheck(input.password), false) : await verifyPassword(input.password, user.password);
-    if (user === null || !ok) {
-      await recordFailure(c.env.DB, email, ip, now);
-      throw new AppError('INVALID_CREDENTIALS');
-    }
+    if (user === null || !ok) throw new AppError('INVALID_CREDENTIALS');
     await clearFailures(c.env.DB, email, ip);
     // Hashes made with fewer iterations (an older setting) are upgraded while the password is at hand.
     if (user.password.iterations < PBKDF2_ITERATIONS) await updatePassword(c.env.DB, user.id, await hashPassword(input.password));
