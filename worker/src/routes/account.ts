@@ -1,22 +1,28 @@
 /** /api/account: change password, delete account. Both ask for the current password again. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import { hashPassword, verifyPassword } from '../auth/crypto';
 import { requireUser } from '../auth/middleware';
 import { clearSessionCookie } from '../auth/session-cookie';
 import type { AppEnv } from '../env';
+import { clientIp } from '../http/client';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
+import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { revokeOtherSessions } from '../repos/sessions';
 import { deleteUserRows, findUserById, updatePassword } from '../repos/users';
 import { passwordIsStrongEnough } from './auth';
 
 const passwordSchema = z.string().min(1).max(1024);
 
-async function assertCurrentPassword(db: D1Database, userId: string, password: string) {
-  const user = await findUserById(db, userId);
+/** Throttled like login (same per email and IP budget): a stolen session must not become a password oracle. */
+async function assertCurrentPassword(c: Context<AppEnv>, password: string) {
+  const user = await findUserById(c.env.DB, c.var.user.id);
   if (user === null) throw new AppError('UNAUTHENTICATED');
+  const ip = clientIp(c);
+  if (!(await claimPasswordAttempt(c.env.DB, user.email, ip, c.var.deps.now()))) throw new AppError('TOO_MANY_ATTEMPTS');
   if (!(await verifyPassword(password, user.password))) throw new AppError('INVALID_CREDENTIALS');
+  await clearFailures(c.env.DB, user.email, ip);
   return user;
 }
 
@@ -24,7 +30,7 @@ export const accountRoutes = new Hono<AppEnv>()
   .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser)
   .post('/password', validate('json', z.object({ currentPassword: passwordSchema, newPassword: passwordSchema })), async (c) => {
     const { currentPassword, newPassword } = c.req.valid('json');
-    await assertCurrentPassword(c.env.DB, c.var.user.id, currentPassword);
+    await assertCurrentPassword(c, currentPassword);
     if (!passwordIsStrongEnough(newPassword)) throw new AppError('WEAK_PASSWORD');
     await updatePassword(c.env.DB, c.var.user.id, await hashPassword(newPassword));
     // Whoever knew the old password may hold a session: end every session but this one.
@@ -32,7 +38,7 @@ export const accountRoutes = new Hono<AppEnv>()
     return c.json({ ok: true as const, revokedSessions });
   })
   .delete('/', validate('json', z.object({ password: passwordSchema })), async (c) => {
-    const user = await assertCurrentPassword(c.env.DB, c.var.user.id, c.req.valid('json').password);
+    const user = await assertCurrentPassword(c, c.req.valid('json').password);
     // Blobs first: if the blob store fails, the account (and the way to retry) is still there.
     await c.var.deps.deleteAllUserBlobs(c.env, user.id);
     await deleteUserRows(c.env.DB, user);
