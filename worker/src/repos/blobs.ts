@@ -67,3 +67,15 @@ export async function verifiedBlobTotals(db: D1Database, userId: string): Promis
     .first();
   return parseRow(z.object({ count: z.number().int(), bytes: z.number().int() }), row, 'blob totals');
 }
+
+/**
+ * S9: bytes the user's blobs take or may take in the store: verified blobs, plus announced presigned uploads (their
+ * bytes can sit in the store unverified). `exceptSha256` is left out, so announcing the same blob again replaces it.
+ */
+export async function storedAndAnnouncedBytes(db: D1Database, userId: string, exceptSha256: string): Promise<number> {
+  const row = await db
+    .prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM blobs WHERE user_id = ? AND sha256 != ?')
+    .bind(userId, exceptSha256)
+    .first();
+  return parseRow(z.object({ bytes: z.number().int() }), row, 'blob totals').bytes;
+}

@@ -28,7 +28,7 @@ import { blobStoreFromEnv } from '../blob/from-env';
 import { blobKey } from '../blob/keys';
 import type { AppEnv, AuthUser, Env } from '../env';
 import { limitBody, validate } from '../http/errors';
-import { findVerifiedBlobs, getBlob, markBlobVerified, recordPendingBlob, verifiedBlobTotals } from '../repos/blobs';
+import { findVerifiedBlobs, getBlob, markBlobVerified, recordPendingBlob, storedAndAnnouncedBytes } from '../repos/blobs';
 import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
 
@@ -47,12 +47,12 @@ function toRecord(blob: { sha256: string; size: number; verifiedAt: number | nul
   return { sha256: blob.sha256, size: blob.size, verifiedAt: blob.verifiedAt };
 }
 
-/** S9: refuses an upload that would let unreferenced blobs grow without bound. */
-async function assertRoomForUpload(env: Env, user: AuthUser, size: number): Promise<void> {
+/** S9: refuses an upload that would let unreferenced (or never verified) blobs grow without bound. */
+async function assertRoomForUpload(env: Env, user: AuthUser, sha256: string, size: number): Promise<void> {
   const quota = getTierLimits(env, user.tier).vaultBytes;
-  const stored = await verifiedBlobTotals(env.DB, user.id);
-  if (stored.bytes + size > quota * STORED_BLOB_QUOTA_FACTOR) {
-    throw new AppError('VAULT_FULL', { detail: `stored ${stored.bytes} + ${size} bytes exceeds ${STORED_BLOB_QUOTA_FACTOR}x quota` });
+  const stored = await storedAndAnnouncedBytes(env.DB, user.id, sha256);
+  if (stored + size > quota * STORED_BLOB_QUOTA_FACTOR) {
+    throw new AppError('VAULT_FULL', { detail: `stored ${stored} + ${size} bytes exceeds ${STORED_BLOB_QUOTA_FACTOR}x quota` });
   }
 }
 
@@ -88,7 +88,7 @@ export const syncRoutes = new Hono<AppEnv>()
     if ((await sha256Hex(bytes)) !== sha256) throw new AppError('BLOB_HASH_MISMATCH');
     const existing = await getBlob(c.env.DB, user.id, sha256);
     if (existing?.verifiedAt != null) return c.json(toRecord(existing));
-    await assertRoomForUpload(c.env, user, bytes.byteLength);
+    await assertRoomForUpload(c.env, user, sha256, bytes.byteLength);
     await blobStoreFromEnv(c.env).put(blobKey(user.id, sha256), bytes, sha256);
     const record = await markBlobVerified(c.env.DB, user.id, sha256, bytes.byteLength, c.var.deps.now());
     return c.json(toRecord(record), 201);
@@ -98,7 +98,7 @@ export const syncRoutes = new Hono<AppEnv>()
     const { sha256 } = c.req.valid('param');
     const { size } = c.req.valid('json');
     const { user } = c.var;
-    await assertRoomForUpload(c.env, user, size);
+    await assertRoomForUpload(c.env, user, sha256, size);
     await recordPendingBlob(c.env.DB, user.id, sha256, size, c.var.deps.now());
     const upload = await blobStoreFromEnv(c.env).presignPut(blobKey(user.id, sha256), size, sha256, PRESIGN_EXPIRES_SECONDS);
     const body: UploadUrlResponse = { sha256, size, upload };

@@ -1,0 +1,24 @@
+// S9: stored bytes are bounded, including presigned uploads that were announced but never verified: those bytes sit
+// in the blob store all the same, so they count until they are verified or replaced.
+import { describe, expect, it } from 'vitest';
+import { appFetch, expectError, signUp } from './helpers';
+
+const QUOTA = 1000;
+/** STORED_BLOB_QUOTA_FACTOR in worker/src/routes/sync.ts. */
+const STORED_LIMIT = 2 * QUOTA;
+
+function hashOf(digit: string): string {
+  return digit.repeat(64);
+}
+
+describe('S9: presigned uploads count against the stored-bytes limit', () => {
+  it('refuses a new upload URL once announced, unverified uploads fill the limit', async () => {
+    const { client } = await signUp({ fetch: appFetch({}, { FREE_VAULT_BYTES: String(QUOTA) }) });
+    const ask = (hash: string, size: number) => client.call('POST', `/api/sync/blobs/${hash}/upload-url`, { json: { size } });
+    expect((await ask(hashOf('1'), STORED_LIMIT / 2)).status).toBe(200);
+    expect((await ask(hashOf('2'), STORED_LIMIT / 2)).status).toBe(200);
+    // Asking again for the same blob replaces its announcement rather than adding to it.
+    expect((await ask(hashOf('2'), STORED_LIMIT / 2)).status).toBe(200);
+    await expectError(await ask(hashOf('3'), 1), 507, 'VAULT_FULL');
+  });
+});
