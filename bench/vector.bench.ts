@@ -15,6 +15,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 import type * as Transformers from '@huggingface/transformers';
 import ts from 'typescript';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../tests/support/browser';
 import { buildTinyModel, TINY_MODEL_ID } from '../tests/support/tiny-model';
 
 const root = resolve(import.meta.dirname, '..');
@@ -74,9 +75,9 @@ async function main(): Promise<void> {
   buildTinyModel(modelsRoot);
   const { url, server } = await serve(modelsRoot);
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [...CHROMIUM_FLAGS],
   });
   try {
     const page = await browser.newPage();

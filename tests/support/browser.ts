@@ -9,7 +9,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-const FLAGS = [
+/** Flags every headless run here uses (specs and benches): no sandbox (root in a container), no GPU, no network chatter. */
+export const CHROMIUM_FLAGS: readonly string[] = [
   '--headless=new',
   '--no-sandbox',
   '--disable-gpu',
@@ -28,17 +29,34 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function launchApp(options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserSession> {
-  const profile = mkdtempSync(join(tmpdir(), 'cogzy-chromium-'));
+type PersistentContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+/**
+ * Debian's chromium on a persistent profile folder, with CHROMIUM_FLAGS plus `extraArgs`; returns its first page.
+ * Shared by the specs (launchApp) and the benches, so both run the same browser the same way.
+ */
+export async function launchChromium(
+  profile: string,
+  options: Omit<PersistentContextOptions, 'executablePath' | 'headless' | 'args'> & { extraArgs?: readonly string[] } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const { extraArgs = [], ...contextOptions } = options;
   const context = await chromium.launchPersistentContext(profile, {
+    ...contextOptions,
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page };
+}
+
+export async function launchApp(options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserSession> {
+  const profile = mkdtempSync(join(tmpdir(), 'cogzy-chromium-'));
+  const { context, page } = await launchChromium(profile, {
     viewport: options.viewport ?? { width: 1280, height: 860 },
     colorScheme: options.colorScheme ?? 'light',
     serviceWorkers: 'allow',
   });
-  const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
