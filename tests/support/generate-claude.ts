@@ -5,7 +5,7 @@
  * projects.json with knowledge docs. `later` re-exports the account with new turns and one new conversation;
  * `expected` is counted while generating.
  */
-import type { ExpectedCounts } from './generate-deepseek';
+import { pick, type ExpectedCounts } from './generate-common';
 
 export interface GeneratedClaude {
   readonly earlier: unknown[];
@@ -22,10 +22,6 @@ export interface GeneratedClaude {
 const ROOT = '00000000-0000-4000-8000-000000000000';
 const PROMPTS = ['How do I reverse a list in Python?', 'Draft a polite reminder email.', 'Qu’est-ce qu’un monoïde ?', 'Review this SQL query for me.', 'Plan a 3-day trip to Kyoto.'];
 const ANSWERS = ['Use `items[::-1]` or `items.reverse()` to do it in place.', 'Hi Sam, just a gentle reminder about Friday’s deadline.', 'Un monoïde est un ensemble muni d’une loi associative et d’un élément neutre.', 'Add an index on `orders(customer_id)`; the join scans the table.', 'Day 1: Fushimi Inari. Day 2: Arashiyama. Day 3: Gion.'];
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  return list[Math.floor(random() * list.length)] as T;
-}
 
 function uuid(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');

@@ -5,7 +5,7 @@
  * prompt at the same second) and C `Timestamp,ClientApp,Prompt` (prompts only). `later` is a newer export holding
  * the earlier rows plus new ones; `expected` is counted while generating.
  */
-import type { ExpectedCounts } from './generate-deepseek';
+import { pick, type ExpectedCounts } from './generate-common';
 
 export type CopilotLayout = 'A' | 'B' | 'C';
 
@@ -22,10 +22,6 @@ const HEADERS: Record<CopilotLayout, string> = {
 };
 const PROMPTS = ['Summarise this email, please', 'Write a "friendly" reply, short', 'Fix the formula =SUM(A1:A9)', 'Ideas for a team offsite?\nBudget is small'];
 const ANSWERS = ['Here is a summary:\n- deadline moved, scope unchanged', 'Sure, "Thanks so much, see you Monday!"', 'Use =SUM(A1:A10), the range missed a row.', 'A picnic, an escape room, or a cooking class.'];
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  return list[Math.floor(random() * list.length)] as T;
-}
 
 function field(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

@@ -4,12 +4,7 @@
  * Chinese and English text and code. `later` is the same account exported again with new turns and one new
  * conversation, for cumulative-import tests; `expected` is counted while generating.
  */
-
-export interface ExpectedCounts {
-  readonly conversations: number;
-  readonly active: number;
-  readonly inactive: number;
-}
+import { countWithRegenerations, pick, type ExpectedCounts } from './generate-common';
 
 export interface GeneratedDeepseek {
   readonly earlier: unknown[];
@@ -33,10 +28,6 @@ const ANSWERS = [
   '量子纠缠是指两个粒子的状态无法分别描述，只能作为整体描述。',
   'Hamlet learns his uncle murdered his father, feigns madness, and everyone dies in the final duel.',
 ];
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  return list[Math.floor(random() * list.length)] as T;
-}
 
 function shanghaiIso(ms: number): string {
   return `${new Date(ms + 8 * 3600_000).toISOString().replace('Z', '').padEnd(23, '0')}000+08:00`;
@@ -99,13 +90,8 @@ export function generateDeepseekExport(random: () => number, options: { conversa
     turns: plan(random, options.turns + options.newTurns),
   }));
   const earlierConvs = convs.slice(0, options.conversations).map((conv) => ({ ...conv, turns: conv.turns.slice(0, options.turns) }));
-  const count = (list: typeof convs): ExpectedCounts => ({
-    conversations: list.length,
-    active: list.reduce((sum, conv) => sum + conv.turns.length, 0),
-    inactive: list.reduce((sum, conv) => sum + conv.turns.filter((turn) => turn.regenerated).length, 0),
-  });
-  const earlier = count(earlierConvs);
-  const later = count(convs);
+  const earlier = countWithRegenerations(earlierConvs);
+  const later = countWithRegenerations(convs);
   return {
     earlier: earlierConvs.map((conv) => render(conv.id, conv.title, conv.start, conv.turns)),
     later: convs.map((conv) => render(conv.id, conv.title, conv.start, conv.turns)),

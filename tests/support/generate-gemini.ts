@@ -5,7 +5,7 @@
  * and another product. `later` is a newer Takeout holding the earlier rows plus new ones; `expected` is counted
  * while generating.
  */
-import type { ExpectedCounts } from './generate-deepseek';
+import { pick, type ExpectedCounts } from './generate-common';
 
 export interface GeneratedGemini {
   readonly earlier: { readonly json: unknown[]; readonly html: string };
@@ -16,10 +16,6 @@ export interface GeneratedGemini {
 const PROMPTS = ['Suggest a name for my bakery', 'How do I fix a leaking tap?', 'Explain compound interest', 'Write a limerick about a cat', 'What is 15% of 80?'];
 const GERMAN_PROMPTS = ['Wie lange kocht ein Ei?', 'Übersetze „Guten Morgen“ ins Spanische'];
 const ANSWERS = ['<p>Try <b>Rise &amp; Shine</b> or <i>Crumb Club</i>.</p>', '<p>Turn off the water, then:</p><ol><li>Remove the handle</li><li>Replace the washer</li></ol>', '<p>Interest earns interest: <code>A = P(1 + r)^n</code>.</p>', '<p>A cat with a hat<br>sat flat on a mat</p>', '<p>15% of 80 is <b>12</b>.</p>'];
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  return list[Math.floor(random() * list.length)] as T;
-}
 
 interface Row {
   readonly time: number;

@@ -5,7 +5,7 @@
  * attachments, plus projects and media posts (not chats). `later` re-exports with new turns and one new
  * conversation; `expected` is counted while generating.
  */
-import type { ExpectedCounts } from './generate-deepseek';
+import { countWithRegenerations, pick, type ExpectedCounts } from './generate-common';
 
 export interface GeneratedGrok {
   readonly earlier: unknown;
@@ -15,10 +15,6 @@ export interface GeneratedGrok {
 
 const PROMPTS = ['What happened at the last SpaceX launch?', 'Write a haiku about autumn', 'Wie funktioniert ein Transformer?', 'Compare Postgres and SQLite for a small app'];
 const ANSWERS = ['The booster landed on the drone ship.', 'Leaves let go softly / the river carries their red / into the cold dusk', 'Ein Transformer gewichtet Tokens mit Aufmerksamkeit (Attention).', 'SQLite for one process and small data; Postgres for concurrent writers.'];
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  return list[Math.floor(random() * list.length)] as T;
-}
 
 function hexId(random: () => number): string {
   return Array.from({ length: 24 }, () => Math.floor(random() * 16).toString(16)).join('');
@@ -93,18 +89,13 @@ export function generateGrokExport(random: () => number, options: { conversation
     turns: plan(random, options.turns + options.newTurns),
   }));
   const earlierConvs = convs.slice(0, options.conversations).map((conv) => ({ ...conv, turns: conv.turns.slice(0, options.turns) }));
-  const count = (list: typeof convs): ExpectedCounts => ({
-    conversations: list.length,
-    active: list.reduce((sum, conv) => sum + conv.turns.length, 0),
-    inactive: list.reduce((sum, conv) => sum + conv.turns.filter((turn) => turn.regenerated).length, 0),
-  });
   const others = {
     projects: [{ workspace_id: 'ws-1', name: 'Reading list', custom_personality: 'Be brief', preferred_model: 'grok-4', conversation_starters: ['Hello'] }],
     media_posts: [{ id: 'post-1', original_prompt: 'A fox in the snow', media_type: 'image', create_time: new Date(base).toISOString(), link: 'https://grok.com/imagine/post/post-1' }],
     tasks: [],
   };
-  const earlier = count(earlierConvs);
-  const later = count(convs);
+  const earlier = countWithRegenerations(earlierConvs);
+  const later = countWithRegenerations(convs);
   return {
     earlier: { conversations: earlierConvs.map((conv) => render(conv.id, conv.start, conv.turns)), ...others },
     later: { conversations: convs.map((conv) => render(conv.id, conv.start, conv.turns)), ...others },
