@@ -26,8 +26,3 @@ export interface Embedder {
   /** One L2-normalised vector per text, in order. Rejects with an AppError (EMBEDDER_*, MODEL_LOAD_FAILED). */
   embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
 }
-
-/** The tag stored with vectors: model id and dimension together, so a 256-d and a 1536-d run never mix. */
-export function vectorSpaceKey(modelId: string, dimensions: number): string {
-  return `${modelId}#${dimensions}`;
-}

@@ -42,12 +42,6 @@ export function packVectors(vectors: readonly Float32Array[], dim: number): Floa
   return out;
 }
 
-export function unpackVectors(block: Float32Array, dim: number): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let at = 0; at + dim <= block.length; at += dim) out.push(block.slice(at, at + dim));
-  return out;
-}
-
 export interface Scored {
   readonly index: number;
   readonly score: number;

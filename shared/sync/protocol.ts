@@ -7,8 +7,6 @@ import { z } from 'zod';
 import { errorEnvelopeSchema, errorCodeSchema } from '../errors';
 import { providerSchema } from '../model';
 
-export const SYNC_PROTOCOL_VERSION = 1;
-
 // S1: a blob is named by the lowercase hex SHA-256 of its bytes.
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters (SHA-256)');
 export type Sha256Hex = z.infer<typeof sha256HexSchema>;
