@@ -36,15 +36,24 @@ export async function findVerifiedBlobs(db: D1Database, userId: string, hashes: 
   return new Map(parseRows(blobRowSchema, results, 'blob').map((row) => [row.sha256, row.size]));
 }
 
-/** Records the size a client announced for a presigned upload; a verified blob is never downgraded. */
-export async function recordPendingBlob(db: D1Database, userId: string, sha256: string, size: number, now: number): Promise<void> {
-  await db
+/**
+ * S9: reserves room for a blob that is about to reach the store (an announced presigned upload, or a direct upload
+ * before it is stored): records it unverified with `size`, only if the user's other blobs (verified or announced)
+ * plus `size` stay within `limitBytes`. Check and write are ONE statement, so concurrent uploads cannot overshoot.
+ * Announcing the same blob again replaces its size. A verified blob is never downgraded. Returns false when nothing
+ * was written: no room, or the blob is verified already.
+ */
+export async function reserveBlob(db: D1Database, userId: string, sha256: string, size: number, limitBytes: number, now: number): Promise<boolean> {
+  const result = await db
     .prepare(
-      `INSERT INTO blobs (user_id, sha256, size, verified_at, created_at) VALUES (?, ?, ?, NULL, ?)
+      `INSERT INTO blobs (user_id, sha256, size, verified_at, created_at)
+       SELECT ?1, ?2, ?3, NULL, ?4
+       WHERE (SELECT COALESCE(SUM(size), 0) FROM blobs WHERE user_id = ?1 AND sha256 != ?2) + ?3 <= ?5
        ON CONFLICT (user_id, sha256) DO UPDATE SET size = excluded.size WHERE blobs.verified_at IS NULL`,
     )
-    .bind(userId, sha256, size, now)
+    .bind(userId, sha256, size, now, limitBytes)
     .run();
+  return result.meta.changes > 0;
 }
 
 /** Marks a blob verified after the server checked the stored bytes' size and SHA-256. */
@@ -66,16 +75,4 @@ export async function verifiedBlobTotals(db: D1Database, userId: string): Promis
     .bind(userId)
     .first();
   return parseRow(z.object({ count: z.number().int(), bytes: z.number().int() }), row, 'blob totals');
-}
-
-/**
- * S9: bytes the user's blobs take or may take in the store: verified blobs, plus announced presigned uploads (their
- * bytes can sit in the store unverified). `exceptSha256` is left out, so announcing the same blob again replaces it.
- */
-export async function storedAndAnnouncedBytes(db: D1Database, userId: string, exceptSha256: string): Promise<number> {
-  const row = await db
-    .prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM blobs WHERE user_id = ? AND sha256 != ?')
-    .bind(userId, exceptSha256)
-    .first();
-  return parseRow(z.object({ bytes: z.number().int() }), row, 'blob totals').bytes;
 }

@@ -28,7 +28,7 @@ import { blobStoreFromEnv } from '../blob/from-env';
 import { blobKey } from '../blob/keys';
 import type { AppEnv, AuthUser, Env } from '../env';
 import { limitBody, validate } from '../http/errors';
-import { findVerifiedBlobs, getBlob, markBlobVerified, recordPendingBlob, storedAndAnnouncedBytes } from '../repos/blobs';
+import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob } from '../repos/blobs';
 import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
 
@@ -47,13 +47,15 @@ function toRecord(blob: { sha256: string; size: number; verifiedAt: number | nul
   return { sha256: blob.sha256, size: blob.size, verifiedAt: blob.verifiedAt };
 }
 
-/** S9: refuses an upload that would let unreferenced (or never verified) blobs grow without bound. */
-async function assertRoomForUpload(env: Env, user: AuthUser, sha256: string, size: number): Promise<void> {
-  const quota = getTierLimits(env, user.tier).vaultBytes;
-  const stored = await storedAndAnnouncedBytes(env.DB, user.id, sha256);
-  if (stored + size > quota * STORED_BLOB_QUOTA_FACTOR) {
-    throw new AppError('VAULT_FULL', { detail: `stored ${stored} + ${size} bytes exceeds ${STORED_BLOB_QUOTA_FACTOR}x quota` });
-  }
+/**
+ * S9: reserves room for a blob about to reach the store (announced or direct), so unreferenced or never verified
+ * blobs cannot grow without bound; VAULT_FULL when there is none. A blob verified already needs no room.
+ */
+async function reserveRoomForUpload(env: Env, user: AuthUser, sha256: string, size: number, now: number): Promise<void> {
+  const limit = getTierLimits(env, user.tier).vaultBytes * STORED_BLOB_QUOTA_FACTOR;
+  if (await reserveBlob(env.DB, user.id, sha256, size, limit, now)) return;
+  if ((await getBlob(env.DB, user.id, sha256))?.verifiedAt != null) return;
+  throw new AppError('VAULT_FULL', { detail: `${size} more bytes would exceed ${STORED_BLOB_QUOTA_FACTOR}x quota` });
 }
 
 /** SHA-256 and length of a stream without holding it in memory (workerd's DigestStream). */
@@ -88,7 +90,7 @@ export const syncRoutes = new Hono<AppEnv>()
     if ((await sha256Hex(bytes)) !== sha256) throw new AppError('BLOB_HASH_MISMATCH');
     const existing = await getBlob(c.env.DB, user.id, sha256);
     if (existing?.verifiedAt != null) return c.json(toRecord(existing));
-    await assertRoomForUpload(c.env, user, sha256, bytes.byteLength);
+    await reserveRoomForUpload(c.env, user, sha256, bytes.byteLength, c.var.deps.now());
     await blobStoreFromEnv(c.env).put(blobKey(user.id, sha256), bytes, sha256);
     const record = await markBlobVerified(c.env.DB, user.id, sha256, bytes.byteLength, c.var.deps.now());
     return c.json(toRecord(record), 201);
@@ -98,8 +100,7 @@ export const syncRoutes = new Hono<AppEnv>()
     const { sha256 } = c.req.valid('param');
     const { size } = c.req.valid('json');
     const { user } = c.var;
-    await assertRoomForUpload(c.env, user, sha256, size);
-    await recordPendingBlob(c.env.DB, user.id, sha256, size, c.var.deps.now());
+    await reserveRoomForUpload(c.env, user, sha256, size, c.var.deps.now());
     const upload = await blobStoreFromEnv(c.env).presignPut(blobKey(user.id, sha256), size, sha256, PRESIGN_EXPIRES_SECONDS);
     const body: UploadUrlResponse = { sha256, size, upload };
     return c.json(body);
