@@ -12,7 +12,7 @@ describe('login throttling', () => {
     const responses = await Promise.all(
       Array.from({ length: GUESSES }, (_, i) => attacker.call('POST', '/api/auth/login', { json: { email, password: `wrong guess ${i}`, session: 'token' } })),
     );
-    const codes = await Promise.all(responses.map(async (r) => ((await r.json()) as { error: { code: string } }).error.code));
+    const codes = await Promise.all(responses.map(async (r) => (await r.json<{ error: { code: string } }>()).error.code));
     expect(codes.filter((code) => code === 'INVALID_CREDENTIALS').length).toBeLessThanOrEqual(LOGIN_FAILURE_LIMIT);
     expect(codes.filter((code) => code === 'TOO_MANY_ATTEMPTS').length).toBeGreaterThanOrEqual(GUESSES - LOGIN_FAILURE_LIMIT);
     // The right password from the throttled client is refused too until the window passes.
