@@ -46,3 +46,11 @@ describe('S9: the stored-bytes limit holds under concurrent uploads', () => {
     expect(statuses.filter((s) => s === 507).length).toBe(CONCURRENT - STORED_LIMIT / SIZE);
   });
 });
+
+describe('S9: an unlimited vault (-1 in wrangler.toml)', () => {
+  it('accepts direct and presigned uploads', async () => {
+    const { client } = await signUp({ fetch: appFetch({}, { FREE_VAULT_BYTES: '-1' }) });
+    expect((await putDirect(client, bytesOf('a segment in an unlimited vault'))).status).toBe(201);
+    expect((await client.call('POST', `/api/sync/blobs/${hashOf('9')}/upload-url`, { json: { size: 1000 } })).status).toBe(200);
+  });
+});
