@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { importExport } from '../../shared/import';
 import type { ImportReport } from '../../shared/import';
 import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter } from '../../shared/import/provider';
 import type { Conversation, MemoryNode } from '../../shared/model';
+import { bytesSource, MemoryStore, runImport } from '../support/import-helpers';
 
 export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
 export const HAS_FIXTURES = existsSync(FIXTURES);
@@ -106,44 +106,16 @@ export interface EndToEnd {
   readonly nodes: MemoryNode[];
 }
 
-/** Runs the real importer core on bytes, treating `known` node ids as already in the vault. */
+/**
+ * Runs the real importer core on bytes, treating `known` node ids as already in the vault. Odd-sized chunks (cycling
+ * through `chunkSizes`) so record and character boundaries fall anywhere.
+ */
 export async function importBytes(name: string, content: string | Uint8Array, known: ReadonlySet<string> = new Set(), chunkSizes: readonly number[] = [4093]): Promise<EndToEnd> {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  const seen = new Set(known);
-  const importer = importExport(
-    {
-      name,
-      size: bytes.byteLength,
-      stream: () => {
-        // Odd-sized chunks (cycling through `chunkSizes`) so record and character boundaries fall anywhere.
-        let offset = 0;
-        let chunk = 0;
-        return new ReadableStream<Uint8Array>({
-          pull(controller) {
-            const size = chunkSizes[chunk++ % chunkSizes.length] ?? 4093;
-            if (offset >= bytes.byteLength) controller.close();
-            else controller.enqueue(bytes.subarray(offset, (offset += size)));
-          },
-        });
-      },
-    },
-    {
-      digest: async (data) => new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>)),
-      now: () => 0,
-      isKnown: (ids) => Promise.resolve(ids.map((id) => seen.has(id))),
-    },
-  );
-  const conversations: EndToEnd['conversations'] = [];
-  const nodes: EndToEnd['nodes'] = [];
-  for (;;) {
-    const step = await importer.next();
-    if (step.done) return { report: step.value, nodeIds: nodes.map((node) => node.id), conversations, nodes };
-    for (const item of step.value.items) {
-      conversations.push(item.conversation);
-      for (const node of item.nodes) {
-        nodes.push(node);
-        seen.add(node.id);
-      }
-    }
-  }
+  const store = new MemoryStore();
+  const run = await runImport(bytesSource(bytes, chunkSizes, name), store, {
+    now: () => 0,
+    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id) || store.nodes.has(id))),
+  });
+  return { report: run.report, nodeIds: run.nodes.map((node) => node.id), conversations: run.conversations, nodes: run.nodes };
 }
