@@ -1,6 +1,6 @@
 /**
  * Launches Debian's chromium through playwright-core with a fresh profile (so IndexedDB, the service worker and
- * storage start empty for every spec file), and helpers the specs share.
+ * storage start empty for every spec file), and helpers the specs share. Benches launch through launchChromium too.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
