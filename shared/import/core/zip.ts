@@ -5,7 +5,7 @@
  */
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { AppError, isAppError } from '../../errors';
-import { sniff, type EntryParser } from './entries';
+import { concat, sniff, type EntryParser } from './entries';
 import type { ImportLimits } from './types';
 
 /** fflate inflates a whole pushed slice at once: small slices bound what one push can expand to (~1000x). */
@@ -108,7 +108,6 @@ export class ZipReader {
     const startedAt = this.compressedSeen;
     let inflated = 0;
     let head: Uint8Array[] = [];
-    let headBytes = 0;
     file.ondata = (error, data, final) => {
       if (this.failure !== null) return;
       try {
@@ -124,8 +123,7 @@ export class ZipReader {
         if (state.parser === null) {
           // Decide JSON or text by the entry's first bytes (its name only says whether it is worth reading).
           head.push(data);
-          headBytes += data.length;
-          const bytes = head.length === 1 ? data : concatAll(head, headBytes);
+          const bytes = concat(head);
           let kind: ReturnType<typeof sniff>;
           try {
             kind = sniff(bytes, final);
@@ -157,13 +155,13 @@ export class ZipReader {
   /** See scanHeaders; 29 bytes are carried over so a header split across chunks is seen. */
   private checkHeaders(chunk: Uint8Array): void {
     if (chunk.length < 64) {
-      const view = concatAll([this.carry, chunk], this.carry.length + chunk.length);
+      const view = concat([this.carry, chunk]);
       scanHeaders(view, view.length);
       this.carry = view.slice(Math.max(0, view.length - 29));
       return;
     }
     // Headers that start in the carried bytes, then the chunk itself (no copy of the whole chunk).
-    if (this.carry.length > 0) scanHeaders(concatAll([this.carry, chunk.subarray(0, 29)], this.carry.length + 29), this.carry.length);
+    if (this.carry.length > 0) scanHeaders(concat([this.carry, chunk.subarray(0, 29)]), this.carry.length);
     scanHeaders(chunk, chunk.length);
     this.carry = chunk.slice(chunk.length - 29);
   }
@@ -177,7 +175,7 @@ export class ZipReader {
   }
 
   private hasEndRecord(): boolean {
-    const tail = concatAll(this.tailChunks, this.tailBytes);
+    const tail = concat(this.tailChunks);
     for (let at = tail.length - 22; at >= 0; at -= 1) {
       if (tail[at] === 0x50 && tail[at + 1] === 0x4b && tail[at + 2] === 0x05 && tail[at + 3] === 0x06) return true;
     }
@@ -203,14 +201,4 @@ function scanHeaders(view: Uint8Array, startsBelow: number): void {
     }
     at = view.indexOf(0x50, at + 1);
   }
-}
-
-function concatAll(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
