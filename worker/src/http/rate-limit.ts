@@ -1,8 +1,13 @@
-/** A fixed-window request limit per client (IP or user), counted in D1 so it holds across Worker isolates. */
+/**
+ * Request limits. `rateLimit` counts in D1 (exact, used for /api/auth where a guessed password is at stake);
+ * `limitRequests` uses a Workers Rate Limiting binding (no D1 write per request, counted per Cloudflare location),
+ * for the per-user API limit and the per-IP limit on anonymous routes. Both answer 429 RATE_LIMITED + Retry-After.
+ */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../../shared/errors';
 import type { AppEnv } from '../env';
+import { clientIp } from './client';
 import { hit } from '../repos/rate-limits';
 
 export interface RateLimitOptions {
@@ -25,3 +30,24 @@ export function rateLimit(options: RateLimitOptions) {
     await next();
   });
 }
+
+/** The binding's window (wrangler.toml `simple.period`); the binding does not say when its window ends. */
+const BINDING_PERIOD_SECONDS = 60;
+
+/** Spends one request from `key`'s budget in `limiter` (a `[[ratelimits]]` binding); over budget answers 429. */
+export function limitRequests(limiter: (env: AppEnv['Bindings']) => RateLimit, key: (c: Context<AppEnv>) => string) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { success } = await limiter(c.env).limit({ key: key(c) });
+    if (!success) {
+      c.header('Retry-After', String(BINDING_PERIOD_SECONDS));
+      throw new AppError('RATE_LIMITED');
+    }
+    await next();
+  });
+}
+
+/** Per signed-in user (after requireUser): API_RATE_LIMITER, 600 requests a minute. */
+export const limitPerUser = limitRequests((env) => env.API_RATE_LIMITER, (c) => `user:${c.var.user.id}`);
+
+/** Per client IP on anonymous routes (health, webhooks, admin): PUBLIC_RATE_LIMITER, 300 requests a minute. */
+export const limitPerIp = limitRequests((env) => env.PUBLIC_RATE_LIMITER, (c) => `ip:${clientIp(c)}`);

@@ -8,6 +8,7 @@ import { clearSessionCookie } from '../auth/session-cookie';
 import type { AppEnv } from '../env';
 import { clientIp } from '../http/client';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
+import { limitPerUser } from '../http/rate-limit';
 import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { revokeOtherSessions } from '../repos/sessions';
 import { deleteUserRows, findUserById, updatePassword } from '../repos/users';
@@ -27,7 +28,7 @@ async function assertCurrentPassword(c: Context<AppEnv>, password: string) {
 }
 
 export const accountRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser)
+  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser, limitPerUser)
   .post('/password', validate('json', z.object({ currentPassword: passwordSchema, newPassword: passwordSchema })), async (c) => {
     const { currentPassword, newPassword } = c.req.valid('json');
     await assertCurrentPassword(c, currentPassword);

@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors';
 import { timingSafeEqualText } from '../auth/crypto';
 import type { AppEnv } from '../env';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
+import { limitPerIp } from '../http/rate-limit';
 import { findUserById, setTier } from '../repos/users';
 import { tierSchema } from '../tiers';
 
@@ -22,7 +23,7 @@ const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 export const adminRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireOperator)
+  .use(limitPerIp, limitBody(JSON_BODY_LIMIT_BYTES), requireOperator)
   .post('/users/:id/tier', validate('param', z.object({ id: z.string().min(1).max(64) })), validate('json', z.object({ tier: tierSchema })), async (c) => {
     const { id } = c.req.valid('param');
     const { tier } = c.req.valid('json');

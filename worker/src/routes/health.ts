@@ -2,16 +2,17 @@
 import { Hono } from 'hono';
 import packageJson from '../../../package.json';
 import type { AppEnv } from '../env';
+import { limitPerIp } from '../http/rate-limit';
 
 /**
- * One round trip to D1 that reads no table: the route is anonymous and unthrottled, so its cost must not grow with
+ * One round trip to D1 that reads no table: the route is anonymous (throttled only per IP), so its cost must not grow with
  * the data (a `count(*)` over users would read every row on every probe).
  */
 export async function checkDatabase(db: D1Database): Promise<D1Meta> {
   return (await db.prepare('SELECT 1 AS ok').run()).meta;
 }
 
-export const healthRoutes = new Hono<AppEnv>().get('/', async (c) => {
+export const healthRoutes = new Hono<AppEnv>().get('/', limitPerIp, async (c) => {
   try {
     await checkDatabase(c.env.DB);
     return c.json({ ok: true, d1: 'ok', version: packageJson.version });

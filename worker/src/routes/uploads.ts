@@ -6,12 +6,13 @@ import { createUploadRequestSchema, updateUploadRequestSchema, type UploadListRe
 import { requireUser } from '../auth/middleware';
 import type { AppEnv } from '../env';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
+import { limitPerUser } from '../http/rate-limit';
 import { createUpload, listUploads, updateUpload } from '../repos/uploads';
 
 const LIST_LIMIT = 100;
 
 export const uploadRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser)
+  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser, limitPerUser)
   .post('/', validate('json', createUploadRequestSchema), async (c) => {
     const request = c.req.valid('json');
     const record = await createUpload(c.env.DB, {

@@ -4,12 +4,13 @@ import { AppError } from '../../../shared/errors';
 import { requireUser } from '../auth/middleware';
 import type { AppEnv } from '../env';
 import { JSON_BODY_LIMIT_BYTES, limitBody } from '../http/errors';
+import { limitPerUser } from '../http/rate-limit';
 import { consumeMessage, getMessagesUsed } from '../repos/usage';
 import { ensureVault } from '../repos/vaults';
 import { getTierLimits, nextUtcMidnight, utcDay } from '../tiers';
 
 export const usageRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser)
+  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser, limitPerUser)
   .get('/', async (c) => {
     const now = c.var.deps.now();
     const { user } = c.var;

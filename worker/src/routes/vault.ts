@@ -5,6 +5,7 @@ import { AppError, ERROR_MESSAGES } from '../../../shared/errors';
 import { requireUser } from '../auth/middleware';
 import type { AppEnv } from '../env';
 import { limitBody, validate } from '../http/errors';
+import { limitPerUser } from '../http/rate-limit';
 import { verifiedBlobTotals } from '../repos/blobs';
 import { listUploads } from '../repos/uploads';
 import { getHead, getVaultKey, putVaultKey } from '../repos/vault-commits';
@@ -14,7 +15,7 @@ const KEY_BODY_LIMIT = 4 * 1024;
 const RECENT_UPLOADS = 10;
 
 export const vaultRoutes = new Hono<AppEnv>()
-  .use(requireUser)
+  .use(requireUser, limitPerUser)
   .get('/status', async (c) => {
     const { user } = c.var;
     const now = c.var.deps.now();

@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors';
 import { verifySignature } from '../billing/stripe-signature';
 import type { AppEnv, Tier } from '../env';
 import { describeIssues, JSON_BODY_LIMIT_BYTES, limitBody } from '../http/errors';
+import { limitPerIp } from '../http/rate-limit';
 import { findUserByEmail, findUserById } from '../repos/users';
 import { applyTierEvent, recordEvent } from '../repos/webhook-events';
 
@@ -44,7 +45,7 @@ function tierFor(event: BillingEvent): Tier | null {
   }
 }
 
-export const webhookRoutes = new Hono<AppEnv>().post('/billing', limitBody(JSON_BODY_LIMIT_BYTES), async (c) => {
+export const webhookRoutes = new Hono<AppEnv>().post('/billing', limitPerIp, limitBody(JSON_BODY_LIMIT_BYTES), async (c) => {
   const secret = c.env.STRIPE_WEBHOOK_SECRET;
   if (secret === undefined || secret === '') throw new AppError('NOT_FOUND');
   const rawBody = await c.req.text();
