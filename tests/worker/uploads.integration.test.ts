@@ -1,4 +1,5 @@
 // Upload (import) records in workerd against migrated D1 (SPEC S13, S15).
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { uploadListResponseSchema, uploadRecordSchema } from '../../shared/sync/protocol';
 import { ApiClient, appFetch, expectError, signUp } from './helpers';
@@ -66,5 +67,37 @@ describe('S13: upload records', () => {
     await expectError(await new ApiClient().call('GET', '/api/uploads'), 401, 'UNAUTHENTICATED');
     await expectError(await new ApiClient().call('POST', '/api/uploads', { json: newUpload }), 401, 'UNAUTHENTICATED');
     await expectError(await new ApiClient().call('PATCH', `/api/uploads/${crypto.randomUUID()}`, { json: { progress: 1 } }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('S13: a user keeps at most 500 records; a new one drops the oldest finished one, and is refused when all are in progress', async () => {
+    let now = Date.now();
+    const { client, user } = await signUp({ fetch: appFetch({ now: () => (now += 1000) }) });
+    const stored = async () => {
+      const { results } = await env.DB.prepare('SELECT id FROM uploads WHERE user_id = ?').bind(user.id).all<{ id: string }>();
+      return new Set(results.map((row) => row.id));
+    };
+    const ids: string[] = [];
+    for (let batch = 0; batch < 10; batch += 1) {
+      const created = await Promise.all(Array.from({ length: 50 }, () => client.json('POST', '/api/uploads', { json: newUpload })));
+      ids.push(...created.map((res) => uploadRecordSchema.parse(res.body).id));
+    }
+    // Two imports finish: the one finished first is the first to go.
+    const [finishedFirst, finishedLater] = [ids[300]!, ids[10]!];
+    expect((await client.call('PATCH', `/api/uploads/${finishedFirst}`, { json: { status: 'complete', progress: 1 } })).status).toBe(200);
+    expect((await client.call('PATCH', `/api/uploads/${finishedLater}`, { json: { status: 'failed', errorCode: 'IMPORT_CORRUPT_ZIP' } })).status).toBe(200);
+
+    const next = await client.json('POST', '/api/uploads', { json: { ...newUpload, fileName: 'next.zip' } });
+    expect(next.status).toBe(201);
+    let rows = await stored();
+    expect(rows.size).toBe(500);
+    expect([rows.has(finishedFirst), rows.has(finishedLater), rows.has(uploadRecordSchema.parse(next.body).id)]).toEqual([false, true, true]);
+
+    expect((await client.call('POST', '/api/uploads', { json: newUpload })).status).toBe(201);
+    rows = await stored();
+    expect([rows.size, rows.has(finishedLater)]).toEqual([500, false]);
+
+    // Every record left is pending: nothing may be dropped, so the new one is refused and nothing changes.
+    await expectError(await client.call('POST', '/api/uploads', { json: newUpload }), 409, 'TOO_MANY_ACTIVE_UPLOADS');
+    expect(await stored()).toEqual(rows);
   });
 });

@@ -49,15 +49,34 @@ export interface NewUpload {
   now: number;
 }
 
-export async function createUpload(db: D1Database, input: NewUpload): Promise<UploadRecord> {
-  const row = await db
-    .prepare(
-      `INSERT INTO uploads (id, user_id, device_id, provider, file_name, bytes, status, progress, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING ${COLUMNS}`,
-    )
-    .bind(input.id, input.userId, input.deviceId, input.provider, input.fileName, input.bytes, input.status, input.now, input.now)
-    .first();
-  return toUpload(parseRow(uploadRowSchema, row, 'upload'));
+/** At most this many records per user (S13): a device cannot grow the table without bound. */
+export const MAX_UPLOAD_RECORDS_PER_USER = 500;
+
+/**
+ * Adds a record, keeping the user at `cap` records: when full, the oldest finished (complete, failed, cancelled)
+ * records by last update make room. Null when all `cap` are still pending or processing (nothing may be dropped).
+ * One batch (one transaction), so concurrent creates cannot pass the cap together.
+ */
+export async function createUpload(db: D1Database, input: NewUpload, cap = MAX_UPLOAD_RECORDS_PER_USER): Promise<UploadRecord | null> {
+  const [, inserted] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM uploads WHERE id IN (
+           SELECT id FROM uploads WHERE user_id = ?1 AND status IN ('complete', 'failed', 'cancelled')
+           ORDER BY updated_at ASC, rowid ASC
+           LIMIT MAX(0, (SELECT COUNT(*) FROM uploads WHERE user_id = ?1) - ?2 + 1))`,
+      )
+      .bind(input.userId, cap),
+    db
+      .prepare(
+        `INSERT INTO uploads (id, user_id, device_id, provider, file_name, bytes, status, progress, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8 WHERE (SELECT COUNT(*) FROM uploads WHERE user_id = ?2) < ?9
+         RETURNING ${COLUMNS}`,
+      )
+      .bind(input.id, input.userId, input.deviceId, input.provider, input.fileName, input.bytes, input.status, input.now, cap),
+  ]);
+  const row = inserted?.results[0];
+  return row === undefined ? null : toUpload(parseRow(uploadRowSchema, row, 'upload'));
 }
 
 /** Updates one of the user's own records; null when the id is not theirs (or does not exist). */

@@ -25,6 +25,7 @@ export const uploadRoutes = new Hono<AppEnv>()
       status: request.status,
       now: c.var.deps.now(),
     });
+    if (record === null) throw new AppError('TOO_MANY_ACTIVE_UPLOADS');
     return c.json(record, 201);
   })
   // Another user's id answers NOT_FOUND, exactly like an id that never existed (no existence leak).
