@@ -27,6 +27,9 @@ const MAX_EXPANSIONS = 8;
 const EXPANSION_WEIGHT = 0.7;
 /** Best-ranked candidates (holding every word) checked against the stored text when the query has a phrase. */
 const MAX_PHRASE_CHECKS = 300;
+/** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
+const PHRASE_CHUNK = 40;
+const PHRASE_READ_AHEAD = 1;
 
 export interface KeywordResult {
   parsed: ParsedQuery;
@@ -135,31 +138,85 @@ export class KeywordSearch implements ResultSource {
     const want = parsed.phrases.length > 0 ? Math.min(total, MAX_PHRASE_CHECKS) : limit;
     const ranked = topK(candidates, scores, want);
 
-    const hits: RankedHit[] = [];
-    // Without a phrase every candidate is a hit: read just the page. With one, read in chunks until enough pass.
-    const chunk = parsed.phrases.length > 0 ? Math.max(limit * 5, 150) : limit;
-    for (let i = 0; i < ranked.length && hits.length < limit; i += chunk) {
-      const slice = ranked.slice(i, i + chunk);
-      // Titles come along in the same round: the page shows them with every hit.
-      const conversationIds = [...new Set(slice.map((doc) => docs.conversationIds[docs.conversation[doc] ?? -1] ?? ''))];
-      const [nodes, conversations] = await Promise.all([
-        this.db.nodes.bulkGet(slice.map((doc) => docs.nodeId[doc] ?? '')),
-        parsed.phrases.length > 0 ? Promise.resolve([]) : this.db.conversations.bulkGet(conversationIds),
-      ]);
-      const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
-      for (const node of nodes) {
-        if (!node) continue;
-        const doc = node.docId;
-        if (parsed.phrases.length > 0 && !parsed.phrases.every((phrase) => phraseIn(node, phrase, fields))) continue;
-        const conversationTitle = titles.get(node.conversationId);
-        hits.push({ nodeId: node.id, score: scores[doc] ?? 0, node, ...(conversationTitle !== undefined ? { conversationTitle } : {}) });
-        if (hits.length >= limit) break;
-      }
-    }
+    const hits =
+      parsed.phrases.length > 0
+        ? await this.phraseHits(ranked, docs, scores, parsed.phrases, fields, limit)
+        : await this.pageHits(ranked, docs, scores);
     // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
     const phraseTotal = hits.length < limit ? hits.length : total;
     return { parsed, expansions, hits, total: parsed.phrases.length > 0 ? phraseTotal : total, matchedAll };
   }
+
+  /** Without a phrase every candidate is a hit: read just the page, titles in the same round. */
+  private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array): Promise<RankedHit[]> {
+    const conversationIds = [...new Set(ranked.map((doc) => conversationIdOf(docs, doc)))];
+    const [nodes, conversations] = await Promise.all([
+      this.db.nodes.bulkGet(ranked.map((doc) => docs.nodeId[doc] ?? '')),
+      this.db.conversations.bulkGet(conversationIds),
+    ]);
+    const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
+    return nodes.flatMap((node) => (node ? [toHit(node, scores, titles.get(node.conversationId))] : []));
+  }
+
+  /**
+   * With a phrase, candidates are checked against their stored text, best ranked first. The texts are read in
+   * small chunks with the next one already requested, so IndexedDB fetches while we check, and the check stops
+   * once `limit` hits are found (at most PHRASE_READ_AHEAD chunks read in vain: each read costs per row, not
+   * per byte). The hits' titles are requested as soon as they are known, overlapping the remaining reads
+   * instead of costing a round trip at the end.
+   */
+  private async phraseHits(
+    ranked: readonly number[],
+    docs: DocsTable,
+    scores: Float64Array,
+    phrases: readonly (readonly string[])[],
+    fields: readonly FieldCode[],
+    limit: number,
+  ): Promise<RankedHit[]> {
+    const chunks: number[][] = [];
+    for (let i = 0; i < ranked.length; i += PHRASE_CHUNK) chunks.push(ranked.slice(i, i + PHRASE_CHUNK));
+    const reads: Promise<(NodeRow | undefined)[]>[] = [];
+    const request = (c: number): void => {
+      const chunk = chunks[c];
+      if (!chunk || reads[c] !== undefined) return;
+      const read = this.db.nodes.bulkGet(chunk.map((doc) => docs.nodeId[doc] ?? ''));
+      // A read requested ahead may never be awaited (enough hits already): its failure must not go unhandled.
+      read.catch(() => undefined);
+      reads[c] = read;
+    };
+    const found: NodeRow[] = [];
+    const titleReads: Promise<({ id: string; title: string } | undefined)[]>[] = [];
+    const asked = new Set<string>();
+    for (let c = 0; c < chunks.length && found.length < limit; c++) {
+      for (let ahead = c; ahead <= c + PHRASE_READ_AHEAD; ahead++) request(ahead);
+      const nodes = await (reads[c] ?? Promise.resolve([]));
+      const fresh: string[] = [];
+      for (const node of nodes) {
+        if (!node || !phrases.every((phrase) => phraseIn(node, phrase, fields))) continue;
+        found.push(node);
+        if (!asked.has(node.conversationId)) {
+          asked.add(node.conversationId);
+          fresh.push(node.conversationId);
+        }
+        if (found.length >= limit) break;
+      }
+      if (fresh.length > 0) {
+        const read = this.db.conversations.bulkGet(fresh);
+        read.catch(() => undefined); // awaited below, maybe after it fails: not an unhandled rejection meanwhile
+        titleReads.push(read);
+      }
+    }
+    const titles = new Map((await Promise.all(titleReads)).flat().flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
+    return found.map((node) => toHit(node, scores, titles.get(node.conversationId)));
+  }
+}
+
+function conversationIdOf(docs: DocsTable, doc: number): string {
+  return docs.conversationIds[docs.conversation[doc] ?? -1] ?? '';
+}
+
+function toHit(node: NodeRow, scores: Float64Array, conversationTitle: string | undefined): RankedHit {
+  return { nodeId: node.id, score: scores[node.docId] ?? 0, node, ...(conversationTitle !== undefined ? { conversationTitle } : {}) };
 }
 
 function documentFrequency(byField: Map<FieldCode, { docIds: Uint32Array }[]>, capacity: number): number {

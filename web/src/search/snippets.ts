@@ -6,7 +6,7 @@
  *   matchSpecFor(query: ParsedQuery, expansions: string[]): MatchSpec
  */
 import type { ParsedQuery } from './query';
-import { tokenize, type Token } from './tokenize';
+import { MAX_TERM_LENGTH, normalizeTerm, scan, tokenize, type Token } from './tokenize';
 
 export interface MatchSpec {
   /** Whole words to mark (normalised). */
@@ -68,8 +68,34 @@ export function phraseStarts(tokens: readonly Token[], phrase: readonly string[]
   return starts;
 }
 
+/**
+ * Whether the words of `phrase` occur next to each other, in order, in `text` (same words as `tokenize`). Run on
+ * hundreds of candidate texts per phrase query, so it allocates no tokens and only normalises words that could
+ * be a phrase word: an ASCII word's term has the word's length, so other lengths cannot match.
+ */
 export function containsPhrase(text: string, phrase: readonly string[]): boolean {
-  return phraseStarts(tokenize(text), phrase).length > 0;
+  const n = phrase.length;
+  const last = phrase[n - 1];
+  if (last === undefined) return false;
+  const lengths = new Set(phrase.map((word) => word.length));
+  // The last n terms, '' standing for a word that is no phrase word (terms are never empty).
+  const recent = new Array<string>(n).fill('');
+  let seen = 0;
+  let found = false;
+  scan(text, (start, end, ascii) => {
+    if (found || end - start > MAX_TERM_LENGTH) return;
+    let term = '';
+    if (!ascii || lengths.has(end - start)) {
+      term = normalizeTerm(text.slice(start, end));
+      if (term.length === 0) return;
+    }
+    recent[seen % n] = term;
+    seen++;
+    if (term !== last || seen < n) return;
+    for (let k = 0; k < n; k++) if (recent[(seen - n + k) % n] !== phrase[k]) return;
+    found = true;
+  });
+  return found;
 }
 
 /** The window of `maxLength` characters with the most matches, from the field that matches best. */

@@ -4,6 +4,7 @@
  *   tokenize(text): Token[]            // words with their [start, end) offsets in `text`
  *   normalizeTerm(word): string        // lower case, accents removed
  *   terms(text): string[]              // normalised words only (indexing)
+ *   scan(text, emit(start, end, ascii)) // word boundaries only, no allocation (phrase checks)
  *
  * Han, Hiragana and Katakana characters are single-character tokens (no spaces to split on); everything else is a
  * run of letters, digits and combining marks. Words longer than MAX_TERM_LENGTH (hashes, base64) are not indexed.
@@ -43,28 +44,34 @@ function classify(codePoint: number): number {
 }
 
 /**
- * Calls `emit(start, end)` for every word. A hand-written scan: a Unicode-class regex over the whole text cost
- * more than everything else in building the index.
+ * Calls `emit(start, end, ascii)` for every word (`ascii`: the word is plain ASCII, so its term has the same
+ * length). A hand-written scan: a Unicode-class regex over the whole text cost more than everything else in
+ * building the index.
  */
-function scan(text: string, emit: (start: number, end: number) => void): void {
+export function scan(text: string, emit: (start: number, end: number, ascii: boolean) => void): void {
   let start = -1;
+  let ascii = true;
   for (let i = 0; i < text.length; ) {
     const code = text.charCodeAt(i);
     const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(i) ?? code) : code;
     const width = codePoint > 0xffff ? 2 : 1;
     const kind = classify(codePoint);
     if (kind === 1) {
-      if (start < 0) start = i;
+      if (start < 0) {
+        start = i;
+        ascii = true;
+      }
+      if (codePoint >= 128) ascii = false;
     } else {
       if (start >= 0) {
-        emit(start, i);
+        emit(start, i, ascii);
         start = -1;
       }
-      if (kind === 2) emit(i, i + width);
+      if (kind === 2) emit(i, i + width, false);
     }
     i += width;
   }
-  if (start >= 0) emit(start, text.length);
+  if (start >= 0) emit(start, text.length, ascii);
 }
 
 export function tokenize(text: string): Token[] {
