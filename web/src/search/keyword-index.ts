@@ -20,6 +20,7 @@
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
  *   compactSearchIndex(db: VaultDatabase, options?): Promise<{ partsMerged: number }>
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
+ *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
  */
 import Dexie, { type Table } from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
@@ -646,10 +647,21 @@ export class DocsTable {
 
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 
+/** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
+export const HOT_POSTINGS = 10_000;
+const HOT_BYTES = 32 * 1024 * 1024;
+
+interface HotTerm {
+  /** The part's segment numbers when decoded: a segment is immutable, so the same list means the same postings. */
+  segs: string;
+  byField: Map<FieldCode, Postings[]>;
+  bytes: number;
+}
+
 /**
  * Query-side view of the index. Segments are immutable, so the large per-vault rows (documents, lexicon) are
  * cached by [part, seg] and only newly written segments are read; a changed `generation` (vault deleted) drops
- * every cache. Postings are read per query (see `postings`).
+ * every cache. Postings are read per query, except those of very common terms (see `postings`).
  */
 export class KeywordIndexReader {
   private generation: number | null = null;
@@ -657,8 +669,13 @@ export class KeywordIndexReader {
   private loadedDocSegs = new Set<number>();
   private rowCache = new Map<string, { row: SearchIndexRow; bytes: number }>();
   private cachedBytes = 0;
+  private hot = new Map<string, HotTerm>();
+  private hotBytes = 0;
 
-  constructor(private readonly table: () => SearchIndexTable) {}
+  constructor(
+    private readonly table: () => SearchIndexTable,
+    private readonly hotPostings = HOT_POSTINGS,
+  ) {}
 
   /** Fresh statistics; resets every cache when the vault was deleted or replaced. */
   async stats(): Promise<StatsRow> {
@@ -669,6 +686,8 @@ export class KeywordIndexReader {
       this.loadedDocSegs = new Set();
       this.rowCache = new Map();
       this.cachedBytes = 0;
+      this.hot = new Map();
+      this.hotBytes = 0;
     }
     return stats;
   }
@@ -688,24 +707,49 @@ export class KeywordIndexReader {
   }
 
   /**
-   * Postings of `term` in each requested field, across all segments. Read fresh every time in ONE range request:
-   * a compacted part is one row of tens of KB, cheaper to clone again than a second sequential round trip
-   * (list segments, then fetch the uncached ones) is to wait for.
+   * Postings of `term` in each requested field, across all segments. Read fresh in ONE range request: a
+   * compacted part is one row of tens of KB, cheaper to clone again than a second sequential round trip (list
+   * segments, then fetch the uncached ones) is to wait for. Except for very common terms ("the", "and"): their
+   * row is hundreds of KB and decoding it cost more than the rest of the query, so they stay decoded and a query
+   * only lists the part's segments (keys, no values) to check that nothing was added or merged since.
    */
   async postings(term: string, fields: readonly FieldCode[]): Promise<Map<FieldCode, Postings[]>> {
     const part = postingsPart(term);
-    const rows = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray();
-    const out = new Map<FieldCode, Postings[]>();
-    for (const field of fields) {
-      const lists: Postings[] = [];
-      for (const row of rows) {
-        if (row.kind !== 'postings') continue;
-        const postings = postingsFor(row, field + term);
-        if (postings) lists.push(postings);
-      }
-      out.set(field, lists);
+    const cached = this.hot.get(term);
+    if (cached && (await this.segments(part)).join(',') === cached.segs) {
+      // Map order is insertion order: re-inserting marks the term most recently used.
+      this.hot.delete(term);
+      this.hot.set(term, cached);
+      return new Map(fields.map((field) => [field, cached.byField.get(field) ?? []]));
+    }
+    const rows = (await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray()).filter(
+      (row): row is PostingsRow => row.kind === 'postings',
+    );
+    const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
+    const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
+    let count = 0;
+    for (const lists of out.values()) for (const list of lists) count += list.docIds.length;
+    if (count >= this.hotPostings) {
+      const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
+      this.rememberHot(term, { segs: rows.map((row) => row.seg).join(','), byField, bytes: 0 });
     }
     return out;
+  }
+
+  private rememberHot(term: string, entry: HotTerm): void {
+    for (const lists of entry.byField.values()) for (const list of lists) entry.bytes += list.docIds.byteLength + list.tfs.byteLength;
+    const previous = this.hot.get(term);
+    if (previous) {
+      this.hot.delete(term);
+      this.hotBytes -= previous.bytes;
+    }
+    this.hot.set(term, entry);
+    this.hotBytes += entry.bytes;
+    for (const [key, old] of this.hot) {
+      if (this.hotBytes <= HOT_BYTES) break;
+      this.hot.delete(key);
+      this.hotBytes -= old.bytes;
+    }
   }
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */

@@ -1,0 +1,89 @@
+// Very common terms stay decoded between queries; an import or a compaction after that must still show up in
+// the next search (the cached postings are checked against the part's segments).
+import 'fake-indexeddb/auto';
+import Dexie from 'dexie';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportBatch } from '../../shared/import';
+import type { MemoryNode } from '../../shared/model';
+import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
+import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
+import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
+
+function batch(conversation: number, texts: string[]): ImportBatch {
+  const id = `grok:tide-${conversation}`;
+  const nodes: MemoryNode[] = texts.map((text, k) => ({
+    schemaVersion: 1,
+    id: (conversation * 1000 + k + 1).toString(16).padStart(64, '0'),
+    kind: 'exchange',
+    provider: 'grok',
+    conversationId: id,
+    ordinal: k,
+    active: true,
+    branchId: null,
+    human: { text: `Question ${k}`, messageIds: [], createdAt: null, model: null },
+    assistant: { text, messageIds: [], createdAt: null, model: null },
+    extras: { thinking: [], toolCalls: [], system: [], customInstructions: [], citations: [] },
+    attachments: [],
+    createdAt: null,
+  }));
+  const item = {
+    conversation: {
+      schemaVersion: 1 as const,
+      id,
+      provider: 'grok' as const,
+      providerConversationId: `tide-${conversation}`,
+      kind: 'chat' as const,
+      title: `Tides ${conversation}`,
+      createdAt: null,
+      updatedAt: null,
+      model: null,
+      messageCount: nodes.length * 2,
+      nodeCount: nodes.length,
+      raw: '{}',
+    },
+    nodes,
+    duplicates: 0,
+  };
+  return { items: [item], progress: { bytesRead: 1, totalBytes: 1, records: 1, conversations: 1, nodes: 0, duplicates: 0 }, checkpoint: { records: 1 } };
+}
+
+let db: VaultDatabase;
+let importId: number;
+const name = `search-hot-postings-test-${process.pid}`;
+
+beforeAll(async () => {
+  db = await openVaultDatabase({ name });
+  importId = await createImportRow(db, { fileName: 'tides.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
+  await commitImportBatch(db, importId, batch(1, ['the tide is high', 'the tide turns', 'no water here']), { parseMs: 0, now: 2 });
+});
+
+afterAll(async () => {
+  db.close();
+  await Dexie.delete(name);
+});
+
+async function docsWith(reader: KeywordIndexReader, term: string): Promise<number[]> {
+  const byField = await reader.postings(term, ['h', 'a']);
+  return [...byField.values()].flat().flatMap((list) => [...list.docIds]).sort((a, b) => a - b);
+}
+
+describe('decoded postings of common terms', () => {
+  it('are the same as a fresh read, and follow imports and compaction', async () => {
+    // Threshold 1: every term counts as common, so every read after the first could come from the cache.
+    const cached = new KeywordIndexReader(() => db.searchIndex, 1);
+    const fresh = (): KeywordIndexReader => new KeywordIndexReader(() => db.searchIndex, Number.POSITIVE_INFINITY);
+
+    const first = await docsWith(cached, 'tide');
+    expect(first).toHaveLength(2);
+    expect(await docsWith(cached, 'tide')).toEqual(first);
+
+    await commitImportBatch(db, importId, batch(2, ['a tide table', 'tide pools at dawn']), { parseMs: 0, now: 3 });
+    const afterImport = await docsWith(cached, 'tide');
+    expect(afterImport).toHaveLength(4);
+    expect(afterImport).toEqual(await docsWith(fresh(), 'tide'));
+
+    await compactSearchIndex(db, { minSegments: 2 });
+    expect(await docsWith(cached, 'tide')).toEqual(afterImport);
+    expect(await docsWith(cached, 'water')).toEqual(await docsWith(fresh(), 'water'));
+  });
+});
