@@ -19,8 +19,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from '../tests/support/browser';
 import { Corpus } from './search-page/corpus';
 import type { IngestResult } from './search-page/ingest-worker';
 
@@ -29,18 +30,6 @@ const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 300);
 const COLD_RUNS = 3;
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-precise-memory-info',
-  '--js-flags=--expose-gc',
-];
 
 interface Cold {
   answeredAtMs: number;
@@ -66,8 +55,7 @@ function serve(dir: string, port = 0): Promise<Server> {
 }
 
 async function launch(profile: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { context, page } = await launchChromium(profile, { extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return { context, page };
 }

@@ -4,18 +4,9 @@
  * four providers, three years of dates. The same (seed, index) always gives the same exchange, so the page, the
  * worker and both engines see identical text.
  */
+import { seededRandom as prng } from '../../shared/embed/random';
 import type { Conversation, MemoryNode, Provider } from '../../shared/model';
 
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMMON = (
   'the of and to a in is it you that for was on are with as i his they be at one have this from or had by not word but what some we can ' +
