@@ -45,6 +45,16 @@ for (const suite of suites) {
     problems.push(`${suite.name}: vitest exited ${run.status}`);
     totals.failed += 1;
   }
+  // Say what was skipped and why: the describe titles of skipped blocks carry the reason (e.g. fixtures absent).
+  const skippedGroups = new Map();
+  for (const file of json.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'skipped' && test.status !== 'pending' && test.status !== 'todo') continue;
+      const group = (test.ancestorTitles ?? []).join(' > ') || test.title;
+      skippedGroups.set(group, (skippedGroups.get(group) ?? 0) + 1);
+    }
+  }
+  for (const [group, count] of skippedGroups) console.log(`skipped ${count}: ${group}`);
   console.log(`--- ${suite.name}: ${passed} passed, ${failed} failed, ${skipped} skipped in ${seconds}s`);
 }
 
