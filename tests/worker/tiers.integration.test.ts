@@ -109,11 +109,30 @@ describe('billing webhook', () => {
     await expectError(await client.call('POST', '/api/usage/messages'), 429, 'QUOTA_EXCEEDED');
   });
 
-  it('finds the user by email on checkout.session.completed', async () => {
-    const { client, email } = await signUp();
-    const event = { id: `evt_checkout_${crypto.randomUUID()}`, type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), data: { object: { customer_email: email.toUpperCase() } } };
-    expect((await sendWebhook(event)).status).toBe(200);
+  it('checkout.session.completed upgrades only when paid (or free of charge) and only the user its id names', async () => {
+    const checkout = (object: Record<string, unknown>) => ({ id: `evt_checkout_${crypto.randomUUID()}`, type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), data: { object } });
+    const { client, user, email } = await signUp();
+    // Unpaid (e.g. a delayed payment method still pending): acknowledged, no upgrade.
+    expect(await (await sendWebhook(checkout({ payment_status: 'unpaid', metadata: { userId: user.id } }))).json()).toMatchObject({ outcome: 'ignored' });
+    expect(await tierOf(client)).toBe('free');
+    // An address typed at checkout names no one: without a user id nobody's tier changes.
+    expect(await (await sendWebhook(checkout({ payment_status: 'paid', customer_email: email }))).json()).toMatchObject({ outcome: 'ignored' });
+    expect(await (await sendWebhook(checkout({ payment_status: 'paid', customer_details: { email } }))).json()).toMatchObject({ outcome: 'ignored' });
+    expect(await tierOf(client)).toBe('free');
+    expect(await (await sendWebhook(checkout({ payment_status: 'paid', metadata: { userId: user.id } }))).json()).toMatchObject({ outcome: 'applied' });
     expect(await tierOf(client)).toBe('premium');
+
+    const viaReference = await signUp();
+    const res = await sendWebhook(checkout({ payment_status: 'no_payment_required', client_reference_id: viaReference.user.id }));
+    expect(await res.json()).toMatchObject({ outcome: 'applied' });
+    expect(await tierOf(viaReference.client)).toBe('premium');
+  });
+
+  it('a subscription event without a user id is ignored even if its email matches an account', async () => {
+    const { client, email } = await signUp();
+    const event = { id: `evt_sub_${crypto.randomUUID()}`, type: 'customer.subscription.created', created: Math.floor(Date.now() / 1000), data: { object: { status: 'active', customer_email: email } } };
+    expect(await (await sendWebhook(event)).json()).toMatchObject({ outcome: 'ignored' });
+    expect(await tierOf(client)).toBe('free');
   });
 
   it('refuses a bad signature, a wrong secret, a missing header and a stale timestamp, changing nothing', async () => {

@@ -1,6 +1,10 @@
 /**
  * POST /api/webhooks/billing: Stripe-style subscription events move a user between free and premium.
- * The user is found by `data.object.metadata.userId` (set when checkout is created) or else by the customer email.
+ * The user is found only by `data.object.metadata.userId` or `client_reference_id` (both set by us when checkout is
+ * created). Never by the customer email: that is whatever someone typed at checkout, so matching it would let anyone
+ * change the tier of whoever owns that address. Events without a user id are acknowledged as `ignored`.
+ * `checkout.session.completed` upgrades only when `payment_status` is `paid` or `no_payment_required` (an unpaid
+ * delayed payment must not grant premium; the subscription events that follow carry the real state).
  * Answers 2xx for every authentic event, including ones that change nothing, so the sender stops retrying.
  */
 import { Hono } from 'hono';
@@ -10,7 +14,7 @@ import { verifySignature } from '../billing/stripe-signature';
 import type { AppEnv, Tier } from '../env';
 import { describeIssues, JSON_BODY_LIMIT_BYTES, limitBody } from '../http/errors';
 import { limitPerIp } from '../http/rate-limit';
-import { findUserByEmail, findUserById } from '../repos/users';
+import { findUserById } from '../repos/users';
 import { applyTierEvent, recordEvent } from '../repos/webhook-events';
 
 const eventSchema = z.object({
@@ -20,21 +24,22 @@ const eventSchema = z.object({
   data: z.object({
     object: z.looseObject({
       status: z.string().optional(),
+      payment_status: z.string().nullish(),
       metadata: z.looseObject({ userId: z.string().optional() }).nullish(),
-      customer_email: z.string().nullish(),
-      customer_details: z.looseObject({ email: z.string().nullish() }).nullish(),
+      client_reference_id: z.string().nullish(),
     }),
   }),
 });
 type BillingEvent = z.infer<typeof eventSchema>;
 
 const PREMIUM_STATUSES = new Set(['active', 'trialing', 'past_due']);
+const SETTLED_PAYMENT_STATUSES = new Set(['paid', 'no_payment_required']);
 
 /** The tier an event asks for, or null for events that do not concern tiers. */
 function tierFor(event: BillingEvent): Tier | null {
   switch (event.type) {
     case 'checkout.session.completed':
-      return 'premium';
+      return SETTLED_PAYMENT_STATUSES.has(event.data.object.payment_status ?? '') ? 'premium' : null;
     case 'customer.subscription.created':
     case 'customer.subscription.updated':
       return PREMIUM_STATUSES.has(event.data.object.status ?? '') ? 'premium' : 'free';
@@ -63,18 +68,10 @@ export const webhookRoutes = new Hono<AppEnv>().post('/billing', limitPerIp, lim
   if (!parsed.success) throw new AppError('VALIDATION_FAILED', { detail: describeIssues(parsed.error) });
   const event = parsed.data;
 
-  const tier = tierFor(event);
   const object = event.data.object;
-  const email = object.customer_email ?? object.customer_details?.email ?? null;
-  const metadataUserId = object.metadata?.userId;
-  const user =
-    tier === null
-      ? null
-      : metadataUserId !== undefined
-        ? await findUserById(c.env.DB, metadataUserId)
-        : email !== null
-          ? await findUserByEmail(c.env.DB, email)
-          : null;
+  const userId = object.metadata?.userId ?? object.client_reference_id ?? null;
+  const tier = userId === null ? null : tierFor(event);
+  const user = tier === null || userId === null ? null : await findUserById(c.env.DB, userId);
   if (tier === null || user === null) {
     const fresh = await recordEvent(c.env.DB, event, now);
     return c.json({ received: true, outcome: fresh ? (tier === null ? 'ignored' : 'unknown_user') : 'duplicate' });
