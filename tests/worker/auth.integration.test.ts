@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../worker/src/auth/crypto';
-import { SESSION_TTL_MS } from '../../worker/src/repos/sessions';
+import { SESSION_MAX_LIFETIME_MS, SESSION_TTL_MS } from '../../worker/src/repos/sessions';
 import { ApiClient, appFetch, expectError, PASSWORD, signUp, uniqueEmail, workerFetch } from './helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -111,6 +111,36 @@ describe('login, logout and sessions', () => {
     await expectError(await call(idle, start + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
     expect((await call(active, start + 45 * DAY)).status).toBe(200);
     await expectError(await call(active, start + 45 * DAY + SESSION_TTL_MS + 1000), 401, 'UNAUTHENTICATED');
+  });
+
+  it('a session used every day still ends 90 days after sign-in, and /me says so', async () => {
+    expect(SESSION_MAX_LIFETIME_MS).toBe(90 * DAY);
+    const start = Date.now();
+    const { client } = await signUp({ fetch: appFetch({ now: () => start }) });
+    const me = (now: number) => {
+      const c = new ApiClient(appFetch({ now: () => now }), client.ip);
+      c.token = client.token;
+      return c.call('GET', '/api/auth/me');
+    };
+    for (let day = 1; day < 90; day++) expect((await me(start + day * DAY)).status).toBe(200);
+    // Daily use would slide the expiry to day 119; the cap holds it at day 90.
+    const late = await me(start + 89 * DAY + 1000);
+    expect((await late.json<{ sessionExpiresAt: string }>()).sessionExpiresAt).toBe(new Date(start + 90 * DAY).toISOString());
+    await expectError(await me(start + 90 * DAY + 1000), 401, 'UNAUTHENTICATED');
+  });
+
+  it('a cookie renewed near the 90-day cap lives only until the cap', async () => {
+    const start = Date.now();
+    const { client } = await signUp({ session: 'cookie', fetch: appFetch({ now: () => start }) });
+    const at = (day: number) => {
+      const c = new ApiClient(appFetch({ now: () => start + day * DAY }), client.ip);
+      c.cookie = client.cookie;
+      return c.call('GET', '/api/auth/me');
+    };
+    for (const day of [25, 50, 75]) expect((await at(day)).status).toBe(200);
+    const renewed = await at(80);
+    expect(renewed.status).toBe(200);
+    expect(renewed.headers.get('Set-Cookie')).toMatch(new RegExp(`Max-Age=${(10 * DAY) / 1000};`));
   });
 });
 

@@ -29,10 +29,11 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   if (via === 'cookie' && isUnsafeMethod(c.req.method)) assertCsrfProof(c);
 
   const tokenHash = await sha256HexOfText(token);
-  const session = await findActiveSession(c.env.DB, tokenHash, c.var.deps.now());
+  const now = c.var.deps.now();
+  const session = await findActiveSession(c.env.DB, tokenHash, now);
   if (session === null) throw new AppError('UNAUTHENTICATED');
   // The server-side expiry slid forward; the browser's cookie lifetime follows it.
-  if (via === 'cookie' && session.extended) writeSessionCookie(c, token);
+  if (via === 'cookie' && session.extended) writeSessionCookie(c, token, session.expiresAt - now);
   c.set('user', session.user);
   c.set('session', { tokenHash, via, expiresAt: session.expiresAt });
   await next();

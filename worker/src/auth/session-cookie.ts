@@ -21,14 +21,15 @@ export function readSessionCookie(c: Context): string | undefined {
   return getCookie(c, isLocalPlainHttp(c) ? LOCAL_NAME : SECURE_NAME);
 }
 
-export function writeSessionCookie(c: Context, token: string): void {
+/** `lifetimeMs`: how long the session has left (less than SESSION_TTL_MS near its absolute cap). */
+export function writeSessionCookie(c: Context, token: string, lifetimeMs = SESSION_TTL_MS): void {
   const local = isLocalPlainHttp(c);
   setCookie(c, local ? LOCAL_NAME : SECURE_NAME, token, {
     httpOnly: true,
     secure: !local,
     sameSite: 'Lax',
     path: '/',
-    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+    maxAge: Math.floor(lifetimeMs / 1000),
   });
 }
 

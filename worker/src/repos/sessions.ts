@@ -1,4 +1,4 @@
-/** Sessions: random tokens stored only as SHA-256 hashes, with a sliding expiry and revocation. */
+/** Sessions: random tokens stored only as SHA-256 hashes, with a sliding expiry, an absolute cap and revocation. */
 import { z } from 'zod';
 import type { AuthUser } from '../env';
 import { tierSchema } from '../tiers';
@@ -6,11 +6,14 @@ import { parseRow } from './rows';
 
 /** A session lives this long after its last use (sliding expiry). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** No session outlives this, however often it is used: a stolen token cannot be kept alive forever. */
+export const SESSION_MAX_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
 /** Refresh last_seen_at / expires_at at most this often, so most requests only read. */
 const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
 
 const activeSessionRowSchema = z.object({
   token_hash: z.string(),
+  created_at: z.number(),
   expires_at: z.number(),
   last_seen_at: z.number(),
   user_id: z.string(),
@@ -46,22 +49,26 @@ export async function createSession(
   return { expiresAt };
 }
 
-/** The unexpired, unrevoked session with this token hash and its user, sliding the expiry forward when due. */
+/**
+ * The unexpired, unrevoked session with this token hash and its user, sliding the expiry forward when due (never past
+ * created_at + SESSION_MAX_LIFETIME_MS; the created_at check also covers rows slid before the cap existed).
+ */
 export async function findActiveSession(db: D1Database, tokenHash: string, now: number): Promise<ActiveSession | null> {
   const row = await db
     .prepare(
-      `SELECT s.token_hash, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.tier
+      `SELECT s.token_hash, s.created_at, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.tier
        FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2`,
+       WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2 AND s.created_at > ?2 - ?3`,
     )
-    .bind(tokenHash, now)
+    .bind(tokenHash, now, SESSION_MAX_LIFETIME_MS)
     .first();
   if (row === null) return null;
   const r = parseRow(activeSessionRowSchema, row, 'sessions');
-  let expiresAt = r.expires_at;
+  const cap = r.created_at + SESSION_MAX_LIFETIME_MS;
+  let expiresAt = Math.min(r.expires_at, cap);
   const extended = now - r.last_seen_at >= TOUCH_INTERVAL_MS;
   if (extended) {
-    expiresAt = now + SESSION_TTL_MS;
+    expiresAt = Math.min(now + SESSION_TTL_MS, cap);
     await db
       .prepare('UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL')
       .bind(tokenHash, now, expiresAt)
