@@ -1,10 +1,13 @@
 // Request limits on the API (Workers Rate Limiting bindings from wrangler.toml, counted in memory by workerd here).
-// SPEC S16: 600 requests a minute per signed-in user, 300 a minute per client IP on the anonymous routes.
+// SPEC S16: 600 requests a minute per signed-in user, 300 a minute per client IP on the anonymous routes, 30 failed
+// authentications a minute per client IP.
 import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../worker/src/auth/crypto';
 import { ApiClient, expectError, signUp } from './helpers';
 
 const PER_USER = 600;
 const PER_IP = 300;
+const FAILED_AUTH_PER_IP = 30;
 
 /**
  * The binding counts in fixed one-minute windows; a run that straddles a window edge would see the count reset.
@@ -71,5 +74,29 @@ describe('S16: request limits', () => {
 
     const elsewhere = await new ApiClient().call('GET', '/api/health', { anonymous: true });
     expect(elsewhere.status).toBe(200);
+  });
+
+  it('a client IP past 30 unknown session tokens a minute gets 429; its real sessions and other IPs are unaffected', async () => {
+    const good = await signUp();
+    await startOfAWindow();
+    const guesser = new ApiClient();
+    const randomToken = () => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+    const spent = await statuses(FAILED_AUTH_PER_IP, () => guesser.call('GET', '/api/usage', { headers: { Authorization: `Bearer ${randomToken()}` }, anonymous: true }));
+    expect(spent.filter((s) => s === 401)).toHaveLength(FAILED_AUTH_PER_IP);
+
+    const refused = await guesser.call('GET', '/api/usage', { headers: { Authorization: `Bearer ${randomToken()}` }, anonymous: true });
+    expect(refused.headers.get('Retry-After')).toBe('60');
+    await expectError(refused, 429, 'RATE_LIMITED');
+    // A guessed cookie spends the same budget.
+    await expectError(await guesser.call('GET', '/api/auth/me', { headers: { Cookie: `__Host-cogzy_session=${randomToken()}` }, anonymous: true }), 429, 'RATE_LIMITED');
+    // Only failures are counted: a real session behind the same address (e.g. shared NAT) still works.
+    const sameIp = new ApiClient(undefined, guesser.ip);
+    sameIp.token = good.client.token;
+    expect((await sameIp.call('GET', '/api/usage')).status).toBe(200);
+
+    expect((await good.client.call('GET', '/api/usage')).status).toBe(200);
+    const otherGuesser = new ApiClient();
+    otherGuesser.token = randomToken();
+    await expectError(await otherGuesser.call('GET', '/api/usage'), 401, 'UNAUTHENTICATED');
   });
 });

@@ -1,12 +1,15 @@
 /**
  * `requireUser`: authenticates by `Authorization: Bearer <token>` or the HttpOnly session cookie, sets c.var.user
  * and c.var.session, and applies the CSRF rule (auth/csrf.ts) to cookie-authenticated unsafe requests.
- * A bearer header wins over a cookie when both are sent.
+ * A bearer header wins over a cookie when both are sent. A presented token that names no live session spends the
+ * client IP's AUTH_FAILURE_RATE_LIMITER budget (30 a minute): past it, such requests get 429 RATE_LIMITED instead of
+ * 401. Only failures count, so signed-in clients sharing that IP are not refused.
  */
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../../shared/errors';
 import type { AppEnv } from '../env';
-import { isUnsafeMethod } from '../http/client';
+import { clientIp, isUnsafeMethod } from '../http/client';
+import { spendOrRefuse } from '../http/rate-limit';
 import { findActiveSession } from '../repos/sessions';
 import { sha256HexOfText } from './crypto';
 import { assertCsrfProof } from './csrf';
@@ -31,7 +34,10 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const tokenHash = await sha256HexOfText(token);
   const now = c.var.deps.now();
   const session = await findActiveSession(c.env.DB, tokenHash, now);
-  if (session === null) throw new AppError('UNAUTHENTICATED');
+  if (session === null) {
+    await spendOrRefuse(c, c.env.AUTH_FAILURE_RATE_LIMITER, `ip:${clientIp(c)}`);
+    throw new AppError('UNAUTHENTICATED');
+  }
   // The server-side expiry slid forward; the browser's cookie lifetime follows it.
   if (via === 'cookie' && session.extended) writeSessionCookie(c, token, session.expiresAt - now);
   c.set('user', session.user);

@@ -34,14 +34,19 @@ export function rateLimit(options: RateLimitOptions) {
 /** The binding's window (wrangler.toml `simple.period`); the binding does not say when its window ends. */
 const BINDING_PERIOD_SECONDS = 60;
 
+/** Spends one unit of `key`'s budget in `limiter` (a `[[ratelimits]]` binding); over budget throws RATE_LIMITED. */
+export async function spendOrRefuse(c: Context<AppEnv>, limiter: RateLimit, key: string): Promise<void> {
+  const { success } = await limiter.limit({ key });
+  if (!success) {
+    c.header('Retry-After', String(BINDING_PERIOD_SECONDS));
+    throw new AppError('RATE_LIMITED');
+  }
+}
+
 /** Spends one request from `key`'s budget in `limiter` (a `[[ratelimits]]` binding); over budget answers 429. */
 export function limitRequests(limiter: (env: AppEnv['Bindings']) => RateLimit, key: (c: Context<AppEnv>) => string) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { success } = await limiter(c.env).limit({ key: key(c) });
-    if (!success) {
-      c.header('Retry-After', String(BINDING_PERIOD_SECONDS));
-      throw new AppError('RATE_LIMITED');
-    }
+    await spendOrRefuse(c, limiter(c.env), key(c));
     await next();
   });
 }
