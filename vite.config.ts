@@ -41,10 +41,39 @@ export default defineConfig({
         ],
       },
       workbox: {
-        // The shell, worker chunks, wasm and on-device model files are precached so the app works fully offline;
-        // the default 2 MiB cap would fail the build on wasm/model files.
-        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,wasm,json,onnx}'],
-        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        // Precache only the shell: HTML, JS/CSS chunks (including the worker chunks), icons, manifest. onnxruntime-web's
+        // ~27 MB .wasm is left out so installing the app stays small for people who embed remotely or only use keyword
+        // search; it is cached at runtime below the first time the on-device model runs.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest}'],
+        // The largest precached file is the local-embedder worker chunk (~0.7 MB); a shell file that grows past
+        // this limit would be left out of the precache (with a build warning), so raise it only if that happens.
+        maximumFileSizeToCacheInBytes: 2 * 1024 * 1024,
+        runtimeCaching: [
+          {
+            // The runtime's .wasm has a content hash in its name, so a cached copy never goes stale: CacheFirst makes
+            // the on-device model work offline after its first use. Only same-origin 200s are stored (the app serves
+            // the file itself, so no opaque responses); onnxruntime fetches the whole file, never byte ranges.
+            // Two entries keep the current file and let an old version's file be evicted after an update.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.endsWith('.wasm'),
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'cogzy-onnx-runtime',
+              cacheableResponse: { statuses: [200] },
+              expiration: { maxEntries: 2, purgeOnQuotaError: true },
+            },
+          },
+          {
+            // Model files a self-hoster serves from this site (Settings → Embeddings → "Model files from this site"),
+            // e.g. /models/<id>/onnx/model_quantized.onnx. Hub downloads are cross-origin and cached by transformers.js.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.includes('/models/'),
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'cogzy-local-models',
+              cacheableResponse: { statuses: [200] },
+              expiration: { maxEntries: 32, purgeOnQuotaError: true },
+            },
+          },
+        ],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
+import { importThroughUi, launchApp, screenshotDir, waitForServiceWorker, type BrowserSession } from '../support/browser';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { buildTinyModel, TINY_MODEL_ID } from '../support/tiny-model';
 
@@ -145,6 +145,9 @@ describe('semantic memory in the browser', () => {
 
   it('switches to the on-device model and re-embeds in the background (WASM in a worker)', async () => {
     const { page } = app;
+    // The service worker must control the page when the model first runs, so it keeps the runtime's wasm.
+    await waitForServiceWorker(page);
+    await page.goto(`${baseUrl}#/settings`);
     await page.getByLabel('On this device (private, works offline)').check();
     await page.getByLabel('Model', { exact: true }).fill(TINY_MODEL_ID);
     await page.getByLabel('Model files from this site (optional)').fill('/models/');
@@ -153,6 +156,22 @@ describe('semantic memory in the browser', () => {
     expect(await page.getByTestId('embedding-status').textContent()).toContain('on this device (wasm)');
     await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('bread flour oven')}&mode=semantic`);
     await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 30_000 }).toContain('Baking bread at home');
+  });
+
+  it('after the on-device model ran once, an offline reload still embeds a new query with it', async () => {
+    const { page, context } = app;
+    await context.setOffline(true);
+    try {
+      await page.goto(`${baseUrl}#/settings`);
+      await page.reload();
+      await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor();
+      // The runtime's wasm and the model files come from the caches the first run filled.
+      await waitForVectors(NODE_COUNT, `local:${TINY_MODEL_ID}`);
+      await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('oven and bread flour')}&mode=semantic`);
+      await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 30_000 }).toContain('Baking bread at home');
+    } finally {
+      await context.setOffline(false);
+    }
   });
 
   it('ran without page errors', () => {

@@ -103,7 +103,7 @@ export default function EmbeddingsPanel(): JSX.Element {
           <div class="field">
             <label for="embed-local-model">Model</label>
             <input id="embed-local-model" required value={local().model} onInput={(e) => setLocal({ ...local(), model: e.currentTarget.value })} />
-            <small class="muted">Downloaded once (about 25 MB for the default) and kept by the browser. Uses the GPU when the browser offers one.</small>
+            <small class="muted">Downloaded once, the first time it runs (about 30 MB for the default model and its runtime), then it works offline. Uses the GPU when the browser offers one.</small>
           </div>
           <div class="field">
             <label for="embed-local-path">Model files from this site (optional)</label>
