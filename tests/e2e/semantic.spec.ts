@@ -160,12 +160,17 @@ describe('semantic memory in the browser', () => {
 
   it('after the on-device model ran once, an offline reload still embeds a new query with it', async () => {
     const { page, context } = app;
+    // Leave only the service worker's caches: drop the HTTP cache (the test server lets files be cached for an hour)
+    // and transformers.js's own Cache Storage copy, so this shows the app's runtime caching carries the model offline.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.clearBrowserCache');
+    await cdp.detach();
+    await page.evaluate(() => caches.delete('transformers-cache'));
     await context.setOffline(true);
     try {
       await page.goto(`${baseUrl}#/settings`);
       await page.reload();
       await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor();
-      // The runtime's wasm and the model files come from the caches the first run filled.
       await waitForVectors(NODE_COUNT, `local:${TINY_MODEL_ID}`);
       await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('oven and bread flour')}&mode=semantic`);
       await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 30_000 }).toContain('Baking bread at home');
