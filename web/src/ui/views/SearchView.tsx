@@ -67,8 +67,11 @@ export default function SearchView(props: ViewProps): JSX.Element {
   onCleanup(() => clearTimeout(timer));
 
   let generation = 0;
+  // Semantic and hybrid queries run again once vector search becomes available (it starts after the page is idle),
+  // so a semantic search opened straight from a link or a reload does not stay empty.
+  const semanticReady = (): boolean => request().mode !== 'keyword' && semanticAvailable();
   createEffect(
-    on(request, (req) => {
+    on([request, semanticReady], ([req]) => {
       const mine = ++generation;
       setSelected(0);
       if (req.query.trim() === '') {
