@@ -37,19 +37,3 @@ export async function ensureVault(db: D1Database, userId: string, now: number): 
   ]);
   return toVault(select?.results[0]);
 }
-
-/**
- * Atomically adds `deltaBytes` (negative to release) to the vault's usage if the result stays within `limitBytes`.
- * Returns the new usage, or null when it would exceed the limit (the caller answers VAULT_FULL). No vault row: null.
- */
-export async function addVaultBytes(db: D1Database, userId: string, deltaBytes: number, limitBytes: number): Promise<number | null> {
-  const row = await db
-    .prepare(
-      `UPDATE vaults SET bytes_used = max(0, bytes_used + ?2)
-       WHERE user_id = ?1 AND (?2 <= 0 OR bytes_used + ?2 <= ?3)
-       RETURNING bytes_used`,
-    )
-    .bind(userId, deltaBytes, limitBytes)
-    .first();
-  return row === null ? null : parseRow(z.object({ bytes_used: z.number() }), row, 'vaults').bytes_used;
-}
