@@ -1,4 +1,5 @@
 /** Password hashing, session tokens and constant-time comparison, all on WebCrypto (no Node APIs needed). */
+import { toHex } from '../../../shared/sync/hash';
 
 /** The most PBKDF2 iterations Workers' WebCrypto accepts; higher counts throw NotSupportedError. */
 export const PBKDF2_ITERATIONS = 100_000;
@@ -26,10 +27,6 @@ export function fromBase64Url(text: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 export function randomBytes(length: number): Uint8Array {
