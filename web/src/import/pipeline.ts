@@ -14,6 +14,7 @@
  */
 import { AppError, toAppError } from '../../../shared/errors';
 import type { Digest, ImportBatch, ImportLimits, ImportOptions, ImportReport, ImportSource } from '../../../shared/import';
+import { toHex } from '../../../shared/sync/hash';
 
 import type { ImportRow, VaultDatabase } from '../db/database';
 import { commitImportBatch, createImportRow, failImport, finishImport, loadKnownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
@@ -82,10 +83,7 @@ export async function fileKeyOf(file: ImportFileInput, digest: Digest = sha256):
   } finally {
     await reader.cancel().catch(() => undefined);
   }
-  const hash = await digest(head.subarray(0, filled));
-  let hex = '';
-  for (const byte of hash) hex += byte.toString(16).padStart(2, '0');
-  return `${file.size}:${hex}`;
+  return `${file.size}:${toHex(await digest(head.subarray(0, filled)))}`;
 }
 
 export async function runImportPipeline(db: VaultDatabase, files: readonly ImportFileInput[], options: PipelineOptions): Promise<ImportRow[]> {
