@@ -6,21 +6,16 @@
  */
 import { emptyExtras, type Attachment, type NodeExtras, type Provider, type Turn } from '../../model';
 import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
+import { isObject, type JsonObject } from './common/json';
 
 const PROVIDER: Provider = 'chatgpt';
-
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
 function looksLikeConversation(value: unknown): boolean {
-  return isObj(value) && isObj(value['mapping']) && ('current_node' in value || 'title' in value || 'id' in value || 'conversation_id' in value);
+  return isObject(value) && isObject(value['mapping']) && ('current_node' in value || 'title' in value || 'id' in value || 'conversation_id' in value);
 }
 
 /** ChatGPT times: float seconds, null, or (rarely) a numeric or ISO string. Returns epoch ms or null. */
@@ -41,7 +36,7 @@ interface MappingNode {
   readonly key: string;
   readonly parent: string | null;
   readonly children: readonly string[];
-  readonly message: Obj | null;
+  readonly message: JsonObject | null;
 }
 
 interface Rendered {
@@ -50,7 +45,7 @@ interface Rendered {
   citations: string[];
 }
 
-function partsText(content: Obj): string {
+function partsText(content: JsonObject): string {
   const parts = content['parts'];
   if (!Array.isArray(parts)) return str(content['text']) ?? '';
   return parts.filter((part): part is string => typeof part === 'string').join('\n');
@@ -64,7 +59,7 @@ const ASSET_KINDS: Record<string, Attachment['kind']> = {
 };
 
 /** Text of a message's content by content type; objects in `parts` become attachments or transcripts. */
-function renderContent(content: Obj, ctx: ParseContext): Rendered {
+function renderContent(content: JsonObject, ctx: ParseContext): Rendered {
   const type = str(content['content_type']) ?? '';
   const out: Rendered = { text: '', attachments: [], citations: [] };
   switch (type) {
@@ -75,7 +70,7 @@ function renderContent(content: Obj, ctx: ParseContext): Rendered {
       for (const part of parts) {
         if (typeof part === 'string') {
           texts.push(part);
-        } else if (isObj(part)) {
+        } else if (isObject(part)) {
           const partType = str(part['content_type']) ?? '';
           if (partType === 'audio_transcription') {
             texts.push(str(part['text']) ?? '');
@@ -114,7 +109,7 @@ function renderContent(content: Obj, ctx: ParseContext): Rendered {
       return out;
     case 'thoughts': {
       const thoughts = Array.isArray(content['thoughts']) ? (content['thoughts'] as unknown[]) : [];
-      const texts = thoughts.filter(isObj).map((thought) => [str(thought['summary']), str(thought['content'])].filter((t): t is string => !!t).join('\n'));
+      const texts = thoughts.filter(isObject).map((thought) => [str(thought['summary']), str(thought['content'])].filter((t): t is string => !!t).join('\n'));
       out.text = texts.length > 0 ? texts.join('\n\n') : partsText(content);
       return out;
     }
@@ -128,23 +123,23 @@ function renderContent(content: Obj, ctx: ParseContext): Rendered {
   }
 }
 
-function attachmentsOf(message: Obj): Attachment[] {
-  const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+function attachmentsOf(message: JsonObject): Attachment[] {
+  const metadata = isObject(message['metadata']) ? message['metadata'] : {};
   const list = Array.isArray(metadata['attachments']) ? metadata['attachments'] : [];
-  return list.filter(isObj).map((item) => {
+  return list.filter(isObject).map((item) => {
     const mimeType = str(item['mime_type']) ?? str(item['mimeType']);
     const kind: Attachment['kind'] = mimeType?.startsWith('image/') ? 'image' : mimeType?.startsWith('audio/') ? 'audio' : 'file';
     return { name: str(item['name']) ?? str(item['id']) ?? 'attachment', kind, mimeType, text: null };
   });
 }
 
-function citationsOf(message: Obj): string[] {
-  const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+function citationsOf(message: JsonObject): string[] {
+  const metadata = isObject(message['metadata']) ? message['metadata'] : {};
   const list = Array.isArray(metadata['citations']) ? metadata['citations'] : [];
   const out: string[] = [];
   for (const citation of list) {
-    if (!isObj(citation)) continue;
-    const meta = isObj(citation['metadata']) ? citation['metadata'] : citation;
+    if (!isObject(citation)) continue;
+    const meta = isObject(citation['metadata']) ? citation['metadata'] : citation;
     const text = [str(meta['title']), str(meta['url'])].filter(Boolean).join(' ');
     if (text) out.push(text);
   }
@@ -189,11 +184,11 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
   for (const node of thread) {
     const message = node.message;
     if (message === null) continue;
-    const author = isObj(message['author']) ? message['author'] : {};
+    const author = isObject(message['author']) ? message['author'] : {};
     const role = str(author['role']) ?? '';
-    const content = isObj(message['content']) ? message['content'] : {};
+    const content = isObject(message['content']) ? message['content'] : {};
     const contentType = str(content['content_type']) ?? '';
-    const metadata = isObj(message['metadata']) ? message['metadata'] : {};
+    const metadata = isObject(message['metadata']) ? message['metadata'] : {};
     const recipient = str(message['recipient']) ?? 'all';
     const messageId = str(message['id']) ?? node.key;
     const createdAt = chatgptTime(message['create_time'], ctx);
@@ -291,12 +286,12 @@ function toDraft(exchange: Exchange, conversationId: string, ordinal: number, ac
   };
 }
 
-function readMapping(mapping: Obj): Map<string, MappingNode> {
+function readMapping(mapping: JsonObject): Map<string, MappingNode> {
   const nodes = new Map<string, MappingNode>();
   for (const [key, value] of Object.entries(mapping)) {
-    if (!isObj(value)) continue;
+    if (!isObject(value)) continue;
     const children = Array.isArray(value['children']) ? value['children'].filter((child): child is string => typeof child === 'string') : [];
-    nodes.set(key, { key, parent: str(value['parent']), children, message: isObj(value['message']) ? value['message'] : null });
+    nodes.set(key, { key, parent: str(value['parent']), children, message: isObject(value['message']) ? value['message'] : null });
   }
   return nodes;
 }
@@ -336,9 +331,9 @@ function isLeaf(nodes: Map<string, MappingNode>, node: MappingNode): boolean {
 function messageKind(node: MappingNode): 'user' | 'reply' | 'side' {
   const message = node.message;
   if (message === null) return 'side';
-  const role = isObj(message['author']) ? str(message['author']['role']) : null;
-  const contentType = isObj(message['content']) ? str(message['content']['content_type']) : null;
-  const hidden = isObj(message['metadata']) && message['metadata']['is_visually_hidden_from_conversation'] === true;
+  const role = isObject(message['author']) ? str(message['author']['role']) : null;
+  const contentType = isObject(message['content']) ? str(message['content']['content_type']) : null;
+  const hidden = isObject(message['metadata']) && message['metadata']['is_visually_hidden_from_conversation'] === true;
   if (contentType === 'user_editable_context' || role === 'system' || (hidden && role !== 'tool')) return 'side';
   if (role === 'user') return 'user';
   return role === 'assistant' || role === 'tool' ? 'reply' : 'side';
@@ -370,7 +365,7 @@ function forkStart(path: readonly MappingNode[], segment: ReadonlySet<string>): 
 
 /** Parses one conversation object; returns null (after ctx.skip) when it cannot be read. */
 export function parseChatgptConversation(value: unknown, raw: string, ctx: ParseContext): ParsedConversation | null {
-  if (!isObj(value)) {
+  if (!isObject(value)) {
     ctx.skip('malformed-record', 'not an object');
     return null;
   }
@@ -380,7 +375,7 @@ export function parseChatgptConversation(value: unknown, raw: string, ctx: Parse
     return null;
   }
   const mapping = value['mapping'];
-  if (!isObj(mapping)) {
+  if (!isObject(mapping)) {
     ctx.skip('no-messages');
     return null;
   }
@@ -445,7 +440,7 @@ export function parseChatgptConversation(value: unknown, raw: string, ctx: Parse
  * object that is itself one conversation arrives as its properties: they are put back together and parsed at end.
  */
 class ChatgptConsumer implements RecordConsumer {
-  private single: Obj | null = null;
+  private single: Record<string, unknown> | null = null;
 
   constructor(private readonly ctx: ParseContext) {}
 
@@ -505,11 +500,11 @@ export const chatgptAdapter: ProviderAdapter = {
   provider: PROVIDER,
   detectJson(first, rootKind) {
     // A mapping tree alone is shared with DeepSeek: ChatGPT's own fields make it certain.
-    if (first.path === '' && looksLikeConversation(first.value)) return isObj(first.value) && ('current_node' in first.value || 'create_time' in first.value) ? 0.9 : 0.5;
-    if (first.path === '' && isObj(first.value) && ('conversation_id' in first.value || 'current_node' in first.value)) return 0.6;
+    if (first.path === '' && looksLikeConversation(first.value)) return isObject(first.value) && ('current_node' in first.value || 'create_time' in first.value) ? 0.9 : 0.5;
+    if (first.path === '' && isObject(first.value) && ('conversation_id' in first.value || 'current_node' in first.value)) return 0.6;
     if (rootKind === 'object' && first.inArray === true && looksLikeConversation(first.value)) return 0.8;
-    if (rootKind === 'object' && first.path === 'mapping' && first.inArray === false && isObj(first.value)) {
-      const sample = Object.values(first.value).find(isObj);
+    if (rootKind === 'object' && first.path === 'mapping' && first.inArray === false && isObject(first.value)) {
+      const sample = Object.values(first.value).find(isObject);
       return sample !== undefined && 'children' in sample ? 0.7 : 0;
     }
     return 0;
