@@ -113,7 +113,7 @@ export class KeywordSearch implements ResultSource {
               if (doc >= capacity || !allow(doc)) continue;
               const tf = list.tfs[i] ?? 0;
               const length = docs.lengths[doc * 3 + slot] ?? 0;
-              if (stamp[doc] === -1 && matched[doc] === 0) touched.push(doc);
+              if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
               scores[doc] = (scores[doc] ?? 0) + (weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / average));
               if (stamp[doc] !== g) {
                 stamp[doc] = g;
