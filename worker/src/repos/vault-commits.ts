@@ -18,11 +18,7 @@ import {
   type WrappedKey,
 } from '../../../shared/sync/protocol';
 import { parseRow, parseRows } from './rows';
-
-/** An existing user without a vault row gets one on first use. */
-function ensureVault(db: D1Database, userId: string, now: number): D1PreparedStatement {
-  return db.prepare('INSERT INTO vaults (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING').bind(userId, now);
-}
+import { createVaultIfAbsent } from './vaults';
 
 const headRowSchema = z.object({
   version: z.number().int(),
@@ -49,7 +45,7 @@ function toHead(row: z.infer<typeof headRowSchema>): VaultHead {
 }
 
 export async function getHead(db: D1Database, userId: string, now: number): Promise<VaultHead> {
-  const [, select] = await db.batch([ensureVault(db, userId, now), db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(userId)]);
+  const [, select] = await db.batch([createVaultIfAbsent(db, userId, now), db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(userId)]);
   return toHead(parseRow(headRowSchema, select?.results[0], 'vault head'));
 }
 
@@ -85,7 +81,7 @@ export async function commitToVault(db: D1Database, input: CommitInput): Promise
   const removed = unique(input.removedSegments);
   // One round trip for every read: the head, and for each hash whether it is a verified blob and already live.
   const [, headRead, factsRead] = await db.batch([
-    ensureVault(db, input.userId, input.now),
+    createVaultIfAbsent(db, input.userId, input.now),
     db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(input.userId),
     db
       .prepare(
@@ -236,7 +232,7 @@ function toKey(row: z.infer<typeof keyRowSchema>): VaultKeyResponse | null {
 
 export async function getVaultKey(db: D1Database, userId: string, now: number): Promise<VaultKeyResponse | null> {
   const [, select] = await db.batch([
-    ensureVault(db, userId, now),
+    createVaultIfAbsent(db, userId, now),
     db.prepare('SELECT wrapped_key, wrapped_key_revision, wrapped_key_updated_at FROM vaults WHERE user_id = ?').bind(userId),
   ]);
   return toKey(parseRow(keyRowSchema, select?.results[0], 'vault key'));
@@ -251,7 +247,7 @@ export async function putVaultKey(
   now: number,
 ): Promise<{ ok: true; key: VaultKeyResponse } | { ok: false; current: VaultKeyResponse | null }> {
   const [, update] = await db.batch([
-    ensureVault(db, userId, now),
+    createVaultIfAbsent(db, userId, now),
     db
       .prepare(
         `UPDATE vaults SET wrapped_key = ?, wrapped_key_revision = wrapped_key_revision + 1, wrapped_key_updated_at = ?

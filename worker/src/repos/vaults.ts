@@ -29,10 +29,15 @@ function toVault(row: unknown): Vault {
   };
 }
 
-/** The user's vault, creating the row if this account has none yet (idempotent, safe under concurrency). */
+/** Creates the vault row if this account has none yet (idempotent, safe under concurrency); a statement for a batch. */
+export function createVaultIfAbsent(db: D1Database, userId: string, now: number): D1PreparedStatement {
+  return db.prepare('INSERT INTO vaults (user_id, created_at) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING').bind(userId, now);
+}
+
+/** The user's vault, creating the row if this account has none yet. */
 export async function ensureVault(db: D1Database, userId: string, now: number): Promise<Vault> {
   const [, select] = await db.batch([
-    db.prepare('INSERT INTO vaults (user_id, created_at, bytes_used) VALUES (?1, ?2, 0) ON CONFLICT (user_id) DO NOTHING').bind(userId, now),
+    createVaultIfAbsent(db, userId, now),
     db.prepare('SELECT * FROM vaults WHERE user_id = ?1').bind(userId),
   ]);
   return toVault(select?.results[0]);
