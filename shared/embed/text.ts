@@ -12,7 +12,7 @@ import type { MemoryNode } from '../model';
 
 const HUMAN_SHARE = 0.6;
 
-export function collapseWhitespace(text: string): string {
+function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 

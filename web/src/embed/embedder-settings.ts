@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
 import { DEFAULT_LOCAL_MODEL } from './transformers-embedder';
 
-export const EMBEDDER_SETTING_KEY = 'embedder';
+const EMBEDDER_SETTING_KEY = 'embedder';
 
-export const remoteSettingsSchema = z.object({
+const remoteSettingsSchema = z.object({
   kind: z.literal('remote'),
   baseUrl: z.string().url(),
   model: z.string().min(1),
@@ -21,14 +21,14 @@ export const remoteSettingsSchema = z.object({
   concurrency: z.number().int().min(1).max(1024),
 });
 
-export const localSettingsSchema = z.object({
+const localSettingsSchema = z.object({
   kind: z.literal('local'),
   model: z.string().min(1),
   /** Tests and self-hosters serve model files from the app ('/models/'); otherwise the hub is used once. */
   localModelPath: z.string().nullable(),
 });
 
-export const embedderSettingsSchema = z.object({
+const embedderSettingsSchema = z.object({
   version: z.literal(1),
   choice: z.discriminatedUnion('kind', [z.object({ kind: z.literal('off') }), remoteSettingsSchema, localSettingsSchema]),
 });

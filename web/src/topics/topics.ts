@@ -17,7 +17,7 @@ import { labelClusters } from '../../../shared/embed/topic-labels';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
 import type { VectorMatrix } from '../vectors/vector-matrix';
 
-export const TOPICS_SETTING_KEY = 'topics';
+const TOPICS_SETTING_KEY = 'topics';
 /** Share of the vault that may be new since the last full clustering before we cluster again. */
 const RECLUSTER_GROWTH = 0.25;
 const LABEL_SAMPLE_PER_TOPIC = 150;
@@ -49,8 +49,8 @@ export type TopicSet = z.infer<typeof topicSetSchema>;
 /** Clusters packed normalised rows into k groups; the app runs it in a worker (worker-clusterer.ts). */
 export type Clusterer = (rows: Float32Array, dim: number, k: number, random: Random) => Promise<KMeansResult>;
 
-/** In this thread: for tests and for vaults too small to be worth a worker. */
-export const inThreadClusterer: Clusterer = (rows, dim, k, random) => Promise.resolve(kmeans(rows, dim, { k, random }));
+/** In this thread: the default when no worker clusterer is passed (unit tests). */
+const inThreadClusterer: Clusterer = (rows, dim, k, random) => Promise.resolve(kmeans(rows, dim, { k, random }));
 
 export interface TopicOptions {
   readonly random: Random;

@@ -10,7 +10,7 @@ export interface Route {
   readonly params: URLSearchParams;
 }
 
-export function parseHash(hash: string): Route {
+function parseHash(hash: string): Route {
   const body = hash.replace(/^#\/?/, '');
   const q = body.indexOf('?');
   const path = q === -1 ? body : body.slice(0, q);

@@ -30,7 +30,7 @@ export interface SettingsPanelEntry {
   readonly component: Component;
 }
 
-export const VIEWS: readonly ViewEntry[] = [
+const VIEWS: readonly ViewEntry[] = [
   { path: 'search', label: 'Search', nav: { order: 10, icon: '⌕' }, component: lazy(() => import('./views/SearchView')) },
   {
     path: 'conversations',

@@ -11,7 +11,7 @@ interface Piece {
  * Splits text at the match ranges (UTF-16 offsets, end exclusive). Ranges are clamped, sorted and merged, so a bad
  * or overlapping range can never duplicate or drop text.
  */
-export function splitByRanges(text: string, ranges: readonly MatchRange[]): Piece[] {
+function splitByRanges(text: string, ranges: readonly MatchRange[]): Piece[] {
   const sorted = ranges
     .map(([s, e]) => [Math.max(0, Math.min(s, text.length)), Math.max(0, Math.min(e, text.length))] as const)
     .filter(([s, e]) => e > s)
