@@ -28,6 +28,8 @@ interface Draft {
   readonly provider: Provider;
   readonly parsed: ParsedConversation;
   readonly position: number;
+  /** The vault conversation id (the adapter's, or derived from the provider's). */
+  readonly id: string;
 }
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -117,7 +119,10 @@ class Run implements EntrySink {
   }
 
   deliver(provider: Provider, conversations: readonly ParsedConversation[], position: number): void {
-    for (const parsed of conversations) this.ready.push({ provider, parsed, position });
+    for (const parsed of conversations) {
+      const { id, providerConversationId } = parsed.conversation;
+      this.ready.push({ provider, parsed, position, id: id || conversationKey(provider, providerConversationId) });
+    }
   }
 
   context(source: string): ParseContext {
@@ -181,12 +186,10 @@ export async function* importExport(source: ImportSource, options: ImportOptions
   async function finalize(drafts: readonly Draft[]): Promise<ImportBatch> {
     const prepared = await Promise.all(
       drafts.map(async (draft) => {
-        const base = draft.parsed.conversation;
-        const conversationId = base.id || conversationKey(draft.provider, base.providerConversationId);
-        const nodes = await assignNodeIds(draft.provider, conversationId, draft.parsed.nodes, options.digest);
+        const nodes = await assignNodeIds(draft.provider, draft.id, draft.parsed.nodes, options.digest);
         const conversation: Conversation = {
-          ...base,
-          id: conversationId,
+          ...draft.parsed.conversation,
+          id: draft.id,
           schemaVersion: 1,
           nodeCount: nodes.filter((node) => node.active).length,
         };
@@ -240,12 +243,11 @@ export async function* importExport(source: ImportSource, options: ImportOptions
   /** Moves what the parsers completed into the batch; returns a full batch to yield, if any. */
   async function take(force: boolean): Promise<ImportBatch | null> {
     for (const draft of run.ready.splice(0)) {
-      const id = draft.parsed.conversation.id || conversationKey(draft.provider, draft.parsed.conversation.providerConversationId);
       if (draft.position <= skipRecords) {
-        run.seen.add(id);
+        run.seen.add(draft.id);
         continue;
       }
-      if (!options.isKnown && run.seen.has(id)) {
+      if (!options.isKnown && run.seen.has(draft.id)) {
         // Without a way to ask what is stored, a repeated conversation cannot be told apart: skip it.
         run.skipped['duplicate-conversation'] += 1;
         continue;
