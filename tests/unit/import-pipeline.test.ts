@@ -2,7 +2,7 @@
 // importer: real generated ChatGPT exports and the sample fixtures go in, the vault and the import rows come out.
 import 'fake-indexeddb/auto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importExport } from '../../shared/import';
@@ -13,6 +13,7 @@ import { getConversation } from '../../web/src/vault/conversations';
 import { describeImport, importHistory } from '../../web/src/vault/imports';
 import { markInterruptedImports } from '../../web/src/db/import-writes';
 import { generateExport } from '../support/generate-chatgpt';
+import { FIXTURES } from './import-providers-harness';
 
 const opened: VaultDatabase[] = [];
 let counter = 0;
@@ -164,7 +165,10 @@ describe('import pipeline on a generated ChatGPT export', () => {
     expect(resumed?.status).toBe('complete');
     expect(resumed?.counts.created).toBe(totalNodes);
     expect(await db.nodes.count()).toBe(totalNodes);
-    for (const c of await db.conversations.toArray()) perConversation.set(c.id, (await getConversation(db, c.id))!.thread.length + (await getConversation(db, c.id))!.branches.reduce((n, b) => n + b.nodes.length, 0));
+    for (const c of await db.conversations.toArray()) {
+      const view = (await getConversation(db, c.id))!;
+      perConversation.set(c.id, view.thread.length + view.branches.reduce((n, b) => n + b.nodes.length, 0));
+    }
     await expectWholeConversations(db, perConversation);
   });
 
@@ -199,7 +203,7 @@ describe('import pipeline on a generated ChatGPT export', () => {
   });
 });
 
-const fixtures = resolve(import.meta.dirname, '../../../shared/fixtures');
+const fixtures = FIXTURES;
 
 describe.skipIf(!existsSync(fixtures))('import pipeline on the sample exports (../shared/fixtures)', () => {
   const files = existsSync(fixtures)
