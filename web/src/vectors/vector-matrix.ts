@@ -8,7 +8,7 @@
  *   matrix.nearest(query, k, skip?): Neighbour[]   // best first
  *   matrix.moreLikeThis(nodeId, k): Neighbour[]    // the node itself excluded
  */
-import { dot, normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
+import { normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
 import { vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
 
 export interface Neighbour {
@@ -114,11 +114,5 @@ export class VectorMatrix {
   moreLikeThis(nodeId: string, k: number): Neighbour[] {
     const v = this.vectorOf(nodeId);
     return v ? this.nearest(v, k, (id) => id === nodeId) : [];
-  }
-
-  similarity(a: string, b: string): number | null {
-    const ra = this.rowOf.get(a);
-    const rb = this.rowOf.get(b);
-    return ra === undefined || rb === undefined ? null : dot(this.data, ra * this.dim, this.data, rb * this.dim, this.dim);
   }
 }
