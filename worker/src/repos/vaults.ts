@@ -2,31 +2,11 @@
 import { z } from 'zod';
 import { parseRow } from './rows';
 
-const vaultRowSchema = z.object({
-  user_id: z.string(),
-  created_at: z.number(),
-  bytes_used: z.number().int().nonnegative(),
-  wrapped_key: z.string().nullable(),
-  wrapped_key_updated_at: z.number().nullable(),
-});
+const vaultRowSchema = z.object({ bytes_used: z.number().int().nonnegative() });
 
+/** What callers read from the vault row; the head and the wrapped key are read by vault-commits.ts. */
 export interface Vault {
-  userId: string;
-  createdAt: number;
   bytesUsed: number;
-  wrappedKey: string | null;
-  wrappedKeyUpdatedAt: number | null;
-}
-
-function toVault(row: unknown): Vault {
-  const r = parseRow(vaultRowSchema, row, 'vaults');
-  return {
-    userId: r.user_id,
-    createdAt: r.created_at,
-    bytesUsed: r.bytes_used,
-    wrappedKey: r.wrapped_key,
-    wrappedKeyUpdatedAt: r.wrapped_key_updated_at,
-  };
 }
 
 /** Creates the vault row if this account has none yet (idempotent, safe under concurrency); a statement for a batch. */
@@ -38,7 +18,7 @@ export function createVaultIfAbsent(db: D1Database, userId: string, now: number)
 export async function ensureVault(db: D1Database, userId: string, now: number): Promise<Vault> {
   const [, select] = await db.batch([
     createVaultIfAbsent(db, userId, now),
-    db.prepare('SELECT * FROM vaults WHERE user_id = ?1').bind(userId),
+    db.prepare('SELECT bytes_used FROM vaults WHERE user_id = ?1').bind(userId),
   ]);
-  return toVault(select?.results[0]);
+  return { bytesUsed: parseRow(vaultRowSchema, select?.results[0], 'vaults').bytes_used };
 }
