@@ -1,3 +1,4 @@
+import { toAppError } from '../../shared/errors';
 import { render } from 'solid-js/web';
 import App from './ui/App';
 import { registerServiceWorker } from './pwa/register';
@@ -12,11 +13,15 @@ render(() => {
 }, root);
 // Semantic search and topics start once the page is idle, from their own chunk, so neither loading the embedder code
 // nor loading vectors delays the first paint or the first keyword search. A vault that cannot open is explained by
-// the views, so the failure is not reported twice.
+// the views, so the failure is not shown twice; it is logged (code and non-secret detail) so a failed chunk load is
+// not lost.
 const startSemanticLater = (): void => {
   import('./ui/settings-embeddings/semantic')
     .then(({ startSemantic }) => startSemantic())
-    .catch(() => undefined);
+    .catch((e: unknown) => {
+      const error = toAppError(e);
+      console.warn(`semantic search did not start: ${error.code}`, error.detail ?? '');
+    });
 };
 if ('requestIdleCallback' in window) requestIdleCallback(startSemanticLater, { timeout: 2000 });
 else setTimeout(startSemanticLater, 500);
