@@ -1,5 +1,5 @@
-// GET /api/health is anonymous and unthrottled (uptime probes): its D1 check must cost the same however many accounts
-// exist, or anyone hammering it makes D1 read the whole users table on every request.
+// GET /api/health is anonymous (uptime probes; throttled only per IP): its D1 check must cost the same however many
+// accounts exist, or anyone hammering it makes D1 read the whole users table on every request.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { checkDatabase } from '../../worker/src/routes/health';
