@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chatgptAdapter } from '../../shared/import/providers/chatgpt';
 import { memoryNodeSchema, conversationSchema, type MemoryNode } from '../../shared/model';
 import { bytesSource, fileSource, runImport } from '../support/import-helpers';
+import { FIXTURES } from './import-providers-harness';
 
-const dir = resolve(import.meta.dirname, '../../../shared/fixtures/chatgpt');
+const dir = join(FIXTURES, 'chatgpt');
 const fixture = (name: string) => fileSource(join(dir, name));
 const active = (nodes: MemoryNode[]) => nodes.filter((node) => node.active);
 const inactive = (nodes: MemoryNode[]) => nodes.filter((node) => !node.active);

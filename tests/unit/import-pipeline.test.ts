@@ -1,7 +1,7 @@
 // The browser import pipeline (web/src/import/pipeline.ts) run in node on fake-indexeddb with the real shared
 // importer: real generated ChatGPT exports and the sample fixtures go in, the vault and the import rows come out.
 import 'fake-indexeddb/auto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { getConversation } from '../../web/src/vault/conversations';
 import { describeImport, importHistory } from '../../web/src/vault/imports';
 import { markInterruptedImports } from '../../web/src/db/import-writes';
 import { generateExport } from '../support/generate-chatgpt';
-import { FIXTURES } from './import-providers-harness';
+import { FIXTURES, HAS_FIXTURES } from './import-providers-harness';
 
 const opened: VaultDatabase[] = [];
 let counter = 0;
@@ -203,13 +203,11 @@ describe('import pipeline on a generated ChatGPT export', () => {
   });
 });
 
-const fixtures = FIXTURES;
-
-describe.skipIf(!existsSync(fixtures))('import pipeline on the sample exports (../shared/fixtures)', () => {
-  const files = existsSync(fixtures)
-    ? readdirSync(fixtures, { withFileTypes: true })
+describe.skipIf(!HAS_FIXTURES)('import pipeline on the sample exports (../shared/fixtures)', () => {
+  const files = HAS_FIXTURES
+    ? readdirSync(FIXTURES, { withFileTypes: true })
         .filter((d) => d.isDirectory())
-        .flatMap((d) => readdirSync(join(fixtures, d.name)).map((f) => join(fixtures, d.name, f)))
+        .flatMap((d) => readdirSync(join(FIXTURES, d.name)).map((f) => join(FIXTURES, d.name, f)))
     : [];
 
   // The grok.com web-API capture is not an export (shared importer tests say so too): it must fail cleanly.

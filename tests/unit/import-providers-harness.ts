@@ -18,7 +18,7 @@ export function fixtureText(relative: string): string {
   return readFileSync(resolve(FIXTURES, relative), 'utf8');
 }
 
-export function jsonRecords(value: unknown): { rootKind: 'array' | 'object'; records: JsonRecord[] } {
+function jsonRecords(value: unknown): { rootKind: 'array' | 'object'; records: JsonRecord[] } {
   const record = (path: string, index: number, element: unknown, inArray: boolean): JsonRecord => {
     const raw = JSON.stringify(element);
     return { path, index, value: JSON.parse(raw) as unknown, raw, inArray };
