@@ -19,7 +19,11 @@ function post(message: FromWorker): void {
 }
 
 async function run(runId: string, files: File[], controller: AbortController): Promise<void> {
-  database ??= openVaultDatabase({ cache: 'disabled' });
+  // A failed open is not kept: the next import tries again (e.g. after the person freed disk space or closed an old tab).
+  database ??= openVaultDatabase({ cache: 'disabled' }).catch((error: unknown) => {
+    database = null;
+    throw error;
+  });
   const db = await database;
   const work = async (): Promise<void> => {
     const rows = await runImportPipeline(db, files, {
