@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ERROR_MESSAGES } from '../errors';
+import { ERROR_MESSAGES, toAppError } from '../errors';
 import { importExport, type ImportReport, type ImportSource } from '../import';
 import { PROVIDER_LABELS } from '../model';
 
@@ -73,15 +73,14 @@ async function main(): Promise<number> {
   const known = new Set<bigint>();
   const results: { file: string; report: ImportReport }[] = [];
   for (const file of files) {
-    let report: ImportReport;
     try {
       statSync(file);
-      report = await importFile(file, known);
-    } catch {
-      // Only a missing or unreadable file gets here: the importer itself reports failures as values.
-      process.stderr.write(`${file}: ${ERROR_MESSAGES.IMPORT_READ_FAILED}\n`);
+    } catch (error) {
+      // A missing file: the importer itself reports read failures as values, so nothing else is caught here.
+      process.stderr.write(`${file}: ${ERROR_MESSAGES.IMPORT_READ_FAILED} (${toAppError(error).detail ?? ''})\n`);
       return 1;
     }
+    const report = await importFile(file, known);
     results.push({ file, report });
     if (!json) process.stdout.write(`${human(file, report)}\n`);
   }
