@@ -74,6 +74,11 @@ export default defineConfig({
             },
           },
         ],
+        // The first install takes control of the open page at once, so every view's chunk comes from the precache
+        // from the first session on (going offline before any reload must not break a view that was not opened yet).
+        // Updates still wait for the person (registerType 'prompt': skipWaiting only when they choose Reload), and
+        // clientsClaim acts only on activation, so an open tab is never switched under an import.
+        clientsClaim: true,
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,

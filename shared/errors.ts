@@ -41,6 +41,9 @@ export const ERROR_MESSAGES = {
   STORAGE_UPGRADE_BLOCKED:
     'Cogzy Vault is open in another tab with an older version. Close the other tabs of Cogzy Vault, then reload this one.',
   STORAGE_FAILED: 'Saving to your vault failed. Try again; if it keeps failing, reload the app.',
+  // App shell
+  APP_PART_UNAVAILABLE:
+    'This part of Cogzy Vault could not load, probably because the connection dropped before it was saved for offline use. Try again, or reload once you are back online.',
   // Embeddings and ask-memory (third-party APIs)
   EMBEDDER_UNAUTHORIZED: 'The embeddings service refused the API key. Check the key in Settings.',
   EMBEDDER_RATE_LIMITED: 'The embeddings service is busy (rate limited). Cogzy Vault will keep retrying; you can leave it running.',

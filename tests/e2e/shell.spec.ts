@@ -138,6 +138,65 @@ describe('app shell', () => {
   });
 });
 
+describe('offline from the first session', () => {
+  it('says once that the app is saved on this device, then every view opens offline before any reload', async () => {
+    const app = await launchApp();
+    try {
+      const { page, context } = app;
+      await page.goto(baseUrl);
+      await page.getByTestId('offline-ready').waitFor({ timeout: 30_000 });
+      // Controlled in this very session: the views' chunks now come from the precache.
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      await page.getByTestId('offline-ready').getByRole('button', { name: 'Got it' }).click();
+      await context.setOffline(true);
+      try {
+        await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor();
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        for (const [link, heading] of [
+          ['Search', /^Search$/],
+          ['Conversations', /^Conversations$/],
+          ['Timeline', /^Timeline$/],
+          ['Topics', /^Topics$/],
+          ['Import', /^(Import|Welcome to Cogzy Vault)$/],
+          ['Settings', /^Settings$/],
+        ] as const) {
+          await nav.getByRole('link', { name: link }).click();
+          await page.getByRole('heading', { name: heading }).first().waitFor({ state: 'attached', timeout: 10_000 });
+          expect(await page.getByText('Loading…').isVisible(), `${link} stuck loading`).toBe(false);
+        }
+        // Told once: a reload does not repeat it.
+        await page.reload();
+        await page.getByRole('heading', { name: 'Settings' }).waitFor();
+        expect(await page.getByTestId('offline-ready').count()).toBe(0);
+      } finally {
+        await context.setOffline(false);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a view whose code cannot load says so and offers a retry that works once the file can be fetched', async () => {
+    // No service worker here, so the page's own request for the view's chunk is what fails.
+    const app = await launchApp({ serviceWorkers: 'block' });
+    try {
+      const { page } = app;
+      let blocked = true;
+      await page.route(/TimelineView[^/]*\.js$/, (route) => (blocked ? route.abort('internetdisconnected') : route.continue()));
+      await page.goto(`${baseUrl}#/timeline`);
+      const alert = page.getByRole('alert').filter({ hasText: 'could not load' });
+      await alert.waitFor({ timeout: 15_000 });
+      expect(await page.getByText('Loading…').count()).toBe(0);
+      blocked = false;
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await page.getByRole('heading', { name: 'Timeline' }).waitFor({ timeout: 15_000 });
+      expect(await alert.count()).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('phone and system dark mode', () => {
   let app: BrowserSession;
 

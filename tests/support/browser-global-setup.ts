@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { serveStatic } from './browser-server';
+import { CHROMIUM_PATH } from './browser';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +26,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
     if (build.status !== 0) throw new Error(`vite build failed (exit ${String(build.status)})`);
   }
+  // Say which browser the specs ran on: a Debian chromium update is the usual reason a spec changes its mind.
+  const version = spawnSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8' });
+  console.log(`browser tests run on: ${version.stdout.trim() || `${CHROMIUM_PATH} (no version: ${version.error?.message ?? (version.stderr.trim() || 'unknown')})`}`);
   const server = await serveStatic(dist);
   project.provide('baseUrl', server.url);
   return () => server.close();

@@ -50,12 +50,14 @@ export async function launchChromium(
   return { context, page };
 }
 
-export async function launchApp(options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserSession> {
+export async function launchApp(
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; serviceWorkers?: 'allow' | 'block' } = {},
+): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), 'cogzy-chromium-'));
   const { context, page } = await launchChromium(profile, {
     viewport: options.viewport ?? { width: 1280, height: 860 },
     colorScheme: options.colorScheme ?? 'light',
-    serviceWorkers: 'allow',
+    serviceWorkers: options.serviceWorkers ?? 'allow',
   });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -89,8 +91,7 @@ export async function waitForServiceWorker(page: Page): Promise<void> {
       await new Promise<void>((ok) => worker.addEventListener('statechange', () => worker.state === 'activated' && ok()));
     }
   });
-  // The first load is not controlled until a reload (the worker does not claim open pages mid-session).
-  if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null))) await page.reload();
+  // The first install claims the open page (clientsClaim), so no reload is needed for it to be controlled.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
 }
 

@@ -58,6 +58,11 @@ export interface SemanticServiceDeps {
   readonly importDebounceMs?: number;
 }
 
+/** How long a search waits for a remote service to embed its query before showing results without it. */
+export const QUERY_DEADLINE_MS = 2_000;
+/** How long saving a remote service waits for its first answer before saying it cannot be reached. */
+const VERIFY_DEADLINE_MS = 10_000;
+
 type Disposable = Embedder & { readonly device?: string; dispose?(): void };
 
 export class SemanticService {
@@ -99,7 +104,7 @@ export class SemanticService {
 
   async applySettings(settings: EmbedderSettings): Promise<void> {
     await saveEmbedderSettings(this.deps.db, settings);
-    await this.configure(settings);
+    await this.configure(settings, { verify: true });
   }
 
   pause(): void {
@@ -140,7 +145,8 @@ export class SemanticService {
     this.source = null;
   }
 
-  private async configure(settings: EmbedderSettings): Promise<void> {
+  /** `verify`: the person just chose this service, so check it answers before calling anything "up to date". */
+  private async configure(settings: EmbedderSettings, options: { verify?: boolean } = {}): Promise<void> {
     this.teardown();
     const generation = this.generation;
     this.set({ settings, phase: settings.choice.kind === 'off' ? 'off' : 'starting', modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, queryError: null });
@@ -167,15 +173,42 @@ export class SemanticService {
       const matrix = await VectorMatrix.load(this.deps.db, embedder.modelId, dim);
       if (generation !== this.generation) return;
       this.matrix = matrix;
-      this.source = new VectorResultSource(matrix, embedder, this.deps.db, (error) => {
-        if (generation === this.generation && (error !== null || this.status.queryError !== null)) this.set({ queryError: error?.toData() ?? null });
-      });
+      this.source = new VectorResultSource(
+        matrix,
+        embedder,
+        this.deps.db,
+        (error) => {
+          if (generation === this.generation && (error !== null || this.status.queryError !== null)) this.set({ queryError: error?.toData() ?? null });
+        },
+        // A remote service that does not answer a query quickly is treated as unreachable for that search.
+        choice.kind === 'remote' ? QUERY_DEADLINE_MS : undefined,
+      );
       this.unregister = await this.deps.register(this.source);
       this.set({ modelId: embedder.modelId, dim, device: embedder.device ?? 'remote', vectors: matrix.size });
+      if (options.verify && choice.kind === 'remote') await this.checkAnswers(embedder);
+      if (generation !== this.generation) return;
       this.watchImports(generation);
       await this.embedAll();
     } catch (error) {
       if (generation === this.generation) this.set({ phase: 'error', error: toAppError(error, 'EMBEDDER_UNAVAILABLE').toData() });
+    }
+  }
+
+  /**
+   * One small request with a deadline: a wrong URL or key, or a service that is down, fails here as an error the
+   * person sees next to the settings, instead of a status that says "up to date" because nothing was left to embed.
+   */
+  private async checkAnswers(embedder: Embedder): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), VERIFY_DEADLINE_MS);
+    try {
+      await embedder.embed(['connection check'], { signal: controller.signal });
+    } catch (error) {
+      throw controller.signal.aborted
+        ? new AppError('EMBEDDER_UNAVAILABLE', { detail: `no answer within ${VERIFY_DEADLINE_MS} ms`, cause: error })
+        : toAppError(error, 'EMBEDDER_UNAVAILABLE');
+    } finally {
+      clearTimeout(timer);
     }
   }
 

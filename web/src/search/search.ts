@@ -11,6 +11,7 @@
  *   reciprocalRankFusion(lists: readonly RankedHit[][], k?: number): FusedHit[]
  *   matchesFilters(node: NodeRow, filters: SearchFilters): boolean
  */
+import { toAppError, type AppError, type AppErrorData } from '../../../shared/errors';
 import type { Provider } from '../../../shared/model';
 import type { NodeRow, VaultDatabase } from '../db/database';
 import { withStorageErrors } from '../db/database';
@@ -57,6 +58,11 @@ export interface SearchResponse {
   matchedAll: boolean;
   /** Sources the mode asked for that are not available (e.g. 'semantic' before any embeddings exist). */
   unavailable: string[];
+  /**
+   * Why results by meaning are missing from this answer (the query could not be embedded: offline, service down or
+   * too slow); null when every source answered. In semantic mode the results are then keyword results.
+   */
+  semanticError: AppErrorData | null;
   tookMs: number;
 }
 
@@ -130,10 +136,20 @@ export class SearchService {
     const depth = mode === 'hybrid' ? Math.max(limit * 2, 50) : limit;
 
     const sources: ResultSource[] = useSemantic ? [...this.semantic.values()] : [];
-    const [keyword, ...semanticLists] = await Promise.all([
-      useKeyword ? this.keyword.searchDetailed(query, filters, depth) : Promise.resolve(null),
-      ...sources.map((source) => source.search(query, filters, depth)),
-    ]);
+    const failures: AppError[] = [];
+    // A source that cannot answer (its query could not be embedded) leaves the others to answer alone.
+    const ask = (source: ResultSource): Promise<RankedHit[]> =>
+      source.search(query, filters, depth).catch((error: unknown) => {
+        failures.push(toAppError(error, 'EMBEDDER_UNAVAILABLE'));
+        return [];
+      });
+    let [keyword, ...semanticLists] = await Promise.all([useKeyword ? this.keyword.searchDetailed(query, filters, depth) : Promise.resolve(null), ...sources.map(ask)]);
+    // Semantic mode with no semantic answer at all falls back to words rather than showing nothing.
+    if (!keyword && sources.length > 0 && failures.length > 0 && semanticLists.every((list) => list.length === 0)) {
+      keyword = await this.keyword.searchDetailed(query, filters, limit);
+      semanticLists = [];
+      sources.length = 0;
+    }
     const lists: RankedHit[][] = [];
     const ids: string[] = [];
     if (keyword) {
@@ -154,6 +170,7 @@ export class SearchService {
       keywordTotal: keyword?.total ?? 0,
       matchedAll: keyword?.matchedAll ?? true,
       unavailable,
+      semanticError: failures[0]?.toData() ?? null,
       tookMs: performance.now() - started,
     };
   }

@@ -1,11 +1,12 @@
-import { createEffect, For, Show, Suspense, type JSX } from 'solid-js';
+import { createEffect, ErrorBoundary, For, on, onCleanup, Show, Suspense, type JSX } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import { navigate, route } from './router';
 import { SEARCH_INPUT_ID, navEntries, viewFor } from './views';
-import { online } from './online';
+import { reachability } from './online';
 import { effectiveTheme, loadThemeSetting, toggleTheme } from './theme';
 import type { ServiceWorkerState } from '../pwa/register';
 import HomeView from './views/HomeView';
+import { toAppError, type AppError } from '../../../shared/errors';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -45,6 +46,27 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
   const current = (): string => route().segments[0] ?? '';
   const view = () => viewFor(route());
 
+  // A view that failed (e.g. its chunk could not load offline) is tried again when the person goes elsewhere.
+  let resetView: (() => void) | undefined;
+  createEffect(
+    on(
+      () => route().segments[0],
+      () => {
+        const reset = resetView;
+        resetView = undefined;
+        reset?.();
+      },
+      { defer: true },
+    ),
+  );
+
+  // The "saved on this device" note is passive: it goes away by itself after a while (and is not shown again).
+  createEffect(() => {
+    if (!props.sw.offlineReady()) return;
+    const timer = setTimeout(() => props.sw.dismissOfflineReady(), 15_000);
+    onCleanup(() => clearTimeout(timer));
+  });
+
   createEffect(() => {
     const v = view();
     document.title = v ? `${v.label} · Cogzy Vault` : 'Cogzy Vault';
@@ -61,9 +83,18 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
           <span>Cogzy Vault</span>
         </a>
         <div class="header-tools">
-          <Show when={!online()}>
-            <span class="offline-badge" role="status" title="You are offline. Everything local still works.">
-              Offline
+          <Show when={reachability() !== 'online'}>
+            <span
+              class="offline-badge"
+              role="status"
+              data-state={reachability()}
+              title={
+                reachability() === 'offline'
+                  ? 'You are offline. Everything on this device still works; online services resume when the connection is back.'
+                  : 'Cogzy’s server is not answering. Everything on this device still works; the app keeps trying.'
+              }
+            >
+              {reachability() === 'offline' ? 'Offline' : 'Can’t reach the server'}
             </span>
           </Show>
           <button
@@ -99,19 +130,34 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
         </ul>
       </nav>
       <main id="main" class="app-main" tabindex="-1">
-        <Suspense fallback={<p class="loading" role="status">Loading…</p>}>
-          <Show
-            when={view()}
-            fallback={
-              <Show when={current() === ''} fallback={<NotFound />}>
-                <HomeView />
-              </Show>
-            }
-          >
-            {(v) => <Dynamic component={v().component} route={route()} />}
-          </Show>
-        </Suspense>
+        <ErrorBoundary
+          fallback={(error: unknown, reset) => {
+            resetView = reset;
+            return <ViewFailure error={toAppError(error)} retry={reset} />;
+          }}
+        >
+          <Suspense fallback={<p class="loading" role="status">Loading…</p>}>
+            <Show
+              when={view()}
+              fallback={
+                <Show when={current() === ''} fallback={<NotFound />}>
+                  <HomeView />
+                </Show>
+              }
+            >
+              {(v) => <Dynamic component={v().component} route={route()} />}
+            </Show>
+          </Suspense>
+        </ErrorBoundary>
       </main>
+      <Show when={props.sw.offlineReady() && !props.sw.updateReady()}>
+        <div class="toast" role="status" data-testid="offline-ready">
+          <span>Cogzy Vault is now saved on this device: it opens and searches your vault even with no connection.</span>
+          <button type="button" class="button" onClick={() => props.sw.dismissOfflineReady()}>
+            Got it
+          </button>
+        </div>
+      </Show>
       <Show when={props.sw.updateReady()}>
         <div class="toast" role="alert">
           <span>A new version is ready.</span>
@@ -133,6 +179,27 @@ function NotFound(): JSX.Element {
       <h1>Page not found</h1>
       <p>
         That address does not lead anywhere in Cogzy Vault. <a href="#/search">Go to search</a>.
+      </p>
+    </section>
+  );
+}
+
+/** A view that could not load or render: the sentence, and a way to try again that does not lose the page. */
+function ViewFailure(props: { error: AppError; retry: () => void }): JSX.Element {
+  // The code and non-secret detail go to the console for support; the person sees the sentence.
+  console.error(`view failed: ${props.error.code}`, props.error.detail ?? '');
+  return (
+    <section class="page">
+      <div class="notice error" role="alert" data-code={props.error.code}>
+        {props.error.message}
+      </div>
+      <p class="actions">
+        <button type="button" class="button primary" onClick={() => props.retry()}>
+          Try again
+        </button>{' '}
+        <button type="button" class="button" onClick={() => location.reload()}>
+          Reload the app
+        </button>
       </p>
     </section>
   );

@@ -3,7 +3,8 @@
  * these lists. A later feature adds a view (e.g. Topics) or a settings panel (e.g. Embeddings) by appending one
  * entry here; nothing else in the shell changes.
  */
-import { lazy, type Component } from 'solid-js';
+import type { Component } from 'solid-js';
+import { lazyView } from './lazy-view';
 import type { Route } from './router';
 
 /** The search box's element id: `/` focuses it from anywhere. */
@@ -31,26 +32,26 @@ export interface SettingsPanelEntry {
 }
 
 const VIEWS: readonly ViewEntry[] = [
-  { path: 'search', label: 'Search', nav: { order: 10, icon: '⌕' }, component: lazy(() => import('./views/SearchView')) },
+  { path: 'search', label: 'Search', nav: { order: 10, icon: '⌕' }, component: lazyView(() => import('./views/SearchView')) },
   {
     path: 'conversations',
     label: 'Conversations',
     nav: { order: 20, icon: '☰', short: 'Chats' },
-    component: lazy(() => import('./views/ConversationsView')),
+    component: lazyView(() => import('./views/ConversationsView')),
   },
-  { path: 'timeline', label: 'Timeline', nav: { order: 30, icon: '▥' }, component: lazy(() => import('./views/TimelineView')) },
-  { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazy(() => import('./views/ImportView')) },
-  { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazy(() => import('./views/SettingsView')) },
-  { path: 'c', label: 'Conversation', component: lazy(() => import('./views/ReaderView')) },
-  { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazy(() => import('./topics/TopicsView')) },
-  { path: 'similar', label: 'More like this', component: lazy(() => import('./topics/SimilarView')) },
+  { path: 'timeline', label: 'Timeline', nav: { order: 30, icon: '▥' }, component: lazyView(() => import('./views/TimelineView')) },
+  { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazyView(() => import('./views/ImportView')) },
+  { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazyView(() => import('./views/SettingsView')) },
+  { path: 'c', label: 'Conversation', component: lazyView(() => import('./views/ReaderView')) },
+  { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazyView(() => import('./topics/TopicsView')) },
+  { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
-  { id: 'appearance', title: 'Appearance', order: 10, component: lazy(() => import('./views/settings/AppearancePanel')) },
-  { id: 'storage', title: 'Storage', order: 20, component: lazy(() => import('./views/settings/StoragePanel')) },
-  { id: 'data', title: 'Your data', order: 30, component: lazy(() => import('./views/settings/DataPanel')) },
-  { id: 'embeddings', title: 'Semantic search', order: 15, component: lazy(() => import('./settings-embeddings/EmbeddingsPanel')) },
+  { id: 'appearance', title: 'Appearance', order: 10, component: lazyView(() => import('./views/settings/AppearancePanel')) },
+  { id: 'storage', title: 'Storage', order: 20, component: lazyView(() => import('./views/settings/StoragePanel')) },
+  { id: 'data', title: 'Your data', order: 30, component: lazyView(() => import('./views/settings/DataPanel')) },
+  { id: 'embeddings', title: 'Semantic search', order: 15, component: lazyView(() => import('./settings-embeddings/EmbeddingsPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {

@@ -3,8 +3,8 @@
  * made the stored vectors and scanned against the in-memory matrix. Only like is compared with like: a source is
  * bound to one model id + dimension, and refuses an embedder of another model.
  *
- *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase, onQueryResult?: (e: AppError | null) => void)
- *   source.search(query, filters, limit): Promise<RankedHit[]>
+ *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase, onQueryResult?: (e: AppError | null) => void, queryDeadlineMs?: number)
+ *   source.search(query, filters, limit): Promise<RankedHit[]>   // rejects (AppError) when the query cannot be embedded
  *   source.moreLikeThis(nodeId, limit, filters?): Promise<RankedHit[]>
  */
 import type { Embedder } from '../../../shared/embed/embedder';
@@ -28,6 +28,11 @@ export class VectorResultSource implements ResultSource {
     private readonly db: VaultDatabase,
     /** Told after each query: the failure when it could not be embedded (offline, service down), else null. */
     private readonly onQueryResult: (error: AppError | null) => void = () => undefined,
+    /**
+     * Longest wait for a query's vector (a remote service). Past it the search goes on without this source, so an
+     * unreachable service costs about this long instead of its full retry budget; undefined waits (on-device).
+     */
+    private readonly queryDeadlineMs?: number,
   ) {
     if (embedder.modelId !== matrix.modelId || (embedder.dimensions !== null && embedder.dimensions !== matrix.dim)) {
       throw new AppError('INTERNAL', { detail: `query model ${embedder.modelId} does not match stored vectors of ${matrix.modelId}/${matrix.dim}` });
@@ -39,12 +44,21 @@ export class VectorResultSource implements ResultSource {
     const text = query.replace(/"/g, ' ').trim();
     if (text === '' || this.matrix.size === 0) return [];
     let vector = this.recent.get(text);
-    try {
-      vector ??= (await this.embedder.embed([text]))[0];
-    } catch (error) {
-      // Search goes on with the other sources (keyword hits in hybrid mode) instead of failing as a whole.
-      this.onQueryResult(toAppError(error, 'EMBEDDER_UNAVAILABLE'));
-      return [];
+    if (!vector) {
+      const controller = new AbortController();
+      const timer = this.queryDeadlineMs === undefined ? undefined : setTimeout(() => controller.abort(), this.queryDeadlineMs);
+      try {
+        vector = (await this.embedder.embed([text], { signal: controller.signal }))[0];
+      } catch (error) {
+        // The search service goes on with the other sources (keyword hits) and says why these are missing.
+        const failure = controller.signal.aborted
+          ? new AppError('EMBEDDER_UNAVAILABLE', { detail: `no answer within ${this.queryDeadlineMs ?? 0} ms`, cause: error })
+          : toAppError(error, 'EMBEDDER_UNAVAILABLE');
+        this.onQueryResult(failure);
+        throw failure;
+      } finally {
+        clearTimeout(timer);
+      }
     }
     this.onQueryResult(null);
     if (!vector) return [];

@@ -10,6 +10,7 @@ import { SemanticService, type SemanticStatus } from '../../embed/semantic-servi
 import { WorkerEmbedder } from '../../embed/worker-embedder';
 import { workerClusterer } from '../../topics/worker-clusterer';
 import { registerSemanticSource, vault } from '../data';
+import { reportRequest } from '../online';
 
 /** `npm start` points this at the local OpenAI-compatible stand-in, so semantic search works with no keys. */
 function fallbackSettings(): EmbedderSettings {
@@ -34,7 +35,14 @@ export function startSemantic(): Promise<SemanticService> {
       now: Date.now,
       fallback: fallbackSettings(),
     });
-    created.subscribe((s) => setStatus(s));
+    let reported: unknown = null;
+    created.subscribe((s) => {
+      setStatus(s);
+      // A service that cannot be reached may mean the whole device is offline: connectivity checks, once per failure.
+      const failure = s.queryError?.code === 'EMBEDDER_UNAVAILABLE' ? s.queryError : s.error?.code === 'EMBEDDER_UNAVAILABLE' ? s.error : null;
+      if (failure !== null && failure !== reported) reportRequest('network-error', 'other');
+      reported = failure;
+    });
     await created.start();
     return created;
   })().catch((error: unknown) => {

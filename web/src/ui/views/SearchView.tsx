@@ -39,6 +39,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
   const [outcome, setOutcome] = createSignal<SearchResponse | null>(null);
   const [error, setError] = createSignal<AppErrorData | null>(null);
   const [busy, setBusy] = createSignal(false);
+  const [addingMeaning, setAddingMeaning] = createSignal(false);
 
   const request = createMemo<SearchRequest>(() => ({
     query: p('q') ?? '',
@@ -80,9 +81,21 @@ export default function SearchView(props: ViewProps): JSX.Element {
         return;
       }
       setBusy(true);
+      let answered = false;
+      if (req.mode === 'hybrid') {
+        // Words are answered locally in milliseconds; meaning may wait on a remote service. Show the first at once
+        // and fold the second in when it comes.
+        setAddingMeaning(true);
+        runSearch({ ...req, mode: 'keyword' })
+          .then((result) => {
+            if (mine === generation && !answered) setOutcome(result);
+          })
+          .catch(() => undefined); // the full search below reports any failure
+      }
       runSearch(req)
         .then((result) => {
           if (mine !== generation) return;
+          answered = true;
           setOutcome(result);
           setError(null);
         })
@@ -93,7 +106,9 @@ export default function SearchView(props: ViewProps): JSX.Element {
           if (mine === generation) setError(error.toData());
         })
         .finally(() => {
-          if (mine === generation) setBusy(false);
+          if (mine !== generation) return;
+          setBusy(false);
+          setAddingMeaning(false);
         });
     }),
   );
@@ -209,13 +224,20 @@ export default function SearchView(props: ViewProps): JSX.Element {
         </p>
       </Show>
       <ErrorNotice error={error()} />
+      <Show when={outcome()?.semanticError}>
+        {(why) => (
+          <p class="notice" data-testid="semantic-fallback" data-code={why().code}>
+            Showing results by words only: {why().message}
+          </p>
+        )}
+      </Show>
       <p class="muted" role="status" aria-live="polite" data-testid="search-status">
         <Show when={request().query.trim() !== ''} fallback="Type to search every exchange in your vault.">
           <Show when={outcome()} fallback={busy() ? 'Searching…' : ''}>
             {(o) =>
               `${o().keywordTotal > o().results.length ? `Top ${formatNumber(o().results.length)} of ${formatNumber(o().keywordTotal)}` : plural(o().results.length, 'result')}${
                 o().matchedAll ? '' : ' · no exchange has every word, so these have some of them'
-              }`
+              }${addingMeaning() ? ' · adding results by meaning…' : ''}`
             }
           </Show>
         </Show>
