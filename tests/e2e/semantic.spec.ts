@@ -5,6 +5,7 @@
  * model served by the app, WASM in a worker) which re-embeds everything in the background.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -91,8 +92,10 @@ describe('semantic memory in the browser', () => {
     await page.getByLabel('Dimensions (optional)').fill('128');
     await page.getByRole('button', { name: 'Save and start' }).click();
     await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
-    expect(server.stats.embedded.size).toBe(NODE_COUNT);
-    expect([...server.stats.embedded.values()].every((n) => n === 1)).toBe(true);
+    // Saving first checks that the service answers, with one short text of its own.
+    const embedded = [...server.stats.embedded].filter(([text]) => text !== 'connection check');
+    expect(embedded.length).toBe(NODE_COUNT);
+    expect(embedded.every(([, n]) => n === 1)).toBe(true);
     await page.screenshot({ path: join(shots, 'semantic-settings.png'), fullPage: true });
   });
 
@@ -141,6 +144,54 @@ describe('semantic memory in the browser', () => {
     await page.reload();
     await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
     expect(server.stats.requests).toBe(before);
+  });
+
+  it('when the embedding service stops answering, hybrid shows keyword results at once and says why meaning is missing', async () => {
+    const { page } = app;
+    server.configure({ rateHang: 1 });
+    try {
+      await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('yeast dough')}&mode=hybrid`);
+      // Words first, without waiting on the service.
+      await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 5_000 }).toContain('Baking bread at home');
+      // Then, after the short deadline, the note (not an endless "Searching…", not a 60 s wait).
+      const note = page.getByTestId('semantic-fallback');
+      await note.waitFor({ timeout: 8_000 });
+      expect(await note.getAttribute('data-code')).toBe('EMBEDDER_UNAVAILABLE');
+      expect(await page.getByTestId('search-status').textContent()).not.toContain('Searching');
+      // Semantic mode falls back to words as well, rather than showing nothing.
+      await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('scratching post')}&mode=semantic`);
+      await expect.poll(async () => (await page.locator('.result').first().textContent()) ?? '', { timeout: 8_000 }).toContain('Looking after my cat');
+      await page.getByTestId('semantic-fallback').waitFor();
+    } finally {
+      server.configure({ rateHang: 0 });
+    }
+  });
+
+  it('saving a service URL that does not answer says it cannot be reached (never "up to date")', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByLabel('An OpenAI-compatible service').check();
+    // A port that was free a moment ago: nothing answers there.
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((ok) => closed.close(() => ok()));
+    const errorsBefore = app.errors.length;
+    await page.getByLabel('Service URL').fill(`http://127.0.0.1:${port}`);
+    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
+    await page.getByLabel('Dimensions (optional)').fill('128');
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    const status = page.getByTestId('embedding-status');
+    await expect.poll(async () => (await status.getAttribute('data-phase')) ?? '', { timeout: 20_000 }).toBe('error');
+    expect(await status.textContent()).not.toContain('up to date');
+    expect(await status.getByRole('alert').getAttribute('data-code')).toBe('EMBEDDER_UNAVAILABLE');
+    // The browser itself logs each refused connection; those are the only errors this step may add.
+    const added = app.errors.splice(errorsBefore);
+    expect(added.every((e) => e.includes('net::ERR_CONNECTION_REFUSED')), added.join('\n')).toBe(true);
+    // Back to the working service for the next steps.
+    await page.getByLabel('Service URL').fill(server.url);
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
   });
 
   it('switches to the on-device model and re-embeds in the background (WASM in a worker)', async () => {

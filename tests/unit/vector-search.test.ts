@@ -115,7 +115,27 @@ describe('semantic search through the fusion slot', () => {
     const response = await search.search('anything', { mode: 'semantic' });
     expect(response.results).toEqual([]);
     expect(seen).toEqual(['EMBEDDER_UNAVAILABLE']);
+    expect(response.semanticError?.code).toBe('EMBEDDER_UNAVAILABLE');
     db.close();
+  });
+
+  it('gives up on a service that does not answer after the query deadline, not after its whole retry budget', async () => {
+    const db = await openTestVault();
+    const matrix = new VectorMatrix('remote:m', 8);
+    matrix.add(['n1'], Float32Array.from({ length: 8 }, (_, i) => i + 1));
+    const silent = await startOpenAiServer({ rateHang: 1 });
+    try {
+      // Left alone, this client would wait 60 s per attempt and retry 8 times; the deadline ends the search's wait.
+      const source = new VectorResultSource(matrix, new RemoteEmbedder({ baseUrl: silent.url, model: 'm', dimensions: 8 }), db, undefined, 300);
+      const search = new SearchService(db);
+      search.registerSource(source);
+      const response = await search.search('anything', { mode: 'hybrid' });
+      expect(response.semanticError?.code).toBe('EMBEDDER_UNAVAILABLE');
+      expect(response.semanticError?.detail).toContain('300 ms');
+    } finally {
+      await silent.close();
+      db.close();
+    }
   });
 
   it('refuses to compare a query from one model with vectors of another', async () => {
