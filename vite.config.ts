@@ -17,6 +17,10 @@ export default defineConfig({
   server: {
     proxy: { '/api': { target: apiTarget, changeOrigin: true } },
   },
+  // `npm run preview` serves the production build (with its service worker) against the same local Worker.
+  preview: {
+    proxy: { '/api': { target: apiTarget, changeOrigin: true } },
+  },
   plugins: [
     solid(),
     VitePWA({

@@ -3,7 +3,8 @@
  *   - a local S3-compatible blob store (s3rver) standing in for Backblaze B2, data in .dev-data/s3
  *   - the Worker under `wrangler dev` with local D1 (migrations applied first), state in .dev-data/wrangler
  *   - a local OpenAI-compatible embeddings server (deterministic vectors) standing in for the embeddings API
- *   - the PWA on vite's dev server, proxying /api to the Worker
+ *   - the PWA on vite's dev server, proxying /api to the Worker; with `--preview` (`npm run preview`) the production
+ *     build instead, served by `vite preview` with the same proxy, so the service worker (install, offline) is there
  * Everything listens on 127.0.0.1. Ctrl-C stops everything this started.
  * Ports: WEB_PORT (5173), API_PORT (8787), S3_PORT (4569), EMBED_PORT (4570).
  */
@@ -25,6 +26,8 @@ const ports = {
   embed: Number(process.env.EMBED_PORT ?? 4570),
 };
 const bucket = 'cogzy-dev';
+/** `npm run preview`: serve the production build (service worker included) instead of vite's dev server. */
+const preview = process.argv.includes('--preview');
 const children: ChildProcess[] = [];
 const stoppers: (() => Promise<void>)[] = [];
 let stopping = false;
@@ -59,9 +62,9 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv = workerEnv): 
   return child;
 }
 
-function runToCompletion(name: string, args: string[]): Promise<void> {
+function runToCompletion(name: string, args: string[], env: NodeJS.ProcessEnv = workerEnv): Promise<void> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: workerEnv, stdio: 'inherit' });
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
     child.on('exit', (code) => (code === 0 ? resolveRun() : reject(new Error(`${name} failed with exit code ${code}`))));
   });
 }
@@ -122,12 +125,21 @@ async function main(): Promise<void> {
     '--inspector-port', String(ports.api + 1442), '--show-interactive-dev-session=false', ...varArgs,
   ]);
 
-  run('web', [join('node_modules', 'vite', 'bin', 'vite.js'), '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], {
+  const vite = join('node_modules', 'vite', 'bin', 'vite.js');
+  const webEnv = {
     ...process.env,
     COGZY_API_URL: `http://${host}:${ports.api}`,
     // The app's default embedder in dev: the local OpenAI-compatible stand-in (no key needed).
     VITE_EMBEDDINGS_URL: embed.url,
-  });
+  };
+  if (preview) {
+    // The production build with its service worker, so installing and working offline can be tried locally.
+    log('building the app (production build, with the service worker)...');
+    await runToCompletion('build', [vite, 'build', '--config', 'vite.config.ts', '--logLevel', 'warn'], webEnv);
+    run('web', [vite, 'preview', '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], webEnv);
+  } else {
+    run('web', [vite, '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], webEnv);
+  }
   log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
   writeFileSync(join(dataDir, 'admin-token'), adminToken, { mode: 0o600 });
   log(`operator token for /api/admin this run is in .dev-data/admin-token`);
