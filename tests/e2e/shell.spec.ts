@@ -176,6 +176,30 @@ describe('offline from the first session', () => {
     }
   });
 
+  it('believes what our own requests see over navigator.onLine: no answer is "Offline", a failing server is "Can’t reach the server"', async () => {
+    const app = await launchApp({ serviceWorkers: 'block' });
+    try {
+      const { page } = app;
+      // The browser keeps saying "online" throughout; only the answers of our origin change.
+      let answer: 'none' | 'failing' | 'fine' = 'none';
+      await page.route('**/api/health', (route) =>
+        answer === 'none' ? route.abort('internetdisconnected') : route.fulfill(answer === 'failing' ? { status: 503, body: '{"ok":false}' } : { status: 200, body: '{"ok":true}' }),
+      );
+      await page.goto(baseUrl);
+      expect(await page.evaluate(() => navigator.onLine)).toBe(true);
+      const badge = page.getByRole('status').filter({ hasText: /Offline|reach the server/ });
+      await expect.poll(async () => (await badge.count()) > 0 && (await badge.textContent()), { timeout: 10_000 }).toBe('Offline');
+      answer = 'failing';
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await expect.poll(async () => (await badge.count()) > 0 && (await badge.textContent()), { timeout: 10_000 }).toBe('Can’t reach the server');
+      answer = 'fine';
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await expect.poll(() => badge.count(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a view whose code cannot load says so and offers a retry that works once the file can be fetched', async () => {
     // No service worker here, so the page's own request for the view's chunk is what fails.
     const app = await launchApp({ serviceWorkers: 'block' });
