@@ -33,6 +33,10 @@ export const ERROR_MESSAGES = {
   IMPORT_INTERRUPTED:
     'This import stopped when the app was closed. Everything up to that point is saved; pick the same file again to continue where it stopped.',
   IMPORT_READ_FAILED: 'The file could not be read from your device. Check that it still exists and try again.',
+  IMPORT_CSV_UNCLOSED_QUOTE:
+    'This CSV file has a quoted field that never ends (the details name the line where it starts), so the rest of the file cannot be read reliably. Export it again from the provider, or close that quote in a text editor, then import it again.',
+  IMPORT_CSV_FIELD_TOO_LARGE:
+    'One field of this CSV file is larger than any chat message could be (the details name its line), so the file was not read. Check that you picked the Copilot export, or export it again.',
   // Local storage
   STORAGE_QUOTA_EXCEEDED:
     'Your device ran out of space for the vault. Free some disk space (or allow this site more storage) and try again; nothing was half-written.',

@@ -21,8 +21,36 @@ export function normaliseText(text: string): string {
   let out = text.normalize('NFC');
   // The regular expressions are costly on long texts: run them only when there is something to change.
   if (out.includes('\r')) out = out.replace(/\r\n?/g, '\n');
-  if (out.includes(' \n') || out.includes('\t\n')) out = out.replace(/[ \t]+$/gm, '');
+  if (out.includes(' \n') || out.includes('\t\n')) out = trimLineEnds(out);
   return out.trim();
+}
+
+/**
+ * Drops the spaces and tabs before every line end and at the very end, exactly as `/[ \t]+$/gm` does, in one
+ * pass: that expression rescans a long run of spaces from each of its positions when text follows (quadratic).
+ */
+function trimLineEnds(text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  let run = -1;
+  for (let at = 0; at < text.length; at += 1) {
+    const c = text.charCodeAt(at);
+    if (c === 0x20 || c === 0x09) {
+      if (run === -1) run = at;
+      continue;
+    }
+    if (run !== -1 && (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029)) {
+      parts.push(text.slice(from, run));
+      from = at;
+    }
+    run = -1;
+  }
+  if (run !== -1) {
+    parts.push(text.slice(from, run));
+    from = text.length;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
 }
 
 /** The exact bytes that are hashed for one node (assignNodeIds writes the same bytes for a whole conversation). */

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { Zip, ZipDeflate, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { importExport, type ImportReport, type ImportSource } from '../../shared/import';
+import { importWithHeapLimit } from '../support/bounded-import';
 import { generateExport, conversation } from '../support/generate-chatgpt';
+import { chatgptComb, claudeComb, copilotHugeField, copilotUnclosedQuote, geminiActivityHtml, geminiActivityJson, lyingZipBomb, redosHtml } from '../support/generate-hostile';
 import { MemoryStore, bytesSource, nodeDigest, runImport } from '../support/import-helpers';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -249,5 +251,58 @@ describe('hostile and broken JSON', () => {
         { numRuns: 150 },
       );
     }
+  });
+});
+
+// Issue 9, items 9-12: each attack, replayed at the size it was found at. The old code took minutes or gigabytes
+// on these (the test timeout catches the time; the heap-capped worker the memory).
+describe('attacks found against the importer (issue 9)', () => {
+  it("ReDoS: an answer of <a href=''> repeated 4,000 and 40,000 times, in MyActivity.json and MyActivity.html", async () => {
+    for (const repeats of [4_000, 40_000]) {
+      const files: [Uint8Array, string][] = [
+        [geminiActivityJson(redosHtml(repeats)), 'MyActivity.json'],
+        [geminiActivityHtml(redosHtml(repeats)), 'MyActivity.html'],
+      ];
+      for (const [bytes, name] of files) {
+        const run = await runImport(bytesSource(bytes, [64 * 1024], name));
+        expect(run.report.status).toBe('complete');
+        expect(run.report.provider).toBe('gemini');
+        // Tags without text leave no answer: the prompt is kept on its own.
+        expect(run.nodes.map((node) => [node.human.text, node.assistant])).toEqual([['hi', null]]);
+      }
+    }
+  });
+
+  it('comb trees of 20k messages (Claude, ChatGPT) import every branch once within a 128 MB heap', async () => {
+    for (const comb of [claudeComb(20_000), chatgptComb(20_000)]) {
+      const outcome = await importWithHeapLimit(comb.bytes, 'conversations.json', 128);
+      expect(outcome).toEqual({ status: 'complete', code: null, active: comb.activeNodes, inactive: comb.inactiveNodes });
+    }
+  });
+
+  it('a zip bomb whose local header claims 0x7fffffff compressed bytes stops early, judged on the bytes really read', async () => {
+    const zip = lyingZipBomb(64 * 1024 * 1024);
+    const run = await runImport(bytesSource(zip, [1024]));
+    expect(run.report.status).toBe('failed');
+    expect(run.report.error?.code).toBe('IMPORT_ZIP_BOMB');
+    // Stopped after inflating about 16 MB: most of the (64 KB) archive was never read.
+    expect(run.report.bytes).toBeLessThan(zip.length / 2);
+  });
+
+  it('Copilot CSV: a quote never closed fails with its line instead of swallowing the rest as "complete"', async () => {
+    const run = await runImport(bytesSource(copilotUnclosedQuote(50), [64 * 1024], 'copilot.csv'));
+    expect(run.report.status).toBe('failed');
+    expect(run.report.error?.code).toBe('IMPORT_CSV_UNCLOSED_QUOTE');
+    expect(run.report.error?.detail).toMatch(/line 2\b/);
+    expect(run.report.error?.message).toMatch(/never ends/);
+  });
+
+  it('Copilot CSV: a 40 MB field fails clearly (IMPORT_CSV_FIELD_TOO_LARGE) within a 256 MB heap, quoted or not', async () => {
+    for (const quoted of [false, true]) {
+      const outcome = await importWithHeapLimit(copilotHugeField(40 * 1024 * 1024, quoted), 'copilot.csv', 256);
+      expect(outcome).toEqual({ status: 'failed', code: 'IMPORT_CSV_FIELD_TOO_LARGE', active: 0, inactive: 0 });
+    }
+    const run = await runImport(bytesSource(copilotHugeField(5 * 1024 * 1024, true), [64 * 1024], 'copilot.csv'));
+    expect(run.report.error?.detail).toMatch(/line 3\b/);
   });
 });

@@ -3,7 +3,7 @@ import { emptyExtras } from '../../shared/model';
 import type { ParseContext } from '../../shared/import/provider';
 import { parseTime } from '../../shared/import/providers/common/time';
 import { fingerprint } from '../../shared/import/providers/common/stable-id';
-import { longestChainLeaf, newestLeaf, resolveThreads, threadNodes } from '../../shared/import/providers/common/thread';
+import { longestChainLeaf, messageStep, newestLeaf, resolveThreads, threadNodes } from '../../shared/import/providers/common/thread';
 import type { MessageDraft, TreeItem } from '../../shared/import/providers/common/thread';
 
 function recorder(): { ctx: ParseContext; warnings: string[] } {
@@ -41,7 +41,7 @@ describe('message trees', () => {
   it('keeps the newest leaf active and emits other branches from their fork, once each', () => {
     const { ctx, warnings } = recorder();
     const items = [message('u1', null, 'human', 1), message('a1', 'u1', 'assistant', 2), message('a1b', 'u1', 'assistant', 3), message('u2', 'a1b', 'human', 4), message('a2', 'u2', 'assistant', 5), message('u2x', 'a1b', 'human', 6)];
-    const nodes = threadNodes('claude', 'c', resolveThreads(items, newestLeaf, ctx), ctx);
+    const nodes = threadNodes('claude', 'c', resolveThreads(items, newestLeaf, ctx, messageStep), ctx);
     expect(nodes.map((node) => [node.active, node.ordinal, node.branchId, node.human.text, node.assistant?.text ?? null])).toEqual([
       [true, 0, null, 'text of u1', 'text of a1b'],
       [true, 1, null, 'text of u2x', null],
@@ -54,14 +54,14 @@ describe('message trees', () => {
   it('picks the longest chain when asked to', () => {
     const { ctx } = recorder();
     const items = [message('u1', null, 'human', 1), message('a1', 'u1', 'assistant', 9), message('a1b', 'u1', 'assistant', 2), message('u2', 'a1b', 'human', 3)];
-    expect(resolveThreads(items, longestChainLeaf, ctx).active.map((item) => item.id)).toEqual(['u1', 'a1b', 'u2']);
+    expect(resolveThreads(items, longestChainLeaf, ctx, messageStep).active.map((item) => item.id)).toEqual(['u1', 'a1b', 'u2']);
   });
 
   it('survives dangling parents and cycles with a warning instead of losing the file', () => {
     const { ctx, warnings } = recorder();
-    const dangling = resolveThreads([message('u1', 'gone', 'human'), message('a1', 'u1', 'assistant')], newestLeaf, ctx);
+    const dangling = resolveThreads([message('u1', 'gone', 'human'), message('a1', 'u1', 'assistant')], newestLeaf, ctx, messageStep);
     expect(dangling.active.map((item) => item.id)).toEqual(['u1', 'a1']);
-    const cyclic = resolveThreads([message('x', 'y', 'human'), message('y', 'x', 'assistant')], newestLeaf, ctx);
+    const cyclic = resolveThreads([message('x', 'y', 'human'), message('y', 'x', 'assistant')], newestLeaf, ctx, messageStep);
     expect(cyclic.active.map((item) => item.id)).toEqual(['x', 'y']);
     expect(warnings).toEqual(['dangling-parent', 'cycle-in-tree']);
   });
@@ -69,7 +69,7 @@ describe('message trees', () => {
   it('merges consecutive replies (tool steps) into one assistant turn and flags orphan replies', () => {
     const { ctx, warnings } = recorder();
     const items = [message('a0', null, 'assistant'), message('u1', 'a0', 'human'), message('a1', 'u1', 'assistant'), message('a2', 'a1', 'assistant')];
-    const nodes = threadNodes('grok', 'c', resolveThreads(items, newestLeaf, ctx), ctx);
+    const nodes = threadNodes('grok', 'c', resolveThreads(items, newestLeaf, ctx, messageStep), ctx);
     expect(nodes.map((node) => [node.human.text, node.assistant?.messageIds])).toEqual([
       ['', ['a0']],
       ['text of u1', ['a1', 'a2']],

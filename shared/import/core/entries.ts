@@ -2,7 +2,7 @@
  * Entry parsers: turn the bytes of one document (a plain file or one zip entry) into parsed conversations, through
  * the adapter that claims it by content. Synchronous: the pipeline pushes bytes and collects what completes.
  */
-import { AppError, toAppError } from '../../errors';
+import { AppError, isAppError, toAppError } from '../../errors';
 import type { Provider } from '../../model';
 import type { JsonRecord, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { JsonRecordScanner, type ScannedRecord } from './json-scanner';
@@ -251,6 +251,9 @@ export class TextEntryParser implements EntryParser {
     try {
       conversations = adapter.parseText ? adapter.parseText(text.replace(/^\uFEFF/, ''), ctx) : [];
     } catch (error) {
+      // An adapter's own error code is its verdict on the whole document (e.g. a CSV quote never closed): fail
+      // clearly instead of counting one skipped record in a "complete" import.
+      if (isAppError(error)) throw error;
       ctx.skip('malformed-record', toAppError(error).detail);
     }
     this.conversations += conversations.length;

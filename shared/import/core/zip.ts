@@ -1,7 +1,8 @@
 /**
  * Streaming zip reading with fflate's Unzip: entries are discovered as their local headers stream past, and only
  * the entries that can hold an export (JSON, CSV, HTML, text) are inflated; images and uploads are skipped without
- * inflating. Guards: encrypted entries, zip bombs (ratio and total), truncated and corrupt archives.
+ * inflating. Guards: encrypted entries, zip bombs (ratio of bytes produced to bytes consumed, and total),
+ * truncated and corrupt archives.
  */
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { AppError, isAppError } from '../../errors';
@@ -37,6 +38,8 @@ export class ZipReader {
   private tailBytes = 0;
   private totalInflated = 0;
   private compressedSeen = 0;
+  /** compressedSeen before the slice being pushed (an entry's header is parsed somewhere inside that slice). */
+  private sliceStart = 0;
   private failure: AppError | null = null;
   /** HTML entries passed over (read in a second pass only when nothing else was imported). */
   htmlSkipped = 0;
@@ -60,6 +63,7 @@ export class ZipReader {
     this.keepTail(chunk);
     for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
       const slice = chunk.subarray(at, Math.min(chunk.length, at + SLICE_BYTES));
+      this.sliceStart = this.compressedSeen;
       this.compressedSeen += slice.length;
       this.feed(() => this.unzip.push(slice, false));
     }
@@ -105,7 +109,7 @@ export class ZipReader {
     if (file.compression !== 0 && file.compression !== 8) {
       throw new AppError('IMPORT_CORRUPT_ZIP', { detail: `${file.name} uses compression method ${file.compression}` });
     }
-    const startedAt = this.compressedSeen;
+    const startedAt = this.sliceStart;
     let inflated = 0;
     let head: Uint8Array[] = [];
     file.ondata = (error, data, final) => {
@@ -114,7 +118,9 @@ export class ZipReader {
         if (error) throw new AppError('IMPORT_CORRUPT_ZIP', { detail: `${file.name}: ${error.message}` });
         inflated += data.length;
         this.totalInflated += data.length;
-        const compressed = Math.max(file.size ?? this.compressedSeen - startedAt, 1);
+        // Compressed bytes actually consumed since the entry began, never the size its header claims: a header
+        // patched to claim 2 GB would otherwise let a bomb inflate in full.
+        const compressed = Math.max(this.compressedSeen - startedAt, 1);
         if ((inflated > this.limits.zipRatioFloorBytes && inflated > compressed * this.limits.maxZipRatio) || this.totalInflated > this.limits.maxZipTotalBytes) {
           throw new AppError('IMPORT_ZIP_BOMB', { detail: `${file.name} expands to more than ${inflated} bytes from ${compressed}` });
         }

@@ -7,6 +7,7 @@
 import { emptyExtras, type Attachment, type NodeExtras, type Provider, type Turn } from '../../model';
 import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { isObject, type JsonObject } from './common/json';
+import { resolveThreads, type Step, type TreeItem } from './common/thread';
 
 const PROVIDER: Provider = 'chatgpt';
 
@@ -32,10 +33,7 @@ export function chatgptTime(value: unknown, ctx: ParseContext): number | null {
   return null;
 }
 
-interface MappingNode {
-  readonly key: string;
-  readonly parent: string | null;
-  readonly children: readonly string[];
+interface MappingNode extends TreeItem {
   readonly message: JsonObject | null;
 }
 
@@ -190,24 +188,24 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
     const contentType = str(content['content_type']) ?? '';
     const metadata = isObject(message['metadata']) ? message['metadata'] : {};
     const recipient = str(message['recipient']) ?? 'all';
-    const messageId = str(message['id']) ?? node.key;
+    const messageId = str(message['id']) ?? node.id;
     const createdAt = chatgptTime(message['create_time'], ctx);
     const rendered = renderContent(content, ctx);
     const hidden = metadata['is_visually_hidden_from_conversation'] === true;
     const side = current === null ? { extras: pendingExtras, keys: pendingKeys } : current;
 
     if (contentType === 'user_editable_context') {
-      side.keys.push(node.key);
+      side.keys.push(node.id);
       if (rendered.text) side.extras.customInstructions.push(rendered.text);
       continue;
     }
     if (role === 'system' || (hidden && role !== 'tool')) {
-      side.keys.push(node.key);
+      side.keys.push(node.id);
       if (rendered.text.trim()) side.extras.system.push(rendered.text);
       continue;
     }
     if (role === 'user') {
-      const exchange = open(true, node.key);
+      const exchange = open(true, node.id);
       current = exchange;
       exchange.human.text = rendered.text;
       exchange.human.messageIds.push(messageId);
@@ -218,18 +216,18 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
     }
     if (role !== 'assistant' && role !== 'tool') {
       ctx.warn('unknown-role', role);
-      side.keys.push(node.key);
+      side.keys.push(node.id);
       if (rendered.text.trim()) side.extras.system.push(rendered.text);
       continue;
     }
     let exchange: Exchange;
     if (current === null) {
       ctx.warn('orphan-reply');
-      exchange = open(false, node.key);
+      exchange = open(false, node.id);
       current = exchange;
     } else {
       exchange = current;
-      exchange.keys.push(node.key);
+      exchange.keys.push(node.id);
     }
     exchange.attachments.push(...attachmentsOf(message), ...rendered.attachments);
     exchange.extras.citations.push(...rendered.citations, ...citationsOf(message));
@@ -290,32 +288,9 @@ function readMapping(mapping: JsonObject): Map<string, MappingNode> {
   const nodes = new Map<string, MappingNode>();
   for (const [key, value] of Object.entries(mapping)) {
     if (!isObject(value)) continue;
-    const children = Array.isArray(value['children']) ? value['children'].filter((child): child is string => typeof child === 'string') : [];
-    nodes.set(key, { key, parent: str(value['parent']), children, message: isObject(value['message']) ? value['message'] : null });
+    nodes.set(key, { id: key, parentId: str(value['parent']), message: isObject(value['message']) ? value['message'] : null });
   }
   return nodes;
-}
-
-/** Root-to-node path; stops (with a warning) at a cycle or a parent that is not in the mapping. */
-function pathTo(nodes: Map<string, MappingNode>, leaf: string, ctx: ParseContext, warn: boolean): MappingNode[] {
-  const path: MappingNode[] = [];
-  const visited = new Set<string>();
-  let key: string | null = leaf;
-  while (key !== null) {
-    if (visited.has(key)) {
-      if (warn) ctx.warn('cycle-in-tree');
-      break;
-    }
-    const node = nodes.get(key);
-    if (node === undefined) {
-      if (warn) ctx.warn('dangling-parent');
-      break;
-    }
-    visited.add(key);
-    path.push(node);
-    key = node.parent;
-  }
-  return path.reverse();
 }
 
 function messageTime(node: MappingNode): number {
@@ -323,44 +298,16 @@ function messageTime(node: MappingNode): number {
   return typeof time === 'number' ? time : Number(time ?? Number.NEGATIVE_INFINITY) || Number.NEGATIVE_INFINITY;
 }
 
-function isLeaf(nodes: Map<string, MappingNode>, node: MappingNode): boolean {
-  return !node.children.some((child) => nodes.has(child));
-}
-
-/** How buildExchanges will treat a message: opening an exchange, replying, or on the side (hidden/system). */
-function messageKind(node: MappingNode): 'user' | 'reply' | 'side' {
+/** How buildExchanges will treat a message: a user message opens an exchange, a reply joins it, hidden/system ones go to the side. */
+function messageStep(node: MappingNode): Step {
   const message = node.message;
-  if (message === null) return 'side';
+  if (message === null) return 'skip';
   const role = isObject(message['author']) ? str(message['author']['role']) : null;
   const contentType = isObject(message['content']) ? str(message['content']['content_type']) : null;
   const hidden = isObject(message['metadata']) && message['metadata']['is_visually_hidden_from_conversation'] === true;
-  if (contentType === 'user_editable_context' || role === 'system' || (hidden && role !== 'tool')) return 'side';
-  if (role === 'user') return 'user';
-  return role === 'assistant' || role === 'tool' ? 'reply' : 'side';
-}
-
-/**
- * Where to start rendering a branch: the user message opening the exchange that holds the fork (or the thread's
- * start when that is the first exchange, so hidden context before it stays attached), and how many exchanges
- * come before that point.
- */
-function forkStart(path: readonly MappingNode[], segment: ReadonlySet<string>): { start: number; offset: number } {
-  let start = path.findIndex((node) => segment.has(node.key));
-  while (start > 0 && messageKind(path[start] as MappingNode) !== 'user') start -= 1;
-  let offset = 0;
-  let sawUser = false;
-  let orphan = false;
-  for (let i = 0; i < start; i += 1) {
-    const kind = messageKind(path[i] as MappingNode);
-    if (kind === 'user') {
-      offset += 1;
-      sawUser = true;
-    } else if (kind === 'reply' && !sawUser) {
-      orphan = true;
-    }
-  }
-  if (!sawUser) return { start: 0, offset: 0 };
-  return { start, offset: offset + (orphan ? 1 : 0) };
+  if (contentType === 'user_editable_context' || role === 'system' || (hidden && role !== 'tool')) return 'skip';
+  if (role === 'user') return 'open';
+  return role === 'assistant' || role === 'tool' ? 'reply' : 'skip';
 }
 
 /** Parses one conversation object; returns null (after ctx.skip) when it cannot be read. */
@@ -383,32 +330,29 @@ export function parseChatgptConversation(value: unknown, raw: string, ctx: Parse
   const defaultModel = str(value['default_model_slug']);
   const conversationId = `${PROVIDER}:${providerId}`;
 
-  const leaves = [...nodes.values()].filter((node) => isLeaf(nodes, node));
-  let activeLeaf = str(value['current_node']);
-  if (activeLeaf === null || !nodes.has(activeLeaf)) {
-    // No usable current_node: the newest leaf is the thread the person saw last.
-    let newest: MappingNode | null = null;
-    for (const leaf of leaves) if (newest === null || messageTime(leaf) >= messageTime(newest)) newest = leaf;
-    activeLeaf = newest?.key ?? null;
+  if (nodes.size === 0) {
+    ctx.skip('no-messages');
+    return null;
   }
-  const activePath = activeLeaf === null ? [] : pathTo(nodes, activeLeaf, ctx, true);
-  const exchanges = buildExchanges(activePath, defaultModel, ctx);
-  const drafts: NodeDraft[] = exchanges.map((exchange, index) => toDraft(exchange, conversationId, index, true, null));
-
-  // Inactive branches: each other leaf's part after the point where it leaves already-assigned nodes.
-  const assigned = new Set(activePath.map((node) => node.key));
-  for (const leaf of leaves) {
-    if (assigned.has(leaf.key)) continue;
-    const path = pathTo(nodes, leaf.key, ctx, false);
-    const segment = new Set(path.filter((node) => !assigned.has(node.key)).map((node) => node.key));
-    for (const key of segment) assigned.add(key);
-    const branchId = str(leaf.message?.['id']) ?? leaf.key;
-    // Render only from the exchange that holds the fork: the shared part before it is already on the active thread.
-    const { start, offset } = forkStart(path, segment);
-    buildExchanges(path.slice(start), defaultModel, ctx).forEach((exchange, index) => {
+  const current = str(value['current_node']);
+  // Without a usable current_node, the newest leaf is the thread the person saw last.
+  const pickLeaf = (leaves: readonly MappingNode[]): MappingNode | undefined => {
+    if (current !== null && nodes.has(current)) return nodes.get(current);
+    let newest: MappingNode | undefined;
+    for (const leaf of leaves) if (newest === undefined || messageTime(leaf) >= messageTime(newest)) newest = leaf;
+    return newest;
+  };
+  // Branches forking in the first exchange render from the root, so hidden context before the first prompt stays with it.
+  const threads = resolveThreads([...nodes.values()], pickLeaf, ctx, messageStep, true);
+  const drafts: NodeDraft[] = buildExchanges(threads.active, defaultModel, ctx).map((exchange, index) => toDraft(exchange, conversationId, index, true, null));
+  // Inactive branches: only the exchanges touching messages that no earlier thread holds.
+  for (const branch of threads.branches) {
+    const segment = new Set(branch.path.slice(branch.fresh).map((node) => node.id));
+    const branchId = str(nodes.get(branch.leafId)?.message?.['id']) ?? branch.leafId;
+    buildExchanges(branch.path, defaultModel, ctx).forEach((exchange, index) => {
       const touched = exchange.keys.some((key) => segment.has(key));
       const hasContent = exchange.assistant !== null || exchange.hasUser || exchange.extras.toolCalls.length > 0;
-      if (touched && hasContent) drafts.push(toDraft(exchange, conversationId, offset + index, false, branchId));
+      if (touched && hasContent) drafts.push(toDraft(exchange, conversationId, branch.offset + index, false, branchId));
     });
   }
 

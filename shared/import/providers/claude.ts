@@ -10,7 +10,7 @@ import { asArray, asObject, asString, isObject } from './common/json';
 import type { JsonObject } from './common/json';
 import { attachmentKind, cleanText, isBlank } from './common/text';
 import { timeOrWarn } from './common/time';
-import { chatConversation, isEmptyMessage, linearThreads, newestLeaf, resolveThreads } from './common/thread';
+import { chatConversation, isEmptyMessage, linearThreads, messageStep, newestLeaf, resolveThreads } from './common/thread';
 import type { MessageDraft, TreeItem } from './common/thread';
 
 const ROOT_SENTINEL = '00000000-0000-4000-8000-000000000000';
@@ -214,7 +214,7 @@ function readConversation(record: JsonRecord, value: JsonObject, ctx: ParseConte
   }
   const messages = rawMessages.map((raw, index) => readMessage(raw, index, uuid, ctx)).filter((message) => message !== undefined);
   // Old exports have no parent links: the export order is the thread.
-  const threads = messages.length > 0 && messages.every((message) => message.hasParent) ? resolveThreads(messages, newestLeaf, ctx) : linearThreads(messages);
+  const threads = messages.length > 0 && messages.every((message) => message.hasParent) ? resolveThreads(messages, newestLeaf, ctx, messageStep) : linearThreads(messages);
   return chatConversation(
     'claude',
     uuid,

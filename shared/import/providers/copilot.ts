@@ -7,6 +7,7 @@
  * read as UTC. Rows are ordered by time; at equal times the person's row goes before the reply (the export often
  * lists the reply first).
  */
+import { AppError } from '../../errors';
 import { conversationKey, emptyExtras } from '../../model';
 import type { NodeDraft, ParseContext, ParsedConversation, ProviderAdapter } from '../provider';
 import { fingerprint } from './common/stable-id';
@@ -27,36 +28,80 @@ const COLUMNS = {
 
 type Column = keyof typeof COLUMNS;
 
-/** RFC 4180 rows: quoted fields may hold commas, doubled quotes and line breaks. */
+/** Longest field accepted: far beyond any chat message, small enough that a hostile file cannot exhaust memory. */
+export const MAX_CSV_FIELD_CHARS = 4 * 1024 * 1024;
+
+/** Line breaks (CRLF, LF or a lone CR) in text[from, to). */
+function lineBreaks(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let at = from; at < to; at += 1) {
+    const c = text.charCodeAt(at);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(at + 1) !== 0x0a)) count += 1;
+  }
+  return count;
+}
+
+function tooLarge(line: number): AppError {
+  return new AppError('IMPORT_CSV_FIELD_TOO_LARGE', { detail: `the field starting on line ${line} is longer than ${MAX_CSV_FIELD_CHARS} characters` });
+}
+
+/**
+ * RFC 4180 rows: quoted fields may hold commas, doubled quotes and line breaks. Fields are cut out of the text
+ * in slices (adding one character at a time made a 40 MB field cost gigabytes). A quote that is never closed
+ * would swallow the rest of the file, so it fails the file with its line number (IMPORT_CSV_UNCLOSED_QUOTE), as
+ * does a field over MAX_CSV_FIELD_CHARS (IMPORT_CSV_FIELD_TOO_LARGE).
+ */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
+  const delimiter = /[,\r\n]/g;
   let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += char;
-    } else if (char === '"' && field === '') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
-  }
-  if (field !== '' || row.length > 0) {
+  let line = 1;
+  let at = 0;
+  for (;;) {
+    let field = '';
+    if (text.charCodeAt(at) === 0x22) {
+      const opened = line;
+      const pieces: string[] = [];
+      let size = 0;
+      let from = at + 1;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote === -1) throw new AppError('IMPORT_CSV_UNCLOSED_QUOTE', { detail: `the quote opened on line ${opened} is never closed` });
+        size += quote - from;
+        if (size > MAX_CSV_FIELD_CHARS) throw tooLarge(opened);
+        pieces.push(text.slice(from, quote));
+        line += lineBreaks(text, from, quote);
+        if (text.charCodeAt(quote + 1) !== 0x22) {
+          at = quote + 1;
+          break;
+        }
+        // A doubled quote inside quotes is one quote character.
+        pieces.push('"');
+        size += 1;
+        from = quote + 2;
+      }
+      field = pieces.join('');
+    }
+    // Anything after a closing quote, up to the delimiter, belongs to the same field (as it always did).
+    delimiter.lastIndex = at;
+    const match = delimiter.exec(text);
+    const end = match === null ? text.length : match.index;
+    if (field.length + end - at > MAX_CSV_FIELD_CHARS) throw tooLarge(line);
+    if (end > at) field += text.slice(at, end);
+    if (match === null) {
+      if (field !== '' || row.length > 0) {
+        row.push(field);
+        rows.push(row);
+      }
+      break;
+    }
     row.push(field);
+    at = end + 1;
+    if (match[0] === ',') continue;
+    if (match[0] === '\r' && text.charCodeAt(at) === 0x0a) at += 1;
+    line += 1;
     rows.push(row);
+    row = [];
   }
   return rows.filter((cells) => cells.some((cell) => cell.trim() !== ''));
 }

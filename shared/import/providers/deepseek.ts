@@ -11,7 +11,7 @@ import { asArray, asId, asObject, asString, isObject } from './common/json';
 import type { JsonObject } from './common/json';
 import { attachmentKind, cleanText, isBlank } from './common/text';
 import { timeOrWarn } from './common/time';
-import { chatConversation, isEmptyMessage, longestChainLeaf, resolveThreads } from './common/thread';
+import { chatConversation, isEmptyMessage, longestChainLeaf, messageStep, resolveThreads } from './common/thread';
 import type { MessageDraft, Role, TreeItem } from './common/thread';
 
 type DeepSeekMessage = MessageDraft & TreeItem & { readonly structural: boolean };
@@ -126,7 +126,7 @@ function readConversation(record: JsonRecord, ctx: ParseContext): ParsedConversa
   return chatConversation(
     'deepseek',
     providerConversationId,
-    resolveThreads(items, longestChainLeaf, ctx),
+    resolveThreads(items, longestChainLeaf, ctx, messageStep),
     {
       title: asString(value.title),
       createdAt: timeOrWarn(value.inserted_at, ctx, `conversation ${providerConversationId}`),

@@ -10,7 +10,7 @@ import type { Attachment } from '../../model';
 import type { ParseContext, ParsedConversation, ProviderAdapter } from '../provider';
 import { appIdIn, groupPrompts, isGeminiProduct, promptOf } from './gemini';
 import type { GeminiPrompt } from './gemini';
-import { attachmentKind, cleanText, decodeEntities, htmlToText, isBlank, titleFrom } from './common/text';
+import { attachmentKind, cleanText, decodeEntities, htmlToText, isBlank, stripTags, titleFrom } from './common/text';
 
 const MONTHS: Readonly<Record<string, number>> = (() => {
   const names: readonly (readonly string[])[] = [
@@ -94,7 +94,48 @@ export function parseActivityDate(line: string): { ms: number; unknownZone: stri
 }
 
 function textOf(html: string): string {
-  return cleanText(decodeEntities(html.replace(/<[^>]+>/g, ' ')).replace(/[ \t\u00a0\u2003]+/g, ' '));
+  return cleanText(decodeEntities(stripTags(html, ' ')).replace(/[ \t\u00a0\u2003]+/g, ' '));
+}
+
+/**
+ * Where the element whose class attribute starts with `prefix` (and also holds `marker`, when given) opens: the
+ * index after its tag's `>`, or -1. String search, no backtracking regex: each failed search ends the look, as
+ * no later element could succeed where it failed.
+ */
+function cellStart(card: string, prefix: string, marker?: string): number {
+  const opener = `class="${prefix}`;
+  for (let at = card.indexOf(opener); at !== -1; at = card.indexOf(opener, at + 1)) {
+    const quote = card.indexOf('"', at + opener.length);
+    if (quote === -1) return -1;
+    if (marker !== undefined && !card.slice(at + opener.length, quote).includes(marker)) continue;
+    const close = card.indexOf('>', quote + 1);
+    return close === -1 ? -1 : close + 1;
+  }
+  return -1;
+}
+
+/** The HTML inside such an element, up to the first `</div>` (undefined when there is none). */
+function cellInner(card: string, prefix: string, marker?: string): string | undefined {
+  const start = cellStart(card, prefix, marker);
+  const end = start === -1 ? -1 : card.indexOf('</div>', start);
+  return end === -1 ? undefined : card.slice(start, end);
+}
+
+/** The labels of `<a ...>label</a>` links, in order (linear: see cellStart). */
+function linkLabels(html: string): string[] {
+  const labels: string[] = [];
+  const opener = /<a\b/gi;
+  const closer = /<\/a>/gi;
+  for (let match = opener.exec(html); match !== null; match = opener.exec(html)) {
+    const tagEnd = html.indexOf('>', match.index);
+    if (tagEnd === -1) break;
+    closer.lastIndex = tagEnd + 1;
+    const close = closer.exec(html);
+    if (close === null) break;
+    labels.push(html.slice(tagEnd + 1, close.index));
+    opener.lastIndex = close.index + close[0].length;
+  }
+  return labels;
 }
 
 function detectText(head: string): number {
@@ -103,24 +144,24 @@ function detectText(head: string): number {
 }
 
 function readCard(card: string, position: number, ctx: ParseContext): GeminiPrompt | undefined {
-  const header = textOf(/class="header-cell[^"]*"[^>]*>([\s\S]*?)<\/div>/.exec(card)?.[1] ?? '');
-  const caption = /class="content-cell[^"]*mdl-typography--caption[^"]*"[^>]*>([\s\S]*?)<\/div>/.exec(card)?.[1] ?? '';
+  const header = textOf(cellInner(card, 'header-cell') ?? '');
+  const caption = cellInner(card, 'content-cell', 'mdl-typography--caption') ?? '';
   const products = caption.split(/<br\s*\/?>/i).map(textOf).filter((text) => text !== '');
   if (!isGeminiProduct(header, products)) {
     ctx.skip('unsupported-record', `activity of another product (${header || 'no header'})`);
     return undefined;
   }
-  const bodyStart = /class="content-cell[^"]*mdl-typography--body-1[^"]*"[^>]*>/.exec(card);
-  if (!bodyStart) {
+  const bodyStart = cellStart(card, 'content-cell', 'mdl-typography--body-1');
+  if (bodyStart === -1) {
     ctx.skip('malformed-record', `activity card ${position} has no content`);
     return undefined;
   }
-  const rest = card.slice(bodyStart.index + bodyStart[0].length);
+  const rest = card.slice(bodyStart);
   const next = rest.search(/<div class="content-cell/);
   const body = next >= 0 ? rest.slice(0, next).replace(/<\/div>\s*$/, '') : rest;
   const segments = body.split(/<br\s*\/?>/i);
   const dateIndex = segments.findIndex((segment, index) => index > 0 && !/<(p|ul|ol|div|pre|h\d)\b/i.test(segment) && parseActivityDate(textOf(segment)) !== undefined);
-  const prompt = promptOf(decodeEntities((segments[0] ?? '').replace(/<[^>]+>/g, '')).replace(/\u00a0/g, ' ').trim());
+  const prompt = promptOf(decodeEntities(stripTags(segments[0] ?? '', '')).replace(/\u00a0/g, ' ').trim());
   if (prompt === undefined) {
     ctx.skip('unsupported-record', `not a prompt: "${titleFrom(textOf(segments[0] ?? ''), 40)}"`);
     return undefined;
@@ -135,7 +176,7 @@ function readCard(card: string, position: number, ctx: ParseContext): GeminiProm
   const attachments: Attachment[] = [];
   for (const segment of segments.slice(1, dateIndex)) {
     // Lines between the prompt and the date: attached file names (as links) or more lines of the prompt.
-    const links = [...segment.matchAll(/<a\b[^>]*>([\s\S]*?)<\/a>/gi)].map((match) => textOf(match[1] ?? '')).filter((name) => name !== '');
+    const links = linkLabels(segment).map(textOf).filter((name) => name !== '');
     if (links.length > 0) links.forEach((name) => attachments.push({ name, kind: attachmentKind(name, null), mimeType: null, text: null }));
     else if (!isBlank(textOf(segment))) promptLines.push(textOf(segment));
   }

@@ -11,7 +11,7 @@ import type { JsonObject } from './common/json';
 import { fingerprint } from './common/stable-id';
 import { attachmentKind, cleanText, isBlank } from './common/text';
 import { timeOrWarn } from './common/time';
-import { chatConversation, isEmptyMessage, linearThreads, newestLeaf, resolveThreads } from './common/thread';
+import { chatConversation, isEmptyMessage, linearThreads, messageStep, newestLeaf, resolveThreads } from './common/thread';
 import type { LeafPicker, MessageDraft, Role, TreeItem } from './common/thread';
 
 type GrokMessage = MessageDraft & TreeItem;
@@ -126,7 +126,7 @@ function readConversation(record: JsonRecord, ctx: ParseContext): ParsedConversa
   const pickLeaf: LeafPicker<GrokMessage> = (leaves) => (leafId ? messages.find((message) => message.id === leafId) : undefined) ?? newestLeaf(leaves);
   // Exports without parent links (older ones, the flat variant) are one thread in time order.
   const threads = messages.some((message) => message.parentId !== null)
-    ? resolveThreads(messages, pickLeaf, ctx)
+    ? resolveThreads(messages, pickLeaf, ctx, messageStep)
     : linearThreads([...messages].sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)));
   return chatConversation(
     'grok',

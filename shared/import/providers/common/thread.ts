@@ -42,15 +42,34 @@ export interface TreeItem {
   readonly parentId: string | null;
 }
 
+/** How a message counts when a thread is paired into exchanges: it opens one, replies in one, or counts for neither. */
+export type Step = 'open' | 'reply' | 'skip';
+
+/** The common adapters' steps: a human message opens an exchange, an assistant message replies, an empty one is passed over. */
+export function messageStep(message: MessageDraft): Step {
+  if (isEmptyMessage(message)) return 'skip';
+  return message.role === 'human' ? 'open' : 'reply';
+}
+
+/** An abandoned branch, from the start of the exchange holding its fork (or from the root) to its leaf. */
+export interface Branch<T extends TreeItem> {
+  readonly leafId: string;
+  readonly path: readonly T[];
+  /** Exchanges on the leaf's root path before `path[0]` (so an exchange's ordinal is counted from the root). */
+  readonly offset: number;
+  /** Index in `path` of the first message that is on no earlier thread (the active one, then branches in order). */
+  readonly fresh: number;
+}
+
 export interface Threads<T extends TreeItem> {
   /** Root to active leaf. */
   readonly active: readonly T[];
-  /** Every other leaf with its full root-to-leaf path, in input order. */
-  readonly branches: readonly { readonly leafId: string; readonly path: readonly T[] }[];
+  /** Every other leaf, in input order; only the part after what earlier threads hold is new. */
+  readonly branches: readonly Branch<T>[];
 }
 
-/** Chooses the active leaf; `pathOf` gives a leaf's root-to-leaf path (for longest-chain rules). */
-export type LeafPicker<T extends TreeItem> = (leaves: readonly T[], pathOf: (leaf: T) => readonly T[]) => T | undefined;
+/** Chooses the active leaf; `depthOf` gives a message's root path length (for longest-chain rules). */
+export type LeafPicker<T extends TreeItem> = (leaves: readonly T[], depthOf: (item: T) => number) => T | undefined;
 
 /** The leaf with the newest timestamp; on a tie (or no times) the later one in export order. */
 export function newestLeaf<T extends TreeItem & { readonly createdAt: number | null }>(leaves: readonly T[]): T | undefined {
@@ -62,14 +81,11 @@ export function newestLeaf<T extends TreeItem & { readonly createdAt: number | n
 }
 
 /** The leaf with the longest root path; ties go to the newest. */
-export function longestChainLeaf<T extends TreeItem & { readonly createdAt: number | null }>(
-  leaves: readonly T[],
-  pathOf: (leaf: T) => readonly T[],
-): T | undefined {
+export function longestChainLeaf<T extends TreeItem & { readonly createdAt: number | null }>(leaves: readonly T[], depthOf: (item: T) => number): T | undefined {
   let best: T | undefined;
   let bestLength = -1;
   for (const leaf of leaves) {
-    const length = pathOf(leaf).length;
+    const length = depthOf(leaf);
     if (length > bestLength || (length === bestLength && best !== undefined && (leaf.createdAt ?? -Infinity) >= (best.createdAt ?? -Infinity))) {
       best = leaf;
       bestLength = length;
@@ -78,67 +94,143 @@ export function longestChainLeaf<T extends TreeItem & { readonly createdAt: numb
   return best;
 }
 
+const NONE = -1;
+
 /**
  * Resolves a parent-linked message list into the active thread and the other branches. Dangling parents become
- * roots (warned); cycles are cut where they close (warned once); a tree with no leaf at all (pure cycle) falls back
- * to export order. Duplicate ids keep their first occurrence.
+ * roots (warned); a cycle is cut where the walk up from a leaf closes it (warned once); a tree with no leaf at all
+ * (pure cycle) falls back to export order. Duplicate ids keep their first occurrence.
+ *
+ * Linear in the messages: a branch is walked up only to where an earlier thread already passed, plus the exchange
+ * holding that fork (never the whole root path per leaf, which made a "comb" of n messages cost n² time and memory).
+ * `fromRoot`: a branch forking in the first exchange starts at the root, so context before the first prompt stays
+ * with that exchange (ChatGPT's hidden messages); otherwise it starts at the exchange's opening message.
  */
-export function resolveThreads<T extends TreeItem>(items: readonly T[], pickLeaf: LeafPicker<T>, ctx: ParseContext): Threads<T> {
-  const byId = new Map<string, T>();
-  for (const item of items) if (!byId.has(item.id)) byId.set(item.id, item);
-  const unique = [...byId.values()];
-  const parentOf = new Map<string, string | null>();
-  const hasChild = new Set<string>();
-  for (const item of unique) {
-    let parent = item.parentId;
-    if (parent !== null && !byId.has(parent)) {
-      ctx.warn('dangling-parent', `message ${item.id} points to missing parent ${parent}`);
-      parent = null;
-    }
-    parentOf.set(item.id, parent);
-    if (parent !== null) hasChild.add(parent);
+export function resolveThreads<T extends TreeItem>(
+  items: readonly T[],
+  pickLeaf: LeafPicker<T>,
+  ctx: ParseContext,
+  step: (item: T) => Step,
+  fromRoot = false,
+): Threads<T> {
+  const index = new Map<string, number>();
+  const unique: T[] = [];
+  for (const item of items) {
+    if (index.has(item.id)) continue;
+    index.set(item.id, unique.length);
+    unique.push(item);
   }
+  const n = unique.length;
+  const parent = new Int32Array(n).fill(NONE);
+  const hasChild = new Uint8Array(n);
+  unique.forEach((item, at) => {
+    if (item.parentId === null) return;
+    const up = index.get(item.parentId);
+    if (up === undefined) {
+      ctx.warn('dangling-parent', `message ${item.id} points to missing parent ${item.parentId}`);
+      return;
+    }
+    parent[at] = up;
+    hasChild[up] = 1;
+  });
   let cycleWarned = false;
   const warnCycle = (id: string): void => {
     if (cycleWarned) return;
     cycleWarned = true;
     ctx.warn('cycle-in-tree', `the message tree loops at ${id}`);
   };
-  const leaves = unique.filter((item) => !hasChild.has(item.id));
+  const leaves: number[] = [];
+  for (let at = 0; at < n; at += 1) if (hasChild[at] === 0) leaves.push(at);
   if (leaves.length === 0) {
     warnCycle(unique[0]?.id ?? '?');
     return { active: unique, branches: [] };
   }
-  const paths = new Map<string, readonly T[]>();
-  const pathOf = (leaf: T): readonly T[] => {
-    const known = paths.get(leaf.id);
-    if (known) return known;
-    const path: T[] = [];
-    const seen = new Set<string>();
-    let cursor: T | undefined = leaf;
-    while (cursor !== undefined) {
-      if (seen.has(cursor.id)) {
-        warnCycle(cursor.id);
+
+  // Cut cycles: from each leaf, walk up until a root or a message already known to reach one; a walk that
+  // closes on itself makes the message where it closes a root.
+  const rooted = new Uint8Array(n);
+  const walk = new Uint8Array(n);
+  for (const leaf of leaves) {
+    const trail: number[] = [];
+    let at = leaf;
+    while (rooted[at] === 0) {
+      walk[at] = 1;
+      trail.push(at);
+      const up = parent[at] as number;
+      if (up === NONE) break;
+      if (walk[up] === 1) {
+        warnCycle((unique[up] as T).id);
+        parent[at] = NONE;
         break;
       }
-      seen.add(cursor.id);
-      path.push(cursor);
-      const parent: string | null = parentOf.get(cursor.id) ?? null;
-      cursor = parent === null ? undefined : byId.get(parent);
+      at = up;
     }
-    path.reverse();
-    paths.set(leaf.id, path);
-    return path;
-  };
-  const activeLeaf = pickLeaf(leaves, pathOf) ?? leaves[leaves.length - 1];
-  const active = activeLeaf === undefined ? [] : pathOf(activeLeaf);
-  const branches = leaves.filter((leaf) => leaf !== activeLeaf).map((leaf) => ({ leafId: leaf.id, path: pathOf(leaf) }));
-  const reached = new Set<string>();
-  for (const item of active) reached.add(item.id);
-  for (const branch of branches) for (const item of branch.path) reached.add(item.id);
-  const lost = unique.find((item) => !reached.has(item.id));
+    for (const done of trail) {
+      rooted[done] = 1;
+      walk[done] = 0;
+    }
+  }
+
+  // Per message, top-down: depth, the nearest opening message at or above it, and what comes before that one.
+  const children = new Int32Array(n).fill(NONE);
+  const sibling = new Int32Array(n).fill(NONE);
+  const roots: number[] = [];
+  for (let at = n - 1; at >= 0; at -= 1) {
+    if (rooted[at] === 0) continue;
+    const up = parent[at] as number;
+    if (up === NONE) roots.push(at);
+    else {
+      sibling[at] = children[up] as number;
+      children[up] = at;
+    }
+  }
+  const depth = new Int32Array(n);
+  const opens = new Int32Array(n);
+  const nearestOpen = new Int32Array(n).fill(NONE);
+  const orphanFirst = new Uint8Array(n);
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const at = stack.pop() as number;
+    const up = parent[at] as number;
+    const kind = step(unique[at] as T);
+    const before = up === NONE ? 0 : (opens[up] as number);
+    depth[at] = up === NONE ? 1 : (depth[up] as number) + 1;
+    opens[at] = before + (kind === 'open' ? 1 : 0);
+    nearestOpen[at] = kind === 'open' ? at : up === NONE ? NONE : (nearestOpen[up] as number);
+    // A reply before any opening message forms an exchange of its own (an orphan reply) that counts in ordinals.
+    orphanFirst[at] = up !== NONE && orphanFirst[up] === 1 ? 1 : before === 0 && kind === 'reply' ? 1 : 0;
+    for (let child = children[at] as number; child !== NONE; child = sibling[child] as number) stack.push(child);
+  }
+  const lost = unique.find((_item, at) => rooted[at] === 0);
   if (lost) warnCycle(lost.id);
-  return { active, branches };
+
+  const seen = new Uint8Array(n);
+  const upFrom = (from: number, until: (at: number) => boolean): number[] => {
+    const out: number[] = [];
+    for (let at = from; at !== NONE && !until(at); at = parent[at] as number) out.push(at);
+    return out.reverse();
+  };
+  // Every leaf is rooted now (its walk ended at a root or a cut); a picked message caught in a pure cycle is not.
+  const leafItems = leaves.map((at) => unique[at] as T);
+  const picked = index.get(pickLeaf(leafItems, (item) => depth[index.get(item.id) as number] as number)?.id ?? '');
+  const activeAt = picked !== undefined && rooted[picked] === 1 ? picked : (leaves[leaves.length - 1] as number);
+  const active = upFrom(activeAt, () => false);
+  for (const at of active) seen[at] = 1;
+
+  const branches: Branch<T>[] = [];
+  for (const leaf of leaves) {
+    if (leaf === activeAt) continue;
+    const fresh = upFrom(leaf, (at) => seen[at] === 1);
+    for (const at of fresh) seen[at] = 1;
+    const first = fresh[0] as number;
+    const open = nearestOpen[first] as number;
+    const atRoot = open === NONE || (fromRoot && opens[open] === 1);
+    // The shared part of the path that the exchange holding the fork (or the root's context) needs.
+    const shared = atRoot ? upFrom(parent[first] as number, () => false) : upFrom(parent[first] as number, (at) => (depth[at] as number) < (depth[open] as number));
+    const offset = atRoot ? 0 : (opens[open] as number) - 1 + (orphanFirst[open] as number);
+    branches.push({ leafId: (unique[leaf] as T).id, path: [...shared, ...fresh].map((at) => unique[at] as T), offset, fresh: shared.length });
+  }
+  return { active: active.map((at) => unique[at] as T), branches };
 }
 
 interface Exchange {
@@ -236,17 +328,17 @@ export function threadNodes(
   ctx: ParseContext,
 ): NodeDraft[] {
   const nodes: NodeDraft[] = [];
-  const emitted = new Set<string>();
   const emit = (exchange: Exchange, ordinal: number, branchId: string | null): void => {
     if (exchange.human === null) ctx.warn('orphan-reply', `reply ${exchange.replies[0]?.id ?? '?'} has no prompt before it`);
-    for (const message of exchange.human ? [exchange.human, ...exchange.replies] : exchange.replies) emitted.add(message.id);
     nodes.push(exchangeNode(provider, conversationId, exchange, ordinal, branchId));
   };
   pairExchanges(threads.active.filter((message) => !isEmptyMessage(message))).forEach((exchange, ordinal) => emit(exchange, ordinal, null));
   for (const branch of threads.branches) {
-    pairExchanges(branch.path.filter((message) => !isEmptyMessage(message))).forEach((exchange, ordinal) => {
-      const ids = exchange.human ? [exchange.human, ...exchange.replies] : exchange.replies;
-      if (ids.some((message) => !emitted.has(message.id))) emit(exchange, ordinal, branch.leafId);
+    // Only exchanges holding a message that no earlier thread emitted.
+    const fresh = new Set<MessageDraft>(branch.path.slice(branch.fresh));
+    pairExchanges(branch.path.filter((message) => !isEmptyMessage(message))).forEach((exchange, index) => {
+      const messages = exchange.human ? [exchange.human, ...exchange.replies] : exchange.replies;
+      if (messages.some((message) => fresh.has(message))) emit(exchange, branch.offset + index, branch.leafId);
     });
   }
   return nodes;
