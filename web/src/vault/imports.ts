@@ -12,7 +12,8 @@ import { markInterruptedImports } from '../db/import-writes';
 import { IMPORT_LOCK_NAME } from '../import/protocol';
 
 export async function importHistory(db: VaultDatabase): Promise<ImportRow[]> {
-  const rows = await withStorageErrors(() => db.imports.orderBy('id').reverse().toArray());
+  // By when each import started: a restored backup adds older imports after newer ones.
+  const rows = (await withStorageErrors(() => db.imports.toArray())).sort((a, b) => b.timings.createdAt - a.timings.createdAt || b.id - a.id);
   // Read loosely: a row that no longer fits the schema is shown as failed rather than breaking the list.
   return rows.map((row) => {
     const parsed = importRowSchema.safeParse(row);
