@@ -180,6 +180,13 @@ describe('export', () => {
     // A fence longer than the backticks inside the text keeps the tool output from breaking out.
     expect(bread).toContain('<summary>Tool: python</summary>');
   });
+
+  it('Markdown: a title ending in a dot does not give "..md"', async () => {
+    const db = await vaultWith([{ id: 'chatgpt:q', provider: 'chatgpt', title: 'Why is the sky blue?. ', at: MAR, turns: ['sky'] }]);
+    const names = Object.keys(unzipSync(new Uint8Array(await (await exportVaultMarkdown(db)).arrayBuffer())));
+    expect(names).toContain('chatgpt/2024-03-03 Why is the sky blue.md');
+    expect(names.some((n) => n.endsWith('..md'))).toBe(false);
+  });
 });
 
 describe('storage', () => {
