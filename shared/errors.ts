@@ -22,6 +22,8 @@ export const ERROR_MESSAGES = {
     'This zip file is password-protected. Unzip it with your password first, then import the conversations file inside.',
   IMPORT_ZIP_NO_EXPORT:
     'This zip file holds no chat history we can read (no conversations file inside). Check that you picked the export zip from ChatGPT, Claude, Gemini or Grok.',
+  IMPORT_MARKDOWN_EXPORT:
+    'This is a Cogzy Vault Markdown export: it is made for reading, and cannot be imported back. To restore your vault, import the JSON backup (Settings → Your data → Export as JSON).',
   IMPORT_ZIP_BOMB:
     'This zip file expands to far more data than a chat export could hold, so it was not opened. Check where the file came from.',
   IMPORT_TOO_DEEP:

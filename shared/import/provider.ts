@@ -11,6 +11,7 @@
  * A record the adapter cannot read is reported through `ctx.skip(reason)` and never aborts the file.
  */
 import type { Attachment, Conversation, MemoryNode, NodeExtras, Provider, Turn } from '../model';
+import type { BackupImport } from './providers/vault-backup';
 
 export interface JsonRecord {
   /** '' for elements of a root array; otherwise the top-level property name (e.g. 'conversations', 'projects'). */
@@ -73,6 +74,8 @@ export interface ParseContext {
   readonly source: string;
   skip(reason: SkipReason, detail?: string): void;
   warn(kind: WarningKind, detail?: string): void;
+  /** A past import listed in the app's own backup: the run reports it so the caller restores the history. */
+  history?(entry: BackupImport): void;
 }
 
 export interface RecordConsumer {
@@ -83,7 +86,8 @@ export interface RecordConsumer {
 }
 
 export interface ProviderAdapter {
-  readonly provider: Provider;
+  /** null: the document holds several providers' conversations (the app's own backup) and each names its own. */
+  readonly provider: Provider | null;
   /**
    * Confidence in [0, 1] that a JSON document is this provider's, judged by content only. The core calls it on
    * the first record, and keeps calling it on the following records (in order, up to a small limit) until some

@@ -142,6 +142,19 @@ describe('import pipeline on a generated ChatGPT export', () => {
     expect(await db.nodes.count()).toBe(totalNodes + other.activeNodes + other.inactiveNodes);
   });
 
+  it('progress follows the bytes read from the first chunk, before the first batch is committed', async () => {
+    const db = await freshDb();
+    const events: Extract<PipelineEvent, { type: 'progress' }>[] = [];
+    // One batch holds the whole file, as for a typical export: only bytes read can move the bar before the end.
+    await runImportPipeline(db, [file(generated.json)], { importer: importExport, batchSize: 10_000, onEvent: (e) => e.type === 'progress' && events.push(e) });
+    const total = new TextEncoder().encode(generated.json).length;
+    expect(events[0]?.conversations).toBe(0);
+    expect(events[0]?.bytesRead).toBeGreaterThan(0);
+    expect(events[0]?.bytesRead).toBeLessThan(total);
+    for (let i = 1; i < events.length; i++) expect(events[i]!.bytesRead).toBeGreaterThanOrEqual(events[i - 1]!.bytesRead);
+    expect(events.at(-1)).toMatchObject({ bytesRead: total, totalBytes: total, conversations: generated.conversations });
+  });
+
   it('cancel leaves whole conversations only, and picking the file again finishes the job', async () => {
     const db = await freshDb();
     const controller = new AbortController();
@@ -176,12 +189,16 @@ describe('import pipeline on a generated ChatGPT export', () => {
     const name = `pipeline-closed-${process.pid}`;
     const db = await freshDb(name);
     let batches = 0;
+    let conversationsShown = 0;
     const [row] = await runImportPipeline(db, [file(generated.json)], {
       importer: importExport,
       batchSize: 4,
       onEvent: (event) => {
-        // Closing the connection is what a closed tab does to the worker's writes.
-        if (event.type === 'progress' && ++batches === 3) db.close();
+        // Closing the connection is what a closed tab does to the worker's writes. Progress also reports bytes
+        // read between batches: count only the events a committed batch sends (its conversations move on).
+        if (event.type !== 'progress' || event.conversations === conversationsShown) return;
+        conversationsShown = event.conversations;
+        if (++batches === 3) db.close();
       },
     }).catch(() => [undefined]);
     expect(row?.status ?? 'processing').not.toBe('complete');

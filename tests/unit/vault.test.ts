@@ -9,7 +9,8 @@ import type { MemoryNode, Provider } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { conversationTimeline, getConversation, listConversations, vaultCounts } from '../../web/src/vault/conversations';
-import { exportFileName, exportVaultJson, exportVaultMarkdown, vaultExportHeaderSchema } from '../../web/src/vault/export';
+import { vaultBackupHeaderSchema } from '../../shared/import/providers/vault-backup';
+import { exportFileName, exportVaultJson, exportVaultMarkdown } from '../../web/src/vault/export';
 import { subscribeLive } from '../../web/src/vault/live';
 import { PERSIST_UNSUPPORTED, requestPersistentStorage, storageStatus } from '../../web/src/vault/storage';
 
@@ -149,7 +150,7 @@ describe('export', () => {
     const db = await vaultWith();
     const blob = await exportVaultJson(db, Date.UTC(2025, 5, 1));
     const document = JSON.parse(await blob.text()) as { conversations: { id: string; raw: string; nodes: Record<string, unknown>[] }[] };
-    expect(vaultExportHeaderSchema.parse(document)).toEqual({ format: 'cogzy-vault-export', version: 1, exportedAt: '2025-06-01T00:00:00.000Z' });
+    expect(vaultBackupHeaderSchema.parse(document)).toEqual({ format: 'cogzy-vault-export', version: 2, exportedAt: '2025-06-01T00:00:00.000Z' });
     expect(document.conversations.map((c) => c.id).sort()).toEqual(specs.map((s) => s.id).sort());
     const a = document.conversations.find((c) => c.id === 'chatgpt:a');
     expect(a?.raw).toBe('{"original":"chatgpt:a"}');
@@ -178,6 +179,13 @@ describe('export', () => {
     expect(bread).toContain('## Alternate branch from exchange 2');
     // A fence longer than the backticks inside the text keeps the tool output from breaking out.
     expect(bread).toContain('<summary>Tool: python</summary>');
+  });
+
+  it('Markdown: a title ending in a dot does not give "..md"', async () => {
+    const db = await vaultWith([{ id: 'chatgpt:q', provider: 'chatgpt', title: 'Why is the sky blue?. ', at: MAR, turns: ['sky'] }]);
+    const names = Object.keys(unzipSync(new Uint8Array(await (await exportVaultMarkdown(db)).arrayBuffer())));
+    expect(names).toContain('chatgpt/2024-03-03 Why is the sky blue.md');
+    expect(names.some((n) => n.endsWith('..md'))).toBe(false);
   });
 });
 

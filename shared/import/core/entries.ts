@@ -12,7 +12,8 @@ import type { ImportLimits } from './types';
 export interface EntrySink {
   /** Called once per record (`record`: true) or end of document: the position stamps what completes there (resume checkpoints). */
   nextPosition(record: boolean): number;
-  deliver(provider: Provider, conversations: readonly ParsedConversation[], position: number): void;
+  /** Each conversation names its provider (one adapter's, or several in the app's own backup). */
+  deliver(conversations: readonly ParsedConversation[], position: number): void;
   context(source: string): ParseContext;
   notice(error: AppError): void;
 }
@@ -20,7 +21,9 @@ export interface EntrySink {
 export interface EntryParser {
   push(bytes: Uint8Array): void;
   end(): void;
-  /** The claiming provider, null while (or if) none claimed it. */
+  /** True once an adapter claimed the entry. */
+  readonly claimed: boolean;
+  /** The claiming adapter's provider; null while none claimed it, or when it holds several (a backup). */
   readonly provider: Provider | null;
   /** True once the entry is known not to be an export (only for zip entries: a plain file throws instead). */
   readonly ignored: boolean;
@@ -77,6 +80,10 @@ export class JsonEntryParser implements EntryParser {
     private readonly optional: boolean,
   ) {
     this.scanner = new JsonRecordScanner(limits, (record) => this.onRecord(record));
+  }
+
+  get claimed(): boolean {
+    return this.adapter !== null;
   }
 
   get provider(): Provider | null {
@@ -180,7 +187,7 @@ export class JsonEntryParser implements EntryParser {
   private emit(conversations: readonly ParsedConversation[], position: number): void {
     if (conversations.length === 0 || this.adapter === null) return;
     this.conversations += conversations.length;
-    this.sink.deliver(this.adapter.provider, conversations, position);
+    this.sink.deliver(conversations, position);
   }
 }
 
@@ -211,6 +218,10 @@ export class TextEntryParser implements EntryParser {
     private readonly limits: ImportLimits,
     private readonly optional: boolean,
   ) {}
+
+  get claimed(): boolean {
+    return this.adapter !== null;
+  }
 
   get provider(): Provider | null {
     return this.adapter?.provider ?? null;
@@ -257,7 +268,7 @@ export class TextEntryParser implements EntryParser {
       ctx.skip('malformed-record', toAppError(error).detail);
     }
     this.conversations += conversations.length;
-    if (conversations.length > 0) this.sink.deliver(adapter.provider, conversations, position);
+    if (conversations.length > 0) this.sink.deliver(conversations, position);
   }
 
   private decide(): void {

@@ -7,6 +7,7 @@ import { conversationKey, type Conversation, type Provider } from '../../model';
 import { assignNodeIds } from '../identity';
 import { SKIP_REASONS, WARNING_KINDS, type ParseContext, type ParsedConversation, type ProviderAdapter, type SkipReason, type WarningKind } from '../provider';
 import { PROVIDER_ADAPTERS } from '../providers';
+import type { BackupImport } from '../providers/vault-backup';
 import { JsonEntryParser, TextEntryParser, concat, sniff, type EntryParser, type EntrySink } from './entries';
 import {
   DEFAULT_LIMITS,
@@ -100,6 +101,7 @@ class Run implements EntrySink {
   readonly seen = new Set<string>();
   readonly providerCounts = new Map<Provider, number>();
   readonly entries: ImportEntryReport[] = [];
+  readonly history: BackupImport[] = [];
   position = 0;
   bytesRead = 0;
   records = 0;
@@ -118,9 +120,9 @@ class Run implements EntrySink {
     return this.position;
   }
 
-  deliver(provider: Provider, conversations: readonly ParsedConversation[], position: number): void {
+  deliver(conversations: readonly ParsedConversation[], position: number): void {
     for (const parsed of conversations) {
-      const { id, providerConversationId } = parsed.conversation;
+      const { id, provider, providerConversationId } = parsed.conversation;
       this.ready.push({ provider, parsed, position, id: id || conversationKey(provider, providerConversationId) });
     }
   }
@@ -133,6 +135,9 @@ class Run implements EntrySink {
       },
       warn: (kind) => {
         this.warnings[kind] += 1;
+      },
+      history: (entry) => {
+        this.history.push(entry);
       },
     };
   }
@@ -163,6 +168,7 @@ class Run implements EntrySink {
       notices: [...this.notices.values()].map((notice) => notice.toData()),
       bytes: this.bytesRead,
       ms,
+      history: this.history,
     };
     if (error !== undefined) report.error = error.toData();
     return report;
@@ -316,7 +322,7 @@ export async function* importExport(source: ImportSource, options: ImportOptions
         html.end();
         imported = recordZipEntries(run, html);
       }
-      if (imported === 0) throw new AppError('IMPORT_ZIP_NO_EXPORT');
+      if (imported === 0) throw new AppError(isMarkdownExport(zip) ? 'IMPORT_MARKDOWN_EXPORT' : 'IMPORT_ZIP_NO_EXPORT');
     } else if (parser !== null) {
       parser.end();
       run.entries.push({ name: source.name, provider: parser.provider, bytes: parser.bytes, conversations: parser.conversations, status: 'imported' });
@@ -342,6 +348,15 @@ function isBlank(bytes: Uint8Array): boolean {
   return bytes.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
 }
 
+/**
+ * The app's own Markdown export (a README.md and one .md per conversation): made for reading, not restoring. Only
+ * chooses the message: names decide nothing about what is imported.
+ */
+function isMarkdownExport(zip: ZipReader): boolean {
+  const files = zip.states.filter((state) => !state.name.endsWith('/'));
+  return files.some((state) => state.name === 'README.md') && files.every((state) => state.name.endsWith('.md'));
+}
+
 function recordZipEntries(run: Run, zip: ZipReader): number {
   let imported = 0;
   for (const state of zip.states) {
@@ -350,7 +365,7 @@ function recordZipEntries(run: Run, zip: ZipReader): number {
       if (state.unreadable) run.warnings['ignored-entry'] += 1;
       continue;
     }
-    const claimed = parser.provider !== null && !parser.ignored;
+    const claimed = parser.claimed && !parser.ignored;
     if (claimed) imported += 1;
     else run.warnings['ignored-entry'] += 1;
     run.entries.push({

@@ -4,6 +4,7 @@ import { appErrorDataSchema } from '../../errors';
 import { providerSchema, type Conversation, type MemoryNode } from '../../model';
 import type { Digest } from '../identity';
 import { SKIP_REASONS, WARNING_KINDS, type ProviderAdapter } from '../provider';
+import { backupImportSchema } from '../providers/vault-backup';
 
 /** A file to import: a browser File (`{name, size, stream: () => file.stream()}`) or a node file stream. */
 export interface ImportSource {
@@ -124,5 +125,7 @@ export const importReportSchema = z.object({
   ms: z.number().nonnegative(),
   /** Present unless status is 'complete'. */
   error: appErrorDataSchema.optional(),
+  /** Past imports listed in the app's own backup, for the caller to restore into its history. */
+  history: z.array(backupImportSchema).default([]),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;

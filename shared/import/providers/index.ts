@@ -7,5 +7,6 @@ import { deepseekAdapter } from './deepseek';
 import { geminiAdapter } from './gemini';
 import { geminiHtmlAdapter } from './gemini-html';
 import { grokAdapter } from './grok';
+import { vaultBackupAdapter } from './vault-backup';
 
-export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [chatgptAdapter, claudeAdapter, geminiAdapter, geminiHtmlAdapter, grokAdapter, copilotAdapter, deepseekAdapter];
+export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [chatgptAdapter, claudeAdapter, geminiAdapter, geminiHtmlAdapter, grokAdapter, copilotAdapter, deepseekAdapter, vaultBackupAdapter];

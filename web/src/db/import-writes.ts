@@ -6,7 +6,7 @@
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
  *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
  *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts>
- *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>
+ *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>   // restores a backup's history too
  *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
  *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
  */
@@ -179,6 +179,7 @@ export async function finishImport(db: VaultDatabase, importId: number, report: 
   return withStorageErrors(() =>
     db.transaction('rw', db.imports, async () => {
       const row = await readImport(db, importId);
+      await restoreHistory(db, report.history);
       const next: ImportRow = {
         ...row,
         status: report.status,
@@ -196,6 +197,20 @@ export async function finishImport(db: VaultDatabase, importId: number, report: 
       return next;
     }),
   );
+}
+
+/** The past imports a backup lists, added once (restoring the same backup twice does not double the history). */
+async function restoreHistory(db: VaultDatabase, history: ImportReport['history']): Promise<void> {
+  if (history.length === 0) return;
+  const existing = await db.imports.toArray();
+  const seen = new Set(existing.map((row) => `${row.fileKey}|${row.timings.createdAt}`));
+  for (const entry of history) {
+    const key = `${entry.fileKey}|${entry.timings.createdAt}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const restored: Omit<ImportRow, 'id'> = { ...entry, checkpoint: null };
+    await db.imports.add(restored as ImportRow);
+  }
 }
 
 export async function failImport(db: VaultDatabase, importId: number, error: AppErrorData, now: number): Promise<ImportRow> {

@@ -28,7 +28,8 @@ export type SemanticPhase = 'off' | 'starting' | 'embedding' | 'ready' | 'paused
 
 export interface SemanticStatus {
   readonly phase: SemanticPhase;
-  readonly settings: EmbedderSettings;
+  /** The saved choice; null until it has been read (a form must not show or save a default before then). */
+  readonly settings: EmbedderSettings | null;
   readonly modelId: string | null;
   readonly dim: number | null;
   /** 'remote', or where the local model runs ('webgpu', 'wasm'). */
@@ -79,7 +80,7 @@ export class SemanticService {
   private generation = 0;
 
   constructor(private readonly deps: SemanticServiceDeps) {
-    this.status = { phase: 'off', settings: OFF, modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, queryError: null, topicsVersion: 0 };
+    this.status = { phase: 'off', settings: null, modelId: null, dim: null, device: null, vectors: 0, progress: null, error: null, queryError: null, topicsVersion: 0 };
   }
 
   get current(): SemanticStatus {

@@ -64,6 +64,10 @@ const FILE_KEY_HEAD_BYTES = 1024 * 1024;
 const COMPACT_AFTER_SEGMENTS = 8;
 /** During a long import, merge every this many batches so searching while it runs stays quick. */
 const COMPACT_EVERY_BATCHES = 64;
+/** Bytes-read progress is sent at most this often (each message re-renders the page). */
+const PROGRESS_EVERY_MS = 150;
+/** No time-left estimate before this much of the run: the first chunks arrive too fast to go by. */
+const ETA_AFTER_MS = 500;
 
 /** Size + SHA-256 of the first MiB: the same file picked again (even renamed) gets the same key, cheaply. */
 export async function fileKeyOf(file: ImportFileInput, digest: Digest = sha256): Promise<string> {
@@ -157,7 +161,43 @@ async function importOne(
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
   };
-  const source: ImportSource = { name: file.name, size: file.size, stream: () => file.stream() };
+  // Counts from the last committed batch; bytes as they are read, so the bar moves from the first chunk on (a
+  // whole export is often one batch, which used to leave the bar empty until the end).
+  let shown = { conversations: 0, nodes: 0, duplicates: 0 };
+  let bytesRead = 0;
+  let lastReport = 0;
+  const report = (force: boolean): void => {
+    const at = performance.now();
+    if (!force && at - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = at;
+    const elapsed = Math.max(1, now() - started);
+    const rate = bytesRead / elapsed;
+    const totalBytes = file.size;
+    emit({
+      type: 'progress',
+      fileIndex,
+      importId,
+      bytesRead: Math.min(bytesRead, totalBytes),
+      totalBytes,
+      ...shown,
+      etaMs: rate > 0 && elapsed >= ETA_AFTER_MS ? Math.max(0, (totalBytes - bytesRead) / rate) : null,
+    });
+  };
+  const counted = (): ReadableStream<Uint8Array> => {
+    // A second pass over the file (HTML in a zip) counts from where the first one ended, capped at the size.
+    let passRead = 0;
+    return file.stream().pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          passRead += chunk.length;
+          bytesRead = Math.max(bytesRead, passRead);
+          controller.enqueue(chunk);
+          report(false);
+        },
+      }),
+    );
+  };
+  const source: ImportSource = { name: file.name, size: file.size, stream: counted };
   const batches = options.importer(source, importerOptions);
   // A batch that arrives after cancel is not written; the importer then ends with its own 'cancelled' report.
   let dropped = false;
@@ -180,20 +220,8 @@ async function importOne(
       const batch = step.value;
       await commitImportBatch(db, importId, batch, { parseMs, now: now() }, known);
       if (++committed % COMPACT_EVERY_BATCHES === 0) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
-      const elapsed = Math.max(1, now() - started);
-      const totalBytes = batch.progress.totalBytes ?? file.size;
-      const rate = batch.progress.bytesRead / elapsed;
-      emit({
-        type: 'progress',
-        fileIndex,
-        importId,
-        bytesRead: batch.progress.bytesRead,
-        totalBytes,
-        conversations: batch.progress.conversations,
-        nodes: batch.progress.nodes,
-        duplicates: batch.progress.duplicates,
-        etaMs: rate > 0 ? Math.max(0, (totalBytes - batch.progress.bytesRead) / rate) : null,
-      });
+      shown = { conversations: batch.progress.conversations, nodes: batch.progress.nodes, duplicates: batch.progress.duplicates };
+      report(true);
       parseStarted = performance.now();
     }
   } catch (error) {

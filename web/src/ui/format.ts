@@ -38,7 +38,9 @@ export function formatMonth(month: string): string {
 }
 
 export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
+  // "0 s" reads like nothing happened.
+  if (ms < 1000) return 'under a second';
+  const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${s % 60} s`;

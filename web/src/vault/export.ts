@@ -3,28 +3,17 @@
  * zip). Both are built in pages of conversations and handed over as a Blob, so the page never holds one giant
  * string.
  *
- *   exportVaultJson(db, now?: number): Promise<Blob>          // application/json, format VAULT_EXPORT_FORMAT v1
+ *   exportVaultJson(db, now?: number): Promise<Blob>          // application/json: the backup format (shared/import/providers/vault-backup.ts), restored by importing it
  *   exportVaultMarkdown(db, now?: number): Promise<Blob>      // application/zip
  *   conversationMarkdown(view: ConversationView): string
  *   exportFileName(kind: 'json' | 'markdown', now: number): string
- *   vaultExportHeaderSchema                                    // zod, for reading an export back later
  */
 import { Zip, ZipDeflate, strToU8 } from 'fflate';
-import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import { PROVIDER_LABELS, type MemoryNode } from '../../../shared/model';
-import { fromConversationRow, withStorageErrors, type ConversationRow, type NodeRow, type VaultDatabase } from '../db/database';
+import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION, backupImportSchema, type BackupImport } from '../../../shared/import/providers/vault-backup';
+import { fromConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type NodeRow, type VaultDatabase } from '../db/database';
 import type { ConversationView } from './conversations';
-
-export const VAULT_EXPORT_FORMAT = 'cogzy-vault-export';
-export const VAULT_EXPORT_VERSION = 1;
-
-/** The document is `{format, version, exportedAt, conversations: [{...Conversation, nodes: MemoryNode[]}]}`. */
-export const vaultExportHeaderSchema = z.object({
-  format: z.literal(VAULT_EXPORT_FORMAT),
-  version: z.number().int().positive(),
-  exportedAt: z.string(),
-});
 
 const PAGE = 200;
 
@@ -59,8 +48,16 @@ function toMemoryNode(node: NodeRow): MemoryNode {
   return rest;
 }
 
+/** A finished import as the backup keeps it; one still running has no outcome to restore yet. */
+function toBackupImport(row: ImportRow): BackupImport | null {
+  if (row.status === 'pending' || row.status === 'processing') return null;
+  const { id: _id, checkpoint: _checkpoint, status, ...rest } = row;
+  return backupImportSchema.parse({ ...rest, status });
+}
+
 export async function exportVaultJson(db: VaultDatabase, now: number = Date.now()): Promise<Blob> {
-  const parts: string[] = [`{"format":"${VAULT_EXPORT_FORMAT}","version":${VAULT_EXPORT_VERSION},"exportedAt":${JSON.stringify(new Date(now).toISOString())},"conversations":[`];
+  // `format` comes first: the importer recognises a backup by it.
+  const parts: string[] = [`{"format":"${VAULT_BACKUP_FORMAT}","version":${VAULT_BACKUP_VERSION},"exportedAt":${JSON.stringify(new Date(now).toISOString())},"conversations":[`];
   let first = true;
   for await (const page of conversationPages(db)) {
     for (const { row, raw, nodes } of page) {
@@ -68,7 +65,8 @@ export async function exportVaultJson(db: VaultDatabase, now: number = Date.now(
       first = false;
     }
   }
-  parts.push(']}');
+  const imports = (await withStorageErrors(() => db.imports.orderBy('id').toArray())).map(toBackupImport).filter((row) => row !== null);
+  parts.push(`],"imports":${JSON.stringify(imports)}}`);
   return new Blob(parts, { type: 'application/json' });
 }
 
@@ -121,7 +119,8 @@ export function conversationMarkdown(view: ConversationView): string {
 }
 
 function safeName(title: string): string {
-  const cleaned = title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  // Trailing dots and spaces go: a title ending in "." gave "..md" (and Windows drops trailing dots anyway).
+  const cleaned = title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80).replace(/[.\s]+$/, '');
   return cleaned || 'Untitled';
 }
 

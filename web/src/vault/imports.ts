@@ -10,14 +10,20 @@ import { PROVIDER_LABELS } from '../../../shared/model';
 import { importRowSchema, withStorageErrors, type ImportRow, type VaultDatabase } from '../db/database';
 import { markInterruptedImports } from '../db/import-writes';
 import { IMPORT_LOCK_NAME } from '../import/protocol';
+import { skipSentences } from './import-text';
 
 export async function importHistory(db: VaultDatabase): Promise<ImportRow[]> {
-  const rows = await withStorageErrors(() => db.imports.orderBy('id').reverse().toArray());
+  // By when each import started: a restored backup adds older imports after newer ones.
+  const rows = (await withStorageErrors(() => db.imports.toArray())).sort((a, b) => b.timings.createdAt - a.timings.createdAt || b.id - a.id);
   // Read loosely: a row that no longer fits the schema is shown as failed rather than breaking the list.
   return rows.map((row) => {
     const parsed = importRowSchema.safeParse(row);
     return parsed.success ? (parsed.data) : { ...row, status: 'failed' as const };
   });
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -27,7 +33,9 @@ function plural(n: number, one: string, many: string): string {
 export function describeImport(row: ImportRow): string {
   const { created, deduplicated, skipped, conversationsCreated, conversationsUpdated } = row.counts;
   const from = row.provider ? ` from ${PROVIDER_LABELS[row.provider]}` : '';
-  const skippedText = skipped > 0 ? ` ${plural(skipped, 'record was', 'records were')} skipped as unreadable.` : '';
+  // The same sentences as the notes: on-purpose skips are not called unreadable.
+  const skips = skipSentences(row);
+  const skippedText = skipped > 0 && skips.length > 0 ? ` ${capitalise(skips.join('; '))}.` : '';
   switch (row.status) {
     case 'pending':
       return 'Waiting for the files before it to finish.';

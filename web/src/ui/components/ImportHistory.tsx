@@ -1,7 +1,7 @@
 import { For, Show, type JSX } from 'solid-js';
 import type { ImportRow } from '../../db/database';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, providerLabel } from '../format';
-import { skipSentences, warningSentences } from '../import-text';
+import { skipSentences, warningSentences } from '../../vault/import-text';
 import { describeImport } from '../../vault/imports';
 
 const STATUS_LABEL: Record<ImportRow['status'], string> = {

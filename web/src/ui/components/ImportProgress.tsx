@@ -2,6 +2,11 @@ import { Show, type JSX } from 'solid-js';
 import type { ActiveRun } from '../import-runs';
 import { formatBytes, formatDuration, formatNumber } from '../format';
 
+function timeLeft(etaMs: number | null): string {
+  if (etaMs === null) return 'Estimating time left…';
+  return etaMs < 1000 ? 'Almost done' : `About ${formatDuration(etaMs)} left`;
+}
+
 /** Progress of one running import: bar, bytes, conversations, exchanges, time left, and a cancel button. */
 export default function ImportProgress(props: { run: ActiveRun }): JSX.Element {
   const p = () => props.run.progress;
@@ -50,7 +55,7 @@ export default function ImportProgress(props: { run: ActiveRun }): JSX.Element {
                 <strong>{formatNumber(progress().duplicates)}</strong> already in the vault
               </span>
             </Show>
-            <span>{progress().etaMs === null ? 'Estimating time left…' : `About ${formatDuration(progress().etaMs ?? 0)} left`}</span>
+            <span>{timeLeft(progress().etaMs)}</span>
           </div>
         )}
       </Show>

@@ -21,15 +21,16 @@ export default function EmbeddingsPanel(): JSX.Element {
   const [remote, setRemote] = createSignal<RemoteSettings>(defaultRemote());
   const [local, setLocal] = createSignal<LocalSettings>(defaultLocal());
   const [saving, setSaving] = createSignal(false);
-  let loaded = false;
+  const [loaded, setLoaded] = createSignal(false);
 
   void startSemantic();
-  // Show the saved choice once the service has read it.
+  // Show the saved choice once the service has read it. Its first status (before the read) has no settings; taking
+  // that as "Off" made a directly opened #/settings show and then save Off.
   createEffect(() => {
-    const s = semanticStatus();
-    if (!s || loaded) return;
-    loaded = true;
-    const choice = s.settings.choice;
+    const settings = semanticStatus()?.settings;
+    if (!settings || loaded()) return;
+    setLoaded(true);
+    const choice = settings.choice;
     setKind(choice.kind);
     if (choice.kind === 'remote') setRemote(choice);
     if (choice.kind === 'local') setLocal(choice);
@@ -37,6 +38,7 @@ export default function EmbeddingsPanel(): JSX.Element {
 
   const save = async (e: SubmitEvent): Promise<void> => {
     e.preventDefault();
+    if (!loaded()) return;
     setSaving(true);
     try {
       const choice = kind() === 'remote' ? remote() : kind() === 'local' ? local() : ({ kind: 'off' } as const);
@@ -57,7 +59,7 @@ export default function EmbeddingsPanel(): JSX.Element {
         Semantic search finds exchanges by meaning, and Topics groups them. Each exchange is embedded once: your question, a blank line, then the
         reply, cut at a word to the model&apos;s window (the question keeps most of it when both are long).
       </p>
-      <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
+      <fieldset style={{ border: 0, padding: 0, margin: 0 }} disabled={!loaded()}>
         <legend>Embeddings</legend>
         <div class="toggles">
           <label>
@@ -118,8 +120,8 @@ export default function EmbeddingsPanel(): JSX.Element {
         </Match>
       </Switch>
       <div class="actions">
-        <button type="submit" class="button primary" disabled={saving()}>
-          {saving() ? 'Saving…' : 'Save and start'}
+        <button type="submit" class="button primary" disabled={saving() || !loaded()}>
+          {saving() ? 'Saving…' : loaded() ? 'Save and start' : 'Reading your settings…'}
         </button>
         <Show when={semanticStatus()?.phase === 'embedding'}>
           <button type="button" class="button" onClick={() => void startSemantic().then((s) => s.pause())}>

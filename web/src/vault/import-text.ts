@@ -1,7 +1,13 @@
-/** Import report vocabulary (shared/import/provider.ts) as sentences a person understands. */
+/**
+ * Import report vocabulary (shared/import/provider.ts) as sentences a person understands. The outcome line and the
+ * notes of an import both use these, so they never describe the same records differently.
+ */
 import type { SkipReason, WarningKind } from '../../../shared/import/provider';
 import type { ImportRow } from '../db/database';
-import { plural } from './format';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+}
 
 const were = (n: number): string => (n === 1 ? 'was' : 'were');
 const are = (n: number): string => (n === 1 ? 'is' : 'are');
