@@ -15,12 +15,13 @@ import type { Provider } from '../../../shared/model';
 import type { NodeRow, VaultDatabase } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import { hiddenText } from './keyword-index';
-import { KeywordSearch } from './keyword-search';
+import { KeywordSearch, type KeywordResult } from './keyword-search';
 import { parseQuery } from './query';
-import { makeSnippet, matchSpecFor, type Snippet } from './snippets';
+import { makeSnippet, matchSpecFor, type MatchSpec, type Snippet } from './snippets';
 import type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
 
 export type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
+export type { Correction } from './keyword-search';
 
 /** The usual RRF constant: damps the head so one source cannot dominate. */
 export const RRF_K = 60;
@@ -55,6 +56,10 @@ export interface SearchResponse {
   keywordTotal: number;
   /** False when no exchange had every word and keyword results match only some of them. */
   matchedAll: boolean;
+  /** Words that matched nothing and the close indexed words searched instead. */
+  corrections: KeywordResult['corrections'];
+  /** Quoted phrases no exchange holds (their words were searched instead). */
+  missedPhrases: string[][];
   /** Sources the mode asked for that are not available (e.g. 'semantic' before any embeddings exist). */
   unavailable: string[];
   tookMs: number;
@@ -95,6 +100,19 @@ export function matchesFilters(node: NodeRow, filters: SearchFilters): boolean {
     if (filters.to != null && node.createdAt > filters.to) return false;
   }
   return true;
+}
+
+/** What snippets mark: the words that ranked (not ignored stopwords), corrections, and phrases that were found. */
+function keywordMatchSpec(keyword: KeywordResult): MatchSpec {
+  const ignored = new Set(keyword.ignored);
+  const corrected = keyword.corrections.flatMap((c) => c.to);
+  // A phrase no exchange holds was searched as words: mark its words instead.
+  const base = matchSpecFor(keyword.parsed, [...keyword.expansions, ...corrected, ...keyword.missedPhrases.flat()]);
+  return {
+    words: new Set([...base.words].filter((word) => !ignored.has(word))),
+    prefixes: keyword.expansions.length > 0 ? base.prefixes : [],
+    phrases: keyword.missedPhrases.length > 0 ? [] : base.phrases,
+  };
 }
 
 const DEFAULT_LIMIT = 30;
@@ -146,19 +164,22 @@ export class SearchService {
     });
 
     const fused: FusedHit[] = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] })) : reciprocalRankFusion(lists);
-    const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, keyword ? matchSpecFor(keyword.parsed, keyword.expansions) : matchSpecFor(parseQuery(query))));
+    const spec = keyword ? keywordMatchSpec(keyword) : matchSpecFor(parseQuery(query));
+    const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, spec));
     return {
       query,
       mode,
       results,
       keywordTotal: keyword?.total ?? 0,
       matchedAll: keyword?.matchedAll ?? true,
+      corrections: keyword?.corrections ?? [],
+      missedPhrases: keyword?.missedPhrases ?? [],
       unavailable,
       tookMs: performance.now() - started,
     };
   }
 
-  private async hydrate(fused: readonly FusedHit[], ids: readonly string[], filters: SearchFilters, limit: number, spec: ReturnType<typeof matchSpecFor>): Promise<SearchResult[]> {
+  private async hydrate(fused: readonly FusedHit[], ids: readonly string[], filters: SearchFilters, limit: number, spec: MatchSpec): Promise<SearchResult[]> {
     const missing = fused.filter((hit) => !hit.node).map((hit) => hit.nodeId);
     const loaded = missing.length > 0 ? await this.db.nodes.bulkGet(missing) : [];
     const nodes = new Map<string, NodeRow>();
