@@ -146,8 +146,9 @@ describe('keyword search', () => {
     expect((await ids('kayak ')).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1', 'claude:tax#1']);
     // Both words twice in a short reply beats once each in a long one.
     expect((await ids('cumulative sum '))[0]).toBe('gemini:sql#1');
+    // The exchange is one document: three words holding both beat a longer exchange holding them twice.
     const running = await ids('running total ');
-    expect(running[0]).toBe('gemini:sql#1');
+    expect(running.slice(0, 2)).toEqual(['gemini:sql#2', 'gemini:sql#1']);
     expect([...running].sort()).toEqual(['gemini:sql#0', 'gemini:sql#1', 'gemini:sql#2']);
   });
 
@@ -195,6 +196,47 @@ describe('keyword search', () => {
     expect(partsMerged).toBeGreaterThan(0);
     expect(await db.searchIndex.count()).toBeLessThan(segmentsBefore);
     expect(await Promise.all(queries.map((q) => ids(q)))).toEqual(before);
+  });
+});
+
+describe('natural questions', () => {
+  it('rank by the rare words, whatever the stopwords around them', async () => {
+    expect((await ids('What paddle length did they suggest for my kayak?'))[0]).toBe('chatgpt:kayak#1');
+    // "receipts" is in one exchange; the many stopwords of the question must not pull longer exchanges above it.
+    expect((await ids('what was it that I had to keep the receipts for in the end?'))[0]).toBe('claude:tax#0');
+    const response = await search.search('what was it that I had to keep the receipts for in the end?');
+    expect(response.matchedAll).toBe(true);
+    expect(response.results[0]?.snippet.ranges.map(([s, e]) => response.results[0]?.snippet.text.slice(s, e))).toEqual(['Keep receipts']);
+  });
+
+  it('ignore German, French and Spanish stopwords the same way', async () => {
+    expect((await ids('Wie kann ich mein home office als freelancer absetzen?'))[0]).toBe('claude:tax#0');
+    expect((await ids("Qu'est-ce que je dois savoir sur le cumulative sum ?"))[0]).toBe('gemini:sql#1');
+    expect((await ids('¿Cómo se hace un running total en SQL?'))[0]).toBe('gemini:sql#0');
+  });
+
+  it('still search a query made only of stopwords', async () => {
+    expect((await ids('what about my ')).length).toBeGreaterThan(0);
+  });
+
+  it('search the closest indexed words for a typo, and say so', async () => {
+    const response = await search.search('paddel lenght ');
+    expect(response.corrections).toEqual([
+      { word: 'paddel', to: ['paddle'] },
+      { word: 'lenght', to: ['length'] },
+    ]);
+    expect(response.results[0]?.conversationId).toBe('chatgpt:kayak');
+    // A word being typed that matches nothing does not empty the results either.
+    expect((await ids('home office zqxj')).slice(0, 1)).toEqual(['claude:tax#0']);
+  });
+
+  it('fall back to the words of a quoted phrase no exchange holds, and say so', async () => {
+    const response = await search.search('what did I ask in "Sea kayak rolling" about the paddle?');
+    expect(response.missedPhrases).toEqual([['sea', 'kayak', 'rolling']]);
+    expect(response.results[0]?.conversationId).toBe('chatgpt:kayak');
+    const exact = await search.search('what did I say about "hip snaps"?');
+    expect(exact.missedPhrases).toEqual([]);
+    expect(exact.results.map((r) => r.ordinal)).toEqual([0]);
   });
 });
 

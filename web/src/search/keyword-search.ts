@@ -134,12 +134,14 @@ export class KeywordSearch implements ResultSource {
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
-      const close = await this.reader.closeTerms(word, word.length <= 4 ? 1 : 2, MAX_CORRECTIONS);
+      const close = await this.reader.closeTerms(word, word.length <= 4 ? 1 : 2, MAX_CORRECTIONS + 2);
       const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields) })));
-      const found = variants.filter((variant) => postingCount(variant.postings) > 0);
+      // A stopword is never a useful correction ("end" is one letter from "and").
+      const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
       if (found.length === 0) continue;
-      group.push(...found);
-      corrections.push({ word, to: found.map((variant) => variant.term) });
+      const kept = found.slice(0, MAX_CORRECTIONS);
+      group.push(...kept);
+      corrections.push({ word, to: kept.map((variant) => variant.term) });
     }
 
     const capacity = docs.capacity;

@@ -56,7 +56,7 @@ const NONE: ReadonlySet<string> = new Set();
 
 /**
  * The stopwords that apply to a query of these (normalised) words: those of the language(s) with the most
- * stopwords among them. A query with no stopword of any language keeps every word.
+ * stopwords among them. A query with no stopword of any language, or a short one with a single one, keeps every word.
  */
 export function queryStopwords(words: readonly string[]): ReadonlySet<string> {
   let best = 0;
@@ -69,7 +69,8 @@ export function queryStopwords(words: readonly string[]): ReadonlySet<string> {
       chosen = [set];
     } else if (count === best && count > 0) chosen.push(set);
   }
-  if (chosen.length === 0) return NONE;
+  // One stopword in a short query says little about its language ("sea kayak": "sea" is Spanish for "be").
+  if (chosen.length === 0 || (best === 1 && words.length <= 3)) return NONE;
   if (chosen.length === 1) return chosen[0] ?? NONE;
   return new Set(chosen.flatMap((set) => [...set]));
 }
