@@ -837,19 +837,25 @@ export class KeywordIndexReader {
   }
 }
 
-/** Levenshtein distance of a and b, or maxDistance + 1 as soon as it must exceed maxDistance. */
+/**
+ * Edit distance of a and b counting a swap of two neighbouring letters as one edit ("lenght" → "length"), or
+ * maxDistance + 1 as soon as it must exceed maxDistance (optimal string alignment).
+ */
 export function boundedEditDistance(a: string, b: string, maxDistance: number): number {
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      const value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) value = Math.min(value, (before[j - 2] ?? 0) + 1);
       current.push(value);
       rowMin = Math.min(rowMin, value);
     }
     if (rowMin > maxDistance) return maxDistance + 1;
+    before = previous;
     previous = current;
   }
   return previous[b.length] ?? maxDistance + 1;

@@ -34,6 +34,8 @@ const MAX_EXPANSIONS = 8;
 const EXPANSION_WEIGHT = 0.7;
 /** Closest indexed words used for a word that matches nothing. */
 const MAX_CORRECTIONS = 3;
+/** Words at least this long may be corrected by two edits, shorter ones by one (two edits turn "settle" into "little"). */
+const LONG_WORD = 8;
 /** Corrections rank a little below a word the person typed. */
 const CORRECTION_WEIGHT = 0.8;
 /** Queries of at most this many words, none a stopword, rank exchanges holding more of the words first. */
@@ -90,7 +92,8 @@ export class KeywordSearch implements ResultSource {
     return withStorageErrors(() => this.run(parseQuery(query), filters, limit));
   }
 
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number): Promise<KeywordResult> {
+  /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, keepStopwords = false): Promise<KeywordResult> {
     const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
     const fields: FieldCode[] =
@@ -98,7 +101,7 @@ export class KeywordSearch implements ResultSource {
 
     // The words that rank: everything but the stopwords of the query's language, unless nothing else is left.
     const allWords = [...new Set([...parsed.terms, ...parsed.phrases.flat()])];
-    const stop = queryStopwords(parsed.prefix === null ? allWords : [...allWords, parsed.prefix]);
+    const stop = keepStopwords ? new Set<string>() : queryStopwords(parsed.prefix === null ? allWords : [...allWords, parsed.prefix]);
     let words = allWords.filter((word) => !stop.has(word));
     let prefix = parsed.prefix;
     // A stopword being typed ("what is the") adds nothing to words already there.
@@ -109,7 +112,7 @@ export class KeywordSearch implements ResultSource {
 
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
-    const [stats, docs, expansions, exactPostings] = await Promise.all([
+    const [stats, docs, prefixTerms, exactPostings] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
       prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(prefix, MAX_EXPANSIONS),
@@ -125,7 +128,10 @@ export class KeywordSearch implements ResultSource {
       const variant = group[0];
       if (variant && postingCount(variant.postings) === 0) missing.push({ word: words[i] ?? '', group });
     });
+    let expansions: string[] = [];
     if (prefix !== null) {
+      // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
+      expansions = !keywordQuery && prefixTerms[0] === prefix ? [prefix] : prefixTerms;
       const group = await Promise.all(
         expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields) })),
       );
@@ -134,7 +140,7 @@ export class KeywordSearch implements ResultSource {
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
-      const close = await this.reader.closeTerms(word, word.length <= 4 ? 1 : 2, MAX_CORRECTIONS + 2);
+      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2);
       const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields) })));
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
@@ -143,6 +149,9 @@ export class KeywordSearch implements ResultSource {
       group.push(...kept);
       corrections.push({ word, to: kept.map((variant) => variant.term) });
     }
+
+    // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0)) return this.run(parsed, filters, limit, true);
 
     const capacity = docs.capacity;
     const scores = new Float64Array(capacity);
