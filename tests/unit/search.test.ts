@@ -9,7 +9,8 @@ import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { parseQuery } from '../../web/src/search/query';
-import { reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
+import { keywordAnchoredFusion, reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
+import { seededRandom } from '../../shared/embed/random';
 import { makeSnippet, matchRanges } from '../../web/src/search/snippets';
 import { tokenize } from '../../web/src/search/tokenize';
 
@@ -279,7 +280,43 @@ class QuestionOverlapSource implements ResultSource {
   }
 }
 
+/** A semantic source with no signal at all: every exchange in a seeded random order. */
+class NoiseSource implements ResultSource {
+  readonly id = 'vector:test-noise';
+  constructor(private readonly database: VaultDatabase, private readonly seed: number) {}
+  async search(_query: string, _filters: SearchFilters, limit: number): Promise<RankedHit[]> {
+    const random = seededRandom(this.seed);
+    const nodes = await this.database.nodes.toArray();
+    return nodes
+      .map((node) => ({ nodeId: node.id, score: random() }))
+      .sort((x, y) => y.score - x.score)
+      .slice(0, limit);
+  }
+}
+
 describe('fusion', () => {
+  it('keeps keyword order in hybrid mode when the semantic signal is noise or absent', async () => {
+    const queries = ['kayak ', 'What paddle length did they suggest for my kayak?', 'running total ', 'home office receipts?'];
+    const keywordOrder = await Promise.all(queries.map((q) => search.search(q).then((r) => r.results.map((x) => x.nodeId))));
+    for (const seed of [1, 2, 3]) {
+      const unregister = search.registerSource(new NoiseSource(db, seed));
+      for (const [i, q] of queries.entries()) {
+        const hybrid = (await search.search(q, { mode: 'hybrid' })).results.map((x) => x.nodeId);
+        // Keyword hits keep their order; noise may only add exchanges the words did not find, below the first.
+        expect(hybrid[0]).toBe(keywordOrder[i]?.[0]);
+        expect(hybrid.filter((id) => keywordOrder[i]?.includes(id))).toEqual(keywordOrder[i]);
+      }
+      unregister();
+    }
+    const keyword: RankedHit[] = [{ nodeId: 'a', score: 3 }, { nodeId: 'b', score: 2.9 }, { nodeId: 'c', score: 0.3 }];
+    expect(keywordAnchoredFusion(keyword, [[]], 0.5).map((h) => h.nodeId)).toEqual(['a', 'b', 'c']);
+    // Meaning adds what the words missed: above weak keyword hits when the words found little of the query.
+    const semantic: RankedHit[] = [{ nodeId: 'z', score: 0.9 }, { nodeId: 'a', score: 0.5 }];
+    expect(keywordAnchoredFusion(keyword, [semantic], 0.4).map((h) => h.nodeId)).toEqual(['a', 'b', 'z', 'c']);
+    expect(keywordAnchoredFusion(keyword, [semantic], 0).map((h) => h.nodeId)).toEqual(['a', 'b', 'c', 'z']);
+  });
+
+
   it('reciprocal rank fusion rewards agreement between sources', () => {
     const a: RankedHit[] = [{ nodeId: 'x', score: 9 }, { nodeId: 'y', score: 5 }, { nodeId: 'z', score: 1 }];
     const b: RankedHit[] = [{ nodeId: 'y', score: 0.9 }, { nodeId: 'z', score: 0.8 }];

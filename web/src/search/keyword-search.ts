@@ -68,6 +68,11 @@ export interface KeywordResult {
   total: number;
   /** False when a short keyword query found no exchange holding every word (these hold some of them). */
   matchedAll: boolean;
+  /**
+   * Share of the query's ranked words (weighted by rarity) that the first hit holds, 0 to 1: how sure the words
+   * are of their best answer. Fusion lets meaning weigh more where the words found little.
+   */
+  coverage: number;
 }
 
 interface Variant {
@@ -94,7 +99,7 @@ export class KeywordSearch implements ResultSource {
 
   /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
   private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, keepStopwords = false): Promise<KeywordResult> {
-    const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true };
+    const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
     const fields: FieldCode[] =
       filters.role === 'human' ? ['h'] : filters.role === 'assistant' ? ['a'] : filters.includeHidden ? ['h', 'a', 'x'] : ['h', 'a'];
@@ -165,11 +170,13 @@ export class KeywordSearch implements ResultSource {
     const docLength = (doc: number): number => fields.reduce((sum, field) => sum + fieldWeight(field) * (lengths[doc * 3 + FIELD_SLOT[field]] ?? 0), 0);
     const allow = filterFn(docs, filters);
 
+    const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
       for (const variant of group) {
         const df = documentFrequency(variant.postings, capacity);
         if (df === 0) continue;
         const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+        groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
         // Term frequency over the whole exchange first, then one BM25 saturation per document.
         const inVariant: number[] = [];
         for (const [field, lists] of variant.postings) {
@@ -207,24 +214,28 @@ export class KeywordSearch implements ResultSource {
       for (const doc of touched) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
     }
 
+    const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
+    const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
+      const top = hits[0]?.node?.docId;
+      let held = 0;
+      if (top !== undefined) groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) ? (held += groupIdf[g] ?? 0) : undefined));
+      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? held / idfTotal : 0 };
+    };
+
     const phrases = parsed.phrases;
     if (phrases.length > 0) {
       // Candidates for the phrase check hold every ranked word of every phrase.
       const phraseGroups = words.flatMap((word, g) => (phrases.some((phrase) => phrase.includes(word)) ? [g] : []));
-      const holdsPhraseWords = (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => variant.postings.size > 0 && hasDoc(variant.postings, doc)) ?? false);
+      const holdsPhraseWords = (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
       const candidates = touched.filter(holdsPhraseWords);
       const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
       const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit);
-      if (hits.length > 0) {
-        // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
-        const total = hits.length < limit ? hits.length : candidates.length;
-        return { parsed, expansions, corrections, ignored, missedPhrases: [], hits, total, matchedAll };
-      }
+      // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
+      if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : candidates.length, []);
       const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores);
-      return { parsed, expansions, corrections, ignored, missedPhrases: phrases.map((phrase) => [...phrase]), hits: hitsByWords, total: touched.length, matchedAll };
+      return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
     }
-    const hits = await this.pageHits(topK(touched, scores, limit), docs, scores);
-    return { parsed, expansions, corrections, ignored, missedPhrases: [], hits, total: touched.length, matchedAll };
+    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores), touched.length, []);
   }
 
   /** Without a phrase every candidate is a hit: read just the page, titles in the same round. */

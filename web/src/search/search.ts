@@ -9,6 +9,8 @@
  *     search(query: string, options?: SearchOptions): Promise<SearchResponse>
  *   }
  *   reciprocalRankFusion(lists: readonly RankedHit[][], k?: number): FusedHit[]
+ *   keywordAnchoredFusion(keyword, semantic, share): FusedHit[]     // hybrid mode
+ *   semanticWeight(coverage: number): number
  *   matchesFilters(node: NodeRow, filters: SearchFilters): boolean
  */
 import type { Provider } from '../../../shared/model';
@@ -25,6 +27,13 @@ export type { Correction } from './keyword-search';
 
 /** The usual RRF constant: damps the head so one source cannot dominate. */
 export const RRF_K = 60;
+
+/**
+ * Share of the fused score given to meaning (the semantic sources together) when the keyword search found none of
+ * the query's words; it falls to 0 as the first keyword hit holds all of them. Chosen, not fitted: no real
+ * embedding model can be loaded here to fit it against.
+ */
+export const MAX_SEMANTIC_WEIGHT = 0.5;
 
 export interface SearchOptions {
   mode?: SearchMode;
@@ -88,6 +97,67 @@ export function reciprocalRankFusion(lists: readonly (readonly RankedHit[])[], k
     });
   });
   return [...fused.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
+}
+
+/** The semantic share of hybrid scores for a keyword search whose first hit holds `coverage` of the query's words. */
+export function semanticWeight(coverage: number): number {
+  // Squared: meaning gets room only where the words clearly failed, so a weak semantic signal rarely displaces
+  // keyword hits at all.
+  return MAX_SEMANTIC_WEIGHT * (1 - Math.min(1, Math.max(0, coverage))) ** 2;
+}
+
+/**
+ * Hybrid fusion anchored on keyword ranking: the keyword hits keep their order (their score scaled to 0..1 by the
+ * best, times 1 - share), and hits only meaning found are merged in by their own scaled score times `share`
+ * (split between the semantic sources). A weak or absent semantic signal therefore cannot reorder what the words
+ * found; it can only add exchanges the words missed, and only above keyword hits scoring below share / (1 - share)
+ * of the best, never above the first while share <= 0.5.
+ */
+export function keywordAnchoredFusion(keyword: readonly RankedHit[], semantic: readonly (readonly RankedHit[])[], share: number): FusedHit[] {
+  const lists = [keyword, ...semantic];
+  const ranks = new Map<string, (number | undefined)[]>();
+  lists.forEach((list, l) =>
+    list.forEach((hit, i) => {
+      let entry = ranks.get(hit.nodeId);
+      if (!entry) ranks.set(hit.nodeId, (entry = lists.map(() => undefined)));
+      entry[l] ??= i + 1;
+    }),
+  );
+  const topKeyword = keyword[0]?.score ?? 0;
+  const anchored: FusedHit[] = keyword.map((hit) => ({
+    ...hit,
+    score: (1 - share) * (topKeyword > 0 ? hit.score / topKeyword : 1),
+    ranks: ranks.get(hit.nodeId) ?? [],
+  }));
+  const inKeyword = new Set(keyword.map((hit) => hit.nodeId));
+  const added = new Map<string, FusedHit>();
+  semantic.forEach((list) => {
+    const top = list[0]?.score ?? 0;
+    for (const hit of list) {
+      if (inKeyword.has(hit.nodeId)) continue;
+      let entry = added.get(hit.nodeId);
+      if (!entry) added.set(hit.nodeId, (entry = { nodeId: hit.nodeId, score: 0, ranks: ranks.get(hit.nodeId) ?? [] }));
+      entry.score += (share / semantic.length) * (top > 0 ? Math.max(0, hit.score) / top : 1);
+      if (!entry.node && hit.node) entry.node = hit.node;
+    }
+  });
+  const extra = [...added.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
+  // Merge the two ordered lists; on a tie the keyword hit goes first.
+  const out: FusedHit[] = [];
+  let k = 0;
+  let e = 0;
+  while (k < anchored.length || e < extra.length) {
+    const a = anchored[k];
+    const b = extra[e];
+    if (a && (!b || a.score >= b.score)) {
+      out.push(a);
+      k++;
+    } else if (b) {
+      out.push(b);
+      e++;
+    }
+  }
+  return out;
 }
 
 export function matchesFilters(node: NodeRow, filters: SearchFilters): boolean {
@@ -163,7 +233,12 @@ export class SearchService {
       ids.push(source.id);
     });
 
-    const fused: FusedHit[] = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] })) : reciprocalRankFusion(lists);
+    let fused: FusedHit[];
+    if (lists.length === 1) fused = (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] }));
+    else if (keyword) {
+      // Hybrid: meaning adds more where the words found less of the query (see semanticWeight).
+      fused = keywordAnchoredFusion(keyword.hits, lists.slice(1), semanticWeight(keyword.coverage));
+    } else fused = reciprocalRankFusion(lists);
     const spec = keyword ? keywordMatchSpec(keyword) : matchSpecFor(parseQuery(query));
     const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, spec));
     return {
