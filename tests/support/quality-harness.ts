@@ -75,7 +75,7 @@ class ReferenceBm25 {
       this.lengths.push(words.length);
       for (const word of words) {
         let list = this.postings.get(word);
-        if (!list) this.postings.set(word, (list = new Map()));
+        if (!list) this.postings.set(word, (list = new Map<number, number>()));
         list.set(doc, (list.get(doc) ?? 0) + 1);
       }
     });

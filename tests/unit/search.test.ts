@@ -11,6 +11,7 @@ import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { parseQuery } from '../../web/src/search/query';
 import { keywordAnchoredFusion, reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
 import { seededRandom } from '../../shared/embed/random';
+import { plainText, stripCitations } from '../../web/src/search/display-text';
 import { makeSnippet, matchRanges } from '../../web/src/search/snippets';
 import { tokenize } from '../../web/src/search/tokenize';
 
@@ -255,6 +256,16 @@ describe('snippets', () => {
     const snippet = makeSnippet({ assistant: text }, { words: new Set(['kayak', 'roll']), prefixes: [], phrases: [] }, 120);
     expect(snippet.cutStart && snippet.cutEnd).toBe(true);
     expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['kayak roll', 'kayak', 'roll']);
+  });
+
+  it('shows plain text: no markdown syntax, no citation markers', () => {
+    const text = '## Plan\n**Step 4: blur the face** with the `gaussian` filter【13†source】, see [the docs](https://x.y)【4:0†guide.pdf】.\n- keep a copy\ue200cite\ue202turn0search1\ue201';
+    const snippet = makeSnippet({ assistant: text }, { words: new Set(['blur', 'face']), prefixes: [], phrases: [] });
+    expect(snippet.text).toBe('Plan\nStep 4: blur the face with the gaussian filter, see the docs.\nkeep a copy');
+    expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['blur', 'face']);
+    expect(stripCitations('Paris【3†source】 is big')).toBe('Paris is big');
+    // Underscores inside words and lone asterisks are not markdown.
+    expect(plainText('snake_case_name and 2 * 3 * 4')).toBe('snake_case_name and 2 * 3 * 4');
   });
 
   it('highlights prefixes and phrases in a whole text for the reader', () => {
