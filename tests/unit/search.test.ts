@@ -9,7 +9,9 @@ import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { parseQuery } from '../../web/src/search/query';
-import { reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
+import { keywordAnchoredFusion, reciprocalRankFusion, SearchService, type RankedHit, type ResultSource, type SearchFilters } from '../../web/src/search/search';
+import { seededRandom } from '../../shared/embed/random';
+import { plainText, stripCitations } from '../../web/src/search/display-text';
 import { makeSnippet, matchRanges } from '../../web/src/search/snippets';
 import { tokenize } from '../../web/src/search/tokenize';
 
@@ -140,14 +142,15 @@ describe('query syntax', () => {
 });
 
 describe('keyword search', () => {
-  it('requires every word and ranks the denser match first', async () => {
-    expect(await ids('sea kayak paddle ')).toEqual(['chatgpt:kayak#1']);
-    expect((await ids('sea kayak ')).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1']);
+  it('ranks exchanges holding every word of a short keyword query first, and the denser match first', async () => {
+    expect(await ids('sea kayak paddle ')).toEqual(['chatgpt:kayak#1', 'chatgpt:kayak#0', 'claude:tax#1']);
+    expect((await ids('sea kayak ')).slice(0, 2).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1']);
     expect((await ids('kayak ')).sort()).toEqual(['chatgpt:kayak#0', 'chatgpt:kayak#1', 'claude:tax#1']);
     // Both words twice in a short reply beats once each in a long one.
     expect((await ids('cumulative sum '))[0]).toBe('gemini:sql#1');
+    // The exchange is one document: three words holding both beat a longer exchange holding them twice.
     const running = await ids('running total ');
-    expect(running[0]).toBe('gemini:sql#1');
+    expect(running.slice(0, 2)).toEqual(['gemini:sql#2', 'gemini:sql#1']);
     expect([...running].sort()).toEqual(['gemini:sql#0', 'gemini:sql#1', 'gemini:sql#2']);
   });
 
@@ -198,6 +201,47 @@ describe('keyword search', () => {
   });
 });
 
+describe('natural questions', () => {
+  it('rank by the rare words, whatever the stopwords around them', async () => {
+    expect((await ids('What paddle length did they suggest for my kayak?'))[0]).toBe('chatgpt:kayak#1');
+    // "receipts" is in one exchange; the many stopwords of the question must not pull longer exchanges above it.
+    expect((await ids('what was it that I had to keep the receipts for in the end?'))[0]).toBe('claude:tax#0');
+    const response = await search.search('what was it that I had to keep the receipts for in the end?');
+    expect(response.matchedAll).toBe(true);
+    expect(response.results[0]?.snippet.ranges.map(([s, e]) => response.results[0]?.snippet.text.slice(s, e))).toEqual(['Keep receipts']);
+  });
+
+  it('ignore German, French and Spanish stopwords the same way', async () => {
+    expect((await ids('Wie kann ich mein home office als freelancer absetzen?'))[0]).toBe('claude:tax#0');
+    expect((await ids("Qu'est-ce que je dois savoir sur le cumulative sum ?"))[0]).toBe('gemini:sql#1');
+    expect((await ids('¿Cómo se hace un running total en SQL?'))[0]).toBe('gemini:sql#0');
+  });
+
+  it('still search a query made only of stopwords', async () => {
+    expect((await ids('what about my ')).length).toBeGreaterThan(0);
+  });
+
+  it('search the closest indexed words for a typo, and say so', async () => {
+    const response = await search.search('paddel lenght ');
+    expect(response.corrections).toEqual([
+      { word: 'paddel', to: ['paddle'] },
+      { word: 'lenght', to: ['length'] },
+    ]);
+    expect(response.results[0]?.conversationId).toBe('chatgpt:kayak');
+    // A word being typed that matches nothing does not empty the results either.
+    expect((await ids('home office zqxj')).slice(0, 1)).toEqual(['claude:tax#0']);
+  });
+
+  it('fall back to the words of a quoted phrase no exchange holds, and say so', async () => {
+    const response = await search.search('what did I ask in "Sea kayak rolling" about the paddle?');
+    expect(response.missedPhrases).toEqual([['sea', 'kayak', 'rolling']]);
+    expect(response.results[0]?.conversationId).toBe('chatgpt:kayak');
+    const exact = await search.search('what did I say about "hip snaps"?');
+    expect(exact.missedPhrases).toEqual([]);
+    expect(exact.results.map((r) => r.ordinal)).toEqual([0]);
+  });
+});
+
 describe('snippets', () => {
   it('marks matched words with ranges into the snippet text, never HTML', async () => {
     const response = await search.search('window functions ');
@@ -212,6 +256,16 @@ describe('snippets', () => {
     const snippet = makeSnippet({ assistant: text }, { words: new Set(['kayak', 'roll']), prefixes: [], phrases: [] }, 120);
     expect(snippet.cutStart && snippet.cutEnd).toBe(true);
     expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['kayak roll', 'kayak', 'roll']);
+  });
+
+  it('shows plain text: no markdown syntax, no citation markers', () => {
+    const text = '## Plan\n**Step 4: blur the face** with the `gaussian` filter【13†source】, see [the docs](https://x.y)【4:0†guide.pdf】.\n- keep a copy\ue200cite\ue202turn0search1\ue201';
+    const snippet = makeSnippet({ assistant: text }, { words: new Set(['blur', 'face']), prefixes: [], phrases: [] });
+    expect(snippet.text).toBe('Plan\nStep 4: blur the face with the gaussian filter, see the docs.\nkeep a copy');
+    expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['blur', 'face']);
+    expect(stripCitations('Paris【3†source】 is big')).toBe('Paris is big');
+    // Underscores inside words and lone asterisks are not markdown.
+    expect(plainText('snake_case_name and 2 * 3 * 4')).toBe('snake_case_name and 2 * 3 * 4');
   });
 
   it('highlights prefixes and phrases in a whole text for the reader', () => {
@@ -237,7 +291,43 @@ class QuestionOverlapSource implements ResultSource {
   }
 }
 
+/** A semantic source with no signal at all: every exchange in a seeded random order. */
+class NoiseSource implements ResultSource {
+  readonly id = 'vector:test-noise';
+  constructor(private readonly database: VaultDatabase, private readonly seed: number) {}
+  async search(_query: string, _filters: SearchFilters, limit: number): Promise<RankedHit[]> {
+    const random = seededRandom(this.seed);
+    const nodes = await this.database.nodes.toArray();
+    return nodes
+      .map((node) => ({ nodeId: node.id, score: random() }))
+      .sort((x, y) => y.score - x.score)
+      .slice(0, limit);
+  }
+}
+
 describe('fusion', () => {
+  it('keeps keyword order in hybrid mode when the semantic signal is noise or absent', async () => {
+    const queries = ['kayak ', 'What paddle length did they suggest for my kayak?', 'running total ', 'home office receipts?'];
+    const keywordOrder = await Promise.all(queries.map((q) => search.search(q).then((r) => r.results.map((x) => x.nodeId))));
+    for (const seed of [1, 2, 3]) {
+      const unregister = search.registerSource(new NoiseSource(db, seed));
+      for (const [i, q] of queries.entries()) {
+        const hybrid = (await search.search(q, { mode: 'hybrid' })).results.map((x) => x.nodeId);
+        // Keyword hits keep their order; noise may only add exchanges the words did not find, below the first.
+        expect(hybrid[0]).toBe(keywordOrder[i]?.[0]);
+        expect(hybrid.filter((id) => keywordOrder[i]?.includes(id))).toEqual(keywordOrder[i]);
+      }
+      unregister();
+    }
+    const keyword: RankedHit[] = [{ nodeId: 'a', score: 3 }, { nodeId: 'b', score: 2.9 }, { nodeId: 'c', score: 0.3 }];
+    expect(keywordAnchoredFusion(keyword, [[]], 0.5).map((h) => h.nodeId)).toEqual(['a', 'b', 'c']);
+    // Meaning adds what the words missed: above weak keyword hits when the words found little of the query.
+    const semantic: RankedHit[] = [{ nodeId: 'z', score: 0.9 }, { nodeId: 'a', score: 0.5 }];
+    expect(keywordAnchoredFusion(keyword, [semantic], 0.4).map((h) => h.nodeId)).toEqual(['a', 'b', 'z', 'c']);
+    expect(keywordAnchoredFusion(keyword, [semantic], 0).map((h) => h.nodeId)).toEqual(['a', 'b', 'c', 'z']);
+  });
+
+
   it('reciprocal rank fusion rewards agreement between sources', () => {
     const a: RankedHit[] = [{ nodeId: 'x', score: 9 }, { nodeId: 'y', score: 5 }, { nodeId: 'z', score: 1 }];
     const b: RankedHit[] = [{ nodeId: 'y', score: 0.9 }, { nodeId: 'z', score: 0.8 }];

@@ -21,6 +21,7 @@
  *   compactSearchIndex(db: VaultDatabase, options?): Promise<{ partsMerged: number }>
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
+ *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */
 import Dexie, { type Table } from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
@@ -776,6 +777,29 @@ export class KeywordIndexReader {
     return ranked.slice(0, max);
   }
 
+  /**
+   * Indexed terms within edit distance `maxDistance` of `word` (typo fallback), closest first, then most frequent.
+   * Scans the whole lexicon, so it runs only for a word that matched nothing.
+   */
+  async closeTerms(word: string, maxDistance: number, max: number): Promise<string[]> {
+    const rows = await this.rows('lex');
+    const found = new Map<string, { distance: number; df: number }>();
+    for (const row of rows) {
+      if (row.kind !== 'lexicon') continue;
+      split(row).forEach((term, i) => {
+        if (Math.abs(term.length - word.length) > maxDistance || term === word) return;
+        const distance = boundedEditDistance(word, term, maxDistance);
+        if (distance > maxDistance) return;
+        const seen = found.get(term);
+        found.set(term, { distance, df: (seen?.df ?? 0) + (row.df[i] ?? 0) });
+      });
+    }
+    return [...found]
+      .sort((x, y) => x[1].distance - y[1].distance || y[1].df - x[1].df || x[0].localeCompare(y[0]))
+      .slice(0, max)
+      .map(([term]) => term);
+  }
+
   private async segments(part: string): Promise<number[]> {
     const keys = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).primaryKeys();
     return keys.map(([, seg]) => seg);
@@ -811,4 +835,28 @@ export class KeywordIndexReader {
       this.cachedBytes -= entry.bytes;
     }
   }
+}
+
+/**
+ * Edit distance of a and b counting a swap of two neighbouring letters as one edit ("lenght" → "length"), or
+ * maxDistance + 1 as soon as it must exceed maxDistance (optimal string alignment).
+ */
+export function boundedEditDistance(a: string, b: string, maxDistance: number): number {
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) value = Math.min(value, (before[j - 2] ?? 0) + 1);
+      current.push(value);
+      rowMin = Math.min(rowMin, value);
+    }
+    if (rowMin > maxDistance) return maxDistance + 1;
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] ?? maxDistance + 1;
 }

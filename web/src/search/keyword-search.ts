@@ -1,7 +1,12 @@
 /**
- * BM25 keyword search over the persisted index (keyword-index.ts). All words are required (with a fallback to
- * "any word" when nothing has them all), the last word matches as a prefix while typing, quoted phrases are
- * verified against the stored text. Filters are applied from in-memory per-document facts, before ranking.
+ * BM25 keyword search over the persisted index (keyword-index.ts). Each exchange is one document (the person's
+ * turn and the reply together, hidden parts at a lower weight when asked for), so one length normalisation
+ * applies to the whole exchange and rare words dominate. Stopwords of the query's language are ignored unless
+ * the query has nothing else. Short keyword queries (up to three words, no stopword) rank exchanges holding
+ * more of the words first; longer, natural questions are ranked by BM25 alone. The last word matches as a prefix while
+ * typing; a word that matches nothing is replaced by the closest indexed words (edit distance 1–2); quoted
+ * phrases keep only the exchanges holding them, verified against the stored text, or fall back to their words
+ * when no exchange does. Filters are applied from in-memory per-document facts, before ranking.
  *
  *   class KeywordSearch implements ResultSource {
  *     constructor(db: VaultDatabase)
@@ -12,34 +17,68 @@
 import { PROVIDERS } from '../../../shared/model';
 import type { NodeRow, VaultDatabase } from '../db/database';
 import { withStorageErrors } from '../db/database';
-import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode } from './keyword-index';
+import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
+import { queryStopwords } from './stopwords';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 
 const K1 = 1.2;
 const B = 0.75;
+/** How much a field's words count towards the exchange (term frequency and length). */
 const FIELD_WEIGHT: Record<FieldCode, number> = { h: 1, a: 1, x: 0.4 };
 const FIELD_SLOT: Record<FieldCode, number> = { h: 0, a: 1, x: 2 };
 /** Prefix expansions considered for the last word (the most frequent terms). */
 const MAX_EXPANSIONS = 8;
 /** Expansions rank a little below the exact word. */
 const EXPANSION_WEIGHT = 0.7;
-/** Best-ranked candidates (holding every word) checked against the stored text when the query has a phrase. */
+/** Closest indexed words used for a word that matches nothing. */
+const MAX_CORRECTIONS = 3;
+/** Words at least this long may be corrected by two edits, shorter ones by one (two edits turn "settle" into "little"). */
+const LONG_WORD = 8;
+/** Corrections rank a little below a word the person typed. */
+const CORRECTION_WEIGHT = 0.8;
+/** Queries of at most this many words, none a stopword, rank exchanges holding more of the words first. */
+const KEYWORD_QUERY_WORDS = 3;
+/** Best-ranked candidates (holding the phrases' words) checked against the stored text when the query has a phrase. */
 const MAX_PHRASE_CHECKS = 300;
 /** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
 const PHRASE_CHUNK = 40;
 const PHRASE_READ_AHEAD = 1;
 
+export interface Correction {
+  /** The word as typed (normalised). */
+  word: string;
+  /** Indexed words searched instead, closest first. */
+  to: string[];
+}
+
 export interface KeywordResult {
   parsed: ParsedQuery;
   /** Indexed words the prefix expanded to. */
   expansions: string[];
+  /** Words that matched nothing and the close indexed words searched instead (shown to the person). */
+  corrections: Correction[];
+  /** Query words ignored by the ranking (stopwords). */
+  ignored: string[];
+  /** Quoted phrases no exchange holds: their words were searched instead. */
+  missedPhrases: string[][];
   hits: RankedHit[];
   /** Documents that matched before the limit (phrase queries: an upper bound). */
   total: number;
-  /** False when no document had every word and the ranking fell back to "any word". */
+  /** False when a short keyword query found no exchange holding every word (these hold some of them). */
   matchedAll: boolean;
+  /**
+   * Share of the query's ranked words (weighted by rarity) that the first hit holds, 0 to 1: how sure the words
+   * are of their best answer. Fusion lets meaning weigh more where the words found little.
+   */
+  coverage: number;
+}
+
+interface Variant {
+  term: string;
+  weight: number;
+  postings: Map<FieldCode, Postings[]>;
 }
 
 export class KeywordSearch implements ResultSource {
@@ -58,93 +97,145 @@ export class KeywordSearch implements ResultSource {
     return withStorageErrors(() => this.run(parseQuery(query), filters, limit));
   }
 
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number): Promise<KeywordResult> {
-    const empty: KeywordResult = { parsed, expansions: [], hits: [], total: 0, matchedAll: true };
+  /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, keepStopwords = false): Promise<KeywordResult> {
+    const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
     const fields: FieldCode[] =
       filters.role === 'human' ? ['h'] : filters.role === 'assistant' ? ['a'] : filters.includeHidden ? ['h', 'a', 'x'] : ['h', 'a'];
-    const exactTerms = [...new Set([...parsed.terms, ...parsed.phrases.flat()])];
+
+    // The words that rank: everything but the stopwords of the query's language, unless nothing else is left.
+    const allWords = [...new Set([...parsed.terms, ...parsed.phrases.flat()])];
+    const stop = keepStopwords ? new Set<string>() : queryStopwords(parsed.prefix === null ? allWords : [...allWords, parsed.prefix]);
+    let words = allWords.filter((word) => !stop.has(word));
+    let prefix = parsed.prefix;
+    // A stopword being typed ("what is the") adds nothing to words already there.
+    if (prefix !== null && stop.has(prefix) && words.length > 0) prefix = null;
+    if (words.length === 0 && prefix === null) words = allWords;
+    const ignored = allWords.filter((word) => !words.includes(word));
+    const keywordQuery = stop.size === 0 && words.length + (prefix === null ? 0 : 1) <= KEYWORD_QUERY_WORDS;
+
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
-    const prefix = parsed.prefix;
-    const [stats, docs, expanded, exactPostings] = await Promise.all([
+    const [stats, docs, prefixTerms, exactPostings] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
-      prefix === null
-        ? Promise.resolve({ expansions: [], postings: [] })
-        : this.reader.expandPrefix(prefix, MAX_EXPANSIONS).then(async (expansions) => ({
-            expansions,
-            postings: await Promise.all(expansions.map((term) => this.reader.postings(term, fields))),
-          })),
-      Promise.all(exactTerms.map((term) => this.reader.postings(term, fields))),
+      prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(prefix, MAX_EXPANSIONS),
+      Promise.all(words.map((term) => this.reader.postings(term, fields))),
     ]);
-    const expansions = expanded.expansions;
     if (stats.docCount === 0) return empty;
 
-    // Each group must match (AND); a group matches when any of its variants does.
-    const groups: { term: string; weight: number }[][] = exactTerms.map((term) => [{ term, weight: 1 }]);
+    // Each group is one query word; a document matches the group when any of its variants is in it.
+    const groups: Variant[][] = words.map((term, i) => [{ term, weight: 1, postings: exactPostings[i] ?? new Map() }]);
+    const corrections: Correction[] = [];
+    const missing: { word: string; group: Variant[] }[] = [];
+    groups.forEach((group, i) => {
+      const variant = group[0];
+      if (variant && postingCount(variant.postings) === 0) missing.push({ word: words[i] ?? '', group });
+    });
+    let expansions: string[] = [];
     if (prefix !== null) {
-      if (expansions.length === 0) return empty;
-      groups.push(expansions.map((term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT })));
+      // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
+      expansions = !keywordQuery && prefixTerms[0] === prefix ? [prefix] : prefixTerms;
+      const group = await Promise.all(
+        expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields) })),
+      );
+      groups.push(group);
+      if (postingCount(group) === 0) missing.push({ word: prefix, group });
     }
+    // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
+    for (const { word, group } of missing) {
+      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2);
+      const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields) })));
+      // A stopword is never a useful correction ("end" is one letter from "and").
+      const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
+      if (found.length === 0) continue;
+      const kept = found.slice(0, MAX_CORRECTIONS);
+      group.push(...kept);
+      corrections.push({ word, to: kept.map((variant) => variant.term) });
+    }
+
+    // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0)) return this.run(parsed, filters, limit, true);
 
     const capacity = docs.capacity;
     const scores = new Float64Array(capacity);
     const matched = new Uint8Array(capacity);
     const stamp = new Int32Array(capacity).fill(-1);
+    const tf = new Float64Array(capacity);
     const touched: number[] = [];
-    const avg = [0, 1, 2].map((slot) => Math.max(1, (stats.totalLength[slot as 0 | 1 | 2] ?? 0) / stats.docCount));
+    const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
+    const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
+    const lengths = docs.lengths;
+    const docLength = (doc: number): number => fields.reduce((sum, field) => sum + fieldWeight(field) * (lengths[doc * 3 + FIELD_SLOT[field]] ?? 0), 0);
     const allow = filterFn(docs, filters);
 
-    const variantPostings = [...exactPostings.map((p) => [p]), ...(prefix === null ? [] : [expanded.postings])];
+    const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
-      group.forEach((variant, v) => {
-        const byField = variantPostings[g]?.[v];
-        if (!byField) return;
-        const df = documentFrequency(byField, capacity);
+      for (const variant of group) {
+        const df = documentFrequency(variant.postings, capacity);
+        if (df === 0) continue;
         const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
-        for (const [field, lists] of byField) {
-          const slot = FIELD_SLOT[field];
-          const weight = FIELD_WEIGHT[field] * idf;
-          const average = avg[slot] ?? 1;
+        groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
+        // Term frequency over the whole exchange first, then one BM25 saturation per document.
+        const inVariant: number[] = [];
+        for (const [field, lists] of variant.postings) {
+          const weight = fieldWeight(field);
           for (const list of lists) {
             for (let i = 0; i < list.docIds.length; i++) {
               const doc = list.docIds[i] ?? 0;
               if (doc >= capacity || !allow(doc)) continue;
-              const tf = list.tfs[i] ?? 0;
-              const length = docs.lengths[doc * 3 + slot] ?? 0;
-              if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-              scores[doc] = (scores[doc] ?? 0) + (weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / average));
-              if (stamp[doc] !== g) {
-                stamp[doc] = g;
-                matched[doc] = (matched[doc] ?? 0) + 1;
-              }
+              if (tf[doc] === 0) inVariant.push(doc);
+              tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
             }
           }
         }
-      });
+        for (const doc of inVariant) {
+          const f = tf[doc] ?? 0;
+          tf[doc] = 0;
+          if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
+          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1 * (1 - B + (B * docLength(doc)) / average));
+          if (stamp[doc] !== g) {
+            stamp[doc] = g;
+            matched[doc] = (matched[doc] ?? 0) + 1;
+          }
+        }
+      }
     });
 
-    const required = groups.length;
-    let candidates = touched.filter((doc) => matched[doc] === required);
     let matchedAll = true;
-    // Nothing has every word: rank by how many words match, so a typo in one word still finds something.
-    if (candidates.length === 0 && required > 1 && parsed.phrases.length === 0) {
-      candidates = touched;
-      matchedAll = false;
-      for (const doc of candidates) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * 1000;
+    const required = groups.length;
+    if (keywordQuery && required > 1) {
+      // Short keyword queries: exchanges holding more of the words first. Such a query has no stopword, so no
+      // stopword can lift an exchange above one holding the rarer words.
+      matchedAll = touched.some((doc) => matched[doc] === required);
+      let top = 0;
+      for (const doc of touched) top = Math.max(top, scores[doc] ?? 0);
+      for (const doc of touched) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
     }
-    const total = candidates.length;
-    const want = parsed.phrases.length > 0 ? Math.min(total, MAX_PHRASE_CHECKS) : limit;
-    const ranked = topK(candidates, scores, want);
 
-    const hits =
-      parsed.phrases.length > 0
-        ? await this.phraseHits(ranked, docs, scores, parsed.phrases, fields, limit)
-        : await this.pageHits(ranked, docs, scores);
-    // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
-    const phraseTotal = hits.length < limit ? hits.length : total;
-    return { parsed, expansions, hits, total: parsed.phrases.length > 0 ? phraseTotal : total, matchedAll };
+    const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
+    const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
+      const top = hits[0]?.node?.docId;
+      let held = 0;
+      if (top !== undefined) groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) ? (held += groupIdf[g] ?? 0) : undefined));
+      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? held / idfTotal : 0 };
+    };
+
+    const phrases = parsed.phrases;
+    if (phrases.length > 0) {
+      // Candidates for the phrase check hold every ranked word of every phrase.
+      const phraseGroups = words.flatMap((word, g) => (phrases.some((phrase) => phrase.includes(word)) ? [g] : []));
+      const holdsPhraseWords = (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
+      const candidates = touched.filter(holdsPhraseWords);
+      const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
+      const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit);
+      // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
+      if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : candidates.length, []);
+      const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores);
+      return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
+    }
+    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores), touched.length, []);
   }
 
   /** Without a phrase every candidate is a hit: read just the page, titles in the same round. */
@@ -217,6 +308,29 @@ function conversationIdOf(docs: DocsTable, doc: number): string {
 
 function toHit(node: NodeRow, scores: Float64Array, conversationTitle: string | undefined): RankedHit {
   return { nodeId: node.id, score: scores[node.docId] ?? 0, node, ...(conversationTitle !== undefined ? { conversationTitle } : {}) };
+}
+
+function postingCount(source: Map<FieldCode, Postings[]> | readonly Variant[]): number {
+  const maps = source instanceof Map ? [source] : source.map((variant) => variant.postings);
+  let count = 0;
+  for (const map of maps) for (const lists of map.values()) for (const list of lists) count += list.docIds.length;
+  return count;
+}
+
+function hasDoc(byField: Map<FieldCode, Postings[]>, doc: number): boolean {
+  for (const lists of byField.values()) for (const list of lists) if (binarySearch(list.docIds, doc)) return true;
+  return false;
+}
+
+function binarySearch(sorted: Uint32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo] === value;
 }
 
 function documentFrequency(byField: Map<FieldCode, { docIds: Uint32Array }[]>, capacity: number): number {

@@ -9,6 +9,8 @@
  *     search(query: string, options?: SearchOptions): Promise<SearchResponse>
  *   }
  *   reciprocalRankFusion(lists: readonly RankedHit[][], k?: number): FusedHit[]
+ *   keywordAnchoredFusion(keyword, semantic, share): FusedHit[]     // hybrid mode
+ *   semanticWeight(coverage: number): number
  *   matchesFilters(node: NodeRow, filters: SearchFilters): boolean
  */
 import { toAppError, type AppError, type AppErrorData } from '../../../shared/errors';
@@ -16,15 +18,23 @@ import type { Provider } from '../../../shared/model';
 import type { NodeRow, VaultDatabase } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import { hiddenText } from './keyword-index';
-import { KeywordSearch } from './keyword-search';
+import { KeywordSearch, type KeywordResult } from './keyword-search';
 import { parseQuery } from './query';
-import { makeSnippet, matchSpecFor, type Snippet } from './snippets';
+import { makeSnippet, matchSpecFor, type MatchSpec, type Snippet } from './snippets';
 import type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
 
 export type { RankedHit, ResultSource, SearchFilters, SearchMode } from './types';
+export type { Correction } from './keyword-search';
 
 /** The usual RRF constant: damps the head so one source cannot dominate. */
 export const RRF_K = 60;
+
+/**
+ * Share of the fused score given to meaning (the semantic sources together) when the keyword search found none of
+ * the query's words; it falls to 0 as the first keyword hit holds all of them. Chosen, not fitted: no real
+ * embedding model can be loaded here to fit it against.
+ */
+export const MAX_SEMANTIC_WEIGHT = 0.5;
 
 export interface SearchOptions {
   mode?: SearchMode;
@@ -56,6 +66,10 @@ export interface SearchResponse {
   keywordTotal: number;
   /** False when no exchange had every word and keyword results match only some of them. */
   matchedAll: boolean;
+  /** Words that matched nothing and the close indexed words searched instead. */
+  corrections: KeywordResult['corrections'];
+  /** Quoted phrases no exchange holds (their words were searched instead). */
+  missedPhrases: string[][];
   /** Sources the mode asked for that are not available (e.g. 'semantic' before any embeddings exist). */
   unavailable: string[];
   /**
@@ -91,6 +105,67 @@ export function reciprocalRankFusion(lists: readonly (readonly RankedHit[])[], k
   return [...fused.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
 }
 
+/** The semantic share of hybrid scores for a keyword search whose first hit holds `coverage` of the query's words. */
+export function semanticWeight(coverage: number): number {
+  // Squared: meaning gets room only where the words clearly failed, so a weak semantic signal rarely displaces
+  // keyword hits at all.
+  return MAX_SEMANTIC_WEIGHT * (1 - Math.min(1, Math.max(0, coverage))) ** 2;
+}
+
+/**
+ * Hybrid fusion anchored on keyword ranking: the keyword hits keep their order (their score scaled to 0..1 by the
+ * best, times 1 - share), and hits only meaning found are merged in by their own scaled score times `share`
+ * (split between the semantic sources). A weak or absent semantic signal therefore cannot reorder what the words
+ * found; it can only add exchanges the words missed, and only above keyword hits scoring below share / (1 - share)
+ * of the best, never above the first while share <= 0.5.
+ */
+export function keywordAnchoredFusion(keyword: readonly RankedHit[], semantic: readonly (readonly RankedHit[])[], share: number): FusedHit[] {
+  const lists = [keyword, ...semantic];
+  const ranks = new Map<string, (number | undefined)[]>();
+  lists.forEach((list, l) =>
+    list.forEach((hit, i) => {
+      let entry = ranks.get(hit.nodeId);
+      if (!entry) ranks.set(hit.nodeId, (entry = lists.map(() => undefined)));
+      entry[l] ??= i + 1;
+    }),
+  );
+  const topKeyword = keyword[0]?.score ?? 0;
+  const anchored: FusedHit[] = keyword.map((hit) => ({
+    ...hit,
+    score: (1 - share) * (topKeyword > 0 ? hit.score / topKeyword : 1),
+    ranks: ranks.get(hit.nodeId) ?? [],
+  }));
+  const inKeyword = new Set(keyword.map((hit) => hit.nodeId));
+  const added = new Map<string, FusedHit>();
+  semantic.forEach((list) => {
+    const top = list[0]?.score ?? 0;
+    for (const hit of list) {
+      if (inKeyword.has(hit.nodeId)) continue;
+      let entry = added.get(hit.nodeId);
+      if (!entry) added.set(hit.nodeId, (entry = { nodeId: hit.nodeId, score: 0, ranks: ranks.get(hit.nodeId) ?? [] }));
+      entry.score += (share / semantic.length) * (top > 0 ? Math.max(0, hit.score) / top : 1);
+      if (!entry.node && hit.node) entry.node = hit.node;
+    }
+  });
+  const extra = [...added.values()].sort((x, y) => y.score - x.score || x.nodeId.localeCompare(y.nodeId));
+  // Merge the two ordered lists; on a tie the keyword hit goes first.
+  const out: FusedHit[] = [];
+  let k = 0;
+  let e = 0;
+  while (k < anchored.length || e < extra.length) {
+    const a = anchored[k];
+    const b = extra[e];
+    if (a && (!b || a.score >= b.score)) {
+      out.push(a);
+      k++;
+    } else if (b) {
+      out.push(b);
+      e++;
+    }
+  }
+  return out;
+}
+
 export function matchesFilters(node: NodeRow, filters: SearchFilters): boolean {
   if (!filters.includeBranches && !node.active) return false;
   if (filters.providers && filters.providers.length > 0 && !filters.providers.includes(node.provider)) return false;
@@ -101,6 +176,19 @@ export function matchesFilters(node: NodeRow, filters: SearchFilters): boolean {
     if (filters.to != null && node.createdAt > filters.to) return false;
   }
   return true;
+}
+
+/** What snippets mark: the words that ranked (not ignored stopwords), corrections, and phrases that were found. */
+function keywordMatchSpec(keyword: KeywordResult): MatchSpec {
+  const ignored = new Set(keyword.ignored);
+  const corrected = keyword.corrections.flatMap((c) => c.to);
+  // A phrase no exchange holds was searched as words: mark its words instead.
+  const base = matchSpecFor(keyword.parsed, [...keyword.expansions, ...corrected, ...keyword.missedPhrases.flat()]);
+  return {
+    words: new Set([...base.words].filter((word) => !ignored.has(word))),
+    prefixes: keyword.expansions.length > 0 ? base.prefixes : [],
+    phrases: keyword.missedPhrases.length > 0 ? [] : base.phrases,
+  };
 }
 
 const DEFAULT_LIMIT = 30;
@@ -161,21 +249,29 @@ export class SearchService {
       ids.push(source.id);
     });
 
-    const fused: FusedHit[] = lists.length === 1 ? (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] })) : reciprocalRankFusion(lists);
-    const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, keyword ? matchSpecFor(keyword.parsed, keyword.expansions) : matchSpecFor(parseQuery(query))));
+    let fused: FusedHit[];
+    if (lists.length === 1) fused = (lists[0] ?? []).map((hit, i) => ({ ...hit, ranks: [i + 1] }));
+    else if (keyword) {
+      // Hybrid: meaning adds more where the words found less of the query (see semanticWeight).
+      fused = keywordAnchoredFusion(keyword.hits, lists.slice(1), semanticWeight(keyword.coverage));
+    } else fused = reciprocalRankFusion(lists);
+    const spec = keyword ? keywordMatchSpec(keyword) : matchSpecFor(parseQuery(query));
+    const results = await withStorageErrors(() => this.hydrate(fused, ids, filters, limit, spec));
     return {
       query,
       mode,
       results,
       keywordTotal: keyword?.total ?? 0,
       matchedAll: keyword?.matchedAll ?? true,
+      corrections: keyword?.corrections ?? [],
+      missedPhrases: keyword?.missedPhrases ?? [],
       unavailable,
       semanticError: failures[0]?.toData() ?? null,
       tookMs: performance.now() - started,
     };
   }
 
-  private async hydrate(fused: readonly FusedHit[], ids: readonly string[], filters: SearchFilters, limit: number, spec: ReturnType<typeof matchSpecFor>): Promise<SearchResult[]> {
+  private async hydrate(fused: readonly FusedHit[], ids: readonly string[], filters: SearchFilters, limit: number, spec: MatchSpec): Promise<SearchResult[]> {
     const missing = fused.filter((hit) => !hit.node).map((hit) => hit.nodeId);
     const loaded = missing.length > 0 ? await this.db.nodes.bulkGet(missing) : [];
     const nodes = new Map<string, NodeRow>();

@@ -6,6 +6,7 @@
  *   matchSpecFor(query: ParsedQuery, expansions: string[]): MatchSpec
  */
 import type { ParsedQuery } from './query';
+import { plainText } from './display-text';
 import { MAX_TERM_LENGTH, normalizeTerm, scan, tokenize, type Token } from './tokenize';
 
 export interface MatchSpec {
@@ -98,12 +99,16 @@ export function containsPhrase(text: string, phrase: readonly string[]): boolean
   return found;
 }
 
-/** The window of `maxLength` characters with the most matches, from the field that matches best. */
+/**
+ * The window of `maxLength` characters with the most matches, from the field that matches best, in plain text
+ * (markdown syntax and citation markers removed: see display-text.ts).
+ */
 export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 220): Snippet {
   let best: { field: SnippetField; text: string; ranges: Array<[number, number]> } | null = null;
   for (const field of ['human', 'assistant', 'hidden'] as const) {
-    const text = texts[field];
-    if (!text) continue;
+    const raw = texts[field];
+    if (!raw) continue;
+    const text = plainText(raw);
     const ranges = matchRanges(text, spec);
     if (!best || ranges.length > best.ranges.length) best = { field, text, ranges };
   }

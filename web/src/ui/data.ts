@@ -83,11 +83,15 @@ export interface SearchRequest {
   readonly filters: SearchFilters;
 }
 
-const RESULT_LIMIT = 50;
+/** Results per page of the search view ("Show more" asks for the next page too). */
+export const RESULT_PAGE = 50;
 
-export async function runSearch(request: SearchRequest): Promise<SearchResponse> {
-  return (await vault()).search.search(request.query, { mode: request.mode, filters: request.filters, limit: RESULT_LIMIT });
+export async function runSearch(request: SearchRequest, limit = RESULT_PAGE): Promise<SearchResponse> {
+  return (await vault()).search.search(request.query, { mode: request.mode, filters: request.filters, limit });
 }
+
+/** The most recent conversations (search page with no query). */
+export const recentConversations = (db: VaultDatabase): Promise<ConversationPage> => listConversationPage(db, { sort: 'newest', limit: 6 });
 
 export async function exportVault(format: 'json' | 'markdown'): Promise<{ blob: Blob; fileName: string }> {
   const db = await vaultDb();

@@ -5,6 +5,7 @@
  */
 import { Marked, type Tokens } from 'marked';
 import DOMPurify from 'dompurify';
+import { stripCitations } from '../search/display-text';
 import hljs from 'highlight.js/lib/core';
 import bash from 'highlight.js/lib/languages/bash';
 import css from 'highlight.js/lib/languages/css';
@@ -63,9 +64,12 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** Renders markdown to sanitized HTML (no scripts, no event handlers, no iframes, no remote images). */
+/**
+ * Renders markdown to sanitized HTML (no scripts, no event handlers, no iframes, no remote images). Provider
+ * citation markers (【13†source】) point at sources the export does not carry, so they are dropped.
+ */
 export function renderMarkdown(source: string): string {
-  const html = marked.parse(source, { async: false });
+  const html = marked.parse(stripCitations(source), { async: false });
   const fragment = DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ['style', 'form', 'input', 'button'],

@@ -1,9 +1,9 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { SEARCH_INPUT_ID } from '../views';
-import { runSearch, semanticAvailable, vaultStats, type SearchRequest } from '../data';
+import { RESULT_PAGE, recentConversations, runSearch, semanticAvailable, vaultStats, type SearchRequest } from '../data';
 import { createLive } from '../live';
-import type { SearchMode, SearchResponse } from '../../search/search';
+import type { SearchMode, SearchResponse, SearchResult } from '../../search/search';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
 import Snippet from '../components/Snippet';
 import ErrorNotice from '../components/ErrorNotice';
@@ -26,6 +26,23 @@ function parseMode(v: string | null): SearchMode {
 }
 function parseRole(v: string | null): 'human' | 'assistant' | null {
   return v === 'human' || v === 'assistant' ? v : null;
+}
+
+/** Example queries for the empty search page, made from the person's own conversation titles when there are some. */
+function examples(titles: readonly string[]): { query: string; why: string }[] {
+  const words = (title: string): string[] => title.split(/\s+/u).filter((w) => /\p{L}{3,}/u.test(w));
+  const [first, second, third] = titles.filter((t) => words(t).length >= 2);
+  const out: { query: string; why: string }[] = [];
+  if (first) out.push({ query: `What did I ask about ${first.toLowerCase()}?`, why: 'a question in your own words' });
+  if (second) out.push({ query: `"${words(second).slice(0, 2).join(' ')}"`, why: 'quotes find the exact words' });
+  if (third) out.push({ query: words(third).slice(0, 2).join(' ').toLowerCase(), why: 'a few keywords' });
+  if (out.length === 0) {
+    out.push(
+      { query: 'How do I blur a face in a picture?', why: 'a question in your own words' },
+      { query: '"error message"', why: 'quotes find the exact words' },
+    );
+  }
+  return out;
 }
 
 /**
@@ -60,21 +77,46 @@ export default function SearchView(props: ViewProps): JSX.Element {
 
   // Typing updates the URL after a short pause; the URL drives the search.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The query this view last wrote to the URL: any other change of `q` came from outside (address bar, link). */
+  let written: string | null = null;
   const onInput = (value: string): void => {
     setText(value);
     clearTimeout(timer);
-    timer = setTimeout(() => setParams({ q: value.trim() === '' ? undefined : value }), DEBOUNCE_MS);
+    timer = setTimeout(() => {
+      written = value.trim() === '' ? '' : value;
+      setParams({ q: written === '' ? undefined : written });
+    }, DEBOUNCE_MS);
   };
   onCleanup(() => clearTimeout(timer));
+  const urlQuery = createMemo(() => p('q') ?? '');
+  createEffect(
+    on(
+      urlQuery,
+      (q) => {
+        if (q !== written && q !== text()) {
+          clearTimeout(timer);
+          setText(q);
+        }
+        written = null;
+      },
+      { defer: true },
+    ),
+  );
+
+  // "Show more" asks for the next page; a new query or filter starts again from one page.
+  const [limit, setLimit] = createSignal(RESULT_PAGE);
+  const grouped = (): boolean => p('group') === '1';
 
   let generation = 0;
   // Semantic and hybrid queries run again once vector search becomes available (it starts after the page is idle),
   // so a semantic search opened straight from a link or a reload does not stay empty.
   const semanticReady = (): boolean => request().mode !== 'keyword' && semanticAvailable();
+  createEffect(on(request, () => setLimit(RESULT_PAGE)));
   createEffect(
-    on([request, semanticReady], ([req]) => {
+    on([request, semanticReady, limit], ([req, , wanted], previous) => {
       const mine = ++generation;
-      setSelected(0);
+      // Showing more keeps the selection; anything else starts at the top.
+      if (previous?.[2] === wanted) setSelected(0);
       if (req.query.trim() === '') {
         setOutcome(null);
         setError(null);
@@ -86,13 +128,13 @@ export default function SearchView(props: ViewProps): JSX.Element {
         // Words are answered locally in milliseconds; meaning may wait on a remote service. Show the first at once
         // and fold the second in when it comes.
         setAddingMeaning(true);
-        runSearch({ ...req, mode: 'keyword' })
+        runSearch({ ...req, mode: 'keyword' }, wanted)
           .then((result) => {
             if (mine === generation && !answered) setOutcome(result);
           })
           .catch(() => undefined); // the full search below reports any failure
       }
-      runSearch(req)
+      runSearch(req, wanted)
         .then((result) => {
           if (mine !== generation) return;
           answered = true;
@@ -113,7 +155,32 @@ export default function SearchView(props: ViewProps): JSX.Element {
     }),
   );
 
-  const hits = createMemo(() => outcome()?.results ?? []);
+  /** Grouped: the best exchange of each conversation, with how many more of its exchanges matched. */
+  const groups = createMemo(() => {
+    const byConversation = new Map<string, { hit: SearchResult; more: number }>();
+    for (const hit of outcome()?.results ?? []) {
+      const group = byConversation.get(hit.conversationId);
+      if (group) group.more += 1;
+      else byConversation.set(hit.conversationId, { hit, more: 0 });
+    }
+    return [...byConversation.values()];
+  });
+  const hits = createMemo(() => (grouped() ? groups().map((g) => g.hit) : (outcome()?.results ?? [])));
+  const moreIn = (conversationId: string): number => (grouped() ? (groups().find((g) => g.hit.conversationId === conversationId)?.more ?? 0) : 0);
+  const canShowMore = (): boolean => {
+    const o = outcome();
+    return o !== null && (o.keywordTotal > o.results.length || (o.mode !== 'keyword' && o.results.length >= limit()));
+  };
+  const statusText = createMemo(() => {
+    if (request().query.trim() === '') return 'Type a question or a few words to search every exchange in your vault.';
+    const o = outcome();
+    if (!o) return busy() ? 'Searching…' : '';
+    const count = o.keywordTotal > o.results.length ? `Top ${formatNumber(o.results.length)} of ${formatNumber(o.keywordTotal)}` : plural(o.results.length, 'result');
+    const inGroups = grouped() && o.results.length > 0 ? ` in ${plural(groups().length, 'conversation')}` : '';
+    return `${count}${inGroups}${o.matchedAll ? '' : ' · no exchange has every word, so these have some of them'}${addingMeaning() ? ' · adding results by meaning…' : ''}`;
+  });
+  const recent = createLive(() => null, recentConversations);
+  const quote = (text: string): string => `“${text}”`;
   const stats = createLive(() => null, vaultStats);
   const vaultEmpty = (): boolean => stats.value()?.conversations === 0;
   const open = (index: number): void => {
@@ -212,6 +279,10 @@ export default function SearchView(props: ViewProps): JSX.Element {
           To
           <input type="date" value={p('to') ?? ''} onChange={(e) => setParams({ to: e.currentTarget.value || undefined })} />
         </label>
+        <label class="field field-inline">
+          <input type="checkbox" checked={grouped()} onChange={(e) => setParams({ group: e.currentTarget.checked ? '1' : undefined })} />
+          Group by conversation
+        </label>
       </div>
       <Show when={!semanticAvailable()}>
         <p class="muted" style={{ 'font-size': '0.85rem', 'margin-top': 0 }} data-testid="semantic-reason">
@@ -232,16 +303,55 @@ export default function SearchView(props: ViewProps): JSX.Element {
         )}
       </Show>
       <p class="muted" role="status" aria-live="polite" data-testid="search-status">
-        <Show when={request().query.trim() !== ''} fallback="Type to search every exchange in your vault.">
-          <Show when={outcome()} fallback={busy() ? 'Searching…' : ''}>
-            {(o) =>
-              `${o().keywordTotal > o().results.length ? `Top ${formatNumber(o().results.length)} of ${formatNumber(o().keywordTotal)}` : plural(o().results.length, 'result')}${
-                o().matchedAll ? '' : ' · no exchange has every word, so these have some of them'
-              }${addingMeaning() ? ' · adding results by meaning…' : ''}`
-            }
-          </Show>
-        </Show>
+        {statusText()}
       </p>
+      <Show when={request().query.trim() !== '' ? outcome() : null}>
+        {(o) => (
+          <>
+            <For each={o().corrections}>
+              {(c) => (
+                <p class="notice search-note" data-testid="search-correction">
+                  No match for {quote(c.word)}: showing results for {c.to.map(quote).join(', ')}.
+                </p>
+              )}
+            </For>
+            <For each={o().missedPhrases}>
+              {(phrase) => (
+                <p class="notice search-note" data-testid="search-phrase-note">
+                  No exact match for {quote(phrase.join(' '))}: showing exchanges with its words.
+                </p>
+              )}
+            </For>
+          </>
+        )}
+      </Show>
+      <Show when={request().query.trim() === ''}>
+        <div class="search-start" data-testid="search-start">
+          <Show when={(recent.value()?.items.length ?? 0) > 0}>
+            <h2>Recent conversations</h2>
+            <ul class="search-recent">
+              <For each={recent.value()?.items ?? []}>
+                {(c) => (
+                  <li>
+                    <a href={href(['c', c.id])}>{c.title || 'Untitled conversation'}</a>
+                    <span class="muted"> · {providerLabel(c.provider)} · {formatDate(c.createdAt ?? c.updatedAt)}</span>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </Show>
+          <h2>Try</h2>
+          <ul class="search-examples">
+            <For each={examples(recent.value()?.items.map((c) => c.title) ?? [])}>
+              {(example) => (
+                <li>
+                  <a href={href(['search'], { q: example.query })}>{example.query}</a> <span class="muted">{example.why}</span>
+                </li>
+              )}
+            </For>
+          </ul>
+        </div>
+      </Show>
       <Show when={outcome()?.results.length === 0 && request().query.trim() !== ''}>
         <p class="empty" data-testid="no-results">
           No exchange matches. Try fewer or shorter words, drop the quotes, or widen the filters.{' '}
@@ -276,10 +386,24 @@ export default function SearchView(props: ViewProps): JSX.Element {
                 text={`${hit.snippet.cutStart ? '…' : ''}${hit.snippet.text}${hit.snippet.cutEnd ? '…' : ''}`}
                 ranges={hit.snippet.ranges.map(([s, e]) => [s + (hit.snippet.cutStart ? 1 : 0), e + (hit.snippet.cutStart ? 1 : 0)] as const)}
               />
+              <Show when={moreIn(hit.conversationId) > 0}>
+                <a
+                  class="result-more"
+                  href={href(['search'], { ...Object.fromEntries(props.route.params.entries()), conversation: hit.conversationId, group: undefined })}
+                  onClick={(e) => e.stopPropagation()}
+                >
+                  {plural(moreIn(hit.conversationId), 'more match', 'more matches')} in this conversation
+                </a>
+              </Show>
             </li>
           )}
         </For>
       </ul>
+      <Show when={canShowMore()}>
+        <button type="button" class="show-more" disabled={busy()} onClick={() => setLimit((n) => n + RESULT_PAGE)}>
+          {busy() ? 'Loading…' : `Show ${formatNumber(RESULT_PAGE)} more`}
+        </button>
+      </Show>
     </section>
   );
 }

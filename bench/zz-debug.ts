@@ -1,0 +1,31 @@
+import 'fake-indexeddb/auto';
+import { importExport } from '../shared/import';
+import { openVaultDatabase } from '../web/src/db/database';
+import { runEmbeddingJob } from '../web/src/embed/embedding-job';
+import { RemoteEmbedder } from '../web/src/embed/remote-embedder';
+import { runImportPipeline } from '../web/src/import/pipeline';
+import { SearchService, semanticWeight } from '../web/src/search/search';
+import { VectorMatrix } from '../web/src/vectors/vector-matrix';
+import { VectorResultSource } from '../web/src/vectors/vector-source';
+import { startOpenAiServer } from '../tests/support/openai-server';
+import { qualityCorpus } from '../tests/support/quality-corpus';
+const corpus = qualityCorpus();
+const db = await openVaultDatabase({ name: 'dbg3' });
+const bytes = new TextEncoder().encode(corpus.json);
+await runImportPipeline(db, [{ name: 'x.json', size: bytes.length, stream: () => new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }) }], { importer: importExport });
+const server = await startOpenAiServer();
+const embedder = new RemoteEmbedder({ baseUrl: server.url, model: 'stand-in-embed', dimensions: 384 });
+await runEmbeddingJob({ db, embedder });
+const search = new SearchService(db);
+search.registerSource(new VectorResultSource(await VectorMatrix.load(db, embedder.modelId, 384), embedder, db));
+const convs = new Map((await db.conversations.toArray()).map((c) => [c.id, c.providerConversationId]));
+const nodes = (await db.nodes.toArray()).filter((n) => n.active);
+const answer = new Map(nodes.map((n) => [`${convs.get(n.conversationId)}#${n.ordinal}`, n]));
+for (const q of corpus.questions) {
+  const a = answer.get(`${q.conversation}#${q.ordinal}`)!;
+  const kd = await search.keyword.searchDetailed(q.question, {}, 10);
+  const k = kd.hits.map((h) => h.nodeId).indexOf(a.id) + 1;
+  const h = (await search.search(q.question, { mode: 'hybrid', limit: 10 })).results.map((r) => r.nodeId).indexOf(a.id) + 1;
+  if (k !== h) console.log(q.kind, k, h, kd.coverage.toFixed(2), semanticWeight(kd.coverage).toFixed(3), kd.hits.slice(0, 3).map((x) => x.score.toFixed(2)).join(','), q.question);
+}
+await server.close();
