@@ -24,6 +24,8 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: randomBytes(24).toString('base64url'),
             // S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY of the local server.
             ...inject('s3Env'),
+            // CHAT_API_BASE, CHAT_API_KEY, CHAT_MODEL of the local OpenAI-compatible stand-in.
+            ...inject('chatEnv'),
           },
         },
       })),
