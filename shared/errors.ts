@@ -54,6 +54,7 @@ export const ERROR_MESSAGES = {
   CHAT_INTERRUPTED: 'The answer stopped part way because the AI model stopped responding. Regenerate to try again.',
   CHAT_ENDPOINT_FAILED: 'Your own AI endpoint did not answer. Check its URL, key and model in Settings, or switch to offline answers.',
   BILLING_UNAVAILABLE: 'The payment service could not be reached, and nothing was charged. Try again in a few minutes.',
+  BILLING_ALREADY_PREMIUM: 'You are already on Premium. Manage or cancel your subscription from Settings.',
   BILLING_NOT_SUBSCRIBED: 'There is no paid subscription on this account to manage yet. Upgrade first.',
   // HTTP API (edge Worker)
   BAD_REQUEST: 'The request was not understood. Update the app and try again.',

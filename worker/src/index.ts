@@ -12,6 +12,7 @@ import { handleError, handleNotFound } from './http/errors';
 import { accountRoutes } from './routes/account';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
+import { billingRoutes } from './routes/billing';
 import { chatRoutes } from './routes/chat';
 import { healthRoutes } from './routes/health';
 import { syncRoutes } from './routes/sync';
@@ -57,6 +58,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   app.route('/api/vault', vaultRoutes);
   app.route('/api/uploads', uploadRoutes);
   app.route('/api/chat', chatRoutes);
+  app.route('/api/billing', billingRoutes);
   return app;
 }
 
