@@ -44,6 +44,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'c', label: 'Conversation', component: lazy(() => import('./views/ReaderView')) },
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazy(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazy(() => import('./topics/SimilarView')) },
+  { path: 'ask', label: 'Ask', nav: { order: 15, icon: '✦' }, component: lazy(() => import('./views/AskView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
@@ -51,6 +52,7 @@ export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'storage', title: 'Storage', order: 20, component: lazy(() => import('./views/settings/StoragePanel')) },
   { id: 'data', title: 'Your data', order: 30, component: lazy(() => import('./views/settings/DataPanel')) },
   { id: 'embeddings', title: 'Semantic search', order: 15, component: lazy(() => import('./settings-embeddings/EmbeddingsPanel')) },
+  { id: 'ask', title: 'Ask your vault', order: 12, component: lazy(() => import('./views/settings/AskPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {
