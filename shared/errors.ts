@@ -57,6 +57,14 @@ export const ERROR_MESSAGES = {
   EMBEDDER_BAD_RESPONSE: 'The embeddings service answered with something we could not read. Check the model name and URL in Settings.',
   EMBEDDER_CANCELLED: 'Embedding was stopped. Vectors made so far are kept; it picks up where it stopped when you start it again.',
   MODEL_LOAD_FAILED: 'The on-device model could not be loaded. Check your connection for the first download, or choose another model in Settings.',
+  CHAT_UNAVAILABLE: 'Cogzy cloud chat is not set up on this server. Choose your own endpoint or offline answers in Settings.',
+  CHAT_UPSTREAM_FAILED:
+    'The AI model did not answer, so this message was not counted. Try again in a moment, or switch to your own endpoint or offline answers in Settings.',
+  CHAT_INTERRUPTED: 'The answer stopped part way because the AI model stopped responding. Regenerate to try again.',
+  CHAT_ENDPOINT_FAILED: 'Your own AI endpoint did not answer. Check its URL, key and model in Settings, or switch to offline answers.',
+  BILLING_UNAVAILABLE: 'The payment service could not be reached, and nothing was charged. Try again in a few minutes.',
+  BILLING_ALREADY_PREMIUM: 'You are already on Premium. Manage or cancel your subscription from Settings.',
+  BILLING_NOT_SUBSCRIBED: 'There is no paid subscription on this account to manage yet. Upgrade first.',
   // HTTP API (edge Worker)
   BAD_REQUEST: 'The request was not understood. Update the app and try again.',
   VALIDATION_FAILED: 'Some of the information sent was not valid. Check the fields and try again.',

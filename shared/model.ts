@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 
-export const PROVIDERS = ['chatgpt', 'claude', 'gemini', 'grok', 'deepseek', 'copilot'] as const;
+// 'cogzy': chats held in Cogzy's own ask-memory view. Append only: the keyword index stores a provider's position.
+export const PROVIDERS = ['chatgpt', 'claude', 'gemini', 'grok', 'deepseek', 'copilot', 'cogzy'] as const;
 export const providerSchema = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof providerSchema>;
 
@@ -15,6 +16,7 @@ export const PROVIDER_LABELS: Record<Provider, string> = {
   grok: 'Grok',
   deepseek: 'DeepSeek',
   copilot: 'Copilot',
+  cogzy: 'Cogzy',
 };
 
 /** Epoch milliseconds, or null when the export does not say. */

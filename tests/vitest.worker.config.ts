@@ -20,10 +20,13 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             // Per-run test secrets (never the real ones); tests read them from env to sign requests.
-            STRIPE_WEBHOOK_SECRET: `whsec_test_${randomBytes(16).toString('hex')}`,
             ADMIN_TOKEN: randomBytes(24).toString('base64url'),
             // S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY of the local server.
             ...inject('s3Env'),
+            // CHAT_API_BASE, CHAT_API_KEY, CHAT_MODEL of the local OpenAI-compatible stand-in.
+            ...inject('chatEnv'),
+            // STRIPE_API_BASE, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET of the local Stripe stand-in.
+            ...inject('billingEnv'),
           },
         },
       })),

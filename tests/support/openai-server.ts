@@ -4,6 +4,10 @@
  * into signed buckets, then L2-normalised), and /v1/chat/completions (plain and SSE streaming) for ask-memory.
  * Faults are injected by rate from a seeded PRNG: 429 with Retry-After, 500, and hangs (never answers, so the
  * client's timeout fires). It counts every input it actually answered, so tests can prove "embedded exactly once".
+ * Chat replies quote the numbered excerpts (`[1] ...` lines) of the system message with their citation numbers, so
+ * an ask-memory flow shows a plausible, checkable answer. Tests that run where they cannot call `configure` (the
+ * Worker inside workerd) pick a behaviour per request by path: `/scenario/<label>/<behaviour>/v1/chat/completions`
+ * with a behaviour from CHAT_SCENARIOS, and read how many chat requests reached a label at `GET /scenario/<label>`.
  * The client code under test is the real one; only the third party is stood in for.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -28,6 +32,8 @@ export interface OpenAiServerOptions {
   defaultDimensions?: number;
   /** Largest batch accepted (OpenAI's is 2048). */
   maxInputs?: number;
+  /** Delay between streamed chat chunks (a plausible typing speed in `npm start`; stop-mid-stream tests). */
+  tokenDelayMs?: number;
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string | null;
   seed?: number;
@@ -109,14 +115,43 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function chatAnswer(question: string): string {
-  return `You asked: "${question.slice(0, 200)}". This is the local stand-in model answering deterministically.`;
+/**
+ * Per-request behaviours for callers that cannot reconfigure the server: `ok`; `status-500`; `hang` (never sends
+ * headers); `hang-after-headers` (200 and an SSE header, then silence); `cut-after-first` (one token, then the
+ * connection drops); `slow` (100 ms between chunks).
+ */
+export const CHAT_SCENARIOS = ['ok', 'status-500', 'hang', 'hang-after-headers', 'cut-after-first', 'slow'] as const;
+type ChatScenario = (typeof CHAT_SCENARIOS)[number];
+
+/** The first sentence (at most 160 characters) of each numbered excerpt `[n] text` in the system messages. */
+function excerptsOf(messages: { role: string; content: string }[]): { n: string; quote: string }[] {
+  const out: { n: string; quote: string }[] = [];
+  for (const m of messages) {
+    if (m.role !== 'system') continue;
+    for (const match of m.content.matchAll(/^\[(\d+)\]\s*(.+)$/gm)) {
+      const text = (match[2] ?? '').replace(/^\([^)]*\)\s*/, '').trim();
+      const sentence = (/^.*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text).slice(0, 160);
+      out.push({ n: match[1] ?? '', quote: sentence });
+    }
+  }
+  return out;
+}
+
+/** Deterministic reply: the question back, then a quote of up to three excerpts with their citation numbers. */
+export function chatAnswer(messages: { role: string; content: string }[]): string {
+  const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const excerpts = excerptsOf(messages).slice(0, 3);
+  const head = `You asked: "${question.slice(0, 200)}".`;
+  if (excerpts.length === 0) return `${head} I found nothing about it in the context you sent. (Local stand-in model.)`;
+  const quotes = excerpts.map((e) => `- "${e.quote}" [${e.n}]`).join('\n');
+  return `${head} From your vault:\n\n${quotes}\n\n(Local stand-in model, quoting your excerpts.)`;
 }
 
 export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Promise<OpenAiServer> {
   const options: OpenAiServerOptions = { ...initial };
   let random = seededRandom(options.seed ?? 1);
   const stats: OpenAiServerStats = { requests: 0, byStatus: new Map(), embedded: new Map(), inFlight: 0, maxInFlight: 0 };
+  const scenarioRequests = new Map<string, number>();
   const count = (status: number): void => {
     stats.byStatus.set(status, (stats.byStatus.get(status) ?? 0) + 1);
   };
@@ -137,7 +172,24 @@ export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Prom
       res.writeHead(204).end();
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    let path = (req.url ?? '/').split('?')[0] ?? '/';
+    let scenario: ChatScenario = 'ok';
+    const scoped = /^\/scenario\/([\w-]{1,64})(?:\/([\w-]+))?(\/v1\/.*)?$/.exec(path);
+    if (scoped) {
+      const label = scoped[1] ?? '';
+      if (req.method === 'GET' && scoped[2] === undefined) {
+        sendJson(res, 200, { chatRequests: scenarioRequests.get(label) ?? 0 });
+        return;
+      }
+      const behaviour = CHAT_SCENARIOS.find((b) => b === scoped[2]);
+      if (behaviour === undefined || scoped[3] !== '/v1/chat/completions') {
+        openAiError(res, 404, `No route ${req.method ?? ''} ${path}`, 'invalid_request_error');
+        return;
+      }
+      scenario = behaviour;
+      path = scoped[3];
+      scenarioRequests.set(label, (scenarioRequests.get(label) ?? 0) + 1);
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, { object: 'list', data: [{ id: 'stand-in-embed', object: 'model' }, { id: 'stand-in-chat', object: 'model' }] });
       return;
@@ -219,7 +271,17 @@ export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Prom
         return;
       }
       const question = [...parsed.data.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-      const answer = chatAnswer(question);
+      const answer = chatAnswer(parsed.data.messages);
+      if (scenario === 'hang') {
+        count(0);
+        await new Promise<void>((resolve) => res.once('close', () => resolve()));
+        return;
+      }
+      if (scenario === 'status-500') {
+        count(500);
+        openAiError(res, 500, 'The server had an error while processing your request.', 'server_error');
+        return;
+      }
       count(200);
       const id = `chatcmpl-${hash32(answer, 9).toString(16)}`;
       if (!parsed.data.stream) {
@@ -234,10 +296,24 @@ export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Prom
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      if (scenario === 'hang-after-headers') {
+        await new Promise<void>((resolve) => res.once('close', () => resolve()));
+        return;
+      }
+      const tokenDelay = scenario === 'slow' ? 100 : (options.tokenDelayMs ?? 0);
       const words = answer.split(/(?<= )/);
       for (const [i, word] of words.entries()) {
+        if (clientGone) return;
         const delta = i === 0 ? { role: 'assistant', content: word } : { content: word };
         res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: parsed.data.model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
+        if (scenario === 'cut-after-first') {
+          // Let the first token reach the client before the connection drops.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          res.destroy();
+          return;
+        }
+        if (tokenDelay > 0) await new Promise((resolve) => setTimeout(resolve, tokenDelay));
       }
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: parsed.data.model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
       res.end('data: [DONE]\n\n');
@@ -263,6 +339,7 @@ export async function startOpenAiServer(initial: OpenAiServerOptions = {}): Prom
       if (next.seed !== undefined) random = seededRandom(next.seed);
     },
     resetStats() {
+      scenarioRequests.clear();
       stats.requests = 0;
       stats.byStatus.clear();
       stats.embedded.clear();

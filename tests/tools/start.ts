@@ -2,11 +2,14 @@
  * `npm start`: Cogzy Vault on embedded defaults, no keys needed.
  *   - a local S3-compatible blob store (s3rver) standing in for Backblaze B2, data in .dev-data/s3
  *   - the Worker under `wrangler dev` with local D1 (migrations applied first), state in .dev-data/wrangler
- *   - a local OpenAI-compatible embeddings server (deterministic vectors) standing in for the embeddings API
+ *   - a local OpenAI-compatible server standing in for the embeddings API (deterministic vectors) and for the
+ *     ask-memory model behind POST /api/chat (streamed replies that quote the excerpts they were given)
+ *   - a local Stripe stand-in (checkout and billing portal pages, signed webhooks to the Worker), so upgrading and
+ *     cancelling work with no keys
  *   - the PWA on vite's dev server, proxying /api to the Worker; with `--preview` (`npm run preview`) the production
  *     build instead, served by `vite preview` with the same proxy, so the service worker (install, offline) is there
  * Everything listens on 127.0.0.1. Ctrl-C stops everything this started.
- * Ports: WEB_PORT (5173), API_PORT (8787), S3_PORT (4569), EMBED_PORT (4570).
+ * Ports: WEB_PORT (5173), API_PORT (8787), S3_PORT (4569), EMBED_PORT (4570), STRIPE_PORT (4571).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +18,7 @@ import { join, resolve } from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { startOpenAiCompatibleServer } from '../support/openai-server';
 import { blobCorsXml } from '../support/s3-server';
+import { startStripeServer } from '../support/stripe-server';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dataDir = join(root, '.dev-data');
@@ -24,6 +28,7 @@ const ports = {
   api: Number(process.env.API_PORT ?? 8787),
   s3: Number(process.env.S3_PORT ?? 4569),
   embed: Number(process.env.EMBED_PORT ?? 4570),
+  stripe: Number(process.env.STRIPE_PORT ?? 4571),
 };
 const bucket = 'cogzy-dev';
 /** `npm run preview`: serve the production build (service worker included) instead of vite's dev server. */
@@ -98,9 +103,15 @@ async function main(): Promise<void> {
   stoppers.push(() => s3.close());
   log(`blob store (S3-compatible, standing in for B2) on http://${host}:${ports.s3}/${bucket}`);
 
-  const embed = await startOpenAiCompatibleServer({ host, port: ports.embed });
+  // A typing pace for streamed chat replies, so stopping an answer mid-way can be tried by hand.
+  const embed = await startOpenAiCompatibleServer({ host, port: ports.embed, tokenDelayMs: 40 });
   stoppers.push(() => embed.close());
-  log(`embeddings API (OpenAI-compatible, local stand-in) on ${embed.url}/v1`);
+  log(`embeddings and chat API (OpenAI-compatible, local stand-in) on ${embed.url}/v1`);
+
+  const stripeSecrets = { secretKey: `sk_test_dev_${randomBytes(12).toString('hex')}`, webhookSecret: `whsec_dev_${randomBytes(12).toString('hex')}` };
+  const stripe = await startStripeServer({ host, port: ports.stripe, ...stripeSecrets, webhookUrl: `http://${host}:${ports.api}/api/webhooks/billing` });
+  stoppers.push(() => stripe.close());
+  log(`billing (Stripe stand-in: checkout and portal pages, signed webhooks) on ${stripe.url}`);
 
   const wrangler = join('node_modules', 'wrangler', 'bin', 'wrangler.js');
   const persist = join(dataDir, 'wrangler');
@@ -116,7 +127,13 @@ async function main(): Promise<void> {
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     APP_ORIGIN: `http://${host}:${ports.web}`,
-    STRIPE_WEBHOOK_SECRET: `whsec_dev_${randomBytes(12).toString('hex')}`,
+    STRIPE_WEBHOOK_SECRET: stripeSecrets.webhookSecret,
+    STRIPE_SECRET_KEY: stripeSecrets.secretKey,
+    STRIPE_API_BASE: stripe.url,
+    STRIPE_PRICE_ID: 'price_dev_premium',
+    CHAT_API_BASE: `${embed.url}/v1`,
+    CHAT_API_KEY: 'sk-local-stand-in',
+    CHAT_MODEL: 'stand-in-chat',
     ADMIN_TOKEN: adminToken,
   };
   const varArgs = Object.entries(devVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);

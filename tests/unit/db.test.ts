@@ -59,7 +59,8 @@ describe('schema upgrade from the frozen v1 database', () => {
     await loadV1(name);
     const db = await openVaultDatabase({ name });
     opened.push(db);
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
+    expect(await db.memories.count()).toBe(0);
 
     const conversations = await db.conversations.orderBy('sortAt').toArray();
     expect(conversations.map((c) => c.id)).toEqual(['gemini:synth-0001', 'chatgpt:conv-sourdough', 'claude:7f1c2d']);

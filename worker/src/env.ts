@@ -14,6 +14,12 @@ declare global {
       /** Blob store credentials (B2 application key, or the local S3-compatible server's). */
       S3_ACCESS_KEY_ID?: string;
       S3_SECRET_ACCESS_KEY?: string;
+      /** Ask-memory model (OpenAI-compatible): base URL with its version path, key, model id. Absent: CHAT_UNAVAILABLE. */
+      CHAT_API_BASE?: string;
+      CHAT_API_KEY?: string;
+      CHAT_MODEL?: string;
+      /** Stripe secret key for checkout and portal sessions. Absent: /api/billing answers BILLING_UNAVAILABLE. */
+      STRIPE_SECRET_KEY?: string;
     }
   }
 }

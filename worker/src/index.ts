@@ -6,11 +6,14 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
+import { USAGE_HEADERS } from '../../shared/chat/sse';
 import type { AppDeps, AppEnv } from './env';
 import { handleError, handleNotFound } from './http/errors';
 import { accountRoutes } from './routes/account';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
+import { billingRoutes } from './routes/billing';
+import { chatRoutes } from './routes/chat';
 import { healthRoutes } from './routes/health';
 import { syncRoutes } from './routes/sync';
 import { uploadRoutes } from './routes/uploads';
@@ -40,6 +43,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
       credentials: true,
       allowHeaders: ['Content-Type', 'Authorization', CSRF_HEADER],
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposeHeaders: Object.values(USAGE_HEADERS),
       maxAge: 600,
     }),
   );
@@ -53,6 +57,8 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   app.route('/api/sync', syncRoutes);
   app.route('/api/vault', vaultRoutes);
   app.route('/api/uploads', uploadRoutes);
+  app.route('/api/chat', chatRoutes);
+  app.route('/api/billing', billingRoutes);
   return app;
 }
 

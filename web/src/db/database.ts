@@ -20,6 +20,7 @@
  *       `docId` (what the keyword index stores) and an indexable `isActive` flag (IndexedDB cannot index booleans);
  *       conversations lose their raw record to `conversationRaws` and gain `sortAt` / `titleKey` sort keys.
  *       The upgrade numbers existing nodes and builds their keyword index once, so no start-up ever rebuilds it.
+ *   v3  adds `memories`: what the person asked the vault to remember (ask-memory context); no data to migrate.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -129,6 +130,16 @@ export interface VectorBlockRow {
 }
 export type VectorBlockInput = Omit<VectorBlockRow, 'id'>;
 
+/** A saved memory ("Remember this"): always sent with ask-memory questions. */
+export interface MemoryRow {
+  id: string;
+  text: string;
+  /** The chat exchange it was saved from, if any. */
+  source: { conversationId: string; nodeId: string } | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface SettingRow {
   key: string;
   value: unknown;
@@ -157,6 +168,7 @@ export class VaultDatabase extends Dexie {
   settings!: Table<SettingRow, string>;
   syncState!: Table<SyncStateRow, string>;
   searchIndex!: Table<SearchIndexRow, [string, number]>;
+  memories!: Table<MemoryRow, string>;
 
   constructor(options: OpenVaultOptions = {}) {
     super(options.name ?? DEFAULT_DATABASE_NAME, {
@@ -194,6 +206,8 @@ function defineSchema(db: Dexie): void {
       await upgradeConversationsToV2(tx);
       await upgradeNodesToV2(tx);
     });
+
+  db.version(3).stores({ memories: 'id, updatedAt' });
 }
 
 /** v1 -> v2: move each raw record out of the conversation row and add the sort keys. */

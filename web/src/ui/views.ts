@@ -45,6 +45,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'c', label: 'Conversation', component: lazyView(() => import('./views/ReaderView')) },
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazyView(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },
+  { path: 'ask', label: 'Ask', nav: { order: 15, icon: '✦' }, component: lazyView(() => import('./views/AskView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
@@ -52,6 +53,7 @@ export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'storage', title: 'Storage', order: 20, component: lazyView(() => import('./views/settings/StoragePanel')) },
   { id: 'data', title: 'Your data', order: 30, component: lazyView(() => import('./views/settings/DataPanel')) },
   { id: 'embeddings', title: 'Semantic search', order: 15, component: lazyView(() => import('./settings-embeddings/EmbeddingsPanel')) },
+  { id: 'ask', title: 'Ask your vault', order: 12, component: lazyView(() => import('./views/settings/AskPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {

@@ -27,6 +27,8 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   SYNC_CONFLICT: 409,
+  BILLING_NOT_SUBSCRIBED: 409,
+  BILLING_ALREADY_PREMIUM: 409,
   TOO_MANY_ACTIVE_UPLOADS: 409,
   BLOB_MISSING: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -35,6 +37,9 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
   INTERNAL: 500,
+  CHAT_UPSTREAM_FAILED: 502,
+  BILLING_UNAVAILABLE: 502,
+  CHAT_UNAVAILABLE: 503,
   // 507 Insufficient Storage: the request is fine, the plan has no room for it.
   VAULT_FULL: 507,
 };

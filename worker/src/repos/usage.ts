@@ -27,3 +27,11 @@ export async function consumeMessage(db: D1Database, userId: string, day: string
     .first();
   return row === null ? null : parseRow(messagesRowSchema, row, 'daily_usage').messages;
 }
+
+/**
+ * Gives back one message counted on `day` (the model failed before answering). Never below zero, and on the day it
+ * was counted, so a refund after midnight cannot eat into the new day's allowance.
+ */
+export async function refundMessage(db: D1Database, userId: string, day: string): Promise<void> {
+  await db.prepare('UPDATE daily_usage SET messages = messages - 1 WHERE user_id = ?1 AND day = ?2 AND messages > 0').bind(userId, day).run();
+}

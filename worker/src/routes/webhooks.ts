@@ -4,7 +4,11 @@
  * created). Never by the customer email: that is whatever someone typed at checkout, so matching it would let anyone
  * change the tier of whoever owns that address. Events without a user id are acknowledged as `ignored`.
  * `checkout.session.completed` upgrades only when `payment_status` is `paid` or `no_payment_required` (an unpaid
- * delayed payment must not grant premium; the subscription events that follow carry the real state).
+ * delayed payment must not grant premium; `checkout.session.async_payment_succeeded` upgrades when it settles).
+ * Cancelling in the portal sends `customer.subscription.updated` with `cancel_at_period_end` while the status stays
+ * active, so the user keeps premium until Stripe sends `customer.subscription.deleted` at the period's end.
+ * A deleted subscription stays ended: a late event about it (same-second timestamps cannot order them) never
+ * upgrades again. The event's `customer` is remembered for the user (billing_customers) so /api/billing/portal can open it.
  * Answers 2xx for every authentic event, including ones that change nothing, so the sender stops retrying.
  */
 import { Hono } from 'hono';
@@ -14,6 +18,7 @@ import { verifySignature } from '../billing/stripe-signature';
 import type { AppEnv, Tier } from '../env';
 import { describeIssues, JSON_BODY_LIMIT_BYTES, limitBody } from '../http/errors';
 import { limitPerIp } from '../http/rate-limit';
+import { rememberStripeCustomer } from '../repos/billing-customers';
 import { findUserById } from '../repos/users';
 import { applyTierEvent, recordEvent } from '../repos/webhook-events';
 
@@ -27,6 +32,9 @@ const eventSchema = z.object({
       payment_status: z.string().nullish(),
       metadata: z.looseObject({ userId: z.string().optional() }).nullish(),
       client_reference_id: z.string().nullish(),
+      customer: z.string().max(255).nullish(),
+      id: z.string().max(255).optional(),
+      subscription: z.string().max(255).nullish(),
     }),
   }),
 });
@@ -38,6 +46,8 @@ const SETTLED_PAYMENT_STATUSES = new Set(['paid', 'no_payment_required']);
 /** The tier an event asks for, or null for events that do not concern tiers. */
 function tierFor(event: BillingEvent): Tier | null {
   switch (event.type) {
+    case 'checkout.session.async_payment_succeeded':
+      return 'premium';
     case 'checkout.session.completed':
       return SETTLED_PAYMENT_STATUSES.has(event.data.object.payment_status ?? '') ? 'premium' : null;
     case 'customer.subscription.created':
@@ -70,12 +80,19 @@ export const webhookRoutes = new Hono<AppEnv>().post('/billing', limitPerIp, lim
 
   const object = event.data.object;
   const userId = object.metadata?.userId ?? object.client_reference_id ?? null;
+  if (userId !== null && object.customer) await rememberStripeCustomer(c.env.DB, userId, object.customer, now);
   const tier = userId === null ? null : tierFor(event);
   const user = tier === null || userId === null ? null : await findUserById(c.env.DB, userId);
   if (tier === null || user === null) {
     const fresh = await recordEvent(c.env.DB, event, now);
     return c.json({ received: true, outcome: fresh ? (tier === null ? 'ignored' : 'unknown_user') : 'duplicate' });
   }
-  const outcome = await applyTierEvent(c.env.DB, { id: event.id, type: event.type, createdMs: event.created * 1000, userId: user.id, tier }, now);
+  const isSubscription = event.type.startsWith('customer.subscription.');
+  const subscriptionId = (isSubscription ? object.id : object.subscription) ?? null;
+  const outcome = await applyTierEvent(
+    c.env.DB,
+    { id: event.id, type: event.type, createdMs: event.created * 1000, userId: user.id, tier, subscriptionId, endsSubscription: event.type === 'customer.subscription.deleted' },
+    now,
+  );
   return c.json({ received: true, outcome });
 });
