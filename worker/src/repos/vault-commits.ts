@@ -132,9 +132,12 @@ export async function commitToVault(db: D1Database, input: CommitInput): Promise
       .prepare(
         `UPDATE vaults SET version = version + 1, bytes_used = ?, segment_count = ?, tombstone_count = tombstone_count + ?,
            settings = COALESCE(?, settings), stats = COALESCE(?, stats), head_updated_at = ?, last_commit_id = ?
-         WHERE user_id = ? AND version = ?`,
+         WHERE user_id = ? AND version = ?
+           AND (SELECT COUNT(*) FROM blobs WHERE user_id = ? AND verified_at IS NOT NULL AND sha256 IN (SELECT value FROM json_each(?))) = ?`,
       )
-      .bind(bytes, segmentCount, tombstones.length, input.settings, input.stats === null ? null : JSON.stringify(input.stats), input.now, input.commitId, input.userId, input.baseVersion),
+      // The last condition: every added blob is still verified, so garbage collection (S19) or a failed
+      // re-verification (S17) between the reads above and this batch makes the commit lose instead of half-apply.
+      .bind(bytes, segmentCount, tombstones.length, input.settings, input.stats === null ? null : JSON.stringify(input.stats), input.now, input.commitId, input.userId, input.baseVersion, input.userId, JSON.stringify(added), added.length),
     db
       .prepare(
         `INSERT INTO vault_commits (user_id, version, device_id, added_segments, removed_segments, tombstones, settings, created_at)
@@ -152,6 +155,16 @@ export async function commitToVault(db: D1Database, input: CommitInput): Promise
          ON CONFLICT (user_id, sha256) DO NOTHING`,
       )
       .bind(version, input.userId, JSON.stringify(added), input.userId, input.commitId),
+    // S19 mark phase: added blobs are referenced again; removed ones no segment uses any more start their grace period.
+    db
+      .prepare(`UPDATE blobs SET unreferenced_since = NULL WHERE user_id = ? AND sha256 IN (SELECT value FROM json_each(?)) AND ${guard}`)
+      .bind(input.userId, JSON.stringify(added), input.userId, input.commitId),
+    db
+      .prepare(
+        `UPDATE blobs SET unreferenced_since = ? WHERE user_id = ? AND sha256 IN (SELECT value FROM json_each(?)) AND verified_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM vault_segments s WHERE s.user_id = blobs.user_id AND s.sha256 = blobs.sha256) AND ${guard}`,
+      )
+      .bind(input.now, input.userId, JSON.stringify(removed), input.userId, input.commitId),
   ]);
   // Lost the race between our read and our write: report the head that won.
   if ((update?.meta.changes ?? 0) !== 1) return { ok: false, head: await getHead(db, input.userId, input.now) };
