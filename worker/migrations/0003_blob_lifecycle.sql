@@ -21,3 +21,25 @@ UPDATE blobs SET reserved_bytes = size, upload_expires_at = created_at + 900000 
 UPDATE blobs SET unreferenced_since = CAST(unixepoch('subsec') * 1000 AS INTEGER)
 WHERE verified_at IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM vault_segments s WHERE s.user_id = blobs.user_id AND s.sha256 = blobs.sha256);
+
+-- S20, S21: commit metadata counts against the vault. Each commit row records its metadata bytes (tombstones,
+-- settings, segment lists as stored); vaults.meta_bytes is the sum over the commits still in the log plus the
+-- checkpoint. Older commits are folded into one compacted checkpoint (stored in parts: a D1 value holds at most
+-- 2 MB), which "manifest since N" serves instead of the folded commits.
+ALTER TABLE vault_commits ADD COLUMN meta_bytes INTEGER NOT NULL DEFAULT 0 CHECK (meta_bytes >= 0);
+UPDATE vault_commits SET meta_bytes = length(CAST(added_segments AS BLOB)) + length(CAST(removed_segments AS BLOB)) + length(CAST(tombstones AS BLOB)) + COALESCE(length(CAST(settings AS BLOB)), 0);
+ALTER TABLE vaults ADD COLUMN meta_bytes INTEGER NOT NULL DEFAULT 0 CHECK (meta_bytes >= 0);
+UPDATE vaults SET meta_bytes = (SELECT COALESCE(SUM(c.meta_bytes), 0) FROM vault_commits c WHERE c.user_id = vaults.user_id);
+-- Commits up to this version are folded into the checkpoint (0: no checkpoint yet).
+ALTER TABLE vaults ADD COLUMN checkpoint_version INTEGER NOT NULL DEFAULT 0 CHECK (checkpoint_version >= 0);
+ALTER TABLE vaults ADD COLUMN checkpoint_bytes INTEGER NOT NULL DEFAULT 0 CHECK (checkpoint_bytes >= 0);
+-- Random id written by the fold that won the compare-and-set on checkpoint_version; the rest of its batch is guarded by it.
+ALTER TABLE vaults ADD COLUMN checkpoint_id TEXT;
+
+-- The checkpoint's JSON ({segments, tombstones, settings} at checkpoint_version), split into consecutive parts.
+CREATE TABLE vault_checkpoint_parts (
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  part INTEGER NOT NULL CHECK (part >= 0),
+  body TEXT NOT NULL,
+  PRIMARY KEY (user_id, part)
+) WITHOUT ROWID;

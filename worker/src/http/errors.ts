@@ -38,6 +38,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   INTERNAL: 500,
   // 507 Insufficient Storage: the request is fine, the plan has no room for it.
   VAULT_FULL: 507,
+  VAULT_HISTORY_FULL: 507,
 };
 
 export function statusFor(code: ErrorCode): ContentfulStatusCode {

@@ -32,7 +32,7 @@ import { limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
 import { runBlobLifecycle, uploadExpiry } from '../jobs/blob-lifecycle';
 import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob, unverifyBlob, type BlobRow } from '../repos/blobs';
-import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
+import { commitToVault, foldCheckpoint, readManifestPage } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
 
 /** 1000 hashes as JSON is ~70 KB. */
@@ -170,6 +170,12 @@ export const syncRoutes = new Hono<AppEnv>()
       };
       return c.json(conflict, 409);
     }
+    // S21: fold older commits into the checkpoint once enough gathered (a no-op most of the time).
+    c.executionCtx.waitUntil(
+      foldCheckpoint(c.env.DB, user.id, crypto.randomUUID()).catch((error: unknown) => {
+        console.error('checkpoint fold failed', error);
+      }),
+    );
     if (outcome.commit.removedSegments.length > 0) {
       // S19: a compaction just unreferenced blobs; collect this user's garbage whose grace period is over now
       // rather than at the next Cron Trigger, without delaying the answer.
@@ -181,13 +187,11 @@ export const syncRoutes = new Hono<AppEnv>()
     const body: CommitResponse = { head: outcome.head, commit: outcome.commit };
     return c.json(body, 201);
   })
-  // S11: the head and the commits after version `since`, one page at a time.
+  // S11, S21: the head, the checkpoint when `since` is below it, and the commits after, one page at a time.
   .get('/manifest', validate('query', manifestQuerySchema), async (c) => {
     const { since } = c.req.valid('query');
-    const { user } = c.var;
-    const head = await getHead(c.env.DB, user.id, c.var.deps.now());
-    // Commits up to the head just read, so a commit landing in between cannot make the answer disagree with itself.
-    const page = await listCommitsSince(c.env.DB, user.id, since, head.version);
-    const body: ManifestResponse = { head, commits: page.commits, hasMore: page.hasMore };
+    const page = await readManifestPage(c.env.DB, c.var.user.id, since, c.var.deps.now());
+    const body: ManifestResponse = { head: page.head, commits: page.commits, hasMore: page.hasMore };
+    if (page.checkpoint !== null) body.checkpoint = page.checkpoint;
     return c.json(body);
   });
