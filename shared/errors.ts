@@ -83,6 +83,9 @@ export const ERROR_MESSAGES = {
   SYNC_CONFLICT: 'Another device changed the vault at the same time. Cogzy Vault will merge the changes and try again.',
   BLOB_MISSING: 'Part of the vault has not been uploaded yet. Sync again from the device that made it.',
   BLOB_HASH_MISMATCH: 'An uploaded piece of the vault was damaged on the way. Sync again to re-upload it.',
+  VAULT_HISTORY_FULL:
+    'Your synced vault has recorded as many deletions and settings changes as it can keep. Your data is safe on this device; contact support so we can compact it.',
+  BLOB_ALREADY_UPLOADED: 'This piece of the vault is already uploaded and checked, so it must not be sent again. Sync again; nothing more needs uploading.',
   TOO_MANY_ACTIVE_UPLOADS:
     'Too many imports are still reported as in progress for this account. Let them finish, or cancel the stuck ones, then try again.',
   WEBHOOK_SIGNATURE_INVALID: 'The webhook signature is not valid.',

@@ -3,7 +3,7 @@
  * segment list, the tombstone set and the latest settings. Pure: the same commits always give the same manifest.
  */
 import { AppError } from '../errors';
-import type { CommitRecord, SegmentRef, Sha256Hex } from './protocol';
+import type { CommitRecord, ManifestCheckpoint, SegmentRef, Sha256Hex } from './protocol';
 
 export interface Manifest {
   version: number;
@@ -40,4 +40,31 @@ export function applyCommits(manifest: Manifest, commits: readonly CommitRecord[
 /** Manifest bytes: what the vault quota counts (S10). */
 export function manifestBytes(manifest: Manifest): number {
   return manifest.segments.reduce((sum, s) => sum + s.size, 0);
+}
+
+/** S21: the manifest a server checkpoint stands for (a client at any version below it starts again from this). */
+export function manifestFromCheckpoint(checkpoint: ManifestCheckpoint): Manifest {
+  return { version: checkpoint.version, segments: [...checkpoint.segments], tombstones: new Set(checkpoint.tombstones), settings: checkpoint.settings };
+}
+
+/** S21: the checkpoint a manifest compacts to (the inverse of manifestFromCheckpoint). */
+export function checkpointOf(manifest: Manifest): ManifestCheckpoint {
+  return { version: manifest.version, segments: [...manifest.segments], tombstones: [...manifest.tombstones], settings: manifest.settings };
+}
+
+/**
+ * S20: the metadata bytes of a commit as the server stores it: its segment lists, tombstones and settings, as JSON.
+ * What the vault quota counts for the commit log.
+ */
+export function commitMetadataBytes(commit: Pick<CommitRecord, 'addedSegments' | 'removedSegments' | 'tombstones' | 'settings'>): number {
+  return (
+    utf8Length(JSON.stringify(commit.addedSegments)) +
+    utf8Length(JSON.stringify(commit.removedSegments)) +
+    utf8Length(JSON.stringify(commit.tombstones)) +
+    (commit.settings?.length ?? 0)
+  );
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
 }

@@ -22,6 +22,10 @@ export const MAX_TOMBSTONES_PER_COMMIT = 5000;
 export const MAX_SETTINGS_CHARS = 64 * 1024;
 /** S11: commits per manifest page. */
 export const MANIFEST_PAGE_SIZE = 200;
+/** S21: commit metadata bytes per manifest page (a page holds at least one commit, at most ~0.7 MB itself). */
+export const MANIFEST_PAGE_BYTES = 1024 * 1024;
+/** S20: metadata a vault may hold (checkpoint plus the commits after it), whatever the plan. */
+export const MAX_VAULT_METADATA_BYTES = 4 * 1024 * 1024;
 /** S8: lifetime of presigned URLs. */
 export const PRESIGN_EXPIRES_SECONDS = 15 * 60;
 
@@ -117,6 +121,11 @@ export const vaultHeadSchema = z.object({
   /** Sum of the sizes of the segments in the manifest: what the vault quota counts (S10). */
   bytes: z.number().int().nonnegative(),
   tombstoneCount: z.number().int().nonnegative(),
+  /**
+   * S20: bytes of commit metadata the server keeps for this vault (checkpoint plus later commits); counts toward
+   * the quota with `bytes`. Absent from servers before S20 (read as 0).
+   */
+  metaBytes: z.number().int().nonnegative().default(0),
   settings: z.string().nullable(),
   stats: vaultStatsSchema.nullable(),
   /** null until the first commit. */
@@ -146,9 +155,26 @@ export const manifestQuerySchema = z.object({
   since: z.coerce.number().int().nonnegative().default(0),
 });
 
+/**
+ * S21: the manifest as of `version`, compacted by the server: every commit up to `version` replayed (segments in
+ * manifest order, the set of tombstones, the latest settings). Replaces the client's manifest outright.
+ */
+export const manifestCheckpointSchema = z.object({
+  version: z.number().int().positive(),
+  segments: z.array(segmentRefSchema),
+  tombstones: z.array(tombstoneIdSchema),
+  settings: z.string().nullable(),
+});
+export type ManifestCheckpoint = z.infer<typeof manifestCheckpointSchema>;
+
 export const manifestResponseSchema = z.object({
   head: vaultHeadSchema,
-  /** S11: commits with version > since, oldest first, at most MANIFEST_PAGE_SIZE. */
+  /**
+   * S21: present only when `since` is below the server's checkpoint (the commits up to it are no longer kept):
+   * start from this instead of your manifest, then apply `commits`, which continue from checkpoint.version.
+   */
+  checkpoint: manifestCheckpointSchema.optional(),
+  /** S11: commits with version > since (or > checkpoint.version), oldest first, at most MANIFEST_PAGE_SIZE and MANIFEST_PAGE_BYTES. */
   commits: z.array(commitRecordSchema),
   /** More commits follow: ask again with since = the last version here. */
   hasMore: z.boolean(),

@@ -47,9 +47,9 @@ describe('S3 adapter specifics', () => {
     const flaky = await busyProxy(s3.endpoint, 2);
     try {
       const store = S3BlobStore.fromEnv({ ...s3.env, S3_ENDPOINT: flaky.endpoint }, { retryDelaysMs: [1, 1] });
-      await store.put(blobKey('u1', hash), bytes, hash);
+      const { etag } = await store.put(blobKey('u1', hash), bytes, hash);
       expect(flaky.seen()).toBe(3);
-      expect(await store.head(blobKey('u1', hash))).toEqual({ size: bytes.byteLength });
+      expect(await store.head(blobKey('u1', hash))).toEqual({ size: bytes.byteLength, etag });
     } finally {
       await flaky.close();
     }

@@ -41,10 +41,13 @@ export function blobStoreContract(name: string, open: () => Promise<BlobStoreUnd
       const hash = await sha256Hex(bytes);
       const key = blobKey(userA, hash);
       expect(key).toBe(`users/${userA}/blobs/${hash}`);
-      await store.put(key, bytes, hash);
-      expect(await store.head(key)).toEqual({ size: bytes.byteLength });
+      const { etag } = await store.put(key, bytes, hash);
+      expect(etag).toEqual(expect.any(String));
+      // S17: the same ETag names this exact object on every later read, until something overwrites it.
+      expect(await store.head(key)).toEqual({ size: bytes.byteLength, etag });
       const got = await store.get(key);
       expect(got?.size).toBe(bytes.byteLength);
+      expect(got?.etag).toBe(etag);
       expect(await readAll(got!.body)).toEqual(bytes);
     });
 

@@ -4,11 +4,12 @@
  */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { deleteAllUserBlobs } from './blob/from-env';
+import { blobStoreFromEnv, deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
 import { USAGE_HEADERS } from '../../shared/chat/sse';
-import type { AppDeps, AppEnv } from './env';
+import type { AppDeps, AppEnv, Env } from './env';
 import { handleError, handleNotFound } from './http/errors';
+import { runBlobLifecycle } from './jobs/blob-lifecycle';
 import { accountRoutes } from './routes/account';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
@@ -62,5 +63,14 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   return app;
 }
 
+/**
+ * The Cron Trigger (wrangler.toml `[triggers]`): the blob sweep and garbage collection (SPEC S18, S19) for every
+ * user, on the trigger's own clock. A failed run is logged and the next one picks up where it stopped.
+ */
+export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const report = await runBlobLifecycle(env.DB, blobStoreFromEnv(env), controller.scheduledTime);
+  console.log(JSON.stringify({ event: 'blob-lifecycle', cron: controller.cron, ...report }));
+}
+
 const app = createApp();
-export default app;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -7,6 +7,8 @@ import type { PresignedRequest } from '../../../shared/sync/protocol';
 
 export interface BlobHead {
   size: number;
+  /** The store's entity tag of this exact object; it changes whenever the object is overwritten (SPEC S17). */
+  etag: string | null;
 }
 
 export interface BlobObject extends BlobHead {
@@ -15,7 +17,7 @@ export interface BlobObject extends BlobHead {
 
 export interface BlobStore {
   /** Stores bytes whose SHA-256 the caller has already verified; the adapter sends the hash so the store re-checks it. */
-  put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<void>;
+  put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<{ etag: string | null }>;
   head(key: string): Promise<BlobHead | null>;
   get(key: string): Promise<BlobObject | null>;
   /** Deleting a missing key succeeds. */

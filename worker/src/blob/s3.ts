@@ -69,20 +69,22 @@ export class S3BlobStore implements BlobStore {
     return new S3BlobStore(parsed.data, options);
   }
 
-  async put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<void> {
+  async put(key: string, bytes: Uint8Array<ArrayBuffer>, sha256Hex: string): Promise<{ etag: string | null }> {
     const res = await this.send(this.url(key), {
       method: 'PUT',
       body: bytes,
       headers: { 'content-type': 'application/octet-stream', 'x-amz-content-sha256': sha256Hex },
     });
     await expectOk(res, 'put');
+    await res.body?.cancel();
+    return { etag: res.headers.get('etag') };
   }
 
   async head(key: string): Promise<BlobHead | null> {
     const res = await this.send(this.url(key), { method: 'HEAD' });
     if (res.status === 404) return null;
     await expectOk(res, 'head');
-    return { size: Number(res.headers.get('content-length') ?? '0') };
+    return { size: Number(res.headers.get('content-length') ?? '0'), etag: res.headers.get('etag') };
   }
 
   async get(key: string): Promise<BlobObject | null> {
@@ -94,7 +96,7 @@ export class S3BlobStore implements BlobStore {
     await expectOk(res, 'get');
     if (res.body === null) throw new AppError('INTERNAL', { detail: 'blob store returned no body' });
     // workers-types leaves a response body's chunk type open; fetch bodies are bytes.
-    return { size: Number(res.headers.get('content-length') ?? '0'), body: res.body as ReadableStream<Uint8Array> };
+    return { size: Number(res.headers.get('content-length') ?? '0'), etag: res.headers.get('etag'), body: res.body as ReadableStream<Uint8Array> };
   }
 
   async delete(key: string): Promise<void> {

@@ -31,6 +31,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   BILLING_ALREADY_PREMIUM: 409,
   TOO_MANY_ACTIVE_UPLOADS: 409,
   BLOB_MISSING: 409,
+  BLOB_ALREADY_UPLOADED: 409,
   PAYLOAD_TOO_LARGE: 413,
   BLOB_HASH_MISMATCH: 422,
   TOO_MANY_ATTEMPTS: 429,
@@ -42,6 +43,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   CHAT_UNAVAILABLE: 503,
   // 507 Insufficient Storage: the request is fine, the plan has no room for it.
   VAULT_FULL: 507,
+  VAULT_HISTORY_FULL: 507,
 };
 
 export function statusFor(code: ErrorCode): ContentfulStatusCode {

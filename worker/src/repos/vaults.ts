@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import { parseRow } from './rows';
 
-const vaultRowSchema = z.object({ bytes_used: z.number().int().nonnegative() });
+const vaultRowSchema = z.object({ bytes_used: z.number().int().nonnegative(), meta_bytes: z.number().int().nonnegative() });
 
 /** What callers read from the vault row; the head and the wrapped key are read by vault-commits.ts. */
 export interface Vault {
+  /** What the quota counts: the manifest's segments plus the commit metadata kept for the vault (S10, S20). */
   bytesUsed: number;
 }
 
@@ -18,7 +19,8 @@ export function createVaultIfAbsent(db: D1Database, userId: string, now: number)
 export async function ensureVault(db: D1Database, userId: string, now: number): Promise<Vault> {
   const [, select] = await db.batch([
     createVaultIfAbsent(db, userId, now),
-    db.prepare('SELECT bytes_used FROM vaults WHERE user_id = ?1').bind(userId),
+    db.prepare('SELECT bytes_used, meta_bytes FROM vaults WHERE user_id = ?1').bind(userId),
   ]);
-  return { bytesUsed: parseRow(vaultRowSchema, select?.results[0], 'vaults').bytes_used };
+  const row = parseRow(vaultRowSchema, select?.results[0], 'vaults');
+  return { bytesUsed: row.bytes_used + row.meta_bytes };
 }

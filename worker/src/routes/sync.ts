@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AppError, ERROR_MESSAGES } from '../../../shared/errors';
-import { sha256Hex, toHex } from '../../../shared/sync/hash';
+import { sha256Hex } from '../../../shared/sync/hash';
 import {
   MAX_BLOB_BYTES,
   MAX_DIRECT_BLOB_BYTES,
@@ -24,13 +24,15 @@ import {
   type UploadUrlResponse,
 } from '../../../shared/sync/protocol';
 import { requireUser } from '../auth/middleware';
+import { digestStream } from '../blob/digest';
 import { blobStoreFromEnv } from '../blob/from-env';
 import { blobKey } from '../blob/keys';
 import type { AppEnv, AuthUser, Env } from '../env';
 import { limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
-import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob } from '../repos/blobs';
-import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
+import { runBlobLifecycle, uploadExpiry } from '../jobs/blob-lifecycle';
+import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob, unverifyBlob, type BlobRow } from '../repos/blobs';
+import { commitToVault, foldCheckpoint, readManifestPage } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
 
 /** 1000 hashes as JSON is ~70 KB. */
@@ -49,29 +51,33 @@ function toRecord(blob: { sha256: string; size: number; verifiedAt: number | nul
 }
 
 /**
- * S9: reserves room for a blob about to reach the store (announced or direct), so unreferenced or never verified
- * blobs cannot grow without bound; VAULT_FULL when there is none. A blob verified already needs no room.
+ * S9, S18: reserves room for a blob about to reach the store; VAULT_FULL when there is none. A direct upload
+ * (`uploadExpiresAt` null) of a blob verified already needs no room; a presigned URL for it is refused (S17).
  */
-async function reserveRoomForUpload(env: Env, user: AuthUser, sha256: string, size: number, now: number): Promise<void> {
+async function reserveRoomForUpload(env: Env, user: AuthUser, sha256: string, size: number, now: number, uploadExpiresAt: number | null): Promise<void> {
   const limit = getTierLimits(env, user.tier).vaultBytes * STORED_BLOB_QUOTA_FACTOR;
-  if (await reserveBlob(env.DB, user.id, sha256, size, limit, now)) return;
-  if ((await getBlob(env.DB, user.id, sha256))?.verifiedAt != null) return;
+  if (await reserveBlob(env.DB, user.id, sha256, size, limit, now, uploadExpiresAt)) return;
+  if ((await getBlob(env.DB, user.id, sha256))?.verifiedAt != null) {
+    if (uploadExpiresAt === null) return;
+    throw new AppError('BLOB_ALREADY_UPLOADED');
+  }
   throw new AppError('VAULT_FULL', { detail: `${size} more bytes would exceed ${STORED_BLOB_QUOTA_FACTOR}x quota` });
 }
 
-/** SHA-256 and length of a stream without holding it in memory (workerd's DigestStream). */
-async function digestStream(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ sha256: string; size: number }> {
-  const digest = new crypto.DigestStream('SHA-256');
-  let size = 0;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE');
-      controller.enqueue(chunk);
-    },
-  });
-  await body.pipeThrough(counter).pipeTo(digest);
-  return { sha256: toHex(new Uint8Array(await digest.digest)), size };
+/**
+ * S17: before handing out a URL to a blob a presigned PUT could still have overwritten, check that the store holds
+ * the object that was verified (size and ETag). If not, the blob goes back to unverified (so S2 reports it missing
+ * and the sweep deletes whatever sits there once its URLs expire), and the download is NOT_FOUND.
+ */
+async function ensureStillVerified(env: Env, userId: string, blob: BlobRow): Promise<void> {
+  if (blob.uploadExpiresAt === null) return;
+  const store = blobStoreFromEnv(env);
+  const key = blobKey(userId, blob.sha256);
+  const head = await store.head(key);
+  if (head !== null && head.size === blob.size && (blob.verifiedEtag === null || head.etag === blob.verifiedEtag)) return;
+  await unverifyBlob(env.DB, userId, blob);
+  await store.delete(key);
+  throw new AppError('NOT_FOUND', { detail: 'stored object changed after verification' });
 }
 
 export const syncRoutes = new Hono<AppEnv>()
@@ -91,17 +97,20 @@ export const syncRoutes = new Hono<AppEnv>()
     if ((await sha256Hex(bytes)) !== sha256) throw new AppError('BLOB_HASH_MISMATCH');
     const existing = await getBlob(c.env.DB, user.id, sha256);
     if (existing?.verifiedAt != null) return c.json(toRecord(existing));
-    await reserveRoomForUpload(c.env, user, sha256, bytes.byteLength, c.var.deps.now());
-    await blobStoreFromEnv(c.env).put(blobKey(user.id, sha256), bytes, sha256);
-    const record = await markBlobVerified(c.env.DB, user.id, sha256, bytes.byteLength, c.var.deps.now());
+    await reserveRoomForUpload(c.env, user, sha256, bytes.byteLength, c.var.deps.now(), null);
+    const { etag } = await blobStoreFromEnv(c.env).put(blobKey(user.id, sha256), bytes, sha256);
+    const record = await markBlobVerified(c.env.DB, user.id, sha256, bytes.byteLength, etag, c.var.deps.now());
     return c.json(toRecord(record), 201);
   })
-  // S8: a presigned PUT for exactly this key, size and hash; the blob counts only after /verify.
+  // S8, S17, S18: a presigned PUT for exactly this key, size and hash, never for a verified blob; the blob counts
+  // only after /verify, and its reservation holds until the URL has expired.
   .post('/blobs/:sha256/upload-url', limitBody(SMALL_BODY_LIMIT), hashParam, validate('json', uploadUrlRequestSchema), async (c) => {
     const { sha256 } = c.req.valid('param');
     const { size } = c.req.valid('json');
     const { user } = c.var;
-    await reserveRoomForUpload(c.env, user, sha256, size, c.var.deps.now());
+    const now = c.var.deps.now();
+    if ((await getBlob(c.env.DB, user.id, sha256))?.verifiedAt != null) throw new AppError('BLOB_ALREADY_UPLOADED');
+    await reserveRoomForUpload(c.env, user, sha256, size, now, uploadExpiry(now));
     const upload = await blobStoreFromEnv(c.env).presignPut(blobKey(user.id, sha256), size, sha256, PRESIGN_EXPIRES_SECONDS);
     const body: UploadUrlResponse = { sha256, size, upload };
     return c.json(body);
@@ -123,7 +132,7 @@ export const syncRoutes = new Hono<AppEnv>()
       await store.delete(key);
       throw new AppError('BLOB_HASH_MISMATCH');
     }
-    const record = await markBlobVerified(c.env.DB, user.id, sha256, actual.size, c.var.deps.now());
+    const record = await markBlobVerified(c.env.DB, user.id, sha256, actual.size, object.etag, c.var.deps.now());
     return c.json(toRecord(record));
   })
   // S8: a presigned GET; the client verifies the bytes' hash on read (S4).
@@ -132,6 +141,7 @@ export const syncRoutes = new Hono<AppEnv>()
     const { user } = c.var;
     const row = await getBlob(c.env.DB, user.id, sha256);
     if (row?.verifiedAt == null) throw new AppError('NOT_FOUND');
+    await ensureStillVerified(c.env, user.id, row);
     const download = await blobStoreFromEnv(c.env).presignGet(blobKey(user.id, sha256), PRESIGN_EXPIRES_SECONDS);
     const body: DownloadResponse = { sha256, size: row.size, download };
     return c.json(body);
@@ -160,16 +170,28 @@ export const syncRoutes = new Hono<AppEnv>()
       };
       return c.json(conflict, 409);
     }
+    // S21: fold older commits into the checkpoint once enough gathered (a no-op most of the time).
+    c.executionCtx.waitUntil(
+      foldCheckpoint(c.env.DB, user.id, crypto.randomUUID()).catch((error: unknown) => {
+        console.error('checkpoint fold failed', error);
+      }),
+    );
+    if (outcome.commit.removedSegments.length > 0) {
+      // S19: a compaction just unreferenced blobs; collect this user's garbage whose grace period is over now
+      // rather than at the next Cron Trigger, without delaying the answer.
+      const collecting = runBlobLifecycle(c.env.DB, blobStoreFromEnv(c.env), c.var.deps.now(), user.id).catch((error: unknown) => {
+        console.error('blob lifecycle after compaction failed', error);
+      });
+      c.executionCtx.waitUntil(collecting);
+    }
     const body: CommitResponse = { head: outcome.head, commit: outcome.commit };
     return c.json(body, 201);
   })
-  // S11: the head and the commits after version `since`, one page at a time.
+  // S11, S21: the head, the checkpoint when `since` is below it, and the commits after, one page at a time.
   .get('/manifest', validate('query', manifestQuerySchema), async (c) => {
     const { since } = c.req.valid('query');
-    const { user } = c.var;
-    const head = await getHead(c.env.DB, user.id, c.var.deps.now());
-    // Commits up to the head just read, so a commit landing in between cannot make the answer disagree with itself.
-    const page = await listCommitsSince(c.env.DB, user.id, since, head.version);
-    const body: ManifestResponse = { head, commits: page.commits, hasMore: page.hasMore };
+    const page = await readManifestPage(c.env.DB, c.var.user.id, since, c.var.deps.now());
+    const body: ManifestResponse = { head: page.head, commits: page.commits, hasMore: page.hasMore };
+    if (page.checkpoint !== null) body.checkpoint = page.checkpoint;
     return c.json(body);
   });
