@@ -33,7 +33,7 @@ export interface LocalTx {
   getRecord(key: string): Promise<SyncRecord | undefined>;
   putRecord(record: SyncRecord): Promise<void>;
   deleteRecord(key: string): Promise<void>;
-  /** Keys of the records whose `ownerKey` is `key` (what deleting `key` also deletes). */
+  /** Keys of the records whose `ownerKeys` include `key` (what deleting `key` also deletes). */
   keysOwnedBy(key: string): Promise<string[]>;
   hasTombstone(key: string): Promise<boolean>;
   addTombstone(key: string): Promise<void>;

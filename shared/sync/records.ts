@@ -18,6 +18,7 @@ export const vectorRecordSchema = z.object({
   /** `${model}|${nodeId}` */
   id: z.string().min(1),
   nodeId: z.string().min(1),
+  conversationId: z.string().min(1),
   model: z.string().min(1),
   scale: z.number().finite().positive(),
   data: z.string(),
@@ -64,26 +65,27 @@ export function recordKey(record: Pick<SyncRecord, 'type' | 'id'>): string {
 }
 
 /**
- * The key whose deletion also deletes this record: a node's conversation, a vector's node, a note's conversation,
- * the target of a title, pin or tags. Tombstones are record keys (C9).
+ * The keys whose deletion also deletes this record: a node's conversation, a vector's node and conversation, a
+ * note's or title's conversation, the target of a pin or tags. Tombstones are record keys the person deleted (C9);
+ * whether a record is alive is a function of the record and the tombstone set alone, so devices agree.
  */
-export function ownerKey(record: SyncRecord): string | null {
+export function ownerKeys(record: SyncRecord): string[] {
   switch (record.type) {
     case 'node':
-      return `conversation:${record.value.conversationId}`;
+      return [`conversation:${record.value.conversationId}`];
     case 'vector':
-      return `node:${record.nodeId}`;
+      return [`node:${record.nodeId}`, `conversation:${record.conversationId}`];
     case 'note':
-      return `conversation:${record.conversationId}`;
+      return [`conversation:${record.conversationId}`];
     case 'lww': {
       const colon = record.id.indexOf(':');
       const scope = record.id.slice(0, colon);
       const target = record.id.slice(colon + 1);
-      if (scope === 'title') return `conversation:${target}`;
-      return scope === 'pin' || scope === 'tags' ? target : null;
+      if (scope === 'title') return [`conversation:${target}`];
+      return scope === 'pin' || scope === 'tags' ? [target] : [];
     }
     default:
-      return null;
+      return [];
   }
 }
 

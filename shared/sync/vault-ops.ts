@@ -8,7 +8,7 @@ import { sha256Hex } from './hash';
 import { tickHlc } from './hlc';
 import { chooseRecord, normaliseMemoryText, resolveNote, type ResolvedNote } from './merge';
 import type { Clock, LocalStore, LocalTx } from './ports';
-import { canonicalJson, ownerKey, recordKey, type JsonValue, type NoteVersionRecord, type SyncRecord } from './records';
+import { canonicalJson, ownerKeys, recordKey, type JsonValue, type NoteVersionRecord, type SyncRecord } from './records';
 import { utf8 } from './bytes';
 
 export interface LocalContext {
@@ -18,9 +18,8 @@ export interface LocalContext {
 }
 
 async function isDeleted(tx: LocalTx, record: SyncRecord): Promise<boolean> {
-  if (await tx.hasTombstone(recordKey(record))) return true;
-  const owner = ownerKey(record);
-  return owner !== null && (await tx.hasTombstone(owner));
+  for (const key of [recordKey(record), ...ownerKeys(record)]) if (await tx.hasTombstone(key)) return true;
+  return false;
 }
 
 /** Merges one record into the vault. `changed` when the stored record is now a different one. */
@@ -35,16 +34,13 @@ export async function mergeRecord(tx: LocalTx, record: SyncRecord): Promise<'cha
 }
 
 /**
- * Deletes `key` for good (C9): a tombstone, the record, and what it owns. Owned conversations and nodes get their
- * own tombstones, so a later export that brings the same content back stays deleted.
+ * Deletes `key` for good (C9): a tombstone, the record and what it owns. The tombstone keeps them deleted when a
+ * later export (or another device) brings the same content back.
  */
 export async function applyTombstone(tx: LocalTx, key: string): Promise<void> {
   await tx.addTombstone(key);
   await tx.deleteRecord(key);
-  for (const owned of await tx.keysOwnedBy(key)) {
-    if (owned.startsWith('node:') || owned.startsWith('conversation:')) await applyTombstone(tx, owned);
-    else await tx.deleteRecord(owned);
-  }
+  for (const owned of await tx.keysOwnedBy(key)) await tx.deleteRecord(owned);
 }
 
 async function nextHlc(tx: LocalTx, ctx: LocalContext): Promise<string> {
