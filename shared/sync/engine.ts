@@ -1,5 +1,5 @@
 /**
- * The sync engine (client rules C5-C16 in SPEC.md). One `sync()` = pull, then push what is pending, then compact if
+ * The sync engine (client rules C4-C17 in SPEC.md). One `sync()` = pull, then push what is pending, then compact if
  * the deltas outweigh the snapshots. Everything it needs is injected (ports.ts); everything it must remember lives
  * in the LocalStore, so a crash or a closed tab resumes where it stopped.
  */
@@ -18,9 +18,9 @@ export const SYNC_STATES = ['idle', 'pulling', 'pushing', 'in-sync', 'offline', 
 export type SyncState = (typeof SYNC_STATES)[number];
 
 export interface SyncLimits {
-  /** C10: 409s met in one sync before the visible conflict state. */
+  /** C14: 409s met in one sync before the visible conflict state. */
   maxConflictRetries: number;
-  /** C11: network, timeout, 5xx and 429 failures in one sync before giving up until the next trigger. */
+  /** C15: network, timeout, 5xx and 429 failures in one sync before giving up until the next trigger. */
   maxTransientRetries: number;
   backoffBaseMs: number;
   backoffCapMs: number;
@@ -28,7 +28,7 @@ export interface SyncLimits {
   deltaJsonBytes: number;
   /** Plaintext JSON per snapshot segment (compressed, about 4-16 MiB). */
   snapshotJsonBytes: number;
-  /** Compaction starts once there are at least this many deltas and they outweigh the snapshots (C14). */
+  /** Compaction starts once there are at least this many deltas and they outweigh the snapshots (C17). */
   compactAfterDeltas: number;
 }
 
@@ -105,7 +105,7 @@ export class SyncEngine {
     this.deps.onState?.(state);
   }
 
-  /** C11: exponential backoff with full jitter, capped; a server's Retry-After is a floor. */
+  /** C15: exponential backoff with full jitter, capped; a server's Retry-After is a floor. */
   backoffMs(attempt: number, retryAfterMs: number | null): number {
     const ceiling = Math.min(this.limits.backoffCapMs, this.limits.backoffBaseMs * 2 ** attempt);
     const jittered = Math.floor(this.deps.random.fraction() * ceiling);
@@ -191,7 +191,10 @@ export class SyncEngine {
     const applied = new Set(cursor.applied);
     for (const segment of cursor.segments) {
       if (applied.has(segment.sha256)) continue;
-      const bytes = await this.deps.transport.downloadBlob(segment.sha256);
+      const bytes = await this.deps.transport.downloadBlob(segment.sha256).catch((error: unknown) => {
+        // Compaction may have replaced it since the manifest was read: BLOB_MISSING retries from a fresh manifest.
+        throw error instanceof AppError && error.code === 'NOT_FOUND' ? new AppError('BLOB_MISSING', { detail: segment.sha256 }) : error;
+      });
       report.bytesDown += bytes.byteLength;
       // S4: the bytes must be what the manifest names before anything reads them.
       if ((await sha256Hex(bytes)) !== segment.sha256) throw new AppError('SYNC_SEGMENT_TAMPERED', { detail: 'downloaded bytes do not match their name' });
@@ -241,7 +244,7 @@ export class SyncEngine {
     });
   }
 
-  // ---- Push (C7-C10) -------------------------------------------------------------------------------------------
+  // ---- Push (C7, C13, C14) -------------------------------------------------------------------------------------------
 
   private async nextBatch(): Promise<Batch> {
     return this.deps.store.transaction(async (tx) => {
@@ -342,7 +345,7 @@ export class SyncEngine {
     });
   }
 
-  // ---- Compaction (C14) ----------------------------------------------------------------------------------------
+  // ---- Compaction (C17) ----------------------------------------------------------------------------------------
 
   private async maybeCompact(report: SyncReport): Promise<boolean> {
     const { store } = this.deps;

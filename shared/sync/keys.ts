@@ -1,5 +1,5 @@
 /**
- * Vault keys (C2-C4). A random 256-bit vault key encrypts everything; it is stored on the server only wrapped:
+ * Vault keys (C2, C3). A random 256-bit vault key encrypts everything; it is stored on the server only wrapped:
  * once by a key derived from the passphrase (Argon2id, PBKDF2 where WASM is unavailable) and once by the recovery
  * code shown at setup. Changing the passphrase re-wraps the same key (no data is rewritten). Sub-keys for segment
  * encryption and for the keyed ids the server sees come from the vault key by HKDF, bound to the vault id.
@@ -27,7 +27,7 @@ export interface SyncKeys {
   vaultId: string;
   segmentKey: CryptoKey;
   idKey: CryptoKey;
-  /** First 8 bytes of a keyed hash: written in each segment header to tell "another key" from "tampered" (C4). */
+  /** First 8 bytes of a keyed hash: written in each segment header to tell "another key" from "tampered" (C1). */
   keyId: Uint8Array<ArrayBuffer>;
 }
 

@@ -44,6 +44,8 @@ export interface MemoryServerOptions {
   pageSize?: number;
   /** S16: requests per user per minute. */
   requestsPerMinute?: number;
+  /** S4: how the server hashes what it stores (WebCrypto by default; the simulation passes node's faster one). */
+  sha256?: (bytes: Uint8Array<ArrayBuffer>) => Promise<string>;
 }
 
 export class MemoryServer {
@@ -51,11 +53,13 @@ export class MemoryServer {
   readonly quotaBytes: number;
   private readonly pageSize: number;
   private readonly requestsPerMinute: number;
+  private readonly sha256: (bytes: Uint8Array<ArrayBuffer>) => Promise<string>;
 
   constructor(private readonly options: MemoryServerOptions) {
     this.quotaBytes = options.quotaBytes ?? 1024 * 1024 * 1024;
     this.pageSize = options.pageSize ?? MANIFEST_PAGE_SIZE;
     this.requestsPerMinute = options.requestsPerMinute ?? 600;
+    this.sha256 = options.sha256 ?? sha256Hex;
   }
 
   vault(user: string): Vault {
@@ -127,7 +131,7 @@ export class MemoryServer {
     const vault = this.spend(user);
     const name = this.hash(hash);
     if (bytes.byteLength > MAX_DIRECT_BLOB_BYTES) throw new AppError('PAYLOAD_TOO_LARGE');
-    if ((await sha256Hex(bytes)) !== name) throw new AppError('BLOB_HASH_MISMATCH');
+    if ((await this.sha256(bytes)) !== name) throw new AppError('BLOB_HASH_MISMATCH');
     if (vault.blobs.has(name)) return;
     if (this.storedBytes(vault) + bytes.byteLength > this.quotaBytes * 2) throw new AppError('VAULT_FULL');
     vault.blobs.set(name, bytes.slice());
@@ -161,7 +165,7 @@ export class MemoryServer {
     const bytes = vault.uploadedUnverified.get(name);
     if (bytes === undefined) throw new AppError('BLOB_MISSING');
     vault.uploadedUnverified.delete(name);
-    if (bytes.byteLength !== size || (await sha256Hex(bytes)) !== name) throw new AppError('BLOB_HASH_MISMATCH');
+    if (bytes.byteLength !== size || (await this.sha256(bytes)) !== name) throw new AppError('BLOB_HASH_MISMATCH');
     vault.blobs.set(name, bytes);
   }
 
@@ -222,7 +226,7 @@ export class MemoryServer {
   }
 }
 
-/** A device's view of the in-memory server: presigned upload first, the direct upload as fallback (C8). */
+/** A device's view of the in-memory server: presigned upload first, the direct upload as fallback (C7). */
 export class MemoryTransport implements Transport {
   constructor(
     private readonly server: MemoryServer,
