@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
+import { SYNC_PROTOCOL_HEADER } from '../../shared/sync/protocol';
 import type { AppDeps, AppEnv } from './env';
 import { handleError, handleNotFound } from './http/errors';
 import { accountRoutes } from './routes/account';
@@ -38,7 +39,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
     cors({
       origin: (origin, c: Context<AppEnv>) => (origin === c.env.APP_ORIGIN ? origin : null),
       credentials: true,
-      allowHeaders: ['Content-Type', 'Authorization', CSRF_HEADER],
+      allowHeaders: ['Content-Type', 'Authorization', CSRF_HEADER, SYNC_PROTOCOL_HEADER],
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       maxAge: 600,
     }),

@@ -29,6 +29,7 @@ import { blobKey } from '../blob/keys';
 import type { AppEnv, AuthUser, Env } from '../env';
 import { limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
+import { requireKnownProtocol } from '../http/protocol-version';
 import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob } from '../repos/blobs';
 import { commitToVault, getHead, listCommitsSince } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
@@ -75,7 +76,7 @@ async function digestStream(body: ReadableStream<Uint8Array>, maxBytes: number):
 }
 
 export const syncRoutes = new Hono<AppEnv>()
-  .use(requireUser, limitPerUser)
+  .use(requireKnownProtocol, requireUser, limitPerUser)
   // S2: which of these hashes does the server lack (not stored, or stored but never verified).
   .post('/blobs/missing', limitBody(MISSING_BODY_LIMIT), validate('json', missingBlobsRequestSchema), async (c) => {
     const hashes = [...new Set(c.req.valid('json').hashes)];
