@@ -82,7 +82,8 @@ const STATE_OF_CODE: Partial<Record<ErrorCode, SyncState>> = {
 /** Worth another attempt in the same sync: the manifest may have moved on (a compacted segment) or an upload got lost. */
 const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['BLOB_MISSING', 'BLOB_HASH_MISMATCH']);
 
-class ConflictSignal {}
+/** A lost compare-and-set inside one sync: caught by the loop, never escapes. */
+class ConflictSignal extends Error {}
 
 interface Batch {
   pending: PendingChange[];

@@ -101,9 +101,10 @@ async function rig(serverOptions: { quotaBytes?: number; pageSize?: number } = {
         cipher: crypto.subtle,
         random,
         clock,
-        sleep: async (ms) => {
+        sleep: (ms) => {
           sleeps.push(ms);
           now.value += ms;
+          return Promise.resolve();
         },
         keys: options.keys ?? keys,
         deviceId: name,
@@ -319,7 +320,7 @@ describe('C5, C6: pull, one transaction per segment, resumable', () => {
       cipher: crypto.subtle,
       random,
       clock: { now: () => r.now.value },
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
       keys: r.keys,
       deviceId: 'phone',
     });
@@ -336,7 +337,7 @@ describe('C7, C13: push', () => {
     await importItems(phone.ctx, sample(1));
     expect(phone.store.pendingCount()).toBe(2);
     const failing = r.device('laptop', {
-      transport: (inner) => ({ ...bind(inner), commit: async () => { throw new TransportError('network'); } }),
+      transport: (inner) => ({ ...bind(inner), commit: () => Promise.reject(new TransportError('network')) }),
       limits: { maxTransientRetries: 1 },
     });
     await importItems(failing.ctx, sample(2));
@@ -350,8 +351,7 @@ describe('C7, C13: push', () => {
   it('C7: an edit made while a push is in flight stays queued for the next push', async () => {
     const r = await rig();
     let editedDuringPush = 0;
-    let phone!: ReturnType<Rig['device']>;
-    phone = r.device('phone', {
+    const phone: ReturnType<Rig['device']> = r.device('phone', {
       transport: (inner) => ({
         ...bind(inner),
         commit: async (request: CommitRequest) => {
@@ -569,7 +569,7 @@ describe('C14-C16: conflicts, backoff, full vault', () => {
 
   it('C15: offline is bounded: after the retries the state is offline and the queue is kept', async () => {
     const r = await rig();
-    const phone = r.device('phone', { transport: (inner) => ({ ...bind(inner), manifest: async () => { throw new TransportError('network'); } }) });
+    const phone = r.device('phone', { transport: (inner) => ({ ...bind(inner), manifest: () => Promise.reject(new TransportError('network')) }) });
     await addMemory(phone.ctx, 'kept while offline');
     expect(await phone.engine.sync()).toMatchObject({ state: 'offline', error: { code: 'OFFLINE' }, retries: 7 });
     expect(phone.store.pendingCount()).toBe(1);

@@ -86,11 +86,12 @@ async function simulate(seed: number, keys: SyncKeys, faults: Map<string, number
   const random = seededRandom(seed);
   let now = 1_780_000_000_000;
   const globalClock = { now: () => now };
-  const server = new MemoryServer({ clock: globalClock, pageSize: 1 + random.int(4), sha256: async (bytes) => hex(bytes) });
+  const server = new MemoryServer({ clock: globalClock, pageSize: 1 + random.int(4), sha256: (bytes) => Promise.resolve(hex(bytes)) });
   const scheduler = new Scheduler(seededRandom(seed * 7919 + 1));
   const faultRate = 0.05 + random.fraction() * 0.2;
-  const sleep = async (ms: number) => {
+  const sleep = (ms: number) => {
     now += ms;
+    return Promise.resolve();
   };
   const deviceCount = 3 + random.int(3);
   const devices: Device[] = [];

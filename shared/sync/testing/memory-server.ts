@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- the ports are async; this server answers synchronously */
 /**
  * An in-memory sync server that follows SPEC.md S1-S16 for the routes the engine uses (blobs, presigned upload and
  * verify, commit with compare-and-set, manifest paging, quotas, per-user isolation, the per-user request budget), and

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- the ports are async; this adapter answers synchronously */
 /**
  * The in-memory LocalStore: the second adapter beside Dexie, used by the simulation and the engine's tests.
  * Transactions run one at a time on a copy of the state and replace it only when they finish, so a throw (or a
