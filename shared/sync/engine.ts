@@ -95,6 +95,7 @@ export class SyncEngine {
   private readonly limits: SyncLimits;
   /** Encoded segments by payload: a retried push re-sends the same bytes (same hash) instead of a new blob. */
   private readonly encoded = new Map<string, EncodedSegment>();
+  private running: Promise<SyncReport> | null = null;
   state: SyncState = 'idle';
 
   constructor(private readonly deps: SyncEngineDeps) {
@@ -113,7 +114,19 @@ export class SyncEngine {
     return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
   }
 
-  async sync(): Promise<SyncReport> {
+  /**
+   * One sync: pull, push, compact. Calls while one runs share it (triggers overlap: a debounced edit, focus,
+   * "Sync now"), so one engine never races itself on the cursor.
+   */
+  sync(): Promise<SyncReport> {
+    if (this.running !== null) return this.running;
+    this.running = this.runSync().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runSync(): Promise<SyncReport> {
     const report: SyncReport = {
       state: 'idle',
       error: null,

@@ -396,6 +396,31 @@ function bind(inner: Transport): Transport {
   };
 }
 
+describe('C7: quiet syncs are cheap and never race', () => {
+  it('a sync with nothing new is one manifest request; overlapping triggers share one sync', async () => {
+    const r = await rig();
+    const laptop = r.device('laptop');
+    await importItems(laptop.ctx, sample(1));
+    await laptop.engine.sync();
+    const calls: string[] = [];
+    const phone = r.device('phone', {
+      transport: (inner) => ({
+        missingBlobs: (h) => (calls.push('missing'), inner.missingBlobs(h)),
+        uploadBlob: (h, b) => (calls.push('upload'), inner.uploadBlob(h, b)),
+        downloadBlob: (h) => (calls.push('download'), inner.downloadBlob(h)),
+        commit: (c) => (calls.push('commit'), inner.commit(c)),
+        manifest: (since) => (calls.push('manifest'), inner.manifest(since)),
+      }),
+    });
+    await phone.engine.sync();
+    calls.length = 0;
+    const [a, b] = await Promise.all([phone.engine.sync(), phone.engine.sync()]);
+    expect(a).toBe(b);
+    expect(a.state).toBe('in-sync');
+    expect(calls).toEqual(['manifest']);
+  });
+});
+
 describe('C8-C12: merge rules', () => {
   it('C8, C9: a union by content id; a deletion stays deleted when the same export is imported again, and the import says so', async () => {
     const r = await rig();
