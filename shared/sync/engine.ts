@@ -263,6 +263,8 @@ export class SyncEngine {
   private async nextBatch(): Promise<Batch> {
     return this.deps.store.transaction(async (tx) => {
       const all = await tx.pending();
+      // The first push into an empty vault is the whole vault: label it a snapshot, so compaction does not rewrite it.
+      const kind: SegmentKind = (await tx.getCursor()).segments.length === 0 ? 'snapshot' : 'delta';
       const batch: Batch = { pending: [], payloads: [], tombstones: [] };
       const delta: SyncRecord[] = [];
       const vectors: SyncRecord[] = [];
@@ -280,7 +282,7 @@ export class SyncEngine {
         bytes += canonicalJson(record).length;
         (record.type === 'vector' ? vectors : delta).push(record);
       }
-      if (delta.length > 0 || batch.tombstones.length > 0) batch.payloads.push({ kind: 'delta', payload: { records: delta, tombstones: batch.tombstones } });
+      if (delta.length > 0 || batch.tombstones.length > 0) batch.payloads.push({ kind, payload: { records: delta, tombstones: batch.tombstones } });
       if (vectors.length > 0) batch.payloads.push({ kind: 'vectors', payload: { records: vectors, tombstones: [] } });
       return batch;
     });
