@@ -18,7 +18,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon, { type Client, type Request as CannonRequest } from 'autocannon';
 import { sha256Hex } from '../shared/sync/hash';
 import { startLocalS3 } from '../tests/support/s3-server';
-import { SyncClient, startLocalWorker } from '../tests/support/sync-client';
+import type { HttpTransport } from '../shared/sync/http-transport';
+import { openSession, startLocalWorker, transportFor } from '../tests/support/sync-client';
 
 const CONNECTIONS = 10;
 /** ~5k authenticated requests in the run over 20 users is ~250 each, well under 600 even within one minute. */
@@ -50,19 +51,23 @@ async function main(): Promise<void> {
   const worker = await startLocalWorker(s3.env);
   try {
     // Seed: a pool of users, each with one verified segment and the vault at version 1.
-    const users: { client: SyncClient; segment: string; version: number }[] = [];
+    const users: { client: { token: string; http: HttpTransport }; segment: string; version: number }[] = [];
     for (let i = 0; i < POOL_USERS; i += 1) {
-      const client = await SyncClient.signUp(worker.url, `bench-${i}-${randomUUID()}@example.com`, password, `bench-${i}`);
+      const token = await openSession(worker.url, 'signup', `bench-${i}-${randomUUID()}@example.com`, password);
+      const http = transportFor(worker.url, token);
       const bytes = new Uint8Array(randomBytes(4096));
-      const committed = await client.push([bytes]);
-      users.push({ client, segment: await sha256Hex(bytes), version: committed.head.version });
+      const segment = await sha256Hex(bytes);
+      await http.uploadBlob(segment, bytes);
+      const committed = await http.commit({ baseVersion: 0, deviceId: `bench-${i}`, addedSegments: [segment] });
+      if (!committed.ok) throw new Error('the first commit of a new user cannot conflict');
+      users.push({ client: { token, http }, segment, version: committed.response.head.version });
     }
-    const auth = (client: SyncClient) => ({ Authorization: `Bearer ${client.token}`, 'Content-Type': 'application/json' });
+    const auth = (client: { token: string }) => ({ Authorization: `Bearer ${client.token}`, 'Content-Type': 'application/json' });
     // 100 hashes, half of them stored by every user of the pool.
     const storedBlobs = Array.from({ length: 50 }, () => new Uint8Array(randomBytes(512)));
     const stored = await Promise.all(storedBlobs.map((bytes) => sha256Hex(bytes)));
     await Promise.all(users.map(async (user) => {
-      for (const [i, bytes] of storedBlobs.entries()) await user.client.upload(bytes, stored[i]!);
+      for (const [i, bytes] of storedBlobs.entries()) await user.client.http.uploadBlob(stored[i]!, bytes);
     }));
     const hashes = [...stored, ...Array.from({ length: 50 }, () => randomBytes(32).toString('hex'))];
 

@@ -89,6 +89,21 @@ export const ERROR_MESSAGES = {
   TOO_MANY_ACTIVE_UPLOADS:
     'Too many imports are still reported as in progress for this account. Let them finish, or cancel the stuck ones, then try again.',
   WEBHOOK_SIGNATURE_INVALID: 'The webhook signature is not valid.',
+  SYNC_PROTOCOL_UNSUPPORTED:
+    'This version of Cogzy Vault speaks a sync protocol the server does not know. Update the app (reload it), then sync again.',
+  SYNC_CONFLICT_UNRESOLVED:
+    'Other devices kept changing the vault while this one tried to sync, so it stopped after several attempts. Nothing is lost; press Sync now to try again.',
+  SYNC_CLOCK_SKEW:
+    'This device\u2019s clock is more than 5 minutes off from your other devices, so syncing was paused to keep edits in the right order. Set the date and time to automatic, then sync again.',
+  SYNC_SEGMENT_TAMPERED:
+    'A piece of your synced vault failed its integrity check (damaged or altered), so it was not used and nothing changed on this device. Sync again; if it keeps happening, reset the cloud copy from a device you trust.',
+  SYNC_SEGMENT_UNSUPPORTED:
+    'Your synced vault contains data written by a newer version of Cogzy Vault. Update the app (reload it), then sync again; nothing changed on this device.',
+  SYNC_VAULT_RESET:
+    'The cloud copy of this vault was reset from another device, so this device cannot sync into it as it is. Use Reset from cloud to rebuild this device from the cloud, or Push all to upload this copy again.',
+  SYNC_WRONG_VAULT_KEY:
+    'The synced data was encrypted with a different vault key than the one this device unlocked, so nothing was read. Sign out of sync and unlock again with your current passphrase or recovery code.',
+  CRYPTO_WRONG_RECOVERY_CODE: 'That recovery code does not unlock this vault. Check it (letters and digits in groups) and try again.',
   CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
   OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',

@@ -7,6 +7,14 @@ import { z } from 'zod';
 import { errorEnvelopeSchema, errorCodeSchema } from '../errors';
 import { providerSchema } from '../model';
 
+/**
+ * S22: every sync request names the protocol version it speaks in this header; the server refuses a version it does
+ * not know. Bump it when a request or response shape changes incompatibly.
+ */
+export const SYNC_PROTOCOL_HEADER = 'X-Cogzy-Sync-Protocol';
+export const SYNC_PROTOCOL_VERSION = 1;
+export const SUPPORTED_SYNC_PROTOCOL_VERSIONS: readonly number[] = [1];
+
 // S1: a blob is named by the lowercase hex SHA-256 of its bytes.
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters (SHA-256)');
 export type Sha256Hex = z.infer<typeof sha256HexSchema>;
@@ -183,19 +191,49 @@ export type ManifestResponse = z.infer<typeof manifestResponseSchema>;
 
 // ---- Wrapped vault key (S12) ----------------------------------------------------------------------------------
 
+const wrapSaltSchema = base64Schema.min(22).max(88);
+const wrapIvSchema = base64Schema.length(16);
+const wrapCiphertextSchema = base64Schema.min(24).max(1024);
+
+/** Key-derivation parameters stored with a wrapped key, so any device can re-derive the same wrapping key. */
+export const keyKdfSchema = z.discriminatedUnion('name', [
+  /** Fallback where WASM is unavailable. */
+  z.object({ name: z.literal('PBKDF2'), hash: z.literal('SHA-256'), iterations: z.number().int().min(100_000).max(10_000_000) }),
+  z.object({
+    name: z.literal('Argon2id'),
+    /** KiB; at least 64 MiB. */
+    memoryKiB: z.number().int().min(65_536).max(1_048_576),
+    iterations: z.number().int().min(3).max(64),
+    parallelism: z.number().int().min(1).max(16),
+  }),
+]);
+export type KeyKdf = z.infer<typeof keyKdfSchema>;
+
+/** The recovery code is 160 random bits: HKDF is enough to turn it into a wrapping key. */
+export const recoveryWrapSchema = z.object({
+  kdf: z.object({ name: z.literal('HKDF'), hash: z.literal('SHA-256') }),
+  salt: wrapSaltSchema,
+  iv: wrapIvSchema,
+  ciphertext: wrapCiphertextSchema,
+});
+export type RecoveryWrap = z.infer<typeof recoveryWrapSchema>;
+
 export const wrappedKeySchema = z.object({
   version: z.literal(1),
-  kdf: z.object({
-    name: z.literal('PBKDF2'),
-    hash: z.literal('SHA-256'),
-    iterations: z.number().int().min(100_000).max(10_000_000),
-  }),
+  /**
+   * Random id of the vault (16 bytes, base64), chosen with the key; segments bind it in their associated data.
+   * Optional only for keys stored before it existed; the sync engine refuses a key without it.
+   */
+  vaultId: base64Schema.length(24).optional(),
+  kdf: keyKdfSchema,
   /** 16-64 random bytes. */
-  salt: base64Schema.min(22).max(88),
+  salt: wrapSaltSchema,
   /** AES-GCM nonce: 12 bytes. */
-  iv: base64Schema.length(16),
+  iv: wrapIvSchema,
   /** The vault key encrypted with the passphrase-derived key (AES-GCM, tag included). */
-  ciphertext: base64Schema.min(24).max(1024),
+  ciphertext: wrapCiphertextSchema,
+  /** The same vault key wrapped by the recovery code shown once at setup. */
+  recovery: recoveryWrapSchema.optional(),
 });
 export type WrappedKey = z.infer<typeof wrappedKeySchema>;
 

@@ -13,6 +13,8 @@ export interface LocalS3 {
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Where the objects live on disk (scanned by the no-plaintext check). */
+  directory: string;
   /** The env vars the Worker reads (S3_ENDPOINT, ...). */
   env: Record<'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY', string>;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startLocalS3(bucket = 'cogzy-test', options: { allowedOrig
     bucket,
     accessKeyId,
     secretAccessKey,
+    directory,
     env: { S3_ENDPOINT: endpoint, S3_REGION: region, S3_BUCKET: bucket, S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey },
     async close() {
       await server.close();

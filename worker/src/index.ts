@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import { blobStoreFromEnv, deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
 import { USAGE_HEADERS } from '../../shared/chat/sse';
+import { SYNC_PROTOCOL_HEADER } from '../../shared/sync/protocol';
 import type { AppDeps, AppEnv, Env } from './env';
 import { handleError, handleNotFound } from './http/errors';
 import { runBlobLifecycle } from './jobs/blob-lifecycle';
@@ -42,7 +43,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
     cors({
       origin: (origin, c: Context<AppEnv>) => (origin === c.env.APP_ORIGIN ? origin : null),
       credentials: true,
-      allowHeaders: ['Content-Type', 'Authorization', CSRF_HEADER],
+      allowHeaders: ['Content-Type', 'Authorization', CSRF_HEADER, SYNC_PROTOCOL_HEADER],
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       exposeHeaders: Object.values(USAGE_HEADERS),
       maxAge: 600,

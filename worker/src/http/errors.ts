@@ -17,6 +17,7 @@ import type { AppEnv } from '../env';
  */
 export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   BAD_REQUEST: 400,
+  SYNC_PROTOCOL_UNSUPPORTED: 400,
   VALIDATION_FAILED: 400,
   WEAK_PASSWORD: 400,
   WEBHOOK_SIGNATURE_INVALID: 400,
@@ -51,7 +52,7 @@ export function statusFor(code: ErrorCode): ContentfulStatusCode {
 }
 
 /** Codes whose `detail` is safe and useful to show the client (which field was wrong); all others drop it. */
-const CLIENT_DETAIL_CODES = new Set<ErrorCode>(['VALIDATION_FAILED', 'BAD_REQUEST']);
+const CLIENT_DETAIL_CODES = new Set<ErrorCode>(['VALIDATION_FAILED', 'BAD_REQUEST', 'SYNC_PROTOCOL_UNSUPPORTED']);
 
 export function errorResponse(c: Context, error: AppError): Response {
   const data: AppErrorData =

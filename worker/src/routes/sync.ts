@@ -31,6 +31,7 @@ import type { AppEnv, AuthUser, Env } from '../env';
 import { limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
 import { runBlobLifecycle, uploadExpiry } from '../jobs/blob-lifecycle';
+import { requireKnownProtocol } from '../http/protocol-version';
 import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob, unverifyBlob, type BlobRow } from '../repos/blobs';
 import { commitToVault, foldCheckpoint, readManifestPage } from '../repos/vault-commits';
 import { getTierLimits } from '../tiers';
@@ -81,7 +82,7 @@ async function ensureStillVerified(env: Env, userId: string, blob: BlobRow): Pro
 }
 
 export const syncRoutes = new Hono<AppEnv>()
-  .use(requireUser, limitPerUser)
+  .use(requireKnownProtocol, requireUser, limitPerUser)
   // S2: which of these hashes does the server lack (not stored, or stored but never verified).
   .post('/blobs/missing', limitBody(MISSING_BODY_LIMIT), validate('json', missingBlobsRequestSchema), async (c) => {
     const hashes = [...new Set(c.req.valid('json').hashes)];

@@ -6,6 +6,7 @@ import { requireUser } from '../auth/middleware';
 import type { AppEnv } from '../env';
 import { limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
+import { requireKnownProtocol } from '../http/protocol-version';
 import { verifiedBlobTotals } from '../repos/blobs';
 import { listUploads } from '../repos/uploads';
 import { getHead, getVaultKey, putVaultKey } from '../repos/vault-commits';
@@ -15,7 +16,7 @@ const KEY_BODY_LIMIT = 4 * 1024;
 const RECENT_UPLOADS = 10;
 
 export const vaultRoutes = new Hono<AppEnv>()
-  .use(requireUser, limitPerUser)
+  .use(requireKnownProtocol, requireUser, limitPerUser)
   .get('/status', async (c) => {
     const { user } = c.var;
     const now = c.var.deps.now();
