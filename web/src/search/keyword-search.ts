@@ -167,7 +167,12 @@ export class KeywordSearch implements ResultSource {
     const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
     const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
     const lengths = docs.lengths;
-    const docLength = (doc: number): number => fields.reduce((sum, field) => sum + fieldWeight(field) * (lengths[doc * 3 + FIELD_SLOT[field]] ?? 0), 0);
+    // Per-slot weights (0 for a field not searched): the exchange's length without a per-posting loop over fields.
+    const [w0, w1, w2] = [0, 1, 2].map((slot) => {
+      const field = fields.find((f) => FIELD_SLOT[f] === slot);
+      return field === undefined ? 0 : fieldWeight(field);
+    }) as [number, number, number];
+    const docLength = (doc: number): number => w0 * (lengths[doc * 3] ?? 0) + w1 * (lengths[doc * 3 + 1] ?? 0) + w2 * (lengths[doc * 3 + 2] ?? 0);
     const allow = filterFn(docs, filters);
 
     const groupIdf = groups.map(() => 0);
@@ -226,7 +231,11 @@ export class KeywordSearch implements ResultSource {
     if (phrases.length > 0) {
       // Candidates for the phrase check hold every ranked word of every phrase.
       const phraseGroups = words.flatMap((word, g) => (phrases.some((phrase) => phrase.includes(word)) ? [g] : []));
-      const holdsPhraseWords = (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
+      // Usually every ranked word is a phrase word, and the count of matched words answers without a lookup.
+      const holdsPhraseWords =
+        phraseGroups.length === required
+          ? (doc: number): boolean => matched[doc] === required
+          : (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
       const candidates = touched.filter(holdsPhraseWords);
       const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
       const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit);

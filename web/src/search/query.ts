@@ -1,17 +1,18 @@
 /**
- * Query syntax of the search box: words (all required, ranked by BM25), "quoted phrases" (words next to each
- * other, in order) and prefix matching on the last word while the person is still typing it.
+ * Query syntax of the search box: words (ranked by BM25: see keyword-search.ts for how many must match),
+ * "quoted phrases" (words next to each other, in order) and prefix matching on the last word while the person is
+ * still typing it.
  *
  *   parseQuery(input: string): ParsedQuery
  */
 import { terms } from './tokenize';
 
 export interface ParsedQuery {
-  /** Required whole words outside quotes (normalised, de-duplicated), excluding the prefix. */
+  /** Whole words outside quotes (normalised, de-duplicated), excluding the prefix; a one-word quote is one too. */
   terms: string[];
   /** The last word when the input does not end in a space or quote: matched as a prefix. */
   prefix: string | null;
-  /** Quoted phrases of two or more words (a one-word quote is a required whole word). */
+  /** Quoted phrases of two or more words. */
   phrases: string[][];
 }
 

@@ -1,0 +1,156 @@
+/**
+ * The search page in a real browser against the production build, over the generated quality export
+ * (tests/support/quality-corpus.ts) and one hand-written ChatGPT exchange full of markdown and citation markers:
+ * a question typed without a trailing space, the status line following each query, the box following the
+ * address, typo and phrase notes, "Show more", grouping by conversation, plain-text snippets and the page
+ * before any query.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
+import { qualityCorpus } from '../support/quality-corpus';
+
+const baseUrl = inject('baseUrl');
+const shots = screenshotDir();
+const work = mkdtempSync(join(tmpdir(), 'cogzy-search-e2e-'));
+
+const MARKDOWN_REPLY = '## Blurring\n\n**Step 4: blur the face** with the `Gaussian blur` filter【13†source】, as [the manual](https://docs.gimp.org) says【4:0†gimp.pdf】.';
+
+function markdownExport(): string {
+  const t = 1_730_000_000;
+  const msg = (id: string, role: string, text: string, time: number) => ({ id, author: { role }, create_time: time, content: { content_type: 'text', parts: [text] }, recipient: 'all', metadata: {} });
+  return JSON.stringify([
+    {
+      id: 'gimp-blur',
+      title: 'Blur Face in GIMP',
+      create_time: t,
+      update_time: t + 60,
+      current_node: 'a1',
+      mapping: {
+        root: { id: 'root', message: null, parent: null, children: ['u1'] },
+        u1: { id: 'u1', message: msg('u1', 'user', 'How can I hide a face in a photo with GIMP?', t), parent: 'root', children: ['a1'] },
+        a1: { id: 'a1', message: msg('a1', 'assistant', MARKDOWN_REPLY, t + 30), parent: 'u1', children: [] },
+      },
+    },
+  ]);
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('search in the browser', () => {
+  let app: BrowserSession;
+  const results = () => app.page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
+  const status = () => app.page.getByTestId('search-status');
+  const box = () => app.page.getByRole('combobox', { name: 'Search your conversations' });
+
+  beforeAll(async () => {
+    app = await launchApp();
+    await app.page.goto(baseUrl);
+    await app.page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    const corpusPath = join(work, 'quality-conversations.json');
+    writeFileSync(corpusPath, qualityCorpus().json);
+    const markdownPath = join(work, 'markdown-conversations.json');
+    writeFileSync(markdownPath, markdownExport());
+    const shown = await importThroughUi(app.page, [corpusPath, markdownPath]);
+    expect(shown.map((s) => s.status)).toEqual(['complete', 'complete']);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('before any query, shows recent conversations and example queries that search', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search`);
+    const start = page.getByTestId('search-start');
+    await start.getByRole('heading', { name: 'Recent conversations' }).waitFor();
+    expect(await start.locator('.search-recent').getByRole('link', { name: 'Blur Face in GIMP', exact: true }).count()).toBe(1);
+    const example = start.locator('.search-examples a').first();
+    await example.click();
+    await expect.poll(async () => results().count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await box().inputValue()).toBe(decodeURIComponent(new URL(page.url()).hash.split('q=')[1] ?? '').replace(/\+/g, ' '));
+    await page.screenshot({ path: join(shots, 'search-start.png'), fullPage: true });
+  });
+
+  it('answers a question typed without a trailing space, and the status follows every query', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search`);
+    await box().click();
+    await page.keyboard.type('how do I blur a face in a picture');
+    const first = results().first();
+    await expect.poll(() => first.locator('.result-title').textContent(), { timeout: 10_000 }).toBe('Blur Face in GIMP');
+    await expect.poll(() => status().textContent()).toMatch(/^(Top \d+ of \d+|\d+ results?)/);
+
+    await box().fill('');
+    await page.keyboard.type('database side project');
+    await expect.poll(() => first.locator('.result-title').textContent(), { timeout: 10_000 }).toBe('Planning the side project');
+    const before = await status().textContent();
+
+    // A word found nowhere, close to nothing: no results, and the status says so instead of the last count.
+    await box().fill('zqxwv ');
+    await page.getByTestId('no-results').waitFor();
+    await expect.poll(() => status().textContent()).toBe('0 results');
+    expect(before).not.toBe('0 results');
+  });
+
+  it('keeps the search box in step with the address', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search?q=podcast`);
+    await expect.poll(() => box().inputValue()).toBe('podcast');
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('podcast budget')}`);
+    await expect.poll(() => box().inputValue()).toBe('podcast budget');
+    await expect.poll(() => results().first().locator('.result-title').textContent(), { timeout: 10_000 }).toBe('Planning the podcast');
+    await expect.poll(() => status().textContent()).not.toBe('0 results');
+  });
+
+  it('says when it corrected a typo or found no exact phrase', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('databse for the podcast?')}`);
+    await expect.poll(() => page.getByTestId('search-correction').textContent(), { timeout: 10_000 }).toBe('No match for “databse”: showing results for “database”.');
+    expect(await results().count()).toBeGreaterThan(0);
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('"podcast database budget" plan')}`);
+    await expect
+      .poll(() => page.getByTestId('search-phrase-note').textContent(), { timeout: 10_000 })
+      .toBe('No exact match for “podcast database budget”: showing exchanges with its words.');
+    expect(await results().count()).toBeGreaterThan(0);
+  });
+
+  it('shows more than one page of results, and groups them by conversation when asked', async () => {
+    const { page } = app;
+    // Every exchange of the generated export has "the": far more than one page.
+    await page.goto(`${baseUrl}#/search?q=the`);
+    await expect.poll(() => results().count(), { timeout: 10_000 }).toBe(50);
+    await page.getByRole('button', { name: 'Show 50 more' }).click();
+    await expect.poll(() => results().count(), { timeout: 10_000 }).toBe(100);
+    await expect.poll(() => status().textContent()).toMatch(/^Top 100 of \d+/);
+
+    await page.getByLabel('Group by conversation').check();
+    await expect.poll(() => new URL(page.url()).hash).toContain('group=1');
+    const titles = await results().locator('.result-title').allTextContents();
+    expect(new Set(titles).size).toBe(titles.length);
+    const more = results().first().locator('.result-more');
+    expect(await more.textContent()).toMatch(/^\d+ more match(es)? in this conversation$/);
+    await more.click();
+    await expect.poll(() => page.getByTestId('conversation-scope').isVisible()).toBe(true);
+    await expect.poll(async () => new Set(await results().locator('.result-title').allTextContents()).size).toBe(1);
+  });
+
+  it('shows snippets and the reader without markdown syntax or citation markers', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('gaussian blur filter')}`);
+    const hit = results().first();
+    await expect.poll(() => hit.locator('.result-title').textContent(), { timeout: 10_000 }).toBe('Blur Face in GIMP');
+    const snippet = (await hit.locator('.snippet').textContent()) ?? '';
+    expect(snippet).toContain('Step 4: blur the face with the Gaussian blur filter');
+    for (const raw of ['**', '`', '【', '†', '](', '##']) expect(snippet).not.toContain(raw);
+    await hit.click();
+    await page.waitForURL((url) => url.hash.startsWith('#/c/'));
+    const reader = page.locator('.reply, [id^="node-"]').first();
+    await reader.waitFor();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain('Step 4: blur the face');
+    expect(text).not.toContain('【');
+  });
+});
