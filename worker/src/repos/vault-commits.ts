@@ -1,6 +1,6 @@
 /**
- * The manifest head (on the vault row), the commit log and the live segment set (SPEC S5, S6, S10, S11), and the
- * wrapped vault key (S12). Both the head and the key change only by compare-and-set on a counter in D1: B2 has no
+ * The D1 adapter of the vault-head port (vault-head-port.ts): the manifest head (on the vault row), the commit log
+ * with its checkpoint and the live segment set (SPEC S5, S6, S10, S11, S20, S21), and the wrapped vault key (S12). Both the head and the key change only by compare-and-set on a counter in D1: B2 has no
  * conditional writes, so the blob store never decides who won.
  */
 import { z } from 'zod';
@@ -18,11 +18,11 @@ import {
   type SegmentRef,
   type VaultHead,
   type VaultKeyResponse,
-  type VaultStats,
   type WrappedKey,
 } from '../../../shared/sync/protocol';
 import { applyCommits, checkpointOf, commitMetadataBytes, emptyManifest, manifestFromCheckpoint } from '../../../shared/sync/manifest';
 import { parseRow, parseRows } from './rows';
+import type { CommitInput, CommitOutcome, ManifestPage, PutKeyOutcome, VaultHeads } from './vault-head-port';
 import { createVaultIfAbsent } from './vaults';
 
 const headRowSchema = z.object({
@@ -55,24 +55,6 @@ export async function getHead(db: D1Database, userId: string, now: number): Prom
   const [, select] = await db.batch([createVaultIfAbsent(db, userId, now), db.prepare(`SELECT ${HEAD_COLUMNS} FROM vaults WHERE user_id = ?`).bind(userId)]);
   return toHead(parseRow(headRowSchema, select?.results[0], 'vault head'));
 }
-
-export interface CommitInput {
-  userId: string;
-  baseVersion: number;
-  deviceId: string;
-  addedSegments: readonly string[];
-  removedSegments: readonly string[];
-  tombstones: readonly string[];
-  settings: string | null;
-  stats: VaultStats | null;
-  /** null = unlimited. */
-  quotaBytes: number | null;
-  now: number;
-  /** Random, unique per attempt: marks the compare-and-set this request won. */
-  commitId: string;
-}
-
-export type CommitOutcome = { ok: true; head: VaultHead; commit: CommitRecord } | { ok: false; head: VaultHead };
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
@@ -374,7 +356,7 @@ export async function putVaultKey(
   expectedRevision: number,
   wrappedKey: WrappedKey,
   now: number,
-): Promise<{ ok: true; key: VaultKeyResponse } | { ok: false; current: VaultKeyResponse | null }> {
+): Promise<PutKeyOutcome> {
   const [, update] = await db.batch([
     createVaultIfAbsent(db, userId, now),
     db
@@ -389,13 +371,6 @@ export async function putVaultKey(
 }
 
 // ---- Manifest since N (S11, S21) ------------------------------------------------------------------------------
-
-export interface ManifestPage {
-  head: VaultHead;
-  checkpoint: ManifestCheckpoint | null;
-  commits: CommitRecord[];
-  hasMore: boolean;
-}
 
 const MANIFEST_READ_ATTEMPTS = 3;
 
@@ -426,4 +401,16 @@ export async function readManifestPage(db: D1Database, userId: string, since: nu
     return { head, checkpoint, commits: page.commits, hasMore: page.hasMore };
   }
   throw new AppError('INTERNAL', { detail: 'manifest kept changing under the read' });
+}
+
+/** The vault-head port over one D1 database (every user's vault row and commit log in it). */
+export function d1VaultHeads(db: D1Database): VaultHeads {
+  return {
+    getHead: (userId, now) => getHead(db, userId, now),
+    commit: (input) => commitToVault(db, input),
+    readManifest: (userId, since, now) => readManifestPage(db, userId, since, now),
+    foldCheckpoint: (userId, foldId) => foldCheckpoint(db, userId, foldId),
+    getVaultKey: (userId, now) => getVaultKey(db, userId, now),
+    putVaultKey: (userId, expectedRevision, wrappedKey, now) => putVaultKey(db, userId, expectedRevision, wrappedKey, now),
+  };
 }

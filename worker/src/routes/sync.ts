@@ -33,7 +33,7 @@ import { limitPerUser } from '../http/rate-limit';
 import { runBlobLifecycle, uploadExpiry } from '../jobs/blob-lifecycle';
 import { requireKnownProtocol } from '../http/protocol-version';
 import { findVerifiedBlobs, getBlob, markBlobVerified, reserveBlob, unverifyBlob, type BlobRow } from '../repos/blobs';
-import { commitToVault, foldCheckpoint, readManifestPage } from '../repos/vault-commits';
+import { vaultHeadsFromEnv } from '../repos/vault-heads';
 import { getTierLimits } from '../tiers';
 
 /** 1000 hashes as JSON is ~70 KB. */
@@ -151,7 +151,7 @@ export const syncRoutes = new Hono<AppEnv>()
   .post('/commit', limitBody(COMMIT_BODY_LIMIT), validate('json', commitRequestSchema), async (c) => {
     const request = c.req.valid('json');
     const { user } = c.var;
-    const outcome = await commitToVault(c.env.DB, {
+    const outcome = await vaultHeadsFromEnv(c.env).commit({
       userId: user.id,
       baseVersion: request.baseVersion,
       deviceId: request.deviceId,
@@ -173,7 +173,7 @@ export const syncRoutes = new Hono<AppEnv>()
     }
     // S21: fold older commits into the checkpoint once enough gathered (a no-op most of the time).
     c.executionCtx.waitUntil(
-      foldCheckpoint(c.env.DB, user.id, crypto.randomUUID()).catch((error: unknown) => {
+      vaultHeadsFromEnv(c.env).foldCheckpoint(user.id, crypto.randomUUID()).catch((error: unknown) => {
         console.error('checkpoint fold failed', error);
       }),
     );
@@ -191,7 +191,7 @@ export const syncRoutes = new Hono<AppEnv>()
   // S11, S21: the head, the checkpoint when `since` is below it, and the commits after, one page at a time.
   .get('/manifest', validate('query', manifestQuerySchema), async (c) => {
     const { since } = c.req.valid('query');
-    const page = await readManifestPage(c.env.DB, c.var.user.id, since, c.var.deps.now());
+    const page = await vaultHeadsFromEnv(c.env).readManifest(c.var.user.id, since, c.var.deps.now());
     const body: ManifestResponse = { head: page.head, commits: page.commits, hasMore: page.hasMore };
     if (page.checkpoint !== null) body.checkpoint = page.checkpoint;
     return c.json(body);

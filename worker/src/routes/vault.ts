@@ -9,7 +9,7 @@ import { limitPerUser } from '../http/rate-limit';
 import { requireKnownProtocol } from '../http/protocol-version';
 import { verifiedBlobTotals } from '../repos/blobs';
 import { listUploads } from '../repos/uploads';
-import { getHead, getVaultKey, putVaultKey } from '../repos/vault-commits';
+import { vaultHeadsFromEnv } from '../repos/vault-heads';
 import { getTierLimits } from '../tiers';
 
 const KEY_BODY_LIMIT = 4 * 1024;
@@ -21,9 +21,9 @@ export const vaultRoutes = new Hono<AppEnv>()
     const { user } = c.var;
     const now = c.var.deps.now();
     const [head, storedBlobs, key, recentUploads] = await Promise.all([
-      getHead(c.env.DB, user.id, now),
+      vaultHeadsFromEnv(c.env).getHead(user.id, now),
       verifiedBlobTotals(c.env.DB, user.id),
-      getVaultKey(c.env.DB, user.id, now),
+      vaultHeadsFromEnv(c.env).getVaultKey(user.id, now),
       listUploads(c.env.DB, user.id, RECENT_UPLOADS),
     ]);
     const body: VaultStatusResponse = {
@@ -37,14 +37,14 @@ export const vaultRoutes = new Hono<AppEnv>()
     return c.json(body);
   })
   .get('/key', async (c) => {
-    const key = await getVaultKey(c.env.DB, c.var.user.id, c.var.deps.now());
+    const key = await vaultHeadsFromEnv(c.env).getVaultKey(c.var.user.id, c.var.deps.now());
     if (key === null) throw new AppError('NOT_FOUND');
     return c.json(key);
   })
   // S12: compare-and-set on the key revision, so two devices setting up sync at once cannot orphan each other's data.
   .put('/key', limitBody(KEY_BODY_LIMIT), validate('json', putVaultKeyRequestSchema), async (c) => {
     const { expectedRevision, wrappedKey } = c.req.valid('json');
-    const result = await putVaultKey(c.env.DB, c.var.user.id, expectedRevision, wrappedKey, c.var.deps.now());
+    const result = await vaultHeadsFromEnv(c.env).putVaultKey(c.var.user.id, expectedRevision, wrappedKey, c.var.deps.now());
     if (!result.ok) {
       const conflict: VaultKeyConflictResponse = {
         error: { code: 'SYNC_CONFLICT', message: ERROR_MESSAGES.SYNC_CONFLICT },
