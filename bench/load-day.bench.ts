@@ -18,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startLocalS3 } from '../tests/support/s3-server';
-import { SyncClient, freePort } from '../tests/support/sync-client';
+import { freePort, openSession, transportFor } from '../tests/support/sync-client';
+import { sha256Hex } from '../shared/sync/hash';
+import type { HttpTransport } from '../shared/sync/http-transport';
 
 const USERS = Number(process.env.LOAD_DAY_USERS ?? '20');
 const CONCURRENCY = 4;
@@ -89,10 +91,61 @@ async function forAll<T>(items: readonly T[], work: (item: T) => Promise<void>):
   for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(work));
 }
 
+/**
+ * One device at the protocol level, over the product's HttpTransport: the load model writes opaque segments and
+ * tombstones (what a day of the real engine sends), so what D1 sees is what the engine would cause.
+ */
+class Device {
+  private version = 0;
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly deviceId: string,
+    private readonly transport: HttpTransport = transportFor(baseUrl, token),
+  ) {}
+
+  static async open(baseUrl: string, mode: 'signup' | 'login', email: string, deviceId: string): Promise<Device> {
+    return new Device(baseUrl, await openSession(baseUrl, mode, email, password), deviceId);
+  }
+
+  request(method: string, path: string, init: { json?: unknown } = {}): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, ...(init.json !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+    });
+  }
+
+  /** Uploads what is missing, then commits on the known version (pulling first on a conflict). */
+  async push(segments: Uint8Array<ArrayBuffer>[], extra: { tombstones?: string[]; settings?: string | null } = {}): Promise<void> {
+    const hashes = await Promise.all(segments.map((bytes) => sha256Hex(bytes)));
+    const missing = new Set(await this.transport.missingBlobs(hashes));
+    for (const [i, hash] of hashes.entries()) if (missing.has(hash)) await this.transport.uploadBlob(hash, segments[i]!);
+    for (;;) {
+      const result = await this.transport.commit({ baseVersion: this.version, deviceId: this.deviceId, addedSegments: hashes, removedSegments: [], tombstones: extra.tombstones ?? [], settings: extra.settings ?? null });
+      if (result.ok) {
+        this.version = result.response.head.version;
+        return;
+      }
+      await this.pull();
+    }
+  }
+
+  /** Manifest pages since the known version, and every added segment downloaded. */
+  async pull(): Promise<void> {
+    for (;;) {
+      const page = await this.transport.manifest(this.version);
+      for (const commit of page.commits) for (const segment of commit.addedSegments) await this.transport.downloadBlob(segment.sha256);
+      this.version = page.commits.at(-1)?.version ?? page.checkpoint?.version ?? this.version;
+      if (!page.hasMore) return;
+    }
+  }
+}
+
 interface User {
   email: string;
-  laptop: SyncClient;
-  phone: SyncClient | null;
+  laptop: Device;
+  phone: Device | null;
 }
 
 async function main(): Promise<void> {
@@ -111,12 +164,12 @@ async function main(): Promise<void> {
     await phase('sign-up (once per account)', () =>
       forAll(Array.from({ length: USERS }, (_, i) => i), async (i) => {
         const email = `load-day-${i}-${randomUUID()}@example.com`;
-        users.push({ email, laptop: await SyncClient.signUp(worker.url, email, password, 'laptop'), phone: null });
+        users.push({ email, laptop: await Device.open(worker.url, 'signup', email, 'laptop'), phone: null });
       }),
     );
     await phase('sign-in of the phone', () =>
       forAll(users, async (user) => {
-        user.phone = await SyncClient.logIn(worker.url, user.email, password, 'phone');
+        user.phone = await Device.open(worker.url, 'login', user.email, 'phone');
       }),
     );
     for (let sync = 0; sync < 6; sync += 1) {

@@ -7,9 +7,9 @@ import { AppError, toAppError, type AppErrorData, type ErrorCode } from '../erro
 import { sha256Hex } from './hash';
 import { receiveHlc } from './hlc';
 import { keyedId, type SyncKeys } from './keys';
-import { applyCommits } from './manifest';
+import { applyCommits, manifestFromCheckpoint } from './manifest';
 import { TransportError, type Cipher, type Clock, type LocalStore, type PendingChange, type Random, type Sleep, type SyncCursor, type Transport } from './ports';
-import { MAX_HASHES_PER_REQUEST, MAX_TOMBSTONES_PER_COMMIT, type CommitRecord, type Sha256Hex } from './protocol';
+import { MAX_HASHES_PER_REQUEST, MAX_TOMBSTONES_PER_COMMIT, type CommitRecord, type ManifestCheckpoint, type Sha256Hex } from './protocol';
 import { canonicalJson, type SyncRecord } from './records';
 import { decodeSegment, encodeSegment, type EncodedSegment, type SegmentKind, type SegmentPayload } from './segment';
 import { applyTombstone, mergeRecord } from './vault-ops';
@@ -199,7 +199,7 @@ export class SyncEngine {
       const page = await this.deps.transport.manifest(cursor.version);
       if (page.head.version < cursor.version) throw new AppError('SYNC_VAULT_RESET', { detail: `server at ${page.head.version}, device at ${cursor.version}` });
       if (page.hasMore && page.commits.length === 0) throw new TransportError('server', null, 'manifest page with more to come but no commits');
-      cursor = await this.advance(page.commits);
+      cursor = await this.advance(page.commits, page.checkpoint ?? null);
       if (!page.hasMore) break;
     }
     const applied = new Set(cursor.applied);
@@ -218,12 +218,19 @@ export class SyncEngine {
     }
   }
 
-  /** Records the commits of a manifest page in the cursor; their segments are applied after (resumable). */
-  private async advance(commits: readonly CommitRecord[]): Promise<SyncCursor> {
+  /**
+   * Records the commits of a manifest page in the cursor; their segments are applied after (resumable). S21: a page
+   * that starts with the server's checkpoint (this device is older than it) replaces the device's segment list with
+   * the checkpoint's before the commits after it apply; segments already merged stay marked applied.
+   */
+  private async advance(commits: readonly CommitRecord[], checkpoint: ManifestCheckpoint | null): Promise<SyncCursor> {
     return this.deps.store.transaction(async (tx) => {
       const cursor = await tx.getCursor();
-      if (commits.length === 0) return cursor;
-      const manifest = applyCommits({ version: cursor.version, segments: cursor.segments, tombstones: new Set(), settings: null }, commits);
+      if (commits.length === 0 && checkpoint === null) return cursor;
+      const base = checkpoint
+        ? { ...manifestFromCheckpoint(checkpoint), tombstones: new Set<string>(), settings: null }
+        : { version: cursor.version, segments: cursor.segments, tombstones: new Set<string>(), settings: null };
+      const manifest = applyCommits(base, commits);
       const kinds = new Map(cursor.segments.map((s) => [s.sha256, s.kind]));
       const segments = manifest.segments.map((s) => {
         const kind = kinds.get(s.sha256);

@@ -86,7 +86,9 @@ async function simulate(seed: number, keys: SyncKeys, faults: Map<string, number
   const random = seededRandom(seed);
   let now = 1_780_000_000_000;
   const globalClock = { now: () => now };
-  const server = new MemoryServer({ clock: globalClock, pageSize: 1 + random.int(4), sha256: (bytes) => Promise.resolve(hex(bytes)) });
+  // Half the seeds run against a server that folds old commits into a checkpoint (S21), as the real one does.
+  const checkpointKeep = random.fraction() < 0.5 ? 1 + random.int(4) : undefined;
+  const server = new MemoryServer({ clock: globalClock, pageSize: 1 + random.int(4), sha256: (bytes) => Promise.resolve(hex(bytes)), ...(checkpointKeep !== undefined ? { checkpointKeep } : {}) });
   const scheduler = new Scheduler(seededRandom(seed * 7919 + 1));
   const faultRate = 0.05 + random.fraction() * 0.2;
   const sleep = (ms: number) => {

@@ -7,7 +7,7 @@
  */
 import { AppError } from '../../errors';
 import { sha256Hex } from '../hash';
-import { commitMetadataBytes } from '../manifest';
+import { applyCommits, checkpointOf, commitMetadataBytes, emptyManifest, manifestFromCheckpoint, type Manifest } from '../manifest';
 import { TransportError, type Clock, type Transport } from '../ports';
 import {
   MANIFEST_PAGE_SIZE,
@@ -19,6 +19,7 @@ import {
   type CommitRecord,
   type CommitRequest,
   type CommitResponse,
+  type ManifestCheckpoint,
   type ManifestResponse,
   type Sha256Hex,
   type VaultHead,
@@ -36,6 +37,8 @@ interface Vault {
   updatedAt: number | null;
   /** S16: request count in the current minute. */
   window: { start: number; count: number };
+  /** S21: the manifest folded up to a version; commits at or below it are no longer served. */
+  checkpoint: ManifestCheckpoint | null;
 }
 
 export interface MemoryServerOptions {
@@ -46,6 +49,11 @@ export interface MemoryServerOptions {
   pageSize?: number;
   /** S16: requests per user per minute. */
   requestsPerMinute?: number;
+  /**
+   * S21: fold older commits into a checkpoint, keeping this many newest commits (the real server keeps 16 and folds
+   * in batches); undefined never folds. A device below the checkpoint must start again from it.
+   */
+  checkpointKeep?: number;
   /** S4: how the server hashes what it stores (WebCrypto by default; the simulation passes node's faster one). */
   sha256?: (bytes: Uint8Array<ArrayBuffer>) => Promise<string>;
 }
@@ -77,6 +85,7 @@ export class MemoryServer {
         settings: null,
         updatedAt: null,
         window: { start: 0, count: 0 },
+        checkpoint: null,
       };
       this.vaults.set(user, vault);
     }
@@ -208,16 +217,29 @@ export class MemoryServer {
     vault.tombstoneCount += request.tombstones.length;
     if (request.settings !== null) vault.settings = request.settings;
     vault.updatedAt = now;
+    this.fold(vault);
     return { ok: true, response: { head: this.head(user), commit } };
   }
 
-  // S11
+  /** S21: once twice `checkpointKeep` commits wait after the checkpoint, fold all but the newest `checkpointKeep`. */
+  private fold(vault: Vault): void {
+    const keep = this.options.checkpointKeep;
+    const folded = vault.checkpoint?.version ?? 0;
+    if (keep === undefined || vault.commits.length - folded < 2 * keep) return;
+    const base: Manifest = vault.checkpoint ? manifestFromCheckpoint(vault.checkpoint) : emptyManifest();
+    const upTo = vault.commits.length - keep;
+    vault.checkpoint = checkpointOf(applyCommits(base, vault.commits.filter((c) => c.version > folded && c.version <= upTo)));
+  }
+
+  // S11, S21
   async manifest(user: string, since: number): Promise<ManifestResponse> {
     const vault = this.spend(user);
     const head = this.head(user);
-    const after = vault.commits.filter((c) => c.version > since);
+    const checkpoint = vault.checkpoint !== null && since < vault.checkpoint.version ? vault.checkpoint : null;
+    const from = checkpoint?.version ?? since;
+    const after = vault.commits.filter((c) => c.version > from);
     const commits = after.slice(0, this.pageSize);
-    return { head, commits, hasMore: after.length > commits.length };
+    return { head, ...(checkpoint ? { checkpoint } : {}), commits, hasMore: after.length > commits.length };
   }
 
   /** Test hook: what a malicious or broken server could do to a stored blob. */
