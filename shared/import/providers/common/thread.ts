@@ -1,7 +1,8 @@
 /**
- * Shared by the tree-shaped exports (Claude, Grok, DeepSeek; usable for ChatGPT): pick the active branch of a
- * message tree, pair messages into exchanges (one human turn + the assistant's reply), and emit node drafts: the
- * active thread in order, then each abandoned branch from its fork point on, labelled with its leaf's id.
+ * Shared by the tree-shaped exports: pick the active branch of a message tree and cut the other branches at their
+ * fork (resolveThreads: Claude, Grok, DeepSeek and ChatGPT, which pairs its own exchanges), pair messages into
+ * exchanges (one human turn + the assistant's reply), and emit node drafts: the active thread in order, then each
+ * abandoned branch from its fork point on, labelled with its leaf's id.
  */
 import { conversationKey, emptyExtras } from '../../../model';
 import type { Attachment, NodeExtras, Provider, Turn } from '../../../model';
