@@ -8,7 +8,8 @@
  * - Text files (CSV, HTML): small by nature, passed whole to `parseText`.
  * Adapters are pure and synchronous: no I/O, no clock, no hashing. They return conversation drafts; the core gives
  * every node its content-hash id (shared/import/identity.ts) and does de-duplication and reporting.
- * A record the adapter cannot read is reported through `ctx.skip(reason)` and never aborts the file.
+ * A record the adapter cannot read is reported through `ctx.skip(reason)` and never aborts the file. A text
+ * document that cannot be read reliably at all (a CSV quote never closed) fails with an AppError of its own code.
  */
 import type { Attachment, Conversation, MemoryNode, NodeExtras, Provider, Turn } from '../model';
 import type { BackupImport } from './providers/vault-backup';

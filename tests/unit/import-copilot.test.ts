@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { copilotAdapter, parseCsv } from '../../shared/import/providers/copilot';
+import { isAppError } from '../../shared/errors';
+import { copilotAdapter, MAX_CSV_FIELD_CHARS, parseCsv } from '../../shared/import/providers/copilot';
 import { counts, fixtureText, HAS_FIXTURES, NO_FIXTURES_REASON, runText } from './import-providers-harness';
 
 const A = 'copilot/portable-ai-memory__python-sdk__copilot_formatA_Conversation-Time-Author-Message.csv';
@@ -37,6 +38,28 @@ describe.skipIf(!HAS_FIXTURES)(`Copilot CSV fixtures (${HAS_FIXTURES ? 'present'
 });
 
 describe('Copilot CSV reading', () => {
+  /** The code and detail parseCsv fails with, or null. */
+  const csvFailure = (text: string): [string, string | undefined] | null => {
+    try {
+      parseCsv(text);
+      return null;
+    } catch (error) {
+      return isAppError(error) ? [error.code, error.detail] : [String(error), undefined];
+    }
+  };
+
+  it('names the line where a quote that never closes opens, counting the line breaks inside earlier quoted fields', () => {
+    const text = 'Conversation,Time,Author,Message\r\nA,t,user,"two\nlines"\rA,t,AI,"open\nB,t,user,x\n';
+    expect(csvFailure(text)).toEqual(['IMPORT_CSV_UNCLOSED_QUOTE', 'the quote opened on line 4 is never closed']);
+  });
+
+  it('refuses a field longer than the cap, quoted or not, and accepts one at the cap', () => {
+    const at = 'x'.repeat(MAX_CSV_FIELD_CHARS);
+    expect(parseCsv(`a,${at}\nb,"${at}"`).map((row) => row[1]?.length)).toEqual([MAX_CSV_FIELD_CHARS, MAX_CSV_FIELD_CHARS]);
+    expect(csvFailure(`a\nb,${at}y`)).toEqual(['IMPORT_CSV_FIELD_TOO_LARGE', `the field starting on line 2 is longer than ${MAX_CSV_FIELD_CHARS} characters`]);
+    expect(csvFailure(`a\nb,"${at}""x"`)?.[0]).toBe('IMPORT_CSV_FIELD_TOO_LARGE');
+  });
+
   it('handles a BOM, CRLF and quoted fields holding commas, quotes and line breaks', () => {
     const text = '\ufeffConversation,Time,Author,Message\r\n"Plans, 2026",2026-02-01T08:00:00,user,"Line one\r\nline two, with ""quotes"""\r\n"Plans, 2026",2026-02-01T08:00:05,Copilot,Sure.\r\n';
     expect(copilotAdapter.detectText?.(text)).toBeGreaterThan(0.8);

@@ -76,6 +76,34 @@ describe('message trees', () => {
     ]);
     expect(warnings).toEqual(['orphan-reply']);
   });
+
+  it('gives each branch only the exchange holding its fork, its ordinal counted from the root (after an orphan reply)', () => {
+    const { ctx } = recorder();
+    // a0 (orphan) · u1 → a1 → u2 → a2 → a3 (active), with a3b a regenerated a3 after the tool step a2, and an
+    // empty message e1 under a1 whose child u2b is an edited second prompt.
+    const items = [
+      message('a0', null, 'assistant', 1),
+      message('u1', 'a0', 'human', 2),
+      message('a1', 'u1', 'assistant', 3),
+      message('u2', 'a1', 'human', 4),
+      message('a2', 'u2', 'assistant', 5),
+      message('a3', 'a2', 'assistant', 9),
+      message('a3b', 'a2', 'assistant', 7),
+      { ...message('e1', 'a1', 'assistant', 6), text: '' },
+      message('u2b', 'e1', 'human', 8),
+    ];
+    const threads = resolveThreads(items, newestLeaf, ctx, messageStep);
+    expect(threads.active.map((item) => item.id)).toEqual(['a0', 'u1', 'a1', 'u2', 'a2', 'a3']);
+    expect(threads.branches.map((branch) => [branch.leafId, branch.path.map((item) => item.id), branch.offset, branch.fresh])).toEqual([
+      ['a3b', ['u2', 'a2', 'a3b'], 2, 2],
+      ['u2b', ['e1', 'u2b'], 2, 0],
+    ]);
+    const nodes = threadNodes('claude', 'c', threads, ctx).filter((node) => !node.active);
+    expect(nodes.map((node) => [node.branchId, node.ordinal, node.human.text, node.assistant?.messageIds ?? null])).toEqual([
+      ['a3b', 2, 'text of u2', ['a2', 'a3b']],
+      ['u2b', 2, 'text of u2b', null],
+    ]);
+  });
 });
 
 describe('synthesised ids', () => {

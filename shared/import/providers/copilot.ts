@@ -129,7 +129,13 @@ function stripBom(text: string): string {
 
 function detectText(head: string): number {
   const firstLine = stripBom(head).split(/\r?\n/, 1)[0] ?? '';
-  return layoutOf(columnIndexes(parseCsv(firstLine)[0] ?? [])) ? 0.9 : 0;
+  let header: string[];
+  try {
+    header = parseCsv(firstLine)[0] ?? [];
+  } catch {
+    return 0; // a first line whose quote does not close on it is not one of the known headers
+  }
+  return layoutOf(columnIndexes(header)) ? 0.9 : 0;
 }
 
 const HUMAN_AUTHORS = new Set(['user', 'human', 'you', 'me']);

@@ -1,7 +1,8 @@
 /**
- * Shared by the tree-shaped exports (Claude, Grok, DeepSeek; usable for ChatGPT): pick the active branch of a
- * message tree, pair messages into exchanges (one human turn + the assistant's reply), and emit node drafts: the
- * active thread in order, then each abandoned branch from its fork point on, labelled with its leaf's id.
+ * Shared by the tree-shaped exports: pick the active branch of a message tree and cut the other branches at their
+ * fork (resolveThreads: Claude, Grok, DeepSeek and ChatGPT, which pairs its own exchanges), pair messages into
+ * exchanges (one human turn + the assistant's reply), and emit node drafts: the active thread in order, then each
+ * abandoned branch from its fork point on, labelled with its leaf's id.
  */
 import { conversationKey, emptyExtras } from '../../../model';
 import type { Attachment, NodeExtras, Provider, Turn } from '../../../model';
@@ -101,17 +102,19 @@ const NONE = -1;
  * roots (warned); a cycle is cut where the walk up from a leaf closes it (warned once); a tree with no leaf at all
  * (pure cycle) falls back to export order. Duplicate ids keep their first occurrence.
  *
- * Linear in the messages: a branch is walked up only to where an earlier thread already passed, plus the exchange
- * holding that fork (never the whole root path per leaf, which made a "comb" of n messages cost n² time and memory).
- * `fromRoot`: a branch forking in the first exchange starts at the root, so context before the first prompt stays
- * with that exchange (ChatGPT's hidden messages); otherwise it starts at the exchange's opening message.
+ * Linear in the messages (plus what the branches emit): a branch is walked up only to where an earlier thread
+ * already passed, then through the exchange holding that fork (never the whole root path per leaf, which made a
+ * "comb" of n messages cost n² time and memory). `sideContext` (ChatGPT): messages that neither open nor reply
+ * (hidden, system) still carry context, so a branch keeps them, and a branch forking in the first exchange starts
+ * at the root so context before the first prompt stays with it. Without it such ('skip') messages are left out of
+ * the shared part of a branch, and a branch whose new messages are all 'skip' has nothing to add.
  */
 export function resolveThreads<T extends TreeItem>(
   items: readonly T[],
   pickLeaf: LeafPicker<T>,
   ctx: ParseContext,
   step: (item: T) => Step,
-  fromRoot = false,
+  sideContext = false,
 ): Threads<T> {
   const index = new Map<string, number>();
   const unique: T[] = [];
@@ -188,11 +191,16 @@ export function resolveThreads<T extends TreeItem>(
   const opens = new Int32Array(n);
   const nearestOpen = new Int32Array(n).fill(NONE);
   const orphanFirst = new Uint8Array(n);
+  /** The nearest ancestor that opens or replies (skipping the 'skip' ones), for branches without side context. */
+  const counted = new Int32Array(n).fill(NONE);
+  const skipped = new Uint8Array(n);
   const stack = [...roots];
   while (stack.length > 0) {
     const at = stack.pop() as number;
     const up = parent[at] as number;
     const kind = step(unique[at] as T);
+    skipped[at] = kind === 'skip' ? 1 : 0;
+    counted[at] = up === NONE ? NONE : skipped[up] === 1 ? (counted[up] as number) : up;
     const before = up === NONE ? 0 : (opens[up] as number);
     depth[at] = up === NONE ? 1 : (depth[up] as number) + 1;
     opens[at] = before + (kind === 'open' ? 1 : 0);
@@ -205,9 +213,9 @@ export function resolveThreads<T extends TreeItem>(
   if (lost) warnCycle(lost.id);
 
   const seen = new Uint8Array(n);
-  const upFrom = (from: number, until: (at: number) => boolean): number[] => {
+  const upFrom = (from: number, until: (at: number) => boolean, next: Int32Array = parent): number[] => {
     const out: number[] = [];
-    for (let at = from; at !== NONE && !until(at); at = parent[at] as number) out.push(at);
+    for (let at = from; at !== NONE && !until(at); at = next[at] as number) out.push(at);
     return out.reverse();
   };
   // Every leaf is rooted now (its walk ended at a root or a cut); a picked message caught in a pure cycle is not.
@@ -223,10 +231,13 @@ export function resolveThreads<T extends TreeItem>(
     const fresh = upFrom(leaf, (at) => seen[at] === 1);
     for (const at of fresh) seen[at] = 1;
     const first = fresh[0] as number;
-    const open = nearestOpen[first] as number;
-    const atRoot = open === NONE || (fromRoot && opens[open] === 1);
+    const anchor = sideContext ? first : fresh.find((at) => skipped[at] === 0);
+    if (anchor === undefined) continue;
+    const open = nearestOpen[anchor] as number;
+    const atRoot = open === NONE || (sideContext && opens[open] === 1);
     // The shared part of the path that the exchange holding the fork (or the root's context) needs.
-    const shared = atRoot ? upFrom(parent[first] as number, () => false) : upFrom(parent[first] as number, (at) => (depth[at] as number) < (depth[open] as number));
+    const until = atRoot ? () => false : (at: number) => (depth[at] as number) < (depth[open] as number);
+    const shared = sideContext ? upFrom(parent[first] as number, until) : upFrom(counted[first] as number, until, counted);
     const offset = atRoot ? 0 : (opens[open] as number) - 1 + (orphanFirst[open] as number);
     branches.push({ leafId: (unique[leaf] as T).id, path: [...shared, ...fresh].map((at) => unique[at] as T), offset, fresh: shared.length });
   }
