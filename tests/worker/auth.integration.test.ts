@@ -263,13 +263,25 @@ describe('throttling', () => {
     expect((await at(start + 16 * 60 * 1000, attacker).call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
   });
 
-  it('limits auth requests per IP per minute (RATE_LIMITED with Retry-After)', async () => {
+  it('limits anonymous auth requests per IP per minute (RATE_LIMITED with Retry-After)', async () => {
     const client = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
-    for (let i = 0; i < 3; i++) await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
-    const limited = await client.call('GET', '/api/auth/me');
+    const login = (c: ApiClient) => c.call('POST', '/api/auth/login', { json: { email: uniqueEmail(), password: PASSWORD, session: 'token' } });
+    for (let i = 0; i < 3; i++) await expectError(await login(client), 401, 'INVALID_CREDENTIALS');
+    const limited = await login(client);
     expect(limited.headers.get('Retry-After')).toBe('60');
     await expectError(limited, 429, 'RATE_LIMITED');
     const otherIp = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
-    await expectError(await otherIp.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+    await expectError(await login(otherIp), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('signed-in reads and logout do not spend the anonymous per-IP budget: a neighbour behind the same NAT can still log in', async () => {
+    const fetch = appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' });
+    const busy = await signUp({ fetch });
+    for (let i = 0; i < 10; i++) expect((await busy.client.call('GET', '/api/auth/me')).status).toBe(200);
+    expect((await busy.client.call('POST', '/api/auth/logout')).status).toBe(200);
+    // Same IP (one NAT), another person: the login budget (3 a minute) is untouched by the 11 calls above.
+    const neighbour = new ApiClient(fetch, busy.client.ip);
+    const res = await neighbour.call('POST', '/api/auth/login', { json: { email: busy.email, password: PASSWORD, session: 'token' } });
+    expect(res.status).toBe(200);
   });
 });

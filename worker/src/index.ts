@@ -25,7 +25,8 @@ export const defaultDeps: AppDeps = {
 
 export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   const deps: AppDeps = { ...defaultDeps, ...overrides };
-  const app = new Hono<AppEnv>();
+  // strict: false: a trailing slash names the same route (`DELETE /api/account/` is `DELETE /api/account`) everywhere.
+  const app = new Hono<AppEnv>({ strict: false });
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use('*', async (c, next) => {

@@ -9,7 +9,7 @@ import { clearSessionCookie, writeSessionCookie } from '../auth/session-cookie';
 import type { AppEnv, AuthUser } from '../env';
 import { clientIp } from '../http/client';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
-import { rateLimit } from '../http/rate-limit';
+import { limitPerUser, rateLimit } from '../http/rate-limit';
 import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { createSession, revokeSession } from '../repos/sessions';
 import { createUserWithVault, findUserByEmail, normaliseEmail, updatePassword } from '../repos/users';
@@ -52,17 +52,20 @@ async function startSession(c: Context<AppEnv>, user: AuthUser, mode: 'cookie' |
   return body;
 }
 
+/**
+ * The anonymous per-IP budget (counted in D1): only the routes that check a password spend it. Signed-in reads and
+ * logout spend their user's budget instead, so people behind one NAT cannot use up each other's logins.
+ */
+const limitAnonymousPerIp = rateLimit({
+  name: 'auth',
+  windowMs: 60_000,
+  limit: (c) => Number(c.env.AUTH_REQUESTS_PER_MINUTE) || 60,
+  key: (c) => `ip:${clientIp(c)}`,
+});
+
 export const authRoutes = new Hono<AppEnv>()
-  .use(
-    limitBody(JSON_BODY_LIMIT_BYTES),
-    rateLimit({
-      name: 'auth',
-      windowMs: 60_000,
-      limit: (c) => Number(c.env.AUTH_REQUESTS_PER_MINUTE) || 60,
-      key: (c) => `ip:${clientIp(c)}`,
-    }),
-  )
-  .post('/signup', validate('json', credentialsSchema), async (c) => {
+  .use(limitBody(JSON_BODY_LIMIT_BYTES))
+  .post('/signup', limitAnonymousPerIp, validate('json', credentialsSchema), async (c) => {
     const input = c.req.valid('json');
     if (input.session === 'cookie') assertCsrfProof(c);
     if (!passwordIsStrongEnough(input.password)) throw new AppError('WEAK_PASSWORD');
@@ -76,7 +79,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(await startSession(c, user, input.session), 201);
   })
-  .post('/login', validate('json', credentialsSchema), async (c) => {
+  .post('/login', limitAnonymousPerIp, validate('json', credentialsSchema), async (c) => {
     const input = c.req.valid('json');
     if (input.session === 'cookie') assertCsrfProof(c);
     const email = normaliseEmail(input.email);
@@ -91,9 +94,9 @@ export const authRoutes = new Hono<AppEnv>()
     if (user.password.iterations < PBKDF2_ITERATIONS) await updatePassword(c.env.DB, user.id, await hashPassword(input.password));
     return c.json(await startSession(c, user, input.session), 200);
   })
-  .post('/logout', requireUser, async (c) => {
+  .post('/logout', requireUser, limitPerUser, async (c) => {
     await revokeSession(c.env.DB, c.var.user.id, c.var.session.tokenHash, c.var.deps.now());
     if (c.var.session.via === 'cookie') clearSessionCookie(c);
     return c.json({ ok: true as const });
   })
-  .get('/me', requireUser, (c) => c.json({ user: c.var.user, sessionExpiresAt: new Date(c.var.session.expiresAt).toISOString() }));
+  .get('/me', requireUser, limitPerUser, (c) => c.json({ user: c.var.user, sessionExpiresAt: new Date(c.var.session.expiresAt).toISOString() }));
