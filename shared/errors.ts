@@ -68,6 +68,8 @@ export const ERROR_MESSAGES = {
   BLOB_HASH_MISMATCH: 'An uploaded piece of the vault was damaged on the way. Sync again to re-upload it.',
   TOO_MANY_ACTIVE_UPLOADS:
     'Too many imports are still reported as in progress for this account. Let them finish, or cancel the stuck ones, then try again.',
+  ACCOUNT_DELETING:
+    'This account is being deleted, so nothing more can be saved to it. If deleting did not finish, sign in and delete the account again.',
   WEBHOOK_SIGNATURE_INVALID: 'The webhook signature is not valid.',
   CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
   OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',

@@ -4,6 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { finishAccountDeletions } from './account-deletion';
 import { deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
 import type { AppDeps, AppEnv } from './env';
@@ -57,5 +58,13 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   return app;
 }
 
+/** Cron Trigger (wrangler.toml [triggers]): deferred work that no request waits for. */
+export async function runScheduled(env: AppEnv['Bindings'], deps: AppDeps = defaultDeps): Promise<void> {
+  await finishAccountDeletions(env, deps);
+}
+
 const app = createApp();
-export default app;
+export default {
+  fetch: app.fetch,
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+} satisfies ExportedHandler<AppEnv['Bindings']>;

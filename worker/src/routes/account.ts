@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import { hashPassword, verifyPassword } from '../auth/crypto';
-import { requireUser } from '../auth/middleware';
+import { requireUser, requireUserAllowDeleting } from '../auth/middleware';
 import { clearSessionCookie } from '../auth/session-cookie';
 import type { AppEnv } from '../env';
 import { clientIp } from '../http/client';
@@ -11,7 +11,8 @@ import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
 import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { revokeOtherSessions } from '../repos/sessions';
-import { deleteUserRows, findUserById, updatePassword } from '../repos/users';
+import { findUserById, updatePassword } from '../repos/users';
+import { deleteAccount } from '../account-deletion';
 import { passwordIsStrongEnough } from './auth';
 
 const passwordSchema = z.string().min(1).max(1024);
@@ -28,8 +29,8 @@ async function assertCurrentPassword(c: Context<AppEnv>, password: string) {
 }
 
 export const accountRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser, limitPerUser)
-  .post('/password', validate('json', z.object({ currentPassword: passwordSchema, newPassword: passwordSchema })), async (c) => {
+  .use(limitBody(JSON_BODY_LIMIT_BYTES))
+  .post('/password', requireUser, limitPerUser, validate('json', z.object({ currentPassword: passwordSchema, newPassword: passwordSchema })), async (c) => {
     const { currentPassword, newPassword } = c.req.valid('json');
     await assertCurrentPassword(c, currentPassword);
     if (!passwordIsStrongEnough(newPassword)) throw new AppError('WEAK_PASSWORD');
@@ -38,11 +39,9 @@ export const accountRoutes = new Hono<AppEnv>()
     const revokedSessions = await revokeOtherSessions(c.env.DB, c.var.user.id, c.var.session.tokenHash, c.var.deps.now());
     return c.json({ ok: true as const, revokedSessions });
   })
-  .delete('/', validate('json', z.object({ password: passwordSchema })), async (c) => {
+  .delete('/', requireUserAllowDeleting, limitPerUser, validate('json', z.object({ password: passwordSchema })), async (c) => {
     const user = await assertCurrentPassword(c, c.req.valid('json').password);
-    // Blobs first: if the blob store fails, the account (and the way to retry) is still there.
-    await c.var.deps.deleteAllUserBlobs(c.env, user.id);
-    await deleteUserRows(c.env.DB, user);
+    await deleteAccount(c.env, c.var.deps, user);
     if (c.var.session.via === 'cookie') clearSessionCookie(c);
     return c.json({ ok: true as const });
   });
