@@ -1,11 +1,11 @@
 // Route matching is the same with or without a trailing slash, on every resource (issue 9, item 8).
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, signUp } from './helpers';
+import { signUp } from './helpers';
 
 describe('trailing slashes', () => {
   it('DELETE /api/account/ deletes the account like DELETE /api/account', async () => {
-    const { client } = await signUp();
-    const res = await client.call('DELETE', '/api/account/', { json: { password: PASSWORD } });
+    const { client, secret } = await signUp();
+    const res = await client.call('DELETE', '/api/account/', { json: { secret } });
     expect(res.status).toBe(200);
     expect((await client.call('GET', '/api/auth/me')).status).toBe(401);
   });

@@ -14,6 +14,8 @@ declare global {
       /** Blob store credentials (B2 application key, or the local S3-compatible server's). */
       S3_ACCESS_KEY_ID?: string;
       S3_SECRET_ACCESS_KEY?: string;
+      /** HMAC key for login-secret salts (auth/login-kdf.ts), at least 16 characters. Absent: sign-up and login fail. */
+      LOGIN_KDF_SECRET?: string;
     }
   }
 }
