@@ -25,7 +25,8 @@ export async function startLoginSecretServer(): Promise<LoginSecretServer> {
         return;
       }
       deriveLoginSecret(parsed.data.password, parsed.data.kdf).then(
-        (secret) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ secret })),
+        // No keep-alive: workerd would otherwise reuse a connection node has just timed out ("Network connection lost").
+        (secret) => res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' }).end(JSON.stringify({ secret })),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
     });

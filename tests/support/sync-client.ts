@@ -6,10 +6,13 @@
  * Tests and benchmarks use it; the PWA's real sync engine is built on the same protocol types.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deriveLoginSecret } from '../../shared/auth/login-secret';
+import { loginParamsResponseSchema } from '../../shared/auth/protocol';
 import { AppError, errorEnvelopeSchema } from '../../shared/errors';
 import { sha256Hex } from '../../shared/sync/hash';
 import { applyCommits, emptyManifest, type Manifest } from '../../shared/sync/manifest';
@@ -48,7 +51,10 @@ export interface LocalWorker {
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 const wranglerBin = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
-/** `wrangler dev` on 127.0.0.1 with fresh local state; `vars` are passed as --var (e.g. the S3 settings). */
+/**
+ * `wrangler dev` on 127.0.0.1 with fresh local state; `vars` are passed as --var (e.g. the S3 settings), on top of a
+ * random per-run LOGIN_KDF_SECRET (sign-up and login need one).
+ */
 export async function startLocalWorker(vars: Record<string, string>): Promise<LocalWorker> {
   const persist = mkdtempSync(join(tmpdir(), 'cogzy-wrangler-'));
   const migrate = spawnSync(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
@@ -60,7 +66,8 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
 
   const port = await freePort();
   const inspectorPort = await freePort();
-  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  const allVars = { LOGIN_KDF_SECRET: randomBytes(24).toString('base64url'), ...vars };
+  const varArgs = Object.entries(allVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   // Detached: the child leads its own process group, so closing stops wrangler and its workerd together.
   const child: ChildProcess = spawn(
     process.execPath,
@@ -128,11 +135,23 @@ export class SyncClient {
     return SyncClient.session(baseUrl, '/api/auth/login', email, password, deviceId);
   }
 
+  /** Signs up or logs in as the app does: login-params, the Argon2id derivation, then the secret (never the password). */
   private static async session(baseUrl: string, path: string, email: string, password: string, deviceId: string): Promise<SyncClient> {
+    const paramsRes = await fetch(`${baseUrl}/api/auth/login-params`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    if (!paramsRes.ok) throw await failure(paramsRes);
+    const params = loginParamsResponseSchema.parse(await paramsRes.json());
+    const secret = await deriveLoginSecret(password, params.kdf);
+    const credentials = path.endsWith('/signup')
+      ? { email, secret, kdf: params.kdf, session: 'token' }
+      : { email, secret, ...(params.legacyPassword ? { password } : {}), session: 'token' };
     const res = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email, password, session: 'token' }),
+      body: JSON.stringify(credentials),
     });
     if (!res.ok) throw await failure(res);
     const body = (await res.json()) as { token?: unknown };

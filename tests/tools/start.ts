@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     APP_ORIGIN: `http://${host}:${ports.web}`,
     STRIPE_WEBHOOK_SECRET: `whsec_dev_${randomBytes(12).toString('hex')}`,
     ADMIN_TOKEN: adminToken,
+    LOGIN_KDF_SECRET: randomBytes(24).toString('base64url'),
   };
   const varArgs = Object.entries(devVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   run('worker', [

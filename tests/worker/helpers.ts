@@ -131,10 +131,11 @@ export async function logIn(
   client: ApiClient,
   email: string,
   password: string,
-  extra: { session?: 'token' | 'cookie'; deviceToken?: string } = {},
+  extra: { session?: 'token' | 'cookie'; deviceToken?: string; cookie?: string } = {},
 ): Promise<Response> {
   const proof = await passwordProof(client, email, password);
-  return client.call('POST', '/api/auth/login', { json: { email, ...proof, session: extra.session ?? 'token', deviceToken: extra.deviceToken } });
+  const headers = extra.cookie === undefined ? undefined : { Cookie: extra.cookie };
+  return client.call('POST', '/api/auth/login', { json: { email, ...proof, session: extra.session ?? 'token', deviceToken: extra.deviceToken }, headers });
 }
 
 /** A sign-up body as a real client builds it (login-params, then the derivation). */

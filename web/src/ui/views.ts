@@ -41,6 +41,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'timeline', label: 'Timeline', nav: { order: 30, icon: '▥' }, component: lazy(() => import('./views/TimelineView')) },
   { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazy(() => import('./views/ImportView')) },
   { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazy(() => import('./views/SettingsView')) },
+  { path: 'account', label: 'Account', nav: { order: 95, icon: '◉' }, component: lazy(() => import('./views/AccountView')) },
   { path: 'c', label: 'Conversation', component: lazy(() => import('./views/ReaderView')) },
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazy(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazy(() => import('./topics/SimilarView')) },
