@@ -106,7 +106,7 @@ export async function deriveSecret(password: string, kdf: LoginKdf): Promise<str
   if (secret === undefined) {
     secret = fetch(env.TEST_LOGIN_SECRET_URL, { method: 'POST', body: JSON.stringify({ password, kdf }) }).then(async (res) => {
       expect(res.status).toBe(200);
-      return ((await res.json()) as { secret: string }).secret;
+      return (await res.json<{ secret: string }>()).secret;
     });
     derived.set(key, secret);
   }

@@ -27,10 +27,8 @@ describe('S12: the wrapped vault key', () => {
     expect(vaultKeyResponseSchema.parse(put.body)).toMatchObject({ revision: 1, wrappedKey: wrappedKey(1) });
 
     const second = new ApiClient();
-    const login = { status: 0, body: { token: '' } };
     const loggedIn = await logIn(second, email, password);
-    login.status = loggedIn.status;
-    login.body = (await loggedIn.json()) as { token: string };
+    const login = { status: loggedIn.status, body: await loggedIn.json<{ token: string }>() };
     expect(login.status).toBe(200);
     second.token = login.body.token;
     const got = await second.json('GET', '/api/vault/key');

@@ -22,7 +22,7 @@ describe('S13: upload records', () => {
     expect(uploadRecordSchema.parse(done.body)).toMatchObject({ status: 'complete', progress: 1, counts: { conversations: 12, nodesCreated: 340, nodesDeduplicated: 7 } });
 
     const laptop = new ApiClient();
-    const login = { body: (await logIn(laptop, email, password).then((res) => res.json())) as { token: string } };
+    const login = { body: await (await logIn(laptop, email, password)).json<{ token: string }>() };
     laptop.token = login.body.token;
     const listed = uploadListResponseSchema.parse((await laptop.json('GET', '/api/uploads')).body);
     expect(listed.uploads).toHaveLength(1);
