@@ -18,7 +18,6 @@ import type { AppEnv } from '../env';
 export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
-  WEAK_PASSWORD: 400,
   WEBHOOK_SIGNATURE_INVALID: 400,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
