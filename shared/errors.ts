@@ -88,6 +88,8 @@ export const ERROR_MESSAGES = {
   BLOB_ALREADY_UPLOADED: 'This piece of the vault is already uploaded and checked, so it must not be sent again. Sync again; nothing more needs uploading.',
   TOO_MANY_ACTIVE_UPLOADS:
     'Too many imports are still reported as in progress for this account. Let them finish, or cancel the stuck ones, then try again.',
+  ACCOUNT_DELETING:
+    'This account is being deleted, so nothing more can be saved to it. If deleting did not finish, sign in and delete the account again.',
   WEBHOOK_SIGNATURE_INVALID: 'The webhook signature is not valid.',
   SYNC_PROTOCOL_UNSUPPORTED:
     'This version of Cogzy Vault speaks a sync protocol the server does not know. Update the app (reload it), then sync again.',

@@ -21,6 +21,12 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // Per-run test secrets (never the real ones); tests read them from env to sign requests.
             ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+            LOGIN_KDF_SECRET: randomBytes(24).toString('base64url'),
+            // The cheapest cost clients accept (OWASP's minimum), so the many sign-ups stay quick; the product default
+            // (wrangler.toml) is checked in tests/worker/login-secret.integration.test.ts.
+            LOGIN_KDF_MEMORY_KIB: '19456',
+            LOGIN_KDF_ITERATIONS: '2',
+            TEST_LOGIN_SECRET_URL: inject('loginSecretUrl'),
             // S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY of the local server.
             ...inject('s3Env'),
             // CHAT_API_BASE, CHAT_API_KEY, CHAT_MODEL of the local OpenAI-compatible stand-in.

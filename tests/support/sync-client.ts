@@ -4,10 +4,13 @@
  * and `transportFor` gives the product's own HttpTransport for that session, which the real sync engine drives.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deriveLoginSecret } from '../../shared/auth/login-secret';
+import { loginParamsResponseSchema } from '../../shared/auth/protocol';
 import { AppError, errorEnvelopeSchema } from '../../shared/errors';
 import { HttpTransport, type Fetch } from '../../shared/sync/http-transport';
 
@@ -35,7 +38,10 @@ export interface LocalWorker {
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 const wranglerBin = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
-/** `wrangler dev` on 127.0.0.1 with fresh local state; `vars` are passed as --var (e.g. the S3 settings). */
+/**
+ * `wrangler dev` on 127.0.0.1 with fresh local state; `vars` are passed as --var (e.g. the S3 settings), on top of a
+ * random per-run LOGIN_KDF_SECRET (sign-up and login need one).
+ */
 export async function startLocalWorker(vars: Record<string, string>): Promise<LocalWorker> {
   const persist = mkdtempSync(join(tmpdir(), 'cogzy-wrangler-'));
   const migrate = spawnSync(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
@@ -47,7 +53,8 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
 
   const port = await freePort();
   const inspectorPort = await freePort();
-  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  const allVars = { LOGIN_KDF_SECRET: randomBytes(24).toString('base64url'), ...vars };
+  const varArgs = Object.entries(allVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   // Detached: the child leads its own process group, so closing stops wrangler and its workerd together.
   const child: ChildProcess = spawn(
     process.execPath,
@@ -86,15 +93,23 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
   throw new Error(`wrangler dev did not become ready: ${output.slice(-2000)}`);
 }
 
-/** Signs up or logs in over HTTP and returns the session token (bearer). */
+/**
+ * Signs up or logs in over HTTP as the app does (login-params, the Argon2id login secret, never the password; the
+ * password only once for an account from before login secrets) and returns the session token (bearer).
+ */
 export async function openSession(baseUrl: string, mode: 'signup' | 'login', email: string, password: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/api/auth/${mode}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password, session: 'token' }),
-  });
-  const body: unknown = await res.json();
-  if (!res.ok) throw AppError.fromData(errorEnvelopeSchema.parse(body).error);
+  const post = async (path: string, json: unknown): Promise<unknown> => {
+    const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(json) });
+    const body: unknown = await res.json();
+    if (!res.ok) throw AppError.fromData(errorEnvelopeSchema.parse(body).error);
+    return body;
+  };
+  const params = loginParamsResponseSchema.parse(await post('/api/auth/login-params', { email }));
+  const secret = await deriveLoginSecret(password, params.kdf);
+  const body =
+    mode === 'signup'
+      ? await post('/api/auth/signup', { email, secret, kdf: params.kdf, session: 'token' })
+      : await post('/api/auth/login', { email, secret, ...(params.legacyPassword ? { password } : {}), session: 'token' });
   const token = (body as { token?: unknown }).token;
   if (typeof token !== 'string') throw new AppError('INTERNAL', { detail: 'no session token in response' });
   return token;

@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     CHAT_API_KEY: 'sk-local-stand-in',
     CHAT_MODEL: 'stand-in-chat',
     ADMIN_TOKEN: adminToken,
+    LOGIN_KDF_SECRET: randomBytes(24).toString('base64url'),
   };
   const varArgs = Object.entries(devVars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
   run('worker', [

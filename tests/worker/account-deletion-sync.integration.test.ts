@@ -2,7 +2,7 @@
 // not only the account tables, and leaves another user's sync rows alone.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { expectError, PASSWORD, signUp } from './helpers';
+import { expectError, signUp } from './helpers';
 import { commitBody, commitOk, uploadSegment } from './sync-helpers';
 
 const SYNC_TABLES = ['blobs', 'vault_commits', 'vault_segments', 'uploads'] as const;
@@ -29,7 +29,7 @@ describe('delete account', () => {
     const full = { blobs: 2, vault_commits: 1, vault_segments: 1, uploads: 1 };
     expect(await syncRows(doomed.user.id)).toEqual(full);
 
-    expect((await doomed.client.call('DELETE', '/api/account', { json: { password: PASSWORD } })).status).toBe(200);
+    expect((await doomed.client.call('DELETE', '/api/account', { json: { secret: doomed.secret } })).status).toBe(200);
 
     expect(await syncRows(doomed.user.id)).toEqual({ blobs: 0, vault_commits: 0, vault_segments: 0, uploads: 0 });
     expect(await syncRows(bystander.user.id)).toEqual(full);

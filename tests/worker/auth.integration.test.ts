@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../worker/src/auth/crypto';
 import { SESSION_MAX_LIFETIME_MS, SESSION_TTL_MS } from '../../worker/src/repos/sessions';
-import { ApiClient, appFetch, expectError, PASSWORD, signUp, uniqueEmail, workerFetch } from './helpers';
+import { ApiClient, appFetch, expectError, logIn, passwordProof, PASSWORD, randomSecret, signUp, signupBody, uniqueEmail, workerFetch } from './helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -27,14 +27,17 @@ describe('signup', () => {
   it('stores the email lower-cased and refuses the same address in other casing (EMAIL_TAKEN)', async () => {
     const email = uniqueEmail('Case');
     await signUp({ email });
-    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, session: 'token' } });
+    const client = new ApiClient();
+    const res = await client.call('POST', '/api/auth/signup', { json: await signupBody(client, `  ${email.toUpperCase()} `, 'token') });
     await expectError(res, 409, 'EMAIL_TAKEN');
   });
 
-  it('refuses a password under 10 characters (WEAK_PASSWORD) and creates nothing', async () => {
+  it('refuses a password sent instead of a derived login secret (VALIDATION_FAILED) and creates nothing', async () => {
     const email = uniqueEmail();
-    const res = await new ApiClient().call('POST', '/api/auth/signup', { json: { email, password: 'nine-char', session: 'token' } });
-    await expectError(res, 400, 'WEAK_PASSWORD');
+    const client = new ApiClient();
+    const body = await signupBody(client, email, 'token');
+    const res = await client.call('POST', '/api/auth/signup', { json: { ...body, secret: PASSWORD } });
+    await expectError(res, 400, 'VALIDATION_FAILED');
     expect(await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind(email).first('n')).toBe(0);
   });
 
@@ -57,13 +60,14 @@ describe('login, logout and sessions', () => {
   it('logs in with the right password, not with a wrong one or an unknown email', async () => {
     const { email } = await signUp();
     const client = new ApiClient();
-    const ok = await client.json<{ token: string; user: { email: string } }>('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } });
+    const okResponse = await logIn(client, email, PASSWORD);
+    const ok = { status: okResponse.status, body: await okResponse.json<{ token: string; user: { email: string } }>() };
     expect(ok.status).toBe(200);
     expect(ok.body.user.email).toBe(email);
     client.token = ok.body.token;
     expect((await client.call('GET', '/api/auth/me')).status).toBe(200);
-    await expectError(await client.call('POST', '/api/auth/login', { json: { email, password: `${PASSWORD}!`, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
-    await expectError(await client.call('POST', '/api/auth/login', { json: { email: uniqueEmail(), password: PASSWORD, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
+    await expectError(await logIn(client, email, `${PASSWORD}!`), 401, 'INVALID_CREDENTIALS');
+    await expectError(await logIn(client, uniqueEmail(), PASSWORD), 401, 'INVALID_CREDENTIALS');
   });
 
   it('stores only a hash of the session token', async () => {
@@ -95,7 +99,7 @@ describe('login, logout and sessions', () => {
     const { email } = await signUp();
     const login = async (now: number) => {
       const client = new ApiClient(appFetch({ now: () => now }));
-      const res = await client.json<{ token: string }>('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } });
+      const res = { body: await (await logIn(client, email, PASSWORD)).json<{ token: string }>() };
       client.token = res.body.token;
       return client;
     };
@@ -146,23 +150,23 @@ describe('login, logout and sessions', () => {
 
 describe('stored credentials over time', () => {
   it('a password hashed with fewer iterations still logs in and is re-hashed at the current count', async () => {
-    const { email, user } = await signUp();
+    const { email, user, secret } = await signUp();
     const salt = crypto.getRandomValues(new Uint8Array(16));
-    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(PASSWORD), 'PBKDF2', false, ['deriveBits']);
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), 'PBKDF2', false, ['deriveBits']);
     const bits = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 1000 }, key, 256));
     await env.DB.prepare('UPDATE users SET password_hash = ?2, password_salt = ?3, password_iterations = 1000 WHERE id = ?1')
       .bind(user.id, toBase64Url(bits), toBase64Url(salt))
       .run();
-    expect((await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect((await logIn(new ApiClient(), email, PASSWORD)).status).toBe(200);
     expect(await env.DB.prepare('SELECT password_iterations FROM users WHERE id = ?').bind(user.id).first('password_iterations')).toBe(100_000);
-    expect((await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect((await logIn(new ApiClient(), email, PASSWORD)).status).toBe(200);
   });
 
   it('expired sessions are dropped when the user next logs in', async () => {
     const start = Date.now();
     const { email, user } = await signUp({ fetch: appFetch({ now: () => start }) });
     const later = new ApiClient(appFetch({ now: () => start + SESSION_TTL_MS + 1000 }));
-    expect((await later.call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect((await logIn(later, email, PASSWORD)).status).toBe(200);
     const rows = await env.DB.prepare('SELECT created_at FROM sessions WHERE user_id = ?').bind(user.id).all<{ created_at: number }>();
     expect(rows.results.map((r) => r.created_at)).toEqual([start + SESSION_TTL_MS + 1000]);
   });
@@ -171,7 +175,7 @@ describe('stored credentials over time', () => {
 describe('cookie sessions and CSRF', () => {
   it('signup with session=cookie sets an HttpOnly, Secure, SameSite=Lax __Host- cookie and no token in the body', async () => {
     const client = new ApiClient();
-    const res = await client.call('POST', '/api/auth/signup', { json: { email: uniqueEmail(), password: PASSWORD } });
+    const res = await client.call('POST', '/api/auth/signup', { json: await signupBody(client, uniqueEmail()) });
     expect(res.status).toBe(201);
     const body: Record<string, unknown> = await res.json();
     expect(body.token).toBeUndefined();
@@ -189,7 +193,7 @@ describe('cookie sessions and CSRF', () => {
       new Request('http://127.0.0.1:8787/api/auth/signup', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-Cogzy-CSRF': '1', 'CF-Connecting-IP': '10.9.9.9' },
-        body: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
+        body: JSON.stringify(await signupBody(new ApiClient(), uniqueEmail())),
       }),
     );
     expect(res.status).toBe(201);
@@ -220,7 +224,8 @@ describe('cookie sessions and CSRF', () => {
 
   it('a cookie login (login CSRF) also needs the proof header', async () => {
     const { email } = await signUp();
-    await expectError(await new ApiClient().call('POST', '/api/auth/login', { json: { email, password: PASSWORD }, csrf: false }), 403, 'CSRF_REJECTED');
+    const client = new ApiClient();
+    await expectError(await client.call('POST', '/api/auth/login', { json: { email, ...(await passwordProof(client, email, PASSWORD)) }, csrf: false }), 403, 'CSRF_REJECTED');
   });
 
   it('using a cookie session after an hour renews the cookie lifetime along with the server-side expiry', async () => {
@@ -255,21 +260,33 @@ describe('throttling', () => {
     const at = (now: number, ip: string) => new ApiClient(appFetch({ now: () => now }), ip);
     const attacker = '10.66.0.1';
     for (let i = 0; i < 5; i++) {
-      await expectError(await at(start, attacker).call('POST', '/api/auth/login', { json: { email, password: `wrong-${i}-password`, session: 'token' } }), 401, 'INVALID_CREDENTIALS');
+      await expectError(await at(start, attacker).call('POST', '/api/auth/login', { json: { email, secret: randomSecret(), session: 'token' } }), 401, 'INVALID_CREDENTIALS');
     }
-    await expectError(await at(start, attacker).call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } }), 429, 'TOO_MANY_ATTEMPTS');
+    await expectError(await logIn(at(start, attacker), email, PASSWORD), 429, 'TOO_MANY_ATTEMPTS');
     // The owner on another network is not locked out, and the attacker's IP is free again after the window.
-    expect((await at(start, '10.77.0.1').call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
-    expect((await at(start + 16 * 60 * 1000, attacker).call('POST', '/api/auth/login', { json: { email, password: PASSWORD, session: 'token' } })).status).toBe(200);
+    expect((await logIn(at(start, '10.77.0.1'), email, PASSWORD)).status).toBe(200);
+    expect((await logIn(at(start + 16 * 60 * 1000, attacker), email, PASSWORD)).status).toBe(200);
   });
 
-  it('limits auth requests per IP per minute (RATE_LIMITED with Retry-After)', async () => {
+  it('limits anonymous auth requests per IP per minute (RATE_LIMITED with Retry-After)', async () => {
     const client = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
-    for (let i = 0; i < 3; i++) await expectError(await client.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
-    const limited = await client.call('GET', '/api/auth/me');
+    const login = (c: ApiClient) => c.call('POST', '/api/auth/login', { json: { email: uniqueEmail(), secret: randomSecret(), session: 'token' } });
+    for (let i = 0; i < 3; i++) await expectError(await login(client), 401, 'INVALID_CREDENTIALS');
+    const limited = await login(client);
     expect(limited.headers.get('Retry-After')).toBe('60');
     await expectError(limited, 429, 'RATE_LIMITED');
     const otherIp = new ApiClient(appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' }));
-    await expectError(await otherIp.call('GET', '/api/auth/me'), 401, 'UNAUTHENTICATED');
+    await expectError(await login(otherIp), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('signed-in reads and logout do not spend the anonymous per-IP budget: a neighbour behind the same NAT can still log in', async () => {
+    const fetch = appFetch({}, { AUTH_REQUESTS_PER_MINUTE: '3' });
+    const busy = await signUp({ fetch });
+    for (let i = 0; i < 10; i++) expect((await busy.client.call('GET', '/api/auth/me')).status).toBe(200);
+    expect((await busy.client.call('POST', '/api/auth/logout')).status).toBe(200);
+    // Same IP (one NAT), another person: the login budget (3 a minute) is untouched by the 11 calls above.
+    const neighbour = new ApiClient(fetch, busy.client.ip);
+    const res = await logIn(neighbour, busy.email, PASSWORD);
+    expect(res.status).toBe(200);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { blobStoreFromEnv } from '../../worker/src/blob/from-env';
 import { userBlobPrefix } from '../../worker/src/blob/keys';
 import { blobStoreContract } from '../unit/blob-store.contract';
-import { expectError, PASSWORD, signUp } from './helpers';
+import { expectError, signUp } from './helpers';
 import { uploadSegment } from './sync-helpers';
 
 blobStoreContract('S3 adapter in workerd + local s3rver', () => Promise.resolve({ store: blobStoreFromEnv(env), close: () => Promise.resolve() }));
@@ -20,7 +20,7 @@ describe('account deletion and the blob store', () => {
     const store = blobStoreFromEnv(env);
     expect(await store.list(userBlobPrefix(leaving.user.id))).toHaveLength(2);
 
-    const res = await leaving.client.call('DELETE', '/api/account', { json: { password: PASSWORD } });
+    const res = await leaving.client.call('DELETE', '/api/account', { json: { secret: leaving.secret } });
     expect(res.status).toBe(200);
     await res.body?.cancel();
     expect(await store.list(userBlobPrefix(leaving.user.id))).toEqual([]);

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** tests/support/login-secret-server.ts: derives login secrets in node (workerd cannot compile hash-wasm). */
+      TEST_LOGIN_SECRET_URL: string;
     }
   }
 }

@@ -6,6 +6,8 @@
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { loginParamsResponseSchema, type LoginParamsResponse, type PasswordProof } from '../../shared/auth/protocol';
+import type { LoginKdf } from '../../shared/auth/login-secret';
 import { errorEnvelopeSchema, type ErrorCode } from '../../shared/errors';
 import type { AppDeps } from '../../worker/src/env';
 import worker, { createApp } from '../../worker/src/index';
@@ -88,11 +90,69 @@ export async function expectError(response: Response, status: number, code: Erro
   expect(text).not.toMatch(/at .*\.(ts|js):\d+/);
 }
 
+/** A well-formed login secret that no password derives to: what a guesser sends. */
+export function randomSecret(): string {
+  let binary = '';
+  for (const byte of crypto.getRandomValues(new Uint8Array(32))) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const derived = new Map<string, Promise<string>>();
+
+/** The real derivation (shared/auth/login-secret.ts), run in node by tests/support/login-secret-server.ts. */
+export async function deriveSecret(password: string, kdf: LoginKdf): Promise<string> {
+  const key = JSON.stringify([password, kdf]);
+  let secret = derived.get(key);
+  if (secret === undefined) {
+    secret = fetch(env.TEST_LOGIN_SECRET_URL, { method: 'POST', body: JSON.stringify({ password, kdf }) }).then(async (res) => {
+      expect(res.status).toBe(200);
+      return (await res.json<{ secret: string }>()).secret;
+    });
+    derived.set(key, secret);
+  }
+  return secret;
+}
+
+export async function loginParams(client: ApiClient, email: string): Promise<LoginParamsResponse> {
+  const res = await client.json('POST', '/api/auth/login-params', { json: { email }, anonymous: true });
+  expect(res.status).toBe(200);
+  return loginParamsResponseSchema.parse(res.body);
+}
+
+/** What a client proves the password with: the derived secret, and the password itself if the account predates that. */
+export async function passwordProof(client: ApiClient, email: string, password: string): Promise<PasswordProof> {
+  const params = await loginParams(client, email);
+  const secret = await deriveSecret(password, params.kdf);
+  return params.legacyPassword ? { secret, password } : { secret };
+}
+
+/** POST /api/auth/login as a real client does it (login-params, derivation, login). */
+export async function logIn(
+  client: ApiClient,
+  email: string,
+  password: string,
+  extra: { session?: 'token' | 'cookie'; deviceToken?: string; cookie?: string } = {},
+): Promise<Response> {
+  const proof = await passwordProof(client, email, password);
+  const headers = extra.cookie === undefined ? undefined : { Cookie: extra.cookie };
+  return client.call('POST', '/api/auth/login', { json: { email, ...proof, session: extra.session ?? 'token', deviceToken: extra.deviceToken }, headers });
+}
+
+/** A sign-up body as a real client builds it (login-params, then the derivation). */
+export async function signupBody(client: ApiClient, email: string, session: 'token' | 'cookie' = 'cookie', password = PASSWORD) {
+  const { kdf } = await loginParams(client, email);
+  return { email, secret: await deriveSecret(password, kdf), kdf, session };
+}
+
 export interface SignedUp {
   client: ApiClient;
   user: { id: string; email: string; tier: 'free' | 'premium' };
   email: string;
   password: string;
+  /** The login secret derived from `password`: what DELETE /api/account and password changes prove it with. */
+  secret: string;
+  /** Token sessions only: this device's known-device token. */
+  deviceToken: string | undefined;
 }
 
 /** Signs up a fresh user; `session: 'token'` gives a bearer client, `'cookie'` a cookie client. */
@@ -100,13 +160,15 @@ export async function signUp(options: { session?: 'token' | 'cookie'; fetch?: Fe
   const client = new ApiClient(options.fetch);
   const email = options.email ?? uniqueEmail();
   const session = options.session ?? 'token';
-  const res = await client.json<{ user: SignedUp['user']; token?: string }>('POST', '/api/auth/signup', {
-    json: { email, password: PASSWORD, session },
+  const { kdf } = await loginParams(client, email);
+  const secret = await deriveSecret(PASSWORD, kdf);
+  const res = await client.json<{ user: SignedUp['user']; token?: string; deviceToken?: string }>('POST', '/api/auth/signup', {
+    json: { email, secret, kdf, session },
   });
   expect(res.status).toBe(201);
   if (session === 'token') {
     expect(res.body.token).toBeTypeOf('string');
     client.token = res.body.token;
   }
-  return { client, user: res.body.user, email, password: PASSWORD };
+  return { client, user: res.body.user, email, password: PASSWORD, secret, deviceToken: res.body.deviceToken };
 }

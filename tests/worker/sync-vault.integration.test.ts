@@ -1,7 +1,7 @@
 // Vault status and the wrapped vault key in workerd against migrated D1 (SPEC S12, S14, S15).
 import { describe, expect, it } from 'vitest';
 import { vaultKeyConflictResponseSchema, vaultKeyResponseSchema, vaultStatusResponseSchema, type WrappedKey } from '../../shared/sync/protocol';
-import { ApiClient, expectError, signUp } from './helpers';
+import { ApiClient, expectError, logIn, signUp } from './helpers';
 import { commitBody, commitOk, uploadSegment } from './sync-helpers';
 
 function base64(bytes: number, fill: number): string {
@@ -27,7 +27,8 @@ describe('S12: the wrapped vault key', () => {
     expect(vaultKeyResponseSchema.parse(put.body)).toMatchObject({ revision: 1, wrappedKey: wrappedKey(1) });
 
     const second = new ApiClient();
-    const login = await second.json<{ token: string }>('POST', '/api/auth/login', { json: { email, password, session: 'token' } });
+    const loggedIn = await logIn(second, email, password);
+    const login = { status: loggedIn.status, body: await loggedIn.json<{ token: string }>() };
     expect(login.status).toBe(200);
     second.token = login.body.token;
     const got = await second.json('GET', '/api/vault/key');

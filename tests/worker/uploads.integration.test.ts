@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { uploadListResponseSchema, uploadRecordSchema } from '../../shared/sync/protocol';
-import { ApiClient, appFetch, expectError, signUp } from './helpers';
+import { ApiClient, appFetch, expectError, logIn, signUp } from './helpers';
 
 const newUpload = { deviceId: 'phone-1', provider: 'chatgpt', fileName: 'chatgpt-export.zip', bytes: 52_428_800 };
 
@@ -22,7 +22,7 @@ describe('S13: upload records', () => {
     expect(uploadRecordSchema.parse(done.body)).toMatchObject({ status: 'complete', progress: 1, counts: { conversations: 12, nodesCreated: 340, nodesDeduplicated: 7 } });
 
     const laptop = new ApiClient();
-    const login = await laptop.json<{ token: string }>('POST', '/api/auth/login', { json: { email, password, session: 'token' } });
+    const login = { body: await (await logIn(laptop, email, password)).json<{ token: string }>() };
     laptop.token = login.body.token;
     const listed = uploadListResponseSchema.parse((await laptop.json('GET', '/api/uploads')).body);
     expect(listed.uploads).toHaveLength(1);

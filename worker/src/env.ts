@@ -20,6 +20,8 @@ declare global {
       CHAT_MODEL?: string;
       /** Stripe secret key for checkout and portal sessions. Absent: /api/billing answers BILLING_UNAVAILABLE. */
       STRIPE_SECRET_KEY?: string;
+      /** HMAC key for login-secret salts (auth/login-kdf.ts), at least 16 characters. Absent: sign-up and login fail. */
+      LOGIN_KDF_SECRET?: string;
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { finishAccountDeletions } from './account-deletion';
 import { blobStoreFromEnv, deleteAllUserBlobs } from './blob/from-env';
 import { CSRF_HEADER } from './auth/csrf';
 import { USAGE_HEADERS } from '../../shared/chat/sse';
@@ -30,7 +31,8 @@ export const defaultDeps: AppDeps = {
 
 export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   const deps: AppDeps = { ...defaultDeps, ...overrides };
-  const app = new Hono<AppEnv>();
+  // strict: false: a trailing slash names the same route (`DELETE /api/account/` is `DELETE /api/account`) everywhere.
+  const app = new Hono<AppEnv>({ strict: false });
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use('*', async (c, next) => {
@@ -64,14 +66,33 @@ export function createApp(overrides: Partial<AppDeps> = {}): Hono<AppEnv> {
   return app;
 }
 
+/** Account deletions left halfway or due for their final sweep (SPEC S23). */
+export async function runScheduled(env: Env, deps: AppDeps = defaultDeps): Promise<void> {
+  await finishAccountDeletions(env, deps);
+}
+
 /**
- * The Cron Trigger (wrangler.toml `[triggers]`): the blob sweep and garbage collection (SPEC S18, S19) for every
- * user, on the trigger's own clock. A failed run is logged and the next one picks up where it stopped.
+ * The Cron Trigger (wrangler.toml `[triggers]`): deferred work that no request waits for: the blob sweep and garbage
+ * collection (SPEC S18, S19) for every user, on the trigger's own clock, then account deletions (S23). Each job runs
+ * even if the other failed; a failure is logged and the run reported failed, and the next run picks up where it stopped.
  */
-export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const report = await runBlobLifecycle(env.DB, blobStoreFromEnv(env), controller.scheduledTime);
-  console.log(JSON.stringify({ event: 'blob-lifecycle', cron: controller.cron, ...report }));
+export async function scheduled(controller: ScheduledController, env: Env, deps: AppDeps = defaultDeps): Promise<void> {
+  const failures: unknown[] = [];
+  try {
+    const report = await runBlobLifecycle(env.DB, blobStoreFromEnv(env), controller.scheduledTime);
+    console.log(JSON.stringify({ event: 'blob-lifecycle', cron: controller.cron, ...report }));
+  } catch (error) {
+    console.error('scheduled: blob lifecycle failed', error);
+    failures.push(error);
+  }
+  try {
+    await runScheduled(env, deps);
+  } catch (error) {
+    console.error('scheduled: account deletions failed', error);
+    failures.push(error);
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 const app = createApp();
-export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
+export default { fetch: app.fetch, scheduled: (controller, env) => scheduled(controller, env) } satisfies ExportedHandler<Env>;

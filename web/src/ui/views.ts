@@ -42,6 +42,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'timeline', label: 'Timeline', nav: { order: 30, icon: '▥' }, component: lazyView(() => import('./views/TimelineView')) },
   { path: 'import', label: 'Import', nav: { order: 40, icon: '⇪' }, component: lazyView(() => import('./views/ImportView')) },
   { path: 'settings', label: 'Settings', nav: { order: 90, icon: '⚙' }, component: lazyView(() => import('./views/SettingsView')) },
+  { path: 'account', label: 'Account', nav: { order: 95, icon: '◉' }, component: lazyView(() => import('./views/AccountView')) },
   { path: 'c', label: 'Conversation', component: lazyView(() => import('./views/ReaderView')) },
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazyView(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },

@@ -19,7 +19,6 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   BAD_REQUEST: 400,
   SYNC_PROTOCOL_UNSUPPORTED: 400,
   VALIDATION_FAILED: 400,
-  WEAK_PASSWORD: 400,
   WEBHOOK_SIGNATURE_INVALID: 400,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
@@ -27,6 +26,7 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = 
   CSRF_REJECTED: 403,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
+  ACCOUNT_DELETING: 409,
   SYNC_CONFLICT: 409,
   BILLING_NOT_SUBSCRIBED: 409,
   BILLING_ALREADY_PREMIUM: 409,
@@ -88,6 +88,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   }
   if (error instanceof HTTPException) return errorResponse(c, fromHttpException(error));
   if (error instanceof z.ZodError) return errorResponse(c, new AppError('VALIDATION_FAILED', { detail: describeIssues(error) }));
+  // Every foreign key references users(id): a write that lost the race against account deletion (its session was
+  // checked before the deletion started) is refused, not a 500. The final sweep removes any object it stored.
+  if (/FOREIGN KEY constraint failed/.test(error.message)) return errorResponse(c, new AppError('ACCOUNT_DELETING', { detail: error.message }));
   console.error('unhandled error', error);
   return errorResponse(c, new AppError('INTERNAL'));
 }

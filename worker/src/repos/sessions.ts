@@ -19,6 +19,7 @@ const activeSessionRowSchema = z.object({
   user_id: z.string(),
   email: z.string(),
   tier: tierSchema,
+  deleting_at: z.number().nullable(),
 });
 
 export interface ActiveSession {
@@ -26,6 +27,8 @@ export interface ActiveSession {
   expiresAt: number;
   /** True when this lookup slid the expiry forward (a cookie client should get a fresh cookie lifetime). */
   extended: boolean;
+  /** The account is being deleted: the session may only finish that (auth/middleware.ts). */
+  deleting: boolean;
   user: AuthUser;
 }
 
@@ -56,7 +59,7 @@ export async function createSession(
 export async function findActiveSession(db: D1Database, tokenHash: string, now: number): Promise<ActiveSession | null> {
   const row = await db
     .prepare(
-      `SELECT s.token_hash, s.created_at, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.tier
+      `SELECT s.token_hash, s.created_at, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.tier, u.deleting_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2 AND s.created_at > ?2 - ?3`,
     )
@@ -74,7 +77,7 @@ export async function findActiveSession(db: D1Database, tokenHash: string, now: 
       .bind(tokenHash, now, expiresAt)
       .run();
   }
-  return { tokenHash: r.token_hash, expiresAt, extended, user: { id: r.user_id, email: r.email, tier: r.tier } };
+  return { tokenHash: r.token_hash, expiresAt, extended, deleting: r.deleting_at !== null, user: { id: r.user_id, email: r.email, tier: r.tier } };
 }
 
 export async function revokeSession(db: D1Database, userId: string, tokenHash: string, now: number): Promise<void> {

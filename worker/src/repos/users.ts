@@ -1,6 +1,7 @@
 /** Users: accounts with their password hash and tier. Signup provisions the vault and today's usage row with them. */
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
+import { loginKdfSchema, type LoginKdf } from '../../../shared/auth/login-secret';
 import type { PasswordHash } from '../auth/crypto';
 import type { AuthUser, Tier } from '../env';
 import { tierSchema } from '../tiers';
@@ -15,10 +16,23 @@ const userRowSchema = z.object({
   password_iterations: z.number().int().positive(),
   created_at: z.number(),
   tier_updated_at: z.number(),
+  login_kdf: z.string().nullable(),
 });
 
+function parseLoginKdf(text: string): LoginKdf {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return parseRow(loginKdfSchema, json, 'users.login_kdf');
+}
+
 export interface UserRecord extends AuthUser {
+  /** PBKDF2 over the login secret, or over the password itself while `loginKdf` is null (an account from before). */
   password: PasswordHash;
+  loginKdf: LoginKdf | null;
   createdAt: number;
   tierUpdatedAt: number;
 }
@@ -30,6 +44,7 @@ function toUser(row: unknown): UserRecord {
     email: r.email,
     tier: r.tier,
     password: { hash: r.password_hash, salt: r.password_salt, iterations: r.password_iterations },
+    loginKdf: r.login_kdf === null ? null : parseLoginKdf(r.login_kdf),
     createdAt: r.created_at,
     tierUpdatedAt: r.tier_updated_at,
   };
@@ -53,7 +68,9 @@ export async function findUserById(db: D1Database, userId: string): Promise<User
 export interface NewUser {
   id: string;
   email: string;
+  /** PBKDF2 over the login secret derived with `loginKdf`. */
   password: PasswordHash;
+  loginKdf: LoginKdf;
   now: number;
   /** Today's UTC day key: the usage row starts at zero so the first metered message is an update. */
   day: string;
@@ -66,10 +83,10 @@ export async function createUserWithVault(db: D1Database, user: NewUser): Promis
     await db.batch([
       db
         .prepare(
-          `INSERT INTO users (id, email, password_hash, password_salt, password_iterations, tier, created_at, tier_updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, 'free', ?6, 0)`,
+          `INSERT INTO users (id, email, password_hash, password_salt, password_iterations, login_kdf, tier, created_at, tier_updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'free', ?7, 0)`,
         )
-        .bind(user.id, email, user.password.hash, user.password.salt, user.password.iterations, user.now),
+        .bind(user.id, email, user.password.hash, user.password.salt, user.password.iterations, JSON.stringify(user.loginKdf), user.now),
       db.prepare('INSERT INTO vaults (user_id, created_at, bytes_used) VALUES (?1, ?2, 0)').bind(user.id, user.now),
       db.prepare('INSERT INTO daily_usage (user_id, day, messages) VALUES (?1, ?2, 0)').bind(user.id, user.day),
     ]);
@@ -77,13 +94,14 @@ export async function createUserWithVault(db: D1Database, user: NewUser): Promis
     if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) throw new AppError('EMAIL_TAKEN');
     throw error;
   }
-  return { id: user.id, email, tier: 'free', password: user.password, createdAt: user.now, tierUpdatedAt: 0 };
+  return { id: user.id, email, tier: 'free', password: user.password, loginKdf: user.loginKdf, createdAt: user.now, tierUpdatedAt: 0 };
 }
 
-export async function updatePassword(db: D1Database, userId: string, password: PasswordHash): Promise<void> {
+/** Stores a new hash over a login secret derived with `loginKdf` (a password change, or a migration at login). */
+export async function updatePassword(db: D1Database, userId: string, password: PasswordHash, loginKdf: LoginKdf): Promise<void> {
   await db
-    .prepare('UPDATE users SET password_hash = ?2, password_salt = ?3, password_iterations = ?4 WHERE id = ?1')
-    .bind(userId, password.hash, password.salt, password.iterations)
+    .prepare('UPDATE users SET password_hash = ?2, password_salt = ?3, password_iterations = ?4, login_kdf = ?5 WHERE id = ?1')
+    .bind(userId, password.hash, password.salt, password.iterations, JSON.stringify(loginKdf))
     .run();
 }
 

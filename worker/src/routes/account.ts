@@ -1,48 +1,42 @@
-/** /api/account: change password, delete account. Both ask for the current password again. */
+/** /api/account: change password, delete account. Both prove the current password again (auth/password-check.ts). */
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import { changePasswordRequestSchema, deleteAccountRequestSchema, type PasswordProof } from '../../../shared/auth/protocol';
 import { AppError } from '../../../shared/errors';
-import { hashPassword, verifyPassword } from '../auth/crypto';
-import { requireUser } from '../auth/middleware';
-import { clearSessionCookie } from '../auth/session-cookie';
+import { hashPassword } from '../auth/crypto';
+import { issuedLoginKdf } from '../auth/login-kdf';
+import { requireUser, requireUserAllowDeleting } from '../auth/middleware';
+import { assertPasswordProof, knownDevice } from '../auth/password-check';
+import { clearSessionCookie, readDeviceCookie } from '../auth/session-cookie';
 import type { AppEnv } from '../env';
-import { clientIp } from '../http/client';
 import { JSON_BODY_LIMIT_BYTES, limitBody, validate } from '../http/errors';
 import { limitPerUser } from '../http/rate-limit';
-import { claimPasswordAttempt, clearFailures } from '../repos/login-attempts';
 import { revokeOtherSessions } from '../repos/sessions';
-import { deleteUserRows, findUserById, updatePassword } from '../repos/users';
-import { passwordIsStrongEnough } from './auth';
+import { findUserById, updatePassword } from '../repos/users';
+import { deleteAccount } from '../account-deletion';
 
-const passwordSchema = z.string().min(1).max(1024);
-
-/** Throttled like login (same per email and IP budget): a stolen session must not become a password oracle. */
-async function assertCurrentPassword(c: Context<AppEnv>, password: string) {
+/** Throttled like login (same budgets): a stolen session must not become a password oracle. */
+async function assertCurrentPassword(c: Context<AppEnv>, proof: PasswordProof) {
   const user = await findUserById(c.env.DB, c.var.user.id);
   if (user === null) throw new AppError('UNAUTHENTICATED');
-  const ip = clientIp(c);
-  if (!(await claimPasswordAttempt(c.env.DB, user.email, ip, c.var.deps.now()))) throw new AppError('TOO_MANY_ATTEMPTS');
-  if (!(await verifyPassword(password, user.password))) throw new AppError('INVALID_CREDENTIALS');
-  await clearFailures(c.env.DB, user.email, ip);
-  return user;
+  const device = { known: await knownDevice(c, user, c.var.session.via === 'cookie' ? readDeviceCookie(c) : undefined) };
+  return assertPasswordProof(c, user.email, user, proof, device);
 }
 
 export const accountRoutes = new Hono<AppEnv>()
-  .use(limitBody(JSON_BODY_LIMIT_BYTES), requireUser, limitPerUser)
-  .post('/password', validate('json', z.object({ currentPassword: passwordSchema, newPassword: passwordSchema })), async (c) => {
-    const { currentPassword, newPassword } = c.req.valid('json');
-    await assertCurrentPassword(c, currentPassword);
-    if (!passwordIsStrongEnough(newPassword)) throw new AppError('WEAK_PASSWORD');
-    await updatePassword(c.env.DB, c.var.user.id, await hashPassword(newPassword));
+  .use(limitBody(JSON_BODY_LIMIT_BYTES))
+  .post('/password', requireUser, limitPerUser, validate('json', changePasswordRequestSchema), async (c) => {
+    const { current, newSecret } = c.req.valid('json');
+    const user = await assertCurrentPassword(c, current);
+    // The new secret was derived with the account's parameters (or, for an account just migrated, the issued ones).
+    const loginKdf = user.loginKdf ?? (await issuedLoginKdf(c.env, user.email));
+    await updatePassword(c.env.DB, user.id, await hashPassword(newSecret), loginKdf);
     // Whoever knew the old password may hold a session: end every session but this one.
-    const revokedSessions = await revokeOtherSessions(c.env.DB, c.var.user.id, c.var.session.tokenHash, c.var.deps.now());
+    const revokedSessions = await revokeOtherSessions(c.env.DB, user.id, c.var.session.tokenHash, c.var.deps.now());
     return c.json({ ok: true as const, revokedSessions });
   })
-  .delete('/', validate('json', z.object({ password: passwordSchema })), async (c) => {
-    const user = await assertCurrentPassword(c, c.req.valid('json').password);
-    // Blobs first: if the blob store fails, the account (and the way to retry) is still there.
-    await c.var.deps.deleteAllUserBlobs(c.env, user.id);
-    await deleteUserRows(c.env.DB, user);
+  .delete('/', requireUserAllowDeleting, limitPerUser, validate('json', deleteAccountRequestSchema), async (c) => {
+    const user = await assertCurrentPassword(c, c.req.valid('json'));
+    await deleteAccount(c.env, c.var.deps, user);
     if (c.var.session.via === 'cookie') clearSessionCookie(c);
     return c.json({ ok: true as const });
   });
