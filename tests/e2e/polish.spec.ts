@@ -4,14 +4,36 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { importThroughUi, launchApp, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 
 const baseUrl = inject('baseUrl');
 const work = mkdtempSync(join(tmpdir(), 'cogzy-polish-e2e-'));
+const AXE = resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[]; failureSummary?: string }[];
+}
+
+/** Runs axe-core (WCAG 2.x A/AA and best practices) on the page and returns the serious and critical violations. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: unknown[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact ?? ''}, ${v.nodes.length} nodes): ${v.help}; first: ${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary ?? ''}`);
+}
 
 describe('everyday polish', () => {
   let app: BrowserSession;
@@ -57,6 +79,38 @@ describe('everyday polish', () => {
         await tab.close();
       }
     }
+  });
+
+  it('every view has no serious or critical accessibility violations, in light and dark', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/conversations`);
+    const first = page.locator('a[href^="#/c/"]').first();
+    await first.waitFor();
+    const conversationHref = (await first.getAttribute('href')) ?? '';
+    await page.goto(`${baseUrl}#/topics`);
+    await page.getByTestId('topic-map').waitFor({ timeout: 60_000 });
+    const views: [string, () => Promise<void>][] = [
+      ['#/', () => page.getByRole('heading', { level: 1 }).first().waitFor()],
+      ['#/search', () => page.locator('#search-input').waitFor()],
+      ['#/search?q=the', () => page.locator('.result').first().waitFor()],
+      ['#/conversations', () => page.locator('a[href^="#/c/"]').first().waitFor()],
+      [conversationHref, () => page.locator('.exchange').first().waitFor()],
+      ['#/timeline', () => page.getByRole('heading', { name: 'Timeline' }).waitFor()],
+      ['#/topics', () => page.getByTestId('topic-map').waitFor({ timeout: 60_000 })],
+      ['#/import', () => page.getByTestId('import-history').waitFor()],
+      ['#/settings', () => page.getByTestId('embedding-status').waitFor()],
+    ];
+    const found: string[] = [];
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      for (const [hash, ready] of views) {
+        await page.goto(`${baseUrl}${hash}`);
+        await ready();
+        for (const v of await seriousViolations(page)) found.push(`${theme} ${hash}: ${v}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(found).toEqual([]);
   });
 
   it('ran without page errors', () => {
