@@ -22,14 +22,26 @@ function hashOf(url: string): string {
   return at === -1 ? '#/' : url.slice(at);
 }
 
-function remember(hash: string): void {
-  const active = document.activeElement;
-  const inMain = active instanceof HTMLElement && active.closest('main') !== null;
-  memory.set(hash, {
-    scrollY: window.scrollY,
-    focusId: inMain && active.id ? active.id : null,
-    focusHref: inMain && active instanceof HTMLAnchorElement ? active.getAttribute('href') : null,
+/**
+ * Where the person is, kept up to date as they scroll and move focus: by the time `hashchange` is delivered the router
+ * may already have replaced the view (and the old scroll position and focused link are gone).
+ */
+let scrollY = 0;
+let focusId: string | null = null;
+let focusHref: string | null = null;
+
+function track(): void {
+  window.addEventListener('scroll', () => (scrollY = window.scrollY), { passive: true });
+  document.addEventListener('focusin', (e) => {
+    const el = e.target;
+    const inMain = el instanceof HTMLElement && el.closest('main') !== null;
+    focusId = inMain && el.id ? el.id : null;
+    focusHref = inMain && el instanceof HTMLAnchorElement ? el.getAttribute('href') : null;
   });
+}
+
+function remember(hash: string): void {
+  memory.set(hash, { scrollY, focusId, focusHref });
 }
 
 function findFocus(saved: Remembered): HTMLElement | null {
@@ -80,13 +92,11 @@ function arrive(hash: string): void {
 export function startNavigationMemory(): void {
   // The app restores scroll itself: the browser's own restoration runs before the view has its content.
   history.scrollRestoration = 'manual';
-  // Capture: runs before the router's listener re-renders the view (and the page height shrinks).
-  window.addEventListener(
-    'hashchange',
-    (e) => {
-      remember(hashOf(e.oldURL));
-      arrive(hashOf(e.newURL));
-    },
-    { capture: true },
-  );
+  track();
+  window.addEventListener('hashchange', (e) => {
+    remember(hashOf(e.oldURL));
+    focusId = null;
+    focusHref = null;
+    arrive(hashOf(e.newURL));
+  });
 }

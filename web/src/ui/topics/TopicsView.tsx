@@ -20,7 +20,7 @@ function topicName(topic: Topic): string {
  */
 function bubbleName(topic: Topic): string {
   const rest = topic.terms.slice(1, 3).join(', ');
-  return `${topic.terms[0] ?? 'Misc'}: ${topic.size} exchanges${rest ? `, also ${rest}` : ''}`;
+  return `${topic.terms[0] ?? 'Misc'} ${topic.size} exchanges${rest ? `, also ${rest}` : ''}`;
 }
 
 /** Stable, readable colours in light and dark mode (hue by topic id). */
@@ -138,14 +138,15 @@ export default function TopicsView(props: ViewProps): JSX.Element {
                     stroke={selected() === p.topic.id ? 'var(--text)' : `hsl(${hue(p.topic.id)} 60% 40%)`}
                     stroke-width={selected() === p.topic.id ? 3 : 1}
                   />
+                  {/* One text element, so what is shown reads "term size", the start of the bubble's name. */}
                   <text class={p.r > 30 ? 'topic-term' : 'topic-term small'} x={p.x} y={p.y - (p.r > 30 ? 6 : 0)} text-anchor="middle" dominant-baseline="middle" fill="var(--text)">
                     {p.topic.terms[0] ?? 'Misc'}
+                    <Show when={p.r > 30}>
+                      <tspan class="topic-count" x={p.x} dy="18">
+                        {` ${p.topic.size}`}
+                      </tspan>
+                    </Show>
                   </text>
-                  <Show when={p.r > 30}>
-                    <text class="topic-count" x={p.x} y={p.y + 12} text-anchor="middle" dominant-baseline="middle" fill="var(--text)">
-                      {p.topic.size}
-                    </text>
-                  </Show>
                 </g>
               )}
             </For>
