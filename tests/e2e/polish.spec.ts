@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import type { Page } from 'playwright-core';
 import { importThroughUi, launchApp, launchChromium, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
@@ -173,6 +174,40 @@ describe('everyday polish', () => {
     await button.click();
     await page.locator('pre.code-block').getByRole('button', { name: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(CODE);
+  });
+
+  it('the manifest has an id, Search and Import shortcuts that open those views, and a launch handler; chromium reports no manifest or installability errors', async () => {
+    const { page, context } = app;
+    await page.goto(baseUrl);
+    const href = (await page.locator('link[rel="manifest"]').getAttribute('href')) ?? '';
+    const manifestUrl = new URL(href, baseUrl).href;
+    const manifest = z
+      .object({
+        id: z.string(),
+        scope: z.string(),
+        shortcuts: z.array(z.object({ name: z.string(), url: z.string() })),
+        launch_handler: z.object({ client_mode: z.array(z.string()) }),
+      })
+      .parse(await page.evaluate(async (url): Promise<unknown> => (await fetch(url)).json(), manifestUrl));
+    expect(manifest.shortcuts.map((s) => s.name)).toEqual(['Search', 'Import']);
+    expect(manifest.launch_handler.client_mode[0]).toBe('navigate-existing');
+    const scope = new URL(manifest.scope, manifestUrl).href;
+    for (const [shortcut, heading] of manifest.shortcuts.map((s, i) => [s, ['Search', 'Import'][i] ?? ''] as const)) {
+      const url = new URL(shortcut.url, manifestUrl).href;
+      expect(url.startsWith(scope)).toBe(true);
+      await page.goto(url);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    }
+    const cdp = await context.newCDPSession(page);
+    try {
+      const parsed = (await cdp.send('Page.getAppManifest')) as { errors: unknown[]; url: string };
+      expect(parsed.url).toBe(manifestUrl);
+      expect(parsed.errors).toEqual([]);
+      const installability = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
+      expect(installability.installabilityErrors).toEqual([]);
+    } finally {
+      await cdp.detach();
+    }
   });
 
   it('every view has no serious or critical accessibility violations, in light and dark', async () => {
