@@ -30,6 +30,8 @@ export default defineConfig({
       injectRegister: false,
       includeAssets: ['icons/*.svg', 'icons/*.png'],
       manifest: {
+        // A stable identity for the installed app, whatever start_url becomes later.
+        id: './',
         name: 'Cogzy Vault',
         short_name: 'Cogzy',
         description: 'Your AI chat history, imported, searchable and kept on your device.',
@@ -43,6 +45,13 @@ export default defineConfig({
           { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
           { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
+        // Long-press / right-click on the installed icon goes straight to the two things people open the app for.
+        shortcuts: [
+          { name: 'Search', short_name: 'Search', description: 'Search your chat history', url: './#/search', icons: [{ src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' }] },
+          { name: 'Import', short_name: 'Import', description: 'Import a chat export', url: './#/import', icons: [{ src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' }] },
+        ],
+        // Opening the app again focuses the window already open instead of starting a second copy of the vault.
+        launch_handler: { client_mode: ['navigate-existing', 'auto'] },
       },
       workbox: {
         // Precache only the shell: HTML, JS/CSS chunks (including the worker chunks), icons, manifest. onnxruntime-web's

@@ -30,7 +30,7 @@ describe('app shell', () => {
   it('first visit shows the empty vault with a clear call to import', async () => {
     const { page } = app;
     await page.goto(baseUrl);
-    await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    await page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
     expect(await page.getByRole('button', { name: 'Choose files…' }).isVisible()).toBe(true);
     const nav = page.getByRole('navigation', { name: 'Main' });
     for (const label of ['Search', 'Conversations', 'Timeline', 'Import', 'Settings']) {
@@ -103,7 +103,7 @@ describe('app shell', () => {
     try {
       await page.goto(server.url);
       await waitForServiceWorker(page);
-      await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+      await page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
       server.setRoot(v2);
       await page.evaluate(async () => {
         await (await navigator.serviceWorker.getRegistration())?.update();
@@ -127,7 +127,7 @@ describe('app shell', () => {
     await context.setOffline(true);
     try {
       await page.reload();
-      await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+      await page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
       expect(await page.getByRole('status').filter({ hasText: 'Offline' }).isVisible()).toBe(true);
       // A view that was never opened online still loads: its chunk was precached.
       await page.goto(`${baseUrl}#/conversations`);
@@ -242,7 +242,7 @@ describe('phone and system dark mode', () => {
     const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
     expect((r ?? 255) + (g ?? 255) + (b ?? 255)).toBeLessThan(150);
     await page.goto(baseUrl);
-    await page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    await page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
     await page.screenshot({ path: join(shots, 'empty-phone-dark.png'), fullPage: true });
     await page.goto(`${baseUrl}#/settings`);
     await page.getByRole('heading', { name: 'Settings' }).waitFor();

@@ -77,7 +77,7 @@ describe('the vault in the browser', () => {
   beforeAll(async () => {
     app = await launchApp();
     await app.page.goto(baseUrl);
-    await app.page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    await app.page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
   });
   afterAll(async () => {
     await app.close();

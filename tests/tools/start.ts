@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import { startOpenAiCompatibleServer } from '../support/openai-server';
@@ -30,6 +31,16 @@ const ports = {
   embed: Number(process.env.EMBED_PORT ?? 4570),
   stripe: Number(process.env.STRIPE_PORT ?? 4571),
 };
+/** Every port this listens on, with what uses it and the variable that moves it (inspector: API_PORT + 1442). */
+const PORTS: readonly { port: number; what: string; variable: string }[] = [
+  { port: ports.web, what: 'the web app', variable: 'WEB_PORT' },
+  { port: ports.api, what: 'the API Worker', variable: 'API_PORT' },
+  { port: ports.api + 1442, what: "the API Worker's debugger", variable: 'API_PORT' },
+  { port: ports.s3, what: 'the local blob store', variable: 'S3_PORT' },
+  { port: ports.embed, what: 'the local embeddings API', variable: 'EMBED_PORT' },
+];
+/** How long the Worker and the web app get to answer before start-up is called failed. */
+const READY_WITHIN_MS = 120_000;
 const bucket = 'cogzy-dev';
 /** `npm run preview`: serve the production build (service worker included) instead of vite's dev server. */
 const preview = process.argv.includes('--preview');
@@ -86,7 +97,49 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/** Resolves with the error code when `port` cannot be listened on (EADDRINUSE: taken), null when it is free. */
+function portProblem(port: number): Promise<string | null> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'));
+    probe.listen(port, host, () => probe.close(() => done(null)));
+  });
+}
+
+function portSentence(entry: { port: number; what: string; variable: string }, code: string): string {
+  const cause = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'may not be used by this user' : `cannot be used (${code})`;
+  return `Port ${entry.port} (${entry.what}) ${cause} on ${host}. Stop whatever uses it, or choose another port: ${entry.variable}=<free port> npm start`;
+}
+
+/** Every port free before anything starts, so a taken one is one clear sentence instead of a stack trace later. */
+async function checkPorts(): Promise<boolean> {
+  const problems: string[] = [];
+  for (const entry of PORTS) {
+    const code = await portProblem(entry.port);
+    if (code !== null) problems.push(portSentence(entry, code));
+  }
+  for (const problem of problems) console.error(`[start] ${problem}`);
+  return problems.length === 0;
+}
+
+/** Waits until `url` answers with a success (the part behind it is ready), or the time is up. */
+async function answers(url: string, until: number): Promise<boolean> {
+  while (Date.now() < until && !stopping) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((wait) => setTimeout(wait, 500));
+  }
+  return false;
+}
+
 async function main(): Promise<void> {
+  if (!(await checkPorts())) {
+    process.exit(1);
+  }
   mkdirSync(join(dataDir, 's3'), { recursive: true });
   mkdirSync(join(dataDir, 'wrangler'), { recursive: true });
 
@@ -158,12 +211,26 @@ async function main(): Promise<void> {
   } else {
     run('web', [vite, '--config', 'vite.config.ts', '--host', host, '--port', String(ports.web), '--strictPort'], webEnv);
   }
-  log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
   writeFileSync(join(dataDir, 'admin-token'), adminToken, { mode: 0o600 });
   log(`operator token for /api/admin this run is in .dev-data/admin-token`);
+  log('waiting for the API Worker and the web app to answer...');
+  // The URL only once every part answers: opening it earlier gave proxy ECONNREFUSED errors for the first calls.
+  const until = Date.now() + READY_WITHIN_MS;
+  const [api, web] = await Promise.all([answers(`http://${host}:${ports.api}/api/health`, until), answers(`http://${host}:${ports.web}/`, until)]);
+  if (stopping) return;
+  if (!api || !web) {
+    console.error(`[start] ${!api ? 'The API Worker' : 'The web app'} did not answer within ${READY_WITHIN_MS / 1000} s; see its lines above.`);
+    await shutdown(1);
+    return;
+  }
+  log(`Cogzy Vault: open http://${host}:${ports.web}/ (Ctrl-C stops everything)`);
 }
 
 main().catch((error: unknown) => {
-  console.error(`[start] could not start: ${error instanceof Error ? error.message : String(error)}`);
+  // A port taken between the check and the start (another program was quicker) still gets the sentence.
+  const errno = error as NodeJS.ErrnoException & { port?: number };
+  const entry = PORTS.find((p) => p.port === errno.port);
+  if (errno.code && entry) console.error(`[start] ${portSentence(entry, errno.code)}`);
+  else console.error(`[start] could not start: ${error instanceof Error ? error.message : String(error)}`);
   void shutdown(1);
 });

@@ -7,6 +7,7 @@ import { effectiveTheme, loadThemeSetting, toggleTheme } from './theme';
 import type { ServiceWorkerState } from '../pwa/register';
 import HomeView from './views/HomeView';
 import { toAppError, type AppError } from '../../../shared/errors';
+import { startNavigationMemory } from './nav-memory';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -39,6 +40,7 @@ function ignoreStrayDrop(e: DragEvent): void {
 
 export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
   document.addEventListener('keydown', onGlobalKey);
+  startNavigationMemory();
   window.addEventListener('dragover', ignoreStrayDrop);
   window.addEventListener('drop', ignoreStrayDrop);
   // A vault that cannot open is explained by the views; the theme then stays as the mirror says.

@@ -1,4 +1,4 @@
-import { For, Show, createMemo, type JSX } from 'solid-js';
+import { For, Show, createEffect, createMemo, type JSX } from 'solid-js';
 import type { NodeRow } from '../../db/database';
 import { renderMarkdown } from '../markdown';
 import { formatDateTime } from '../format';
@@ -21,6 +21,34 @@ function Extra(props: { title: string; items: readonly string[]; open?: boolean 
       </details>
     </Show>
   );
+}
+
+const COPIED_FOR_MS = 2000;
+
+/**
+ * A "Copy" button on every code block of a rendered reply. Added after sanitising (the sanitiser rightly removes
+ * buttons from export content); `_html` is the rendered reply, read so this runs again when it changes.
+ */
+function addCopyButtons(root: HTMLElement, _html: string): void {
+  for (const block of root.querySelectorAll<HTMLPreElement>('pre.code-block')) {
+    if (block.querySelector(':scope > .copy-code')) continue;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'copy-code';
+    button.textContent = 'Copy';
+    button.addEventListener('click', () => {
+      const code = block.querySelector('code')?.textContent ?? '';
+      const say = (text: string): void => {
+        button.textContent = text;
+        setTimeout(() => (button.textContent = 'Copy'), COPIED_FOR_MS);
+      };
+      navigator.clipboard.writeText(code).then(
+        () => say('Copied'),
+        () => say('Copy failed: select the code and copy it'),
+      );
+    });
+    block.prepend(button);
+  }
 }
 
 /** One exchange (a human turn and the reply) with its hidden parts behind the reader's toggles. */
@@ -53,7 +81,8 @@ export default function Exchange(props: { node: NodeRow; toggles: ReaderToggles;
           <Extra title="Hidden system text" items={systemItems()} open />
         </div>
       </Show>
-      <section class="turn human" aria-label="You">
+      {/* Groups, not regions: a landmark per turn would give the page dozens of landmarks with the same name. */}
+      <div class="turn human" role="group" aria-label="You">
         <div class="turn-role">
           <span>{props.node.kind === 'exchange' ? 'You' : props.node.kind === 'document' ? 'Document' : 'Saved memory'}</span>
           <span>{formatDateTime(props.node.human.createdAt ?? props.node.createdAt)}</span>
@@ -62,10 +91,10 @@ export default function Exchange(props: { node: NodeRow; toggles: ReaderToggles;
         <Show when={props.toggles.attachments && attachmentItems().length > 0}>
           <Extra title={`Attachments (${attachmentItems().length})`} items={attachmentItems()} />
         </Show>
-      </section>
+      </div>
       <Show when={props.node.assistant}>
         {(assistant) => (
-          <section class="turn assistant" aria-label="Assistant">
+          <div class="turn assistant" role="group" aria-label="Assistant">
             <div class="turn-role">
               <span>Assistant</span>
               <Show when={assistant().model}>
@@ -79,11 +108,11 @@ export default function Exchange(props: { node: NodeRow; toggles: ReaderToggles;
               <Extra title={`Tool calls (${toolItems().length})`} items={toolItems()} />
             </Show>
             {/* renderMarkdown sanitizes with DOMPurify: exports can hold arbitrary HTML. */}
-            <div class="markdown" innerHTML={reply()} />
+            <div class="markdown" innerHTML={reply()} ref={(el) => createEffect(() => addCopyButtons(el, reply()))} />
             <Show when={props.toggles.tools && props.node.extras.citations.length > 0}>
               <Extra title="Sources" items={props.node.extras.citations} />
             </Show>
-          </section>
+          </div>
         )}
       </Show>
       <Show when={semanticAvailable()}>

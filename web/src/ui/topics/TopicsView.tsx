@@ -14,6 +14,15 @@ function topicName(topic: Topic): string {
   return topic.terms.slice(0, 3).join(', ') || 'Misc';
 }
 
+/**
+ * A bubble's accessible name starts with what it shows (its first term, then its size) so speech input can name it,
+ * then the rest of the label.
+ */
+function bubbleName(topic: Topic): string {
+  const rest = topic.terms.slice(1, 3).join(', ');
+  return `${topic.terms[0] ?? 'Misc'} ${topic.size} exchanges${rest ? `, also ${rest}` : ''}`;
+}
+
 /** Stable, readable colours in light and dark mode (hue by topic id). */
 function hue(id: number): number {
   return (id * 137.508) % 360;
@@ -108,13 +117,13 @@ export default function TopicsView(props: ViewProps): JSX.Element {
           see its conversations.
         </p>
         <div class="card" style={{ padding: '0.5rem' }}>
-          <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="group" aria-label="Map of topics" style={{ width: '100%', height: 'auto', display: 'block' }} data-testid="topic-map">
+          <svg class="topic-map" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="group" aria-label="Map of topics" style={{ width: '100%', height: 'auto', display: 'block' }} data-testid="topic-map">
             <For each={placed()}>
               {(p) => (
                 <g
                   role="button"
                   tabindex="0"
-                  aria-label={`${topicName(p.topic)}: ${p.topic.size} exchanges`}
+                  aria-label={bubbleName(p.topic)}
                   aria-pressed={selected() === p.topic.id}
                   onClick={() => choose(p.topic.id)}
                   onKeyDown={(e) => onKey(e, p.topic.id)}
@@ -129,14 +138,15 @@ export default function TopicsView(props: ViewProps): JSX.Element {
                     stroke={selected() === p.topic.id ? 'var(--text)' : `hsl(${hue(p.topic.id)} 60% 40%)`}
                     stroke-width={selected() === p.topic.id ? 3 : 1}
                   />
-                  <text x={p.x} y={p.y - (p.r > 30 ? 6 : 0)} text-anchor="middle" dominant-baseline="middle" font-size={String(p.r > 30 ? 13 : 10)} fill="var(--text)">
-                    {p.topic.terms[0] ?? '…'}
+                  {/* One text element, so what is shown reads "term size", the start of the bubble's name. */}
+                  <text class={p.r > 30 ? 'topic-term' : 'topic-term small'} x={p.x} y={p.y - (p.r > 30 ? 6 : 0)} text-anchor="middle" dominant-baseline="middle" fill="var(--text)">
+                    {p.topic.terms[0] ?? 'Misc'}
+                    <Show when={p.r > 30}>
+                      <tspan class="topic-count" x={p.x} dy="18">
+                        {` ${p.topic.size}`}
+                      </tspan>
+                    </Show>
                   </text>
-                  <Show when={p.r > 30}>
-                    <text x={p.x} y={p.y + 12} text-anchor="middle" dominant-baseline="middle" font-size="11" fill="var(--text)">
-                      {p.topic.size}
-                    </text>
-                  </Show>
                 </g>
               )}
             </For>

@@ -9,6 +9,20 @@ import ImportProgress from '../components/ImportProgress';
 import ImportHistory from '../components/ImportHistory';
 import ErrorNotice from '../components/ErrorNotice';
 
+/** Where each provider's export is requested (opens the provider's own help or settings page). */
+const EXPORT_HELP: readonly { provider: string; url: string; steps: string }[] = [
+  { provider: 'ChatGPT', url: 'https://help.openai.com/en/articles/7260999-how-do-i-export-my-chatgpt-history-and-data', steps: 'Settings › Data controls › Export data' },
+  { provider: 'Claude', url: 'https://support.anthropic.com/en/articles/9450526-how-can-i-export-my-claude-ai-data', steps: 'Settings › Privacy › Export data' },
+  { provider: 'Gemini', url: 'https://takeout.google.com/', steps: 'Google Takeout › My Activity › Gemini Apps' },
+  { provider: 'Grok', url: 'https://accounts.x.ai/data', steps: 'xAI account › Data › Download your data' },
+  { provider: 'DeepSeek', url: 'https://chat.deepseek.com/', steps: 'Settings › Data › Export data' },
+  { provider: 'Copilot', url: 'https://account.microsoft.com/privacy/copilot', steps: 'Microsoft privacy dashboard › Copilot › Export activity' },
+];
+const PROVIDER_NAMES = 'ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot';
+
+/** A touch screen has nothing to drag a file with: it is told to choose one. */
+const touchOnly = (): boolean => typeof matchMedia !== 'undefined' && matchMedia('(hover: none) and (pointer: coarse)').matches;
+
 export default function ImportView(_props: ViewProps): JSX.Element {
   const history = createLive(() => null, importHistory);
   const stats = createLive(() => null, vaultStats);
@@ -18,6 +32,10 @@ export default function ImportView(_props: ViewProps): JSX.Element {
   // An import running in another tab shows in the history as processing; say so rather than showing nothing.
   const elsewhere = createMemo(() => (activeRuns().length === 0 ? (history.value()?.filter((r) => r.status === 'processing') ?? []) : []));
   const empty = (): boolean => stats.value()?.conversations === 0 && activeRuns().length === 0;
+  const headline = (): string => {
+    if (touchOnly()) return empty() ? `Choose your ${PROVIDER_NAMES} export` : 'Choose another export';
+    return empty() ? `Drop your ${PROVIDER_NAMES} export here` : 'Drop another export here';
+  };
 
   const onFiles = (files: File[]): void => {
     const ok = files.filter((f) => ACCEPTED_EXTENSIONS.some((ext) => f.name.toLowerCase().endsWith(ext)));
@@ -31,11 +49,22 @@ export default function ImportView(_props: ViewProps): JSX.Element {
       <Show when={empty()}>
         <p>
           Bring your AI chat history together in one private, searchable vault that lives on this device and works offline. Request an export
-          from your provider (ChatGPT: Settings › Data controls › Export; Claude: Settings › Privacy › Export; Gemini: Google Takeout › My
-          Activity; Grok: Settings › Data › Export), then add the file here.
+          from your provider, then add the file here:
         </p>
+        <ul class="provider-help" data-testid="export-instructions">
+          <For each={EXPORT_HELP}>
+            {(help) => (
+              <li>
+                <a href={help.url} target="_blank" rel="noopener noreferrer">
+                  {help.provider}
+                </a>
+                : {help.steps}
+              </li>
+            )}
+          </For>
+        </ul>
       </Show>
-      <DropZone onFiles={onFiles} headline={empty() ? 'Drop your ChatGPT, Claude, Gemini or Grok export here' : 'Drop another export here'} />
+      <DropZone onFiles={onFiles} headline={headline()} />
       <Show when={rejected().length > 0}>
         <p class="notice warn" role="alert">
           {rejected().join(', ')} {rejected().length === 1 ? 'is' : 'are'} not an export file we can read. Pick the .zip or .json file your

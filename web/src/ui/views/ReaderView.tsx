@@ -9,6 +9,7 @@ import Exchange, { type ReaderToggles } from '../components/Exchange';
 import ErrorNotice from '../components/ErrorNotice';
 import { formatDate, plural, providerLabel } from '../format';
 import { href, navigate } from '../router';
+import { clearSearchHighlight, highlightSearchWords } from '../reader-highlight';
 
 const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
   { key: 'thinking', label: 'Thinking' },
@@ -18,10 +19,15 @@ const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }
   { key: 'branches', label: 'Alternate branches' },
 ];
 
-/** `#/c/<conversationId>?node=<nodeId>`: the active thread, scrolled to and highlighting `node` when given. */
+/**
+ * `#/c/<conversationId>?node=<nodeId>&q=<query>`: the active thread, scrolled to and highlighting `node` when given,
+ * with the words of `q` marked inside it.
+ */
 export default function ReaderView(props: ViewProps): JSX.Element {
   const id = createMemo(() => props.route.segments[1] ?? '');
   const target = createMemo(() => props.route.params.get('node'));
+  /** The search that opened this exchange (`q`), its words highlighted inside it. */
+  const query = createMemo(() => props.route.params.get('q'));
   const live = createLive(id, loadConversation);
   const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
   const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
@@ -72,9 +78,12 @@ export default function ReaderView(props: ViewProps): JSX.Element {
       requestAnimationFrame(() => {
         el.scrollIntoView({ block: 'start' });
         el.focus({ preventScroll: true });
+        const q = query();
+        if (q) highlightSearchWords(el, q);
       });
     }),
   );
+  onCleanup(clearSearchHighlight);
 
   return (
     <section class="page reader">
@@ -92,11 +101,13 @@ export default function ReaderView(props: ViewProps): JSX.Element {
           {(loaded) => (
             <>
               <header class="reader-head">
-                <p class="muted" style={{ margin: 0, display: 'flex', gap: '1rem', 'flex-wrap': 'wrap' }}>
-                  <a href="#/conversations">← Conversations</a>
-                  <a href={href(['search'], { conversation: loaded().conversation.id })}>Search in this conversation</a>
-                </p>
-                <h1>{loaded().conversation.title || 'Untitled conversation'}</h1>
+                <div class="reader-bar">
+                  <p class="muted" style={{ margin: 0, display: 'flex', gap: '1rem', 'flex-wrap': 'wrap' }}>
+                    <a href="#/conversations">← Conversations</a>
+                    <a href={href(['search'], { conversation: loaded().conversation.id })}>Search in this conversation</a>
+                  </p>
+                  <h1>{loaded().conversation.title || 'Untitled conversation'}</h1>
+                </div>
                 <p class="result-meta">
                   <span class="badge">{providerLabel(loaded().conversation.provider)}</span>
                   <span>{formatDate(loaded().conversation.createdAt)}</span>

@@ -185,7 +185,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
   const vaultEmpty = (): boolean => stats.value()?.conversations === 0;
   const open = (index: number): void => {
     const hit = hits()[index];
-    if (hit) navigate(href(['c', hit.conversationId], { node: hit.nodeId }));
+    if (hit) navigate(href(['c', hit.conversationId], { node: hit.nodeId, q: p('q') ?? undefined }));
   };
 
   const onKeyDown = (e: KeyboardEvent): void => {
@@ -373,7 +373,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
               onMouseMove={() => setSelected(i())}
             >
               <div class="result-title">
-                <a href={href(['c', hit.conversationId], { node: hit.nodeId })} tabindex="-1" style={{ color: 'inherit', 'text-decoration': 'none' }}>
+                <a href={href(['c', hit.conversationId], { node: hit.nodeId, q: p('q') ?? undefined })} tabindex="-1" style={{ color: 'inherit', 'text-decoration': 'none' }}>
                   {hit.conversationTitle || 'Untitled conversation'}
                 </a>
               </div>
