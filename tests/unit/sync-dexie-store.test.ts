@@ -83,7 +83,7 @@ describe('db/vault-writes: the one node-write path', () => {
   });
 });
 
-describe('DexieStore with the real engine', () => {
+describe('C19: DexieStore with the real engine', () => {
   it('converges with an in-memory device through the in-memory server; pulled nodes are searchable and pulled deletions are not', async () => {
     const now = { value: 1_780_000_000_000 };
     const server = new MemoryServer({ clock: { now: () => now.value } });

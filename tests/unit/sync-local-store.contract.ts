@@ -70,7 +70,7 @@ function everyType(): SyncRecord[] {
 const sortKeys = (keys: string[]): string[] => [...keys].sort();
 
 export function localStoreContract(name: string, open: () => Promise<LocalStoreUnderTest>): void {
-  describe(`LocalStore contract: ${name}`, () => {
+  describe(`C19: LocalStore contract: ${name}`, () => {
     async function withStore(test: (store: LocalStore) => Promise<void>): Promise<void> {
       const subject = await open();
       try {
