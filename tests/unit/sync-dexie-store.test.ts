@@ -84,7 +84,7 @@ describe('db/vault-writes: the one node-write path', () => {
 });
 
 describe('C19: DexieStore with the real engine', () => {
-  it('converges with an in-memory device through the in-memory server; pulled nodes are searchable and pulled deletions are not', async () => {
+  async function rig() {
     const now = { value: 1_780_000_000_000 };
     const server = new MemoryServer({ clock: { now: () => now.value } });
     const keys = await deriveSyncKeys(crypto.subtle, new Uint8Array(32).fill(7), { vaultId: Buffer.alloc(16, 1).toString('base64') });
@@ -113,6 +113,11 @@ describe('C19: DexieStore with the real engine', () => {
     const syncBoth = async () => {
       for (const d of [laptop, phone, laptop]) expect((await d.engine.sync()).state).toBe('in-sync');
     };
+    return { db, laptop, phone, phoneStore, syncBoth };
+  }
+
+  it('converges with an in-memory device through the in-memory server; pulled nodes are searchable and pulled deletions are not', async () => {
+    const { db, laptop, phone, phoneStore, syncBoth } = await rig();
 
     // Each side imports its own conversation and settings; both end with the union.
     await importItems(laptop.ctx, item(1, 'quokka'));
@@ -152,5 +157,28 @@ describe('C19: DexieStore with the real engine', () => {
     expect((await phoneStore.allRecords()).some((r) => r.type === 'node' && r.value.conversationId === 'claude:c1')).toBe(false);
     expect(await importItems(laptop.ctx, item(1, 'quokka'))).toEqual({ added: 0, skippedDeleted: 2 });
     expect(await hits(db, 'quokka')).toEqual([]);
+  });
+
+  it('pulls hundreds of nodes in one transaction per segment, indexed as one keyword-index segment', async () => {
+    const { db, laptop, phone, phoneStore, syncBoth } = await rig();
+    const conversations = [];
+    const nodes = [];
+    for (let i = 0; i < 300; i++) {
+      const conversation = contractConversation(1000 + i, `bulk${i}`);
+      const node = contractNode(0, conversation.id, `bulk${i}`);
+      conversations.push(conversation);
+      nodes.push({ ...node, id: `${i.toString(16).padStart(4, '0')}${node.id.slice(4)}`, human: { ...node.human, text: `pelican question ${i}` } });
+    }
+    await importItems(phone.ctx, { conversations, nodes });
+    const segmentsBefore = await db.searchIndex.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).count();
+    await syncBoth();
+    expect(await vaultDigest(laptop.ctx.store)).toBe(await vaultDigest(phoneStore));
+    expect(await db.nodes.count()).toBe(300);
+    expect((await readIndexStats(db.searchIndex)).docCount).toBe(300);
+    const pulledSegments = (await phoneStore.transaction((tx) => tx.getCursor())).segments.length;
+    const docsSegments = await db.searchIndex.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).count();
+    // One index segment per pulled sync segment that carried nodes, never one per node.
+    expect(docsSegments - segmentsBefore).toBeLessThanOrEqual(pulledSegments);
+    expect((await new SearchService(db).search('pelican', { mode: 'keyword', limit: 500 })).keywordTotal).toBe(300);
   });
 });
