@@ -4,7 +4,8 @@
  *
  * Public API (other modules and engineers use only this):
  *   openVaultDatabase(options?: OpenVaultOptions): Promise<VaultDatabase>   // opens (and upgrades) the database
- *   class VaultDatabase extends Dexie { conversations, conversationRaws, nodes, vectors, imports, settings, syncState, searchIndex }
+ *   class VaultDatabase extends Dexie { conversations, conversationRaws, nodes, vectors, imports, settings, syncState, searchIndex,
+ *     memories, syncRecords, syncTombstones, syncPending }
  *   toConversationRow(c: Conversation): { row, raw } / fromConversationRow(row, raw): Conversation
  *   DEFAULT_DATABASE_NAME = 'cogzy-vault'
  *   translateStorageError(error: unknown): AppError                    // IndexedDB/Dexie failure -> shared code
@@ -21,6 +22,10 @@
  *       conversations lose their raw record to `conversationRaws` and gain `sortAt` / `titleKey` sort keys.
  *       The upgrade numbers existing nodes and builds their keyword index once, so no start-up ever rebuilds it.
  *   v3  adds `memories`: what the person asked the vault to remember (ask-memory context); no data to migrate.
+ *   v4  sync (web/src/sync/dexie-store.ts): `syncRecords` (synced records that have no table of their own: vectors
+ *       of the remote model, titles/pins/tags/settings, memories, note versions, with the keys that own them),
+ *       `syncTombstones` and `syncPending`; vectors gain a multi-entry `nodeIds` index so deleting a node finds
+ *       its vectors without reading every block. The cursor is a `syncState` row. No data to migrate.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -150,6 +155,19 @@ export interface SyncStateRow {
   value: unknown;
 }
 
+/** A synced record kept as is (owned by web/src/sync/dexie-store.ts); `owners` are the keys whose deletion deletes it. */
+export interface SyncRecordRow {
+  key: string;
+  owners: string[];
+  record: unknown;
+}
+
+/** A record key changed locally and not yet acknowledged by a commit, with the change number that made it. */
+export interface SyncPendingRow {
+  key: string;
+  seq: number;
+}
+
 export interface OpenVaultOptions {
   name?: string;
   /** Inject an IndexedDB implementation (node tests: fake-indexeddb). Defaults to the global one. */
@@ -169,6 +187,9 @@ export class VaultDatabase extends Dexie {
   syncState!: Table<SyncStateRow, string>;
   searchIndex!: Table<SearchIndexRow, [string, number]>;
   memories!: Table<MemoryRow, string>;
+  syncRecords!: Table<SyncRecordRow, string>;
+  syncTombstones!: Table<{ key: string }, string>;
+  syncPending!: Table<SyncPendingRow, string>;
 
   constructor(options: OpenVaultOptions = {}) {
     super(options.name ?? DEFAULT_DATABASE_NAME, {
@@ -208,6 +229,13 @@ function defineSchema(db: Dexie): void {
     });
 
   db.version(3).stores({ memories: 'id, updatedAt' });
+
+  db.version(4).stores({
+    vectors: '++id, [modelId+dim], modelId, *nodeIds',
+    syncRecords: 'key, *owners',
+    syncTombstones: 'key',
+    syncPending: 'key, seq',
+  });
 }
 
 /** v1 -> v2: move each raw record out of the conversation row and add the sort keys. */

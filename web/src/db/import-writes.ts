@@ -13,8 +13,9 @@
 import type { AppErrorData } from '../../../shared/errors';
 import { AppError } from '../../../shared/errors';
 import type { ImportBatch, ImportReport } from '../../../shared/import';
-import { appendToSearchIndex, nodeToIndexDoc, readIndexStats } from '../search/keyword-index';
-import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type NodeRow, type VaultDatabase } from './database';
+import type { MemoryNode } from '../../../shared/model';
+import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
+import { VAULT_WRITE_TABLES, VaultWriter } from './vault-writes';
 
 export interface NewImportInput {
   fileName: string;
@@ -102,7 +103,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
   const started = performance.now();
   const added: string[] = [];
   const counts = await withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.conversationRaws, db.nodes, db.searchIndex, db.imports], async () => {
+    db.transaction('rw', [...VAULT_WRITE_TABLES, 'imports'], async () => {
       const row = await readImport(db, importId);
       if (row.status !== 'processing') {
         throw new AppError('IMPORT_CANCELLED', { detail: `import ${importId} is ${row.status}` });
@@ -126,25 +127,24 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       // (split exports repeat conversations), so check again here, inside the transaction.
       const incoming = batch.items.flatMap((item) => item.nodes);
       const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
-      const stats = await readIndexStats(db.searchIndex);
-      let docId = stats.nextDocId;
-      const fresh: NodeRow[] = [];
+      const fresh: MemoryNode[] = [];
       const inBatch = new Set<string>();
       for (const node of incoming) {
         if (stored.has(node.id) || inBatch.has(node.id)) continue;
         inBatch.add(node.id);
-        fresh.push({ ...node, docId: docId++, isActive: node.active ? 1 : 0 });
+        fresh.push(node);
       }
       added.push(...inBatch);
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + batch.items.reduce((n, item) => n + item.duplicates, 0);
 
+      const writer = new VaultWriter(db);
       if (toPut.length > 0) {
         await db.conversations.bulkPut(toPut.map((c) => c.row));
         await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
       }
-      if (fresh.length > 0) await db.nodes.bulkAdd(fresh);
-      await appendToSearchIndex(db.searchIndex, stats, fresh.map(nodeToIndexDoc));
+      await writer.addNew(fresh);
+      await writer.flush();
       const writeMs = performance.now() - started;
       await db.imports.put({
         ...row,

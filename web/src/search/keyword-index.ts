@@ -18,6 +18,7 @@
  *   readIndexStats(table): Promise<StatsRow>
  *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
+ *   removeFromSearchIndex(table, docIds: number[]): Promise<StatsRow>                   // inside a rw transaction
  *   compactSearchIndex(db: VaultDatabase, options?): Promise<{ partsMerged: number }>
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
@@ -371,6 +372,58 @@ export async function appendToSearchIndex(table: SearchIndexTable, stats: StatsR
   };
   rows.push(next);
   await table.bulkPut(rows);
+  return next;
+}
+
+/**
+ * Removes documents (deleted or replaced nodes) from the index: they leave the `docs` rows, which is what search
+ * checks every candidate against, and the statistics. Their postings stay until a later rebuild (readers skip a
+ * docId that no docs row lists); rewriting every postings bucket of a deletion would cost far more than it saves.
+ * A docs row changes in place here, so the generation changes too and readers reload their cached rows.
+ * Must run inside a read-write transaction that covers the searchIndex table and the node deletions.
+ */
+export async function removeFromSearchIndex(table: SearchIndexTable, docIds: readonly number[]): Promise<StatsRow> {
+  const stats = await readIndexStats(table);
+  if (docIds.length === 0) return stats;
+  const gone = new Set(docIds);
+  const rows = (await table.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).toArray()).filter(
+    (row): row is DocsRow => row.kind === 'docs' && row.docIds.some((id) => gone.has(id)),
+  );
+  let removed = 0;
+  const lengths: [number, number, number] = [...stats.totalLength];
+  for (const row of rows) {
+    const keep: number[] = [];
+    for (let i = 0; i < row.docIds.length; i++) {
+      if (!gone.has(row.docIds[i] ?? 0)) {
+        keep.push(i);
+        continue;
+      }
+      removed += 1;
+      for (let f = 0; f < 3; f++) lengths[f as 0 | 1 | 2] -= row.lengths[i * 3 + f] ?? 0;
+    }
+    if (keep.length === 0) {
+      await table.delete(['docs', row.seg]);
+      continue;
+    }
+    const nodeIds = split(row);
+    await table.put({
+      ...row,
+      docIds: Uint32Array.from(keep, (i) => row.docIds[i] ?? 0),
+      provider: Uint8Array.from(keep, (i) => row.provider[i] ?? 0),
+      createdAt: Float64Array.from(keep, (i) => row.createdAt[i] ?? Number.NaN),
+      active: Uint8Array.from(keep, (i) => row.active[i] ?? 0),
+      lengths: Uint32Array.from(keep.flatMap((i) => [i * 3, i * 3 + 1, i * 3 + 2]), (j) => row.lengths[j] ?? 0),
+      conversationOf: Uint32Array.from(keep, (i) => row.conversationOf[i] ?? 0),
+      nodeIds: keep.map((i) => nodeIds[i] ?? '').join('\n'),
+    });
+  }
+  const next: StatsRow = {
+    ...stats,
+    generation: newGeneration(),
+    docCount: Math.max(0, stats.docCount - removed),
+    totalLength: [Math.max(0, lengths[0]), Math.max(0, lengths[1]), Math.max(0, lengths[2])],
+  };
+  await table.put(next);
   return next;
 }
 

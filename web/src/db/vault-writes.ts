@@ -1,0 +1,167 @@
+/**
+ * The one write path for conversations and nodes: import and sync both go through it, so a node is never stored
+ * without its keyword-index entry, and a deleted node leaves the index and the stored vectors in the same
+ * transaction as its row.
+ *
+ *   VAULT_WRITE_TABLES                                        // what a transaction around a VaultWriter must cover
+ *   writeVault(db, work: (writer: VaultWriter) => Promise<T>): Promise<T>   // one rw transaction, then flushed
+ *   putConversations(db, conversations), deleteConversations(db, ids)       // one transaction per call
+ *   putNodes(db, nodes), deleteNodes(db, ids)                               // one transaction per call
+ *   class VaultWriter   // inside a caller's transaction (import batches, the sync store): call flush() last
+ */
+import Dexie from 'dexie';
+import type { Conversation, MemoryNode } from '../../../shared/model';
+import { canonicalJson } from '../../../shared/sync/records';
+import { appendToSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../search/keyword-index';
+import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
+
+export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', 'nodes', 'searchIndex', 'vectors'] as const;
+
+export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
+  return { ...node, docId, isActive: node.active ? 1 : 0 };
+}
+
+export function fromNodeRow(row: NodeRow): MemoryNode {
+  const { docId: _docId, isActive: _isActive, ...node } = row;
+  return node;
+}
+
+/**
+ * Node writes within one transaction. Index entries are gathered and written as ONE segment by `flush` (a segment
+ * per node would make a pull of thousands of nodes thousands of index segments); node rows are written at once, so
+ * reads in the same transaction see them.
+ */
+export class VaultWriter {
+  private nextDocId: number | null = null;
+  private readonly added = new Map<number, IndexDoc>();
+  private readonly removed: number[] = [];
+
+  constructor(private readonly db: VaultDatabase) {}
+
+  /**
+   * The first of `count` new docIds. One await per call, never one per node: Dexie keeps its transaction across
+   * only a bounded number of plain promise hops, and a long chain of them ends outside it (PrematureCommitError).
+   */
+  private async reserveDocIds(count: number): Promise<number> {
+    this.nextDocId ??= (await readIndexStats(this.db.searchIndex)).nextDocId;
+    const first = this.nextDocId;
+    this.nextDocId += count;
+    return first;
+  }
+
+  /** Adds nodes the caller knows are not stored yet (import checked them); the primary key refuses a duplicate. */
+  async addNew(nodes: readonly MemoryNode[]): Promise<void> {
+    if (nodes.length === 0) return;
+    const first = await this.reserveDocIds(nodes.length);
+    const rows = nodes.map((node, i) => toNodeRow(node, first + i));
+    await this.db.nodes.bulkAdd(rows);
+    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+  }
+
+  /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */
+  async put(nodes: readonly MemoryNode[]): Promise<number> {
+    const existing = await this.db.nodes.bulkGet(nodes.map((n) => n.id));
+    const changed = nodes.filter((node, i) => {
+      const old = existing[i];
+      if (old && canonicalJson(fromNodeRow(old)) === canonicalJson(node)) return false;
+      if (old) this.forget(old.docId);
+      return true;
+    });
+    if (changed.length === 0) return 0;
+    const first = await this.reserveDocIds(changed.length);
+    const rows = changed.map((node, i) => toNodeRow(node, first + i));
+    await this.db.nodes.bulkPut(rows);
+    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+    return rows.length;
+  }
+
+  /** Deletes nodes with their index entries and their vectors of every model. Returns how many existed. */
+  async delete(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = (await this.db.nodes.bulkGet([...ids])).filter((row): row is NodeRow => row !== undefined);
+    for (const row of rows) this.forget(row.docId);
+    await this.db.nodes.bulkDelete(rows.map((row) => row.id));
+    await this.deleteVectors(new Set(rows.map((row) => row.id)));
+    return rows.length;
+  }
+
+  async putConversations(conversations: readonly Conversation[]): Promise<void> {
+    const split = conversations.map(toConversationRow);
+    await this.db.conversations.bulkPut(split.map((c) => c.row));
+    await this.db.conversationRaws.bulkPut(split.map((c) => c.raw));
+  }
+
+  /** Deletes conversations and every node of them. */
+  async deleteConversations(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.delete(await this.nodeIdsOf(id));
+    await this.db.conversations.bulkDelete([...ids]);
+    await this.db.conversationRaws.bulkDelete([...ids]);
+  }
+
+  async nodeIdsOf(conversationId: string): Promise<string[]> {
+    return this.db.nodes
+      .where('[conversationId+ordinal]')
+      .between([conversationId, Dexie.minKey], [conversationId, Dexie.maxKey])
+      .primaryKeys();
+  }
+
+  /** Writes the index changes gathered so far; call it last, inside the same transaction. */
+  async flush(): Promise<void> {
+    if (this.removed.length > 0) await removeFromSearchIndex(this.db.searchIndex, this.removed.splice(0));
+    if (this.added.size === 0) return;
+    const docs = [...this.added.values()].sort((x, y) => x.docId - y.docId);
+    this.added.clear();
+    await appendToSearchIndex(this.db.searchIndex, await readIndexStats(this.db.searchIndex), docs);
+  }
+
+  private forget(docId: number): void {
+    // A node added and removed in the same transaction never reaches the index.
+    if (!this.added.delete(docId)) this.removed.push(docId);
+  }
+
+  private async deleteVectors(ids: ReadonlySet<string>): Promise<void> {
+    if (ids.size === 0) return;
+    const blocks = await this.db.vectors.where('nodeIds').anyOf([...ids]).distinct().toArray();
+    for (const block of blocks) {
+      const keep = block.nodeIds.flatMap((id, i) => (ids.has(id) ? [] : [i]));
+      if (keep.length === 0) {
+        if (block.id !== undefined) await this.db.vectors.delete(block.id);
+        continue;
+      }
+      const width = block.dim * (block.dtype === 'float32' ? 4 : 1);
+      const source = new Uint8Array(block.data);
+      const data = new Uint8Array(keep.length * width);
+      keep.forEach((row, i) => data.set(source.subarray(row * width, (row + 1) * width), i * width));
+      const scales = block.scales ? Float32Array.from(keep, (row) => block.scales?.[row] ?? 0) : null;
+      await this.db.vectors.put({ ...block, nodeIds: keep.map((row) => block.nodeIds[row] ?? ''), data: data.buffer, scales });
+    }
+  }
+}
+
+/** Runs `work` in one read-write transaction over the vault tables and writes its index changes before commit. */
+export async function writeVault<T>(db: VaultDatabase, work: (writer: VaultWriter) => Promise<T>): Promise<T> {
+  return withStorageErrors(() =>
+    db.transaction('rw', [...VAULT_WRITE_TABLES], async () => {
+      const writer = new VaultWriter(db);
+      const result = await work(writer);
+      await writer.flush();
+      return result;
+    }),
+  );
+}
+
+export async function putNodes(db: VaultDatabase, nodes: readonly MemoryNode[]): Promise<number> {
+  return writeVault(db, (writer) => writer.put(nodes));
+}
+
+export async function deleteNodes(db: VaultDatabase, ids: readonly string[]): Promise<number> {
+  return writeVault(db, (writer) => writer.delete(ids));
+}
+
+export async function putConversations(db: VaultDatabase, conversations: readonly Conversation[]): Promise<void> {
+  await writeVault(db, (writer) => writer.putConversations(conversations));
+}
+
+export async function deleteConversations(db: VaultDatabase, ids: readonly string[]): Promise<void> {
+  await writeVault(db, (writer) => writer.deleteConversations(ids));
+}

@@ -1,0 +1,161 @@
+/**
+ * The sync engine's LocalStore over the vault's Dexie database (the in-memory one is shared/sync/testing).
+ * Conversations and nodes ARE the app's own rows, written through db/vault-writes.ts, so a pulled node is searchable
+ * and a pulled deletion leaves search and the vectors in the same transaction. The other synced records (remote
+ * vectors, titles/pins/tags/settings, memories, note versions) live in `syncRecords` with the keys that own them.
+ *
+ *   new DexieStore(db: VaultDatabase, deviceId: string)   implements LocalStore (shared/sync/ports.ts)
+ */
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors';
+import { initialHlc } from '../../../shared/sync/hlc';
+import type { LocalStore, LocalTx, PendingChange, SyncCursor } from '../../../shared/sync/ports';
+import { sha256HexSchema } from '../../../shared/sync/protocol';
+import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../../shared/sync/records';
+import { SEGMENT_KINDS } from '../../../shared/sync/segment';
+import { fromConversationRow, translateStorageError, withStorageErrors, type VaultDatabase } from '../db/database';
+import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from '../db/vault-writes';
+
+const CURSOR_KEY = 'sync.cursor';
+const PENDING_SEQ_KEY = 'sync.pendingSeq';
+const SYNC_TABLES = ['syncRecords', 'syncTombstones', 'syncPending', 'syncState'] as const;
+
+const cursorSchema = z.object({
+  version: z.number().int().nonnegative(),
+  segments: z.array(z.object({ sha256: sha256HexSchema, size: z.number().int().nonnegative(), kind: z.enum(SEGMENT_KINDS).optional() })),
+  applied: z.array(sha256HexSchema),
+  hlc: z.string().min(1),
+});
+
+/** Where a record key lives: the app's own tables for conversations and nodes, `syncRecords` for the rest. */
+function split(key: string): { type: string; id: string } {
+  const colon = key.indexOf(':');
+  return colon < 0 ? { type: '', id: key } : { type: key.slice(0, colon), id: key.slice(colon + 1) };
+}
+
+function parseRecord(value: unknown, key: string): SyncRecord {
+  const parsed = syncRecordSchema.safeParse(value);
+  if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: `stored sync record ${key} does not match its schema` });
+  return parsed.data;
+}
+
+export class DexieStore implements LocalStore {
+  constructor(
+    private readonly db: VaultDatabase,
+    private readonly deviceId: string,
+  ) {}
+
+  async transaction<T>(fn: (tx: LocalTx) => Promise<T>): Promise<T> {
+    const { db } = this;
+    // The caller's own failure (the engine's AppError, a simulated crash) rolls back and comes back unchanged;
+    // only what IndexedDB itself throws is translated into a storage error.
+    let callerError: { error: unknown } | null = null;
+    try {
+      return await db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_TABLES], async () => {
+        const writer = new VaultWriter(db);
+        let result: T;
+        try {
+          result = await fn(this.txOn(writer));
+        } catch (error) {
+          callerError = { error };
+          throw error;
+        }
+        // The keyword-index changes of every node written above, as one segment, before the transaction commits.
+        await writer.flush();
+        return result;
+      });
+    } catch (error) {
+      if (callerError !== null) throw (callerError as { error: unknown }).error;
+      throw translateStorageError(error);
+    }
+  }
+
+  private txOn(writer: VaultWriter): LocalTx {
+    const { db } = this;
+    return {
+      getRecord: async (key) => {
+        const { type, id } = split(key);
+        if (type === 'conversation') {
+          const [row, raw] = await Promise.all([db.conversations.get(id), db.conversationRaws.get(id)]);
+          return row ? { type: 'conversation', id, value: fromConversationRow(row, raw?.raw ?? '') } : undefined;
+        }
+        if (type === 'node') {
+          const row = await db.nodes.get(id);
+          return row ? { type: 'node', id, value: fromNodeRow(row) } : undefined;
+        }
+        const row = await db.syncRecords.get(key);
+        return row ? parseRecord(row.record, key) : undefined;
+      },
+      putRecord: async (record) => {
+        if (record.type === 'conversation') return writer.putConversations([record.value]);
+        if (record.type === 'node') return void (await writer.put([record.value]));
+        await db.syncRecords.put({ key: recordKey(record), owners: ownerKeys(record), record });
+      },
+      deleteRecord: async (key) => {
+        const { type, id } = split(key);
+        if (type === 'conversation') {
+          // Only the conversation itself: what it owns is deleted key by key by the caller (keysOwnedBy).
+          await db.conversations.delete(id);
+          await db.conversationRaws.delete(id);
+        } else if (type === 'node') {
+          await writer.delete([id]);
+        } else {
+          await db.syncRecords.delete(key);
+        }
+      },
+      keysOwnedBy: async (key) => {
+        const { type, id } = split(key);
+        const nodes = type === 'conversation' ? (await writer.nodeIdsOf(id)).map((nodeId) => `node:${nodeId}`) : [];
+        const others = await db.syncRecords.where('owners').equals(key).primaryKeys();
+        return [...nodes, ...others];
+      },
+      hasTombstone: async (key) => (await db.syncTombstones.get(key)) !== undefined,
+      addTombstone: async (key) => void (await db.syncTombstones.put({ key })),
+      getCursor: async () => {
+        const row = await db.syncState.get(CURSOR_KEY);
+        if (!row) return { version: 0, segments: [], applied: [], hlc: initialHlc(this.deviceId) };
+        const parsed = cursorSchema.safeParse(row.value);
+        if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: 'stored sync cursor does not match its schema' });
+        return parsed.data;
+      },
+      setCursor: async (cursor: SyncCursor) => void (await db.syncState.put({ key: CURSOR_KEY, value: cursor })),
+      markPending: async (key) => {
+        // A counter that only grows: a change number is never reused, even after its entry was cleared.
+        const row = await db.syncState.get(PENDING_SEQ_KEY);
+        const seq = (typeof row?.value === 'number' ? row.value : 0) + 1;
+        await db.syncState.put({ key: PENDING_SEQ_KEY, value: seq });
+        await db.syncPending.put({ key, seq });
+      },
+      pending: async (): Promise<PendingChange[]> => (await db.syncPending.orderBy('seq').toArray()).map(({ key, seq }) => ({ key, seq })),
+      clearPending: async (acknowledged) => {
+        const rows = await db.syncPending.bulkGet(acknowledged.map((change) => change.key));
+        const done = rows.filter((row, i) => row !== undefined && row.seq === acknowledged[i]?.seq).map((row) => row?.key ?? '');
+        await db.syncPending.bulkDelete(done);
+      },
+    };
+  }
+
+  async allRecords(): Promise<SyncRecord[]> {
+    const { db } = this;
+    return withStorageErrors(() =>
+      db.transaction('r', [db.conversations, db.conversationRaws, db.nodes, db.syncRecords], async () => {
+        const [conversations, raws, nodes, others] = await Promise.all([
+          db.conversations.toArray(),
+          db.conversationRaws.toArray(),
+          db.nodes.toArray(),
+          db.syncRecords.toArray(),
+        ]);
+        const rawOf = new Map(raws.map((r) => [r.id, r.raw]));
+        return [
+          ...conversations.map((row): SyncRecord => ({ type: 'conversation', id: row.id, value: fromConversationRow(row, rawOf.get(row.id) ?? '') })),
+          ...nodes.map((row): SyncRecord => ({ type: 'node', id: row.id, value: fromNodeRow(row) })),
+          ...others.map((row) => parseRecord(row.record, row.key)),
+        ];
+      }),
+    );
+  }
+
+  async allTombstones(): Promise<string[]> {
+    return withStorageErrors(() => this.db.syncTombstones.toCollection().primaryKeys());
+  }
+}
