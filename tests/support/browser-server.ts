@@ -1,8 +1,10 @@
 /**
  * A tiny static server for the production build (dist/): the same files a static host serves, with the MIME types a
  * PWA needs (wasm, webmanifest) and index.html for unknown paths. Listens on a free port on 127.0.0.1.
+ * With `apiTarget`, /api/* is proxied to that origin (a local `wrangler dev`), streamed both ways, as vite does in
+ * `npm start`: the app and its API share one origin.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -28,9 +30,25 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(dir: string): Promise<StaticServer> {
+export interface StaticOptions {
+  /** The origin /api/* goes to, read per request (the worker may start after this server). */
+  apiTarget?: () => string | null;
+}
+
+export async function serveStatic(dir: string, options: StaticOptions = {}): Promise<StaticServer> {
   let root = resolve(dir);
   const server: Server = createServer((req, res) => {
+    const target = options.apiTarget?.() ?? null;
+    if (target !== null && (req.url ?? '').startsWith('/api/')) {
+      const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.writeHead(502).end());
+      res.on('close', () => upstream.destroy());
+      req.pipe(upstream);
+      return;
+    }
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(root, path));
     if (!file.startsWith(root + sep) && file !== root) {

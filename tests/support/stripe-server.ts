@@ -36,6 +36,8 @@ export interface SignedDelivery {
 export interface StripeServer {
   readonly url: string;
   readonly deliveries: SignedDelivery[];
+  /** Where events go from now on (the Worker may start after this server, to learn its URL). */
+  setWebhookUrl(url: string | null): void;
   close(): Promise<void>;
 }
 
@@ -111,7 +113,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startStripeServer(options: StripeServerOptions): Promise<StripeServer> {
+export async function startStripeServer(initial: StripeServerOptions): Promise<StripeServer> {
+  const options = { ...initial };
   const host = options.host ?? '127.0.0.1';
   const sessions = new Map<string, CheckoutSession>();
   const subscriptions = new Map<string, Subscription>();
@@ -280,6 +283,9 @@ export async function startStripeServer(options: StripeServerOptions): Promise<S
   return {
     url: base,
     deliveries,
+    setWebhookUrl: (url) => {
+      options.webhookUrl = url;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
