@@ -89,7 +89,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** Opens a fresh #/ask (through another page, so the view mounts anew with an empty chat). */
 async function openAsk(): Promise<void> {
+  await page.goto(new URL('#/settings', site.url).href);
+  await page.getByRole('heading', { name: 'Settings' }).first().waitFor();
   await page.goto(new URL('#/ask', site.url).href);
   await page.getByRole('heading', { name: 'Ask your vault' }).waitFor();
 }
@@ -112,11 +115,13 @@ async function ask(question: string, options: { preview?: boolean } = {}): Promi
     if (await gotIt.isVisible()) await gotIt.click();
     await preview.getByRole('button', { name: 'Send' }).click();
   }
-  await page.locator(`.ask-turn:nth-child(${before + 1})`).waitFor();
+  await page.locator(`.ask-turn:nth-child(${before + 1}), .ask-limit`).first().waitFor();
+  if (await page.locator('.ask-limit').isVisible()) throw new Error(`refused: ${(await page.locator('.ask-limit').textContent()) ?? ''}`);
   await page.locator(`.ask-turn:nth-child(${before + 1})`).and(page.locator('[data-status="done"], [data-status="error"], [data-status="stopped"]')).waitFor();
 }
 
 const usageLine = () => page.getByTestId('ask-usage');
+const usedToday = async (): Promise<number> => (await page.evaluate(async () => (await (await fetch('/api/usage')).json()) as { messages: { used: number } })).messages.used;
 
 describe('ask your vault', () => {
   it('offline mode answers from excerpts with citations that open the right exchange', async () => {
@@ -147,7 +152,8 @@ describe('ask your vault', () => {
     const turn = page.locator('.ask-turn').last();
     await turn.and(page.locator('[data-status="done"]')).waitFor();
     const text = (await turn.getByTestId('answer').textContent()) ?? '';
-    expect(text).toContain('A squeaking bicycle chain is usually dry');
+    expect(text).toContain('"Q: Why does my bicycle chain squeak? A: A squeaking bicycle chain is usually dry." [1]');
+    expect(await turn.getByRole('link', { name: '[1]' }).getAttribute('href')).toMatch(/^#\/c\/chatgpt%3Ac-bike\?node=[0-9a-f]{64}$/);
     await expect.poll(() => usageLine().textContent()).toMatch(/^1 of 20 messages used today · resets at \d{1,2}:\d{2}/);
     // The chat is a Cogzy conversation now: search finds it.
     await page.goto(new URL('#/search?q=bicycle%20learn', site.url).href);
@@ -174,8 +180,7 @@ describe('ask your vault', () => {
 
   it('the free plan: the 21st message is refused with an upgrade path and the draft kept; upgrading makes it unlimited; cancelling goes back to 20', async () => {
     await openAsk();
-    const usedText = (await usageLine().textContent()) ?? '';
-    const used = Number(/^(\d+) of 20/.exec(usedText)?.[1] ?? 'NaN');
+    const used = await usedToday();
     for (let i = used; i < 20; i++) await ask(`question number ${i} about sourdough`);
     await expect.poll(() => usageLine().textContent()).toMatch(/^20 of 20/);
     await page.locator('#ask-input').fill('the twenty-first question');
@@ -205,7 +210,7 @@ describe('ask your vault', () => {
 
   it('your own endpoint: answered by the URL set in settings, not metered', async () => {
     await openAsk();
-    const before = (await page.evaluate(async () => (await (await fetch('/api/usage')).json()) as { messages: { used: number } })).messages.used;
+    const before = await usedToday();
     await chooseMode(/Your own endpoint/);
     await page.locator('input[name="own-base-url"]').fill(`${model.url}/v1`);
     await page.locator('input[name="own-base-url"]').blur();
@@ -214,8 +219,7 @@ describe('ask your vault', () => {
     await ask('What about the bicycle chain?');
     const text = (await page.locator('.ask-turn').last().getByTestId('answer').textContent()) ?? '';
     expect(text).toContain('You asked: "What about the bicycle chain?"');
-    const after = (await page.evaluate(async () => (await (await fetch('/api/usage')).json()) as { messages: { used: number } })).messages.used;
-    expect(after).toBe(before);
+    expect(await usedToday()).toBe(before);
     expect(session.errors.filter((e) => !/status of (429|401)/.test(e))).toEqual([]);
   });
 });
