@@ -117,7 +117,9 @@ async function ask(question: string, options: { preview?: boolean } = {}): Promi
   }
   await page.locator(`.ask-turn:nth-child(${before + 1}), .ask-limit`).first().waitFor();
   if (await page.locator('.ask-limit').isVisible()) throw new Error(`refused: ${(await page.locator('.ask-limit').textContent()) ?? ''}`);
-  await page.locator(`.ask-turn:nth-child(${before + 1})`).and(page.locator('[data-status="done"], [data-status="error"], [data-status="stopped"]')).waitFor();
+  const turn = page.locator(`.ask-turn:nth-child(${before + 1})`);
+  await turn.and(page.locator('[data-status="done"], [data-status="error"], [data-status="stopped"]')).waitFor();
+  if ((await turn.getAttribute('data-status')) === 'error') throw new Error(`answer failed: ${(await turn.textContent()) ?? ''}`);
 }
 
 const usageLine = () => page.getByTestId('ask-usage');
@@ -153,7 +155,7 @@ describe('ask your vault', () => {
     await turn.and(page.locator('[data-status="done"]')).waitFor();
     const text = (await turn.getByTestId('answer').textContent()) ?? '';
     expect(text).toContain('"Q: Why does my bicycle chain squeak? A: A squeaking bicycle chain is usually dry." [1]');
-    expect(await turn.getByRole('link', { name: '[1]' }).getAttribute('href')).toMatch(/^#\/c\/chatgpt%3Ac-bike\?node=[0-9a-f]{64}$/);
+    expect(await turn.getByRole('link', { name: '[1]' }).first().getAttribute('href')).toMatch(/^#\/c\/chatgpt%3Ac-bike\?node=[0-9a-f]{64}$/);
     await expect.poll(() => usageLine().textContent()).toMatch(/^1 of 20 messages used today · resets at \d{1,2}:\d{2}/);
     // The chat is a Cogzy conversation now: search finds it.
     await page.goto(new URL('#/search?q=bicycle%20learn', site.url).href);

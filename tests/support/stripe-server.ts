@@ -97,7 +97,7 @@ function page(res: ServerResponse, title: string, body: string): void {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-      `<title>${escapeHtml(title)}</title><style>body{font:16px system-ui;max-width:30rem;margin:2rem auto;padding:0 1rem}` +
+      `<link rel="icon" href="data:,"><title>${escapeHtml(title)}</title><style>body{font:16px system-ui;max-width:30rem;margin:2rem auto;padding:0 1rem}` +
       `button{font:inherit;padding:.5rem 1rem;margin:.25rem 0}</style></head><body><p><small>Local Stripe stand-in (no real payment)</small></p>${body}</body></html>`,
   );
 }
