@@ -140,7 +140,7 @@ describe('ask your vault', () => {
     expect(await highlighted.textContent()).toContain('How often should I feed my sourdough starter?');
   });
 
-  it('Cogzy cloud: preview with removable excerpts, streamed answer quoting the context, usage counted, chat saved and searchable', async () => {
+  it('Cogzy cloud: preview of what is sent, streamed answer quoting the context, usage counted, chat saved and searchable', async () => {
     await openAsk();
     await chooseMode(/Cogzy cloud/);
     await page.locator('#ask-input').fill('What did I learn about my bicycle chain?');
@@ -221,6 +221,20 @@ describe('ask your vault', () => {
     await ask('What about the bicycle chain?');
     const text = (await page.locator('.ask-turn').last().getByTestId('answer').textContent()) ?? '';
     expect(text).toContain('You asked: "What about the bicycle chain?"');
+    // Removing every excerpt from the preview means none is sent: the model has nothing to quote.
+    await page.locator('#ask-input').fill('Once more about the bicycle chain');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    const preview = page.getByRole('region', { name: 'What will be sent' });
+    await preview.waitFor();
+    const removeButtons = preview.getByRole('button', { name: /^Remove excerpt/ });
+    expect(await removeButtons.count()).toBeGreaterThan(0);
+    while ((await removeButtons.count()) > 0) await removeButtons.first().click();
+    await preview.getByRole('button', { name: 'Send' }).click();
+    const last = page.locator('.ask-turn').last();
+    await last.and(page.locator('[data-status="done"]')).waitFor();
+    const bare = (await last.getByTestId('answer').textContent()) ?? '';
+    expect(bare).toContain('I found nothing about it in the context you sent');
+    expect(bare).not.toContain('squeaking');
     expect(await usedToday()).toBe(before);
     expect(session.errors.filter((e) => !/status of (429|401)/.test(e))).toEqual([]);
   });
