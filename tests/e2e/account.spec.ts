@@ -32,12 +32,13 @@ describe('account page', () => {
   let appUrl: string;
 
   beforeAll(async () => {
-    web = await serveStatic(dist);
+    let workerUrl: string | null = null;
+    web = await serveStatic(dist, { apiTarget: () => workerUrl });
     appUrl = web.url;
     s3 = await startLocalS3();
     // The app's origin is the static server's: cookie writes must come from it (worker/src/auth/csrf.ts).
     worker = await startLocalWorker({ ...s3.env, APP_ORIGIN: appUrl.replace(/\/$/, '') });
-    web.setApiOrigin(worker.url);
+    workerUrl = worker.url;
     app = await launchApp({ viewport: { width: 390, height: 844 } });
   }, 180_000);
 

@@ -1,10 +1,10 @@
 /**
  * A tiny static server for the production build (dist/): the same files a static host serves, with the MIME types a
  * PWA needs (wasm, webmanifest) and index.html for unknown paths. Listens on a free port on 127.0.0.1.
- * With `proxyApi`, requests under /api/ go to that origin instead (a local Worker), as the vite dev proxy and a
- * same-origin production deploy do, so the PWA reaches the API at /api.
+ * With `apiTarget`, /api/* is proxied to that origin (a local `wrangler dev`), streamed both ways, as vite does in
+ * `npm start`: the app and its API share one origin.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -27,28 +27,26 @@ export interface StaticServer {
   readonly url: string;
   /** Serves another directory from now on (a new deploy at the same address). */
   setRoot(dir: string): void;
-  /** Sends /api/* to this origin from now on (e.g. a Worker started after the server, once its origin is known). */
-  setApiOrigin(origin: string): void;
   close(): Promise<void>;
 }
 
-/** Forwards the request as it is (method, headers, body) and streams the answer back. */
-function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void {
-  const target = new URL(req.url ?? '/', origin);
-  const upstream = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-  });
-  upstream.on('error', () => res.writeHead(502).end());
-  req.pipe(upstream);
+export interface StaticOptions {
+  /** The origin /api/* goes to, read per request (the worker may start after this server). */
+  apiTarget?: () => string | null;
 }
 
-export async function serveStatic(dir: string, options: { proxyApi?: string } = {}): Promise<StaticServer> {
+export async function serveStatic(dir: string, options: StaticOptions = {}): Promise<StaticServer> {
   let root = resolve(dir);
-  let apiOrigin = options.proxyApi;
   const server: Server = createServer((req, res) => {
-    if (apiOrigin !== undefined && (req.url ?? '').startsWith('/api/')) {
-      proxy(req, res, apiOrigin);
+    const target = options.apiTarget?.() ?? null;
+    if (target !== null && (req.url ?? '').startsWith('/api/')) {
+      const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.writeHead(502).end());
+      res.on('close', () => upstream.destroy());
+      req.pipe(upstream);
       return;
     }
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -71,9 +69,6 @@ export async function serveStatic(dir: string, options: { proxyApi?: string } = 
     url: `http://127.0.0.1:${address.port}/`,
     setRoot: (next) => {
       root = resolve(next);
-    },
-    setApiOrigin: (origin) => {
-      apiOrigin = origin;
     },
     close: () =>
       new Promise<void>((ok) => {

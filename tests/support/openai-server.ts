@@ -123,14 +123,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export const CHAT_SCENARIOS = ['ok', 'status-500', 'hang', 'hang-after-headers', 'cut-after-first', 'slow'] as const;
 type ChatScenario = (typeof CHAT_SCENARIOS)[number];
 
-/** The first sentence (at most 160 characters) of each numbered excerpt `[n] text` in the system messages. */
+/** The first two sentences (at most 200 characters) of each numbered excerpt `[n] text` in the system messages. */
 function excerptsOf(messages: { role: string; content: string }[]): { n: string; quote: string }[] {
   const out: { n: string; quote: string }[] = [];
   for (const m of messages) {
     if (m.role !== 'system') continue;
     for (const match of m.content.matchAll(/^\[(\d+)\]\s*(.+)$/gm)) {
       const text = (match[2] ?? '').replace(/^\([^)]*\)\s*/, '').trim();
-      const sentence = (/^.*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text).slice(0, 160);
+      // Up to two sentences: an excerpt `Q: ... A: ...` is quoted with the start of its answer.
+      const sentence = (/^(?:.*?[.!?](?=\s|$)){1,2}/.exec(text)?.[0] ?? text).slice(0, 200);
       out.push({ n: match[1] ?? '', quote: sentence });
     }
   }

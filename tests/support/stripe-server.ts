@@ -36,6 +36,8 @@ export interface SignedDelivery {
 export interface StripeServer {
   readonly url: string;
   readonly deliveries: SignedDelivery[];
+  /** Where events go from now on (the Worker may start after this server, to learn its URL). */
+  setWebhookUrl(url: string | null): void;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,7 @@ function page(res: ServerResponse, title: string, body: string): void {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-      `<title>${escapeHtml(title)}</title><style>body{font:16px system-ui;max-width:30rem;margin:2rem auto;padding:0 1rem}` +
+      `<link rel="icon" href="data:,"><title>${escapeHtml(title)}</title><style>body{font:16px system-ui;max-width:30rem;margin:2rem auto;padding:0 1rem}` +
       `button{font:inherit;padding:.5rem 1rem;margin:.25rem 0}</style></head><body><p><small>Local Stripe stand-in (no real payment)</small></p>${body}</body></html>`,
   );
 }
@@ -111,7 +113,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startStripeServer(options: StripeServerOptions): Promise<StripeServer> {
+export async function startStripeServer(initial: StripeServerOptions): Promise<StripeServer> {
+  const options = { ...initial };
   const host = options.host ?? '127.0.0.1';
   const sessions = new Map<string, CheckoutSession>();
   const subscriptions = new Map<string, Subscription>();
@@ -280,6 +283,9 @@ export async function startStripeServer(options: StripeServerOptions): Promise<S
   return {
     url: base,
     deliveries,
+    setWebhookUrl: (url) => {
+      options.webhookUrl = url;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

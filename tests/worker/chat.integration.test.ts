@@ -57,7 +57,7 @@ describe('POST /api/chat', () => {
     expect(res.headers.get(USAGE_HEADERS.resetsAt)).toMatch(/T00:00:00\.000Z$/);
     const answer = await readAnswer(res);
     expect(answer.done).toBe(true);
-    expect(answer.text).toContain('"Sourdough wants a warm kitchen." [1]');
+    expect(answer.text).toContain('"Sourdough wants a warm kitchen. Feed the starter daily." [1]');
     expect(await used(client)).toBe(1);
     expect(await upstreamRequests(label)).toBe(1);
   });

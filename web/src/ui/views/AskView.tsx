@@ -208,7 +208,7 @@ export default function AskView(props: ViewProps): JSX.Element {
       <Show when={settings()?.mode === 'cloud'}>
         <p class="ask-usage" data-testid="ask-usage">
           <Show when={usage()} fallback="Sign in to use Cogzy cloud, or choose your own endpoint or offline answers below.">
-            {(u) => usageText(u())}
+            {(u) => <>{usageText(u())}</>}
           </Show>
         </p>
       </Show>
