@@ -72,15 +72,15 @@ beforeAll(async () => {
   writeFileSync(file, chatgptExport());
   const [shown] = await importThroughUi(page, [file]);
   expect(shown?.created).toBe(2);
-  const signup = await page.evaluate(async () => {
-    const res = await fetch('/api/auth/signup', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Cogzy-CSRF': '1' },
-      body: JSON.stringify({ email: `ask-${Date.now()}@example.com`, password: 'correct horse battery staple', session: 'cookie' }),
-    });
-    return res.status;
-  });
-  expect(signup).toBe(201);
+  // Signed in through the app's own account page, as a person would (the login secret is derived in the page).
+  await page.goto(new URL('#/account', site.url).href);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('button', { name: 'Create account' }).first().click();
+  const email = `ask-${Date.now()}@example.com`;
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill('correct horse battery staple');
+  await page.locator('form').getByRole('button', { name: 'Create account' }).click();
+  await page.getByText(`Account created. You are signed in as ${email}.`).waitFor({ timeout: 60_000 });
 }, 240_000);
 
 afterAll(async () => {
