@@ -188,8 +188,11 @@ describe('the vault in the browser', () => {
     await page.screenshot({ path: join(shots, 'search-desktop-light.png'), fullPage: true });
     await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.hash.startsWith('#/c/'));
-    const hash = decodeURIComponent(new URL(page.url()).hash);
-    expect(hash).toBe(`#/c/${node.conversationId}?node=${node.id}`);
+    const opened = new URL(page.url().replace('#', ''));
+    expect(decodeURIComponent(opened.pathname).endsWith(`/c/${node.conversationId}`)).toBe(true);
+    expect(opened.searchParams.get('node')).toBe(node.id);
+    // The query travels along, so the reader can highlight its words in the exchange.
+    expect(opened.searchParams.get('q')).toBe(`"${phrase}"`);
     const exchange = page.locator(`#node-${node.id}`);
     await exchange.waitFor();
     expect(await exchange.getAttribute('class')).toContain('highlight');
