@@ -105,7 +105,7 @@ export class SemanticService {
     await this.configure(settings);
   }
 
-  /** Keeps the last on-device choice (see remembered) so its vectors can stand in while a remote service is down. */
+  /** Remembers the last on-device choice (lastLocal) so its vectors can stand in while a remote service is down. */
   async applySettings(settings: EmbedderSettings): Promise<void> {
     const previous = this.status.settings;
     const lastLocal = previous?.choice.kind === 'local' ? previous.choice : (previous?.lastLocal ?? settings.lastLocal);
