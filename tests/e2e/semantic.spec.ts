@@ -229,6 +229,28 @@ describe('semantic memory in the browser', () => {
     }
   });
 
+  it('back on the remote service, while it does not answer, searches with the on-device model used before and says so', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByLabel('An OpenAI-compatible service').check();
+    await page.getByLabel('Service URL').fill(server.url);
+    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
+    await page.getByLabel('Dimensions (optional)').fill('128');
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
+    server.configure({ rateHang: 1 });
+    try {
+      // Words would find the bread conversation too: the note is what shows the on-device model answered.
+      await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('bread flour oven')}&mode=semantic`);
+      const note = page.getByTestId('semantic-fallback');
+      await expect.poll(async () => (await note.count()) > 0 ? ((await note.textContent()) ?? '') : '', { timeout: 30_000 }).toContain('on-device model');
+      expect(await note.getAttribute('data-code')).toBe('EMBEDDER_UNAVAILABLE');
+      expect((await page.locator('.result').first().textContent()) ?? '').toContain('Baking bread at home');
+    } finally {
+      server.configure({ rateHang: 0 });
+    }
+  });
+
   it('ran without page errors', () => {
     expect(app.errors).toEqual([]);
   });

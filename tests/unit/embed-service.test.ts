@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../shared/embed/random';
-import { defaultRemote, loadEmbedderSettings, type EmbedderSettings } from '../../web/src/embed/embedder-settings';
+import { defaultRemote, loadEmbedderSettings, type EmbedderSettings, type LocalSettings } from '../../web/src/embed/embedder-settings';
 import { SemanticService, type SemanticStatus } from '../../web/src/embed/semantic-service';
 import { TransformersEmbedder } from '../../web/src/embed/transformers-embedder';
 import { loadTopics } from '../../web/src/topics/topics';
-import { SearchService } from '../../web/src/search/search';
+import { SearchService, type ResultSource } from '../../web/src/search/search';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { buildTinyModel, TINY_HIDDEN, TINY_MODEL_ID } from '../support/tiny-model';
 import { makeNode, openTestVault, putNodes } from './vector-test-nodes';
@@ -87,6 +87,74 @@ describe('semantic service', () => {
     await service.applySettings({ version: 1, choice: { kind: 'off' } });
     expect(search.hasSemantic()).toBe(false);
     service.dispose();
+    db.close();
+  });
+
+  it('answers from the on-device model used before while the remote service does not answer, and says so', async () => {
+    const db = await openTestVault();
+    await putNodes(db, nodes.slice(0, 6));
+    const stalling = await startOpenAiServer();
+    const search = new SearchService(db);
+    const deps = {
+      db,
+      register: (source: ResultSource) => Promise.resolve(search.registerSource(source)),
+      startLocal: (s: LocalSettings) => Promise.resolve(new TransformersEmbedder({ model: s.model, device: 'cpu', dtype: 'fp32', allowRemoteModels: false, localModelPath: `${s.localModelPath ?? ''}` })),
+      random: seededRandom(1),
+      now: () => 5,
+    };
+    const service = new SemanticService(deps);
+    try {
+      const localChoice = { kind: 'local', model: TINY_MODEL_ID, localModelPath: `${modelRoot}/` } as const;
+      const localReady = until(service, (s) => s.phase === 'ready' && s.modelId === `local:${TINY_MODEL_ID}` && s.vectors === 6);
+      await service.applySettings({ version: 1, choice: localChoice });
+      await localReady;
+      const remoteChoice = { ...defaultRemote(stalling.url), model: 'stand-in-embed', dimensions: 128 };
+      const remoteReady = until(service, (s) => s.phase === 'ready' && s.modelId === 'remote:stand-in-embed' && s.vectors === 6);
+      await service.applySettings({ version: 1, choice: remoteChoice });
+      await remoteReady;
+      // Switching away remembered the on-device choice; its vectors stay stored under their own model id.
+      expect(await loadEmbedderSettings(db)).toEqual({ version: 1, choice: remoteChoice, lastLocal: localChoice });
+      expect(await db.vectors.where('modelId').equals(`local:${TINY_MODEL_ID}`).count()).toBeGreaterThan(0);
+
+      stalling.configure({ rateHang: 1 });
+      const found = await search.search('bread flour oven', { mode: 'semantic', limit: 1 });
+      expect(found.results[0]?.nodeId).toBe(nodes[4]!.id);
+      expect(found.results[0]?.ranks).toHaveProperty(`vector:remote:stand-in-embed`);
+      expect(found.semanticSubstitute).toBe(`local:${TINY_MODEL_ID}`);
+      expect(found.semanticError?.code).toBe('EMBEDDER_UNAVAILABLE');
+      service.dispose();
+
+      // Restarted from the saved settings, with the on-device model files gone: the keyword fallback, no substitute claimed.
+      const emptyRoot = mkdtempSync(join(tmpdir(), 'cogzy-no-model-'));
+      const restarted = new SemanticService({
+        ...deps,
+        startLocal: (s) => Promise.resolve(new TransformersEmbedder({ model: s.model, device: 'cpu', dtype: 'fp32', allowRemoteModels: false, localModelPath: `${emptyRoot}/` })),
+      });
+      try {
+        const ready = until(restarted, (s) => s.phase === 'ready' && s.modelId === 'remote:stand-in-embed');
+        await restarted.start();
+        await ready;
+        const words = await search.search('bread flour', { mode: 'semantic', limit: 1 });
+        expect(words.semanticSubstitute).toBeNull();
+        expect(words.semanticError?.code).toBe('EMBEDDER_UNAVAILABLE');
+      } finally {
+        restarted.dispose();
+        rmSync(emptyRoot, { recursive: true, force: true });
+      }
+    } finally {
+      service.dispose();
+      await stalling.close();
+      db.close();
+    }
+  });
+
+  it('reads settings saved before the remembered on-device model existed, and drops an unreadable one', async () => {
+    const db = await openTestVault();
+    const choice = { ...defaultRemote('https://embed.example'), dimensions: 64 };
+    await db.settings.put({ key: 'embedder', value: { version: 1, choice } });
+    expect(await loadEmbedderSettings(db)).toEqual({ version: 1, choice });
+    await db.settings.put({ key: 'embedder', value: { version: 1, choice, lastLocal: { kind: 'local', model: '' } } });
+    expect(await loadEmbedderSettings(db)).toEqual({ version: 1, choice });
     db.close();
   });
 

@@ -1,6 +1,8 @@
 /**
  * The person's embedding choice, stored in the settings table under 'embedder' (versioned; read loosely, written
  * strictly). The API key stays on this device, in IndexedDB, and is sent only to the configured service.
+ * `lastLocal` remembers the on-device model after the person switched away from it, so its stored vectors can
+ * still answer searches while a remote service is unreachable.
  *
  *   loadEmbedderSettings(db, fallback?): Promise<EmbedderSettings>
  *   saveEmbedderSettings(db, settings): Promise<void>
@@ -31,6 +33,8 @@ const localSettingsSchema = z.object({
 const embedderSettingsSchema = z.object({
   version: z.literal(1),
   choice: z.discriminatedUnion('kind', [z.object({ kind: z.literal('off') }), remoteSettingsSchema, localSettingsSchema]),
+  /** Absent in settings saved before it existed; an unreadable one is dropped rather than losing the whole choice. */
+  lastLocal: localSettingsSchema.optional().catch(undefined),
 });
 export type EmbedderSettings = z.infer<typeof embedderSettingsSchema>;
 export type RemoteSettings = z.infer<typeof remoteSettingsSchema>;

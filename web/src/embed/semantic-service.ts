@@ -74,6 +74,8 @@ export class SemanticService {
   private source: VectorResultSource | null = null;
   private unregister: (() => void) | null = null;
   private job: AbortController | null = null;
+  /** The on-device model started to answer for an unreachable remote service (see substituteFor). */
+  private substitute: Disposable | null = null;
   private stopWatching: (() => void) | null = null;
   private debounce: ReturnType<typeof setTimeout> | null = null;
   /** Increments on every reconfiguration so late results of an old model are ignored. */
@@ -103,9 +105,13 @@ export class SemanticService {
     await this.configure(settings);
   }
 
+  /** Remembers the last on-device choice (lastLocal) so its vectors can stand in while a remote service is down. */
   async applySettings(settings: EmbedderSettings): Promise<void> {
-    await saveEmbedderSettings(this.deps.db, settings);
-    await this.configure(settings, { verify: true });
+    const previous = this.status.settings;
+    const lastLocal = previous?.choice.kind === 'local' ? previous.choice : (previous?.lastLocal ?? settings.lastLocal);
+    const saved: EmbedderSettings = settings.choice.kind !== 'local' && lastLocal ? { ...settings, lastLocal } : { version: settings.version, choice: settings.choice };
+    await saveEmbedderSettings(this.deps.db, saved);
+    await this.configure(saved, { verify: true });
   }
 
   pause(): void {
@@ -142,6 +148,8 @@ export class SemanticService {
     if (this.debounce) clearTimeout(this.debounce);
     this.embedder?.dispose?.();
     this.embedder = null;
+    this.substitute?.dispose?.();
+    this.substitute = null;
     this.matrix = null;
     this.source = null;
   }
@@ -183,6 +191,7 @@ export class SemanticService {
         },
         // A remote service that does not answer a query quickly is treated as unreachable for that search.
         choice.kind === 'remote' ? QUERY_DEADLINE_MS : undefined,
+        choice.kind === 'remote' && settings.lastLocal ? this.substituteFor(settings.lastLocal, generation) : undefined,
       );
       this.unregister = await this.deps.register(this.source);
       this.set({ modelId: embedder.modelId, dim, device: embedder.device ?? 'remote', vectors: matrix.size });
@@ -193,6 +202,28 @@ export class SemanticService {
     } catch (error) {
       if (generation === this.generation) this.set({ phase: 'error', error: toAppError(error, 'EMBEDDER_UNAVAILABLE').toData() });
     }
+  }
+
+  /**
+   * The on-device model the person used before, over its own stored vectors, started on the first search that
+   * needs it (once per configuration). Null when it left no vectors or its model files cannot load.
+   */
+  private substituteFor(local: LocalSettings, generation: number): () => Promise<VectorResultSource | null> {
+    let started: Promise<VectorResultSource | null> | null = null;
+    const start = async (): Promise<VectorResultSource | null> => {
+      // Only stored vectors make it useful; checking first avoids loading a model for nothing.
+      const stored = await withStorageErrors(() => this.deps.db.vectors.where('modelId').equals(`local:${local.model}`).last());
+      if (!stored) return null;
+      const embedder = await this.deps.startLocal(local);
+      if (generation !== this.generation || embedder.modelId !== stored.modelId) {
+        embedder.dispose?.();
+        return null;
+      }
+      this.substitute = embedder;
+      const matrix = await VectorMatrix.load(this.deps.db, embedder.modelId, embedder.dimensions ?? stored.dim);
+      return matrix.size > 0 ? new VectorResultSource(matrix, embedder, this.deps.db) : null;
+    };
+    return () => (started ??= start().catch(() => null));
   }
 
   /**

@@ -77,6 +77,8 @@ export interface SearchResponse {
    * too slow); null when every source answered. In semantic mode the results are then keyword results.
    */
   semanticError: AppErrorData | null;
+  /** The model whose vectors answered instead (e.g. 'local:<model>' while the remote service is unreachable), else null. */
+  semanticSubstitute: string | null;
   tookMs: number;
 }
 
@@ -225,18 +227,29 @@ export class SearchService {
 
     const sources: ResultSource[] = useSemantic ? [...this.semantic.values()] : [];
     const failures: AppError[] = [];
+    const substitutes: string[] = [];
     // A source that cannot answer (its query could not be embedded) leaves the others to answer alone.
-    const ask = (source: ResultSource): Promise<RankedHit[]> =>
-      source.search(query, filters, depth).catch((error: unknown) => {
+    const ask = async (source: ResultSource): Promise<RankedHit[]> => {
+      try {
+        if (!source.answer) return await source.search(query, filters, depth);
+        const { hits, instead } = await source.answer(query, filters, depth);
+        if (instead) {
+          failures.push(instead.reason);
+          substitutes.push(instead.modelId);
+        }
+        return hits;
+      } catch (error) {
         failures.push(toAppError(error, 'EMBEDDER_UNAVAILABLE'));
         return [];
-      });
+      }
+    };
     let [keyword, ...semanticLists] = await Promise.all([useKeyword ? this.keyword.searchDetailed(query, filters, depth) : Promise.resolve(null), ...sources.map(ask)]);
     // Semantic mode with no semantic answer at all falls back to words rather than showing nothing.
     if (!keyword && sources.length > 0 && failures.length > 0 && semanticLists.every((list) => list.length === 0)) {
       keyword = await this.keyword.searchDetailed(query, filters, limit);
       semanticLists = [];
       sources.length = 0;
+      substitutes.length = 0;
     }
     const lists: RankedHit[][] = [];
     const ids: string[] = [];
@@ -267,6 +280,7 @@ export class SearchService {
       missedPhrases: keyword?.missedPhrases ?? [],
       unavailable,
       semanticError: failures[0]?.toData() ?? null,
+      semanticSubstitute: substitutes[0] ?? null,
       tookMs: performance.now() - started,
     };
   }

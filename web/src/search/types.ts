@@ -2,8 +2,9 @@
  * The search layer's shared vocabulary: filters, ranked hits and the ResultSource slot that keyword search and
  * any vector search implement, so the fusion code knows neither.
  *
- *   interface ResultSource { readonly id: string; search(query, filters, limit): Promise<RankedHit[]> }
+ *   interface ResultSource { readonly id: string; search(query, filters, limit): Promise<RankedHit[]>; answer?(...): Promise<SourceAnswer> }
  */
+import type { AppError } from '../../../shared/errors';
 import type { Provider } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 
@@ -38,6 +39,14 @@ export interface ResultSource {
   readonly id: string;
   /** Best first. Sources should honour the filters; results are filtered again after fusion regardless. */
   search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>;
+  /** Like search, but may answer with a stand-in (another model's vectors) when it cannot itself, and says so. */
+  answer?(query: string, filters: SearchFilters, limit: number): Promise<SourceAnswer>;
+}
+
+export interface SourceAnswer {
+  hits: RankedHit[];
+  /** Set when another model answered: which one, and why the source's own could not. */
+  instead: { modelId: string; reason: AppError } | null;
 }
 
 export type SearchMode = 'keyword' | 'semantic' | 'hybrid';

@@ -3,14 +3,15 @@
  * made the stored vectors and scanned against the in-memory matrix. Only like is compared with like: a source is
  * bound to one model id + dimension, and refuses an embedder of another model.
  *
- *   new VectorResultSource(matrix: VectorMatrix, embedder: Embedder, db: VaultDatabase, onQueryResult?: (e: AppError | null) => void, queryDeadlineMs?: number)
+ *   new VectorResultSource(matrix, embedder, db, onQueryResult?: (e: AppError | null) => void, queryDeadlineMs?: number, substitute?: () => Promise<VectorResultSource | null>)
  *   source.search(query, filters, limit): Promise<RankedHit[]>   // rejects (AppError) when the query cannot be embedded
+ *   source.answer(query, filters, limit): Promise<SourceAnswer>  // search, else the substitute's own search (its own vectors)
  *   source.moreLikeThis(nodeId, limit, filters?): Promise<RankedHit[]>
  */
 import type { Embedder } from '../../../shared/embed/embedder';
 import { AppError, toAppError } from '../../../shared/errors';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
-import type { RankedHit, ResultSource, SearchFilters } from '../search/types';
+import type { RankedHit, ResultSource, SearchFilters, SourceAnswer } from '../search/types';
 import type { VectorMatrix } from './vector-matrix';
 
 /** Vector hits are filtered after the scan (providers, dates, branches), so ask for more than will be shown. */
@@ -33,6 +34,11 @@ export class VectorResultSource implements ResultSource {
      * unreachable service costs about this long instead of its full retry budget; undefined waits (on-device).
      */
     private readonly queryDeadlineMs?: number,
+    /**
+     * Another model's source to ask when this one cannot embed the query (the on-device model while the remote
+     * service is unreachable); null when there is none. It compares only against its own model's vectors.
+     */
+    private readonly substitute?: () => Promise<VectorResultSource | null>,
   ) {
     if (embedder.modelId !== matrix.modelId || (embedder.dimensions !== null && embedder.dimensions !== matrix.dim)) {
       throw new AppError('INTERNAL', { detail: `query model ${embedder.modelId} does not match stored vectors of ${matrix.modelId}/${matrix.dim}` });
@@ -67,6 +73,20 @@ export class VectorResultSource implements ResultSource {
     this.recent.set(text, vector);
     if (this.recent.size > RECENT_QUERIES) this.recent.delete(this.recent.keys().next().value ?? '');
     return this.rank(vector, limit, filters, null);
+  }
+
+  async answer(query: string, filters: SearchFilters, limit: number): Promise<SourceAnswer> {
+    try {
+      return { hits: await this.search(query, filters, limit), instead: null };
+    } catch (error) {
+      const reason = toAppError(error, 'EMBEDDER_UNAVAILABLE');
+      const other = this.substitute ? await this.substitute().catch(() => null) : null;
+      if (!other) throw reason;
+      // The substitute failing too (its model files will not load) leaves the keyword fallback and the first reason.
+      const hits = await other.search(query, filters, limit).catch(() => null);
+      if (!hits) throw reason;
+      return { hits, instead: { modelId: other.matrix.modelId, reason } };
+    }
   }
 
   /** Exchanges closest in meaning to `nodeId` (itself excluded); empty until that node has a vector. */

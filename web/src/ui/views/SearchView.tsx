@@ -298,7 +298,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
       <Show when={outcome()?.semanticError}>
         {(why) => (
           <p class="notice" data-testid="semantic-fallback" data-code={why().code}>
-            Showing results by words only: {why().message}
+            {outcome()?.semanticSubstitute ? 'Results by meaning come from the on-device model you used before' : 'Showing results by words only'}: {why().message}
           </p>
         )}
       </Show>
