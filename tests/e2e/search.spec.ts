@@ -48,7 +48,7 @@ describe('search in the browser', () => {
   beforeAll(async () => {
     app = await launchApp();
     await app.page.goto(baseUrl);
-    await app.page.getByText('Drop your ChatGPT, Claude, Gemini or Grok export here').waitFor();
+    await app.page.getByText('Drop your ChatGPT, Claude, Gemini, Grok, DeepSeek or Copilot export here').waitFor();
     const corpusPath = join(work, 'quality-conversations.json');
     writeFileSync(corpusPath, qualityCorpus().json);
     const markdownPath = join(work, 'markdown-conversations.json');
