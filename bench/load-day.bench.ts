@@ -12,21 +12,14 @@
  * - 20 ask-memory messages (metered: POST /api/usage/messages), and 2 status views;
  * - then the Cron Trigger runs once (sweep and garbage collection) for the whole population.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startLocalS3 } from '../tests/support/s3-server';
-import { freePort, openSession, transportFor } from '../tests/support/sync-client';
+import { openSession, startLocalWorker, transportFor } from '../tests/support/sync-client';
 import { sha256Hex } from '../shared/sync/hash';
 import type { HttpTransport } from '../shared/sync/http-transport';
 
 const USERS = Number(process.env.LOAD_DAY_USERS ?? '20');
 const CONCURRENCY = 4;
-const root = resolve(import.meta.dirname, '..');
-const wranglerBin = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 const password = 'correct horse battery staple';
 
 interface Meter {
@@ -34,46 +27,6 @@ interface Meter {
   rowsRead: number;
   rowsWritten: number;
   sizeAfter: number;
-}
-
-async function startMeteredWorker(vars: Record<string, string>): Promise<{ url: string; close: () => Promise<void> }> {
-  const persist = mkdtempSync(join(tmpdir(), 'cogzy-load-day-'));
-  const migrate = spawnSync(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env: workerEnv, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`D1 migrations failed: ${migrate.stderr || migrate.stdout}`);
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [wranglerBin, 'dev', 'bench/worker/metered-entry.ts', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-      '--persist-to', persist, '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn', ...varArgs],
-    { cwd: root, env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = `http://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
-      process.kill(-child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-    }
-    rmSync(persist, { recursive: true, force: true });
-  };
-  for (const deadline = Date.now() + 90_000; Date.now() < deadline && child.exitCode === null; ) {
-    try {
-      const res = await fetch(`${url}/__meter`);
-      await res.body?.cancel();
-      if (res.ok) return { url, close };
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await close();
-  throw new Error(`wrangler dev did not become ready: ${output.slice(-2000)}`);
 }
 
 async function meter(url: string, reset: boolean): Promise<Meter> {
@@ -150,7 +103,8 @@ interface User {
 
 async function main(): Promise<void> {
   const s3 = await startLocalS3('cogzy-load-day');
-  const worker = await startMeteredWorker(s3.env);
+  // The metering wrapper around the Worker; --test-scheduled lets the bench fire the Cron Trigger over HTTP.
+  const worker = await startLocalWorker(s3.env, { entry: 'bench/worker/metered-entry.ts', extraArgs: ['--test-scheduled'], readyPath: '/__meter', readyTimeoutMs: 90_000 });
   const rows: { phase: string; perUser: Meter }[] = [];
   const phase = async (name: string, work: () => Promise<void>) => {
     await meter(worker.url, true);

@@ -132,9 +132,19 @@ describe('search in the browser', () => {
     expect(new Set(titles).size).toBe(titles.length);
     const more = results().first().locator('.result-more');
     expect(await more.textContent()).toMatch(/^\d+ more match(es)? in this conversation$/);
+    // No link or button inside an option: the "more" line is text a pointer clicks, and Shift+Enter for the keyboard.
+    expect(await results().first().locator('a, button, [tabindex]').count()).toBe(0);
     await more.click();
     await expect.poll(() => page.getByTestId('conversation-scope').isVisible()).toBe(true);
     await expect.poll(async () => new Set(await results().locator('.result-title').allTextContents()).size).toBe(1);
+
+    await page.goBack();
+    await expect.poll(() => results().first().locator('.result-more').count(), { timeout: 10_000 }).toBe(1);
+    const wanted = await results().first().locator('.result-title').textContent();
+    await box().focus();
+    await page.keyboard.press('Shift+Enter');
+    await expect.poll(() => page.getByTestId('conversation-scope').isVisible()).toBe(true);
+    await expect.poll(async () => [...new Set(await results().locator('.result-title').allTextContents())]).toEqual([wanted]);
   });
 
   it('shows snippets and the reader without markdown syntax or citation markers', async () => {

@@ -38,11 +38,23 @@ export interface LocalWorker {
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 const wranglerBin = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
+export interface LocalWorkerOptions {
+  /** Entry script relative to the repository root, instead of wrangler.toml's `main` (e.g. a bench's metering wrapper). */
+  entry?: string;
+  /** More `wrangler dev` arguments, e.g. `--test-scheduled` to fire the Cron Trigger over HTTP. */
+  extraArgs?: readonly string[];
+  /** The path answering 200 once the Worker serves; `/api/health` unless the entry has its own. */
+  readyPath?: string;
+  /** How long to wait for that answer; a loaded machine may need more than the default minute. */
+  readyTimeoutMs?: number;
+}
+
 /**
  * `wrangler dev` on 127.0.0.1 with fresh local state; `vars` are passed as --var (e.g. the S3 settings), on top of a
  * random per-run LOGIN_KDF_SECRET (sign-up and login need one).
  */
-export async function startLocalWorker(vars: Record<string, string>): Promise<LocalWorker> {
+export async function startLocalWorker(vars: Record<string, string>, options: LocalWorkerOptions = {}): Promise<LocalWorker> {
+  const { entry, extraArgs = [], readyPath = '/api/health', readyTimeoutMs = 60_000 } = options;
   const persist = mkdtempSync(join(tmpdir(), 'cogzy-wrangler-'));
   const migrate = spawnSync(process.execPath, [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
     cwd: root,
@@ -58,8 +70,8 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
   // Detached: the child leads its own process group, so closing stops wrangler and its workerd together.
   const child: ChildProcess = spawn(
     process.execPath,
-    [wranglerBin, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist,
-      '--show-interactive-dev-session=false', '--log-level', 'warn', ...varArgs],
+    [wranglerBin, 'dev', ...(entry === undefined ? [] : [entry]), '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persist,
+      '--show-interactive-dev-session=false', '--log-level', 'warn', ...extraArgs, ...varArgs],
     { cwd: root, env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
@@ -77,11 +89,11 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
     rmSync(persist, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
-      const res = await fetch(`${url}/api/health`);
+      const res = await fetch(`${url}${readyPath}`);
       await res.body?.cancel();
       if (res.ok) return { url, persistDir: persist, close };
     } catch {

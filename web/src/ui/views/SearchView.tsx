@@ -47,7 +47,9 @@ function examples(titles: readonly string[]): { query: string; why: string }[] {
 
 /**
  * Instant search: results follow the typing (debounced), the query and filters live in the URL so "back" from a
- * conversation returns to the same results. Keyboard: ↑/↓ move through results, Enter opens, Esc clears.
+ * conversation returns to the same results. Keyboard: ↑/↓ move through results, Enter opens, Shift+Enter lists
+ * every match of a grouped result's conversation, Esc clears. Options hold no links or buttons (a listbox option
+ * must not nest interactive elements, or screen readers lose them): the option itself is the action.
  */
 export default function SearchView(props: ViewProps): JSX.Element {
   const p = (key: string): string | null => props.route.params.get(key);
@@ -188,6 +190,11 @@ export default function SearchView(props: ViewProps): JSX.Element {
     if (hit) navigate(href(['c', hit.conversationId], { node: hit.nodeId, q: p('q') ?? undefined }));
   };
 
+  /** Every match of one conversation: the current query scoped to it, ungrouped. A new history entry, so Back returns. */
+  const showAllIn = (conversationId: string): void => {
+    navigate(href(['search'], { ...Object.fromEntries(props.route.params.entries()), conversation: conversationId, group: undefined }));
+  };
+
   const onKeyDown = (e: KeyboardEvent): void => {
     const count = hits().length;
     if (e.key === 'ArrowDown' && count > 0) {
@@ -198,6 +205,10 @@ export default function SearchView(props: ViewProps): JSX.Element {
       e.preventDefault();
       setSelected((i) => Math.max(0, i - 1));
       document.getElementById(`hit-${selected()}`)?.scrollIntoView({ block: 'nearest' });
+    } else if (e.key === 'Enter' && e.shiftKey) {
+      e.preventDefault();
+      const hit = hits()[selected()];
+      if (hit && moreIn(hit.conversationId) > 0) showAllIn(hit.conversationId);
     } else if (e.key === 'Enter') {
       e.preventDefault();
       open(selected());
@@ -232,6 +243,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
           aria-controls="search-results"
           aria-autocomplete="list"
           aria-activedescendant={hits().length > 0 ? `hit-${selected()}` : undefined}
+          aria-describedby="search-keys"
           value={text()}
           onInput={(e) => onInput(e.currentTarget.value)}
           onKeyDown={onKeyDown}
@@ -242,6 +254,9 @@ export default function SearchView(props: ViewProps): JSX.Element {
             });
           }}
         />
+        <p id="search-keys" class="visually-hidden">
+          Up and down arrows choose a result, Enter opens it{grouped() ? ', Shift+Enter lists all its matches in that conversation' : ''}.
+        </p>
       </div>
       <div class="toolbar" role="group" aria-label="Search filters" style={{ 'margin-top': '0.75rem' }}>
         <div class="field">
@@ -372,11 +387,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
               onClick={() => open(i())}
               onMouseMove={() => setSelected(i())}
             >
-              <div class="result-title">
-                <a href={href(['c', hit.conversationId], { node: hit.nodeId, q: p('q') ?? undefined })} tabindex="-1" style={{ color: 'inherit', 'text-decoration': 'none' }}>
-                  {hit.conversationTitle || 'Untitled conversation'}
-                </a>
-              </div>
+              <div class="result-title">{hit.conversationTitle || 'Untitled conversation'}</div>
               <div class="result-meta">
                 <span class="badge">{providerLabel(hit.provider)}</span>
                 <span>{formatDate(hit.createdAt)}</span>
@@ -387,13 +398,20 @@ export default function SearchView(props: ViewProps): JSX.Element {
                 ranges={hit.snippet.ranges.map(([s, e]) => [s + (hit.snippet.cutStart ? 1 : 0), e + (hit.snippet.cutStart ? 1 : 0)] as const)}
               />
               <Show when={moreIn(hit.conversationId) > 0}>
-                <a
-                  class="result-more"
-                  href={href(['search'], { ...Object.fromEntries(props.route.params.entries()), conversation: hit.conversationId, group: undefined })}
-                  onClick={(e) => e.stopPropagation()}
-                >
-                  {plural(moreIn(hit.conversationId), 'more match', 'more matches')} in this conversation
-                </a>
+                {/* Plain text, not a link: by pointer a click on it, by keyboard Shift+Enter on the option (named here so
+                    it is read out with the option). */}
+                <div class="result-more-line">
+                  <span
+                    class="result-more"
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      showAllIn(hit.conversationId);
+                    }}
+                  >
+                    {plural(moreIn(hit.conversationId), 'more match', 'more matches')} in this conversation
+                  </span>{' '}
+                  <span class="result-key">(Shift+Enter)</span>
+                </div>
               </Show>
             </li>
           )}
