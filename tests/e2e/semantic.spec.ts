@@ -83,14 +83,20 @@ describe('semantic memory in the browser', () => {
     expect(await status.textContent()).toContain(modelText);
   };
 
-  it('embeds every exchange exactly once through a remote OpenAI-compatible service', async () => {
+  /** Settings → the remote OpenAI-compatible service at `url` (the stand-in's model, 128 dimensions), saved. */
+  const chooseRemoteService = async (url: string): Promise<void> => {
     const { page } = app;
     await page.goto(`${baseUrl}#/settings`);
     await page.getByLabel('An OpenAI-compatible service').check();
-    await page.getByLabel('Service URL').fill(server.url);
+    await page.getByLabel('Service URL').fill(url);
     await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
     await page.getByLabel('Dimensions (optional)').fill('128');
     await page.getByRole('button', { name: 'Save and start' }).click();
+  };
+
+  it('embeds every exchange exactly once through a remote OpenAI-compatible service', async () => {
+    const { page } = app;
+    await chooseRemoteService(server.url);
     await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
     // Saving first checks that the service answers, with one short text of its own.
     const embedded = [...server.stats.embedded].filter(([text]) => text !== 'connection check');
@@ -169,18 +175,13 @@ describe('semantic memory in the browser', () => {
 
   it('saving a service URL that does not answer says it cannot be reached (never "up to date")', async () => {
     const { page } = app;
-    await page.goto(`${baseUrl}#/settings`);
-    await page.getByLabel('An OpenAI-compatible service').check();
     // A port that was free a moment ago: nothing answers there.
     const closed = createServer();
     await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((ok) => closed.close(() => ok()));
     const errorsBefore = app.errors.length;
-    await page.getByLabel('Service URL').fill(`http://127.0.0.1:${port}`);
-    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
-    await page.getByLabel('Dimensions (optional)').fill('128');
-    await page.getByRole('button', { name: 'Save and start' }).click();
+    await chooseRemoteService(`http://127.0.0.1:${port}`);
     const status = page.getByTestId('embedding-status');
     await expect.poll(async () => (await status.getAttribute('data-phase')) ?? '', { timeout: 20_000 }).toBe('error');
     expect(await status.textContent()).not.toContain('up to date');
@@ -189,8 +190,7 @@ describe('semantic memory in the browser', () => {
     const added = app.errors.splice(errorsBefore);
     expect(added.every((e) => e.includes('net::ERR_CONNECTION_REFUSED')), added.join('\n')).toBe(true);
     // Back to the working service for the next steps.
-    await page.getByLabel('Service URL').fill(server.url);
-    await page.getByRole('button', { name: 'Save and start' }).click();
+    await chooseRemoteService(server.url);
     await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
   });
 
@@ -231,12 +231,7 @@ describe('semantic memory in the browser', () => {
 
   it('back on the remote service, while it does not answer, searches with the on-device model used before and says so', async () => {
     const { page } = app;
-    await page.goto(`${baseUrl}#/settings`);
-    await page.getByLabel('An OpenAI-compatible service').check();
-    await page.getByLabel('Service URL').fill(server.url);
-    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
-    await page.getByLabel('Dimensions (optional)').fill('128');
-    await page.getByRole('button', { name: 'Save and start' }).click();
+    await chooseRemoteService(server.url);
     await waitForVectors(NODE_COUNT, 'remote:stand-in-embed');
     server.configure({ rateHang: 1 });
     try {
