@@ -3,10 +3,9 @@
 import 'fake-indexeddb/auto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Dexie from 'dexie';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importExport } from '../../shared/import';
-import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
+import type { VaultDatabase } from '../../web/src/db/database';
 import { runImportPipeline, type ImportFileInput, type PipelineEvent } from '../../web/src/import/pipeline';
 import { SearchService } from '../../web/src/search/search';
 import { getConversation } from '../../web/src/vault/conversations';
@@ -14,22 +13,9 @@ import { describeImport, importHistory } from '../../web/src/vault/imports';
 import { markInterruptedImports } from '../../web/src/db/import-writes';
 import { generateExport } from '../support/generate-chatgpt';
 import { FIXTURES, HAS_FIXTURES } from './import-providers-harness';
+import { useFreshDatabases } from './fresh-db';
 
-const opened: VaultDatabase[] = [];
-let counter = 0;
-
-async function freshDb(name = `pipeline-${process.pid}-${counter++}`): Promise<VaultDatabase> {
-  const db = await openVaultDatabase({ name });
-  opened.push(db);
-  return db;
-}
-
-afterEach(async () => {
-  for (const db of opened.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const freshDb = useFreshDatabases('pipeline');
 
 /** A picked file whose stream hands out small chunks, as a browser does for a large file (so batches are many). */
 function file(text: string, name = 'conversations.json', chunkBytes = 8 * 1024): ImportFileInput {

@@ -3,7 +3,7 @@
 // leaves search, the node table and the stored vectors. Also the node-write path (db/vault-writes.ts) on its own.
 import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncEngine } from '../../shared/sync/engine';
 import { deriveSyncKeys } from '../../shared/sync/keys';
 import type { LocalStore } from '../../shared/sync/ports';
@@ -11,28 +11,15 @@ import { MemoryServer, MemoryTransport } from '../../shared/sync/testing/memory-
 import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { seededRandom } from '../../shared/sync/testing/seeded';
 import { deleteItem, importItems, setValue, vaultDigest } from '../../shared/sync/vault-ops';
-import { openVaultDatabase, putVectorBlock, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
+import { putVectorBlock, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { deleteConversations, deleteNodes, putConversations, putNodes } from '../../web/src/db/vault-writes';
 import { readIndexStats } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { DexieStore } from '../../web/src/sync/dexie-store';
 import { contractConversation, contractNode } from './sync-local-store.contract';
+import { useFreshDatabases } from './fresh-db';
 
-const opened: VaultDatabase[] = [];
-let count = 0;
-
-async function freshDb(): Promise<VaultDatabase> {
-  const db = await openVaultDatabase({ name: `sync-dexie-${process.pid}-${count++}` });
-  opened.push(db);
-  return db;
-}
-
-afterEach(async () => {
-  for (const db of opened.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const freshDb = useFreshDatabases('sync-dexie');
 
 function item(index: number, marker: string) {
   const conversation = contractConversation(index, marker);

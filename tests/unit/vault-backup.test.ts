@@ -5,30 +5,17 @@ import 'fake-indexeddb/auto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dexie from 'dexie';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importExport } from '../../shared/import';
-import { openVaultDatabase, type ImportRow, type VaultDatabase } from '../../web/src/db/database';
+import type { ImportRow, VaultDatabase } from '../../web/src/db/database';
 import { runImportPipeline, type ImportFileInput } from '../../web/src/import/pipeline';
 import { exportVaultJson, exportVaultMarkdown } from '../../web/src/vault/export';
 import { importHistory } from '../../web/src/vault/imports';
 import { generateExport } from '../support/generate-chatgpt';
 import { FIXTURES, HAS_FIXTURES } from './import-providers-harness';
+import { useFreshDatabases } from './fresh-db';
 
-const opened: VaultDatabase[] = [];
-let counter = 0;
-
-async function freshDb(): Promise<VaultDatabase> {
-  const db = await openVaultDatabase({ name: `backup-${process.pid}-${counter++}` });
-  opened.push(db);
-  return db;
-}
-
-afterEach(async () => {
-  for (const db of opened.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const freshDb = useFreshDatabases('backup');
 
 function fileOf(bytes: Uint8Array, name: string, chunkBytes = 16 * 1024): ImportFileInput {
   return {

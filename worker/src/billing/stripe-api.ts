@@ -23,8 +23,9 @@ async function stripePost(env: Env, path: string, params: Record<string, string>
       body: new URLSearchParams(params).toString(),
       signal: AbortSignal.timeout(STRIPE_TIMEOUT_MS),
     });
-  } catch {
-    throw new AppError('BILLING_UNAVAILABLE', { detail: `${path}: unreachable` });
+  } catch (error) {
+    // Why it failed (timeout, DNS, refused) stays with the error for the logs; the person gets the sentence.
+    throw new AppError('BILLING_UNAVAILABLE', { detail: `${path}: unreachable (${error instanceof Error ? error.name : 'unknown'})`, cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();
