@@ -16,6 +16,8 @@ const only = process.env.SUITES ? new Set(process.env.SUITES.split(',')) : null;
 const out = mkdtempSync(join(tmpdir(), 'cogzy-tests-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+const failures = [];
+const firstLines = (text) => String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').slice(0, 6).join('\n    ');
 
 for (const suite of suites) {
   if (only && !only.has(suite.name)) continue;
@@ -55,9 +57,22 @@ for (const suite of suites) {
     }
   }
   for (const [group, count] of skippedGroups) console.log(`skipped ${count}: ${group}`);
+  // Name every failure again here, so the tail of a long CI log says what broke without scrolling back.
+  for (const file of json.testResults ?? []) {
+    const rel = String(file.name ?? '').replace(`${root}/`, '');
+    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+      failures.push(`${suite.name} ${rel}: ${firstLines(file.message)}`);
+    }
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const name = [...(test.ancestorTitles ?? []), test.title].join(' > ');
+      failures.push(`${suite.name} ${rel} > ${name} (${Math.round(test.duration ?? 0)} ms): ${firstLines((test.failureMessages ?? []).join('\n'))}`);
+    }
+  }
   console.log(`--- ${suite.name}: ${passed} passed, ${failed} failed, ${skipped} skipped in ${seconds}s`);
 }
 
+for (const f of failures) console.log(`FAILED ${f}`);
 for (const p of problems) console.log(`problem: ${p}`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed > 0 ? 1 : 0);
