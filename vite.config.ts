@@ -52,12 +52,43 @@ export default defineConfig({
         ],
         // Opening the app again focuses the window already open instead of starting a second copy of the vault.
         launch_handler: { client_mode: ['navigate-existing', 'auto'] },
+        // "Open with Cogzy Vault" on an export imports it (web/src/pwa/launch.ts reads window.launchQueue).
+        file_handlers: [
+          {
+            action: './',
+            accept: {
+              'application/zip': ['.zip'],
+              'application/json': ['.json'],
+              'text/csv': ['.csv'],
+              'text/html': ['.html', '.htm'],
+            },
+          },
+        ],
+        // Android's share sheet: the service worker keeps the shared files and opens the Import page
+        // (web/public/share-target-sw.js, then web/src/pwa/launch.ts).
+        share_target: {
+          action: './share-target',
+          method: 'POST',
+          enctype: 'multipart/form-data',
+          params: {
+            files: [{ name: 'export', accept: ['.zip', '.json', '.csv', '.html', 'application/zip', 'application/json', 'text/csv', 'text/html'] }],
+          },
+        },
+        // The richer install dialog shows these (captured from the app with a generated history, no real person's data).
+        screenshots: [
+          { src: 'screenshots/wide.png', sizes: '1280x800', type: 'image/png', form_factor: 'wide', label: 'Search across every AI chat you imported' },
+          { src: 'screenshots/narrow.png', sizes: '390x844', type: 'image/png', form_factor: 'narrow', label: 'Your chat history on your phone' },
+        ],
       },
       workbox: {
         // Precache only the shell: HTML, JS/CSS chunks (including the worker chunks), icons, manifest. onnxruntime-web's
         // ~27 MB .wasm is left out so installing the app stays small for people who embed remotely or only use keyword
         // search; it is cached at runtime below the first time the on-device model runs.
         globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest}'],
+        // The manifest's screenshots are for the install dialog only: no need to keep them offline.
+        globIgnores: ['screenshots/**'],
+        // Receives Android shares (manifest share_target) before the precache routes see the request.
+        importScripts: ['share-target-sw.js'],
         // The largest precached file is the local-embedder worker chunk (~0.7 MB); a shell file that grows past
         // this limit would be left out of the precache (with a build warning), so raise it only if that happens.
         maximumFileSizeToCacheInBytes: 2 * 1024 * 1024,

@@ -109,6 +109,8 @@ export const ERROR_MESSAGES = {
   CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
   OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
+  IMPORT_SHARED_FILE_LOST:
+    'The file shared with Cogzy Vault could not be kept on this device (storage may be full). Open the Import page and choose the file there.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

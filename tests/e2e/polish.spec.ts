@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import type { Page } from 'playwright-core';
-import { importThroughUi, launchApp, launchChromium, type BrowserSession } from '../support/browser';
+import { importThroughUi, launchApp, launchChromium, waitForServiceWorker, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 
@@ -38,20 +38,23 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 const CODE = 'def knead(dough):\n    return dough * 2';
 
-/** One ChatGPT conversation whose reply holds a code block and the words a search will look for. */
-function codeExport(): string {
-  const t = 1_700_000_000;
+/** A ChatGPT conversation whose reply holds a code block and the words a search will look for. */
+function chatgptConversation(id: string, t: number, title: string, question: string, reply: string): unknown {
   const mapping = {
     root: { id: 'root', message: null, parent: null, children: ['u'] },
-    u: { id: 'u', parent: 'root', children: ['a'], message: { id: 'm-u', author: { role: 'user' }, create_time: t, content: { content_type: 'text', parts: ['How do I knead sourdough in python?'] }, metadata: {} } },
-    a: {
-      id: 'a',
-      parent: 'u',
-      children: [],
-      message: { id: 'm-a', author: { role: 'assistant' }, create_time: t + 5, content: { content_type: 'text', parts: [`Knead the sourdough like this:\n\n\`\`\`python\n${CODE}\n\`\`\`\n`] }, metadata: {} },
-    },
+    u: { id: 'u', parent: 'root', children: ['a'], message: { id: `${id}-u`, author: { role: 'user' }, create_time: t, content: { content_type: 'text', parts: [question] }, metadata: {} } },
+    a: { id: 'a', parent: 'u', children: [], message: { id: `${id}-a`, author: { role: 'assistant' }, create_time: t + 5, content: { content_type: 'text', parts: [reply] }, metadata: {} } },
   };
-  return JSON.stringify([{ id: 'code-conv', conversation_id: 'code-conv', title: 'Kneading sourdough', create_time: t, update_time: t + 5, current_node: 'a', mapping }]);
+  return { id, conversation_id: id, title, create_time: t, update_time: t + 5, current_node: 'a', mapping };
+}
+
+/** The code-block conversation, plus two from later months so the timeline has several bars. */
+function codeExport(): string {
+  return JSON.stringify([
+    chatgptConversation('code-conv', 1_700_000_000, 'Kneading sourdough', 'How do I knead sourdough in python?', `Knead the sourdough like this:\n\n\`\`\`python\n${CODE}\n\`\`\`\n`),
+    chatgptConversation('spring-conv', 1_710_000_000, 'Spring planting', 'When do I plant tomatoes?', 'After the last frost, in late spring.'),
+    chatgptConversation('summer-conv', 1_720_000_000, 'Summer watering', 'How often should tomatoes be watered?', 'Deeply, two or three times a week.'),
+  ]);
 }
 
 describe('first visit on a touch phone', () => {
@@ -187,11 +190,34 @@ describe('everyday polish', () => {
         scope: z.string(),
         shortcuts: z.array(z.object({ name: z.string(), url: z.string() })),
         launch_handler: z.object({ client_mode: z.array(z.string()) }),
+        file_handlers: z.array(z.object({ action: z.string(), accept: z.record(z.string(), z.array(z.string())) })),
+        share_target: z.object({
+          action: z.string(),
+          method: z.literal('POST'),
+          enctype: z.literal('multipart/form-data'),
+          params: z.object({ files: z.array(z.object({ name: z.string(), accept: z.array(z.string()) })) }),
+        }),
+        screenshots: z.array(z.object({ src: z.string(), sizes: z.string(), type: z.literal('image/png'), form_factor: z.enum(['wide', 'narrow']) })),
       })
       .parse(await page.evaluate(async (url): Promise<unknown> => (await fetch(url)).json(), manifestUrl));
     expect(manifest.shortcuts.map((s) => s.name)).toEqual(['Search', 'Import']);
     expect(manifest.launch_handler.client_mode[0]).toBe('navigate-existing');
     const scope = new URL(manifest.scope, manifestUrl).href;
+    // Opening any export type with the app is offered, and lands in the app's scope.
+    const accepted = manifest.file_handlers.flatMap((h) => Object.values(h.accept).flat());
+    for (const ext of ['.zip', '.json', '.csv', '.html']) expect(accepted).toContain(ext);
+    for (const h of manifest.file_handlers) expect(new URL(h.action, manifestUrl).href.startsWith(scope)).toBe(true);
+    expect(new URL(manifest.share_target.action, manifestUrl).href.startsWith(scope)).toBe(true);
+    // One screenshot per form factor, each a PNG of exactly the size it declares (the install dialog rejects others).
+    expect(manifest.screenshots.map((s) => s.form_factor).sort()).toEqual(['narrow', 'wide']);
+    for (const shot of manifest.screenshots) {
+      const size = await page.evaluate(async (url): Promise<string> => {
+        const bytes = new DataView(await (await fetch(url)).arrayBuffer());
+        // PNG: 8-byte signature, then the IHDR chunk whose data starts with width and height (big-endian).
+        return `${bytes.getUint32(16)}x${bytes.getUint32(20)}`;
+      }, new URL(shot.src, manifestUrl).href);
+      expect(size).toBe(shot.sizes);
+    }
     for (const [shortcut, heading] of manifest.shortcuts.map((s, i) => [s, ['Search', 'Import'][i] ?? ''] as const)) {
       const url = new URL(shortcut.url, manifestUrl).href;
       expect(url.startsWith(scope)).toBe(true);
@@ -208,6 +234,33 @@ describe('everyday polish', () => {
     } finally {
       await cdp.detach();
     }
+  });
+
+  it('the timeline is one tab stop: arrow keys move between months and Enter opens that month', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/timeline`);
+    await page.getByRole('heading', { level: 1, name: 'Timeline' }).waitFor();
+    const focused = (): Promise<string> => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    // Tab from the heading reaches a month of the chart (its label names the month and its count).
+    let label = '';
+    for (let i = 0; i < 15 && !/conversations?$/.test(label); i++) {
+      await page.keyboard.press('Tab');
+      label = await focused();
+    }
+    expect(label).toMatch(/^\w+ \d{4}: \d+ conversations?$/);
+    // Only one bar is in the tab order.
+    expect(await page.locator('.timeline-chart a[tabindex="0"]').count()).toBe(1);
+    await page.keyboard.press('Home');
+    const first = await focused();
+    await page.keyboard.press('ArrowRight');
+    const second = await focused();
+    expect(second).not.toBe(first);
+    await page.keyboard.press('ArrowLeft');
+    expect(await focused()).toBe(first);
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.hash.startsWith('#/conversations?month='));
+    await page.locator('a[href^="#/c/"]').first().waitFor();
   });
 
   it('every view has no serious or critical accessibility violations, in light and dark', async () => {
@@ -242,6 +295,80 @@ describe('everyday polish', () => {
     }
     await page.emulateMedia({ colorScheme: 'light' });
     expect(found).toEqual([]);
+  });
+
+  it('ran without page errors', () => {
+    expect(app.errors).toEqual([]);
+  });
+});
+
+describe('the installed app: files opened with it or shared to it are imported', () => {
+  let app: BrowserSession;
+
+  beforeAll(async () => {
+    app = await launchApp();
+    // Chromium queues files opened with an installed app on window.launchQueue, which a test cannot fill; this
+    // stands in for the browser's queue only and hands the app's own consumer real file handles (from OPFS).
+    await app.context.addInitScript(() => {
+      Object.defineProperty(window, 'launchQueue', {
+        configurable: true,
+        value: { setConsumer: (consumer: unknown) => Object.assign(window, { __launchConsumer: consumer }) },
+      });
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('"Open with Cogzy Vault" on an export imports it (file_handlers, window.launchQueue)', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search`);
+    await page.waitForFunction(() => '__launchConsumer' in window);
+    const json = generateExport({ seed: 31, conversations: 4 }).json;
+    await page.evaluate(async (text) => {
+      const root = await navigator.storage.getDirectory();
+      const handle = await root.getFileHandle('opened-export.json', { create: true });
+      const writable = await handle.createWritable();
+      await writable.write(text);
+      await writable.close();
+      const consumer = (window as unknown as { __launchConsumer: (params: { files: FileSystemHandle[] }) => void }).__launchConsumer;
+      consumer({ files: [handle] });
+    }, json);
+    await page.waitForURL((url) => url.hash === '#/import');
+    const notice = page.getByTestId('import-result').locator('[data-import-id]').first();
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.getAttribute('data-status')).toBe('complete');
+    expect(await notice.textContent()).toContain('opened-export.json');
+  });
+
+  it('sharing an export to the app imports it once (share_target through the service worker); a lost share says what to do', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search`);
+    await waitForServiceWorker(page);
+    // What Android's share sheet does: a multipart POST navigation to the manifest's share_target action.
+    await page.evaluate(() => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.enctype = 'multipart/form-data';
+      form.action = './share-target';
+      form.innerHTML = '<input type="file" name="export" id="share-input">';
+      form.id = 'share-form';
+      document.body.append(form);
+    });
+    const json = generateExport({ seed: 32, conversations: 3 }).json;
+    await page.locator('#share-input').setInputFiles({ name: 'shared-export.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+    await page.evaluate(() => (document.getElementById('share-form') as HTMLFormElement).submit());
+    const notice = page.getByTestId('import-result').locator('[data-import-id]').first();
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.getAttribute('data-status')).toBe('complete');
+    expect(await notice.textContent()).toContain('shared-export.json');
+    // The address no longer names the share, and the kept copy is gone once imported: a reload imports nothing again.
+    expect(new URL(page.url()).hash).toBe('#/import');
+    await expect.poll(() => page.evaluate(async () => (await (await caches.open('cogzy-shared-files')).keys()).length)).toBe(0);
+
+    await page.goto(`${baseUrl}#/import?shared=failed`);
+    await page.getByText('The file shared with Cogzy Vault could not be kept on this device').waitFor();
   });
 
   it('ran without page errors', () => {

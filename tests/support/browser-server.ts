@@ -49,7 +49,15 @@ export async function serveStatic(dir: string, options: StaticOptions = {}): Pro
       req.pipe(upstream);
       return;
     }
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    // A request target like `//x` is a valid path, not a URL: parse it against an origin, and answer 400 to anything
+    // that still cannot be read rather than crash the server.
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(`http://x${req.url ?? '/'}`).pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     let file = normalize(join(root, path));
     if (!file.startsWith(root + sep) && file !== root) {
       res.writeHead(403).end();

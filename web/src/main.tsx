@@ -2,6 +2,8 @@ import { toAppError } from '../../shared/errors';
 import { render } from 'solid-js/web';
 import App from './ui/App';
 import { registerServiceWorker } from './pwa/register';
+import { startLaunchHandling } from './pwa/launch';
+import { importFiles } from './ui/import-runs';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
@@ -11,6 +13,8 @@ render(() => {
   const sw = registerServiceWorker();
   return <App sw={sw} />;
 }, root);
+// Files opened with, or shared to, the installed app are imported (manifest file_handlers and share_target).
+startLaunchHandling(importFiles);
 // Semantic search and topics start once the page is idle, from their own chunk, so neither loading the embedder code
 // nor loading vectors delays the first paint or the first keyword search. A vault that cannot open is explained by
 // the views, so the failure is not shown twice; it is logged (code and non-secret detail) so a failed chunk load is

@@ -34,7 +34,13 @@ function update(runId: string, change: (run: ActiveRun) => ActiveRun): void {
   setActiveRuns((runs) => runs.map((r) => (r.runId === runId ? change(r) : r)));
 }
 
-export function importFiles(files: readonly File[]): void {
+/** Something went wrong before an import could start (e.g. a shared file was lost): shown where results show. */
+export function reportImportProblem(error: unknown): void {
+  setLastFinished({ runId: 'not-started', rows: [], error: toAppError(error).toData() });
+}
+
+/** Starts importing `files` in the import worker; the promise settles when that run has ended (never rejects). */
+export function importFiles(files: readonly File[]): Promise<void> {
   const names = files.map((f) => f.name);
   let run: ImportRun;
   try {
@@ -43,8 +49,8 @@ export function importFiles(files: readonly File[]): void {
       onProgress: (progress) => update(run.runId, (r) => ({ ...r, progress })),
     });
   } catch (error) {
-    setLastFinished({ runId: 'not-started', rows: [], error: toAppError(error).toData() });
-    return;
+    reportImportProblem(error);
+    return Promise.resolve();
   }
   const entry: ActiveRun = {
     runId: run.runId,
@@ -59,12 +65,12 @@ export function importFiles(files: readonly File[]): void {
   };
   setActiveRuns((runs) => [...runs, entry]);
   setLastFinished(null);
-  run.done
+  return run.done
     .then((rows) => {
       setLastFinished({ runId: run.runId, rows, error: null });
       // Once the vault holds something worth keeping, ask the browser not to evict it (Settings shows the answer).
       if (rows.some((r) => r.counts.created > 0)) void requestPersistentStorage().catch(() => undefined);
     })
-    .catch((error: unknown) => setLastFinished({ runId: run.runId, rows: [], error: toAppError(error).toData() }))
+    .catch((error: unknown) => void setLastFinished({ runId: run.runId, rows: [], error: toAppError(error).toData() }))
     .finally(() => setActiveRuns((runs) => runs.filter((r) => r.runId !== run.runId)));
 }

@@ -40,7 +40,7 @@ export default function ImportView(_props: ViewProps): JSX.Element {
   const onFiles = (files: File[]): void => {
     const ok = files.filter((f) => ACCEPTED_EXTENSIONS.some((ext) => f.name.toLowerCase().endsWith(ext)));
     setRejected(files.filter((f) => !ok.includes(f)).map((f) => f.name));
-    if (ok.length > 0) importFiles(ok);
+    if (ok.length > 0) void importFiles(ok);
   };
 
   return (
