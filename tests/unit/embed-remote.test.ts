@@ -29,11 +29,32 @@ describe('remote embedder pool', () => {
     server.configure({ rate429: 0.1, rate500: 0.05, rateHang: 0.03, retryAfterSeconds: 0.02, latencyMs: 5, latencyJitterMs: 40 });
     server.resetStats();
     const texts = Array.from({ length: 3000 }, (_, i) => `note ${i} about topic ${i % 13} and word${i % 101}`);
-    const vectors = await embedder({ batchSize: 16, concurrency: 48, timeoutMs: 2000, maxRetries: 30 }).embed(texts);
+    // The texts of every request the pool gave up on (its timeout fired). On a starved machine the service may have
+    // answered such a request just as the client stopped waiting; only those texts may be embedded twice.
+    const abandoned = new Set<string>();
+    const watchingFetch: typeof fetch = (input, init) => {
+      const body: unknown = JSON.parse(typeof init?.body === 'string' ? init.body : '{}');
+      const inputs = typeof body === 'object' && body !== null && Array.isArray(Reflect.get(body, 'input')) ? (Reflect.get(body, 'input') as string[]) : [];
+      let answered = false;
+      // The timeout signal fires later even for a request that was answered: only an unanswered one counts.
+      init?.signal?.addEventListener('abort', () => answered || inputs.forEach((text) => abandoned.add(text)), { once: true });
+      return fetch(input, init).then(async (response) => {
+        const text = await response.text();
+        answered = true;
+        return new Response(text, { status: response.status, headers: response.headers });
+      });
+    };
+    const pool = new RemoteEmbedder(
+      { baseUrl: server.url, model: 'stand-in-embed', apiKey: 'sk-test', batchSize: 16, concurrency: 48, timeoutMs: 2000, maxRetries: 30 },
+      { ...fastBackoff, fetch: watchingFetch },
+    );
+    const vectors = await pool.embed(texts);
     expect(vectors).toHaveLength(texts.length);
     texts.forEach((text, i) => expect(cosine(vectors[i]!, hashedEmbedding(text, 256))).toBeCloseTo(1, 5));
     expect(server.stats.embedded.size).toBe(texts.length);
-    expect([...server.stats.embedded.values()].every((n) => n === 1)).toBe(true);
+    const twice = [...server.stats.embedded].filter(([, n]) => n > 1).map(([text]) => text);
+    expect(twice.filter((text) => !abandoned.has(text))).toEqual([]);
+    expect(twice.length).toBeLessThan(texts.length / 10);
     // The faults really happened, and the pool never exceeded its bound.
     expect(server.stats.byStatus.get(429) ?? 0).toBeGreaterThan(5);
     expect(server.stats.byStatus.get(500) ?? 0).toBeGreaterThan(2);
