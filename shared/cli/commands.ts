@@ -284,7 +284,7 @@ async function cmdExport({ positionals, flags, home = cliHome() }: CommandInput)
       };
       await write(`{"format":"${VAULT_BACKUP_FORMAT}","version":${VAULT_BACKUP_VERSION},"exportedAt":${JSON.stringify(new Date().toISOString())},"conversations":[`);
       for (let offset = 0; offset < total; offset += page) {
-        for (const record of reader.list('conversation', page, offset)) {
+        for (const record of reader.list('conversation', page, offset, true)) {
           if (record.type !== 'conversation') continue;
           await write(`${conversations === 0 ? '' : ','}${JSON.stringify({ ...record.value, nodes: reader.nodesOf(record.value.id) })}`);
           conversations += 1;

@@ -26,6 +26,7 @@ import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS raws (key TEXT PRIMARY KEY, raw TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_by_type ON records (type, sort_at);
 CREATE TABLE IF NOT EXISTS owners (owner TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS owners_by_key ON owners (key);
@@ -45,8 +46,14 @@ const cursorSchema = z.object({
   hlc: z.string().min(1),
 });
 
-function parseRecord(json: string, key: string): SyncRecord {
-  const parsed = syncRecordSchema.safeParse(JSON.parse(json));
+/**
+ * A conversation's raw export record (megabytes at times) is kept in its own table, as the app keeps it, so search,
+ * listings and titles never read or parse it, and the records table stays compact; `raw` null reads as ''.
+ */
+function parseRecord(json: string, key: string, raw: string | null = null): SyncRecord {
+  const value = JSON.parse(json) as { type?: unknown; value?: Record<string, unknown> };
+  if (value.type === 'conversation' && value.value !== undefined) value.value.raw = raw ?? '';
+  const parsed = syncRecordSchema.safeParse(value);
   if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: `stored record ${key} does not match its schema` });
   return parsed.data;
 }
@@ -68,9 +75,11 @@ function translate(error: unknown): unknown {
 
 function statements(db: Database.Database) {
   return {
-    getRecord: db.prepare<[string], { json: string }>('SELECT json FROM records WHERE key = ?'),
+    getRecord: db.prepare<[string], { json: string; raw: string | null }>('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?'),
     putRecord: db.prepare<[string, string, number | null, string]>('INSERT OR REPLACE INTO records (key, type, sort_at, json) VALUES (?, ?, ?, ?)'),
+    putRaw: db.prepare<[string, string]>('INSERT OR REPLACE INTO raws (key, raw) VALUES (?, ?)'),
     deleteRecord: db.prepare<[string]>('DELETE FROM records WHERE key = ?'),
+    deleteRaw: db.prepare<[string]>('DELETE FROM raws WHERE key = ?'),
     putOwner: db.prepare<[string, string]>('INSERT OR IGNORE INTO owners (owner, key) VALUES (?, ?)'),
     deleteOwners: db.prepare<[string]>('DELETE FROM owners WHERE key = ?'),
     ownedBy: db.prepare<[string], { key: string }>('SELECT key FROM owners WHERE owner = ?'),
@@ -172,17 +181,23 @@ export class SqliteStore implements LocalStore {
     return {
       getRecord: async (key) => {
         const row = s.getRecord.get(key);
-        return row === undefined ? undefined : parseRecord(row.json, key);
+        return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
       },
       putRecord: async (record) => {
         const key = recordKey(record);
-        s.putRecord.run(key, record.type, sortAt(record), JSON.stringify(record));
+        if (record.type === 'conversation') {
+          s.putRecord.run(key, record.type, sortAt(record), JSON.stringify({ ...record, value: { ...record.value, raw: '' } }));
+          s.putRaw.run(key, record.value.raw);
+        } else {
+          s.putRecord.run(key, record.type, sortAt(record), JSON.stringify(record));
+        }
         s.deleteOwners.run(key);
         for (const owner of ownerKeys(record)) s.putOwner.run(owner, key);
         if (record.type === 'node') await changes.put(record.value);
       },
       deleteRecord: async (key) => {
         s.deleteRecord.run(key);
+        s.deleteRaw.run(key);
         s.deleteOwners.run(key);
         if (key.startsWith('node:')) changes.remove(key.slice('node:'.length));
       },
@@ -206,9 +221,9 @@ export class SqliteStore implements LocalStore {
   async allRecords(): Promise<SyncRecord[]> {
     await this.queue;
     return this.db
-      .prepare<[], { key: string; json: string }>('SELECT key, json FROM records')
+      .prepare<[], { key: string; json: string; raw: string | null }>('SELECT r.key, r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key')
       .all()
-      .map((r) => parseRecord(r.json, r.key));
+      .map((r) => parseRecord(r.json, r.key, r.raw));
   }
 
   async allTombstones(): Promise<string[]> {
@@ -223,23 +238,34 @@ export class SqliteStore implements LocalStore {
 /** Reads for search and the commands (show, export, list_recent) on the read-only connection. */
 export class VaultReader implements KeywordSearchStorage {
   readonly searchIndex: SqliteIndexTable;
-  private readonly record: Database.Statement<[string], { json: string }>;
+  private readonly record: Database.Statement<[string], { json: string; raw: string | null }>;
   private readonly docId: Database.Statement<[string], { doc_id: number }>;
+  private readonly meta: Database.Statement<[string], { json: string }>;
 
   constructor(private readonly db: Database.Database) {
     this.searchIndex = new SqliteIndexTable(db);
-    this.record = db.prepare('SELECT json FROM records WHERE key = ?');
+    this.record = db.prepare('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?');
     this.docId = db.prepare('SELECT doc_id FROM doc_ids WHERE node_id = ?');
+    this.meta = db.prepare('SELECT json FROM records WHERE key = ?');
   }
 
   get(key: string): SyncRecord | undefined {
     const row = this.record.get(key);
-    return row === undefined ? undefined : parseRecord(row.json, key);
+    return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
   }
 
   conversation(id: string): Conversation | undefined {
     const record = this.get(`conversation:${id}`);
     return record?.type === 'conversation' ? record.value : undefined;
+  }
+
+  /** A conversation without its raw export record (search, listings and titles never need it): `raw` is ''. */
+  conversationMeta(id: string): Conversation | undefined {
+    const key = `conversation:${id}`;
+    const row = this.meta.get(key);
+    if (row === undefined) return undefined;
+    const record = parseRecord(row.json, key);
+    return record.type === 'conversation' ? record.value : undefined;
   }
 
   node(id: string): MemoryNode | undefined {
@@ -257,12 +283,17 @@ export class VaultReader implements KeywordSearchStorage {
       .sort((a, b) => a.ordinal - b.ordinal);
   }
 
-  /** Records of one type, most recent first (conversations and nodes by time; others in key order). */
-  list(type: SyncRecord['type'], limit: number, offset = 0): SyncRecord[] {
+  /**
+   * Records of one type, most recent first (conversations and nodes by time; others in key order). Conversations
+   * come without their raw export record unless `withRaw`.
+   */
+  list(type: SyncRecord['type'], limit: number, offset = 0, withRaw = false): SyncRecord[] {
     return this.db
-      .prepare<[string, number, number], { key: string; json: string }>('SELECT key, json FROM records WHERE type = ? ORDER BY sort_at DESC, key LIMIT ? OFFSET ?')
+      .prepare<[string, number, number], { key: string; json: string; raw: string | null }>(
+        `SELECT r.key, r.json, ${withRaw ? 'w.raw' : 'NULL AS raw'} FROM records r ${withRaw ? 'LEFT JOIN raws w ON w.key = r.key' : ''} WHERE r.type = ? ORDER BY r.sort_at DESC, r.key LIMIT ? OFFSET ?`,
+      )
       .all(type, limit, offset)
-      .map((r) => parseRecord(r.json, r.key));
+      .map((r) => parseRecord(r.json, r.key, r.raw));
   }
 
   count(type: SyncRecord['type']): number {
@@ -290,7 +321,7 @@ export class VaultReader implements KeywordSearchStorage {
   readonly conversations = {
     bulkGet: async (ids: string[]): Promise<(ConversationRow | undefined)[]> =>
       ids.map((id) => {
-        const conversation = this.conversation(id);
+        const conversation = this.conversationMeta(id);
         return conversation === undefined ? undefined : toConversationRow(conversation).row;
       }),
   };

@@ -65,7 +65,7 @@ export async function searchVault(reader: VaultReader, server: string, query: st
   for (const hit of result.hits) {
     const node = hit.node ?? reader.node(hit.nodeId);
     if (node === undefined) continue;
-    const title = hit.conversationTitle ?? reader.conversation(node.conversationId)?.title ?? '';
+    const title = hit.conversationTitle ?? reader.conversationMeta(node.conversationId)?.title ?? '';
     const snippet = makeSnippet({ human: node.human.text, assistant: node.assistant?.text ?? '' }, spec);
     hits.push({
       nodeId: node.id,
@@ -91,9 +91,9 @@ export interface ConversationOut {
 
 /** A conversation by its id, or the conversation holding a node id; `range` picks exchanges [start, end). */
 export function readConversation(reader: VaultReader, server: string, id: string, range?: { start?: number; end?: number }): ConversationOut {
-  const conversation = reader.conversation(id) ?? (() => {
+  const conversation = reader.conversationMeta(id) ?? (() => {
     const node = reader.node(id);
-    return node === undefined ? undefined : reader.conversation(node.conversationId);
+    return node === undefined ? undefined : reader.conversationMeta(node.conversationId);
   })();
   if (conversation === undefined) throw new AppError('NOT_FOUND', { detail: `no conversation or exchange with id ${id} on this computer` });
   const thread = reader.nodesOf(conversation.id).filter((n) => n.active);
