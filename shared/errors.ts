@@ -111,6 +111,15 @@ export const ERROR_MESSAGES = {
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
   IMPORT_SHARED_FILE_LOST:
     'The file shared with Cogzy Vault could not be kept on this device (storage may be full). Open the Import page and choose the file there.',
+  // Command-line device (cogzy)
+  CLI_USAGE: 'That command was not understood. Run cogzy help to see the commands and their options.',
+  CLI_NOT_SIGNED_IN: 'This computer is not signed in to Cogzy Vault. Run cogzy login first.',
+  CLI_VAULT_LOCKED:
+    'This computer has not unlocked your vault yet. Run cogzy unlock with your passphrase or recovery code, or set COGZY_VAULT_KEY to the value cogzy unlock --print-env gave you.',
+  CLI_SYNC_NOT_SET_UP:
+    'Sync is not set up for this account yet. Open Cogzy Vault in your browser, turn on sync in Settings (keep the recovery code it shows), then run cogzy unlock.',
+  CLI_NO_INPUT:
+    'A secret was needed but there is no terminal to type it in. Pass it through the environment (COGZY_PASSWORD, COGZY_PASSPHRASE or COGZY_RECOVERY_CODE) or pipe it with --stdin.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

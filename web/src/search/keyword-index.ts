@@ -24,9 +24,10 @@
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
  *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */
-import Dexie, { type Table } from 'dexie';
+import Dexie from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
 import type { NodeRow, VaultDatabase } from '../db/database';
+import type { SearchIndexTable } from './index-table';
 import { terms } from './tokenize';
 
 export const BUCKETS = 512;
@@ -87,7 +88,7 @@ export interface DocsRow {
 }
 
 export type SearchIndexRow = StatsRow | PostingsRow | LexiconRow | DocsRow;
-export type SearchIndexTable = Table<SearchIndexRow, [string, number]>;
+export type { SearchIndexTable } from './index-table';
 
 /** What the index needs to know about one node. */
 export interface IndexDoc {

@@ -9,14 +9,15 @@
  * when no exchange does. Filters are applied from in-memory per-document facts, before ranking.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: VaultDatabase)
+ *     constructor(db: KeywordSearchStorage)   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
  *   }
  */
 import { PROVIDERS } from '../../../shared/model';
-import type { NodeRow, VaultDatabase } from '../db/database';
+import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
+import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
@@ -85,7 +86,7 @@ export class KeywordSearch implements ResultSource {
   readonly id = 'keyword';
   private readonly reader: KeywordIndexReader;
 
-  constructor(private readonly db: VaultDatabase) {
+  constructor(private readonly db: KeywordSearchStorage) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
   }
 

@@ -1,0 +1,340 @@
+/**
+ * The `cogzy` commands. Each returns a value (printed as JSON with --json) and a text for people; failures are
+ * thrown as AppError and turned into a sentence and an exit code by main.ts.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { once } from 'node:events';
+import { AppError } from '../errors';
+import { importExport, type ImportReport, type ImportSource } from '../import';
+import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION } from '../import/providers/vault-backup';
+import { PROVIDERS, type Provider } from '../model';
+import type { SyncReport } from '../sync/engine';
+import { importItems } from '../sync/vault-ops';
+import { toConversationRow, type NodeRow } from '../../web/src/db/database';
+import { conversationMarkdown } from '../../web/src/vault/export';
+import { login, logout, openDevice, openSyncingDevice, unlock, type Device } from './device';
+import { cliHome, forgetLocalCopy, keyToEnv, readAccount, readKey, type CliHome } from './home';
+import { secret, visible } from './prompt';
+import { conversationText, readConversation, searchVault } from './vault-queries';
+
+export interface CommandResult {
+  json: Record<string, unknown>;
+  text: string;
+}
+
+export interface CommandInput {
+  positionals: string[];
+  flags: Record<string, string | boolean | string[] | undefined>;
+  home?: CliHome;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const usage = (detail: string): AppError => new AppError('CLI_USAGE', { detail });
+
+function intFlag(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw usage(`--${name} takes a whole number from 1 to ${max}`);
+  return n;
+}
+
+/** YYYY-MM-DD (UTC) or a full ISO time; `end` makes a bare date inclusive of its whole day. */
+export function dateFlag(value: unknown, name: string, end = false): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (!Number.isFinite(ms)) throw usage(`--${name} takes a date like 2025-03-31`);
+  return end && /^\d{4}-\d{2}-\d{2}$/.test(text) ? ms + 86_400_000 - 1 : ms;
+}
+
+function providersFlag(value: unknown): Provider[] {
+  const list = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+  for (const p of list) if (!(PROVIDERS as readonly string[]).includes(p)) throw usage(`--provider is one of ${PROVIDERS.join(', ')}`);
+  return list as Provider[];
+}
+
+function syncSummary(report: SyncReport): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  return `Sync ${report.state}: pulled ${report.pulledSegments} segment(s) (${kb(report.bytesDown)}), pushed ${report.pushedSegments} (${kb(report.bytesUp)})${report.conflicts ? `, ${report.conflicts} conflict(s) merged` : ''}.`;
+}
+
+/** Runs one sync; a sync that ended in any state but in-sync is a failure with the engine's error. */
+export async function runSync(home: CliHome, onState?: (state: string) => void): Promise<SyncReport> {
+  const device = await openSyncingDevice(home, onState ? { onState } : {});
+  try {
+    const report = await device.engine.sync();
+    if (report.state !== 'in-sync') throw report.error ? AppError.fromData(report.error) : new AppError('INTERNAL', { detail: `sync ended ${report.state}` });
+    return report;
+  } finally {
+    device.close();
+  }
+}
+
+async function cmdLogin({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const server = str(flags.server) ?? process.env.COGZY_SERVER ?? readAccount(home)?.server;
+  if (server === undefined) throw usage('cogzy login needs --server URL (or COGZY_SERVER), the address of your Cogzy Vault');
+  if (!/^https?:\/\//.test(server)) throw usage('--server must start with https:// (or http:// for a local server)');
+  const email = str(flags.email) ?? (await visible('Email: ', 'COGZY_EMAIL'));
+  const password = await secret('Password: ', 'COGZY_PASSWORD', flags.stdin === true);
+  const account = await login(home, server, email, password);
+  return { json: { server: account.server, email: account.email, deviceId: account.deviceId }, text: `Signed in to ${account.server} as ${account.email}. Next: cogzy unlock.` };
+}
+
+async function cmdLogout({ home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const { revoked } = await logout(home);
+  return { json: { revoked }, text: `Signed out${revoked ? '' : ' (the server could not be reached; the session ends when it expires)'}. The vault key and the local copy on this computer are deleted.` };
+}
+
+async function cmdUnlock({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const byCode = flags['recovery-code'] === true || (!process.env.COGZY_PASSPHRASE && Boolean(process.env.COGZY_RECOVERY_CODE));
+  const value = byCode
+    ? { recoveryCode: await secret('Recovery code: ', 'COGZY_RECOVERY_CODE', flags.stdin === true) }
+    : { passphrase: await secret('Vault passphrase: ', 'COGZY_PASSPHRASE', flags.stdin === true) };
+  const printEnv = flags['print-env'] === true;
+  const key = await unlock(home, value, !printEnv);
+  if (printEnv) return { json: { COGZY_VAULT_KEY: keyToEnv(key) }, text: `COGZY_VAULT_KEY=${keyToEnv(key)}` };
+  return { json: { unlocked: true, keyFile: home.keyFile }, text: `Vault unlocked; the key is kept in ${home.keyFile} (readable only by you). Next: cogzy sync.` };
+}
+
+async function cmdSync({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const report = await runSync(home, flags.json === true || !process.stderr.isTTY ? undefined : (state) => process.stderr.write(`\r${state}…          `));
+  if (flags.json !== true && process.stderr.isTTY) process.stderr.write('\r');
+  return { json: { report }, text: syncSummary(report) };
+}
+
+function cmdStatus({ home = cliHome() }: CommandInput): Promise<CommandResult> {
+  return Promise.resolve(statusOf(home));
+}
+
+function statusOf(home: CliHome): CommandResult {
+  const account = readAccount(home);
+  const unlocked = readKey(home) !== null;
+  if (account === null) return { json: { signedIn: false, unlocked, home: home.dir }, text: `Not signed in (home ${home.dir}). Run cogzy login.` };
+  const device = openDevice(home);
+  try {
+    const r = device.vault.reader;
+    const status = {
+      signedIn: account.token !== null,
+      server: account.server,
+      email: account.email,
+      deviceId: account.deviceId,
+      unlocked,
+      home: home.dir,
+      conversations: r.count('conversation'),
+      exchanges: r.count('node'),
+      memories: r.count('memory'),
+      pendingChanges: r.pendingCount(),
+      syncedVersion: r.cursorVersion(),
+    };
+    const text = [
+      `${status.email} on ${status.server} (device ${status.deviceId}), vault ${unlocked ? 'unlocked' : 'locked: run cogzy unlock'}`,
+      `Local copy: ${status.conversations} conversations, ${status.exchanges} exchanges, ${status.memories} memories`,
+      `Sync: at version ${status.syncedVersion}, ${status.pendingChanges} local change(s) waiting to be pushed`,
+    ].join('\n');
+    return { json: status, text };
+  } finally {
+    device.close();
+  }
+}
+
+async function cmdReset({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const device = openDevice(home);
+  const pending = device.vault.reader.pendingCount();
+  device.close();
+  if (pending > 0 && flags.yes !== true) {
+    throw usage(`${pending} local change(s) were never pushed and would be lost: run cogzy sync first, or cogzy reset --yes to drop them`);
+  }
+  forgetLocalCopy(home);
+  const report = await runSync(home);
+  return { json: { dropped: pending, report }, text: `Rebuilt this computer's copy from the cloud. ${syncSummary(report)}` };
+}
+
+function fileSource(path: string): ImportSource {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw new AppError('IMPORT_READ_FAILED', { detail: `${path}: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  return { name: basename(path), size, stream: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array> };
+}
+
+function progressBar(file: string, read: number, total: number | null, nodes: number): string {
+  const width = 28;
+  const share = total ? Math.min(1, read / total) : 0;
+  const filled = Math.round(share * width);
+  return `\r${basename(file).slice(0, 24)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(1)}/${((total ?? 0) / 1e6).toFixed(1)} MB, ${nodes} new exchanges`;
+}
+
+/** Imports one export into the local copy, batch by batch (each batch one transaction, indexed as it lands). */
+export async function importFile(device: Device, path: string, onProgress?: (line: string) => void): Promise<ImportReport & { added: number; skippedDeleted: number }> {
+  const reader = device.vault.reader;
+  const importer = importExport(fileSource(path), {
+    digest: (bytes) => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest())),
+    now: () => Date.now(),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => reader.node(id) !== undefined)),
+  });
+  let added = 0;
+  let skippedDeleted = 0;
+  for (;;) {
+    const step = await importer.next();
+    if (step.done === true) return { ...step.value, added, skippedDeleted };
+    const outcome = await importItems(device.ctx, { conversations: step.value.items.map((i) => i.conversation), nodes: step.value.items.flatMap((i) => i.nodes) });
+    added += outcome.added;
+    skippedDeleted += outcome.skippedDeleted;
+    onProgress?.(progressBar(path, step.value.progress.bytesRead, step.value.progress.totalBytes, step.value.progress.nodes));
+  }
+}
+
+async function cmdImport({ positionals, flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  if (positionals.length === 0) throw usage('cogzy import needs at least one export file');
+  const device = openDevice(home);
+  const bar = process.stderr.isTTY && flags.json !== true ? (line: string) => process.stderr.write(line) : undefined;
+  const results: { file: string; status: string; conversations: number; newExchanges: number; duplicates: number; skippedDeleted: number; seconds: number; error: unknown }[] = [];
+  try {
+    for (const file of positionals) {
+      const report = await importFile(device, file, bar);
+      if (bar) process.stderr.write('\n');
+      results.push({
+        file,
+        status: report.status,
+        conversations: report.conversations,
+        newExchanges: report.nodes,
+        duplicates: report.duplicates,
+        skippedDeleted: report.skippedDeleted,
+        seconds: report.ms / 1000,
+        error: report.error ?? null,
+      });
+      if (report.status !== 'complete') throw report.error ? AppError.fromData(report.error) : new AppError('INTERNAL', { detail: `import ${report.status}` });
+    }
+  } finally {
+    device.close();
+  }
+  const lines = results.map((r) => `${r.file}: ${r.conversations} conversations, ${r.newExchanges} new exchanges, ${r.duplicates} already here (${r.seconds.toFixed(1)} s)`);
+  if (flags.push === false || flags['no-push'] === true) return { json: { results, pushed: false }, text: [...lines, 'Saved on this computer; run cogzy sync to upload.'].join('\n') };
+  const report = await runSync(home);
+  return { json: { results, pushed: true, report }, text: [...lines, syncSummary(report)].join('\n') };
+}
+
+async function cmdSearch({ positionals, flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const query = positionals.join(' ').trim();
+  if (query === '') throw usage('cogzy search needs the words to look for, e.g. cogzy search "sourdough starter"');
+  const device = openDevice(home);
+  try {
+    const from = dateFlag(flags.from, 'from');
+    const to = dateFlag(flags.to, 'to', true);
+    const answer = await searchVault(device.vault.reader, device.account.server, query, {
+      limit: intFlag(flags.limit, 'limit', 10, 200),
+      providers: providersFlag(flags.provider),
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    });
+    const text =
+      answer.hits.length === 0
+        ? `Nothing on this computer matches "${query}".`
+        : answer.hits.map((h, i) => `${i + 1}. ${h.conversationTitle || 'Untitled'} (${h.provider}, ${h.date?.slice(0, 10) ?? 'undated'})  ${h.nodeId.slice(0, 16)}\n   ${h.snippet.replace(/\s+/g, ' ')}`).join('\n');
+    return { json: { ...answer }, text };
+  } finally {
+    device.close();
+  }
+}
+
+function cmdShow(input: CommandInput): Promise<CommandResult> {
+  return Promise.resolve(showOf(input));
+}
+
+function showOf({ positionals, flags, home = cliHome() }: CommandInput): CommandResult {
+  const id = positionals[0];
+  if (id === undefined) throw usage('cogzy show needs a conversation id or an exchange id (from cogzy search)');
+  const device = openDevice(home);
+  try {
+    const start = flags.start === undefined ? undefined : intFlag(flags.start, 'start', 1, 1_000_000) - 1;
+    const end = flags.end === undefined ? undefined : intFlag(flags.end, 'end', 1, 1_000_000);
+    const out = readConversation(device.vault.reader, device.account.server, id, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+    return { json: { ...out }, text: conversationText(out) };
+  } finally {
+    device.close();
+  }
+}
+
+function fileName(title: string): string {
+  const cleaned = title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80).replace(/[.\s]+$/, '');
+  return cleaned || 'Untitled';
+}
+
+async function cmdExport({ positionals, flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const format = str(flags.format) ?? 'md';
+  if (format !== 'md' && format !== 'json') throw usage('--format is md or json');
+  const dir = positionals[0];
+  if (dir === undefined) throw usage('cogzy export needs a folder to write into');
+  mkdirSync(dir, { recursive: true });
+  const device = openDevice(home);
+  const reader = device.vault.reader;
+  let conversations = 0;
+  try {
+    const total = reader.count('conversation');
+    const page = 200;
+    if (format === 'json') {
+      const path = join(dir, `cogzy-vault-${new Date().toISOString().slice(0, 10)}.json`);
+      const out = createWriteStream(path);
+      const write = async (text: string) => {
+        if (!out.write(text)) await once(out, 'drain');
+      };
+      await write(`{"format":"${VAULT_BACKUP_FORMAT}","version":${VAULT_BACKUP_VERSION},"exportedAt":${JSON.stringify(new Date().toISOString())},"conversations":[`);
+      for (let offset = 0; offset < total; offset += page) {
+        for (const record of reader.list('conversation', page, offset, true)) {
+          if (record.type !== 'conversation') continue;
+          await write(`${conversations === 0 ? '' : ','}${JSON.stringify({ ...record.value, nodes: reader.nodesOf(record.value.id) })}`);
+          conversations += 1;
+        }
+      }
+      await write('],"imports":[]}');
+      out.end();
+      await once(out, 'finish');
+      return { json: { format, files: [path], conversations }, text: `Wrote ${conversations} conversations to ${path} (import it back in the app or with cogzy import).` };
+    }
+    const used = new Set<string>();
+    for (let offset = 0; offset < total; offset += page) {
+      for (const record of reader.list('conversation', page, offset)) {
+        if (record.type !== 'conversation') continue;
+        const c = record.value;
+        const nodes = (await reader.nodes.bulkGet(reader.nodesOf(c.id).map((n) => n.id))).filter((n): n is NodeRow => n !== undefined);
+        const branchMap = new Map<string, NodeRow[]>();
+        for (const n of nodes.filter((x) => !x.active)) branchMap.set(n.branchId ?? '', [...(branchMap.get(n.branchId ?? '') ?? []), n]);
+        const markdown = conversationMarkdown({
+          conversation: toConversationRow(c).row,
+          thread: nodes.filter((n) => n.active),
+          branches: [...branchMap].map(([branchId, list]) => ({ branchId, forkOrdinal: list[0]?.ordinal ?? 0, nodes: list })),
+        });
+        const date = c.createdAt ?? c.updatedAt;
+        let name = join(c.provider, `${date ? new Date(date).toISOString().slice(0, 10) : 'undated'} ${fileName(c.title)}`);
+        for (let n = 2; used.has(name); n++) name = `${name.replace(/ \d+$/, '')} ${n}`;
+        used.add(name);
+        mkdirSync(join(dir, c.provider), { recursive: true });
+        writeFileSync(join(dir, `${name}.md`), markdown);
+        conversations += 1;
+      }
+    }
+    return { json: { format, dir, conversations }, text: `Wrote ${conversations} conversations as Markdown under ${dir}.` };
+  } finally {
+    device.close();
+  }
+}
+
+export const COMMANDS: Record<string, (input: CommandInput) => Promise<CommandResult>> = {
+  login: cmdLogin,
+  logout: cmdLogout,
+  unlock: cmdUnlock,
+  sync: cmdSync,
+  // The engine always pulls before it pushes (a commit needs the latest base), so both run one full sync.
+  pull: cmdSync,
+  push: cmdSync,
+  status: cmdStatus,
+  reset: cmdReset,
+  import: cmdImport,
+  search: cmdSearch,
+  show: cmdShow,
+  export: cmdExport,
+};

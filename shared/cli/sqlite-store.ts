@@ -1,0 +1,361 @@
+/* eslint-disable @typescript-eslint/require-await -- the ports are async; better-sqlite3 answers synchronously */
+/**
+ * The command-line device's vault: one SQLite file (better-sqlite3) holding the synced records, tombstones, the
+ * engine's cursor and pending changes (the sync LocalStore, shared/sync/ports.ts) and the app's keyword index over
+ * the nodes (web/src/search, through its storage port), written in the same transaction as the nodes it indexes.
+ *
+ *   SqliteVault.open(path, deviceId)   .store: LocalStore   .search: KeywordSearchStorage   .close()
+ *
+ * Writes go through one connection, one transaction at a time (a queue, as IndexedDB serialises read-write
+ * transactions); search reads through a second, read-only connection, so it never sees a transaction half done
+ * (WAL mode lets both run at once).
+ */
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import type { Conversation, MemoryNode } from '../model';
+import { initialHlc } from '../sync/hlc';
+import type { LocalStore, LocalTx, PendingChange, SyncCursor } from '../sync/ports';
+import { sha256HexSchema } from '../sync/protocol';
+import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../sync/records';
+import { SEGMENT_KINDS } from '../sync/segment';
+import { toConversationRow, type ConversationRow, type NodeRow } from '../../web/src/db/database';
+import type { KeywordSearchStorage } from '../../web/src/search/index-table';
+import { appendToSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../../web/src/search/keyword-index';
+import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS raws (key TEXT PRIMARY KEY, raw TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_type ON records (type, sort_at);
+CREATE TABLE IF NOT EXISTS owners (owner TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS owners_by_key ON owners (key);
+CREATE TABLE IF NOT EXISTS tombstones (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS doc_ids (node_id TEXT PRIMARY KEY, doc_id INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
+${SEARCH_INDEX_SQL};
+`;
+/** Written into `meta` so a later version can migrate on open. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+const cursorSchema = z.object({
+  version: z.number().int().nonnegative(),
+  segments: z.array(z.object({ sha256: sha256HexSchema, size: z.number().int().nonnegative(), kind: z.enum(SEGMENT_KINDS).optional() })),
+  applied: z.array(sha256HexSchema),
+  hlc: z.string().min(1),
+});
+
+/**
+ * A conversation's raw export record (megabytes at times) is kept in its own table, as the app keeps it, so search,
+ * listings and titles never read or parse it, and the records table stays compact; `raw` null reads as ''.
+ */
+function parseRecord(json: string, key: string, raw: string | null = null): SyncRecord {
+  const value = JSON.parse(json) as { type?: unknown; value?: Record<string, unknown> };
+  if (value.type === 'conversation' && value.value !== undefined) value.value.raw = raw ?? '';
+  const parsed = syncRecordSchema.safeParse(value);
+  if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: `stored record ${key} does not match its schema` });
+  return parsed.data;
+}
+
+function sortAt(record: SyncRecord): number | null {
+  if (record.type === 'conversation') return record.value.updatedAt ?? record.value.createdAt ?? 0;
+  if (record.type === 'node') return record.value.createdAt ?? 0;
+  return null;
+}
+
+/** SQLite's own failures as the app's words: a full disk is a quota, anything else a failed write. */
+function translate(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_FULL') return new AppError('STORAGE_QUOTA_EXCEEDED', { cause: error });
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return new AppError('STORAGE_FAILED', { detail: code, cause: error });
+  return error;
+}
+
+function statements(db: Database.Database) {
+  return {
+    getRecord: db.prepare<[string], { json: string; raw: string | null }>('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?'),
+    putRecord: db.prepare<[string, string, number | null, string]>('INSERT OR REPLACE INTO records (key, type, sort_at, json) VALUES (?, ?, ?, ?)'),
+    putRaw: db.prepare<[string, string]>('INSERT OR REPLACE INTO raws (key, raw) VALUES (?, ?)'),
+    deleteRecord: db.prepare<[string]>('DELETE FROM records WHERE key = ?'),
+    deleteRaw: db.prepare<[string]>('DELETE FROM raws WHERE key = ?'),
+    putOwner: db.prepare<[string, string]>('INSERT OR IGNORE INTO owners (owner, key) VALUES (?, ?)'),
+    deleteOwners: db.prepare<[string]>('DELETE FROM owners WHERE key = ?'),
+    ownedBy: db.prepare<[string], { key: string }>('SELECT key FROM owners WHERE owner = ?'),
+    hasTombstone: db.prepare<[string], { key: string }>('SELECT key FROM tombstones WHERE key = ?'),
+    addTombstone: db.prepare<[string]>('INSERT OR IGNORE INTO tombstones (key) VALUES (?)'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)'),
+    markPending: db.prepare<[string, number]>('INSERT OR REPLACE INTO pending (key, seq) VALUES (?, ?)'),
+    pending: db.prepare<[], { key: string; seq: number }>('SELECT key, seq FROM pending ORDER BY seq'),
+    clearPending: db.prepare<[string, number]>('DELETE FROM pending WHERE key = ? AND seq = ?'),
+    docIdOf: db.prepare<[string], { doc_id: number }>('SELECT doc_id FROM doc_ids WHERE node_id = ?'),
+    setDocId: db.prepare<[string, number]>('INSERT OR REPLACE INTO doc_ids (node_id, doc_id) VALUES (?, ?)'),
+    deleteDocId: db.prepare<[string]>('DELETE FROM doc_ids WHERE node_id = ?'),
+  };
+}
+type Statements = ReturnType<typeof statements>;
+
+/** Node index changes of one transaction, applied to the keyword index before it commits (as VaultWriter does). */
+class IndexChanges {
+  readonly added = new Map<number, IndexDoc>();
+  readonly removed: number[] = [];
+  private nextDocId: number | null = null;
+
+  constructor(
+    private readonly s: Statements,
+    private readonly index: SqliteIndexTable,
+  ) {}
+
+  async put(node: MemoryNode): Promise<void> {
+    const old = this.s.docIdOf.get(node.id);
+    if (old !== undefined) this.forget(old.doc_id);
+    this.nextDocId ??= (await readIndexStats(this.index)).nextDocId;
+    const docId = this.nextDocId++;
+    this.s.setDocId.run(node.id, docId);
+    this.added.set(docId, nodeToIndexDoc({ ...node, docId, isActive: node.active ? 1 : 0 }));
+  }
+
+  remove(nodeId: string): void {
+    const old = this.s.docIdOf.get(nodeId);
+    if (old === undefined) return;
+    this.forget(old.doc_id);
+    this.s.deleteDocId.run(nodeId);
+  }
+
+  private forget(docId: number): void {
+    if (!this.added.delete(docId)) this.removed.push(docId);
+  }
+
+  async flush(): Promise<void> {
+    if (this.removed.length > 0) await removeFromSearchIndex(this.index, this.removed.splice(0));
+    if (this.added.size === 0) return;
+    const docs = [...this.added.values()].sort((x, y) => x.docId - y.docId);
+    this.added.clear();
+    await appendToSearchIndex(this.index, await readIndexStats(this.index), docs);
+  }
+}
+
+export class SqliteStore implements LocalStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly s: Statements;
+  private readonly index: SqliteIndexTable;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly deviceId: string,
+  ) {
+    this.s = statements(db);
+    this.index = new SqliteIndexTable(db);
+  }
+
+  transaction<T>(fn: (tx: LocalTx) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const changes = new IndexChanges(this.s, this.index);
+        const result = await fn(this.txOn(changes));
+        await changes.flush();
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw translate(error);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private cursor(): SyncCursor {
+    const row = this.s.getMeta.get('cursor');
+    if (row === undefined) return { version: 0, segments: [], applied: [], hlc: initialHlc(this.deviceId) };
+    const parsed = cursorSchema.safeParse(JSON.parse(row.value));
+    if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: 'stored sync cursor does not match its schema' });
+    return parsed.data;
+  }
+
+  private txOn(changes: IndexChanges): LocalTx {
+    const { s } = this;
+    return {
+      getRecord: async (key) => {
+        const row = s.getRecord.get(key);
+        return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
+      },
+      putRecord: async (record) => {
+        const key = recordKey(record);
+        if (record.type === 'conversation') {
+          s.putRecord.run(key, record.type, sortAt(record), JSON.stringify({ ...record, value: { ...record.value, raw: '' } }));
+          s.putRaw.run(key, record.value.raw);
+        } else {
+          s.putRecord.run(key, record.type, sortAt(record), JSON.stringify(record));
+        }
+        s.deleteOwners.run(key);
+        for (const owner of ownerKeys(record)) s.putOwner.run(owner, key);
+        if (record.type === 'node') await changes.put(record.value);
+      },
+      deleteRecord: async (key) => {
+        s.deleteRecord.run(key);
+        s.deleteRaw.run(key);
+        s.deleteOwners.run(key);
+        if (key.startsWith('node:')) changes.remove(key.slice('node:'.length));
+      },
+      keysOwnedBy: async (key) => s.ownedBy.all(key).map((r) => r.key),
+      hasTombstone: async (key) => s.hasTombstone.get(key) !== undefined,
+      addTombstone: async (key) => void s.addTombstone.run(key),
+      getCursor: async () => this.cursor(),
+      setCursor: async (cursor) => void s.setMeta.run('cursor', JSON.stringify(cursorSchema.parse(cursor))),
+      markPending: async (key) => {
+        const seq = Number(s.getMeta.get('pendingSeq')?.value ?? '0') + 1;
+        s.setMeta.run('pendingSeq', String(seq));
+        s.markPending.run(key, seq);
+      },
+      pending: async (): Promise<PendingChange[]> => s.pending.all().map((r) => ({ key: r.key, seq: r.seq })),
+      clearPending: async (acknowledged) => {
+        for (const change of acknowledged) s.clearPending.run(change.key, change.seq);
+      },
+    };
+  }
+
+  async allRecords(): Promise<SyncRecord[]> {
+    await this.queue;
+    return this.db
+      .prepare<[], { key: string; json: string; raw: string | null }>('SELECT r.key, r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key')
+      .all()
+      .map((r) => parseRecord(r.json, r.key, r.raw));
+  }
+
+  async allTombstones(): Promise<string[]> {
+    await this.queue;
+    return this.db
+      .prepare<[], { key: string }>('SELECT key FROM tombstones')
+      .all()
+      .map((r) => r.key);
+  }
+}
+
+/** Reads for search and the commands (show, export, list_recent) on the read-only connection. */
+export class VaultReader implements KeywordSearchStorage {
+  readonly searchIndex: SqliteIndexTable;
+  private readonly record: Database.Statement<[string], { json: string; raw: string | null }>;
+  private readonly docId: Database.Statement<[string], { doc_id: number }>;
+  private readonly meta: Database.Statement<[string], { json: string }>;
+
+  constructor(private readonly db: Database.Database) {
+    this.searchIndex = new SqliteIndexTable(db);
+    this.record = db.prepare('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?');
+    this.docId = db.prepare('SELECT doc_id FROM doc_ids WHERE node_id = ?');
+    this.meta = db.prepare('SELECT json FROM records WHERE key = ?');
+  }
+
+  get(key: string): SyncRecord | undefined {
+    const row = this.record.get(key);
+    return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
+  }
+
+  conversation(id: string): Conversation | undefined {
+    const record = this.get(`conversation:${id}`);
+    return record?.type === 'conversation' ? record.value : undefined;
+  }
+
+  /** A conversation without its raw export record (search, listings and titles never need it): `raw` is ''. */
+  conversationMeta(id: string): Conversation | undefined {
+    const key = `conversation:${id}`;
+    const row = this.meta.get(key);
+    if (row === undefined) return undefined;
+    const record = parseRecord(row.json, key);
+    return record.type === 'conversation' ? record.value : undefined;
+  }
+
+  node(id: string): MemoryNode | undefined {
+    const record = this.get(`node:${id}`);
+    return record?.type === 'node' ? record.value : undefined;
+  }
+
+  /** The nodes of a conversation in reading order. */
+  nodesOf(conversationId: string): MemoryNode[] {
+    return this.db
+      .prepare<[string], { key: string; json: string }>("SELECT r.key, r.json FROM owners o JOIN records r ON r.key = o.key WHERE o.owner = ? AND r.type = 'node'")
+      .all(`conversation:${conversationId}`)
+      .map((r) => parseRecord(r.json, r.key))
+      .flatMap((r) => (r.type === 'node' ? [r.value] : []))
+      .sort((a, b) => a.ordinal - b.ordinal);
+  }
+
+  /**
+   * Records of one type, most recent first (conversations and nodes by time; others in key order). Conversations
+   * come without their raw export record unless `withRaw`.
+   */
+  list(type: SyncRecord['type'], limit: number, offset = 0, withRaw = false): SyncRecord[] {
+    return this.db
+      .prepare<[string, number, number], { key: string; json: string; raw: string | null }>(
+        `SELECT r.key, r.json, ${withRaw ? 'w.raw' : 'NULL AS raw'} FROM records r ${withRaw ? 'LEFT JOIN raws w ON w.key = r.key' : ''} WHERE r.type = ? ORDER BY r.sort_at DESC, r.key LIMIT ? OFFSET ?`,
+      )
+      .all(type, limit, offset)
+      .map((r) => parseRecord(r.json, r.key, r.raw));
+  }
+
+  count(type: SyncRecord['type']): number {
+    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM records WHERE type = ?').get(type)?.n ?? 0;
+  }
+
+  pendingCount(): number {
+    return this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pending').get()?.n ?? 0;
+  }
+
+  cursorVersion(): number {
+    const row = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('cursor');
+    return row === undefined ? 0 : cursorSchema.shape.version.parse((JSON.parse(row.value) as { version?: unknown }).version);
+  }
+
+  readonly nodes = {
+    bulkGet: async (ids: string[]): Promise<(NodeRow | undefined)[]> =>
+      ids.map((id) => {
+        const node = this.node(id);
+        const doc = node === undefined ? undefined : this.docId.get(id);
+        return node === undefined || doc === undefined ? undefined : { ...node, docId: doc.doc_id, isActive: node.active ? 1 : 0 };
+      }),
+  };
+
+  readonly conversations = {
+    bulkGet: async (ids: string[]): Promise<(ConversationRow | undefined)[]> =>
+      ids.map((id) => {
+        const conversation = this.conversationMeta(id);
+        return conversation === undefined ? undefined : toConversationRow(conversation).row;
+      }),
+  };
+}
+
+export interface SqliteVault {
+  store: SqliteStore;
+  reader: VaultReader;
+  close(): void;
+}
+
+/** Opens (creating if needed) the vault file at `path` for `deviceId`. */
+export function openSqliteVault(path: string, deviceId: string): SqliteVault {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('schemaVersion', String(SQLITE_SCHEMA_VERSION));
+  } catch (error) {
+    throw new AppError('STORAGE_FAILED', { detail: `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+  }
+  const store = new SqliteStore(db, deviceId);
+  const read = new Database(path, { readonly: true });
+  read.pragma('busy_timeout = 5000');
+  const reader = new VaultReader(read);
+  return {
+    store,
+    reader,
+    close: () => {
+      read.close();
+      db.close();
+    },
+  };
+}
