@@ -873,6 +873,9 @@ export class DocsTable {
 
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 
+/** Segment numbers of the pending group rows, by part (`g<n>`): see KeywordIndexReader.pendingSegments. */
+export type PendingSegments = Promise<Map<string, number[]>>;
+
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
 export const HOT_POSTINGS = 10_000;
 const HOT_BYTES = 32 * 1024 * 1024;
@@ -939,26 +942,29 @@ export class KeywordIndexReader {
    * row is hundreds of KB and decoding it cost more than the rest of the query, so they stay decoded and a query
    * only lists the part's segments (keys, no values) to check that nothing was added or merged since.
    */
-  async postings(term: string, fields: readonly FieldCode[]): Promise<Map<FieldCode, Postings[]>> {
+  async postings(term: string, fields: readonly FieldCode[], pending?: PendingSegments): Promise<Map<FieldCode, Postings[]>> {
     const part = postingsPart(term);
     const group = groupPart(term);
     const cached = this.hot.get(term);
-    if (cached && (await this.segmentsSignature(part, group)) === cached.segs) {
+    if (cached && (await this.segmentsSignature(part, group, pending)) === cached.segs) {
       // Map order is insertion order: re-inserting marks the term most recently used.
       this.hot.delete(term);
       this.hot.set(term, cached);
       return new Map(fields.map((field) => [field, cached.byField.get(field) ?? []]));
     }
     // Compacted rows are read fresh; pending group rows (immutable, and shared by 1/GROUPS of all terms) are cached.
-    const [own, pending] = await Promise.all([this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray(), this.rows(group)]);
-    const rows = [...own, ...pending].filter((row): row is PostingsRow => row.kind === 'postings');
+    const [own, pendingRows] = await Promise.all([
+      this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray(),
+      this.groupRows(group, pending),
+    ]);
+    const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
     let count = 0;
     for (const lists of out.values()) for (const list of lists) count += list.docIds.length;
     if (count >= this.hotPostings) {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
-      this.rememberHot(term, { segs: `${own.map((row) => row.seg).join(',')}|${pending.map((row) => row.seg).join(',')}`, byField, bytes: 0 });
+      this.rememberHot(term, { segs: `${own.map((row) => row.seg).join(',')}|${pendingRows.map((row) => row.seg).join(',')}`, byField, bytes: 0 });
     }
     return out;
   }
@@ -1026,9 +1032,32 @@ export class KeywordIndexReader {
       .map(([term]) => term);
   }
 
-  private async segmentsSignature(part: string, group: string): Promise<string> {
-    const [own, pending] = await Promise.all([this.segments(part), this.segments(group)]);
-    return `${own.join(',')}|${pending.join(',')}`;
+  /**
+   * The segments of every pending group row, in one request: a query reading many terms (a prefix expands to
+   * several) passes it to each `postings` call instead of listing each term's group on its own.
+   */
+  pendingSegments(): PendingSegments {
+    return this.table()
+      .where('[part+seg]')
+      .between(['g', Dexie.minKey], ['h', Dexie.minKey])
+      .primaryKeys()
+      .then((keys) => {
+        const byGroup = new Map<string, number[]>();
+        for (const [part, seg] of keys) byGroup.set(part, [...(byGroup.get(part) ?? []), seg]);
+        return byGroup;
+      });
+  }
+
+  private async segmentsSignature(part: string, group: string, pending: PendingSegments | undefined): Promise<string> {
+    const [own, groupSegs] = await Promise.all([this.segments(part), pending ? pending.then((byGroup) => byGroup.get(group) ?? []) : this.segments(group)]);
+    return `${own.join(',')}|${groupSegs.join(',')}`;
+  }
+
+  /** The pending group rows of `group` (immutable until compaction removes them, so cached by segment). */
+  private async groupRows(group: string, pending: PendingSegments | undefined): Promise<SearchIndexRow[]> {
+    if (!pending) return this.rows(group);
+    const segs = (await pending).get(group) ?? [];
+    return segs.length === 0 ? [] : this.rows(group, segs);
   }
 
   private async segments(part: string): Promise<number[]> {
@@ -1036,8 +1065,8 @@ export class KeywordIndexReader {
     return keys.map(([, seg]) => seg);
   }
 
-  private async rows(part: string): Promise<SearchIndexRow[]> {
-    const segs = await this.segments(part);
+  private async rows(part: string, known?: readonly number[]): Promise<SearchIndexRow[]> {
+    const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
     if (missing.length > 0) {
       const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
