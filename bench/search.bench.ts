@@ -144,6 +144,19 @@ async function main(): Promise<void> {
     row('index build (engine)', oursIngest.ingestMs, miniIngest.ingestMs, ms, 'lower');
     row('finish (compact/persist)', oursIngest.finishMs, miniIngest.finishMs, ms, 'lower');
     row('ingest rate, nodes/s', rate(oursIngest), rate(miniIngest), (v) => v.toFixed(0), 'higher');
+    const parts = oursIngest.breakdown;
+    if (parts) {
+      const f = (v: number): string => `${v.toFixed(1).padStart(7)} ms`;
+      console.log(`\ningest breakdown, ms per 1,000 nodes (${parts.sampleBatches} sample batches; each part measured alone, so they overlap):`);
+      console.log(`  commitImportBatch (the real, whole transaction) ${f(parts.commit)}`);
+      console.log(`  tokenize (terms() over every field)             ${f(parts.tokenize)}`);
+      console.log(`  buildSegment (tokenize + postings + encoding)   ${f(parts.buildSegment)}`);
+      console.log(`  structuredClone node rows                       ${f(parts.cloneNodes)}`);
+      console.log(`  structuredClone segment rows (${parts.indexRowsPerBatch.toFixed(0)} rows)        ${f(parts.cloneIndexRows)}`);
+      console.log(`  IndexedDB tx: node rows only (bulkAdd)          ${f(parts.txNodes)}`);
+      console.log(`  IndexedDB tx: segment rows only (bulkPut)       ${f(parts.txIndexRows)}`);
+      console.log(`  compaction (finish), per 1,000 nodes            ${f((oursIngest.finishMs / oursIngest.nodes) * 1000)}\n`);
+    }
     row('cold start (median)', median(ours.cold.map((c) => c.answeredAtMs)), median(mini.cold.map((c) => c.answeredAtMs)), ms, 'lower');
     row('  of which open/load', median(ours.cold.map((c) => c.openMs)), median(mini.cold.map((c) => c.openMs)), ms, 'lower');
     row('query p50 (ranked ids)', percentile(ours.keyword, 50), percentile(mini.keyword, 50), ms, 'lower');

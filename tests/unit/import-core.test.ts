@@ -109,6 +109,16 @@ describe('importExport', () => {
     expect(run.nodes.some((n) => /[東中한مש🚀]/u.test(n.human.text + (n.assistant?.text ?? '')))).toBe(true);
   });
 
+  it('ends strings only at an unescaped quote, with runs of backslashes split across chunks anywhere', () => {
+    // JSON text: [{"a":"ends with a backslash\\"},{"b":"\\\"quoted\\\"","c":"x\\\\"},"\\"]
+    const doc = '[{"a":"ends with a backslash\\\\"},{"b":"\\\\\\"quoted\\\\\\"","c":"x\\\\\\\\"},"\\\\"]';
+    const expected = JSON.parse(doc) as unknown[];
+    for (const chunk of [1, 2, 3, 5, 7, 1000]) {
+      const records = scan(doc, chunk).map((r) => JSON.parse(new TextDecoder().decode(r.bytes ?? new Uint8Array())) as unknown);
+      expect(records).toEqual(expected);
+    }
+  });
+
   it('gives byte-identical results however the input is split into chunks (including 1-byte chunks)', async () => {
     const whole = outcome(await runImport(bytesSource(smallBytes, [smallBytes.length])));
     const tiny = generateExport({ seed: 3, conversations: 2 });

@@ -31,6 +31,12 @@ import type { SearchIndexTable } from './index-table';
 import { terms } from './tokenize';
 
 export const BUCKETS = 512;
+/**
+ * A new segment writes its postings as GROUPS rows (part `g<bucket % GROUPS>`), not one row per bucket: a batch
+ * then writes ~35 rows instead of ~515, and compaction reads and deletes as many fewer (bench/search.bench.ts
+ * measured the per-row cost of IndexedDB as a third of ingest). Compaction splits them into `p<bucket>` rows.
+ */
+export const GROUPS = 32;
 export const FIELD_CODES = ['h', 'a', 'x'] as const;
 export type FieldCode = (typeof FIELD_CODES)[number];
 
@@ -141,6 +147,11 @@ export function bucketOf(term: string): number {
 
 export function postingsPart(term: string): string {
   return `p${bucketOf(term)}`;
+}
+
+/** The part of the not yet compacted segments' postings of `term`. */
+export function groupPart(term: string): string {
+  return `g${bucketOf(term) % GROUPS}`;
 }
 
 // ---- varints -------------------------------------------------------------------------------------------------
@@ -268,15 +279,42 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
   return row?.kind === 'stats' ? row : emptyStats(newGeneration());
 }
 
-/** Builds every row of one segment from documents sorted by docId (pure: no I/O). */
+/** Field codes in the order their keys sort (`a…` < `h…` < `x…`), with their slot in FIELD_CODES. */
+const FIELDS_BY_KEY = FIELD_CODES.map((field, slot) => ({ field, slot })).sort((x, y) => (x.field < y.field ? -1 : 1));
+
+/** Adds one to `array[i]`, returning the value before. */
+function bump(array: Uint32Array, i: number): number {
+  const value = array[i] ?? 0;
+  array[i] = value + 1;
+  return value;
+}
+
+function grown<T extends Uint32Array | Int32Array>(array: T, size: number, make: (n: number) => T): T {
+  if (size <= array.length) return array;
+  const next = make(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/**
+ * Builds every row of one segment from documents sorted by docId (pure: no I/O). Measured (bench/search.bench.ts
+ * prints the breakdown): postings kept as one small array per term and field, in sparse arrays, cost ten times
+ * the tokenizing; here every posting is three numbers in flat typed arrays, sorted by (term, field) with one
+ * counting sort, and every group row is encoded in one pass over the terms in key order.
+ */
 export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
-  // Terms are interned to small integers so the hot loop touches arrays, not string-keyed maps.
+  // Terms are interned to small integers so the hot loop touches typed arrays, not string-keyed maps.
   const termIds = new Map<string, number>();
   const termList: string[] = [];
-  const lists: { docIds: number[]; tfs: number[] }[][] = [[], [], []];
-  const df: number[] = [];
-  const lastDoc: number[] = [];
-  const scratch: number[] = [];
+  let df = new Uint32Array(4096);
+  let lastDoc = new Int32Array(4096).fill(-1);
+  let tfOf = new Uint32Array(4096);
+  // One entry per (document, field, term): key = term * 3 + field slot, the document's index, the term frequency.
+  let postingKey = new Uint32Array(65_536);
+  let postingDoc = new Uint32Array(65_536);
+  let postingTf = new Uint32Array(65_536);
+  let postings = 0;
+  const touched: number[] = [];
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
   const provider = new Uint8Array(docs.length);
@@ -288,7 +326,8 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   const conversationOf = new Uint32Array(docs.length);
   const nodeIds: string[] = [];
 
-  docs.forEach((doc, d) => {
+  for (let d = 0; d < docs.length; d++) {
+    const doc = docs[d] as IndexDoc;
     docIds[d] = doc.docId;
     nodeIds.push(doc.nodeId);
     provider[d] = PROVIDERS.indexOf(doc.provider);
@@ -301,55 +340,104 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
       conversationIndex.set(doc.conversationId, conv);
     }
     conversationOf[d] = conv;
-    const texts = [doc.human, doc.assistant, doc.hidden];
     for (let f = 0; f < 3; f++) {
-      const words = terms(texts[f] ?? '');
+      const words = terms(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden);
       docLengths[d * 3 + f] = words.length;
       lengths[f as 0 | 1 | 2] += words.length;
-      const touched: number[] = [];
       for (const word of words) {
         let id = termIds.get(word);
         if (id === undefined) {
           id = termList.length;
           termIds.set(word, id);
           termList.push(word);
-          df.push(0);
-          lastDoc.push(-1);
-          scratch.push(0);
+          if (id >= df.length) {
+            df = grown(df, id + 1, (n) => new Uint32Array(n));
+            tfOf = grown(tfOf, id + 1, (n) => new Uint32Array(n));
+            const before = lastDoc.length;
+            lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
+            lastDoc.fill(-1, before);
+          }
         }
-        if (scratch[id] === 0) touched.push(id);
-        scratch[id] = (scratch[id] ?? 0) + 1;
+        if (tfOf[id] === 0) touched.push(id);
+        tfOf[id] = (tfOf[id] ?? 0) + 1;
       }
-      const fieldLists = lists[f] ?? [];
+      if (postings + touched.length > postingKey.length) {
+        const size = postings + touched.length;
+        postingKey = grown(postingKey, size, (n) => new Uint32Array(n));
+        postingDoc = grown(postingDoc, size, (n) => new Uint32Array(n));
+        postingTf = grown(postingTf, size, (n) => new Uint32Array(n));
+      }
       for (const id of touched) {
-        let list = fieldLists[id];
-        if (!list) fieldLists[id] = list = { docIds: [], tfs: [] };
-        list.docIds.push(doc.docId);
-        list.tfs.push(scratch[id] ?? 0);
-        scratch[id] = 0;
+        postingKey[postings] = id * 3 + f;
+        postingDoc[postings] = d;
+        postingTf[postings] = tfOf[id] ?? 0;
+        postings++;
+        tfOf[id] = 0;
         if (lastDoc[id] !== d) {
           lastDoc[id] = d;
           df[id] = (df[id] ?? 0) + 1;
         }
       }
+      touched.length = 0;
     }
-  });
+  }
 
-  const byBucket = new Map<number, Map<string, { docIds: number[]; tfs: number[] }>>();
-  termList.forEach((term, id) => {
-    const bucket = bucketOf(term);
-    let bucketLists = byBucket.get(bucket);
-    if (!bucketLists) byBucket.set(bucket, (bucketLists = new Map<string, { docIds: number[]; tfs: number[] }>()));
-    FIELD_CODES.forEach((field, f) => {
-      const list = lists[f]?.[id];
-      if (list) bucketLists.set(field + term, list);
-    });
+  // Counting sort by key; documents stay in ascending order within each key.
+  const keyCount = termList.length * 3;
+  const keyStart = new Uint32Array(keyCount + 1);
+  for (let i = 0; i < postings; i++) bump(keyStart, (postingKey[i] ?? 0) + 1);
+  for (let k = 0; k < keyCount; k++) keyStart[k + 1] = (keyStart[k + 1] ?? 0) + (keyStart[k] ?? 0);
+  const cursor = keyStart.slice(0, keyCount);
+  const order = new Uint32Array(postings);
+  for (let i = 0; i < postings; i++) order[bump(cursor, postingKey[i] ?? 0)] = i;
+
+  // Terms in key order, grouped by row (a stable counting sort keeps each group's terms sorted).
+  const sortedTerms = [...termList].sort();
+  const groupStart = new Uint32Array(GROUPS + 1);
+  const groupOfSorted = new Uint32Array(sortedTerms.length);
+  sortedTerms.forEach((term, i) => {
+    const group = bucketOf(term) % GROUPS;
+    groupOfSorted[i] = group;
+    bump(groupStart, group + 1);
   });
+  for (let g = 0; g < GROUPS; g++) groupStart[g + 1] = (groupStart[g + 1] ?? 0) + (groupStart[g] ?? 0);
+  const groupCursor = groupStart.slice(0, GROUPS);
+  const byGroup = new Uint32Array(sortedTerms.length);
+  for (let i = 0; i < sortedTerms.length; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = termIds.get(sortedTerms[i] ?? '') ?? 0;
 
   const rows: SearchIndexRow[] = [];
-  for (const [bucket, bucketLists] of byBucket) rows.push(encodePostingsRow(`p${bucket}`, seg, bucketLists));
-  const order = termList.map((_, id) => id).sort((x, y) => ((termList[x] ?? '') < (termList[y] ?? '') ? -1 : 1));
-  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: order.map((id) => termList[id] ?? '').join('\n'), df: Uint32Array.from(order, (id) => df[id] ?? 0) });
+  const writer = new ByteWriter();
+  for (let g = 0; g < GROUPS; g++) {
+    const from = groupStart[g] ?? 0;
+    const to = groupStart[g + 1] ?? 0;
+    if (from === to) continue;
+    writer.length = 0;
+    const keys: string[] = [];
+    const offsets: number[] = [];
+    for (const { field, slot } of FIELDS_BY_KEY) {
+      for (let t = from; t < to; t++) {
+        const id = byGroup[t] ?? 0;
+        const key = id * 3 + slot;
+        const first = keyStart[key] ?? 0;
+        const last = keyStart[key + 1] ?? 0;
+        if (first === last) continue;
+        keys.push(field + (termList[id] ?? ''));
+        offsets.push(writer.length);
+        writer.varint(last - first);
+        let previous = 0;
+        for (let p = first; p < last; p++) {
+          const at = order[p] ?? 0;
+          const doc = docIds[postingDoc[at] ?? 0] ?? 0;
+          writer.varint(doc - previous);
+          writer.varint(postingTf[at] ?? 0);
+          previous = doc;
+        }
+      }
+    }
+    offsets.push(writer.length);
+    rows.push({ part: `g${g}`, seg, kind: 'postings', keys: keys.join('\n'), offsets: Uint32Array.from(offsets), data: writer.finish() });
+  }
+  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedTerms, (term) => df[termIds.get(term) ?? 0] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
   return { rows, lengths };
 }
@@ -463,27 +551,53 @@ class ByteReader {
   }
 }
 
+/** Postings lists to merge: sorted keys and, per key, the offset of its list in `data`. */
+interface PostingsSource {
+  seg: number;
+  keys: readonly string[];
+  offsets: ArrayLike<number>;
+  data: Uint8Array;
+}
+
+function sourceOf(row: PostingsRow): PostingsSource {
+  return { seg: row.seg, keys: split(row), offsets: row.offsets, data: row.data };
+}
+
+/** A group row's lists by bucket (each a sorted subsequence of the row's keys, sharing its data). */
+function splitByBucket(row: PostingsRow): Map<number, PostingsSource> {
+  const out = new Map<number, { seg: number; keys: string[]; offsets: number[]; data: Uint8Array }>();
+  split(row).forEach((key, i) => {
+    const bucket = bucketOf(key.slice(1));
+    let source = out.get(bucket);
+    if (!source) out.set(bucket, (source = { seg: row.seg, keys: [], offsets: [], data: row.data }));
+    source.keys.push(key);
+    source.offsets.push(row.offsets[i] ?? 0);
+  });
+  return out;
+}
+
 /**
- * Merges postings rows by copying each list's varints straight into the output: segments hold increasing docIds,
+ * Merges postings lists by copying each list's varints straight into the output: segments hold increasing docIds,
  * so only the first delta of each appended list changes. No per-posting arrays, so no garbage to collect.
  */
-function streamPostingsMerge(rows: readonly PostingsRow[], part: string, seg: number): PostingsRow {
-  const keyLists = rows.map((row) => split(row));
+function streamPostingsMerge(sources: readonly PostingsSource[], part: string, seg: number): PostingsRow {
   const all = new Set<string>();
-  for (const keys of keyLists) for (const key of keys) all.add(key);
+  for (const source of sources) for (const key of source.keys) all.add(key);
   const keys = [...all].sort();
-  const pointers = rows.map(() => 0);
+  const pointers = sources.map(() => 0);
   const offsets = new Uint32Array(keys.length + 1);
   const writer = new ByteWriter();
+  const readers: ByteReader[] = [];
+  const counts: number[] = [];
   keys.forEach((key, k) => {
     offsets[k] = writer.length;
-    const readers: ByteReader[] = [];
-    const counts: number[] = [];
+    readers.length = 0;
+    counts.length = 0;
     let total = 0;
-    rows.forEach((row, r) => {
+    sources.forEach((source, r) => {
       const at = pointers[r] ?? 0;
-      if (keyLists[r]?.[at] !== key) return;
-      const reader = new ByteReader(row.data, row.offsets[at] ?? 0);
+      if (source.keys[at] !== key) return;
+      const reader = new ByteReader(source.data, source.offsets[at] ?? 0);
       const count = reader.varint();
       readers.push(reader);
       counts.push(count);
@@ -508,32 +622,40 @@ function streamPostingsMerge(rows: readonly PostingsRow[], part: string, seg: nu
   return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
 }
 
+/** One postings row from several sources, oldest segment first (sorting the lists when docIds interleave). */
+function mergePostings(sources: readonly PostingsSource[], part: string, seg: number): PostingsRow {
+  const ordered = [...sources].sort((x, y) => x.seg - y.seg);
+  try {
+    return streamPostingsMerge(ordered, part, seg);
+  } catch (error) {
+    if (error !== OUT_OF_ORDER) throw error;
+  }
+  const lists = new Map<string, { docIds: number[]; tfs: number[] }>();
+  for (const source of ordered) {
+    source.keys.forEach((key, i) => {
+      const postings = decodePostings(source.data, source.offsets[i] ?? 0);
+      let list = lists.get(key);
+      if (!list) lists.set(key, (list = { docIds: [], tfs: [] }));
+      for (let j = 0; j < postings.docIds.length; j++) {
+        list.docIds.push(postings.docIds[j] ?? 0);
+        list.tfs.push(postings.tfs[j] ?? 0);
+      }
+    });
+  }
+  for (const list of lists.values()) sortPostings(list);
+  return encodePostingsRow(part, seg, lists);
+}
+
 function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchIndexRow | null {
   const ordered = [...rows].sort((x, y) => x.seg - y.seg);
   const first = ordered[0];
   if (!first) return null;
   if (first.kind === 'postings') {
-    const postingsRows = ordered.filter((row): row is PostingsRow => row.kind === 'postings');
-    try {
-      return streamPostingsMerge(postingsRows, part, seg);
-    } catch (error) {
-      if (error !== OUT_OF_ORDER) throw error;
-    }
-    const lists = new Map<string, { docIds: number[]; tfs: number[] }>();
-    for (const row of postingsRows) {
-      split(row).forEach((key) => {
-        const postings = postingsFor(row, key);
-        if (!postings) return;
-        let list = lists.get(key);
-        if (!list) lists.set(key, (list = { docIds: [], tfs: [] }));
-        for (let i = 0; i < postings.docIds.length; i++) {
-          list.docIds.push(postings.docIds[i] ?? 0);
-          list.tfs.push(postings.tfs[i] ?? 0);
-        }
-      });
-    }
-    for (const list of lists.values()) sortPostings(list);
-    return encodePostingsRow(part, seg, lists);
+    return mergePostings(
+      ordered.filter((row): row is PostingsRow => row.kind === 'postings').map(sourceOf),
+      part,
+      seg,
+    );
   }
   if (first.kind === 'lexicon') {
     const df = new Map<string, number>();
@@ -600,9 +722,10 @@ function sortPostings(list: { docIds: number[]; tfs: number[] }): void {
 }
 
 /**
- * Merges every part that has at least `minSegments` segments into one new segment. Each group of parts is
- * replaced in one transaction (new row written, old rows deleted together), so readers always see each document
- * exactly once, whether they look before or after.
+ * Merges every part that has at least `minSegments` segments into one new segment. New segments' postings sit in
+ * group rows (`g<n>`, see GROUPS); a group with pending rows is split into its buckets' `p<bucket>` rows, each
+ * merged with the bucket's earlier rows. Each group of parts is replaced in one transaction (new rows written,
+ * old rows deleted together), so readers always see each document exactly once, whether they look before or after.
  */
 export async function compactSearchIndex(db: VaultDatabase, options: { minSegments?: number; partsPerTransaction?: number } = {}): Promise<{ partsMerged: number }> {
   const minSegments = options.minSegments ?? 2;
@@ -615,8 +738,57 @@ export async function compactSearchIndex(db: VaultDatabase, options: { minSegmen
     segs.push(seg);
     segsByPart.set(part, segs);
   }
-  const parts = [...segsByPart].filter(([, segs]) => segs.length >= minSegments);
+  const segsOf = (part: string): number[] => segsByPart.get(part) ?? [];
+  const bucketsOf = (group: number): number[] => Array.from({ length: BUCKETS / GROUPS }, (_, i) => group + i * GROUPS);
+  // Postings: by group. A bucket holds its own rows plus its share of every pending group row.
+  const groups: number[] = [];
+  for (let group = 0; group < GROUPS; group++) {
+    const pending = segsOf(`g${group}`).length;
+    const most = Math.max(...bucketsOf(group).map((bucket) => segsOf(`p${bucket}`).length));
+    if (pending + most >= minSegments && (pending > 0 || most >= 2)) groups.push(group);
+  }
+  // Everything else (lexicon, documents): part by part.
+  const parts = [...segsByPart].filter(([part, segs]) => !/^[pg]\d/.test(part) && segs.length >= minSegments);
+  const groupsPerTransaction = Math.max(1, Math.round(perTransaction / (BUCKETS / GROUPS)));
   let merged = 0;
+  for (let i = 0; i < groups.length; i += groupsPerTransaction) {
+    const batch = groups.slice(i, i + groupsPerTransaction);
+    await db.transaction('rw', db.searchIndex, async () => {
+      const stats = await readIndexStats(db.searchIndex);
+      let seg = stats.nextSeg;
+      for (const group of batch) {
+        const pendingKeys = segsOf(`g${group}`).map((s): [string, number] => [`g${group}`, s]);
+        const bucketKeys = bucketsOf(group).flatMap((bucket) => segsOf(`p${bucket}`).map((s): [string, number] => [`p${bucket}`, s]));
+        const [pendingRows, bucketRows] = await Promise.all([db.searchIndex.bulkGet(pendingKeys), db.searchIndex.bulkGet(bucketKeys)]);
+        const pending = pendingRows.filter((row): row is PostingsRow => row?.kind === 'postings').map(splitByBucket);
+        const byBucket = new Map<number, PostingsRow[]>();
+        for (const row of bucketRows) {
+          if (row?.kind !== 'postings') continue;
+          const bucket = Number(row.part.slice(1));
+          byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), row]);
+        }
+        const written: PostingsRow[] = [];
+        for (const bucket of bucketsOf(group)) {
+          const own = byBucket.get(bucket) ?? [];
+          const sources = [...own.map(sourceOf), ...pending.flatMap((lists) => lists.get(bucket) ?? [])];
+          // A bucket that is already one row and gets nothing new stays as it is.
+          if (sources.length === 0 || (sources.length === 1 && own.length === 1)) continue;
+          written.push(mergePostings(sources, `p${bucket}`, seg));
+          seg += 1;
+        }
+        const replaced = [...pendingRows, ...bucketRows].flatMap((row): [string, number][] => {
+          if (!row) return [];
+          if (row.part.startsWith('g')) return [[row.part, row.seg]];
+          // A bucket row is replaced only when its bucket was rewritten.
+          return written.some((w) => w.part === row.part) ? [[row.part, row.seg]] : [];
+        });
+        await db.searchIndex.bulkDelete(replaced);
+        await db.searchIndex.bulkPut(written);
+        merged += written.length;
+      }
+      await db.searchIndex.put({ ...stats, nextSeg: seg });
+    });
+  }
   for (let i = 0; i < parts.length; i += perTransaction) {
     const group = parts.slice(i, i + perTransaction);
     await db.transaction('rw', db.searchIndex, async () => {
@@ -702,6 +874,9 @@ export class DocsTable {
 
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 
+/** Segment numbers of the pending group rows, by part (`g<n>`): see KeywordIndexReader.pendingSegments. */
+export type PendingSegments = Promise<Map<string, number[]>>;
+
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
 export const HOT_POSTINGS = 10_000;
 const HOT_BYTES = 32 * 1024 * 1024;
@@ -768,25 +943,29 @@ export class KeywordIndexReader {
    * row is hundreds of KB and decoding it cost more than the rest of the query, so they stay decoded and a query
    * only lists the part's segments (keys, no values) to check that nothing was added or merged since.
    */
-  async postings(term: string, fields: readonly FieldCode[]): Promise<Map<FieldCode, Postings[]>> {
+  async postings(term: string, fields: readonly FieldCode[], pending?: PendingSegments): Promise<Map<FieldCode, Postings[]>> {
     const part = postingsPart(term);
+    const group = groupPart(term);
     const cached = this.hot.get(term);
-    if (cached && (await this.segments(part)).join(',') === cached.segs) {
+    if (cached && (await this.segmentsSignature(part, group, pending)) === cached.segs) {
       // Map order is insertion order: re-inserting marks the term most recently used.
       this.hot.delete(term);
       this.hot.set(term, cached);
       return new Map(fields.map((field) => [field, cached.byField.get(field) ?? []]));
     }
-    const rows = (await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray()).filter(
-      (row): row is PostingsRow => row.kind === 'postings',
-    );
+    // Compacted rows are read fresh; pending group rows (immutable, and shared by 1/GROUPS of all terms) are cached.
+    const [own, pendingRows] = await Promise.all([
+      this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray(),
+      this.groupRows(group, pending),
+    ]);
+    const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
     let count = 0;
     for (const lists of out.values()) for (const list of lists) count += list.docIds.length;
     if (count >= this.hotPostings) {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
-      this.rememberHot(term, { segs: rows.map((row) => row.seg).join(','), byField, bytes: 0 });
+      this.rememberHot(term, { segs: `${own.map((row) => row.seg).join(',')}|${pendingRows.map((row) => row.seg).join(',')}`, byField, bytes: 0 });
     }
     return out;
   }
@@ -854,13 +1033,41 @@ export class KeywordIndexReader {
       .map(([term]) => term);
   }
 
+  /**
+   * The segments of every pending group row, in one request: a query reading many terms (a prefix expands to
+   * several) passes it to each `postings` call instead of listing each term's group on its own.
+   */
+  pendingSegments(): PendingSegments {
+    return this.table()
+      .where('[part+seg]')
+      .between(['g', Dexie.minKey], ['h', Dexie.minKey])
+      .primaryKeys()
+      .then((keys) => {
+        const byGroup = new Map<string, number[]>();
+        for (const [part, seg] of keys) byGroup.set(part, [...(byGroup.get(part) ?? []), seg]);
+        return byGroup;
+      });
+  }
+
+  private async segmentsSignature(part: string, group: string, pending: PendingSegments | undefined): Promise<string> {
+    const [own, groupSegs] = await Promise.all([this.segments(part), pending ? pending.then((byGroup) => byGroup.get(group) ?? []) : this.segments(group)]);
+    return `${own.join(',')}|${groupSegs.join(',')}`;
+  }
+
+  /** The pending group rows of `group` (immutable until compaction removes them, so cached by segment). */
+  private async groupRows(group: string, pending: PendingSegments | undefined): Promise<SearchIndexRow[]> {
+    if (!pending) return this.rows(group);
+    const segs = (await pending).get(group) ?? [];
+    return segs.length === 0 ? [] : this.rows(group, segs);
+  }
+
   private async segments(part: string): Promise<number[]> {
     const keys = await this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).primaryKeys();
     return keys.map(([, seg]) => seg);
   }
 
-  private async rows(part: string): Promise<SearchIndexRow[]> {
-    const segs = await this.segments(part);
+  private async rows(part: string, known?: readonly number[]): Promise<SearchIndexRow[]> {
+    const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
     if (missing.length > 0) {
       const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));

@@ -118,11 +118,14 @@ export class KeywordSearch implements ResultSource {
 
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
+    // Not yet compacted index rows are listed once for every term this query reads.
+    const pending = this.reader.pendingSegments();
+    pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
     const [stats, docs, prefixTerms, exactPostings] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
       prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(prefix, MAX_EXPANSIONS),
-      Promise.all(words.map((term) => this.reader.postings(term, fields))),
+      Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
     ]);
     if (stats.docCount === 0) return empty;
 
@@ -139,7 +142,7 @@ export class KeywordSearch implements ResultSource {
       // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
       expansions = !keywordQuery && prefixTerms[0] === prefix ? [prefix] : prefixTerms;
       const group = await Promise.all(
-        expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields) })),
+        expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })),
       );
       groups.push(group);
       if (postingCount(group) === 0) missing.push({ word: prefix, group });
@@ -147,7 +150,7 @@ export class KeywordSearch implements ResultSource {
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
       const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2);
-      const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields) })));
+      const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })));
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
       if (found.length === 0) continue;

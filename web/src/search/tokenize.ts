@@ -88,10 +88,11 @@ export function tokenize(text: string): Token[] {
 
 export function terms(text: string): string[] {
   const out: string[] = [];
-  scan(text, (start, end) => {
+  scan(text, (start, end, ascii) => {
     if (end - start > MAX_TERM_LENGTH) return;
     const word = text.slice(start, end);
-    const term = normalizeTerm(word);
+    // An ASCII word is letters and digits only: lower case is its whole normal form.
+    const term = ascii ? word.toLowerCase() : normalizeTerm(word);
     if (term.length > 0) out.push(term);
   });
   return out;

@@ -1,6 +1,10 @@
 /**
  * All vectors of one model (id + dimension) in memory as one contiguous, normalised Float32Array, with the node id
- * of every row. Exact cosine search is a dot-product scan with a top-k heap (bench/vector.bench.ts measures it).
+ * of every row. A query first scans an int8 copy of the rows with WebAssembly SIMD (int8-scan.ts, a quarter of the
+ * memory traffic), keeps the best RERANK_FACTOR × k candidates, and reranks those exactly on the float rows, so the
+ * scores returned are exact cosines and the top k is the exact one unless quantisation pushed a true neighbour
+ * below hundreds of others (tests/unit/vector-int8.test.ts measures how often: never in its data sets). Small
+ * matrices, and browsers without WebAssembly SIMD, use the exact scan (bench/vector.bench.ts measures both).
  *
  *   VectorMatrix.load(db, modelId, dim): Promise<VectorMatrix>
  *   matrix.refresh(db): Promise<number>            // blocks stored since the last read (other tabs)
@@ -9,6 +13,13 @@
  *   matrix.moreLikeThis(nodeId, k): Neighbour[]    // the node itself excluded
  */
 import { normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
+import { Int8Rows, int8ScanModule, int8TopK } from './int8-scan';
+
+/** Candidates reranked exactly per result asked for (and at least MIN_CANDIDATES). */
+const RERANK_FACTOR = 10;
+const MIN_CANDIDATES = 200;
+/** Below this many rows the exact scan is as fast as the two passes. */
+const INT8_MIN_ROWS = 5_000;
 import { vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
 
 export interface Neighbour {
@@ -20,13 +31,17 @@ export class VectorMatrix {
   private data: Float32Array;
   private readonly ids: string[] = [];
   private readonly rowOf = new Map<string, number>();
+  /** The int8 copy of every row (null without WebAssembly SIMD, or when constructed with `int8: false`). */
+  private readonly int8: Int8Rows | null;
 
   constructor(
     readonly modelId: string,
     readonly dim: number,
     initialRows = 1024,
+    options: { int8?: boolean } = {},
   ) {
     this.data = new Float32Array(Math.max(1, initialRows) * dim);
+    this.int8 = options.int8 !== false && int8ScanModule() !== null ? new Int8Rows(dim) : null;
   }
 
   /** Highest vectors-table row id read from the database so far (blocks are numbered in commit order). */
@@ -96,6 +111,7 @@ export class VectorMatrix {
       }
       this.data.set(block.subarray(i * dim, (i + 1) * dim), row * dim);
       normalizeInPlace(this.data, row * dim, dim);
+      this.int8?.set(row, this.data, row * dim);
       this.ids.push(id);
       this.rowOf.set(id, row);
       added += 1;
@@ -107,9 +123,14 @@ export class VectorMatrix {
   nearest(query: Float32Array, k: number, skip?: (nodeId: string) => boolean): Neighbour[] {
     if (query.length !== this.dim) return [];
     const q = normalizeInPlace(Float32Array.from(query));
-    const hits = scanTopK(this.data, this.ids.length, this.dim, q, k, skip ? (row) => skip(this.ids[row] ?? '') : undefined);
+    const rows = this.ids.length;
+    const skipRow = skip ? (row: number): boolean => skip(this.ids[row] ?? '') : undefined;
+    const candidates = Math.max(MIN_CANDIDATES, k * RERANK_FACTOR);
+    const hits = this.int8 && rows >= INT8_MIN_ROWS && rows > candidates ? int8TopK(this.int8, this.data, rows, q, k, candidates, skipRow) : scanTopK(this.data, rows, this.dim, q, k, skipRow);
     return hits.map((h) => ({ nodeId: this.ids[h.index] ?? '', score: h.score }));
   }
+
+
 
   moreLikeThis(nodeId: string, k: number): Neighbour[] {
     const v = this.vectorOf(nodeId);
