@@ -109,6 +109,10 @@ export const ERROR_MESSAGES = {
   CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
   OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
+  SYNC_ALREADY_SET_UP:
+    'Sync was set up for this account from another device a moment ago. Unlock this device with the passphrase (or recovery code) chosen there.',
+  SYNC_NOT_SET_UP: 'Sync is not set up for this account yet. Set it up on this device by choosing a passphrase.',
+  SYNC_LOCKED: 'Sync is locked on this device. Unlock it with your passphrase or recovery code in Settings → Sync.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
