@@ -134,9 +134,9 @@ describe('sync between two browsers', () => {
     await page.getByRole('heading', { name: 'Set up sync' }).waitFor();
     await expect.poll(() => page.getByTestId('sync-loss-warning').textContent()).toContain('lose both your passphrase and your recovery code');
     const setUp = page.getByRole('button', { name: 'Set up sync' });
-    await page.getByLabel(/^Passphrase/).fill('short');
+    await page.getByLabel(/^Passphrase \(/).fill('short');
     await page.getByTestId('passphrase-strength').filter({ hasText: 'Weak' }).waitFor();
-    await page.getByLabel(/^Passphrase/).fill(passphrase);
+    await page.getByLabel(/^Passphrase \(/).fill(passphrase);
     await page.getByLabel('The same passphrase again').fill(passphrase);
     expect(await setUp.isDisabled()).toBe(true);
     await page.getByLabel(/I understand/).check();
