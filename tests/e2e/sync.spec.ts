@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { seriousViolationsInBothThemes } from '../support/axe';
 import { serveStatic, type StaticServer } from '../support/browser-server';
 import { hasHorizontalOverflow, importThroughUi, launchApp, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
@@ -83,6 +84,9 @@ async function syncNow(page: Page): Promise<void> {
 }
 
 async function searchHits(page: Page, appUrl: string, query: string): Promise<number> {
+  // Leave the search page first, so no result or "no results" of the previous query is still on screen.
+  await page.goto(`${appUrl}#/timeline`);
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   await page.goto(`${appUrl}#/search?q=${encodeURIComponent(query)}`);
   const results = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
   await Promise.race([results.first().waitFor({ timeout: 15_000 }), page.getByTestId('no-results').waitFor({ timeout: 15_000 })]).catch(() => undefined);
@@ -139,6 +143,7 @@ describe('sync between two browsers', () => {
     await page.getByLabel(/^Passphrase \(/).fill(passphrase);
     await page.getByLabel('The same passphrase again').fill(passphrase);
     expect(await setUp.isDisabled()).toBe(true);
+    const a11y = await seriousViolationsInBothThemes(page, 'set up');
     await page.getByLabel(/I understand/).check();
     await setUp.click();
     const code = page.getByTestId('recovery-code');
@@ -146,9 +151,12 @@ describe('sync between two browsers', () => {
     expect(await code.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
     const continueButton = page.getByRole('button', { name: 'Continue' });
     expect(await continueButton.isDisabled()).toBe(true);
+    a11y.push(...(await seriousViolationsInBothThemes(page, 'recovery code')));
     await page.getByLabel('I saved my recovery code').check();
     await continueButton.click();
     await waitInSync(page);
+    a11y.push(...(await seriousViolationsInBothThemes(page, 'dashboard')));
+    expect(a11y).toEqual([]);
     expect(await page.getByTestId('sync-indicator').textContent()).toContain('In sync');
     expect(await page.getByTestId('sync-history').locator('tbody tr').count()).toBeGreaterThan(0);
     // The recovery code is not shown again.
@@ -167,6 +175,7 @@ describe('sync between two browsers', () => {
     const wrong = page.locator('[role="alert"][data-code="CRYPTO_WRONG_PASSPHRASE"]');
     await wrong.waitFor({ timeout: 60_000 });
     expect(await wrong.textContent()).toContain('That passphrase does not unlock this vault');
+    expect(await seriousViolationsInBothThemes(page, 'unlock (phone)')).toEqual([]);
     expect(await searchHits(page, appUrl, markers[0]!)).toBe(0);
     expect(await page.getByTestId('sync-indicator').textContent()).toContain('Sync locked');
 
@@ -175,7 +184,10 @@ describe('sync between two browsers', () => {
     await page.getByRole('button', { name: 'Unlock' }).click();
     await waitInSync(page, 90_000);
     for (const marker of markers) expect(await searchHits(page, appUrl, marker)).toBe(1);
+    await openSync(page, appUrl);
+    await waitInSync(page);
     expect(await hasHorizontalOverflow(page)).toBe(false);
+    expect(await seriousViolationsInBothThemes(page, 'dashboard (phone)')).toEqual([]);
   }, 240_000);
 
   it('C28: a conversation deleted on the phone is gone on the laptop after it syncs, and stays gone when imported again', async () => {

@@ -20,7 +20,7 @@
 import { createSignal, type Accessor } from 'solid-js';
 import { AccountApi } from '../account/api-client';
 import type { AuthUserData } from '../../../shared/auth/protocol';
-import { AppError, isAppError } from '../../../shared/errors';
+import { AppError } from '../../../shared/errors';
 import { SyncEngine, type SyncReport } from '../../../shared/sync/engine';
 import { HttpTransport, type Fetch } from '../../../shared/sync/http-transport';
 import { createVault, deriveSyncKeys, rewrapWithPassphrase, unlockWithPassphrase, unlockWithRecoveryCode, type SyncKeys } from '../../../shared/sync/keys';
@@ -108,7 +108,11 @@ export class SyncService {
 
   /** Starts the triggers (C24). */
   startScheduler(): void {
-    this.scheduler ??= new SyncScheduler(async () => void (await this.syncNow()), browserSchedulerHost(onLocalChange));
+    this.scheduler ??= new SyncScheduler(async () => {
+      // Started while the server could not say who is signed in: ask again first.
+      if (this.engine === null && syncStatus() === 'starting') await this.refresh();
+      await this.syncNow();
+    }, browserSchedulerHost(onLocalChange));
     this.scheduler.start();
   }
 
@@ -139,12 +143,13 @@ export class SyncService {
     let user: AuthUserData | null | undefined;
     try {
       user = await this.api.me();
-    } catch (error) {
-      // Offline: the stored keys still say whose vault this is, and the engine will say when the network is back.
-      if (!(isAppError(error) && error.code === 'OFFLINE')) throw error;
+    } catch {
+      // Offline or the server failing: the stored keys still say whose vault this is; without them the state stays
+      // unknown ('starting') and the next trigger asks again.
       user = undefined;
     }
     let device = await loadDeviceKeys(this.db);
+    if (user === undefined && device === null) return;
     if (user === null) {
       this.user = null;
       this.engine = null;
