@@ -11,7 +11,7 @@ import { DEFAULT_ARGON2, FALLBACK_PBKDF2 } from '../../../shared/sync/keys';
 import type { KeyKdf } from '../../../shared/sync/protocol';
 
 export const KDF_TARGET_MS = 1000;
-const MAX_ARGON2_PASSES = 12;
+export const MAX_ARGON2_PASSES = 12;
 const MAX_PBKDF2_ITERATIONS = 5_000_000;
 
 export interface CalibrateOptions {
