@@ -55,6 +55,17 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+async function setUpSync(page: Page, appUrl: string): Promise<void> {
+  await openSync(page, appUrl);
+  await page.getByLabel(/^Passphrase \(/).fill(passphrase);
+  await page.getByLabel('The same passphrase again').fill(passphrase);
+  await page.getByLabel(/I understand/).check();
+  await page.getByRole('button', { name: 'Set up sync' }).click();
+  await page.getByTestId('recovery-code').waitFor({ timeout: 60_000 });
+  await page.getByLabel('I saved my recovery code').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
 async function signIn(page: Page, appUrl: string, mode: 'signup' | 'signin'): Promise<void> {
   await page.goto(`${appUrl}#/account`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -242,4 +253,54 @@ describe('sync between two browsers', () => {
     }
     expect(hits).toEqual([]);
   });
+});
+
+describe('sync on a full free plan', () => {
+  let s3: LocalS3;
+  let worker: LocalWorker;
+  let web: StaticServer;
+  let device: BrowserSession;
+  let appUrl: string;
+  let work: string;
+
+  beforeAll(async () => {
+    let workerUrl: string | null = null;
+    web = await serveStatic(dist, { apiTarget: () => workerUrl });
+    appUrl = web.url;
+    s3 = await startLocalS3('cogzy-full', { allowedOrigins: [appUrl.replace(/\/$/, '')] });
+    // A free plan of 4 KB: the first push of any real import does not fit.
+    worker = await startLocalWorker({ ...s3.env, APP_ORIGIN: appUrl.replace(/\/$/, ''), FREE_VAULT_BYTES: '4096' });
+    workerUrl = worker.url;
+    device = await launchApp();
+    work = mkdtempSync(join(tmpdir(), 'cogzy-sync-full-'));
+  }, 180_000);
+
+  afterAll(async () => {
+    await device?.close();
+    await web?.close();
+    await worker?.close();
+    await s3?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('C16: a vault over the plan stops in "Vault full", keeps every local change queued and says what to do', async () => {
+    const { page } = device;
+    await signIn(page, appUrl, 'signup');
+    const path = join(work, 'conversations.json');
+    writeFileSync(path, generateExport({ seed: 3, conversations: 20 }).json);
+    await page.goto(`${appUrl}#/import`);
+    const [shown] = await importThroughUi(page, [path]);
+    expect(shown?.status).toBe('complete');
+    await setUpSync(page, appUrl);
+    await expect.poll(() => page.getByTestId('sync-state').textContent(), { timeout: 90_000 }).toBe('Vault full');
+    expect(Number((await page.getByTestId('sync-pending').textContent())?.replace(/\D/g, ''))).toBeGreaterThan(20);
+    expect(await page.getByTestId('sync-indicator').textContent()).toContain('Vault full');
+    const problem = page.getByTestId('sync-last-error');
+    expect(await problem.getAttribute('data-code')).toBe('VAULT_FULL');
+    expect(await problem.textContent()).toContain('upgrade to Premium');
+    // The local vault is untouched: all 20 conversations are still listed.
+    await page.goto(`${appUrl}#/conversations`);
+    await page.locator('a[href^="#/c/"]').first().waitFor();
+    expect(await page.locator('a[href^="#/c/"]').count()).toBe(20);
+  }, 240_000);
 });
