@@ -27,6 +27,8 @@ const passphrase = 'velvet orbit marmalade quarry 42';
 const tag = randomUUID().replace(/-/g, '').slice(0, 10);
 /** Words put into the export: none of them may ever reach the server in plaintext. */
 const markers = [0, 1, 2, 3].map((i) => `zq${tag}m${i}`);
+const newPassphrase = 'granite lantern pelican sorbet 7';
+let recoveryCode = '';
 
 type Json = Record<string, unknown>;
 
@@ -159,7 +161,8 @@ describe('sync between two browsers', () => {
     await setUp.click();
     const code = page.getByTestId('recovery-code');
     await code.waitFor({ timeout: 60_000 });
-    expect(await code.textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
+    recoveryCode = (await code.textContent()) ?? '';
+    expect(recoveryCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
     const continueButton = page.getByRole('button', { name: 'Continue' });
     expect(await continueButton.isDisabled()).toBe(true);
     a11y.push(...(await seriousViolationsInBothThemes(page, 'recovery code')));
@@ -239,6 +242,29 @@ describe('sync between two browsers', () => {
     expect(await searchHits(page, appUrl, markers[0]!)).toBe(0);
     for (const marker of markers.slice(1)) expect(await searchHits(page, appUrl, marker)).toBe(1);
     expect([...laptop.errors, ...phone.errors].filter((e) => !e.includes('401') && !e.includes('Failed to load resource'))).toEqual([]);
+  }, 240_000);
+
+  it('C3: a passphrase change on the laptop re-wraps the key; the phone unlocks with the recovery code, not the old passphrase', async () => {
+    const l = laptop.page;
+    await openSync(l, appUrl);
+    await l.getByLabel('Current vault passphrase').fill(passphrase);
+    await l.getByLabel(/^New vault passphrase/).fill(newPassphrase);
+    await l.getByRole('button', { name: 'Change passphrase' }).click();
+    await l.getByText('Passphrase changed.').waitFor({ timeout: 60_000 });
+
+    const { page } = phone;
+    await openSync(page, appUrl);
+    await page.getByRole('button', { name: 'Lock sync on this device…' }).click();
+    await page.getByRole('dialog', { name: 'Lock sync on this device?' }).getByRole('button', { name: 'Lock sync' }).click();
+    await page.getByRole('heading', { name: 'Unlock sync on this device' }).waitFor();
+    await page.getByLabel('Vault passphrase').fill(passphrase);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('[role="alert"][data-code="CRYPTO_WRONG_PASSPHRASE"]').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(recoveryCode.toLowerCase().replace(/-/g, ' '));
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await waitInSync(page);
+    expect(await searchHits(page, appUrl, markers[2]!)).toBe(1);
   }, 240_000);
 
   it('C29: no plaintext on the server: no stored object and no D1 row holds a marker, a title or a conversation id', () => {

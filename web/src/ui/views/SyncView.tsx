@@ -404,6 +404,8 @@ function Dashboard(props: { service: SyncService }): JSX.Element {
         </Show>
       </section>
 
+      <ChangePassphrase service={props.service} />
+
       <section class="card panel" aria-labelledby="sync-storage-title">
         <h2 id="sync-storage-title">Storage on this device</h2>
         <StoragePanel />
@@ -451,5 +453,48 @@ function Dashboard(props: { service: SyncService }): JSX.Element {
         </div>
       </dialog>
     </>
+  );
+}
+
+/** C3: the same vault key under a new passphrase; nothing is re-encrypted and the recovery code keeps working. */
+function ChangePassphrase(props: { service: SyncService }): JSX.Element {
+  const [current, setCurrent] = createSignal('');
+  const [next, setNext] = createSignal('');
+  const [done, setDone] = createSignal<string | null>(null);
+  const action = createAction();
+  const strength = () => passphraseStrength(next());
+  const submit = (e: SubmitEvent): void => {
+    e.preventDefault();
+    setDone(null);
+    if (!strength().acceptable) return;
+    void action.run(async () => {
+      await props.service.changePassphrase(current(), next());
+      setCurrent('');
+      setNext('');
+      setDone('Passphrase changed. Your other devices stay unlocked, and your recovery code still works.');
+    });
+  };
+  return (
+    <section class="card panel" aria-labelledby="sync-change-title">
+      <h2 id="sync-change-title">Change the vault passphrase</h2>
+      <form onSubmit={submit}>
+        <label class="field" for="sync-current-passphrase">
+          Current vault passphrase
+          <input id="sync-current-passphrase" type="password" autocomplete="current-password" required value={current()} onInput={(e) => setCurrent(e.currentTarget.value)} />
+        </label>
+        <label class="field" for="sync-new-passphrase">
+          New vault passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)
+          <input id="sync-new-passphrase" type="password" autocomplete="new-password" required value={next()} onInput={(e) => setNext(e.currentTarget.value)} />
+        </label>
+        <p class="muted">Strength: {next() === '' ? '—' : strength().label}</p>
+        <div class="actions">
+          <button type="submit" class="button" disabled={action.busy() || !strength().acceptable}>
+            {action.busy() ? 'Changing…' : 'Change passphrase'}
+          </button>
+        </div>
+      </form>
+      <Show when={done()}>{(m) => <p role="status" class="notice ok">{m()}</p>}</Show>
+      <ErrorNotice error={action.error()} />
+    </section>
   );
 }
