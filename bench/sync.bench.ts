@@ -5,9 +5,18 @@
  *  - initial push: bytes uploaded vs the raw JSON of the same records, and time;
  *  - a no-op sync: requests and bytes;
  *  - adding 10 nodes: bytes uploaded vs the initial push, and time to the commit;
- *  - a fresh device pulling everything: time, vs the initial push.
+ *  - a fresh device pulling everything: time, vs the initial push;
+ *  - unlock time (the passphrase KDF, Argon2id through hash-wasm) in Debian's chromium, at the default 64 MiB / 3
+ *    passes and at the pass count the app's calibration (web/src/sync/kdf.ts) would pick there, vs node in this run.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { argon2id } from 'hash-wasm';
+import { DEFAULT_ARGON2 } from '../shared/sync/keys';
+import { KDF_TARGET_MS, MAX_ARGON2_PASSES } from '../web/src/sync/kdf';
+import { launchChromium } from '../tests/support/browser';
 import type { Conversation, MemoryNode } from '../shared/model';
 import { SyncEngine } from '../shared/sync/engine';
 import type { Fetch } from '../shared/sync/http-transport';
@@ -74,7 +83,49 @@ function device(name: string, baseUrl: string, token: string, keys: SyncKeys, co
   return { store, engine, ctx: { store, clock: { now: () => Date.now() }, deviceId: name } };
 }
 
+/** Milliseconds of one Argon2id derivation at 64 MiB with `passes`, in chromium (hash-wasm's browser build) and in node. */
+async function unlockTimes(): Promise<void> {
+  if (DEFAULT_ARGON2.name !== 'Argon2id') return;
+  const { memoryKiB, parallelism } = DEFAULT_ARGON2;
+  const profile = mkdtempSync(join(tmpdir(), 'cogzy-kdf-bench-'));
+  const { context, page } = await launchChromium(profile);
+  try {
+    await page.addScriptTag({ path: resolve(import.meta.dirname, '../node_modules/hash-wasm/dist/argon2.umd.min.js') });
+    const inBrowser = (passes: number): Promise<number> =>
+      page.evaluate(
+        async ({ passes, memoryKiB, parallelism }) => {
+          const lib = (window as unknown as { hashwasm: { argon2id: (o: object) => Promise<Uint8Array> } }).hashwasm;
+          const salt = crypto.getRandomValues(new Uint8Array(16));
+          const started = performance.now();
+          await lib.argon2id({ password: 'correct horse battery staple', salt, parallelism, iterations: passes, memorySize: memoryKiB, hashLength: 32, outputType: 'binary' });
+          return performance.now() - started;
+        },
+        { passes, memoryKiB, parallelism },
+      );
+    const inNode = async (passes: number): Promise<number> => {
+      const started = performance.now();
+      await argon2id({ password: 'correct horse battery staple', salt: random.bytes(16), parallelism, iterations: passes, memorySize: memoryKiB, hashLength: 32, outputType: 'binary' });
+      return performance.now() - started;
+    };
+    await inBrowser(1); // loads and compiles the WASM once
+    const onePass = await inBrowser(1);
+    const calibrated = Math.min(MAX_ARGON2_PASSES, Math.max(DEFAULT_ARGON2.iterations, Math.round(KDF_TARGET_MS / onePass)));
+    const browserDefault = await inBrowser(DEFAULT_ARGON2.iterations);
+    const browserCalibrated = await inBrowser(calibrated);
+    await inNode(1);
+    const nodeDefault = await inNode(DEFAULT_ARGON2.iterations);
+    console.log(
+      `unlock (Argon2id ${memoryKiB / 1024} MiB) in chromium: ${DEFAULT_ARGON2.iterations} passes ${browserDefault.toFixed(0)} ms (node ${nodeDefault.toFixed(0)} ms = ${(browserDefault / nodeDefault).toFixed(2)} x); ` +
+        `calibrated to ${calibrated} passes: ${browserCalibrated.toFixed(0)} ms (target ${KDF_TARGET_MS} ms)`,
+    );
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  await unlockTimes();
   const s3 = await startLocalS3('cogzy-sync-bench');
   // A premium-sized quota so the vault fits whatever SYNC_BENCH_NODES is.
   const worker = await startLocalWorker({ ...s3.env, FREE_VAULT_BYTES: String(10 * 1024 ** 3) });

@@ -15,7 +15,7 @@ const row: ImportRow = {
   status: 'complete',
   progress: { bytesRead: 2048, conversations: 4, nodes: 9 },
   checkpoint: null,
-  counts: { created: 9, deduplicated: 0, skipped: 3, conversationsCreated: 4, conversationsUpdated: 0 },
+  counts: { created: 9, deduplicated: 0, skipped: 3, conversationsCreated: 4, conversationsUpdated: 0, skippedDeleted: 0 },
   skippedByReason: { 'unsupported-record': 2, 'bad-timestamp': 1 },
   warnings: {},
   error: null,

@@ -101,6 +101,8 @@ export const importRowSchema = z.object({
     skipped: z.number().int().nonnegative(),
     conversationsCreated: z.number().int().nonnegative(),
     conversationsUpdated: z.number().int().nonnegative(),
+    /** Exchanges left out because the person had deleted them (sync tombstones, C21); rows from before read 0. */
+    skippedDeleted: z.number().int().nonnegative().default(0),
   }),
   skippedByReason: z.record(z.string(), z.number().int().nonnegative()),
   /** Warning counts by kind (the record was still imported). */

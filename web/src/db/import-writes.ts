@@ -15,6 +15,7 @@ import { AppError } from '../../../shared/errors';
 import type { ImportBatch, ImportReport } from '../../../shared/import';
 import type { MemoryNode } from '../../../shared/model';
 import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
+import { markPendingKeys, SYNC_BOOKKEEPING_TABLES, tombstonedKeys } from './sync-bookkeeping';
 import { VAULT_WRITE_TABLES, VaultWriter } from './vault-writes';
 
 export interface NewImportInput {
@@ -34,6 +35,8 @@ export interface BatchTiming {
 export interface BatchCounts {
   created: number;
   deduplicated: number;
+  /** Exchanges left out because the person deleted them (or their conversation) before (C9, C21). */
+  skippedDeleted: number;
   conversationsCreated: number;
   conversationsUpdated: number;
 }
@@ -47,7 +50,7 @@ export async function createImportRow(db: VaultDatabase, input: NewImportInput):
     status: input.status,
     progress: { bytesRead: 0, conversations: 0, nodes: 0 },
     checkpoint: null,
-    counts: { created: 0, deduplicated: 0, skipped: 0, conversationsCreated: 0, conversationsUpdated: 0 },
+    counts: { created: 0, deduplicated: 0, skipped: 0, conversationsCreated: 0, conversationsUpdated: 0, skippedDeleted: 0 },
     skippedByReason: {},
     warnings: {},
     error: null,
@@ -96,22 +99,38 @@ function newerConversation(existing: ConversationRow, incoming: ConversationRow)
  * - nodes and the keyword index: every node has exactly one segment in the index, numbered by the stats row
  *   written here (a node without index entries would be unfindable, entries without a node would be dangling);
  * - the import row's progress and checkpoint: the checkpoint names the last record whose conversations are
- *   committed, so a resume after a closed tab skips exactly what is already stored.
+ *   committed, so a resume after a closed tab skips exactly what is already stored;
+ * - sync bookkeeping (C21): what was deleted before (a tombstone on the conversation or the node) is skipped and
+ *   counted, and every conversation and node written is marked pending for the next push, so a crash between the
+ *   write and the mark cannot leave an import that never syncs.
  * If anything fails (quota, closed database), IndexedDB rolls all of it back and the error is translated.
  */
 export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts> {
   const started = performance.now();
   const added: string[] = [];
   const counts = await withStorageErrors(() =>
-    db.transaction('rw', [...VAULT_WRITE_TABLES, 'imports'], async () => {
+    db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_BOOKKEEPING_TABLES, 'imports'], async () => {
       const row = await readImport(db, importId);
       if (row.status !== 'processing') {
         throw new AppError('IMPORT_CANCELLED', { detail: `import ${importId} is ${row.status}` });
       }
-      const conversations = batch.items.map((item) => toConversationRow(item.conversation));
+      const deleted = await tombstonedKeys(db, [
+        ...batch.items.map((item) => `conversation:${item.conversation.id}`),
+        ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
+      ]);
+      const counts: BatchCounts = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
+      const items = batch.items.flatMap((item) => {
+        if (deleted.has(`conversation:${item.conversation.id}`)) {
+          counts.skippedDeleted += item.nodes.length;
+          return [];
+        }
+        const nodes = item.nodes.filter((node) => !deleted.has(`node:${node.id}`));
+        counts.skippedDeleted += item.nodes.length - nodes.length;
+        return [{ ...item, nodes }];
+      });
+      const conversations = items.map((item) => toConversationRow(item.conversation));
       const existing = await db.conversations.bulkGet(conversations.map((c) => c.row.id));
       const toPut: ReturnType<typeof toConversationRow>[] = [];
-      const counts: BatchCounts = { created: 0, deduplicated: 0, conversationsCreated: 0, conversationsUpdated: 0 };
       conversations.forEach((conversation, i) => {
         const old = existing[i];
         if (!old) {
@@ -125,7 +144,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
 
       // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
       // (split exports repeat conversations), so check again here, inside the transaction.
-      const incoming = batch.items.flatMap((item) => item.nodes);
+      const incoming = items.flatMap((item) => item.nodes);
       const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
       const fresh: MemoryNode[] = [];
       const inBatch = new Set<string>();
@@ -136,7 +155,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       }
       added.push(...inBatch);
       counts.created = fresh.length;
-      counts.deduplicated = incoming.length - fresh.length + batch.items.reduce((n, item) => n + item.duplicates, 0);
+      counts.deduplicated = incoming.length - fresh.length + items.reduce((n, item) => n + item.duplicates, 0);
 
       const writer = new VaultWriter(db);
       if (toPut.length > 0) {
@@ -145,6 +164,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       }
       await writer.addNew(fresh);
       await writer.flush();
+      await markPendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)]);
       const writeMs = performance.now() - started;
       await db.imports.put({
         ...row,
@@ -154,6 +174,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
           ...row.counts,
           created: row.counts.created + counts.created,
           deduplicated: row.counts.deduplicated + counts.deduplicated,
+          skippedDeleted: row.counts.skippedDeleted + counts.skippedDeleted,
           conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
           conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
         },
@@ -208,7 +229,7 @@ async function restoreHistory(db: VaultDatabase, history: ImportReport['history'
     const key = `${entry.fileKey}|${entry.timings.createdAt}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const restored: Omit<ImportRow, 'id'> = { ...entry, checkpoint: null };
+    const restored: Omit<ImportRow, 'id'> = { ...entry, counts: { skippedDeleted: 0, ...entry.counts }, checkpoint: null };
     await db.imports.add(restored as ImportRow);
   }
 }

@@ -10,6 +10,7 @@
  */
 import { AppError } from '../../../shared/errors';
 import type { ImportRow } from '../db/database';
+import { notifyLocalChange } from '../sync/local-changes';
 import { fromWorkerSchema, type ImportProgressMessage, type ToWorker } from './protocol';
 
 export interface ImportHandlers {
@@ -46,6 +47,8 @@ export function startImport(files: readonly File[], handlers: ImportHandlers = {
           handlers.onProgress?.(message);
           break;
         case 'file-finished':
+          // The worker marked what it wrote pending (C21); the scheduler pushes it.
+          notifyLocalChange('import');
           handlers.onFileFinished?.({ fileIndex: message.fileIndex, importId: message.importId, row: message.row });
           break;
         case 'run-finished':

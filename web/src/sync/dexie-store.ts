@@ -14,11 +14,11 @@ import { sha256HexSchema } from '../../../shared/sync/protocol';
 import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../../shared/sync/records';
 import { SEGMENT_KINDS } from '../../../shared/sync/segment';
 import { fromConversationRow, translateStorageError, withStorageErrors, type VaultDatabase } from '../db/database';
+import { markPendingKeys, SYNC_BOOKKEEPING_TABLES } from '../db/sync-bookkeeping';
 import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from '../db/vault-writes';
 
 const CURSOR_KEY = 'sync.cursor';
-const PENDING_SEQ_KEY = 'sync.pendingSeq';
-const SYNC_TABLES = ['syncRecords', 'syncTombstones', 'syncPending', 'syncState'] as const;
+const SYNC_TABLES = ['syncRecords', ...SYNC_BOOKKEEPING_TABLES] as const;
 
 const cursorSchema = z.object({
   version: z.number().int().nonnegative(),
@@ -119,13 +119,8 @@ export class DexieStore implements LocalStore {
         return parsed.data;
       },
       setCursor: async (cursor: SyncCursor) => void (await db.syncState.put({ key: CURSOR_KEY, value: cursor })),
-      markPending: async (key) => {
-        // A counter that only grows: a change number is never reused, even after its entry was cleared.
-        const row = await db.syncState.get(PENDING_SEQ_KEY);
-        const seq = (typeof row?.value === 'number' ? row.value : 0) + 1;
-        await db.syncState.put({ key: PENDING_SEQ_KEY, value: seq });
-        await db.syncPending.put({ key, seq });
-      },
+      // A counter that only grows: a change number is never reused, even after its entry was cleared.
+      markPending: (key) => markPendingKeys(db, [key]),
       pending: async (): Promise<PendingChange[]> => (await db.syncPending.orderBy('seq').toArray()).map(({ key, seq }) => ({ key, seq })),
       clearPending: async (acknowledged) => {
         const rows = await db.syncPending.bulkGet(acknowledged.map((change) => change.key));
@@ -151,6 +146,26 @@ export class DexieStore implements LocalStore {
           ...nodes.map((row): SyncRecord => ({ type: 'node', id: row.id, value: fromNodeRow(row) })),
           ...others.map((row) => parseRecord(row.record, row.key)),
         ];
+      }),
+    );
+  }
+
+  /**
+   * Marks every record of this vault pending (C20): what "Push everything" and a device's first unlock do, so data
+   * that was here before sync (or before imports marked their records) reaches the vault. One transaction.
+   */
+  async markAllPending(): Promise<number> {
+    const { db } = this;
+    return withStorageErrors(() =>
+      db.transaction('rw', [db.conversations, db.nodes, db.syncRecords, ...SYNC_BOOKKEEPING_TABLES.map((t) => db.table(t))], async () => {
+        const [conversations, nodes, others] = await Promise.all([
+          db.conversations.toCollection().primaryKeys(),
+          db.nodes.toCollection().primaryKeys(),
+          db.syncRecords.toCollection().primaryKeys(),
+        ]);
+        const keys = [...conversations.map((id) => `conversation:${id}`), ...nodes.map((id) => `node:${id}`), ...others];
+        await markPendingKeys(db, keys);
+        return keys.length;
       }),
     );
   }

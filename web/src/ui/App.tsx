@@ -8,6 +8,8 @@ import type { ServiceWorkerState } from '../pwa/register';
 import HomeView from './views/HomeView';
 import { toAppError, type AppError } from '../../../shared/errors';
 import { startNavigationMemory } from './nav-memory';
+import SyncIndicator from './components/SyncIndicator';
+import { startSyncLater } from './sync';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -41,6 +43,7 @@ function ignoreStrayDrop(e: DragEvent): void {
 export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
   document.addEventListener('keydown', onGlobalKey);
   startNavigationMemory();
+  startSyncLater();
   window.addEventListener('dragover', ignoreStrayDrop);
   window.addEventListener('drop', ignoreStrayDrop);
   // A vault that cannot open is explained by the views; the theme then stays as the mirror says.
@@ -85,6 +88,7 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
           <span>Cogzy Vault</span>
         </a>
         <div class="header-tools">
+          <SyncIndicator />
           <Show when={reachability() !== 'online'}>
             <span
               class="offline-badge"

@@ -16,6 +16,8 @@ import { exportFileName, exportVaultJson, exportVaultMarkdown } from '../vault/e
 import { deleteVault as clearVault } from '../vault/storage';
 import type { ResultSource, SearchFilters, SearchMode, SearchResponse } from '../search/search';
 import type { Provider } from '../../../shared/model';
+import { deleteItem } from '../../../shared/sync/vault-ops';
+import { localContext, notifyLocalChange } from '../sync/local-changes';
 
 let opening: Promise<Vault> | undefined;
 
@@ -102,4 +104,13 @@ export async function exportVault(format: 'json' | 'markdown'): Promise<{ blob: 
 
 export async function deleteVault(): Promise<void> {
   await clearVault(await vaultDb());
+}
+
+/**
+ * Deletes a conversation with everything of it (nodes, index entries, vectors, notes, pins), as a sync tombstone:
+ * it leaves every device at their next sync, and a later import of the same content skips it (C9, C21).
+ */
+export async function deleteConversation(id: string): Promise<void> {
+  await deleteItem(await localContext(await vaultDb()), `conversation:${id}`);
+  notifyLocalChange('delete-conversation');
 }

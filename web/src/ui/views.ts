@@ -15,7 +15,7 @@ export interface ViewProps {
 }
 
 export interface ViewEntry {
-  /** First path segment this view answers to (`#/<path>…`). */
+  /** First path segment this view answers to (`#/<path>…`), or the first two (`settings/sync`). */
   readonly path: string;
   /** Page title and navigation label. */
   readonly label: string;
@@ -47,6 +47,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazyView(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },
   { path: 'ask', label: 'Ask', nav: { order: 15, icon: '✦' }, component: lazyView(() => import('./views/AskView')) },
+  { path: 'settings/sync', label: 'Sync', component: lazyView(() => import('./views/SyncView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
@@ -55,12 +56,15 @@ export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'data', title: 'Your data', order: 30, component: lazyView(() => import('./views/settings/DataPanel')) },
   { id: 'embeddings', title: 'Semantic search', order: 15, component: lazyView(() => import('./settings-embeddings/EmbeddingsPanel')) },
   { id: 'ask', title: 'Ask your vault', order: 12, component: lazyView(() => import('./views/settings/AskPanel')) },
+  { id: 'sync', title: 'Sync', order: 25, component: lazyView(() => import('./views/settings/SyncPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {
   return VIEWS.filter((v) => v.nav).sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));
 }
 
+/** A two-segment path (`settings/sync`) is a view of its own; otherwise the first segment decides. */
 export function viewFor(route: Route): ViewEntry | undefined {
-  return VIEWS.find((v) => v.path === route.segments[0]);
+  const nested = route.segments.slice(0, 2).join('/');
+  return VIEWS.find((v) => v.path === nested) ?? VIEWS.find((v) => v.path === route.segments[0]);
 }

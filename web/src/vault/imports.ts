@@ -35,7 +35,9 @@ export function describeImport(row: ImportRow): string {
   const from = row.provider ? ` from ${PROVIDER_LABELS[row.provider]}` : '';
   // The same sentences as the notes: on-purpose skips are not called unreadable.
   const skips = skipSentences(row);
-  const skippedText = skipped > 0 && skips.length > 0 ? ` ${capitalise(skips.join('; '))}.` : '';
+  const skippedText =
+    (skipped > 0 && skips.length > 0 ? ` ${capitalise(skips.join('; '))}.` : '') +
+    (row.counts.skippedDeleted > 0 ? ` ${plural(row.counts.skippedDeleted, 'exchange was', 'exchanges were')} skipped because you deleted ${row.counts.skippedDeleted === 1 ? 'it' : 'them'}.` : '');
   switch (row.status) {
     case 'pending':
       return 'Waiting for the files before it to finish.';

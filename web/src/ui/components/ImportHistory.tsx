@@ -54,6 +54,12 @@ export default function ImportHistory(props: { rows: readonly ImportRow[] }): JS
                     <dt>Skipped</dt>
                     <dd data-testid="count-skipped">{formatNumber(row.counts.skipped)}</dd>
                   </div>
+                  <Show when={row.counts.skippedDeleted > 0}>
+                    <div>
+                      <dt>Skipped, you deleted them</dt>
+                      <dd data-testid="count-skipped-deleted">{formatNumber(row.counts.skippedDeleted)}</dd>
+                    </div>
+                  </Show>
                   <div>
                     <dt>New conversations</dt>
                     <dd data-testid="count-conversations">{formatNumber(row.counts.conversationsCreated)}</dd>

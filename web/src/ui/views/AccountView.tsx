@@ -5,8 +5,19 @@ import { toAppError, type AppErrorData } from '../../../../shared/errors';
 import ErrorNotice from '../components/ErrorNotice';
 import { deleteVault } from '../data';
 import { formatBytes } from '../format';
+import { syncService } from '../sync';
 
 const api = new AccountApi();
+
+/** The sync service reads the session again (signed in: it may run; signed out: it forgets this device's keys). */
+function tellSync(signedIn: boolean): void {
+  syncService()
+    .then(async (service) => {
+      if (!signedIn) await service.lock();
+      await service.refresh();
+    })
+    .catch(() => undefined);
+}
 
 /** Runs one account action at a time: busy flag, the failure as a sentence, and a status line on success. */
 function createAction() {
@@ -46,6 +57,7 @@ export default function AccountView(): JSX.Element {
               onSignedIn={(u, how) => {
                 setNotice(how === 'signup' ? `Account created. You are signed in as ${u.email}.` : `Signed in as ${u.email}.`);
                 setUser(u);
+                tellSync(true);
               }}
             />
           }
@@ -56,6 +68,7 @@ export default function AccountView(): JSX.Element {
               onSignedOut={(message) => {
                 setNotice(message);
                 setUser(null);
+                tellSync(false);
               }}
             />
           )}
@@ -187,6 +200,9 @@ function SignedIn(props: { user: AuthUserData; onSignedOut: (message: string) =>
         <Show when={usage()} fallback={<ErrorNotice error={usage.error === undefined ? null : toAppError(usage.error).toData()} />}>
           {(u) => <UsagePanel usage={u()} />}
         </Show>
+        <p>
+          <a href="#/settings/sync">Sync this vault between your devices</a>
+        </p>
         <div class="actions">
           <button type="button" class="button" onClick={() => void refetch()}>
             Refresh usage

@@ -10,6 +10,7 @@ import ErrorNotice from '../components/ErrorNotice';
 import { formatDate, plural, providerLabel } from '../format';
 import { href, navigate } from '../router';
 import { clearSearchHighlight, highlightSearchWords } from '../reader-highlight';
+import DeleteConversation from '../components/DeleteConversation';
 
 const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
   { key: 'thinking', label: 'Thinking' },
@@ -134,6 +135,9 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                     )}
                   </For>
                 </fieldset>
+                <div class="actions">
+                  <DeleteConversation id={loaded().conversation.id} title={loaded().conversation.title} />
+                </div>
               </header>
               <For each={items()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
                 {(node) => <Exchange node={node} toggles={toggles} highlighted={node.id === target()} />}

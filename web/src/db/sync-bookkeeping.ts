@@ -1,0 +1,29 @@
+/**
+ * The sync engine's queue of local changes, as the database layer writes it: the Dexie LocalStore
+ * (web/src/sync/dexie-store.ts) and the import batches (import-writes.ts) both mark keys pending through here, so a
+ * change number is never reused whoever wrote it (C7, C19), and both ask the same tombstones (C9).
+ *
+ *   SYNC_BOOKKEEPING_TABLES                       what a transaction calling these must cover
+ *   markPendingKeys(db, keys): Promise<void>     inside such a transaction; one change number per key, in order
+ *   tombstonedKeys(db, keys): Promise<Set<string>>
+ */
+import type { VaultDatabase } from './database';
+
+export const PENDING_SEQ_KEY = 'sync.pendingSeq';
+export const SYNC_BOOKKEEPING_TABLES = ['syncTombstones', 'syncPending', 'syncState'] as const;
+
+/** Marks every key pending with a fresh change number (a counter that only grows). Call inside a rw transaction. */
+export async function markPendingKeys(db: VaultDatabase, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const row = await db.syncState.get(PENDING_SEQ_KEY);
+  const first = (typeof row?.value === 'number' ? row.value : 0) + 1;
+  await db.syncState.put({ key: PENDING_SEQ_KEY, value: first + keys.length - 1 });
+  await db.syncPending.bulkPut(keys.map((key, i) => ({ key, seq: first + i })));
+}
+
+/** Which of `keys` are deleted for good (sticky tombstones, C9). */
+export async function tombstonedKeys(db: VaultDatabase, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.syncTombstones.bulkGet([...keys]);
+  return new Set(rows.flatMap((row) => (row === undefined ? [] : [row.key])));
+}

@@ -1,0 +1,36 @@
+/**
+ * The sync service's state as the rest of the app sees it, without loading the service (engine, crypto, Argon2id):
+ * a Solid signal the header indicator reads on every page. The handle that loads the service is ui/sync.ts.
+ *
+ *   syncStatus(): SyncServiceState                  reactive
+ *   setSyncStatus(state)                            the service's own writer
+ *   SYNC_STATE_LABELS                               words for each state
+ */
+import { createSignal } from 'solid-js';
+import type { SyncState } from '../../../shared/sync/engine';
+
+/** The engine's states, plus the two that come before it can run. */
+export type SyncServiceState = SyncState | 'starting' | 'signed-out' | 'locked';
+
+const [syncStatus, setStatus] = createSignal<SyncServiceState>('starting');
+export { syncStatus };
+
+export function setSyncStatus(state: SyncServiceState): void {
+  setStatus(state);
+}
+
+/** Words for each state, shared by the header indicator and the dashboard. */
+export const SYNC_STATE_LABELS: Record<SyncServiceState, string> = {
+  starting: 'Starting sync…',
+  'signed-out': 'Not signed in',
+  locked: 'Sync locked',
+  idle: 'Sync ready',
+  pulling: 'Pulling…',
+  pushing: 'Pushing…',
+  'in-sync': 'In sync',
+  offline: 'Offline',
+  error: 'Sync error',
+  conflict: 'Sync conflict',
+  'vault-full': 'Vault full',
+  'clock-skew': 'Clock is off',
+};
