@@ -109,6 +109,9 @@ export const ERROR_MESSAGES = {
   CRYPTO_WRONG_PASSPHRASE: 'That passphrase does not unlock this vault. Try again; without it, synced data cannot be read.',
   OFFLINE: 'You are offline. Everything local still works; syncing resumes when you are back online.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
+  NOTE_CHANGED_MEANWHILE: 'This note changed on another device while you were choosing, so nothing was saved. Look at the versions again and choose.',
+  MEMORY_DELETED_BEFORE:
+    'You deleted this memory before, and a deleted memory stays deleted on all your devices. Word it a little differently to save it again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

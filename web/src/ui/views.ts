@@ -47,6 +47,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'topics', label: 'Topics', nav: { order: 25, icon: '◍' }, component: lazyView(() => import('./topics/TopicsView')) },
   { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },
   { path: 'ask', label: 'Ask', nav: { order: 15, icon: '✦' }, component: lazyView(() => import('./views/AskView')) },
+  { path: 'conflicts', label: 'Note conflicts', component: lazyView(() => import('./views/ConflictsView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
@@ -55,6 +56,7 @@ export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'data', title: 'Your data', order: 30, component: lazyView(() => import('./views/settings/DataPanel')) },
   { id: 'embeddings', title: 'Semantic search', order: 15, component: lazyView(() => import('./settings-embeddings/EmbeddingsPanel')) },
   { id: 'ask', title: 'Ask your vault', order: 12, component: lazyView(() => import('./views/settings/AskPanel')) },
+  { id: 'conflicts', title: 'Note conflicts', order: 40, component: lazyView(() => import('./views/settings/ConflictsPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {

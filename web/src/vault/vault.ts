@@ -1,6 +1,7 @@
 /**
  * The composition root of the vault for the page: open the database once, settle imports a closed tab left
- * behind, and create the search service (where semantic sources register).
+ * behind, start moving memories saved before sync into synced records, and create the search service (where
+ * semantic sources register).
  *
  *   openVault(options?: OpenVaultOptions): Promise<Vault>
  *   interface Vault { db: VaultDatabase; search: SearchService; close(): void }
@@ -13,6 +14,7 @@
 import { openVaultDatabase, type OpenVaultOptions, type VaultDatabase } from '../db/database';
 import { SearchService } from '../search/search';
 import { recoverInterruptedImports } from './imports';
+import { migrateLegacyMemories } from './memories';
 
 export interface Vault {
   db: VaultDatabase;
@@ -23,5 +25,8 @@ export interface Vault {
 export async function openVault(options: OpenVaultOptions = {}): Promise<Vault> {
   const db = await openVaultDatabase(options);
   await recoverInterruptedImports(db);
+  // Memories saved before sync start syncing without waiting for the Ask page. Not awaited: a failure must not keep
+  // the vault closed; it is forgotten, and the Ask page (which runs it again) says what went wrong.
+  void migrateLegacyMemories(db).catch(() => undefined);
   return { db, search: new SearchService(db), close: () => db.close() };
 }
