@@ -230,6 +230,7 @@ describe('everyday polish', () => {
       ['#/topics', () => page.getByTestId('topic-map').waitFor({ timeout: 60_000 })],
       ['#/import', () => page.getByTestId('import-history').waitFor()],
       ['#/settings', () => page.getByTestId('embedding-status').waitFor()],
+      ['#/conflicts', () => page.getByTestId('no-conflicts').waitFor()],
     ];
     const found: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
