@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../shared/sync/records';
 import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { editNote, mergeRecord } from '../../shared/sync/vault-ops';
+import { seriousViolations } from '../support/axe';
 import { hasHorizontalOverflow, importThroughUi, launchApp, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
@@ -112,6 +113,17 @@ async function makeConflict(page: Page, conversationId: string, mine: string, th
   if (theirVersion) await storeAsPulled(page, theirVersion);
 }
 
+/** No serious or critical axe violation on the page as it is, in light and in dark. */
+async function expectAccessible(page: Page): Promise<void> {
+  const found: string[] = [];
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    for (const v of await seriousViolations(page)) found.push(`${theme}: ${v}`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(found).toEqual([]);
+}
+
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('personal edits in the browser', () => {
@@ -172,6 +184,7 @@ describe('personal edits in the browser', () => {
     await page.getByRole('heading', { level: 1, name: 'My bread notes' }).waitFor();
     await page.locator('.star-toggle[aria-pressed="true"]').waitFor();
     expect(await page.locator('#note-input').inputValue()).toBe('Proof overnight');
+    await expectAccessible(page);
 
     await page.goto(`${baseUrl}#/conversations`);
     const row = page.locator('.conv-list li').filter({ hasText: 'My bread notes' });
@@ -179,6 +192,7 @@ describe('personal edits in the browser', () => {
     expect(await row.getByRole('img', { name: 'Starred' }).count()).toBe(1);
     expect(await row.locator('.tag-chip').allTextContents()).toEqual(['baking']);
     expect(await page.locator('.conv-list li').filter({ hasText: 'Kneading sourdough' }).count()).toBe(0);
+    await expectAccessible(page);
     await page.getByLabel('Starred only').check();
     await page.waitForFunction(() => document.querySelectorAll('.conv-list li').length === 1);
     expect(await page.locator('.conv-list .conv-title').allTextContents()).toEqual([expect.stringContaining('My bread notes')]);
@@ -253,6 +267,7 @@ describe('personal edits in the browser', () => {
     await page.getByTestId('note-conflict').waitFor();
     expect(await page.locator('#note-input').getAttribute('readonly')).not.toBeNull();
     expect(await page.getByRole('button', { name: 'Save note' }).count()).toBe(0);
+    await expectAccessible(page);
     await page.getByRole('link', { name: 'Resolve it in the conflict queue' }).click();
 
     const card = page.getByTestId('conflict');
@@ -263,6 +278,7 @@ describe('personal edits in the browser', () => {
     const theirs = card.getByRole('region', { name: 'Theirs (another device)' });
     expect(await yours.locator('pre').textContent()).toBe('Proof overnight in the fridge');
     expect(await theirs.locator('pre').textContent()).toBe('Proof for two hours');
+    await expectAccessible(page);
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await hasHorizontalOverflow(page)).toBe(false);
     await page.setViewportSize({ width: 1280, height: 860 });
