@@ -22,7 +22,11 @@ import { resolveNote, type ResolvedNote } from '../../../shared/sync/merge';
 import { syncRecordSchema, type LwwRecord, type NoteVersionRecord, type SyncRecord } from '../../../shared/sync/records';
 import { editNote, setValue } from '../../../shared/sync/vault-ops';
 import { withStorageErrors, type SyncRecordRow, type VaultDatabase } from '../db/database';
+import { VAULT_WRITE_TABLES } from '../db/vault-writes';
 import { localContext, notifyLocalChange } from '../sync/local-changes';
+
+/** The tables DexieStore's transactions cover besides VAULT_WRITE_TABLES (a transaction joining one must hold them). */
+const LOCAL_STORE_SYNC_TABLES = ['syncRecords', 'syncTombstones', 'syncPending', 'syncState'] as const;
 
 export const MAX_TITLE_CHARS = 300;
 export const MAX_TAGS = 20;
@@ -239,9 +243,17 @@ export function keepBothText(first: string, second: string): string {
  * NOTE_CHANGED_MEANWHILE asks them to look again.
  */
 export async function resolveNoteConflict(db: VaultDatabase, conversationId: string, shownHeads: readonly string[], text: string): Promise<void> {
-  const { note } = await readConversationEdits(db, conversationId);
-  const current = (note?.heads ?? []).map((h) => h.version).sort();
+  if (text.length > MAX_NOTE_CHARS) throw new AppError('VALIDATION_FAILED', { message: `A note is at most ${MAX_NOTE_CHARS.toLocaleString('en')} characters. Shorten it and save again.` });
+  const ctx = await localContext(db);
   const shown = [...shownHeads].sort();
-  if (current.length !== shown.length || current.some((v, i) => v !== shown[i])) throw new AppError('NOTE_CHANGED_MEANWHILE');
-  await saveNote(db, conversationId, text);
+  // The check and the write in one transaction (editNote's joins it), so a pull cannot slip a new head in between.
+  await withStorageErrors(() =>
+    db.transaction('rw', [...VAULT_WRITE_TABLES, ...LOCAL_STORE_SYNC_TABLES], async () => {
+      const { note } = await readConversationEdits(db, conversationId);
+      const current = (note?.heads ?? []).map((h) => h.version).sort();
+      if (current.length !== shown.length || current.some((v, i) => v !== shown[i])) throw new AppError('NOTE_CHANGED_MEANWHILE');
+      await editNote(ctx, conversationId, text);
+    }),
+  );
+  notifyLocalChange('note');
 }
