@@ -185,6 +185,9 @@ describe('personal edits in the browser', () => {
     await page.locator('.star-toggle[aria-pressed="true"]').waitFor();
     expect(await page.locator('#note-input').inputValue()).toBe('Proof overnight');
     await expectAccessible(page);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await hasHorizontalOverflow(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     await page.goto(`${baseUrl}#/conversations`);
     const row = page.locator('.conv-list li').filter({ hasText: 'My bread notes' });
