@@ -44,7 +44,9 @@ const SEARCH_DEPTH = 16;
  * recent turns, cut to the budget. A search hit whose node is gone (deleted since it was indexed) is dropped.
  */
 export async function retrieveContext(vault: Vault, question: string, turns: readonly TurnCandidate[], removed: ReadonlySet<string>): Promise<ContextItem[]> {
-  await migrateLegacyMemories(vault.db);
+  // Memories saved before sync are moved first; if that fails the Ask page says so, and the question still goes
+  // with the memories moved so far.
+  await migrateLegacyMemories(vault.db).catch(() => 0);
   const [search, memories] = await Promise.all([
     vault.search.search(question, { mode: vault.search.hasSemantic() ? 'hybrid' : 'keyword', limit: SEARCH_DEPTH }),
     listMemories(vault.db),
