@@ -1,5 +1,5 @@
 // SPEC C30-C32: what a person writes (star, rename, tags, note, memories) through the app's own read/write helpers
-// (web/src/vault/edits.ts, memories.ts) on two real vault databases (fake-indexeddb + DexieStore), synced by the real
+// (web/src/vault/edits.ts, edit-writes.ts, memories.ts) on two real vault databases (fake-indexeddb + DexieStore), synced by the real
 // engine through the in-memory server.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
@@ -22,12 +22,8 @@ import {
   listNoteConflicts,
   readConversationEdits,
   readEditsIndex,
-  renameConversation,
-  resolveNoteConflict,
-  saveNote,
-  setStarred,
-  setTags,
 } from '../../web/src/vault/edits';
+import { renameConversation, resolveNoteConflict, saveNote, setStarred, setTags } from '../../web/src/vault/edit-writes';
 import { addMemory, deleteMemory, listMemories, migrateLegacyMemories, replaceMemory } from '../../web/src/vault/memories';
 import { useFreshDatabases } from './fresh-db';
 import { contractConversation, contractNode } from './sync-local-store.contract';

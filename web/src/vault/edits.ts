@@ -1,32 +1,24 @@
 /**
  * What a person writes on a conversation, synced between devices (SPEC C30, C32): a renamed title, a star (pin),
- * tags and a note. Writes go through the sync engine's vault-ops with this vault's LocalContext (clock stamped,
- * marked pending) and then tell the sync scheduler; reads are plain Dexie queries, so live queries can run them.
+ * tags and a note. Reading them, here: plain Dexie queries, so live queries can run them, and light enough for the
+ * page's first chunk (the list and search use them). Writing them: ./edit-writes.ts (through the sync engine).
  *
  *   editIds(conversationId)                           the lww record ids: title:<id>, pin:conversation:<id>, tags:conversation:<id>
  *   readConversationEdits(db, conversationId)         { edits, note } of one conversation: ONE query on the owners index
  *   readEditsIndex(db)                                every conversation's edits and the tags in use: three key-range reads
- *   renameConversation(db, id, title | null)          null or blank: back to the imported title
- *   setStarred(db, id, starred)   setTags(db, id, tags)   saveNote(db, id, text)
+ *   conversationsMatching(index, { starred, tag })    the ids the list's filters keep (null: no such filter)
  *   listNoteConflicts(db)                             notes edited on two devices that did not merge (the conflict queue)
- *   resolveNoteConflict(db, id, shownHeads, text)     one version replacing exactly the heads the person saw
  *   keepBothText(first, second)                       what "keep both" saves
  *
  * Deleting a conversation (a tombstone on `conversation:<id>`) deletes all of these with it (C9): their records are
  * owned by that key (shared/sync/records.ts ownerKeys).
  */
 import { z } from 'zod';
-import { AppError } from '../../../shared/errors';
 import { parseHlc } from '../../../shared/sync/hlc';
 import { resolveNote, type ResolvedNote } from '../../../shared/sync/merge';
 import { syncRecordSchema, type LwwRecord, type NoteVersionRecord, type SyncRecord } from '../../../shared/sync/records';
-import { editNote, setValue } from '../../../shared/sync/vault-ops';
 import { withStorageErrors, type SyncRecordRow, type VaultDatabase } from '../db/database';
-import { VAULT_WRITE_TABLES } from '../db/vault-writes';
-import { localContext, notifyLocalChange } from '../sync/local-changes';
 
-/** The tables DexieStore's transactions cover besides VAULT_WRITE_TABLES (a transaction joining one must hold them). */
-const LOCAL_STORE_SYNC_TABLES = ['syncRecords', 'syncTombstones', 'syncPending', 'syncState'] as const;
 
 export const MAX_TITLE_CHARS = 300;
 export const MAX_TAGS = 20;
@@ -71,7 +63,7 @@ function applyLww(edits: ConversationEdits, record: LwwRecord, conversationId: s
 }
 
 /** Trimmed, spaces collapsed, without blanks or case-insensitive repeats, sorted. */
-function distinctTags(tags: readonly string[]): string[] {
+export function distinctTags(tags: readonly string[]): string[] {
   const seen = new Map<string, string>();
   for (const raw of tags) {
     const tag = raw.trim().replace(/\s+/g, ' ').slice(0, MAX_TAG_CHARS);
@@ -144,32 +136,6 @@ export function conversationsMatching(index: EditsIndex, filter: { starred: bool
   return ids;
 }
 
-export async function renameConversation(db: VaultDatabase, conversationId: string, title: string | null): Promise<void> {
-  const clean = title?.trim().replace(/\s+/g, ' ') ?? '';
-  if (clean.length > MAX_TITLE_CHARS) throw new AppError('VALIDATION_FAILED', { message: `A title is at most ${MAX_TITLE_CHARS} characters. Shorten it and save again.` });
-  await setValue(await localContext(db), editIds(conversationId).title, clean === '' ? null : clean);
-  notifyLocalChange('title');
-}
-
-export async function setStarred(db: VaultDatabase, conversationId: string, starred: boolean): Promise<void> {
-  await setValue(await localContext(db), editIds(conversationId).pin, starred);
-  notifyLocalChange('pin');
-}
-
-export async function setTags(db: VaultDatabase, conversationId: string, tags: readonly string[]): Promise<void> {
-  if (tags.some((t) => t.trim().length > MAX_TAG_CHARS)) throw new AppError('VALIDATION_FAILED', { message: `A tag is at most ${MAX_TAG_CHARS} characters. Shorten it and add it again.` });
-  const clean = distinctTags(tags);
-  if (clean.length > MAX_TAGS) throw new AppError('VALIDATION_FAILED', { message: `A conversation has at most ${MAX_TAGS} tags. Remove one before adding another.` });
-  await setValue(await localContext(db), editIds(conversationId).tags, clean);
-  notifyLocalChange('tags');
-}
-
-export async function saveNote(db: VaultDatabase, conversationId: string, text: string): Promise<void> {
-  if (text.length > MAX_NOTE_CHARS) throw new AppError('VALIDATION_FAILED', { message: `A note is at most ${MAX_NOTE_CHARS.toLocaleString('en')} characters. Shorten it and save again.` });
-  await editNote(await localContext(db), conversationId, text);
-  notifyLocalChange('note');
-}
-
 // ---- The conflict queue ----------------------------------------------------------------------------------------
 
 export interface NoteHead {
@@ -235,25 +201,4 @@ export const KEEP_BOTH_SEPARATOR = '\n\n-------- the other version, kept too ---
 
 export function keepBothText(first: string, second: string): string {
   return `${first}${KEEP_BOTH_SEPARATOR}${second}`;
-}
-
-/**
- * Resolves a flagged note with `text` (keep mine, keep theirs, keep both): one new version replacing the heads the
- * person saw. When the note changed meanwhile (a pull brought another edit), nothing is written and
- * NOTE_CHANGED_MEANWHILE asks them to look again.
- */
-export async function resolveNoteConflict(db: VaultDatabase, conversationId: string, shownHeads: readonly string[], text: string): Promise<void> {
-  if (text.length > MAX_NOTE_CHARS) throw new AppError('VALIDATION_FAILED', { message: `A note is at most ${MAX_NOTE_CHARS.toLocaleString('en')} characters. Shorten it and save again.` });
-  const ctx = await localContext(db);
-  const shown = [...shownHeads].sort();
-  // The check and the write in one transaction (editNote's joins it), so a pull cannot slip a new head in between.
-  await withStorageErrors(() =>
-    db.transaction('rw', [...VAULT_WRITE_TABLES, ...LOCAL_STORE_SYNC_TABLES], async () => {
-      const { note } = await readConversationEdits(db, conversationId);
-      const current = (note?.heads ?? []).map((h) => h.version).sort();
-      if (current.length !== shown.length || current.some((v, i) => v !== shown[i])) throw new AppError('NOTE_CHANGED_MEANWHILE');
-      await editNote(ctx, conversationId, text);
-    }),
-  );
-  notifyLocalChange('note');
 }

@@ -14,7 +14,6 @@
 import { openVaultDatabase, type OpenVaultOptions, type VaultDatabase } from '../db/database';
 import { SearchService } from '../search/search';
 import { recoverInterruptedImports } from './imports';
-import { migrateLegacyMemories } from './memories';
 
 export interface Vault {
   db: VaultDatabase;
@@ -25,8 +24,9 @@ export interface Vault {
 export async function openVault(options: OpenVaultOptions = {}): Promise<Vault> {
   const db = await openVaultDatabase(options);
   await recoverInterruptedImports(db);
-  // Memories saved before sync start syncing without waiting for the Ask page. Not awaited: a failure must not keep
-  // the vault closed; it is forgotten, and the Ask page (which runs it again) says what went wrong.
-  void migrateLegacyMemories(db).catch(() => undefined);
+  // Memories saved before sync start syncing without waiting for the Ask page. Loaded apart (the write path brings
+  // the sync engine, which the first screen does not need) and not awaited: a failure must not keep the vault
+  // closed; it is forgotten, and the Ask page (which runs it again) says what went wrong.
+  void import('./memories').then(({ migrateLegacyMemories }) => migrateLegacyMemories(db)).catch(() => undefined);
   return { db, search: new SearchService(db), close: () => db.close() };
 }

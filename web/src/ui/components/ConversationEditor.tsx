@@ -6,7 +6,8 @@
 import { createEffect, createSignal, For, on, Show, type JSX } from 'solid-js';
 import { toAppError } from '../../../../shared/errors';
 import type { ResolvedNote } from '../../../../shared/sync/merge';
-import { MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TITLE_CHARS, renameConversation, saveNote, setStarred, setTags, type ConversationEdits } from '../../vault/edits';
+import { renameConversation, saveNote, setStarred, setTags } from '../../vault/edit-writes';
+import { MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TITLE_CHARS, type ConversationEdits } from '../../vault/edits';
 import { vault } from '../data';
 import { href } from '../router';
 

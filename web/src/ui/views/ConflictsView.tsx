@@ -1,7 +1,8 @@
 import { createEffect, createResource, createSignal, For, Show, type JSX } from 'solid-js';
 import { toAppError } from '../../../../shared/errors';
 import { deviceId } from '../../sync/local-changes';
-import { keepBothText, listNoteConflicts, resolveNoteConflict, type NoteConflict, type NoteHead } from '../../vault/edits';
+import { resolveNoteConflict } from '../../vault/edit-writes';
+import { keepBothText, listNoteConflicts, type NoteConflict, type NoteHead } from '../../vault/edits';
 import ErrorNotice from '../components/ErrorNotice';
 import { vault } from '../data';
 import { formatDate } from '../format';
