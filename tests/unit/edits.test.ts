@@ -8,7 +8,7 @@ import { SyncEngine } from '../../shared/sync/engine';
 import { deriveSyncKeys, type SyncKeys } from '../../shared/sync/keys';
 import { MemoryServer, MemoryTransport } from '../../shared/sync/testing/memory-server';
 import { seededRandom } from '../../shared/sync/testing/seeded';
-import { deleteItem, importItems, vaultDigest } from '../../shared/sync/vault-ops';
+import { deleteItem, importItems, mergeRecord, vaultDigest } from '../../shared/sync/vault-ops';
 import type { VaultDatabase } from '../../web/src/db/database';
 import { deviceId, localContext, onLocalChange } from '../../web/src/sync/local-changes';
 import { listConversations } from '../../web/src/vault/conversations';
@@ -193,6 +193,47 @@ describe('C32: notes merge line by line; overlapping edits wait in the conflict 
     await syncAll();
     expect(await listNoteConflicts(a.db)).toEqual([]);
     expect((await readConversationEdits(a.db, 'claude:c1')).note).toMatchObject({ text: both, conflict: false });
+  });
+});
+
+describe('C32: a choice never silently replaces a version that arrived while the person was choosing', () => {
+  it('a head merged concurrently with the resolution either stops it (NOTE_CHANGED_MEANWHILE) or stays a head', async () => {
+    for (const pullFirst of [true, false]) {
+      const db = await freshDb();
+      const ctx = await localContext(db);
+      const conversation = contractConversation(9, 'race');
+      await importItems(ctx, { conversations: [conversation], nodes: [] });
+      await saveNote(db, conversation.id, 'base');
+      const base = (await readConversationEdits(db, conversation.id)).note?.heads[0]?.version ?? '';
+      await saveNote(db, conversation.id, 'mine');
+      // Versions from another device that also replaced `base`: one seen before the choice, one arriving during it.
+      const theirs = (n: number, text: string) => ({
+        type: 'note' as const,
+        id: `${conversation.id}|000000000000${n}:000000:other`,
+        conversationId: conversation.id,
+        version: `000000000000${n}:000000:other`,
+        parents: [base],
+        base: 'base',
+        text,
+      });
+      await ctx.store.transaction((tx) => mergeRecord(tx, theirs(1, 'theirs')));
+      const late = theirs(2, 'late arrival');
+      const { note } = await readConversationEdits(db, conversation.id);
+      expect(note?.conflict).toBe(true);
+      const shown = note?.heads.map((h) => h.version) ?? [];
+      const pull = () => ctx.store.transaction((tx) => mergeRecord(tx, late));
+      const choose = () => resolveNoteConflict(db, conversation.id, shown, 'chosen');
+      const outcomes = pullFirst ? await Promise.allSettled([pull(), choose()]) : await Promise.allSettled([choose(), pull()]);
+      const chose = outcomes[pullFirst ? 1 : 0];
+      const heads = (await readConversationEdits(db, conversation.id)).note?.heads.map((h) => h.text) ?? [];
+      if (chose?.status === 'rejected') {
+        expect(isAppError(chose.reason) && chose.reason.code).toBe('NOTE_CHANGED_MEANWHILE');
+        expect(heads).toContain('late arrival');
+        expect(heads).not.toContain('chosen');
+      } else {
+        expect(heads.sort()).toEqual(['chosen', 'late arrival']);
+      }
+    }
   });
 });
 
