@@ -14,10 +14,11 @@ import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../s
 import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { editNote, mergeRecord } from '../../shared/sync/vault-ops';
 import { seriousViolations } from '../support/axe';
-import { hasHorizontalOverflow, importThroughUi, launchApp, type BrowserSession } from '../support/browser';
+import { hasHorizontalOverflow, importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
 const work = mkdtempSync(join(tmpdir(), 'cogzy-edits-e2e-'));
+const shots = screenshotDir();
 const BREAD = 'chatgpt:c-bread';
 const BIKE = 'chatgpt:c-bike';
 
@@ -185,6 +186,7 @@ describe('personal edits in the browser', () => {
     await page.locator('.star-toggle[aria-pressed="true"]').waitFor();
     expect(await page.locator('#note-input').inputValue()).toBe('Proof overnight');
     await expectAccessible(page);
+    await page.screenshot({ path: join(shots, 'edits-reader.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await hasHorizontalOverflow(page)).toBe(false);
     await page.setViewportSize({ width: 1280, height: 860 });
@@ -196,6 +198,7 @@ describe('personal edits in the browser', () => {
     expect(await row.locator('.tag-chip').allTextContents()).toEqual(['baking']);
     expect(await page.locator('.conv-list li').filter({ hasText: 'Kneading sourdough' }).count()).toBe(0);
     await expectAccessible(page);
+    await page.screenshot({ path: join(shots, 'edits-list.png') });
     await page.getByLabel('Starred only').check();
     await page.waitForFunction(() => document.querySelectorAll('.conv-list li').length === 1);
     expect(await page.locator('.conv-list .conv-title').allTextContents()).toEqual([expect.stringContaining('My bread notes')]);
@@ -282,8 +285,12 @@ describe('personal edits in the browser', () => {
     expect(await yours.locator('pre').textContent()).toBe('Proof overnight in the fridge');
     expect(await theirs.locator('pre').textContent()).toBe('Proof for two hours');
     await expectAccessible(page);
+    await page.screenshot({ path: join(shots, 'edits-conflict.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await hasHorizontalOverflow(page)).toBe(false);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(shots, 'edits-conflict-phone-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1280, height: 860 });
 
     await card.getByRole('button', { name: 'Keep both' }).click();
