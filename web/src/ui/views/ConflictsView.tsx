@@ -10,11 +10,16 @@ import { createLive } from '../live';
 import { href } from '../router';
 import type { ViewProps } from '../views';
 
-/** "Yours" is this device's version; with two versions of which one is this device's, the other is "theirs". */
-function labelsFor(heads: readonly NoteHead[], me: string | undefined): string[] {
+/**
+ * Two versions of which one is this device's: yours first, then theirs. Otherwise (three devices, or two other
+ * devices) numbered versions, oldest first.
+ */
+function arrange(heads: readonly NoteHead[], me: string | undefined): { heads: NoteHead[]; labels: string[]; mineFirst: boolean } {
   const mine = heads.filter((h) => h.device === me);
-  if (heads.length === 2 && mine.length === 1) return heads.map((h) => (h.device === me ? 'Yours (this device)' : 'Theirs (another device)'));
-  return heads.map((h, i) => `Version ${i + 1}${h.device === me ? ' (this device)' : ''}`);
+  if (heads.length === 2 && mine.length === 1) {
+    return { heads: [...mine, ...heads.filter((h) => h.device !== me)], labels: ['Yours (this device)', 'Theirs (another device)'], mineFirst: true };
+  }
+  return { heads: [...heads], labels: heads.map((h, i) => `Version ${i + 1}${h.device === me ? ' (this device)' : ''}`), mineFirst: false };
 }
 
 function editedWhen(head: NoteHead): string {
@@ -81,8 +86,7 @@ export default function ConflictsView(props: ViewProps): JSX.Element {
             <ul class="conflict-list">
               <For each={conflicts()}>
                 {(conflict) => {
-                  const labels = (): string[] => labelsFor(conflict.heads, me());
-                  const mineIndex = (): number => (labels()[0]?.startsWith('Yours') ? 0 : labels()[1]?.startsWith('Yours') ? 1 : -1);
+                  const shown = () => arrange(conflict.heads, me());
                   const headingId = `conflict-title-${conflict.conversationId}`;
                   return (
                     <li class="card conflict" id={`conflict-${conflict.conversationId}`} aria-labelledby={headingId} data-testid="conflict">
@@ -90,11 +94,11 @@ export default function ConflictsView(props: ViewProps): JSX.Element {
                         Note on <a href={href(['c', conflict.conversationId])}>{conflict.title || 'Untitled conversation'}</a>
                       </h2>
                       <div class="conflict-versions">
-                        <For each={conflict.heads}>
+                        <For each={shown().heads}>
                           {(head, i) => (
-                            <section class="conflict-version" aria-label={labels()[i()]}>
+                            <section class="conflict-version" aria-label={shown().labels[i()]}>
                               <h3>
-                                {labels()[i()]} <span class="muted">· {editedWhen(head)}</span>
+                                {shown().labels[i()]} <span class="muted">· {editedWhen(head)}</span>
                               </h3>
                               <pre class="conflict-text" tabindex="0">{head.text === '' ? '(empty note)' : head.text}</pre>
                             </section>
@@ -103,9 +107,9 @@ export default function ConflictsView(props: ViewProps): JSX.Element {
                       </div>
                       <div class="actions conflict-actions">
                         <Show
-                          when={mineIndex() >= 0}
+                          when={shown().mineFirst}
                           fallback={
-                            <For each={conflict.heads}>
+                            <For each={shown().heads}>
                               {(head, i) => (
                                 <button type="button" class="button" onClick={() => void resolve(conflict, head.text, `Kept version ${i() + 1}`)}>
                                   Keep version {i() + 1}
@@ -114,10 +118,10 @@ export default function ConflictsView(props: ViewProps): JSX.Element {
                             </For>
                           }
                         >
-                          <button type="button" class="button" onClick={() => void resolve(conflict, conflict.heads[mineIndex()]?.text ?? '', 'Kept your version')}>
+                          <button type="button" class="button" onClick={() => void resolve(conflict, shown().heads[0]?.text ?? '', 'Kept your version')}>
                             Keep mine
                           </button>
-                          <button type="button" class="button" onClick={() => void resolve(conflict, conflict.heads[1 - mineIndex()]?.text ?? '', 'Kept their version')}>
+                          <button type="button" class="button" onClick={() => void resolve(conflict, shown().heads[1]?.text ?? '', 'Kept their version')}>
                             Keep theirs
                           </button>
                         </Show>
@@ -125,10 +129,9 @@ export default function ConflictsView(props: ViewProps): JSX.Element {
                           type="button"
                           class="button primary"
                           onClick={() => {
-                            // Mine first when there is a "mine"; otherwise oldest first.
-                            const ordered = mineIndex() === 1 ? [...conflict.heads].reverse() : conflict.heads;
-                            const text = ordered.slice(1).reduce((all, h) => keepBothText(all, h.text), ordered[0]?.text ?? '');
-                            void resolve(conflict, text, 'Kept both versions');
+                            // In the order shown: yours first when there is a "yours", otherwise oldest first.
+                            const [first, ...rest] = shown().heads;
+                            void resolve(conflict, rest.reduce((all, h) => keepBothText(all, h.text), first?.text ?? ''), 'Kept both versions');
                           }}
                         >
                           {conflict.heads.length > 2 ? 'Keep all' : 'Keep both'}
