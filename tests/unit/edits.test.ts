@@ -25,6 +25,8 @@ import {
 } from '../../web/src/vault/edits';
 import { renameConversation, resolveNoteConflict, saveNote, setStarred, setTags } from '../../web/src/vault/edit-writes';
 import { addMemory, deleteMemory, listMemories, migrateLegacyMemories, replaceMemory } from '../../web/src/vault/memories';
+import { retrieveContext } from '../../web/src/chat/ask';
+import { SearchService } from '../../web/src/search/search';
 import { useFreshDatabases } from './fresh-db';
 import { contractConversation, contractNode } from './sync-local-store.contract';
 
@@ -273,6 +275,15 @@ describe('C31: memories are synced records, the one source of truth', () => {
     expect(await code(addMemory(a.db, 'x'.repeat(2_001)))).toBe('VALIDATION_FAILED');
     expect(await code(deleteMemory(a.db, 'conversation:claude:c1'))).toBe('INTERNAL');
     expect(await a.db.conversations.get('claude:c1')).toBeDefined();
+  });
+
+  it('the ask context sends the synced memories, including ones saved before sync that were not moved yet', async () => {
+    const db = await freshDb();
+    await db.memories.add({ id: 'old', text: 'I am vegetarian', source: null, createdAt: 1, updatedAt: 1 });
+    await addMemory(db, 'I cook for four');
+    const items = await retrieveContext({ db, search: new SearchService(db), close: () => db.close() }, 'what should I cook?', [], new Set());
+    expect(items.filter((i) => i.kind === 'memory').map((i) => i.text).sort()).toEqual(['I am vegetarian', 'I cook for four']);
+    expect(await db.memories.count()).toBe(0);
   });
 
   it('a vault whose memories table is empty migrates nothing and writes nothing', async () => {
