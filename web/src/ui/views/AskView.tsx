@@ -367,15 +367,15 @@ export default function AskView(props: ViewProps): JSX.Element {
             <label class="field">
               <span>Remember</span>
               <input
-              id="memory-input"
-              type="text"
-              name="memory"
-              maxLength={MAX_MEMORY_CHARS}
-              value={remembering() ?? ''}
-              onInput={(e) => setRemembering(e.currentTarget.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Escape') setRemembering(null);
-              }}
+                id="memory-input"
+                type="text"
+                name="memory"
+                maxLength={MAX_MEMORY_CHARS}
+                value={remembering() ?? ''}
+                onInput={(e) => setRemembering(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape') setRemembering(null);
+                }}
               />
             </label>
             <button type="submit" class="button primary" disabled={(remembering() ?? '').trim() === ''}>Save memory</button>
@@ -393,6 +393,13 @@ export default function AskView(props: ViewProps): JSX.Element {
           >
             Add a memory
           </button>
+        </Show>
+        <Show when={memories.error()}>
+          {(failure) => (
+            <p class="notice error" role="alert">
+              {failure().message}
+            </p>
+          )}
         </Show>
         <Show when={memories.value()?.length === 0}>
           <p class="muted" data-testid="no-memories">No memories yet.</p>
