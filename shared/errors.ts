@@ -124,6 +124,9 @@ export const ERROR_MESSAGES = {
     'Sync was set up for this account from another device a moment ago. Unlock this device with the passphrase (or recovery code) chosen there.',
   SYNC_NOT_SET_UP: 'Sync is not set up for this account yet. Set it up on this device by choosing a passphrase.',
   SYNC_LOCKED: 'Sync is locked on this device. Unlock it with your passphrase or recovery code in Settings → Sync.',
+  NOTE_CHANGED_MEANWHILE: 'This note changed on another device while you were choosing, so nothing was saved. Look at the versions again and choose.',
+  MEMORY_DELETED_BEFORE:
+    'You deleted this memory before, and a deleted memory stays deleted on all your devices. Word it a little differently to save it again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -4,37 +4,16 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import type { Page } from 'playwright-core';
+import { seriousViolations } from '../support/axe';
 import { importThroughUi, launchApp, launchChromium, waitForServiceWorker, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 
 const baseUrl = inject('baseUrl');
 const work = mkdtempSync(join(tmpdir(), 'cogzy-polish-e2e-'));
-const AXE = resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[]; failureSummary?: string }[];
-}
-
-/** Runs axe-core (WCAG 2.x A/AA and best practices) on the page and returns the serious and critical violations. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: unknown[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  });
-  return (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact ?? ''}, ${v.nodes.length} nodes): ${v.help}; first: ${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary ?? ''}`);
-}
 
 const CODE = 'def knead(dough):\n    return dough * 2';
 
@@ -283,6 +262,7 @@ describe('everyday polish', () => {
       ['#/topics', () => page.getByTestId('topic-map').waitFor({ timeout: 60_000 })],
       ['#/import', () => page.getByTestId('import-history').waitFor()],
       ['#/settings', () => page.getByTestId('embedding-status').waitFor()],
+      ['#/conflicts', () => page.getByTestId('no-conflicts').waitFor()],
     ];
     const found: string[] = [];
     for (const theme of ['light', 'dark'] as const) {

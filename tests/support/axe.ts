@@ -1,6 +1,6 @@
 /**
- * axe-core (WCAG 2.x A/AA and best practices) on a page, injected from node_modules: the serious and critical
- * violations as sentences, in the light and dark themes.
+ * axe-core (WCAG 2.x A/AA and best practices) in a page, injected from node_modules (works with playwright-core): the
+ * serious and critical violations, one line each, also in both themes. Used by the specs that check views (polish, edits, sync).
  */
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -14,6 +14,7 @@ interface AxeViolation {
   nodes: { target: unknown[]; failureSummary?: string }[];
 }
 
+/** Runs axe-core (WCAG 2.x A/AA and best practices) on the page and returns the serious and critical violations. */
 export async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {

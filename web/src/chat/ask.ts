@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { buildContext, type ContextItem, type TurnCandidate } from '../../../shared/chat/context';
 import { parseChatEvent, SseSplitter, USAGE_HEADERS, type ChatMessage } from '../../../shared/chat/sse';
 import { AppError, errorEnvelopeSchema, toAppError } from '../../../shared/errors';
-import { listMemories } from '../db/chat-writes';
 import { withStorageErrors } from '../db/database';
+import { listMemories, migrateLegacyMemories } from '../vault/memories';
 import type { Vault } from '../vault/vault';
 
 export const ASK_MODES = ['cloud', 'own', 'offline'] as const;
@@ -44,6 +44,9 @@ const SEARCH_DEPTH = 16;
  * recent turns, cut to the budget. A search hit whose node is gone (deleted since it was indexed) is dropped.
  */
 export async function retrieveContext(vault: Vault, question: string, turns: readonly TurnCandidate[], removed: ReadonlySet<string>): Promise<ContextItem[]> {
+  // Memories saved before sync are moved first; if that fails the Ask page says so, and the question still goes
+  // with the memories moved so far.
+  await migrateLegacyMemories(vault.db).catch(() => 0);
   const [search, memories] = await Promise.all([
     vault.search.search(question, { mode: vault.search.hasSemantic() ? 'hybrid' : 'keyword', limit: SEARCH_DEPTH }),
     listMemories(vault.db),
@@ -61,7 +64,7 @@ export async function retrieveContext(vault: Vault, question: string, turns: rea
       deleted: node === undefined || !node.active,
     };
   });
-  return buildContext({ memories, turns, excerpts, budgetTokens: CONTEXT_BUDGET_TOKENS, removed });
+  return buildContext({ memories: memories.map((m) => ({ id: m.key, text: m.text })), turns, excerpts, budgetTokens: CONTEXT_BUDGET_TOKENS, removed });
 }
 
 export interface Usage {

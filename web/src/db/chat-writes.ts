@@ -1,17 +1,15 @@
 /**
  * Writes of the ask-memory view, next to the import writes and in the same shape: a chat is a conversation of
  * provider "cogzy" whose exchanges are memory nodes, so they are searchable, in the timeline and become context in
- * turn; saved memories live in their own table.
+ * turn. Saved memories are synced records (vault/memories.ts).
  *
  *   saveChatExchange(db, exchange: ChatExchangeInput): Promise<NodeRow>   // conversation + node + index, one transaction
- *   listMemories(db): Promise<MemoryRow[]>   addMemory(db, text, source, now)   updateMemory(db, id, text, now)   deleteMemory(db, id)
  */
-import { AppError } from '../../../shared/errors';
 import { identityBytes } from '../../../shared/import';
 import { conversationKey, emptyExtras, type Conversation, type MemoryNode } from '../../../shared/model';
 import { sha256Hex } from '../../../shared/sync/hash';
 import { appendToSearchIndex, nodeToIndexDoc, readIndexStats } from '../search/keyword-index';
-import { toConversationRow, withStorageErrors, type MemoryRow, type NodeRow, type VaultDatabase } from './database';
+import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
 
 export const COGZY_PROVIDER = 'cogzy';
 
@@ -87,30 +85,4 @@ export async function saveChatExchange(db: VaultDatabase, input: ChatExchangeInp
       return stored;
     }),
   );
-}
-
-export async function listMemories(db: VaultDatabase): Promise<MemoryRow[]> {
-  return withStorageErrors(() => db.memories.orderBy('updatedAt').reverse().toArray());
-}
-
-export const MAX_MEMORY_CHARS = 2_000;
-
-function cleanMemory(text: string): string {
-  const clean = text.trim();
-  if (clean === '' || clean.length > MAX_MEMORY_CHARS) throw new AppError('VALIDATION_FAILED', { detail: `a memory is 1 to ${MAX_MEMORY_CHARS} characters` });
-  return clean;
-}
-
-export async function addMemory(db: VaultDatabase, text: string, source: MemoryRow['source'], now: number): Promise<MemoryRow> {
-  const row: MemoryRow = { id: crypto.randomUUID(), text: cleanMemory(text), source, createdAt: now, updatedAt: now };
-  await withStorageErrors(() => db.memories.add(row));
-  return row;
-}
-
-export async function updateMemory(db: VaultDatabase, id: string, text: string, now: number): Promise<void> {
-  await withStorageErrors(() => db.memories.update(id, { text: cleanMemory(text), updatedAt: now }));
-}
-
-export async function deleteMemory(db: VaultDatabase, id: string): Promise<void> {
-  await withStorageErrors(() => db.memories.delete(id));
 }

@@ -22,6 +22,7 @@
  *       conversations lose their raw record to `conversationRaws` and gain `sortAt` / `titleKey` sort keys.
  *       The upgrade numbers existing nodes and builds their keyword index once, so no start-up ever rebuilds it.
  *   v3  adds `memories`: what the person asked the vault to remember (ask-memory context); no data to migrate.
+ *       Since sync, memories are synced records: vault/memories.ts moves these rows into them once and empties it.
  *   v4  sync (web/src/sync/dexie-store.ts): `syncRecords` (synced records that have no table of their own: vectors
  *       of the remote model, titles/pins/tags/settings, memories, note versions, with the keys that own them),
  *       `syncTombstones` and `syncPending`; vectors gain a multi-entry `nodeIds` index so deleting a node finds
@@ -137,7 +138,7 @@ export interface VectorBlockRow {
 }
 export type VectorBlockInput = Omit<VectorBlockRow, 'id'>;
 
-/** A saved memory ("Remember this"): always sent with ask-memory questions. */
+/** A memory saved before sync (v3); vault/memories.ts moves it into a synced memory record and deletes the row. */
 export interface MemoryRow {
   id: string;
   text: string;

@@ -18,6 +18,7 @@ import type { ResultSource, SearchFilters, SearchMode, SearchResponse } from '..
 import type { Provider } from '../../../shared/model';
 import { deleteItem } from '../../../shared/sync/vault-ops';
 import { localContext, notifyLocalChange } from '../sync/local-changes';
+import { conversationsMatching, readConversationEdits, readEditsIndex, type ConversationEditsView, type EditsIndex } from '../vault/edits';
 
 let opening: Promise<Vault> | undefined;
 
@@ -56,6 +57,10 @@ export function semanticAvailable(): boolean {
 
 export interface ConversationFilter {
   readonly provider: Provider | null;
+  /** Only starred conversations. */
+  readonly starred: boolean;
+  /** Only conversations with this tag (case-insensitive). */
+  readonly tag: string | null;
   /** Inclusive epoch-ms bounds on the conversation's date (null = open). */
   readonly from: number | null;
   readonly to: number | null;
@@ -63,18 +68,36 @@ export interface ConversationFilter {
   readonly limit: number;
 }
 
-export function listConversations(db: VaultDatabase, filter: ConversationFilter): Promise<ConversationPage> {
-  return listConversationPage(db, {
+export interface ConversationListing {
+  page: ConversationPage;
+  /** Renamed titles, stars and tags of every edited conversation, and the tags in use (filter choices). */
+  edits: EditsIndex;
+}
+
+export async function listConversations(db: VaultDatabase, filter: ConversationFilter): Promise<ConversationListing> {
+  const edits = await readEditsIndex(db);
+  const page = await listConversationPage(db, {
     sort: filter.sort,
     providers: filter.provider ? [filter.provider] : [],
     from: filter.from,
     to: filter.to,
     limit: filter.limit,
+    only: conversationsMatching(edits, filter),
   });
+  return { page, edits };
+}
+
+/** Renamed titles by conversation id (search results and recent lists show them over the imported ones). */
+export async function renamedTitles(db: VaultDatabase): Promise<Map<string, string>> {
+  const { byConversation } = await readEditsIndex(db);
+  const titles = new Map<string, string>();
+  for (const [id, edits] of byConversation) if (edits.title !== null) titles.set(id, edits.title);
+  return titles;
 }
 
 // Live reads (through createLive, which passes the open database).
 export const loadConversation = (db: VaultDatabase, id: string): Promise<ConversationView | null> => getConversation(db, id);
+export const loadConversationEdits = (db: VaultDatabase, id: string): Promise<ConversationEditsView> => readConversationEdits(db, id);
 export const timeline = (db: VaultDatabase): Promise<Timeline> => conversationTimeline(db);
 export const importHistory = (db: VaultDatabase): Promise<ImportRow[]> => readImportHistory(db);
 export const vaultStats = (db: VaultDatabase): Promise<{ conversations: number; nodes: number; imports: number }> => vaultCounts(db);

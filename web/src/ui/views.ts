@@ -48,6 +48,7 @@ const VIEWS: readonly ViewEntry[] = [
   { path: 'similar', label: 'More like this', component: lazyView(() => import('./topics/SimilarView')) },
   { path: 'ask', label: 'Ask', nav: { order: 15, icon: '✦' }, component: lazyView(() => import('./views/AskView')) },
   { path: 'settings/sync', label: 'Sync', component: lazyView(() => import('./views/SyncView')) },
+  { path: 'conflicts', label: 'Note conflicts', component: lazyView(() => import('./views/ConflictsView')) },
 ];
 
 export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
@@ -57,6 +58,7 @@ export const SETTINGS_PANELS: readonly SettingsPanelEntry[] = [
   { id: 'embeddings', title: 'Semantic search', order: 15, component: lazyView(() => import('./settings-embeddings/EmbeddingsPanel')) },
   { id: 'ask', title: 'Ask your vault', order: 12, component: lazyView(() => import('./views/settings/AskPanel')) },
   { id: 'sync', title: 'Sync', order: 25, component: lazyView(() => import('./views/settings/SyncPanel')) },
+  { id: 'conflicts', title: 'Note conflicts', order: 40, component: lazyView(() => import('./views/settings/ConflictsPanel')) },
 ];
 
 export function navEntries(): ViewEntry[] {

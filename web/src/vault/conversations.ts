@@ -21,6 +21,8 @@ export interface ConversationQuery {
   to?: number | null;
   offset?: number;
   limit?: number;
+  /** Only these conversations (the starred or tag filter, vault/edits.ts); undefined or null: all. */
+  only?: ReadonlySet<string> | null;
 }
 
 export interface ConversationPage {
@@ -34,7 +36,9 @@ export async function listConversations(db: VaultDatabase, query: ConversationQu
   const providers = query.providers && query.providers.length > 0 ? new Set(query.providers) : null;
   const from = query.from ?? null;
   const to = query.to ?? null;
+  const only = query.only ?? null;
   const keep = (row: ConversationRow): boolean =>
+    (only === null || only.has(row.id)) &&
     (providers === null || providers.has(row.provider)) &&
     (from === null || (row.sortAt > 0 && row.sortAt >= from)) &&
     (to === null || (row.sortAt > 0 && row.sortAt <= to));

@@ -1,6 +1,7 @@
 /**
  * The composition root of the vault for the page: open the database once, settle imports a closed tab left
- * behind, and create the search service (where semantic sources register).
+ * behind, start moving memories saved before sync into synced records, and create the search service (where
+ * semantic sources register).
  *
  *   openVault(options?: OpenVaultOptions): Promise<Vault>
  *   interface Vault { db: VaultDatabase; search: SearchService; close(): void }
@@ -23,5 +24,9 @@ export interface Vault {
 export async function openVault(options: OpenVaultOptions = {}): Promise<Vault> {
   const db = await openVaultDatabase(options);
   await recoverInterruptedImports(db);
+  // Memories saved before sync start syncing without waiting for the Ask page. Loaded apart (the write path brings
+  // the sync engine, which the first screen does not need) and not awaited: a failure must not keep the vault
+  // closed; it is forgotten, and the Ask page (which runs it again) says what went wrong.
+  void import('./memories').then(({ migrateLegacyMemories }) => migrateLegacyMemories(db)).catch(() => undefined);
   return { db, search: new SearchService(db), close: () => db.close() };
 }

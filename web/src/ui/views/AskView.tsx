@@ -1,10 +1,11 @@
 import { createResource, createSignal, For, Index, onCleanup, Show, type JSX } from 'solid-js';
 import { buildPrompt, offlineAnswer, type ContextItem } from '../../../../shared/chat/context';
 import { toAppError } from '../../../../shared/errors';
-import { addMemory, deleteMemory, listMemories, saveChatExchange, updateMemory } from '../../db/chat-writes';
-import type { MemoryRow } from '../../db/database';
+import { saveChatExchange } from '../../db/chat-writes';
+import { addMemory, deleteMemory, listMemories, MAX_MEMORY_CHARS, migrateLegacyMemories, replaceMemory } from '../../vault/memories';
 import { fetchUsage, loadAskSettings, openBilling, retrieveContext, saveAskSettings, streamAnswer, type AskSettings, type Usage } from '../../chat/ask';
 import { vault } from '../data';
+import { createLive } from '../live';
 import { renderMarkdown } from '../markdown';
 import { href } from '../router';
 import type { ViewProps } from '../views';
@@ -57,7 +58,7 @@ function firstSentence(text: string): string {
 export default function AskView(props: ViewProps): JSX.Element {
   const [settings, { mutate: setSettings }] = createResource(async () => loadAskSettings(await vault()));
   const [usage, { mutate: setUsage, refetch: refetchUsage }] = createResource<Usage | null>(() => fetchUsage().catch(() => null));
-  const [memories, { refetch: refetchMemories }] = createResource(async () => listMemories((await vault()).db));
+  const memories = createLive(() => null, listMemories);
   const [turns, setTurns] = createSignal<Turn[]>([]);
   const [draft, setDraft] = createSignal('');
   const [preview, setPreview] = createSignal<Preview | null>(null);
@@ -65,10 +66,14 @@ export default function AskView(props: ViewProps): JSX.Element {
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [editing, setEditing] = createSignal<number | null>(null);
-  const [remembering, setRemembering] = createSignal<{ text: string; source: MemoryRow['source'] } | null>(null);
+  const [remembering, setRemembering] = createSignal<string | null>(null);
   const chatId = crypto.randomUUID();
   let controller: AbortController | null = null;
   onCleanup(() => controller?.abort());
+  // Memories saved before sync move into synced records once; a failure is said here (the list stays usable).
+  void vault()
+    .then((v) => migrateLegacyMemories(v.db))
+    .catch((e: unknown) => setError(toAppError(e).message));
 
   const billing = props.route.params.get('billing');
   const patchTurn = (index: number, patch: Partial<Turn>): void => {
@@ -178,12 +183,12 @@ export default function AskView(props: ViewProps): JSX.Element {
     await saveAskSettings(await vault(), next);
   };
   const saveMemory = async (): Promise<void> => {
-    const r = remembering();
-    if (!r) return;
+    const text = remembering();
+    if (text === null) return;
     try {
-      await addMemory((await vault()).db, r.text, r.source, Date.now());
+      await addMemory((await vault()).db, text);
       setRemembering(null);
-      void refetchMemories();
+      setError(null);
     } catch (e) {
       setError(toAppError(e).message);
     }
@@ -255,7 +260,10 @@ export default function AskView(props: ViewProps): JSX.Element {
                   <button
                     type="button"
                     class="button"
-                    onClick={() => setRemembering({ text: firstSentence(turn().answer), source: turn().nodeId ? { conversationId: `cogzy:${chatId}`, nodeId: turn().nodeId! } : null })}
+                    onClick={() => {
+                      setRemembering(firstSentence(turn().answer));
+                      requestAnimationFrame(() => document.getElementById('memory-input')?.focus());
+                    }}
                   >
                     Remember this
                   </button>
@@ -353,40 +361,77 @@ export default function AskView(props: ViewProps): JSX.Element {
 
       <section class="ask-memories" aria-labelledby="memories-title">
         <h2 id="memories-title">Memories</h2>
-        <p class="muted">Always sent with your questions. Save a sentence from an answer, or type one.</p>
-        <Show when={remembering()}>
-          {(r) => (
-            <form class="ask-remember" onSubmit={(e) => { e.preventDefault(); void saveMemory(); }}>
-              <label class="field">
-                <span>Remember</span>
-                <input type="text" name="memory" value={r().text} onInput={(e) => setRemembering({ ...r(), text: e.currentTarget.value })} />
-              </label>
-              <button type="submit" class="button primary">Save memory</button>
-              <button type="button" class="button" onClick={() => setRemembering(null)}>Cancel</button>
-            </form>
-          )}
+        <p class="muted">Things your AI should know about you: always sent with your questions, and synced to your other devices. Save a sentence from an answer, or type one.</p>
+        <Show when={remembering() !== null}>
+          <form class="ask-remember" onSubmit={(e) => { e.preventDefault(); void saveMemory(); }}>
+            <label class="field">
+              <span>Remember</span>
+              <input
+                id="memory-input"
+                type="text"
+                name="memory"
+                maxLength={MAX_MEMORY_CHARS}
+                value={remembering() ?? ''}
+                onInput={(e) => setRemembering(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape') setRemembering(null);
+                }}
+              />
+            </label>
+            <button type="submit" class="button primary" disabled={(remembering() ?? '').trim() === ''}>Save memory</button>
+            <button type="button" class="button" onClick={() => setRemembering(null)}>Cancel</button>
+          </form>
         </Show>
         <Show when={remembering() === null}>
-          <button type="button" class="button" onClick={() => setRemembering({ text: '', source: null })}>
+          <button
+            type="button"
+            class="button"
+            onClick={() => {
+              setRemembering('');
+              requestAnimationFrame(() => document.getElementById('memory-input')?.focus());
+            }}
+          >
             Add a memory
           </button>
         </Show>
-        <ul class="ask-memory-list">
-          <For each={memories() ?? []}>
+        <Show when={memories.error()}>
+          {(failure) => (
+            <p class="notice error" role="alert">
+              {failure().message}
+            </p>
+          )}
+        </Show>
+        <Show when={memories.value()?.length === 0}>
+          <p class="muted" data-testid="no-memories">No memories yet.</p>
+        </Show>
+        <ul class="ask-memory-list" data-testid="memory-list">
+          <For each={memories.value() ?? []}>
             {(m) => (
               <li>
                 <input
                   type="text"
                   aria-label="Memory"
+                  maxLength={MAX_MEMORY_CHARS}
                   value={m.text}
                   onChange={(e) => {
                     const text = e.currentTarget.value;
-                    void vault().then((v) => updateMemory(v.db, m.id, text, Date.now())).then(() => refetchMemories()).catch((err: unknown) => setError(toAppError(err).message));
+                    if (text.trim() === m.text) return;
+                    void vault()
+                      .then((v) => replaceMemory(v.db, m.key, text))
+                      .then(() => setError(null))
+                      .catch((err: unknown) => setError(toAppError(err).message));
                   }}
                 />
-                <button type="button" class="button danger" onClick={() => {
-                    void vault().then((v) => deleteMemory(v.db, m.id)).then(() => refetchMemories());
-                  }}>
+                <button
+                  type="button"
+                  class="button danger"
+                  aria-label={`Delete memory: ${m.text.slice(0, 60)}`}
+                  onClick={() => {
+                    void vault()
+                      .then((v) => deleteMemory(v.db, m.key))
+                      .catch((err: unknown) => setError(toAppError(err).message));
+                  }}
+                >
                   Delete
                 </button>
               </li>

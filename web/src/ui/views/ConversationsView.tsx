@@ -2,6 +2,7 @@ import { For, Show, createMemo, createSignal, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { createLive } from '../live';
 import { listConversations, type ConversationFilter } from '../data';
+import { NO_EDITS } from '../../vault/edits';
 import type { ConversationSort } from '../../vault/conversations';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
 import ErrorNotice from '../components/ErrorNotice';
@@ -25,6 +26,8 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
     const sort = SORTS.find((s) => s.value === p('sort'))?.value ?? 'newest';
     return {
       provider: parseProvider(p('provider')),
+      starred: p('starred') === '1',
+      tag: p('tag') ?? null,
       from: month ? month[0] : startOfDay(p('from')),
       to: month ? month[1] : endOfDay(p('to')),
       sort,
@@ -50,6 +53,19 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
           To
           <input type="date" value={p('to') ?? ''} onChange={(e) => set({ to: e.currentTarget.value, month: undefined })} />
         </label>
+        <label class="field check">
+          <input type="checkbox" checked={filter().starred} onChange={(e) => set({ starred: e.currentTarget.checked ? '1' : undefined })} />
+          Starred only
+        </label>
+        <Show when={(live.value()?.edits.tags.length ?? 0) > 0 || filter().tag !== null}>
+          <label class="field">
+            Tag
+            <select value={filter().tag ?? ''} onChange={(e) => set({ tag: e.currentTarget.value || undefined })}>
+              <option value="">Any tag</option>
+              <For each={live.value()?.edits.tags ?? []}>{(t) => <option value={t}>{t}</option>}</For>
+            </select>
+          </label>
+        </Show>
         <label class="field">
           Sort
           <select value={filter().sort} onChange={(e) => set({ sort: e.currentTarget.value })}>
@@ -66,7 +82,10 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
       </Show>
       <ErrorNotice error={live.error()} />
       <Show when={live.value()} fallback={<p class="loading">Loading conversations…</p>}>
-        {(page) => (
+        {(listing) => {
+          const page = () => listing().page;
+          const edits = (id: string) => listing().edits.byConversation.get(id) ?? NO_EDITS;
+          return (
           <>
             <p class="muted" role="status" data-testid="conversation-count">
               {plural(page().total, 'conversation')}
@@ -84,11 +103,19 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
                   {(c) => (
                     <li>
                       <a href={href(['c', c.id])}>
-                        <span class="conv-title">{c.title || 'Untitled conversation'}</span>
+                        <span class="conv-title">
+                          <Show when={edits(c.id).starred}>
+                            <span class="star-mark" role="img" aria-label="Starred">
+                              ★
+                            </span>{' '}
+                          </Show>
+                          {edits(c.id).title ?? (c.title || 'Untitled conversation')}
+                        </span>
                         <span class="conv-meta">
                           <span class="badge">{providerLabel(c.provider)}</span>
                           <span>{formatDate(c.updatedAt ?? c.createdAt)}</span>
                           <span>{plural(c.nodeCount, 'exchange')}</span>
+                          <For each={edits(c.id).tags}>{(t) => <span class="tag-chip">{t}</span>}</For>
                         </span>
                       </a>
                     </li>
@@ -104,7 +131,8 @@ export default function ConversationsView(props: ViewProps): JSX.Element {
               </Show>
             </Show>
           </>
-        )}
+          );
+        }}
       </Show>
     </section>
   );

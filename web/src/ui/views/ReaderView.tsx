@@ -4,7 +4,9 @@ import type { ViewProps } from '../views';
 import type { NodeRow } from '../../db/database';
 import type { Branch } from '../../vault/conversations';
 import { createLive } from '../live';
-import { loadConversation } from '../data';
+import { loadConversation, loadConversationEdits } from '../data';
+import { ConversationTools, NoteEditor } from '../components/ConversationEditor';
+import { NO_EDITS } from '../../vault/edits';
 import Exchange, { type ReaderToggles } from '../components/Exchange';
 import ErrorNotice from '../components/ErrorNotice';
 import { formatDate, plural, providerLabel } from '../format';
@@ -30,6 +32,8 @@ export default function ReaderView(props: ViewProps): JSX.Element {
   /** The search that opened this exchange (`q`), its words highlighted inside it. */
   const query = createMemo(() => props.route.params.get('q'));
   const live = createLive(id, loadConversation);
+  /** Renamed title, star, tags and note: their own live query, so an edit never reloads the thread. */
+  const edits = createLive(id, loadConversationEdits);
   const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
   const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
 
@@ -107,7 +111,7 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                     <a href="#/conversations">← Conversations</a>
                     <a href={href(['search'], { conversation: loaded().conversation.id })}>Search in this conversation</a>
                   </p>
-                  <h1>{loaded().conversation.title || 'Untitled conversation'}</h1>
+                  <h1>{edits.value()?.edits.title ?? (loaded().conversation.title || 'Untitled conversation')}</h1>
                 </div>
                 <p class="result-meta">
                   <span class="badge">{providerLabel(loaded().conversation.provider)}</span>
@@ -117,6 +121,7 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                     <span>{loaded().conversation.model}</span>
                   </Show>
                 </p>
+                <ConversationTools conversationId={loaded().conversation.id} importedTitle={loaded().conversation.title} edits={edits.value()?.edits ?? NO_EDITS} />
                 <fieldset class="toggles" style={{ border: 0, padding: 0 }}>
                   <legend class="visually-hidden">Show hidden parts</legend>
                   <For each={TOGGLES}>
@@ -139,6 +144,8 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                   <DeleteConversation id={loaded().conversation.id} title={loaded().conversation.title} />
                 </div>
               </header>
+              <ErrorNotice error={edits.error()} />
+              <Show when={edits.value()}>{(loadedEdits) => <NoteEditor conversationId={loaded().conversation.id} note={loadedEdits().note} />}</Show>
               <For each={items()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
                 {(node) => <Exchange node={node} toggles={toggles} highlighted={node.id === target()} />}
               </For>

@@ -1,7 +1,7 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, type JSX } from 'solid-js';
 import type { ViewProps } from '../views';
 import { SEARCH_INPUT_ID } from '../views';
-import { RESULT_PAGE, recentConversations, runSearch, semanticAvailable, vaultStats, type SearchRequest } from '../data';
+import { RESULT_PAGE, recentConversations, renamedTitles, runSearch, semanticAvailable, vaultStats, type SearchRequest } from '../data';
 import { createLive } from '../live';
 import type { SearchMode, SearchResponse, SearchResult } from '../../search/search';
 import ProviderSelect, { parseProvider } from '../components/ProviderSelect';
@@ -184,6 +184,8 @@ export default function SearchView(props: ViewProps): JSX.Element {
   const recent = createLive(() => null, recentConversations);
   const quote = (text: string): string => `“${text}”`;
   const stats = createLive(() => null, vaultStats);
+  /** Titles the person renamed show over the imported ones (one small read of the title records). */
+  const renamed = createLive(() => null, renamedTitles);
   const vaultEmpty = (): boolean => stats.value()?.conversations === 0;
   const open = (index: number): void => {
     const hit = hits()[index];
@@ -348,7 +350,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
               <For each={recent.value()?.items ?? []}>
                 {(c) => (
                   <li>
-                    <a href={href(['c', c.id])}>{c.title || 'Untitled conversation'}</a>
+                    <a href={href(['c', c.id])}>{renamed.value()?.get(c.id) ?? (c.title || 'Untitled conversation')}</a>
                     <span class="muted"> · {providerLabel(c.provider)} · {formatDate(c.createdAt ?? c.updatedAt)}</span>
                   </li>
                 )}
@@ -387,7 +389,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
               onClick={() => open(i())}
               onMouseMove={() => setSelected(i())}
             >
-              <div class="result-title">{hit.conversationTitle || 'Untitled conversation'}</div>
+              <div class="result-title">{renamed.value()?.get(hit.conversationId) ?? (hit.conversationTitle || 'Untitled conversation')}</div>
               <div class="result-meta">
                 <span class="badge">{providerLabel(hit.provider)}</span>
                 <span>{formatDate(hit.createdAt)}</span>
