@@ -122,7 +122,7 @@ describe('C30: star, rename and tags sync as last-writer-wins records owned by t
     await saveNote(b.db, 'claude:c1', 'a note');
     await deleteItem(await localContext(b.db), 'conversation:claude:c1');
     await syncAll();
-    expect(await readConversationEdits(a.db, 'claude:c1')).toEqual({ edits: NO_EDITS, note: null });
+    expect(await readConversationEdits(a.db, 'claude:c1')).toEqual({ conversationId: 'claude:c1', edits: NO_EDITS, note: null });
     expect(await a.db.syncRecords.where('owners').equals('conversation:claude:c1').count()).toBe(0);
     expect((await readEditsIndex(a.db)).tags).toEqual(['baking']);
     // A later edit of a deleted conversation stores nothing.

@@ -19,7 +19,6 @@ import { resolveNote, type ResolvedNote } from '../../../shared/sync/merge';
 import { syncRecordSchema, type LwwRecord, type NoteVersionRecord, type SyncRecord } from '../../../shared/sync/records';
 import { withStorageErrors, type SyncRecordRow, type VaultDatabase } from '../db/database';
 
-
 export const MAX_TITLE_CHARS = 300;
 export const MAX_TAGS = 20;
 export const MAX_TAG_CHARS = 40;
@@ -78,6 +77,7 @@ export function cleanTags(tags: readonly string[]): string[] {
 }
 
 export interface ConversationEditsView {
+  conversationId: string;
   edits: ConversationEdits;
   note: ResolvedNote | null;
 }
@@ -92,7 +92,7 @@ export async function readConversationEdits(db: VaultDatabase, conversationId: s
     if (record?.type === 'lww') edits = applyLww(edits, record, conversationId);
     else if (record?.type === 'note' && record.conversationId === conversationId) versions.push(record);
   }
-  return { edits, note: resolveNote(versions) };
+  return { conversationId, edits, note: resolveNote(versions) };
 }
 
 export interface EditsIndex {

@@ -33,7 +33,12 @@ export default function ReaderView(props: ViewProps): JSX.Element {
   const query = createMemo(() => props.route.params.get('q'));
   const live = createLive(id, loadConversation);
   /** Renamed title, star, tags and note: their own live query, so an edit never reloads the thread. */
-  const edits = createLive(id, loadConversationEdits);
+  const liveEdits = createLive(id, loadConversationEdits);
+  /** The edits of the conversation on screen (the live value lags one read behind when the id changes). */
+  const edits = createMemo(() => {
+    const value = liveEdits.value();
+    return value?.conversationId === id() ? value : undefined;
+  });
   const [toggles, setToggles] = createStore({ thinking: false, tools: false, system: false, attachments: true, branches: false });
   const [scrolledTo, setScrolledTo] = createSignal<string | null>(null);
 
@@ -111,7 +116,7 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                     <a href="#/conversations">← Conversations</a>
                     <a href={href(['search'], { conversation: loaded().conversation.id })}>Search in this conversation</a>
                   </p>
-                  <h1>{edits.value()?.edits.title ?? (loaded().conversation.title || 'Untitled conversation')}</h1>
+                  <h1>{edits()?.edits.title ?? (loaded().conversation.title || 'Untitled conversation')}</h1>
                 </div>
                 <p class="result-meta">
                   <span class="badge">{providerLabel(loaded().conversation.provider)}</span>
@@ -121,7 +126,7 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                     <span>{loaded().conversation.model}</span>
                   </Show>
                 </p>
-                <ConversationTools conversationId={loaded().conversation.id} importedTitle={loaded().conversation.title} edits={edits.value()?.edits ?? NO_EDITS} />
+                <ConversationTools conversationId={loaded().conversation.id} importedTitle={loaded().conversation.title} edits={edits()?.edits ?? NO_EDITS} />
                 <fieldset class="toggles" style={{ border: 0, padding: 0 }}>
                   <legend class="visually-hidden">Show hidden parts</legend>
                   <For each={TOGGLES}>
@@ -144,8 +149,8 @@ export default function ReaderView(props: ViewProps): JSX.Element {
                   <DeleteConversation id={loaded().conversation.id} title={loaded().conversation.title} />
                 </div>
               </header>
-              <ErrorNotice error={edits.error()} />
-              <Show when={edits.value()}>{(loadedEdits) => <NoteEditor conversationId={loaded().conversation.id} note={loadedEdits().note} />}</Show>
+              <ErrorNotice error={liveEdits.error()} />
+              <Show when={edits()}>{(loadedEdits) => <NoteEditor conversationId={loaded().conversation.id} note={loadedEdits().note} />}</Show>
               <For each={items()} fallback={<p class="empty">This conversation has no exchanges.</p>}>
                 {(node) => <Exchange node={node} toggles={toggles} highlighted={node.id === target()} />}
               </For>
