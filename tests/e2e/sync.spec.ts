@@ -302,6 +302,22 @@ describe('sync between two browsers', () => {
     }
   }, 300_000);
 
+  it('C24: a second tab of the same device hears of the first tab\'s sync: its dashboard updates without a reload', async () => {
+    const second = await laptop.context.newPage();
+    try {
+      await openSync(second, appUrl);
+      await waitInSync(second);
+      // Its own start-up sync has run; the next one of its own is a minute away.
+      const rows = second.getByTestId('sync-history').locator('tbody tr');
+      const before = await rows.count();
+      await openSync(laptop.page, appUrl);
+      await syncNow(laptop.page);
+      await expect.poll(() => rows.count(), { timeout: 5000 }).toBe(Math.min(50, before + 1));
+    } finally {
+      await second.close();
+    }
+  }, 120_000);
+
   it('C29: no plaintext on the server: no stored object and no D1 row holds a marker, a title or a conversation id', () => {
     const files = [...filesUnder(s3.directory), ...filesUnder(worker.persistDir)];
     expect(files.some((f) => f.endsWith('.sqlite'))).toBe(true);
