@@ -61,8 +61,13 @@ function SyncBody(props: { service: SyncService }): JSX.Element {
       <Match when={recoveryCode()}>{(code) => <RecoveryCode code={code()} onDone={() => setRecoveryCode(null)} />}</Match>
       <Match when={syncStatus() === 'starting'}>
         <p class="loading" role="status">
-          Starting sync…
+          Checking your account… If this does not finish, Cogzy’s server is not answering; sync starts by itself once it does.
         </p>
+        <div class="actions">
+          <button type="button" class="button" onClick={() => void props.service.refresh().catch(() => undefined)}>
+            Try again
+          </button>
+        </div>
       </Match>
       <Match when={syncStatus() === 'signed-out'}>
         <section class="card panel" aria-labelledby="sync-signin-title">
