@@ -10,7 +10,7 @@ import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
 import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
-import { appendToSearchIndex, compactSearchIndex, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow } from '../../web/src/search/keyword-index';
+import { appendToSearchIndex, compactSearchIndex, groupPart, KeywordIndexReader, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow, type SearchIndexRow } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { deleteVault } from '../../web/src/vault/storage';
 
@@ -194,6 +194,29 @@ describe('keyword index compaction', () => {
 
   it('merges segments into one list per word, in document order', async () => {
     expect(await postingsAfterCompaction([[doc(1, 'tide'), doc(2, 'moon tide')], [doc(3, 'tide tide')], [doc(4, 'moon')], [doc(5, 'tide')]])).toEqual([1, 2, 3, 5]);
+  });
+
+  it('reads and merges a vault that mixes compacted bucket rows with newer pending group rows', async () => {
+    const db = await fresh();
+    const append = (docs: IndexDoc[]): Promise<unknown> => db.transaction('rw', db.searchIndex, async () => appendToSearchIndex(db.searchIndex, await readIndexStats(db.searchIndex), docs));
+    await append([doc(1, 'tide')]);
+    // One segment split into bucket rows: what every vault compacted before group rows existed looks like.
+    await compactSearchIndex(db, { minSegments: 1 });
+    const rowsOf = (part: string): Promise<SearchIndexRow[]> => db.searchIndex.where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray();
+    expect(await rowsOf(groupPart('tide'))).toHaveLength(0);
+    await append([doc(2, 'tide')]);
+    await append([doc(3, 'moon tide')]);
+    expect(await rowsOf(groupPart('tide'))).toHaveLength(2);
+    const docsOf = (lists: Map<string, { docIds: Uint32Array }[]>): number[] => [...lists.values()].flat().flatMap((list) => [...list.docIds]).sort((a, b) => a - b);
+    const reader = new KeywordIndexReader(() => db.searchIndex);
+    expect(docsOf(await reader.postings('tide', ['h']))).toEqual([1, 2, 3]);
+    expect(docsOf(await reader.postings('tide', ['h'], reader.pendingSegments()))).toEqual([1, 2, 3]);
+    await compactSearchIndex(db);
+    const rows = await rowsOf(postingsPart('tide'));
+    expect(rows).toHaveLength(1);
+    expect(await rowsOf(groupPart('tide'))).toHaveLength(0);
+    expect([...(postingsFor(rows[0] as PostingsRow, 'htide')?.docIds ?? [])]).toEqual([1, 2, 3]);
+    expect(docsOf(await reader.postings('tide', ['h'], reader.pendingSegments()))).toEqual([1, 2, 3]);
   });
 
   it('keeps lists sorted even when a later segment holds lower document numbers', async () => {

@@ -96,28 +96,17 @@ export class JsonRecordScanner {
           this.escape = false;
           i += 1;
         }
-        // String contents: jump from quote to quote with the native indexOf (most bytes of an export are inside
-        // strings); a quote ends the string unless an odd run of backslashes precedes it.
-        let end = -1;
+        // Tight loop over string contents: only a quote or a backslash matters.
         while (i < n) {
-          const q = chunk.indexOf(QUOTE, i);
-          const stop = q < 0 ? n : q;
-          let backslashes = 0;
-          for (let j = stop - 1; j >= i && chunk[j] === BACKSLASH; j--) backslashes++;
-          if (q < 0) {
-            // The chunk ends inside the string; an odd run of backslashes escapes the next chunk's first byte.
-            this.escape = backslashes % 2 === 1;
-            i = n;
-            break;
-          }
-          if (backslashes % 2 === 0) {
-            end = q;
-            break;
-          }
-          i = q + 1;
+          const c = chunk[i] as number;
+          if (c === QUOTE) break;
+          i += c === BACKSLASH ? 2 : 1;
         }
-        if (end < 0) break;
-        i = end;
+        if (i > n) {
+          this.escape = true;
+          break;
+        }
+        if (i === n) break;
         this.inString = false;
         i += 1;
         if (this.phase === Phase.InKey) {

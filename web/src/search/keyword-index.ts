@@ -4,12 +4,16 @@
  *
  * Layout of the `searchIndex` table (primary key [part, seg]):
  *   ['stats', 0]        document count, total field lengths (BM25 averages), next docId, next segment number
- *   ['p<bucket>', seg]  postings of every term hashing to <bucket> (of BUCKETS) added by segment <seg>:
- *                       sorted keys `<field><term>` + varint-encoded (docId delta, term frequency) lists
+ *   ['g<group>', seg]   postings of every term whose bucket is <group> mod GROUPS, added by segment <seg> (an
+ *                       import batch or a sync write): sorted keys `<field><term>` + varint-encoded (docId delta,
+ *                       term frequency) lists
+ *   ['p<bucket>', seg]  the same for the terms hashing to <bucket> (of BUCKETS), written by compaction (vaults
+ *                       from before group rows also hold one per bucket and segment; readers read both kinds)
  *   ['lex', seg]        the terms of segment <seg> with their document frequency (prefix expansion)
  *   ['docs', seg]       per-document facts used by ranking and filters (provider, time, conversation, lengths)
  * One import batch appends one segment (all its rows) in the same transaction as the nodes it indexes.
- * `compactSearchIndex` later merges each part's segments into one, replacing them in one transaction per group.
+ * `compactSearchIndex` later merges each part's segments into one (splitting group rows into bucket rows),
+ * replacing them in one transaction per group of parts.
  * Fields: h = the human's words, a = the assistant's reply, x = hidden parts (thinking, tool calls, system and
  * custom instructions, citations, attachment text).
  *
