@@ -25,7 +25,7 @@ import { appendToSearchIndex, compactSearchIndex, nodeToIndexDoc, readIndexStats
 import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS raws (key TEXT PRIMARY KEY, raw TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_by_type ON records (type, sort_at);
 CREATE TABLE IF NOT EXISTS owners (owner TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;
