@@ -60,32 +60,44 @@ try {
   console.log(`ratio cogzy / importer alone:      ${(mbps(oursMs) / mbps(aloneMs)).toFixed(2)} x throughput`);
   console.log(`vault file: ${(statSync(cliHome(env).vaultFile).size / 1e6).toFixed(0)} MB`);
 
-  // 2. search_memory latency.
+  // 2. search_memory latency: the same query in process and through stdio, alternating which goes first, so the
+  // page cache and the machine's load treat both alike.
   const qs = queries(QUERIES);
   const vault = openSqliteVault(cliHome(env).vaultFile, 'cli-bench');
   const nodes = vault.reader.count('node');
-  const inProcess: number[] = [];
-  for (const q of qs.slice(0, 5)) await searchVault(vault.reader, 'http://127.0.0.1:9', q, { limit: 10 });
-  for (const q of qs) {
-    const t = performance.now();
-    await searchVault(vault.reader, 'http://127.0.0.1:9', q, { limit: 10 });
-    inProcess.push(performance.now() - t);
-  }
-  vault.close();
   const client = new Client({ name: 'cogzy-bench', version: '1.0.0' });
   const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [cogzy, 'mcp'], env: childEnv, cwd: root, stderr: 'ignore' }));
+  const inProcess: number[] = [];
   const stdio: number[] = [];
+  const local = async (q: string) => {
+    const t = performance.now();
+    await searchVault(vault.reader, 'http://127.0.0.1:9', q, { limit: 10 });
+    return performance.now() - t;
+  };
+  const remote = async (q: string) => {
+    const t = performance.now();
+    const result = (await client.callTool({ name: 'search_memory', arguments: { query: q, limit: 10, mode: 'keyword' } })) as { isError?: boolean };
+    if (result.isError === true) throw new Error(`search_memory failed for ${q}`);
+    return performance.now() - t;
+  };
   try {
-    for (const q of qs.slice(0, 5)) await client.callTool({ name: 'search_memory', arguments: { query: q, limit: 10, mode: 'keyword' } });
-    for (const q of qs) {
-      const t = performance.now();
-      const result = (await client.callTool({ name: 'search_memory', arguments: { query: q, limit: 10, mode: 'keyword' } })) as { isError?: boolean };
-      stdio.push(performance.now() - t);
-      if (result.isError === true) throw new Error(`search_memory failed for ${q}`);
+    for (const q of qs.slice(0, 5)) {
+      await local(q);
+      await remote(q);
+    }
+    for (const [i, q] of qs.entries()) {
+      if (i % 2 === 0) {
+        inProcess.push(await local(q));
+        stdio.push(await remote(q));
+      } else {
+        stdio.push(await remote(q));
+        inProcess.push(await local(q));
+      }
     }
   } finally {
     await client.close();
+    vault.close();
   }
   const p = (values: number[], n: number) => `${percentile(values, n).toFixed(1)} ms`;
   console.log(`search_memory at ${nodes} exchanges, ${QUERIES} two-word queries, limit 10:`);

@@ -65,6 +65,7 @@ export async function runSync(home: CliHome, onState?: (state: string) => void):
   const device = await openSyncingDevice(home, onState ? { onState } : {});
   try {
     const report = await device.engine.sync();
+    if (report.pulledSegments > 0) await device.vault.store.compactIndex();
     if (report.state !== 'in-sync') throw report.error ? AppError.fromData(report.error) : new AppError('INTERNAL', { detail: `sync ended ${report.state}` });
     return report;
   } finally {
@@ -151,6 +152,8 @@ async function cmdReset({ flags, home = cliHome() }: CommandInput): Promise<Comm
   return { json: { dropped: pending, report }, text: `Rebuilt this computer's copy from the cloud. ${syncSummary(report)}` };
 }
 
+const COMPACT_EVERY_BATCHES = 64;
+
 function fileSource(path: string): ImportSource {
   let size: number;
   try {
@@ -178,12 +181,18 @@ export async function importFile(device: Device, path: string, onProgress?: (lin
   });
   let added = 0;
   let skippedDeleted = 0;
+  let batches = 0;
   for (;;) {
     const step = await importer.next();
-    if (step.done === true) return { ...step.value, added, skippedDeleted };
+    if (step.done === true) {
+      if (added > 0) await device.vault.store.compactIndex();
+      return { ...step.value, added, skippedDeleted };
+    }
     const outcome = await importItems(device.ctx, { conversations: step.value.items.map((i) => i.conversation), nodes: step.value.items.flatMap((i) => i.nodes) });
     added += outcome.added;
     skippedDeleted += outcome.skippedDeleted;
+    // As the app's import pipeline: merge during a long import so searching while it runs stays quick.
+    if (++batches % COMPACT_EVERY_BATCHES === 0) await device.vault.store.compactIndex();
     onProgress?.(progressBar(path, step.value.progress.bytesRead, step.value.progress.totalBytes, step.value.progress.nodes));
   }
 }

@@ -105,6 +105,7 @@ export class VaultMcp {
     const { syncing } = this.s;
     if (syncing === null) throw this.s.syncBlocked ?? new AppError('CLI_VAULT_LOCKED');
     const report = await syncing.engine.sync();
+    if (report.pulledSegments > 0) await syncing.vault.store.compactIndex();
     this.s.lastSync = report;
     this.s.state = report.state;
     this.s.lastError = report.error ? AppError.fromData(report.error) : null;

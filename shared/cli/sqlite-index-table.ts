@@ -31,6 +31,7 @@ export class SqliteIndexTable implements SearchIndexTable {
   private readonly deleteOne: Database.Statement<[string, number]>;
   private readonly rangeRows: Database.Statement<[string, number, number], { row: Buffer }>;
   private readonly rangeKeys: Database.Statement<[string, number, number], { seg: number }>;
+  private readonly allKeys: Database.Statement<[], { part: string; seg: number }>;
 
   /** The `search_index` table must exist (SEARCH_INDEX_SQL): a read-only connection cannot create it. */
   constructor(private readonly db: Database.Database) {
@@ -39,6 +40,7 @@ export class SqliteIndexTable implements SearchIndexTable {
     this.deleteOne = db.prepare('DELETE FROM search_index WHERE part = ? AND seg = ?');
     this.rangeRows = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
     this.rangeKeys = db.prepare('SELECT seg FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
+    this.allKeys = db.prepare('SELECT part, seg FROM search_index ORDER BY part, seg');
   }
 
   async get([part, seg]: SearchIndexKey): Promise<SearchIndexRow | undefined> {
@@ -72,6 +74,11 @@ export class SqliteIndexTable implements SearchIndexTable {
     this.db.transaction(() => {
       for (const [part, seg] of keys) this.deleteOne.run(part, seg);
     })();
+  }
+
+  /** Every key, for compaction. */
+  toCollection(): { primaryKeys(): Promise<SearchIndexKey[]> } {
+    return { primaryKeys: async () => this.allKeys.all().map((r): SearchIndexKey => [r.part, r.seg]) };
   }
 
   where(index: '[part+seg]'): { between(lower: [string, unknown], upper: [string, unknown]): SearchIndexRange } {

@@ -21,11 +21,11 @@ import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../sync
 import { SEGMENT_KINDS } from '../sync/segment';
 import { toConversationRow, type ConversationRow, type NodeRow } from '../../web/src/db/database';
 import type { KeywordSearchStorage } from '../../web/src/search/index-table';
-import { appendToSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../../web/src/search/keyword-index';
+import { appendToSearchIndex, compactSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../../web/src/search/keyword-index';
 import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, sort_at REAL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS raws (key TEXT PRIMARY KEY, raw TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_by_type ON records (type, sort_at);
 CREATE TABLE IF NOT EXISTS owners (owner TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS doc_ids (node_id TEXT PRIMARY KEY, doc_id INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
 ${SEARCH_INDEX_SQL};
 `;
+/** Segments per index part before they are merged (the app's import pipeline uses the same number). */
+export const COMPACT_AFTER_SEGMENTS = 8;
 /** Written into `meta` so a later version can migrate on open. */
 export const SQLITE_SCHEMA_VERSION = 1;
 
@@ -151,12 +153,20 @@ export class SqliteStore implements LocalStore {
   }
 
   transaction<T>(fn: (tx: LocalTx) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const changes = new IndexChanges(this.s, this.index);
+      const result = await fn(this.txOn(changes));
+      await changes.flush();
+      return result;
+    });
+  }
+
+  /** One SQLite transaction at a time, in call order; a throw rolls it back. */
+  private exclusive<T>(scope: () => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const changes = new IndexChanges(this.s, this.index);
-        const result = await fn(this.txOn(changes));
-        await changes.flush();
+        const result = await scope();
         this.db.exec('COMMIT');
         return result;
       } catch (error) {
@@ -166,6 +176,14 @@ export class SqliteStore implements LocalStore {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Merges the keyword index's segments once a part has `minSegments` of them (queries read every segment of a
+   * term's part), with the app's own compaction; one transaction per group of parts.
+   */
+  compactIndex(minSegments = COMPACT_AFTER_SEGMENTS): Promise<{ partsMerged: number }> {
+    return compactSearchIndex({ searchIndex: this.index, transaction: (_mode, _table, scope) => this.exclusive(scope) }, { minSegments });
   }
 
   private cursor(): SyncCursor {

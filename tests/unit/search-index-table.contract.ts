@@ -20,6 +20,8 @@ export interface IndexTableUnderTest {
 export interface VaultUnderTest {
   store: LocalStore;
   search: KeywordSearchStorage;
+  /** The adapter's way to run the app's compactSearchIndex. */
+  compact(minSegments: number): Promise<{ partsMerged: number }>;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,12 @@ export function searchIndexTableContract(name: string, openTable: () => Promise<
         expect(tides.hits.map((h) => h.nodeId).sort()).toEqual([nodes[0]!.id, nodes[3]!.id].sort());
         const sourdough = await search.search('sourdough starter', {}, 10);
         expect(sourdough.map((h) => h.nodeId)).toEqual([nodes[4]!.id, nodes[1]!.id]);
+        // Compaction merges the two imports' segments into one per part; answers stay the same.
+        const docsSegments = async () => (await vault.search.searchIndex.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).primaryKeys()).length;
+        expect(await docsSegments()).toBe(2);
+        expect((await vault.compact(2)).partsMerged).toBeGreaterThan(2);
+        expect(await docsSegments()).toBe(1);
+        expect((await search.search('sourdough starter', {}, 10)).map((h) => h.nodeId)).toEqual([nodes[4]!.id, nodes[1]!.id]);
         expect(sourdough[0]?.conversationTitle ?? (await vault.search.conversations.bulkGet([conversations[4]!.id]))[0]?.title).toBe('Chat 4');
         await deleteItem(ctx, `conversation:${conversations[3]!.id}`);
         expect((await search.search('tide', {}, 10)).map((h) => h.nodeId)).toEqual([nodes[0]!.id]);

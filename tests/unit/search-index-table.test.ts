@@ -9,6 +9,7 @@ import Dexie from 'dexie';
 import { SEARCH_INDEX_SQL, SqliteIndexTable } from '../../shared/cli/sqlite-index-table';
 import { openSqliteVault } from '../../shared/cli/sqlite-store';
 import { openVaultDatabase } from '../../web/src/db/database';
+import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { DexieStore } from '../../web/src/sync/dexie-store';
 import { searchIndexTableContract } from './search-index-table.contract';
 
@@ -34,7 +35,7 @@ searchIndexTableContract(
   },
   async () => {
     const { db, close } = await dexie();
-    return { store: new DexieStore(db, 'device-a'), search: db, close };
+    return { store: new DexieStore(db, 'device-a'), search: db, compact: (minSegments) => compactSearchIndex(db, { minSegments }), close };
   },
 );
 
@@ -64,6 +65,7 @@ searchIndexTableContract(
     return Promise.resolve({
       store: vault.store,
       search: vault.reader,
+      compact: (minSegments) => vault.store.compactIndex(minSegments),
       close: () => {
         vault.close();
         remove();

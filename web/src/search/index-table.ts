@@ -33,3 +33,10 @@ export interface KeywordSearchStorage {
   nodes: { bulkGet(ids: string[]): Promise<(NodeRow | undefined)[]> };
   conversations: { bulkGet(ids: string[]): Promise<(ConversationRow | undefined)[]> };
 }
+
+/** What compaction needs: the index table with every key listed, and a read-write transaction over it (a VaultDatabase is one). */
+export interface CompactableSearchIndex {
+  searchIndex: SearchIndexTable & { toCollection(): { primaryKeys(): Promise<SearchIndexKey[]> } };
+  /** `table` is the searchIndex table itself (Dexie names the tables a transaction covers). */
+  transaction(mode: 'rw', table: unknown, scope: () => Promise<void>): Promise<unknown>;
+}

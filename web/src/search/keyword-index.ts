@@ -23,15 +23,15 @@
  *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
  *   removeFromSearchIndex(table, docIds: number[]): Promise<StatsRow>                   // inside a rw transaction
- *   compactSearchIndex(db: VaultDatabase, options?): Promise<{ partsMerged: number }>
+ *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
  *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */
 import Dexie from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
-import type { NodeRow, VaultDatabase } from '../db/database';
-import type { SearchIndexTable } from './index-table';
+import type { NodeRow } from '../db/database';
+import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
 import { terms } from './tokenize';
 
 export const BUCKETS = 512;
@@ -731,7 +731,7 @@ function sortPostings(list: { docIds: number[]; tfs: number[] }): void {
  * merged with the bucket's earlier rows. Each group of parts is replaced in one transaction (new rows written,
  * old rows deleted together), so readers always see each document exactly once, whether they look before or after.
  */
-export async function compactSearchIndex(db: VaultDatabase, options: { minSegments?: number; partsPerTransaction?: number } = {}): Promise<{ partsMerged: number }> {
+export async function compactSearchIndex(db: CompactableSearchIndex, options: { minSegments?: number; partsPerTransaction?: number } = {}): Promise<{ partsMerged: number }> {
   const minSegments = options.minSegments ?? 2;
   const perTransaction = options.partsPerTransaction ?? 32;
   const keys = await db.searchIndex.toCollection().primaryKeys();
