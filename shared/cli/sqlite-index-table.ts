@@ -22,15 +22,17 @@ function decode(blob: Buffer): SearchIndexRow {
   return value as SearchIndexRow;
 }
 
-/** A segment bound that is not a number (Dexie.minKey / Dexie.maxKey) is open. */
+type RangeArgs = [{ lowerPart: string; lowerSeg: number; upperPart: string; upperSeg: number }];
+
+/** A segment bound that is not a number (Dexie.maxKey; Dexie.minKey is -Infinity) is open. */
 const bound = (value: unknown, open: number): number => (typeof value === 'number' ? value : open);
 
 export class SqliteIndexTable implements SearchIndexTable {
   private readonly getOne: Database.Statement<[string, number], { row: Buffer }>;
   private readonly putOne: Database.Statement<[string, number, Buffer]>;
   private readonly deleteOne: Database.Statement<[string, number]>;
-  private readonly rangeRows: Database.Statement<[string, number, number], { row: Buffer }>;
-  private readonly rangeKeys: Database.Statement<[string, number, number], { seg: number }>;
+  private readonly rangeRows: Database.Statement<RangeArgs, { row: Buffer }>;
+  private readonly rangeKeys: Database.Statement<RangeArgs, { part: string; seg: number }>;
   private readonly allKeys: Database.Statement<[], { part: string; seg: number }>;
 
   /** The `search_index` table must exist (SEARCH_INDEX_SQL): a read-only connection cannot create it. */
@@ -38,8 +40,10 @@ export class SqliteIndexTable implements SearchIndexTable {
     this.getOne = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg = ?');
     this.putOne = db.prepare('INSERT OR REPLACE INTO search_index (part, seg, row) VALUES (?, ?, ?)');
     this.deleteOne = db.prepare('DELETE FROM search_index WHERE part = ? AND seg = ?');
-    this.rangeRows = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
-    this.rangeKeys = db.prepare('SELECT seg FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
+    // Compound-key order, as IndexedDB compares [part, seg]: from (part, seg) >= lower to (part, seg) < upper.
+    const range = 'WHERE (part > @lowerPart OR (part = @lowerPart AND seg >= @lowerSeg)) AND (part < @upperPart OR (part = @upperPart AND seg < @upperSeg)) ORDER BY part, seg';
+    this.rangeRows = db.prepare(`SELECT row FROM search_index ${range}`);
+    this.rangeKeys = db.prepare(`SELECT part, seg FROM search_index ${range}`);
     this.allKeys = db.prepare('SELECT part, seg FROM search_index ORDER BY part, seg');
   }
 
@@ -85,12 +89,11 @@ export class SqliteIndexTable implements SearchIndexTable {
     if (index !== '[part+seg]') throw new Error(`no index ${String(index)}`);
     return {
       between: (lower, upper) => {
-        // Every range keyword-index.ts asks for stays inside one part.
-        if (lower[0] !== upper[0]) throw new Error('search_index ranges span one part');
-        const args: [string, number, number] = [lower[0], bound(lower[1], Number.NEGATIVE_INFINITY), bound(upper[1], Number.POSITIVE_INFINITY)];
+        // A range may span parts (all pending group rows g0…g31 are one range: ['g', minKey] to ['h', minKey]).
+        const args = { lowerPart: lower[0], lowerSeg: bound(lower[1], Number.NEGATIVE_INFINITY), upperPart: upper[0], upperSeg: bound(upper[1], Number.POSITIVE_INFINITY) };
         return {
-          toArray: async () => this.rangeRows.all(...args).map((r) => decode(r.row)),
-          primaryKeys: async () => this.rangeKeys.all(...args).map((r): SearchIndexKey => [args[0], r.seg]),
+          toArray: async () => this.rangeRows.all(args).map((r) => decode(r.row)),
+          primaryKeys: async () => this.rangeKeys.all(args).map((r): SearchIndexKey => [r.part, r.seg]),
         };
       },
     };

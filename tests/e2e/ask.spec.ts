@@ -185,6 +185,10 @@ describe('ask your vault', () => {
     const used = await usedToday();
     for (let i = used; i < 20; i++) await ask(`question number ${i} about sourdough`);
     await expect.poll(() => usageLine().textContent()).toMatch(/^20 of 20/);
+    // The header says the same on every page, with the local reset time (UTC midnight), and links to Ask.
+    const badge = page.getByTestId('usage-badge');
+    await expect.poll(() => badge.textContent()).toMatch(/20 of 20 messages · resets \d{1,2}:\d{2}/);
+    expect(await badge.getAttribute('href')).toBe('#/ask');
     await page.locator('#ask-input').fill('the twenty-first question');
     await page.getByRole('button', { name: 'Ask', exact: true }).click();
     await page.getByRole('region', { name: 'What will be sent' }).getByRole('button', { name: 'Send' }).click();
@@ -198,6 +202,8 @@ describe('ask your vault', () => {
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
     await page.waitForURL(/#\/ask\?billing=success/);
     await expect.poll(() => usageLine().textContent()).toMatch(/^Premium: unlimited/);
+    // Unlimited: nothing to count in the header.
+    await expect.poll(() => badge.count()).toBe(0);
     await ask('the twenty-first question');
     expect(await page.locator('.ask-turn').last().getAttribute('data-status')).toBe('done');
 

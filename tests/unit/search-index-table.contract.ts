@@ -125,6 +125,15 @@ export function searchIndexTableContract(name: string, openTable: () => Promise<
         expect(await table.where('[part+seg]').between(['p1', Dexie.minKey], ['p1', Dexie.maxKey]).toArray()).toEqual([]);
       }));
 
+    it('answers a range across parts in [part, seg] order (the pending group rows g0…g31 are read as one range)', () =>
+      withTable(async (table) => {
+        const lex = (part: string, seg: number) => ({ part, seg, kind: 'lexicon' as const, terms: 'a', df: Uint32Array.of(1) });
+        await table.bulkPut([lex('g10', 2), lex('g2', 7), lex('g2', 3), lex('h', 0), lex('f9', 1), docsRow(4)]);
+        const groups = table.where('[part+seg]').between(['g', Dexie.minKey], ['h', Dexie.minKey]);
+        expect(await groups.primaryKeys()).toEqual([['g10', 2], ['g2', 3], ['g2', 7]]);
+        expect((await groups.toArray()).map((r) => `${r.part}/${r.seg}`)).toEqual(['g10/2', 'g2/3', 'g2/7']);
+      }));
+
     it('holds what keyword-index.ts appends and removes: statistics, postings, prefixes', () =>
       withTable(async (table) => {
         let stats = await readIndexStats(table);

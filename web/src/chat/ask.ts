@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { buildContext, type ContextItem, type TurnCandidate } from '../../../shared/chat/context';
 import { parseChatEvent, SseSplitter, USAGE_HEADERS, type ChatMessage } from '../../../shared/chat/sse';
-import { AppError, errorEnvelopeSchema, toAppError } from '../../../shared/errors';
+import { AppError, toAppError } from '../../../shared/errors';
+import { apiError, noteUsage, type Usage } from './usage';
 import { withStorageErrors } from '../db/database';
 import { listMemories, migrateLegacyMemories } from '../vault/memories';
 import type { Vault } from '../vault/vault';
@@ -67,39 +68,9 @@ export async function retrieveContext(vault: Vault, question: string, turns: rea
   return buildContext({ memories: memories.map((m) => ({ id: m.key, text: m.text })), turns, excerpts, budgetTokens: CONTEXT_BUDGET_TOKENS, removed });
 }
 
-export interface Usage {
-  tier: 'free' | 'premium';
-  used: number;
-  /** null: unlimited. */
-  limit: number | null;
-  resetsAt: string;
-}
-
-const usageSchema = z.object({
-  tier: z.enum(['free', 'premium']),
-  messages: z.object({ used: z.number(), limit: z.number().nullable(), resetsAt: z.string() }),
-});
+export { fetchUsage, type Usage } from './usage';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'X-Cogzy-CSRF': '1' };
-
-async function apiError(response: Response): Promise<AppError> {
-  const envelope = errorEnvelopeSchema.safeParse(await response.json().catch(() => null));
-  return envelope.success ? AppError.fromData(envelope.data.error) : new AppError(response.status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL', { detail: `status ${response.status}` });
-}
-
-/** Today's usage, or null when not signed in. */
-export async function fetchUsage(): Promise<Usage | null> {
-  let response: Response;
-  try {
-    response = await fetch('/api/usage', { credentials: 'same-origin' });
-  } catch (error) {
-    throw new AppError('OFFLINE', { cause: error });
-  }
-  if (response.status === 401) return null;
-  if (!response.ok) throw await apiError(response);
-  const body = usageSchema.parse(await response.json());
-  return { tier: body.tier, used: body.messages.used, limit: body.messages.limit, resetsAt: body.messages.resetsAt };
-}
 
 function usageFromHeaders(headers: Headers, tier: Usage['tier'] | null): Usage | null {
   const used = headers.get(USAGE_HEADERS.used);
@@ -142,7 +113,10 @@ export async function streamAnswer(settings: AskSettings, messages: ChatMessage[
       throw new AppError('OFFLINE', { cause: error });
     }
     const usage = usageFromHeaders(response.headers, null);
-    if (usage) handlers.onUsage?.(usage);
+    if (usage) {
+      noteUsage(usage);
+      handlers.onUsage?.(usage);
+    }
     if (!response.ok) throw await apiError(response);
     await readStream(response, handlers);
     return;

@@ -9,6 +9,7 @@ import HomeView from './views/HomeView';
 import { toAppError, type AppError } from '../../../shared/errors';
 import { startNavigationMemory } from './nav-memory';
 import SyncIndicator from './components/SyncIndicator';
+import UsageBadge from './components/UsageBadge';
 import { startSyncLater } from './sync';
 
 function isTyping(target: EventTarget | null): boolean {
@@ -88,6 +89,7 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
           <span>Cogzy Vault</span>
         </a>
         <div class="header-tools">
+          <UsageBadge />
           <SyncIndicator />
           <Show when={reachability() !== 'online'}>
             <span

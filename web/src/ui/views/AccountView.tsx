@@ -6,11 +6,15 @@ import ErrorNotice from '../components/ErrorNotice';
 import { deleteVault } from '../data';
 import { formatBytes } from '../format';
 import { syncService } from '../sync';
+import { fetchUsage, noteUsage } from '../../chat/usage';
 
 const api = new AccountApi();
 
 /** The sync service reads the session again (signed in: it may run; signed out: it forgets this device's keys). */
 function tellSync(signedIn: boolean): void {
+  // The header's usage badge follows the account too.
+  if (signedIn) void fetchUsage().catch(() => undefined);
+  else noteUsage(null);
   syncService()
     .then(async (service) => {
       if (!signedIn) await service.lock();
