@@ -9,7 +9,7 @@ import type { Conversation, MemoryNode } from '../../shared/model';
 import type { LocalStore } from '../../shared/sync/ports';
 import { deleteItem, importItems } from '../../shared/sync/vault-ops';
 import type { KeywordSearchStorage, SearchIndexTable } from '../../web/src/search/index-table';
-import { appendToSearchIndex, emptyStats, KeywordIndexReader, readIndexStats, removeFromSearchIndex, type DocsRow, type IndexDoc } from '../../web/src/search/keyword-index';
+import { appendToSearchIndex, emptyStats, KeywordIndexReader, readIndexStats, removeFromSearchIndex, type DocsRow, type IndexDoc, type SearchIndexRow } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
 
 export interface IndexTableUnderTest {
@@ -127,7 +127,7 @@ export function searchIndexTableContract(name: string, openTable: () => Promise<
 
     it('answers a range across parts in [part, seg] order (the pending group rows g0…g31 are read as one range)', () =>
       withTable(async (table) => {
-        const lex = (part: string, seg: number) => ({ part, seg, kind: 'lexicon' as const, terms: 'a', df: Uint32Array.of(1) });
+        const lex = (part: string, seg: number): SearchIndexRow => ({ part, seg, kind: 'postings', keys: 'ha', offsets: Uint32Array.of(0, 1), data: Uint8Array.of(0) });
         await table.bulkPut([lex('g10', 2), lex('g2', 7), lex('g2', 3), lex('h', 0), lex('f9', 1), docsRow(4)]);
         const groups = table.where('[part+seg]').between(['g', Dexie.minKey], ['h', Dexie.minKey]);
         expect(await groups.primaryKeys()).toEqual([['g10', 2], ['g2', 3], ['g2', 7]]);

@@ -14,6 +14,7 @@ import { packVectors } from '../../../shared/embed/vector-math';
 import { AppError } from '../../../shared/errors';
 import { putVectorBlock, vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
 import type { VectorMatrix } from '../vectors/vector-matrix';
+import { queueVectorsForSync } from '../sync/vector-sync';
 
 export interface EmbeddingJobProgress {
   /** Nodes that need a vector in this run. */
@@ -99,6 +100,8 @@ export async function runEmbeddingJob(options: EmbeddingJobOptions): Promise<Emb
     const block: VectorBlockRow = { modelId, dim, dtype: 'float32', nodeIds: nodes.map((n) => n.id), data: packed.buffer, scales: null, createdAt: now() };
     // One block, one transaction: its ids and its vectors are stored together or not at all.
     block.id = await putVectorBlock(db, block);
+    // A remote model's vectors also go to the user's other devices (C38); a failure here leaves them local only.
+    await queueVectorsForSync(db, block).catch((error: unknown) => console.warn('vectors not queued for sync', error instanceof Error ? error.name : ''));
     embedded += nodes.length;
     matrix?.addBlock(block);
     onBlock?.(block);

@@ -35,6 +35,8 @@ import { deviceId, onLocalChange } from './local-changes';
 import { browserSchedulerHost, SyncScheduler } from './scheduler';
 import { setSyncStatus, syncStatus, type SyncServiceState } from './status';
 import { EMPTY_SYNC_STATS, recordSync, syncStatsSchema, type SyncStats } from './sync-stats';
+import { materializeSyncedVectors } from './vector-sync';
+
 
 export const SYNC_LOCK_NAME = 'cogzy-sync';
 const CHANNEL_NAME = 'cogzy-sync';
@@ -276,6 +278,8 @@ export class SyncService {
   }
 
   private async record(report: SyncReport): Promise<void> {
+    // Vectors pulled from another device become searchable blocks here (C38).
+    if (report.pulledSegments > 0) await materializeSyncedVectors(this.db).catch((error: unknown) => console.warn('synced vectors not stored', error instanceof Error ? error.name : ''));
     const stats = recordSync(await this.loadStats(), report);
     await withStorageErrors(() => this.db.syncState.put({ key: STATS_ROW, value: stats }));
     this.setStats(stats);
