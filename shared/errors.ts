@@ -127,6 +127,7 @@ export const ERROR_MESSAGES = {
   NOTE_CHANGED_MEANWHILE: 'This note changed on another device while you were choosing, so nothing was saved. Look at the versions again and choose.',
   MEMORY_DELETED_BEFORE:
     'You deleted this memory before, and a deleted memory stays deleted on all your devices. Word it a little differently to save it again.',
+  CHAT_DELETED: 'This chat was deleted, so the answer was not saved into it. Start a new chat to keep asking.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -3,13 +3,15 @@
  * provider "cogzy" whose exchanges are memory nodes, so they are searchable, in the timeline and become context in
  * turn. Saved memories are synced records (vault/memories.ts).
  *
- *   saveChatExchange(db, exchange: ChatExchangeInput): Promise<NodeRow>   // conversation + node + index, one transaction
+ *   saveChatExchange(db, exchange: ChatExchangeInput): Promise<NodeRow>   // conversation + node + index + sync queue, one transaction
  */
 import { identityBytes } from '../../../shared/import';
 import { conversationKey, emptyExtras, type Conversation, type MemoryNode } from '../../../shared/model';
 import { sha256Hex } from '../../../shared/sync/hash';
-import { appendToSearchIndex, nodeToIndexDoc, readIndexStats } from '../search/keyword-index';
-import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
+import { AppError } from '../../../shared/errors';
+import { withStorageErrors, type NodeRow, type VaultDatabase } from './database';
+import { markPendingKeys, SYNC_BOOKKEEPING_TABLES, tombstonedKeys } from './sync-bookkeeping';
+import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from './vault-writes';
 
 export const COGZY_PROVIDER = 'cogzy';
 
@@ -31,7 +33,8 @@ export interface ChatExchangeInput {
 
 /**
  * One transaction, because these must stay consistent: the conversation row (its node count and time), the node,
- * its keyword-index segment (numbered from the stats row written here), and the replaced node turned inactive.
+ * its keyword-index entry, the replaced node turned inactive (and re-indexed as such), and the sync queue, so chats
+ * reach the person's other devices like any conversation.
  */
 export async function saveChatExchange(db: VaultDatabase, input: ChatExchangeInput): Promise<NodeRow> {
   const conversationId = conversationKey(COGZY_PROVIDER, input.chatId);
@@ -52,12 +55,16 @@ export async function saveChatExchange(db: VaultDatabase, input: ChatExchangeInp
     createdAt: input.askedAt,
   };
   return withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.conversationRaws, db.nodes, db.searchIndex], async () => {
+    db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_BOOKKEEPING_TABLES], async () => {
       const existing = await db.nodes.get(id);
       if (existing) return existing;
+      // A chat the person deleted (here or on another device) stays deleted: nothing is written back into it.
+      if ((await tombstonedKeys(db, [`conversation:${conversationId}`])).size > 0) throw new AppError('CHAT_DELETED');
+      const writer = new VaultWriter(db);
+      const changedNodes: MemoryNode[] = [];
       if (input.replacesNodeId !== null) {
         const old = await db.nodes.get(input.replacesNodeId);
-        if (old) await db.nodes.put({ ...old, active: false, isActive: 0, branchId: `replaced-by:${id}` });
+        if (old) changedNodes.push({ ...fromNodeRow(old), active: false, branchId: `replaced-by:${id}` });
       }
       const before = await db.conversations.get(conversationId);
       const activeCount = await db.nodes.where('[conversationId+ordinal]').between([conversationId, 0], [conversationId, Infinity]).filter((n) => n.active).count();
@@ -72,16 +79,16 @@ export async function saveChatExchange(db: VaultDatabase, input: ChatExchangeInp
         updatedAt: input.now,
         model: input.model,
         messageCount: (before?.messageCount ?? 0) + 2,
-        nodeCount: activeCount + 1,
+        nodeCount: activeCount + 1 - changedNodes.length,
         raw: JSON.stringify({ format: 'cogzy-chat', version: 1, chatId: input.chatId }),
       };
-      const { row, raw } = toConversationRow(conversation);
-      await db.conversations.put(row);
-      await db.conversationRaws.put(raw);
-      const stats = await readIndexStats(db.searchIndex);
-      const stored: NodeRow = { ...node, docId: stats.nextDocId, isActive: 1 };
-      await db.nodes.add(stored);
-      await appendToSearchIndex(db.searchIndex, stats, [nodeToIndexDoc(stored)]);
+      // The one node-write path (index and vectors kept with the rows), and the sync queue in the same transaction.
+      await writer.putConversations([conversation]);
+      await writer.put([...changedNodes, node]);
+      await writer.flush();
+      await markPendingKeys(db, [`conversation:${conversationId}`, ...changedNodes.map((n) => `node:${n.id}`), `node:${id}`]);
+      const stored = await db.nodes.get(id);
+      if (!stored) throw new AppError('STORAGE_FAILED', { detail: 'the chat exchange was not stored' });
       return stored;
     }),
   );

@@ -2,6 +2,7 @@ import { createResource, createSignal, For, Index, onCleanup, Show, type JSX } f
 import { buildPrompt, offlineAnswer, type ContextItem } from '../../../../shared/chat/context';
 import { toAppError } from '../../../../shared/errors';
 import { saveChatExchange } from '../../db/chat-writes';
+import { notifyLocalChange } from '../../sync/local-changes';
 import { addMemory, deleteMemory, listMemories, MAX_MEMORY_CHARS, migrateLegacyMemories, replaceMemory } from '../../vault/memories';
 import { fetchUsage, loadAskSettings, openBilling, retrieveContext, saveAskSettings, streamAnswer, type AskSettings, type Usage } from '../../chat/ask';
 import { vault } from '../data';
@@ -166,6 +167,8 @@ export default function AskView(props: ViewProps): JSX.Element {
         replacesNodeId: replaced?.nodeId ?? null,
       });
       patchTurn(index, { nodeId: node.id });
+      // Chats sync like any conversation: the scheduler pushes it about a second later.
+      notifyLocalChange('chat');
     } catch (e) {
       setError(toAppError(e).message);
     }
