@@ -13,6 +13,10 @@ export const SEARCH_INDEX_SQL = 'CREATE TABLE IF NOT EXISTS search_index (part T
 
 const KINDS = new Set(['stats', 'postings', 'lexicon', 'docs']);
 
+/** [part, seg] from `lower` (inclusive) to `upper` (exclusive) in compound-key order (parts compare as binary text). */
+const RANGE = '(part > ? OR (part = ? AND seg >= ?)) AND (part < ? OR (part = ? AND seg < ?))';
+type RangeArgs = [string, string, number, string, string, number];
+
 function decode(blob: Buffer): SearchIndexRow {
   const value: unknown = deserialize(blob);
   // Rows are written only by serialize() below; the kind check guards against a foreign or damaged database file.
@@ -22,15 +26,18 @@ function decode(blob: Buffer): SearchIndexRow {
   return value as SearchIndexRow;
 }
 
-/** A segment bound that is not a number (Dexie.minKey / Dexie.maxKey) is open. */
-const bound = (value: unknown, open: number): number => (typeof value === 'number' ? value : open);
+/**
+ * A segment bound as IndexedDB orders keys: numbers (Dexie.minKey is -Infinity) as they are; every other key type
+ * (Dexie.maxKey is a string) sorts after all numbers.
+ */
+const bound = (value: unknown): number => (typeof value === 'number' ? value : Number.POSITIVE_INFINITY);
 
 export class SqliteIndexTable implements SearchIndexTable {
   private readonly getOne: Database.Statement<[string, number], { row: Buffer }>;
   private readonly putOne: Database.Statement<[string, number, Buffer]>;
   private readonly deleteOne: Database.Statement<[string, number]>;
-  private readonly rangeRows: Database.Statement<[string, number, number], { row: Buffer }>;
-  private readonly rangeKeys: Database.Statement<[string, number, number], { seg: number }>;
+  private readonly rangeRows: Database.Statement<RangeArgs, { row: Buffer }>;
+  private readonly rangeKeys: Database.Statement<RangeArgs, { part: string; seg: number }>;
   private readonly allKeys: Database.Statement<[], { part: string; seg: number }>;
 
   /** The `search_index` table must exist (SEARCH_INDEX_SQL): a read-only connection cannot create it. */
@@ -38,8 +45,8 @@ export class SqliteIndexTable implements SearchIndexTable {
     this.getOne = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg = ?');
     this.putOne = db.prepare('INSERT OR REPLACE INTO search_index (part, seg, row) VALUES (?, ?, ?)');
     this.deleteOne = db.prepare('DELETE FROM search_index WHERE part = ? AND seg = ?');
-    this.rangeRows = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
-    this.rangeKeys = db.prepare('SELECT seg FROM search_index WHERE part = ? AND seg >= ? AND seg < ? ORDER BY seg');
+    this.rangeRows = db.prepare(`SELECT row FROM search_index WHERE ${RANGE} ORDER BY part, seg`);
+    this.rangeKeys = db.prepare(`SELECT part, seg FROM search_index WHERE ${RANGE} ORDER BY part, seg`);
     this.allKeys = db.prepare('SELECT part, seg FROM search_index ORDER BY part, seg');
   }
 
@@ -85,12 +92,10 @@ export class SqliteIndexTable implements SearchIndexTable {
     if (index !== '[part+seg]') throw new Error(`no index ${String(index)}`);
     return {
       between: (lower, upper) => {
-        // Every range keyword-index.ts asks for stays inside one part.
-        if (lower[0] !== upper[0]) throw new Error('search_index ranges span one part');
-        const args: [string, number, number] = [lower[0], bound(lower[1], Number.NEGATIVE_INFINITY), bound(upper[1], Number.POSITIVE_INFINITY)];
+        const args: RangeArgs = [lower[0], lower[0], bound(lower[1]), upper[0], upper[0], bound(upper[1])];
         return {
           toArray: async () => this.rangeRows.all(...args).map((r) => decode(r.row)),
-          primaryKeys: async () => this.rangeKeys.all(...args).map((r): SearchIndexKey => [args[0], r.seg]),
+          primaryKeys: async () => this.rangeKeys.all(...args).map((r): SearchIndexKey => [r.part, r.seg]),
         };
       },
     };
