@@ -13,6 +13,10 @@ export const SEARCH_INDEX_SQL = 'CREATE TABLE IF NOT EXISTS search_index (part T
 
 const KINDS = new Set(['stats', 'postings', 'lexicon', 'docs']);
 
+/** [part, seg] from `lower` (inclusive) to `upper` (exclusive) in compound-key order (parts compare as binary text). */
+const RANGE = '(part > ? OR (part = ? AND seg >= ?)) AND (part < ? OR (part = ? AND seg < ?))';
+type RangeArgs = [string, string, number, string, string, number];
+
 function decode(blob: Buffer): SearchIndexRow {
   const value: unknown = deserialize(blob);
   // Rows are written only by serialize() below; the kind check guards against a foreign or damaged database file.
@@ -22,10 +26,11 @@ function decode(blob: Buffer): SearchIndexRow {
   return value as SearchIndexRow;
 }
 
-type RangeArgs = [{ lowerPart: string; lowerSeg: number; upperPart: string; upperSeg: number }];
-
-/** A segment bound that is not a number (Dexie.maxKey; Dexie.minKey is -Infinity) is open. */
-const bound = (value: unknown, open: number): number => (typeof value === 'number' ? value : open);
+/**
+ * A segment bound as IndexedDB orders keys: numbers (Dexie.minKey is -Infinity) as they are; every other key type
+ * (Dexie.maxKey is a string) sorts after all numbers.
+ */
+const bound = (value: unknown): number => (typeof value === 'number' ? value : Number.POSITIVE_INFINITY);
 
 export class SqliteIndexTable implements SearchIndexTable {
   private readonly getOne: Database.Statement<[string, number], { row: Buffer }>;
@@ -40,10 +45,8 @@ export class SqliteIndexTable implements SearchIndexTable {
     this.getOne = db.prepare('SELECT row FROM search_index WHERE part = ? AND seg = ?');
     this.putOne = db.prepare('INSERT OR REPLACE INTO search_index (part, seg, row) VALUES (?, ?, ?)');
     this.deleteOne = db.prepare('DELETE FROM search_index WHERE part = ? AND seg = ?');
-    // Compound-key order, as IndexedDB compares [part, seg]: from (part, seg) >= lower to (part, seg) < upper.
-    const range = 'WHERE (part > @lowerPart OR (part = @lowerPart AND seg >= @lowerSeg)) AND (part < @upperPart OR (part = @upperPart AND seg < @upperSeg)) ORDER BY part, seg';
-    this.rangeRows = db.prepare(`SELECT row FROM search_index ${range}`);
-    this.rangeKeys = db.prepare(`SELECT part, seg FROM search_index ${range}`);
+    this.rangeRows = db.prepare(`SELECT row FROM search_index WHERE ${RANGE} ORDER BY part, seg`);
+    this.rangeKeys = db.prepare(`SELECT part, seg FROM search_index WHERE ${RANGE} ORDER BY part, seg`);
     this.allKeys = db.prepare('SELECT part, seg FROM search_index ORDER BY part, seg');
   }
 
@@ -89,11 +92,10 @@ export class SqliteIndexTable implements SearchIndexTable {
     if (index !== '[part+seg]') throw new Error(`no index ${String(index)}`);
     return {
       between: (lower, upper) => {
-        // A range may span parts (all pending group rows g0…g31 are one range: ['g', minKey] to ['h', minKey]).
-        const args = { lowerPart: lower[0], lowerSeg: bound(lower[1], Number.NEGATIVE_INFINITY), upperPart: upper[0], upperSeg: bound(upper[1], Number.POSITIVE_INFINITY) };
+        const args: RangeArgs = [lower[0], lower[0], bound(lower[1]), upper[0], upper[0], bound(upper[1])];
         return {
-          toArray: async () => this.rangeRows.all(args).map((r) => decode(r.row)),
-          primaryKeys: async () => this.rangeKeys.all(args).map((r): SearchIndexKey => [r.part, r.seg]),
+          toArray: async () => this.rangeRows.all(...args).map((r) => decode(r.row)),
+          primaryKeys: async () => this.rangeKeys.all(...args).map((r): SearchIndexKey => [r.part, r.seg]),
         };
       },
     };

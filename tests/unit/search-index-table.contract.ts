@@ -123,6 +123,9 @@ export function searchIndexTableContract(name: string, openTable: () => Promise<
         expect((await all.toArray()).map((r) => r.seg)).toEqual([1, 3, 5]);
         expect(await table.where('[part+seg]').between(['docs', 3], ['docs', 5]).primaryKeys()).toEqual([['docs', 3]]);
         expect(await table.where('[part+seg]').between(['p1', Dexie.minKey], ['p1', Dexie.maxKey]).toArray()).toEqual([]);
+        // Across parts: every key of the parts starting with "d" or "l", in compound order.
+        expect(await table.where('[part+seg]').between(['d', Dexie.minKey], ['m', Dexie.minKey]).primaryKeys()).toEqual([['docs', 1], ['docs', 3], ['docs', 5], ['lex', 2]]);
+        expect(await table.where('[part+seg]').between(['docs', 3], ['lex', 2]).primaryKeys()).toEqual([['docs', 3], ['docs', 5]]);
       }));
 
     it('answers a range across parts in [part, seg] order (the pending group rows g0…g31 are read as one range)', () =>
