@@ -36,6 +36,7 @@ import { browserSchedulerHost, SyncScheduler } from './scheduler';
 import { setSyncStatus, syncStatus, type SyncServiceState } from './status';
 import { EMPTY_SYNC_STATS, recordSync, syncStatsSchema, type SyncStats } from './sync-stats';
 import { materializeSyncedVectors } from './vector-sync';
+import { hasAccountHint, setAccountHint } from '../account/hint';
 
 
 export const SYNC_LOCK_NAME = 'cogzy-sync';
@@ -144,7 +145,9 @@ export class SyncService {
     this.setStats(await this.loadStats());
     let user: AuthUserData | null | undefined;
     try {
-      user = await this.api.me();
+      // A profile that never signed in (no hint, no keys) is signed out without asking the server.
+      user = hasAccountHint() || (await loadDeviceKeys(this.db)) !== null ? await this.api.me() : null;
+      if (user !== undefined) setAccountHint(user !== null);
     } catch {
       // Offline or the server failing: the stored keys still say whose vault this is; without them the state stays
       // unknown ('starting') and the next trigger asks again.
@@ -284,6 +287,7 @@ export class SyncService {
     await withStorageErrors(() => this.db.syncState.put({ key: STATS_ROW, value: stats }));
     this.setStats(stats);
     if (report.error?.code === 'UNAUTHENTICATED') {
+      setAccountHint(false);
       this.user = null;
       this.setState('signed-out');
     }

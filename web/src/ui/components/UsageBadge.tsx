@@ -1,5 +1,7 @@
 import { Show, onCleanup, onMount, type JSX } from 'solid-js';
 import { fetchUsage, resetTime, usageNow } from '../../chat/usage';
+import { hasAccountHint } from '../../account/hint';
+import { reachability } from '../online';
 
 /** Asked again at most this often when the window regains focus (the day may have rolled over meanwhile). */
 const REFRESH_AFTER_MS = 60_000;
@@ -11,7 +13,8 @@ const REFRESH_AFTER_MS = 60_000;
 export default function UsageBadge(): JSX.Element {
   let fetchedAt = 0;
   const refresh = (): void => {
-    if (!navigator.onLine || Date.now() - fetchedAt < REFRESH_AFTER_MS) return;
+    // Only for a profile that has signed in, and not while our server is known to be out of reach.
+    if (!hasAccountHint() || reachability() !== 'online' || Date.now() - fetchedAt < REFRESH_AFTER_MS) return;
     fetchedAt = Date.now();
     // A failure (offline, server down) keeps the last figure; the connectivity badge already says why.
     void fetchUsage().catch(() => undefined);

@@ -7,11 +7,13 @@ import { deleteVault } from '../data';
 import { formatBytes } from '../format';
 import { syncService } from '../sync';
 import { fetchUsage, noteUsage } from '../../chat/usage';
+import { setAccountHint } from '../../account/hint';
 
 const api = new AccountApi();
 
 /** The sync service reads the session again (signed in: it may run; signed out: it forgets this device's keys). */
 function tellSync(signedIn: boolean): void {
+  setAccountHint(signedIn);
   // The header's usage badge follows the account too.
   if (signedIn) void fetchUsage().catch(() => undefined);
   else noteUsage(null);
@@ -43,7 +45,12 @@ function createAction() {
 
 /** #/account: sign up or sign in; when signed in, plan and usage, sign out, change password, delete account. */
 export default function AccountView(): JSX.Element {
-  const [user, { mutate: setUser }] = createResource<AuthUserData | null>(() => api.me().catch(() => null));
+  const [user, { mutate: setUser }] = createResource<AuthUserData | null>(async () => {
+    const me = await api.me().catch(() => undefined);
+    // What the server says about the session corrects the hint either way (unknown when it could not be asked).
+    if (me !== undefined) setAccountHint(me !== null);
+    return me ?? null;
+  });
   const [notice, setNotice] = createSignal<string | null>(null);
   return (
     <section class="page account">
