@@ -1,8 +1,9 @@
 import { Show, createResource, createSignal, type JSX } from 'solid-js';
 import { AccountApi, type Usage } from '../../account/api-client';
 import type { AuthUserData } from '../../../../shared/auth/protocol';
-import { toAppError, type AppErrorData } from '../../../../shared/errors';
+import { toAppError } from '../../../../shared/errors';
 import ErrorNotice from '../components/ErrorNotice';
+import { createAction } from '../action';
 import { deleteVault } from '../data';
 import { formatBytes } from '../format';
 import { syncService } from '../sync';
@@ -23,24 +24,6 @@ function tellSync(signedIn: boolean): void {
       await service.refresh();
     })
     .catch(() => undefined);
-}
-
-/** Runs one account action at a time: busy flag, the failure as a sentence, and a status line on success. */
-function createAction() {
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<AppErrorData | null>(null);
-  const run = async (work: () => Promise<void>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(toAppError(e).toData());
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
 }
 
 /** #/account: sign up or sign in; when signed in, plan and usage, sign out, change password, delete account. */

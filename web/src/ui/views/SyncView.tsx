@@ -4,32 +4,16 @@
  * health, storage, and Sync now / Push everything / Reset from cloud.
  */
 import { For, Match, Show, Switch, createResource, createSignal, type JSX } from 'solid-js';
-import { toAppError, type AppErrorData } from '../../../../shared/errors';
+import { toAppError } from '../../../../shared/errors';
 import type { SyncService } from '../../sync/sync-service';
 import { MIN_PASSPHRASE_LENGTH, passphraseStrength } from '../../sync/passphrase-strength';
 import { SYNC_STATE_LABELS, syncStatus } from '../../sync/status';
 import ErrorNotice from '../components/ErrorNotice';
+import { createAction } from '../action';
 import { formatBytes, formatDateTime, formatDuration, formatNumber } from '../format';
 import { createLive } from '../live';
 import { syncService } from '../sync';
 import StoragePanel from './settings/StoragePanel';
-
-function createAction() {
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<AppErrorData | null>(null);
-  const run = async (work: () => Promise<void>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(toAppError(e).toData());
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run, clear: () => setError(null) };
-}
 
 export default function SyncView(): JSX.Element {
   const [service] = createResource(() => syncService());
