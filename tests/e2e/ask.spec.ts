@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ERROR_MESSAGES } from '../../shared/errors';
 import { importThroughUi, launchApp, type BrowserSession } from '../support/browser';
+import { oneExchangeConversation } from '../support/generate-chatgpt';
 import { serveStatic, type StaticServer } from '../support/browser-server';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startStripeServer, type StripeServer } from '../support/stripe-server';
@@ -21,19 +22,7 @@ const work = mkdtempSync(join(tmpdir(), 'cogzy-ask-'));
 
 /** A small ChatGPT export with one distinctive exchange per conversation. */
 function chatgptExport(): string {
-  const convo = (id: string, title: string, question: string, answer: string, at: number) => ({
-    id,
-    conversation_id: id,
-    title,
-    create_time: at,
-    update_time: at + 60,
-    current_node: `${id}-a`,
-    mapping: {
-      [`${id}-root`]: { id: `${id}-root`, message: null, parent: null, children: [`${id}-q`] },
-      [`${id}-q`]: { id: `${id}-q`, parent: `${id}-root`, children: [`${id}-a`], message: { id: `${id}-q`, author: { role: 'user' }, create_time: at, content: { content_type: 'text', parts: [question] } } },
-      [`${id}-a`]: { id: `${id}-a`, parent: `${id}-q`, children: [], message: { id: `${id}-a`, author: { role: 'assistant' }, create_time: at + 30, content: { content_type: 'text', parts: [answer] } } },
-    },
-  });
+  const convo = oneExchangeConversation;
   return JSON.stringify([
     convo('c-sourdough', 'Sourdough starter care', 'How often should I feed my sourdough starter?', 'Feed your sourdough starter once a day with equal weights of flour and water. Keep it warm.', 1_700_000_000),
     convo('c-bike', 'Bicycle chain noise', 'Why does my bicycle chain squeak?', 'A squeaking bicycle chain is usually dry. Clean it and apply chain lube.', 1_700_100_000),

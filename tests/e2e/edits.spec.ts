@@ -14,6 +14,7 @@ import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../s
 import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { editNote, mergeRecord } from '../../shared/sync/vault-ops';
 import { seriousViolations } from '../support/axe';
+import { oneExchangeConversation } from '../support/generate-chatgpt';
 import { hasHorizontalOverflow, importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
@@ -23,19 +24,7 @@ const BREAD = 'chatgpt:c-bread';
 const BIKE = 'chatgpt:c-bike';
 
 function chatgptExport(): string {
-  const convo = (id: string, title: string, question: string, answer: string, at: number) => ({
-    id,
-    conversation_id: id,
-    title,
-    create_time: at,
-    update_time: at + 60,
-    current_node: `${id}-a`,
-    mapping: {
-      [`${id}-root`]: { id: `${id}-root`, message: null, parent: null, children: [`${id}-q`] },
-      [`${id}-q`]: { id: `${id}-q`, parent: `${id}-root`, children: [`${id}-a`], message: { id: `${id}-q`, author: { role: 'user' }, create_time: at, content: { content_type: 'text', parts: [question] } } },
-      [`${id}-a`]: { id: `${id}-a`, parent: `${id}-q`, children: [], message: { id: `${id}-a`, author: { role: 'assistant' }, create_time: at + 30, content: { content_type: 'text', parts: [answer] } } },
-    },
-  });
+  const convo = oneExchangeConversation;
   return JSON.stringify([
     convo('c-bread', 'Kneading sourdough', 'How long should I knead sourdough?', 'Knead sourdough for about ten minutes, then let it rest.', 1_700_000_000),
     convo('c-bike', 'Bicycle chain noise', 'Why does my bicycle chain squeak?', 'A squeaking bicycle chain is usually dry. Clean it and apply chain lube.', 1_700_100_000),

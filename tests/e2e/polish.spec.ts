@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { seriousViolations } from '../support/axe';
 import { importThroughUi, launchApp, launchChromium, waitForServiceWorker, type BrowserSession } from '../support/browser';
-import { generateExport } from '../support/generate-chatgpt';
+import { generateExport, oneExchangeConversation } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 
 const baseUrl = inject('baseUrl');
@@ -17,22 +17,12 @@ const work = mkdtempSync(join(tmpdir(), 'cogzy-polish-e2e-'));
 
 const CODE = 'def knead(dough):\n    return dough * 2';
 
-/** A ChatGPT conversation whose reply holds a code block and the words a search will look for. */
-function chatgptConversation(id: string, t: number, title: string, question: string, reply: string): unknown {
-  const mapping = {
-    root: { id: 'root', message: null, parent: null, children: ['u'] },
-    u: { id: 'u', parent: 'root', children: ['a'], message: { id: `${id}-u`, author: { role: 'user' }, create_time: t, content: { content_type: 'text', parts: [question] }, metadata: {} } },
-    a: { id: 'a', parent: 'u', children: [], message: { id: `${id}-a`, author: { role: 'assistant' }, create_time: t + 5, content: { content_type: 'text', parts: [reply] }, metadata: {} } },
-  };
-  return { id, conversation_id: id, title, create_time: t, update_time: t + 5, current_node: 'a', mapping };
-}
-
 /** The code-block conversation, plus two from later months so the timeline has several bars. */
 function codeExport(): string {
   return JSON.stringify([
-    chatgptConversation('code-conv', 1_700_000_000, 'Kneading sourdough', 'How do I knead sourdough in python?', `Knead the sourdough like this:\n\n\`\`\`python\n${CODE}\n\`\`\`\n`),
-    chatgptConversation('spring-conv', 1_710_000_000, 'Spring planting', 'When do I plant tomatoes?', 'After the last frost, in late spring.'),
-    chatgptConversation('summer-conv', 1_720_000_000, 'Summer watering', 'How often should tomatoes be watered?', 'Deeply, two or three times a week.'),
+    oneExchangeConversation('code-conv', 'Kneading sourdough', 'How do I knead sourdough in python?', `Knead the sourdough like this:\n\n\`\`\`python\n${CODE}\n\`\`\`\n`, 1_700_000_000),
+    oneExchangeConversation('spring-conv', 'Spring planting', 'When do I plant tomatoes?', 'After the last frost, in late spring.', 1_710_000_000),
+    oneExchangeConversation('summer-conv', 'Summer watering', 'How often should tomatoes be watered?', 'Deeply, two or three times a week.', 1_720_000_000),
   ]);
 }
 

@@ -224,3 +224,20 @@ export async function writeExport(path: string, targetBytes: number, seed = 1): 
   await once(out, 'finish');
   return { bytes, conversations, nodes };
 }
+
+/** One ChatGPT conversation of a single exchange, as the export's conversations.json holds it (specs that need known words). */
+export function oneExchangeConversation(id: string, title: string, question: string, answer: string, at: number): Json {
+  return {
+    id,
+    conversation_id: id,
+    title,
+    create_time: at,
+    update_time: at + 60,
+    current_node: `${id}-a`,
+    mapping: {
+      [`${id}-root`]: { id: `${id}-root`, message: null, parent: null, children: [`${id}-q`] },
+      [`${id}-q`]: { id: `${id}-q`, parent: `${id}-root`, children: [`${id}-a`], message: { id: `${id}-q`, author: { role: 'user' }, create_time: at, content: { content_type: 'text', parts: [question] } } },
+      [`${id}-a`]: { id: `${id}-a`, parent: `${id}-q`, children: [], message: { id: `${id}-a`, author: { role: 'assistant' }, create_time: at + 30, content: { content_type: 'text', parts: [answer] } } },
+    },
+  };
+}
