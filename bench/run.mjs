@@ -7,9 +7,11 @@ import { join, resolve } from 'node:path';
 
 const dir = resolve(import.meta.dirname);
 const wanted = process.argv.slice(2);
+const files0 = new Set(readdirSync(dir).filter((f) => f.endsWith('.bench.ts')));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
+  // A name that is exactly a benchmark's picks that one only (`sync` is not also `cli-sync`); otherwise any containing it.
+  .filter((f) => wanted.length === 0 || wanted.some((w) => (f === `${w}.bench.ts` ? true : !files0.has(`${w}.bench.ts`) && f.includes(w))))
   .sort();
 let failed = 0;
 for (const file of files) {

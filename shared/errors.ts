@@ -97,6 +97,8 @@ export const ERROR_MESSAGES = {
     'Other devices kept changing the vault while this one tried to sync, so it stopped after several attempts. Nothing is lost; press Sync now to try again.',
   SYNC_CLOCK_SKEW:
     'This device\u2019s clock is more than 5 minutes off from your other devices, so syncing was paused to keep edits in the right order. Set the date and time to automatic, then sync again.',
+  SYNC_RETRY_LATER:
+    'Cogzy\u2019s sync server is busy and asked this device to wait a few minutes. Your changes are kept on this device, and sync starts again by itself when the wait is over.',
   SYNC_SEGMENT_TAMPERED:
     'A piece of your synced vault failed its integrity check (damaged or altered), so it was not used and nothing changed on this device. Sync again; if it keeps happening, reset the cloud copy from a device you trust.',
   SYNC_SEGMENT_UNSUPPORTED:

@@ -5,7 +5,7 @@
  */
 import { AppError, toAppError, type AppErrorData, type ErrorCode } from '../errors';
 import { sha256Hex } from './hash';
-import { receiveHlc } from './hlc';
+import { MAX_DRIFT_MS, receiveHlc } from './hlc';
 import { keyedId, type SyncKeys } from './keys';
 import { applyCommits, manifestFromCheckpoint } from './manifest';
 import { TransportError, type Cipher, type Clock, type LocalStore, type PendingChange, type Random, type Sleep, type SyncCursor, type Transport } from './ports';
@@ -24,6 +24,11 @@ export interface SyncLimits {
   maxTransientRetries: number;
   backoffBaseMs: number;
   backoffCapMs: number;
+  /**
+   * C15: the longest Retry-After a sync waits out while it runs (holding the device's sync lock). A longer one ends
+   * the sync at once with SYNC_RETRY_LATER and `retryAt`, and the scheduler leaves the server alone until then.
+   */
+  maxRetryAfterWaitMs: number;
   /** Plaintext JSON per delta segment (compressed, this lands well below the 8 MiB direct upload limit). */
   deltaJsonBytes: number;
   /** Plaintext JSON per snapshot segment (compressed, about 4-16 MiB). */
@@ -37,6 +42,7 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   maxTransientRetries: 6,
   backoffBaseMs: 500,
   backoffCapMs: 30_000,
+  maxRetryAfterWaitMs: 30_000,
   deltaJsonBytes: 4 * 1024 * 1024,
   snapshotJsonBytes: 32 * 1024 * 1024,
   compactAfterDeltas: 8,
@@ -55,6 +61,8 @@ export interface SyncReport {
   conflicts: number;
   retries: number;
   compacted: boolean;
+  /** C15: the server asked for a wait longer than a sync holds on (Retry-After): no automatic sync before this time. */
+  retryAt: number | null;
 }
 
 export interface SyncEngineDeps {
@@ -139,6 +147,7 @@ export class SyncEngine {
       conflicts: 0,
       retries: 0,
       compacted: false,
+      retryAt: null,
     };
     let transient = 0;
     const finish = (state: SyncState, error: AppError | null): SyncReport => {
@@ -170,8 +179,15 @@ export class SyncEngine {
         if (retryable) {
           transient += 1;
           report.retries += 1;
+          const retryAfterMs = error instanceof TransportError ? error.retryAfterMs : null;
+          if (retryAfterMs !== null && retryAfterMs > this.limits.maxRetryAfterWaitMs) {
+            // A long wait is not spent inside the sync (it would hold the lock and block every other trigger).
+            report.retryAt = this.deps.clock.now() + retryAfterMs;
+            const minutes = Math.ceil(retryAfterMs / 60_000);
+            return finish('error', new AppError('SYNC_RETRY_LATER', { detail: `Retry-After ${Math.round(retryAfterMs / 1000)} s (${minutes} min)` }));
+          }
           if (transient > this.limits.maxTransientRetries) return finish(...this.givenUp(error));
-          await this.deps.sleep(this.backoffMs(transient, error instanceof TransportError ? error.retryAfterMs : null));
+          await this.deps.sleep(this.backoffMs(transient, retryAfterMs));
           continue;
         }
         const appError = toAppError(error);
@@ -195,8 +211,12 @@ export class SyncEngine {
 
   private async pull(report: SyncReport): Promise<void> {
     let cursor = await this.cursor();
+    let first = true;
     for (;;) {
+      const askedAt = this.deps.clock.now();
       const page = await this.deps.transport.manifest(cursor.version);
+      if (first) this.checkClock(askedAt, page.serverTime);
+      first = false;
       if (page.head.version < cursor.version) throw new AppError('SYNC_VAULT_RESET', { detail: `server at ${page.head.version}, device at ${cursor.version}` });
       if (page.hasMore && page.commits.length === 0) throw new TransportError('server', null, 'manifest page with more to come but no commits');
       cursor = await this.advance(page.commits, page.checkpoint ?? null);
@@ -215,6 +235,24 @@ export class SyncEngine {
       const { kind, payload } = await decodeSegment(this.deps.cipher, this.deps.keys, bytes);
       await this.applySegment(segment.sha256, kind, payload);
       report.pulledSegments += 1;
+    }
+  }
+
+  /**
+   * C40: this device's clock against the server's (S24), before anything is merged or pushed. The server answered
+   * between `askedAt` and now, so only the part of the gap that the round trip cannot explain counts. More than
+   * MAX_DRIFT_MS either way is SYNC_CLOCK_SKEW: a clock far ahead would win every last-writer-wins edit, one far
+   * behind would lose them all.
+   */
+  private checkClock(askedAt: number, serverTime: number | undefined): void {
+    if (serverTime === undefined) return;
+    const answeredAt = this.deps.clock.now();
+    const ahead = askedAt - serverTime;
+    const behind = serverTime - answeredAt;
+    const off = Math.max(ahead, behind, 0);
+    if (off > MAX_DRIFT_MS) {
+      const minutes = Math.round(off / 60_000);
+      throw new AppError('SYNC_CLOCK_SKEW', { detail: `this device's clock is about ${minutes} min ${ahead > 0 ? 'ahead of' : 'behind'} the server's` });
     }
   }
 

@@ -186,6 +186,11 @@ export const manifestResponseSchema = z.object({
   commits: z.array(commitRecordSchema),
   /** More commits follow: ask again with since = the last version here. */
   hasMore: z.boolean(),
+  /**
+   * S24: the server's clock when it answered (epoch ms), so a device can tell its own clock is off (C40). Optional:
+   * an older server leaves it out and the device then relies on C10's check alone.
+   */
+  serverTime: epochMsSchema.optional(),
 });
 export type ManifestResponse = z.infer<typeof manifestResponseSchema>;
 

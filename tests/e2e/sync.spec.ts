@@ -27,6 +27,8 @@ const passphrase = 'velvet orbit marmalade quarry 42';
 const tag = randomUUID().replace(/-/g, '').slice(0, 10);
 /** Words put into the export: none of them may ever reach the server in plaintext. */
 const markers = [0, 1, 2, 3].map((i) => `zq${tag}m${i}`);
+/** Note texts written on each device (C12); they must not reach the server in plaintext either. */
+const notes = [`Laptop note zq${tag}n0`, `Phone note zq${tag}n1`];
 const newPassphrase = 'granite lantern pelican sorbet 7';
 let recoveryCode = '';
 
@@ -96,6 +98,24 @@ async function syncNow(page: Page): Promise<void> {
   await waitInSync(page);
 }
 
+/** Everything but the app's own files fails as a dropped connection does: the API, and the bucket's URLs. */
+async function goOffline(session: BrowserSession, appUrl: string): Promise<void> {
+  await session.context.route((url) => !url.href.startsWith(appUrl) || url.pathname.startsWith('/api/'), (route) => route.abort('internetdisconnected'));
+}
+
+async function goOnline(session: BrowserSession): Promise<void> {
+  await session.context.unrouteAll({ behavior: 'ignoreErrors' });
+}
+
+async function saveNoteInReader(page: Page, appUrl: string, conversationId: string, text: string): Promise<void> {
+  await page.goto(`${appUrl}#/c/${encodeURIComponent(conversationId)}`);
+  const note = page.locator('#note-input');
+  await note.waitFor();
+  await note.fill(text);
+  await page.getByRole('button', { name: 'Save note' }).click();
+  await page.locator('.reader-note').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+}
+
 async function searchHits(page: Page, appUrl: string, query: string): Promise<number> {
   // Leave the search page first, so no result or "no results" of the previous query is still on screen.
   await page.goto(`${appUrl}#/timeline`);
@@ -149,6 +169,8 @@ describe('sync between two browsers', () => {
 
     await openSync(page, appUrl);
     await page.getByRole('heading', { name: 'Set up sync' }).waitFor();
+    // Signed in, sync never set up for this account: the header says so (not "locked").
+    await expect.poll(() => page.getByTestId('sync-indicator').textContent()).toContain('Set up sync');
     await expect.poll(() => page.getByTestId('sync-loss-warning').textContent()).toContain('lose both your passphrase and your recovery code');
     const setUp = page.getByRole('button', { name: 'Set up sync' });
     await page.getByLabel(/^Passphrase \(/).fill('short');
@@ -271,10 +293,7 @@ describe('sync between two browsers', () => {
   }, 240_000);
 
   it('C6, C18: both devices offline with deletions; the queue survives a reload; back online they converge', async () => {
-    const offline = async (session: BrowserSession): Promise<void> => {
-      // Everything but the app's own files fails as a dropped connection does: the API, and the bucket's URLs.
-      await session.context.route((url) => !url.href.startsWith(appUrl) || url.pathname.startsWith('/api/'), (route) => route.abort('internetdisconnected'));
-    };
+    const offline = (session: BrowserSession): Promise<void> => goOffline(session, appUrl);
     const deleteOffline = async (page: Page, conversationId: string): Promise<void> => {
       await page.goto(`${appUrl}#/c/${encodeURIComponent(conversationId)}`);
       await page.getByRole('button', { name: 'Delete conversation…' }).click();
@@ -318,11 +337,59 @@ describe('sync between two browsers', () => {
     }
   }, 120_000);
 
+  it('C12, C32, C39: a note changed on both devices while offline is flagged on both; keep mine settles it everywhere; the theme follows', async () => {
+    const id = data.conversationIds[3]!;
+    await goOffline(laptop, appUrl);
+    await goOffline(phone, appUrl);
+    await saveNoteInReader(laptop.page, appUrl, id, notes[0]!);
+    await saveNoteInReader(phone.page, appUrl, id, notes[1]!);
+    // A synced setting (C39): the laptop switches to dark mode; the phone follows the system (light) until it syncs.
+    await laptop.page.getByRole('button', { name: 'Switch to dark mode' }).click();
+    expect(await phone.page.evaluate(() => document.documentElement.dataset['theme'] ?? 'system')).not.toBe('dark');
+    // A reload ends the syncs that are backing off from the dropped connection (as closing the app would); the queue stays.
+    for (const { page } of [laptop, phone]) {
+      await page.reload();
+      await openSync(page, appUrl);
+      await expect.poll(async () => Number((await page.getByTestId('sync-pending').textContent())?.replace(/\D/g, '')), { timeout: 15_000 }).toBeGreaterThan(0);
+    }
+    await goOnline(laptop);
+    await goOnline(phone);
+    for (const session of [phone, laptop, phone]) {
+      await openSync(session.page, appUrl);
+      await syncNow(session.page);
+    }
+
+    // Both versions started from the same (empty) note and change the same line: flagged on both devices.
+    for (const [session, mine, theirs] of [[laptop, notes[0]!, notes[1]!], [phone, notes[1]!, notes[0]!]] as const) {
+      const { page } = session;
+      await page.goto(`${appUrl}#/conflicts`);
+      const card = page.getByTestId('conflict');
+      await card.first().waitFor({ timeout: 15_000 });
+      expect(await card.count()).toBe(1);
+      expect(await card.getByRole('region', { name: 'Yours (this device)' }).locator('pre').textContent()).toBe(mine);
+      expect(await card.getByRole('region', { name: 'Theirs (another device)' }).locator('pre').textContent()).toBe(theirs);
+    }
+    expect(await phone.page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+
+    await laptop.page.getByTestId('conflict').getByRole('button', { name: 'Keep mine' }).click();
+    await laptop.page.getByTestId('no-conflicts').waitFor();
+    await openSync(laptop.page, appUrl);
+    await syncNow(laptop.page);
+    await openSync(phone.page, appUrl);
+    await syncNow(phone.page);
+    await phone.page.goto(`${appUrl}#/conflicts`);
+    await phone.page.getByTestId('no-conflicts').waitFor({ timeout: 15_000 });
+    await phone.page.goto(`${appUrl}#/c/${encodeURIComponent(id)}`);
+    await phone.page.locator('#note-input').waitFor();
+    expect(await phone.page.getByTestId('note-conflict').count()).toBe(0);
+    expect(await phone.page.locator('#note-input').inputValue()).toBe(notes[0]);
+  }, 300_000);
+
   it('C29: no plaintext on the server: no stored object and no D1 row holds a marker, a title or a conversation id', () => {
     const files = [...filesUnder(s3.directory), ...filesUnder(worker.persistDir)];
     expect(files.some((f) => f.endsWith('.sqlite'))).toBe(true);
     expect(filesUnder(s3.directory).length).toBeGreaterThan(1);
-    const needles = [...markers, ...data.titles, ...data.conversationIds, ...data.conversationIds.map((id) => id.slice('chatgpt:'.length))];
+    const needles = [...markers, ...notes, ...data.titles, ...data.conversationIds, ...data.conversationIds.map((id) => id.slice('chatgpt:'.length))];
     const hits: string[] = [];
     for (const file of files) {
       const text = readFileSync(file).toString('latin1');
@@ -330,6 +397,24 @@ describe('sync between two browsers', () => {
     }
     expect(hits).toEqual([]);
   });
+
+  it('C40: a device whose clock is two hours ahead stops in "Clock is off" before it writes or pushes, and says what to do', async () => {
+    const { page, context } = laptop;
+    await openSync(page, appUrl);
+    await waitInSync(page);
+    const pendingBefore = await page.getByTestId('sync-pending').textContent();
+    // The page's clock (Date, timers) runs two hours ahead from here on, as a wrongly set device clock would.
+    await context.clock.install({ time: Date.now() + 2 * 3600_000 });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(() => page.getByTestId('sync-state').textContent(), { timeout: 30_000 }).toBe('Clock is off');
+    expect(await page.getByTestId('sync-indicator').textContent()).toContain('Clock is off');
+    const problem = page.getByTestId('sync-last-error');
+    expect(await problem.getAttribute('data-code')).toBe('SYNC_CLOCK_SKEW');
+    expect(await problem.textContent()).toContain('Set the date and time to automatic');
+    expect(await page.getByTestId('sync-pending').textContent()).toBe(pendingBefore);
+  }, 120_000);
 });
 
 describe('sync on a full free plan', () => {

@@ -25,6 +25,7 @@ function report(overrides: Partial<SyncReport>): SyncReport {
     conflicts: 0,
     retries: 0,
     compacted: false,
+    retryAt: null,
     ...overrides,
   };
 }

@@ -474,6 +474,26 @@ describe('C8-C12: merge rules', () => {
     expect(await snapshotOf(late.store)).toEqual(before);
   });
 
+  it('C40: a device whose clock is more than 5 minutes ahead of the server stops in clock-skew before writing or pushing anything', async () => {
+    const r = await rig();
+    const laptop = r.device('laptop');
+    await setValue(laptop.ctx, 'setting:theme', 'dark');
+    await laptop.engine.sync();
+    const early = r.device('early', { offsetMs: MAX_DRIFT_MS + 60_000 });
+    // Its own edit, stamped with its clock: pushed, it would win every last-writer-wins register.
+    await setValue(early.ctx, 'setting:theme', 'light');
+    const before = await snapshotOf(early.store);
+    const version = r.server.head('user').version;
+    const report = await early.engine.sync();
+    expect(report).toMatchObject({ state: 'clock-skew', error: { code: 'SYNC_CLOCK_SKEW' } });
+    expect(report.error?.detail).toMatch(/about 6 min ahead of the server/);
+    expect(await snapshotOf(early.store)).toEqual(before);
+    expect(r.server.head('user').version).toBe(version);
+    // Within the tolerance (a clock 4 minutes behind), sync goes on.
+    const near = r.device('near', { offsetMs: -4 * 60_000 });
+    expect(await near.engine.sync()).toMatchObject({ state: 'in-sync' });
+  });
+
   it('C11: memories are a union; equal texts are one memory', async () => {
     const r = await rig();
     const laptop = r.device('laptop');
@@ -579,17 +599,42 @@ describe('C14-C16: conflicts, backoff, full vault', () => {
         ...bind(inner),
         manifest: async (since: number) => {
           calls += 1;
-          if (calls === 1) throw new TransportError('rate-limited', 42_000);
+          if (calls === 1) throw new TransportError('rate-limited', 22_000);
           if (calls <= 5) throw new TransportError('server');
           return inner.manifest(since);
         },
       }),
     });
-    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', retries: 5 });
-    expect(r.sleeps[0]).toBeGreaterThanOrEqual(42_000);
+    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', retries: 5, retryAt: null });
+    expect(r.sleeps[0]).toBeGreaterThanOrEqual(22_000);
     for (const ms of r.sleeps.slice(1)) expect(ms).toBeLessThanOrEqual(30_000);
     const engine = phone.engine;
     for (let attempt = 0; attempt < 20; attempt += 1) expect(engine.backoffMs(attempt, null)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('C15: a Retry-After longer than 30 s is not waited out inside the sync: SYNC_RETRY_LATER with the time to try again', async () => {
+    const r = await rig();
+    let calls = 0;
+    const phone = r.device('phone', {
+      transport: (inner) => ({
+        ...bind(inner),
+        manifest: async (since: number) => {
+          calls += 1;
+          if (calls === 1) throw new TransportError('rate-limited', 600_000);
+          return inner.manifest(since);
+        },
+      }),
+    });
+    await addMemory(phone.ctx, 'kept while the server asks to wait');
+    const startedAt = r.now.value;
+    const report = await phone.engine.sync();
+    expect(report).toMatchObject({ state: 'error', error: { code: 'SYNC_RETRY_LATER' }, retryAt: startedAt + 600_000 });
+    expect(r.sleeps).toEqual([]);
+    expect(phone.store.pendingCount()).toBe(1);
+    expect(calls).toBe(1);
+    // The next sync (the scheduler runs it at retryAt) goes through.
+    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', retryAt: null });
+    expect(phone.store.pendingCount()).toBe(0);
   });
 
   it('C15: offline is bounded: after the retries the state is offline and the queue is kept', async () => {

@@ -95,4 +95,24 @@ describe('C24: sync triggers', () => {
     await vi.advanceTimersByTimeAsync(120_000);
     expect(h.runs.length).toBe(before);
   });
+  it('C15, C24: after a long Retry-After no automatic sync runs before the time the server gave; "Sync now" still does', async () => {
+    const h = harness();
+    h.scheduler.start();
+    await vi.advanceTimersByTimeAsync(20);
+    h.scheduler.holdUntil(600_000);
+    h.fire().focus();
+    h.fire().online();
+    h.fire().localChange();
+    await vi.advanceTimersByTimeAsync(590_000);
+    expect(h.runs.map((r) => r.reason)).toEqual(['start']);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(h.runs).toHaveLength(2);
+    expect(h.runs[1]!.at).toBe(600_000);
+    h.scheduler.holdUntil(1_200_000);
+    h.scheduler.trigger('manual');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(h.runs.map((r) => r.reason).at(-1)).toBe('manual');
+    expect(h.runs.at(-1)!.at).toBeLessThan(700_000);
+    h.scheduler.stop();
+  });
 });

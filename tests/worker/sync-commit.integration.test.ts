@@ -159,6 +159,8 @@ describe('S11: manifest since N', () => {
     expect(page.head.version).toBe(3);
     expect(page.commits.map((c) => c.version)).toEqual([2, 3]);
     expect(page.hasMore).toBe(false);
+    // S24: the server's clock rides along, so a device can tell its own is off (C40).
+    expect(Math.abs((page.serverTime ?? 0) - Date.now())).toBeLessThan(60_000);
     expect((await manifest(client, 3)).commits).toEqual([]);
     // A device ahead of the server (the vault was reset) sees the lower head and no commits: it must reset too.
     const ahead = await manifest(client, 99);

@@ -231,7 +231,7 @@ export class MemoryServer {
     vault.checkpoint = checkpointOf(applyCommits(base, vault.commits.filter((c) => c.version > folded && c.version <= upTo)));
   }
 
-  // S11, S21
+  // S11, S21, S24
   async manifest(user: string, since: number): Promise<ManifestResponse> {
     const vault = this.spend(user);
     const head = this.head(user);
@@ -239,7 +239,7 @@ export class MemoryServer {
     const from = checkpoint?.version ?? since;
     const after = vault.commits.filter((c) => c.version > from);
     const commits = after.slice(0, this.pageSize);
-    return { head, ...(checkpoint ? { checkpoint } : {}), commits, hasMore: after.length > commits.length };
+    return { head, ...(checkpoint ? { checkpoint } : {}), commits, hasMore: after.length > commits.length, serverTime: this.options.clock.now() };
   }
 
   /** Test hook: what a malicious or broken server could do to a stored blob. */

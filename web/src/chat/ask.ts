@@ -11,9 +11,10 @@ import { AppError, toAppError } from '../../../shared/errors';
 import { apiError, noteUsage, type Usage } from './usage';
 import { withStorageErrors } from '../db/database';
 import { listMemories, migrateLegacyMemories } from '../vault/memories';
+import { ASK_MODES, readSyncedSetting, writeSyncedSetting } from '../vault/synced-settings';
 import type { Vault } from '../vault/vault';
 
-export const ASK_MODES = ['cloud', 'own', 'offline'] as const;
+export { ASK_MODES };
 export type AskMode = (typeof ASK_MODES)[number];
 
 export const askSettingsSchema = z.object({
@@ -26,14 +27,27 @@ export type AskSettings = z.infer<typeof askSettingsSchema>;
 
 const SETTINGS_KEY = 'ask';
 
+/**
+ * This device's row (with the key and the notice flag), overlaid by the synced part (mode, endpoint, model) that the
+ * person last chose on any of their devices (SPEC C39). The key never syncs: a device that has none for a synced
+ * endpoint sends no Authorization header, and the endpoint's refusal says what to do.
+ */
 export async function loadAskSettings(vault: Vault): Promise<AskSettings> {
-  const row = await withStorageErrors(() => vault.db.settings.get(SETTINGS_KEY));
+  const [row, synced] = await Promise.all([withStorageErrors(() => vault.db.settings.get(SETTINGS_KEY)), readSyncedSetting(vault.db, 'ask')]);
   const parsed = askSettingsSchema.safeParse(row?.value ?? {});
-  return parsed.success ? parsed.data : askSettingsSchema.parse({});
+  const local = parsed.success ? parsed.data : askSettingsSchema.parse({});
+  if (synced === null) return local;
+  return { ...local, mode: synced.mode, own: { ...local.own, baseUrl: synced.baseUrl, model: synced.model } };
 }
 
 export async function saveAskSettings(vault: Vault, settings: AskSettings): Promise<void> {
-  await withStorageErrors(() => vault.db.settings.put({ key: SETTINGS_KEY, value: askSettingsSchema.parse(settings) }));
+  const clean = askSettingsSchema.parse(settings);
+  const before = await loadAskSettings(vault);
+  await withStorageErrors(() => vault.db.settings.put({ key: SETTINGS_KEY, value: clean }));
+  // Only a change of the synced part is a synced write: acknowledging the notice or typing a key on this device must
+  // not overrule a choice another device made and this one has not pulled yet.
+  if (before.mode === clean.mode && before.own.baseUrl === clean.own.baseUrl && before.own.model === clean.own.model) return;
+  await writeSyncedSetting(vault.db, 'ask', { mode: clean.mode, baseUrl: clean.own.baseUrl, model: clean.own.model });
 }
 
 /** Tokens of context per question: room for a few memories, the last turns and 8-10 excerpts. */

@@ -6,7 +6,7 @@
  * it with fake timers.
  *
  *   new SyncScheduler(run: (reason) => Promise<void>, host: SchedulerHost, timing?: SchedulerTiming)
- *   .start(), .stop(), .trigger(reason, delayMs?)
+ *   .start(), .stop(), .trigger(reason, delayMs?), .holdUntil(epochMs)
  *   browserSchedulerHost(onLocalChange): SchedulerHost
  */
 export interface SchedulerTiming {
@@ -32,6 +32,8 @@ export class SyncScheduler {
   private running = false;
   private again: TriggerReason | null = null;
   private stopListening: (() => void) | null = null;
+  /** C15: the server asked for a long wait (Retry-After); automatic runs wait until then, "Sync now" does not. */
+  private heldUntil = 0;
 
   constructor(
     private readonly run: (reason: TriggerReason) => Promise<void>,
@@ -62,7 +64,9 @@ export class SyncScheduler {
    * change pushes the run back, so typing does not sync on every key).
    */
   trigger(reason: TriggerReason, delayMs = 0, debounce = false): void {
-    const at = this.now() + delayMs;
+    const now = this.now();
+    if (reason !== 'manual' && this.heldUntil > now + delayMs) delayMs = this.heldUntil - now;
+    const at = now + delayMs;
     if (this.timer !== null && !debounce && this.timer.at <= at) return;
     this.cancelTimer();
     const handle = this.host.setTimeout(() => {
@@ -70,6 +74,12 @@ export class SyncScheduler {
       void this.fire(reason);
     }, delayMs);
     this.timer = { handle, at };
+  }
+
+  /** No automatic run before `at` (epoch ms): a run already due is moved there. "Sync now" still runs at once. */
+  holdUntil(at: number): void {
+    this.heldUntil = Math.max(this.heldUntil, at);
+    if (this.timer !== null && this.timer.at < at && this.stopListening !== null) this.trigger('periodic', at - this.now(), true);
   }
 
   private cancelTimer(): void {

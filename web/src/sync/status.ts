@@ -9,8 +9,11 @@
 import { createSignal } from 'solid-js';
 import type { SyncState } from '../../../shared/sync/engine';
 
-/** The engine's states, plus the two that come before it can run. */
-export type SyncServiceState = SyncState | 'starting' | 'signed-out' | 'locked';
+/**
+ * The engine's states, plus those that come before it can run: signed out; sync never set up for this account
+ * (no wrapped key on the server); set up but not unlocked on this device.
+ */
+export type SyncServiceState = SyncState | 'starting' | 'signed-out' | 'not-set-up' | 'locked';
 
 const [syncStatus, setStatus] = createSignal<SyncServiceState>('starting');
 export { syncStatus };
@@ -23,6 +26,7 @@ export function setSyncStatus(state: SyncServiceState): void {
 export const SYNC_STATE_LABELS: Record<SyncServiceState, string> = {
   starting: 'Starting sync…',
   'signed-out': 'Not signed in',
+  'not-set-up': 'Set up sync',
   locked: 'Sync locked',
   idle: 'Sync ready',
   pulling: 'Pulling…',

@@ -36,6 +36,7 @@ import { browserSchedulerHost, SyncScheduler } from './scheduler';
 import { setSyncStatus, syncStatus, type SyncServiceState } from './status';
 import { EMPTY_SYNC_STATS, recordSync, syncStatsSchema, type SyncStats } from './sync-stats';
 import { materializeSyncedVectors } from './vector-sync';
+import { announceSyncedSettings } from '../vault/synced-settings';
 import { hasAccountHint, setAccountHint } from '../account/hint';
 
 
@@ -130,7 +131,10 @@ export class SyncService {
 
   private async hear(message: ChannelMessage): Promise<void> {
     if (message.type === 'state') setSyncStatus(message.state);
-    else if (message.type === 'synced') this.setStats(await this.loadStats());
+    else if (message.type === 'synced') {
+      this.setStats(await this.loadStats());
+      announceSyncedSettings();
+    }
     else await this.refresh();
   }
 
@@ -171,13 +175,22 @@ export class SyncService {
     if (device === null) {
       this.engine = null;
       this.device = null;
-      setSyncStatus('locked');
+      setSyncStatus(user !== undefined && (await this.setUpOnServer()) === false ? 'not-set-up' : 'locked');
       return;
     }
     if (this.device?.keys.vaultId !== device.keys.vaultId || this.engine === null) this.engine = this.buildEngine(device.keys);
     this.device = device;
     const current = syncStatus();
-    if (current === 'starting' || current === 'locked' || current === 'signed-out') setSyncStatus(user === undefined ? 'offline' : 'idle');
+    if (current === 'starting' || current === 'locked' || current === 'not-set-up' || current === 'signed-out') setSyncStatus(user === undefined ? 'offline' : 'idle');
+  }
+
+  /** Whether this account has a wrapped vault key on the server; null when the server could not say. */
+  private async setUpOnServer(): Promise<boolean | null> {
+    try {
+      return (await this.transport.getVaultKey()) !== null;
+    } catch {
+      return null;
+    }
   }
 
   private buildEngine(keys: SyncKeys): SyncEngine {
@@ -283,6 +296,8 @@ export class SyncService {
   private async record(report: SyncReport): Promise<void> {
     // Vectors pulled from another device become searchable blocks here (C38).
     if (report.pulledSegments > 0) await materializeSyncedVectors(this.db).catch((error: unknown) => console.warn('synced vectors not stored', error instanceof Error ? error.name : ''));
+    // Settings another device chose (C39) take effect here now, and in the other tabs when they hear "synced".
+    if (report.pulledSegments > 0) announceSyncedSettings();
     const stats = recordSync(await this.loadStats(), report);
     await withStorageErrors(() => this.db.syncState.put({ key: STATS_ROW, value: stats }));
     this.setStats(stats);
@@ -300,6 +315,7 @@ export class SyncService {
       if (engine === null) return null;
       const report = await engine.sync();
       await this.record(report);
+      if (report.retryAt !== null) this.scheduler?.holdUntil(report.retryAt);
       return report;
     });
   }

@@ -1,9 +1,11 @@
 /**
- * Light / dark / follow-the-system theme. The choice is a vault setting (settings table, key `ui.theme`) and is
+ * Light / dark / follow-the-system theme. The choice is a synced setting (`theme`, vault/synced-settings.ts, so it
+ * follows the person to their other devices; the settings-table row `ui.theme` is what older versions wrote) and is
  * mirrored in localStorage so index.html can apply it before first paint; `system` leaves `data-theme` unset and
  * the CSS follows `prefers-color-scheme`.
  */
 import { createSignal } from 'solid-js';
+import { onSyncedSettingsChanged, readSyncedSetting, writeSyncedSetting } from '../vault/synced-settings';
 import { vault } from './data';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -52,16 +54,26 @@ export function setTheme(choice: ThemeChoice): void {
   apply(choice);
   // Best effort: a vault that cannot be written still shows the chosen theme for this visit.
   vault()
-    .then(({ db }) => db.settings.put({ key: SETTING, value: choice }))
+    .then(async ({ db }) => {
+      await db.settings.put({ key: SETTING, value: choice });
+      await writeSyncedSetting(db, 'theme', choice);
+    })
     .catch(() => undefined);
 }
 
-/** At start-up: the vault's setting wins over the localStorage mirror (e.g. after the mirror was cleared). */
+/**
+ * At start-up, and again whenever a sync brings another device's choice: the synced setting wins, then the vault's
+ * own row, over the localStorage mirror (e.g. after the mirror was cleared).
+ */
 export async function loadThemeSetting(): Promise<void> {
   const { db } = await vault();
-  const row = await db.settings.get(SETTING);
-  if (row && isChoice(row.value) && row.value !== theme()) apply(row.value);
+  const synced = await readSyncedSetting(db, 'theme');
+  const row = synced === null ? await db.settings.get(SETTING) : undefined;
+  const choice = synced ?? (row && isChoice(row.value) ? row.value : null);
+  if (choice !== null && choice !== theme()) apply(choice);
 }
+
+onSyncedSettingsChanged(() => void loadThemeSetting().catch(() => undefined));
 
 /** The header toggle flips between light and dark from whatever is shown now. */
 export function toggleTheme(): void {

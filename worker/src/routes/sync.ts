@@ -192,7 +192,7 @@ export const syncRoutes = new Hono<AppEnv>()
   .get('/manifest', validate('query', manifestQuerySchema), async (c) => {
     const { since } = c.req.valid('query');
     const page = await vaultHeadsFromEnv(c.env).readManifest(c.var.user.id, since, c.var.deps.now());
-    const body: ManifestResponse = { head: page.head, commits: page.commits, hasMore: page.hasMore };
+    const body: ManifestResponse = { head: page.head, commits: page.commits, hasMore: page.hasMore, serverTime: c.var.deps.now() };
     if (page.checkpoint !== null) body.checkpoint = page.checkpoint;
     return c.json(body);
   });

@@ -61,7 +61,7 @@ function SyncBody(props: { service: SyncService }): JSX.Element {
           </p>
         </section>
       </Match>
-      <Match when={syncStatus() === 'locked'}>
+      <Match when={syncStatus() === 'locked' || syncStatus() === 'not-set-up'}>
         <Locked service={props.service} onSetUp={setRecoveryCode} />
       </Match>
     </Switch>
