@@ -94,7 +94,12 @@ async function waitInSync(page: Page, timeout = 60_000): Promise<void> {
 
 async function syncNow(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.getByText('Sync finished.').waitFor({ timeout: 60_000 });
+  try {
+    await page.getByText('Sync finished.').waitFor({ timeout: 60_000 });
+  } catch (error) {
+    const read = (id: string): Promise<string> => page.getByTestId(id).textContent({ timeout: 1000 }).then((t) => t ?? '', () => '(none)');
+    throw new Error(`"Sync now" did not finish: state ${await read('sync-state')}, pending ${await read('sync-pending')}, last error ${await read('sync-last-error')}`, { cause: error });
+  }
   await waitInSync(page);
 }
 
