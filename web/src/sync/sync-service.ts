@@ -200,7 +200,7 @@ export class SyncService {
       cipher: crypto.subtle,
       random: browserRandom,
       clock: { now: () => Date.now() },
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep: wakeOnOnline,
       keys,
       deviceId: this.deviceId,
       onState: (state) => this.setState(state),
@@ -349,6 +349,23 @@ export class SyncService {
       return report;
     });
   }
+}
+
+/**
+ * The engine's backoff wait (C15): the connection coming back (`online`) ends it early, so a sync that was backing
+ * off from a dropped network retries at once instead of up to 30 s later. A server's Retry-After of up to 30 s is
+ * still a wait the engine asked for; coming online says nothing about the server, but one early attempt is cheap.
+ */
+function wakeOnOnline(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      window.removeEventListener('online', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    window.addEventListener('online', done);
+  });
 }
 
 let started: Promise<SyncService> | undefined;
