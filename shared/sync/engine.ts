@@ -10,7 +10,7 @@ import { keyedId, type SyncKeys } from './keys';
 import { applyCommits, manifestFromCheckpoint } from './manifest';
 import { TransportError, type Cipher, type Clock, type LocalStore, type PendingChange, type Random, type Sleep, type SyncCursor, type Transport } from './ports';
 import { MAX_HASHES_PER_REQUEST, MAX_TOMBSTONES_PER_COMMIT, type CommitRecord, type ManifestCheckpoint, type Sha256Hex } from './protocol';
-import { canonicalJson, type SyncRecord } from './records';
+import type { SyncRecord } from './records';
 import { decodeSegment, encodeSegment, type EncodedSegment, type SegmentKind, type SegmentPayload } from './segment';
 import { applyTombstone, mergeRecord } from './vault-ops';
 
@@ -324,7 +324,7 @@ export class SyncEngine {
         }
         const record = await tx.getRecord(change.key);
         if (record === undefined) continue;
-        bytes += canonicalJson(record).length;
+        bytes += JSON.stringify(record).length;
         (record.type === 'vector' ? vectors : delta).push(record);
       }
       if (delta.length > 0 || batch.tombstones.length > 0) batch.payloads.push({ kind, payload: { records: delta, tombstones: batch.tombstones } });
@@ -334,10 +334,13 @@ export class SyncEngine {
   }
 
   private async encode(kind: SegmentKind, payload: SegmentPayload): Promise<EncodedSegment> {
-    const cacheKey = `${kind}:${canonicalJson(payload)}`;
+    // The payload's JSON is both the cache key and what is compressed (one stringify: it is megabytes). A retry builds
+    // the same payload from the same stored records in the same order, so it finds the same bytes here.
+    const json = JSON.stringify(payload);
+    const cacheKey = `${kind}:${json}`;
     const cached = this.encoded.get(cacheKey);
     if (cached !== undefined) return cached;
-    const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, kind, payload);
+    const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, kind, payload, json);
     this.encoded.set(cacheKey, segment);
     return segment;
   }
@@ -423,7 +426,7 @@ export class SyncEngine {
     const payloads: SegmentPayload[] = [{ records: [], tombstones: (await store.allTombstones()).sort() }];
     let bytes = 0;
     for (const record of await store.allRecords()) {
-      const size = canonicalJson(record).length;
+      const size = JSON.stringify(record).length;
       if (bytes + size > this.limits.snapshotJsonBytes && payloads[payloads.length - 1]!.records.length > 0) {
         payloads.push({ records: [], tombstones: [] });
         bytes = 0;

@@ -50,6 +50,20 @@ export function padmeLength(length: number): number {
   return Math.ceil(length / step) * step;
 }
 
+/**
+ * zlib (RFC 1950) both ways: the platform's native CompressionStream('deflate') where there is one (browsers, node,
+ * workerd: several times faster than JS on megabyte payloads), else fflate. Both read what either wrote.
+ */
+async function zlib(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (typeof CompressionStream === 'undefined') return zlibSync(bytes, { level: 6 });
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
+}
+
+async function unzlib(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (typeof DecompressionStream === 'undefined') return unzlibSync(bytes);
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
+}
+
 function associatedData(keys: SyncKeys, header: Uint8Array): Uint8Array<ArrayBuffer> {
   return concatBytes(utf8('cogzy segment'), fromBase64(keys.vaultId), header);
 }
@@ -60,8 +74,10 @@ export async function encodeSegment(
   keys: SyncKeys,
   kind: SegmentKind,
   payload: SegmentPayload,
+  /** `JSON.stringify(payload)` when the caller has it already. */
+  json: string = JSON.stringify(payload),
 ): Promise<EncodedSegment> {
-  const compressed = zlibSync(utf8(JSON.stringify(payload)), { level: 6 });
+  const compressed = await zlib(utf8(json));
   const plain = new Uint8Array(padmeLength(4 + compressed.length));
   new DataView(plain.buffer).setUint32(0, compressed.length);
   plain.set(compressed, 4);
@@ -100,7 +116,7 @@ export async function decodeSegment(cipher: Cipher, keys: SyncKeys, bytes: Uint8
   const length = new DataView(plain.buffer, plain.byteOffset).getUint32(0);
   if (length > plain.length - 4) throw tampered('length field');
   try {
-    const json: unknown = JSON.parse(new TextDecoder().decode(unzlibSync(plain.subarray(4, 4 + length))));
+    const json: unknown = JSON.parse(new TextDecoder().decode(await unzlib(plain.slice(4, 4 + length))));
     return { kind, payload: segmentPayloadSchema.parse(json) };
   } catch (error) {
     throw tampered(error instanceof Error ? error.message.slice(0, 200) : 'payload');

@@ -76,7 +76,8 @@ export class MemoryStore implements LocalStore {
       const drafted = d.pending.get(key);
       return drafted === undefined ? s.pending.get(key) : (drafted ?? undefined);
     };
-    const pendingKeys = (): string[] => [...new Set([...s.pending.keys(), ...d.pending.keys()])].filter((k) => pendingSeq(k) !== undefined);
+    const pendingKeys = (): string[] =>
+      d.pending.size === 0 ? [...s.pending.keys()] : [...new Set([...s.pending.keys(), ...d.pending.keys()])].filter((k) => pendingSeq(k) !== undefined);
     return {
       getRecord: async (key) => record(key),
       putRecord: async (r) => void d.records.set(recordKey(r), r),
