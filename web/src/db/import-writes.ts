@@ -5,7 +5,9 @@
  *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
  *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
- *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts>
+ *   indexPosition(db): Promise<IndexPosition>                          // where the next batch's segment goes
+ *   prepareImportBatch(batch: ImportBatch, known: Set<string>, at: IndexPosition, inFlight?: Set<string>): PreparedBatch
+ *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>, prepared?: PreparedBatch): Promise<BatchCounts>
  *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>   // restores a backup's history too
  *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
  *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
@@ -15,8 +17,9 @@ import { AppError } from '../../../shared/errors';
 import type { ImportBatch, ImportReport } from '../../../shared/import';
 import type { MemoryNode } from '../../../shared/model';
 import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
+import { readIndexStats, type IndexPosition } from '../search/keyword-index';
 import { markPendingKeys, SYNC_BOOKKEEPING_TABLES, tombstonedKeys } from './sync-bookkeeping';
-import { VAULT_WRITE_TABLES, VaultWriter } from './vault-writes';
+import { prepareNewNodes, VAULT_WRITE_TABLES, VaultWriter, type PreparedNodes } from './vault-writes';
 
 export interface NewImportInput {
   fileName: string;
@@ -30,6 +33,8 @@ export interface NewImportInput {
 export interface BatchTiming {
   parseMs: number;
   now: number;
+  /** Called with the milliseconds of each step inside the transaction (benchmarks: where the time goes). */
+  trace?: (step: string, ms: number) => void;
 }
 
 export interface BatchCounts {
@@ -39,6 +44,20 @@ export interface BatchCounts {
   skippedDeleted: number;
   conversationsCreated: number;
   conversationsUpdated: number;
+  /** Where the next segment goes, after this batch. */
+  indexAt: IndexPosition;
+}
+
+/**
+ * A batch's new nodes, numbered and indexed before its transaction, on the assumption that nothing but the
+ * batches before it writes meanwhile; commitImportBatch checks that and builds again inside when it is wrong.
+ */
+export interface PreparedBatch {
+  nodes: PreparedNodes;
+  /** Ids of the prepared nodes (the next batch, prepared while this one commits, counts them as known). */
+  ids: Set<string>;
+  /** The index position after this batch, if it commits as prepared. */
+  next: IndexPosition;
 }
 
 export async function createImportRow(db: VaultDatabase, input: NewImportInput): Promise<number> {
@@ -88,6 +107,44 @@ export async function loadKnownNodeIds(db: VaultDatabase): Promise<Set<string>> 
   return new Set(await withStorageErrors(() => db.nodes.toCollection().primaryKeys()));
 }
 
+export async function indexPosition(db: VaultDatabase): Promise<IndexPosition> {
+  const stats = await withStorageErrors(() => readIndexStats(db.searchIndex));
+  return { nextDocId: stats.nextDocId, nextSeg: stats.nextSeg };
+}
+
+/** The nodes of `incoming` to store: not known yet, each once (the same node can appear twice within one batch). */
+function freshNodes(incoming: readonly MemoryNode[], isKnown: (id: string) => boolean): MemoryNode[] {
+  const fresh: MemoryNode[] = [];
+  const inBatch = new Set<string>();
+  for (const node of incoming) {
+    if (isKnown(node.id) || inBatch.has(node.id)) continue;
+    inBatch.add(node.id);
+    fresh.push(node);
+  }
+  return fresh;
+}
+
+/**
+ * Numbers and indexes a batch's new nodes outside any transaction (pure CPU). `inFlight`: the ids of a batch
+ * still committing, which this one must not store again.
+ */
+export function prepareImportBatch(batch: ImportBatch, known: ReadonlySet<string>, at: IndexPosition, inFlight: ReadonlySet<string> = new Set()): PreparedBatch {
+  const fresh = freshNodes(
+    batch.items.flatMap((item) => item.nodes),
+    (id) => known.has(id) || inFlight.has(id),
+  );
+  const nodes = prepareNewNodes(fresh, at);
+  return {
+    nodes,
+    ids: new Set(fresh.map((node) => node.id)),
+    next: fresh.length > 0 ? { nextDocId: at.nextDocId + fresh.length, nextSeg: at.nextSeg + 1 } : at,
+  };
+}
+
+function sameNodes(prepared: PreparedNodes, fresh: readonly MemoryNode[]): boolean {
+  return prepared.rows.length === fresh.length && prepared.rows.every((row, i) => row.id === fresh[i]?.id);
+}
+
 /** Keep the newer record of a conversation (a later export may carry a new title, more messages, a new raw record). */
 function newerConversation(existing: ConversationRow, incoming: ConversationRow): boolean {
   return (incoming.updatedAt ?? 0) >= (existing.updatedAt ?? 0);
@@ -105,9 +162,23 @@ function newerConversation(existing: ConversationRow, incoming: ConversationRow)
  *   write and the mark cannot leave an import that never syncs.
  * If anything fails (quota, closed database), IndexedDB rolls all of it back and the error is translated.
  */
-export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts> {
+export async function commitImportBatch(
+  db: VaultDatabase,
+  importId: number,
+  batch: ImportBatch,
+  timing: BatchTiming,
+  known?: Set<string>,
+  prepared?: PreparedBatch,
+): Promise<BatchCounts> {
   const started = performance.now();
   const added: string[] = [];
+  let lapStarted = started;
+  const lap = (step: string): void => {
+    if (!timing.trace) return;
+    const at = performance.now();
+    timing.trace(step, at - lapStarted);
+    lapStarted = at;
+  };
   const counts = await withStorageErrors(() =>
     db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_BOOKKEEPING_TABLES, 'imports'], async () => {
       const row = await readImport(db, importId);
@@ -118,7 +189,8 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
         ...batch.items.map((item) => `conversation:${item.conversation.id}`),
         ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
       ]);
-      const counts: BatchCounts = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
+      lap('tombstones');
+      const counts: Omit<BatchCounts, 'indexAt'> = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
       const items = batch.items.flatMap((item) => {
         if (deleted.has(`conversation:${item.conversation.id}`)) {
           counts.skippedDeleted += item.nodes.length;
@@ -146,25 +218,25 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       // (split exports repeat conversations), so check again here, inside the transaction.
       const incoming = items.flatMap((item) => item.nodes);
       const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
-      const fresh: MemoryNode[] = [];
-      const inBatch = new Set<string>();
-      for (const node of incoming) {
-        if (stored.has(node.id) || inBatch.has(node.id)) continue;
-        inBatch.add(node.id);
-        fresh.push(node);
-      }
-      added.push(...inBatch);
+      const fresh = freshNodes(incoming, (id) => stored.has(id));
+      added.push(...fresh.map((node) => node.id));
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + items.reduce((n, item) => n + item.duplicates, 0);
+      lap('conversations read, dedupe');
 
       const writer = new VaultWriter(db);
       if (toPut.length > 0) {
         await db.conversations.bulkPut(toPut.map((c) => c.row));
         await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
       }
-      await writer.addNew(fresh);
+      lap('conversation rows');
+      // Built before the transaction when nothing else wrote meanwhile; otherwise here.
+      const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) && (await writer.addPrepared(prepared.nodes));
+      if (!asPrepared) await writer.addNew(fresh);
       await writer.flush();
+      lap(asPrepared ? 'node rows + prepared index rows' : 'node rows + index build + index rows');
       await markPendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)]);
+      lap('sync pending marks');
       const writeMs = performance.now() - started;
       await db.imports.put({
         ...row,
@@ -180,9 +252,12 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
         },
         timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
       });
-      return counts;
+      const stats = await readIndexStats(db.searchIndex);
+      lap('import row');
+      return { ...counts, indexAt: { nextDocId: stats.nextDocId, nextSeg: stats.nextSeg } };
     }),
   );
+  lap('commit');
   // Only after the transaction committed: a rolled-back batch must not count as stored.
   if (known) for (const id of added) known.add(id);
   return counts;

@@ -8,17 +8,42 @@
  *   putConversations(db, conversations), deleteConversations(db, ids)       // one transaction per call
  *   putNodes(db, nodes), deleteNodes(db, ids)                               // one transaction per call
  *   class VaultWriter   // inside a caller's transaction (import batches, the sync store): call flush() last
+ *   prepareNewNodes(nodes, at: IndexPosition): PreparedNodes                // before it: rows and segment, for addPrepared
  */
 import Dexie from 'dexie';
 import type { Conversation, MemoryNode } from '../../../shared/model';
 import { canonicalJson } from '../../../shared/sync/records';
-import { appendToSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../search/keyword-index';
+import {
+  appendPreparedSegment,
+  appendToSearchIndex,
+  nodeToIndexDoc,
+  prepareSegment,
+  readIndexStats,
+  removeFromSearchIndex,
+  type IndexDoc,
+  type IndexPosition,
+  type PreparedSegment,
+} from '../search/keyword-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
 
 export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', 'nodes', 'searchIndex', 'vectors'] as const;
 
 export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
   return { ...node, docId, isActive: node.active ? 1 : 0 };
+}
+
+/**
+ * New nodes numbered and indexed before their write transaction (pure CPU): an import builds the next batch's
+ * segment while IndexedDB commits the current one. Valid only at the index position it was made for.
+ */
+export interface PreparedNodes {
+  rows: NodeRow[];
+  segment: PreparedSegment;
+}
+
+export function prepareNewNodes(nodes: readonly MemoryNode[], at: IndexPosition): PreparedNodes {
+  const rows = nodes.map((node, i) => toNodeRow(node, at.nextDocId + i));
+  return { rows, segment: prepareSegment(rows.map(nodeToIndexDoc), at) };
 }
 
 export function fromNodeRow(row: NodeRow): MemoryNode {
@@ -56,6 +81,21 @@ export class VaultWriter {
     const rows = nodes.map((node, i) => toNodeRow(node, first + i));
     await this.db.nodes.bulkAdd(rows);
     for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+  }
+
+  /**
+   * Adds prepared nodes (not stored yet) with their prepared segment, when they are this writer's first change
+   * and the index is still at the position they were prepared for. Returns false, writing nothing, otherwise:
+   * the caller then adds them with `addNew`.
+   */
+  async addPrepared(prepared: PreparedNodes): Promise<boolean> {
+    if (prepared.rows.length === 0) return true;
+    if (this.nextDocId !== null || this.added.size > 0 || this.removed.length > 0) return false;
+    const stats = await appendPreparedSegment(this.db.searchIndex, prepared.segment);
+    if (!stats) return false;
+    this.nextDocId = stats.nextDocId;
+    await this.db.nodes.bulkAdd(prepared.rows);
+    return true;
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */

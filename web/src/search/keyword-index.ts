@@ -21,6 +21,8 @@
  *   nodeToIndexDoc(node: NodeRow): IndexDoc
  *   readIndexStats(table): Promise<StatsRow>
  *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
+ *   prepareSegment(docs: IndexDoc[], at: IndexPosition): PreparedSegment               // pure: build before the transaction
+ *   appendPreparedSegment(table, prepared): Promise<StatsRow | null>                   // inside it; null when the index moved on
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
  *   removeFromSearchIndex(table, docIds: number[]): Promise<StatsRow>                   // inside a rw transaction
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
@@ -452,19 +454,56 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
  */
 export async function appendToSearchIndex(table: SearchIndexTable, stats: StatsRow, docs: readonly IndexDoc[]): Promise<StatsRow> {
   if (docs.length === 0) return stats;
-  const seg = stats.nextSeg;
-  const { rows, lengths } = buildSegment(docs, seg);
-  let maxDocId = stats.nextDocId - 1;
+  return writeSegment(table, stats, prepareSegment(docs, stats));
+}
+
+/** Where the next segment goes: the index's next docId and segment number (from its stats row). */
+export interface IndexPosition {
+  nextDocId: number;
+  nextSeg: number;
+}
+
+/**
+ * A segment built before its write transaction (pure CPU, so an import builds batch N+1 while IndexedDB commits
+ * batch N). It is valid only at the position it was built for: see `appendPreparedSegment`.
+ */
+export interface PreparedSegment {
+  at: IndexPosition;
+  rows: SearchIndexRow[];
+  lengths: [number, number, number];
+  docCount: number;
+  maxDocId: number;
+}
+
+/** Builds the segment of `docs` (numbered from at.nextDocId, ascending) for position `at`, without I/O. */
+export function prepareSegment(docs: readonly IndexDoc[], at: IndexPosition): PreparedSegment {
+  const { rows, lengths } = buildSegment(docs, at.nextSeg);
+  let maxDocId = at.nextDocId - 1;
   for (const doc of docs) maxDocId = Math.max(maxDocId, doc.docId);
+  return { at: { nextDocId: at.nextDocId, nextSeg: at.nextSeg }, rows, lengths, docCount: docs.length, maxDocId };
+}
+
+/**
+ * Writes a prepared segment and the updated stats when the index is still where the segment was built for (no
+ * other write numbered documents or segments since); returns null, writing nothing, when it moved on. Inside a
+ * read-write transaction, like appendToSearchIndex.
+ */
+export async function appendPreparedSegment(table: SearchIndexTable, prepared: PreparedSegment): Promise<StatsRow | null> {
+  const stats = await readIndexStats(table);
+  if (stats.nextDocId !== prepared.at.nextDocId || stats.nextSeg !== prepared.at.nextSeg) return null;
+  return writeSegment(table, stats, prepared);
+}
+
+async function writeSegment(table: SearchIndexTable, stats: StatsRow, prepared: PreparedSegment): Promise<StatsRow> {
+  const { lengths } = prepared;
   const next: StatsRow = {
     ...stats,
-    docCount: stats.docCount + docs.length,
+    docCount: stats.docCount + prepared.docCount,
     totalLength: [stats.totalLength[0] + lengths[0], stats.totalLength[1] + lengths[1], stats.totalLength[2] + lengths[2]],
-    nextDocId: maxDocId + 1,
-    nextSeg: seg + 1,
+    nextDocId: Math.max(stats.nextDocId - 1, prepared.maxDocId) + 1,
+    nextSeg: stats.nextSeg + 1,
   };
-  rows.push(next);
-  await table.bulkPut(rows);
+  await table.bulkPut([...prepared.rows, next]);
   return next;
 }
 
