@@ -134,9 +134,12 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
     const next = from + request.batch < request.nodes ? generate(from + request.batch) : null;
 
     started = performance.now();
-    const commit = commitImportBatch(db, importId, batch, { parseMs: 0, now: Date.now(), trace }, known, prepared);
+    let issued = (): void => undefined;
+    const writesIssued = new Promise<void>((resolve) => (issued = resolve));
+    const commit = commitImportBatch(db, importId, batch, { parseMs: 0, now: Date.now(), trace, writesIssued: issued }, known, prepared);
     commit.catch(() => undefined); // awaited on the next turn
     inFlight = { prepared, commit };
+    await Promise.race([writesIssued, commit.then(() => undefined)]);
     ingestMs += performance.now() - started;
     if (next) batch = next;
   }

@@ -18,7 +18,7 @@ import type { ImportBatch, ImportReport } from '../../../shared/import';
 import type { MemoryNode } from '../../../shared/model';
 import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
 import { readIndexStats, type IndexPosition } from '../search/keyword-index';
-import { markPendingKeys, SYNC_BOOKKEEPING_TABLES, tombstonedKeys } from './sync-bookkeeping';
+import { lastPendingSeq, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingKeys } from './sync-bookkeeping';
 import { prepareNewNodes, VAULT_WRITE_TABLES, VaultWriter, type PreparedNodes } from './vault-writes';
 
 export interface NewImportInput {
@@ -35,6 +35,11 @@ export interface BatchTiming {
   now: number;
   /** Called with the milliseconds of each step inside the transaction (benchmarks: where the time goes). */
   trace?: (step: string, ms: number) => void;
+  /**
+   * Called once every write of the batch is requested: from then on IndexedDB works in its own process, and the
+   * caller can prepare the next batch without holding this one up.
+   */
+  writesIssued?: () => void;
 }
 
 export interface BatchCounts {
@@ -181,15 +186,22 @@ export async function commitImportBatch(
   };
   const counts = await withStorageErrors(() =>
     db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_BOOKKEEPING_TABLES, 'imports'], async () => {
-      const row = await readImport(db, importId);
+      // Every read in one round, then every write issued at once: each round trip needs this worker's thread,
+      // which is busy preparing the next batch meanwhile (see prepareImportBatch).
+      const [row, deleted, existingRows, stats, lastSeq] = await Promise.all([
+        readImport(db, importId),
+        tombstonedKeys(db, [
+          ...batch.items.map((item) => `conversation:${item.conversation.id}`),
+          ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
+        ]),
+        db.conversations.bulkGet(batch.items.map((item) => item.conversation.id)),
+        readIndexStats(db.searchIndex),
+        lastPendingSeq(db),
+      ]);
       if (row.status !== 'processing') {
         throw new AppError('IMPORT_CANCELLED', { detail: `import ${importId} is ${row.status}` });
       }
-      const deleted = await tombstonedKeys(db, [
-        ...batch.items.map((item) => `conversation:${item.conversation.id}`),
-        ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
-      ]);
-      lap('tombstones');
+      lap('reads (import row, tombstones, conversations, index stats)');
       const counts: Omit<BatchCounts, 'indexAt'> = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
       const items = batch.items.flatMap((item) => {
         if (deleted.has(`conversation:${item.conversation.id}`)) {
@@ -200,11 +212,11 @@ export async function commitImportBatch(
         counts.skippedDeleted += item.nodes.length - nodes.length;
         return [{ ...item, nodes }];
       });
-      const conversations = items.map((item) => toConversationRow(item.conversation));
-      const existing = await db.conversations.bulkGet(conversations.map((c) => c.row.id));
+      const existing = new Map(existingRows.flatMap((c) => (c ? [[c.id, c] as const] : [])));
       const toPut: ReturnType<typeof toConversationRow>[] = [];
-      conversations.forEach((conversation, i) => {
-        const old = existing[i];
+      for (const item of items) {
+        const conversation = toConversationRow(item.conversation);
+        const old = existing.get(conversation.row.id);
         if (!old) {
           counts.conversationsCreated += 1;
           toPut.push(conversation);
@@ -212,7 +224,7 @@ export async function commitImportBatch(
           counts.conversationsUpdated += 1;
           toPut.push(conversation);
         }
-      });
+      }
 
       // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
       // (split exports repeat conversations), so check again here, inside the transaction.
@@ -222,39 +234,45 @@ export async function commitImportBatch(
       added.push(...fresh.map((node) => node.id));
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + items.reduce((n, item) => n + item.duplicates, 0);
-      lap('conversations read, dedupe');
 
       const writer = new VaultWriter(db);
-      if (toPut.length > 0) {
-        await db.conversations.bulkPut(toPut.map((c) => c.row));
-        await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
-      }
-      lap('conversation rows');
+      const writes: Promise<unknown>[] = [];
+      if (toPut.length > 0) writes.push(db.conversations.bulkPut(toPut.map((c) => c.row)), db.conversationRaws.bulkPut(toPut.map((c) => c.raw)));
       // Built before the transaction when nothing else wrote meanwhile; otherwise here.
-      const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) && (await writer.addPrepared(prepared.nodes));
-      if (!asPrepared) await writer.addNew(fresh);
-      await writer.flush();
-      lap(asPrepared ? 'node rows + prepared index rows' : 'node rows + index build + index rows');
-      await markPendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)]);
-      lap('sync pending marks');
+      const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) ? writer.addPrepared(prepared.nodes, stats) : null;
+      let indexAt: Promise<IndexPosition>;
+      if (asPrepared) {
+        indexAt = asPrepared.then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
+      } else {
+        await writer.addNew(fresh);
+        await writer.flush();
+        indexAt = readIndexStats(db.searchIndex).then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
+        lap('index build (the prepared segment was out of date)');
+      }
+      writes.push(writePendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
+      // Time until the last write was requested (their completion is the commit's).
       const writeMs = performance.now() - started;
-      await db.imports.put({
-        ...row,
-        progress: { bytesRead: batch.progress.bytesRead, conversations: batch.progress.conversations, nodes: row.progress.nodes + fresh.length },
-        checkpoint: batch.checkpoint,
-        counts: {
-          ...row.counts,
-          created: row.counts.created + counts.created,
-          deduplicated: row.counts.deduplicated + counts.deduplicated,
-          skippedDeleted: row.counts.skippedDeleted + counts.skippedDeleted,
-          conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
-          conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
-        },
-        timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
-      });
-      const stats = await readIndexStats(db.searchIndex);
-      lap('import row');
-      return { ...counts, indexAt: { nextDocId: stats.nextDocId, nextSeg: stats.nextSeg } };
+      writes.push(
+        db.imports.put({
+          ...row,
+          progress: { bytesRead: batch.progress.bytesRead, conversations: batch.progress.conversations, nodes: row.progress.nodes + fresh.length },
+          checkpoint: batch.checkpoint,
+          counts: {
+            ...row.counts,
+            created: row.counts.created + counts.created,
+            deduplicated: row.counts.deduplicated + counts.deduplicated,
+            skippedDeleted: row.counts.skippedDeleted + counts.skippedDeleted,
+            conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
+            conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
+          },
+          timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
+        }),
+      );
+      lap('dedupe, issuing the writes');
+      timing.writesIssued?.();
+      const [position] = await Promise.all([indexAt, ...writes]);
+      lap('writes done (conversations, nodes, index, pending marks, import row)');
+      return { ...counts, indexAt: position };
     }),
   );
   lap('commit');

@@ -23,6 +23,7 @@ import {
   type IndexDoc,
   type IndexPosition,
   type PreparedSegment,
+  type StatsRow,
 } from '../search/keyword-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
 
@@ -85,17 +86,17 @@ export class VaultWriter {
 
   /**
    * Adds prepared nodes (not stored yet) with their prepared segment, when they are this writer's first change
-   * and the index is still at the position they were prepared for. Returns false, writing nothing, otherwise:
-   * the caller then adds them with `addNew`.
+   * and the index (`stats`, read in this transaction) is still at the position they were prepared for. Issues
+   * both writes at once and returns their promise; returns null, writing nothing, otherwise (the caller then
+   * adds them with `addNew`).
    */
-  async addPrepared(prepared: PreparedNodes): Promise<boolean> {
-    if (prepared.rows.length === 0) return true;
-    if (this.nextDocId !== null || this.added.size > 0 || this.removed.length > 0) return false;
-    const stats = await appendPreparedSegment(this.db.searchIndex, prepared.segment);
-    if (!stats) return false;
-    this.nextDocId = stats.nextDocId;
-    await this.db.nodes.bulkAdd(prepared.rows);
-    return true;
+  addPrepared(prepared: PreparedNodes, stats: StatsRow): Promise<StatsRow> | null {
+    if (prepared.rows.length === 0) return Promise.resolve(stats);
+    if (this.nextDocId !== null || this.added.size > 0 || this.removed.length > 0) return null;
+    const index = appendPreparedSegment(this.db.searchIndex, stats, prepared.segment);
+    if (!index) return null;
+    this.nextDocId = prepared.segment.maxDocId + 1;
+    return Promise.all([index, this.db.nodes.bulkAdd(prepared.rows)]).then(([next]) => next);
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */

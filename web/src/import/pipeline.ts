@@ -140,6 +140,8 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
   return results;
 }
 
+const noop = (): void => undefined;
+
 function checkpointRecords(checkpoint: unknown): number | null {
   if (typeof checkpoint === 'object' && checkpoint !== null && 'records' in checkpoint) {
     const records = (checkpoint).records;
@@ -258,9 +260,13 @@ async function importOne(
         dropped = true;
         continue;
       }
-      const commit = commitImportBatch(db, importId, batch, { parseMs, now: now() }, known, prepared);
+      let issued = (): void => undefined;
+      const writesIssued = new Promise<void>((resolve) => (issued = resolve));
+      const commit = commitImportBatch(db, importId, batch, { parseMs, now: now(), writesIssued: issued }, known, prepared);
       commit.catch(() => undefined); // awaited by settle(); must not count as unhandled while the next batch parses
       inFlight = { batch, prepared, commit };
+      // Parse the next batch once this one's writes are all requested (its reads need this thread first).
+      await Promise.race([writesIssued, commit.then(noop, noop)]);
       parseStarted = performance.now();
     }
   } catch (error) {
