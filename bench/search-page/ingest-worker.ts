@@ -82,8 +82,8 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   let batch = generate(0);
   for (let from = 0; from < request.nodes; from += request.batch) {
     let started = performance.now();
-    const ahead = inFlight as { prepared: PreparedBatch; commit: Promise<BatchCounts> } | null;
-    let prepared = prepareImportBatch(batch, known, ahead ? ahead.prepared.next : at, ahead?.prepared.ids);
+    const ahead = inFlight;
+    const prepared = prepareImportBatch(batch, known, ahead ? ahead.prepared.next : at, ahead?.prepared.ids);
     const prepareMs = performance.now() - started;
     if (ahead) at = (await ahead.commit).indexAt;
     if (prepared.nodes.segment.at.nextDocId !== at.nextDocId || prepared.nodes.segment.at.nextSeg !== at.nextSeg) throw new Error('the index moved: nothing else writes here');
