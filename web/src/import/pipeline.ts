@@ -166,11 +166,13 @@ async function importOne(
   const onAbort = (): void => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const started = now();
+  // Ids of the batch still committing: new to the vault, but not to this run.
+  let committing: ReadonlySet<string> = new Set();
   const importerOptions: ImportOptions = {
     digest: options.digest,
     now,
     signal: controller.signal,
-    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id) || committing.has(id))),
     ...(item.skipRecords !== null ? { skipRecords: item.skipRecords } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -225,6 +227,7 @@ async function importOne(
     const { batch, commit } = inFlight;
     const counts = await commit;
     inFlight = null;
+    committing = new Set();
     at = counts.indexAt;
     if (++committed % COMPACT_EVERY_BATCHES === 0) {
       await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
@@ -265,6 +268,7 @@ async function importOne(
       const commit = commitImportBatch(db, importId, batch, { parseMs, now: now(), writesIssued: issued }, known, prepared);
       commit.catch(() => undefined); // awaited by settle(); must not count as unhandled while the next batch parses
       inFlight = { batch, prepared, commit };
+      committing = prepared.ids;
       // Parse the next batch once this one's writes are all requested (its reads need this thread first).
       await Promise.race([writesIssued, commit.then(noop, noop)]);
       parseStarted = performance.now();
