@@ -12,12 +12,14 @@
  * Prints the figures and the ratios ours : MiniSearch.
  * BENCH_PROFILE=<dir> keeps the chromium profile (both ingested vaults) and reuses it when it already holds
  * BENCH_NODES exchanges, to iterate on query speed without re-ingesting; ingest figures are then not printed.
+ * BENCH_ONLY=ingest ingests our vault only (no MiniSearch, no queries) and prints its rate and breakdown, to
+ * iterate on the write path.
  */
 import { once } from 'node:events';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
@@ -28,6 +30,7 @@ import type { IngestResult } from './search-page/ingest-worker';
 const NODES = Number(process.env['BENCH_NODES'] ?? 100_000);
 const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 300);
 const COLD_RUNS = 3;
+const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
 
@@ -101,6 +104,30 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
   return { cold, full, keyword, empty, heap };
 }
 
+function printBreakdown(r: IngestResult): void {
+  const parts = r.breakdown;
+  if (!parts) return;
+  const f = (v: number): string => `${v.toFixed(1).padStart(7)} ms`;
+  console.log(`\ningest breakdown, ms per 1,000 nodes (batch N+1 is prepared while batch N commits):`);
+  console.log(`  prepare (dedupe, node rows, index segment)      ${f(parts.prepare)}   (${parts.sampleBatches} sample batches)`);
+  console.log(`  then waiting for the commit before              ${f(parts.commitWait)}`);
+  console.log(`  inside the transaction (every batch, step by step; the commit overlaps the next prepare):`);
+  for (const [step, ms] of Object.entries(parts.insideCommit)) console.log(`    ${step.padEnd(46)}${f(ms)}`);
+  console.log(`  each alone, on the sample batches:`);
+  console.log(`    tokenize (terms() over every field)           ${f(parts.tokenize)}`);
+  console.log(`    buildSegment (tokenize + postings + encoding) ${f(parts.buildSegment)}`);
+  console.log(`    structuredClone node rows                     ${f(parts.cloneNodes)}`);
+  console.log(`    structuredClone segment rows (${parts.indexRowsPerBatch.toFixed(0)} rows)      ${f(parts.cloneIndexRows)}`);
+  console.log(`    IndexedDB tx: node rows only (bulkAdd)        ${f(parts.txNodes)}`);
+  console.log(`    IndexedDB tx: segment rows only (bulkPut)     ${f(parts.txIndexRows)}`);
+  console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}\n`);
+}
+
+function printIngest(r: IngestResult): void {
+  console.log(`ours: ${r.nodes} nodes ingested in ${r.ingestMs.toFixed(0)} ms + compaction ${r.finishMs.toFixed(0)} ms = ${(r.nodes / ((r.ingestMs + r.finishMs) / 1000)).toFixed(0)} nodes/s`);
+  printBreakdown(r);
+}
+
 async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'cogzy-bench-search-'));
   const keptProfile = process.env['BENCH_PROFILE'];
@@ -116,7 +143,8 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   const corpus = new Corpus(SEED);
   const queries = corpus.queries(QUERIES, NODES);
-  console.log(`vault: ${NODES.toLocaleString('en')} exchanges (~150 words each), ${QUERIES} queries, chromium headless, 2 cores`);
+  const load = (): string => loadavg().map((n) => n.toFixed(1)).join(' ');
+  console.log(`vault: ${NODES.toLocaleString('en')} exchanges (~150 words each), ${QUERIES} queries, chromium headless, 2 cores; load average ${load()}`);
 
   try {
     const { context, page } = await launch(profile);
@@ -130,6 +158,12 @@ async function main(): Promise<void> {
           );
     const oursIngest = await ingest('ours');
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
+    if (INGEST_ONLY) {
+      await context.close();
+      printIngest(oursIngest);
+      console.log(`load average at end: ${load()}`);
+      return;
+    }
     const miniIngest = await ingest('minisearch');
     await context.close();
     if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
@@ -144,19 +178,7 @@ async function main(): Promise<void> {
     row('index build (engine)', oursIngest.ingestMs, miniIngest.ingestMs, ms, 'lower');
     row('finish (compact/persist)', oursIngest.finishMs, miniIngest.finishMs, ms, 'lower');
     row('ingest rate, nodes/s', rate(oursIngest), rate(miniIngest), (v) => v.toFixed(0), 'higher');
-    const parts = oursIngest.breakdown;
-    if (parts) {
-      const f = (v: number): string => `${v.toFixed(1).padStart(7)} ms`;
-      console.log(`\ningest breakdown, ms per 1,000 nodes (${parts.sampleBatches} sample batches; each part measured alone, so they overlap):`);
-      console.log(`  commitImportBatch (the real, whole transaction) ${f(parts.commit)}`);
-      console.log(`  tokenize (terms() over every field)             ${f(parts.tokenize)}`);
-      console.log(`  buildSegment (tokenize + postings + encoding)   ${f(parts.buildSegment)}`);
-      console.log(`  structuredClone node rows                       ${f(parts.cloneNodes)}`);
-      console.log(`  structuredClone segment rows (${parts.indexRowsPerBatch.toFixed(0)} rows)        ${f(parts.cloneIndexRows)}`);
-      console.log(`  IndexedDB tx: node rows only (bulkAdd)          ${f(parts.txNodes)}`);
-      console.log(`  IndexedDB tx: segment rows only (bulkPut)       ${f(parts.txIndexRows)}`);
-      console.log(`  compaction (finish), per 1,000 nodes            ${f((oursIngest.finishMs / oursIngest.nodes) * 1000)}\n`);
-    }
+    printBreakdown(oursIngest);
     row('cold start (median)', median(ours.cold.map((c) => c.answeredAtMs)), median(mini.cold.map((c) => c.answeredAtMs)), ms, 'lower');
     row('  of which open/load', median(ours.cold.map((c) => c.openMs)), median(mini.cold.map((c) => c.openMs)), ms, 'lower');
     row('query p50 (ranked ids)', percentile(ours.keyword, 50), percentile(mini.keyword, 50), ms, 'lower');
@@ -174,6 +196,7 @@ async function main(): Promise<void> {
       ['query p95 < 50 ms', percentile(ours.full, 95) < 50],
     ] as const;
     console.log(targets.map(([label, ok]) => `${ok ? 'met' : 'MISSED'}: ${label}`).join('; '));
+    console.log(`load average at end: ${load()}`);
   } finally {
     server.close();
     rmSync(out, { recursive: true, force: true });

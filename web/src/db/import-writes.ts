@@ -5,7 +5,9 @@
  *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
  *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
- *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts>
+ *   indexPosition(db): Promise<IndexPosition>                          // where the next batch's segment goes
+ *   prepareImportBatch(batch: ImportBatch, known: Set<string>, at: IndexPosition, inFlight?: Set<string>): PreparedBatch
+ *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>, prepared?: PreparedBatch): Promise<BatchCounts>
  *   finishImport(db, importId: number, report: ImportReport, now: number): Promise<ImportRow>   // restores a backup's history too
  *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
  *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
@@ -15,8 +17,9 @@ import { AppError } from '../../../shared/errors';
 import type { ImportBatch, ImportReport } from '../../../shared/import';
 import type { MemoryNode } from '../../../shared/model';
 import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
-import { markPendingKeys, SYNC_BOOKKEEPING_TABLES, tombstonedKeys } from './sync-bookkeeping';
-import { VAULT_WRITE_TABLES, VaultWriter } from './vault-writes';
+import { readIndexStats, type IndexPosition } from '../search/keyword-index';
+import { lastPendingSeq, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingKeys } from './sync-bookkeeping';
+import { prepareNewNodes, VAULT_WRITE_TABLES, VaultWriter, type PreparedNodes } from './vault-writes';
 
 export interface NewImportInput {
   fileName: string;
@@ -30,6 +33,13 @@ export interface NewImportInput {
 export interface BatchTiming {
   parseMs: number;
   now: number;
+  /** Called with the milliseconds of each step inside the transaction (benchmarks: where the time goes). */
+  trace?: (step: string, ms: number) => void;
+  /**
+   * Called once every write of the batch is requested: from then on IndexedDB works in its own process, and the
+   * caller can prepare the next batch without holding this one up.
+   */
+  writesIssued?: () => void;
 }
 
 export interface BatchCounts {
@@ -39,6 +49,20 @@ export interface BatchCounts {
   skippedDeleted: number;
   conversationsCreated: number;
   conversationsUpdated: number;
+  /** Where the next segment goes, after this batch. */
+  indexAt: IndexPosition;
+}
+
+/**
+ * A batch's new nodes, numbered and indexed before its transaction, on the assumption that nothing but the
+ * batches before it writes meanwhile; commitImportBatch checks that and builds again inside when it is wrong.
+ */
+export interface PreparedBatch {
+  nodes: PreparedNodes;
+  /** Ids of the prepared nodes (the next batch, prepared while this one commits, counts them as known). */
+  ids: Set<string>;
+  /** The index position after this batch, if it commits as prepared. */
+  next: IndexPosition;
 }
 
 export async function createImportRow(db: VaultDatabase, input: NewImportInput): Promise<number> {
@@ -88,6 +112,44 @@ export async function loadKnownNodeIds(db: VaultDatabase): Promise<Set<string>> 
   return new Set(await withStorageErrors(() => db.nodes.toCollection().primaryKeys()));
 }
 
+export async function indexPosition(db: VaultDatabase): Promise<IndexPosition> {
+  const stats = await withStorageErrors(() => readIndexStats(db.searchIndex));
+  return { nextDocId: stats.nextDocId, nextSeg: stats.nextSeg };
+}
+
+/** The nodes of `incoming` to store: not known yet, each once (the same node can appear twice within one batch). */
+function freshNodes(incoming: readonly MemoryNode[], isKnown: (id: string) => boolean): MemoryNode[] {
+  const fresh: MemoryNode[] = [];
+  const inBatch = new Set<string>();
+  for (const node of incoming) {
+    if (isKnown(node.id) || inBatch.has(node.id)) continue;
+    inBatch.add(node.id);
+    fresh.push(node);
+  }
+  return fresh;
+}
+
+/**
+ * Numbers and indexes a batch's new nodes outside any transaction (pure CPU). `inFlight`: the ids of a batch
+ * still committing, which this one must not store again.
+ */
+export function prepareImportBatch(batch: ImportBatch, known: ReadonlySet<string>, at: IndexPosition, inFlight: ReadonlySet<string> = new Set()): PreparedBatch {
+  const fresh = freshNodes(
+    batch.items.flatMap((item) => item.nodes),
+    (id) => known.has(id) || inFlight.has(id),
+  );
+  const nodes = prepareNewNodes(fresh, at);
+  return {
+    nodes,
+    ids: new Set(fresh.map((node) => node.id)),
+    next: fresh.length > 0 ? { nextDocId: at.nextDocId + fresh.length, nextSeg: at.nextSeg + 1 } : at,
+  };
+}
+
+function sameNodes(prepared: PreparedNodes, fresh: readonly MemoryNode[]): boolean {
+  return prepared.rows.length === fresh.length && prepared.rows.every((row, i) => row.id === fresh[i]?.id);
+}
+
 /** Keep the newer record of a conversation (a later export may carry a new title, more messages, a new raw record). */
 function newerConversation(existing: ConversationRow, incoming: ConversationRow): boolean {
   return (incoming.updatedAt ?? 0) >= (existing.updatedAt ?? 0);
@@ -105,20 +167,42 @@ function newerConversation(existing: ConversationRow, incoming: ConversationRow)
  *   write and the mark cannot leave an import that never syncs.
  * If anything fails (quota, closed database), IndexedDB rolls all of it back and the error is translated.
  */
-export async function commitImportBatch(db: VaultDatabase, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>): Promise<BatchCounts> {
+export async function commitImportBatch(
+  db: VaultDatabase,
+  importId: number,
+  batch: ImportBatch,
+  timing: BatchTiming,
+  known?: Set<string>,
+  prepared?: PreparedBatch,
+): Promise<BatchCounts> {
   const started = performance.now();
   const added: string[] = [];
+  let lapStarted = started;
+  const lap = (step: string): void => {
+    if (!timing.trace) return;
+    const at = performance.now();
+    timing.trace(step, at - lapStarted);
+    lapStarted = at;
+  };
   const counts = await withStorageErrors(() =>
     db.transaction('rw', [...VAULT_WRITE_TABLES, ...SYNC_BOOKKEEPING_TABLES, 'imports'], async () => {
-      const row = await readImport(db, importId);
+      // Every read in one round, then every write issued at once: each round trip needs this worker's thread,
+      // which is busy preparing the next batch meanwhile (see prepareImportBatch).
+      const [row, deleted, existingRows, stats, lastSeq] = await Promise.all([
+        readImport(db, importId),
+        tombstonedKeys(db, [
+          ...batch.items.map((item) => `conversation:${item.conversation.id}`),
+          ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
+        ]),
+        db.conversations.bulkGet(batch.items.map((item) => item.conversation.id)),
+        readIndexStats(db.searchIndex),
+        lastPendingSeq(db),
+      ]);
       if (row.status !== 'processing') {
         throw new AppError('IMPORT_CANCELLED', { detail: `import ${importId} is ${row.status}` });
       }
-      const deleted = await tombstonedKeys(db, [
-        ...batch.items.map((item) => `conversation:${item.conversation.id}`),
-        ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
-      ]);
-      const counts: BatchCounts = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
+      lap('reads (import row, tombstones, conversations, index stats)');
+      const counts: Omit<BatchCounts, 'indexAt'> = { created: 0, deduplicated: 0, skippedDeleted: 0, conversationsCreated: 0, conversationsUpdated: 0 };
       const items = batch.items.flatMap((item) => {
         if (deleted.has(`conversation:${item.conversation.id}`)) {
           counts.skippedDeleted += item.nodes.length;
@@ -128,11 +212,11 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
         counts.skippedDeleted += item.nodes.length - nodes.length;
         return [{ ...item, nodes }];
       });
-      const conversations = items.map((item) => toConversationRow(item.conversation));
-      const existing = await db.conversations.bulkGet(conversations.map((c) => c.row.id));
+      const existing = new Map(existingRows.flatMap((c) => (c ? [[c.id, c] as const] : [])));
       const toPut: ReturnType<typeof toConversationRow>[] = [];
-      conversations.forEach((conversation, i) => {
-        const old = existing[i];
+      for (const item of items) {
+        const conversation = toConversationRow(item.conversation);
+        const old = existing.get(conversation.row.id);
         if (!old) {
           counts.conversationsCreated += 1;
           toPut.push(conversation);
@@ -140,49 +224,58 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
           counts.conversationsUpdated += 1;
           toPut.push(conversation);
         }
-      });
+      }
 
       // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
       // (split exports repeat conversations), so check again here, inside the transaction.
       const incoming = items.flatMap((item) => item.nodes);
       const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
-      const fresh: MemoryNode[] = [];
-      const inBatch = new Set<string>();
-      for (const node of incoming) {
-        if (stored.has(node.id) || inBatch.has(node.id)) continue;
-        inBatch.add(node.id);
-        fresh.push(node);
-      }
-      added.push(...inBatch);
+      const fresh = freshNodes(incoming, (id) => stored.has(id));
+      added.push(...fresh.map((node) => node.id));
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + items.reduce((n, item) => n + item.duplicates, 0);
 
       const writer = new VaultWriter(db);
-      if (toPut.length > 0) {
-        await db.conversations.bulkPut(toPut.map((c) => c.row));
-        await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
+      const writes: Promise<unknown>[] = [];
+      if (toPut.length > 0) writes.push(db.conversations.bulkPut(toPut.map((c) => c.row)), db.conversationRaws.bulkPut(toPut.map((c) => c.raw)));
+      // Built before the transaction when nothing else wrote meanwhile; otherwise here.
+      const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) ? writer.addPrepared(prepared.nodes, stats) : null;
+      let indexAt: Promise<IndexPosition>;
+      if (asPrepared) {
+        indexAt = asPrepared.then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
+      } else {
+        await writer.addNew(fresh);
+        await writer.flush();
+        indexAt = readIndexStats(db.searchIndex).then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
+        lap('index build (the prepared segment was out of date)');
       }
-      await writer.addNew(fresh);
-      await writer.flush();
-      await markPendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)]);
+      writes.push(writePendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
+      // Time until the last write was requested (their completion is the commit's).
       const writeMs = performance.now() - started;
-      await db.imports.put({
-        ...row,
-        progress: { bytesRead: batch.progress.bytesRead, conversations: batch.progress.conversations, nodes: row.progress.nodes + fresh.length },
-        checkpoint: batch.checkpoint,
-        counts: {
-          ...row.counts,
-          created: row.counts.created + counts.created,
-          deduplicated: row.counts.deduplicated + counts.deduplicated,
-          skippedDeleted: row.counts.skippedDeleted + counts.skippedDeleted,
-          conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
-          conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
-        },
-        timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
-      });
-      return counts;
+      writes.push(
+        db.imports.put({
+          ...row,
+          progress: { bytesRead: batch.progress.bytesRead, conversations: batch.progress.conversations, nodes: row.progress.nodes + fresh.length },
+          checkpoint: batch.checkpoint,
+          counts: {
+            ...row.counts,
+            created: row.counts.created + counts.created,
+            deduplicated: row.counts.deduplicated + counts.deduplicated,
+            skippedDeleted: row.counts.skippedDeleted + counts.skippedDeleted,
+            conversationsCreated: row.counts.conversationsCreated + counts.conversationsCreated,
+            conversationsUpdated: row.counts.conversationsUpdated + counts.conversationsUpdated,
+          },
+          timings: { ...row.timings, parseMs: row.timings.parseMs + timing.parseMs, writeMs: row.timings.writeMs + writeMs },
+        }),
+      );
+      lap('dedupe, issuing the writes');
+      timing.writesIssued?.();
+      const [position] = await Promise.all([indexAt, ...writes]);
+      lap('writes done (conversations, nodes, index, pending marks, import row)');
+      return { ...counts, indexAt: position };
     }),
   );
+  lap('commit');
   // Only after the transaction committed: a rolled-back batch must not count as stored.
   if (known) for (const id of added) known.add(id);
   return counts;

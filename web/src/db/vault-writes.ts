@@ -8,17 +8,43 @@
  *   putConversations(db, conversations), deleteConversations(db, ids)       // one transaction per call
  *   putNodes(db, nodes), deleteNodes(db, ids)                               // one transaction per call
  *   class VaultWriter   // inside a caller's transaction (import batches, the sync store): call flush() last
+ *   prepareNewNodes(nodes, at: IndexPosition): PreparedNodes                // before it: rows and segment, for addPrepared
  */
 import Dexie from 'dexie';
 import type { Conversation, MemoryNode } from '../../../shared/model';
 import { canonicalJson } from '../../../shared/sync/records';
-import { appendToSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../search/keyword-index';
+import {
+  appendPreparedSegment,
+  appendToSearchIndex,
+  nodeToIndexDoc,
+  prepareSegment,
+  readIndexStats,
+  removeFromSearchIndex,
+  type IndexDoc,
+  type IndexPosition,
+  type PreparedSegment,
+  type StatsRow,
+} from '../search/keyword-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
 
 export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', 'nodes', 'searchIndex', 'vectors'] as const;
 
 export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
   return { ...node, docId, isActive: node.active ? 1 : 0 };
+}
+
+/**
+ * New nodes numbered and indexed before their write transaction (pure CPU): an import builds the next batch's
+ * segment while IndexedDB commits the current one. Valid only at the index position it was made for.
+ */
+export interface PreparedNodes {
+  rows: NodeRow[];
+  segment: PreparedSegment;
+}
+
+export function prepareNewNodes(nodes: readonly MemoryNode[], at: IndexPosition): PreparedNodes {
+  const rows = nodes.map((node, i) => toNodeRow(node, at.nextDocId + i));
+  return { rows, segment: prepareSegment(rows.map(nodeToIndexDoc), at) };
 }
 
 export function fromNodeRow(row: NodeRow): MemoryNode {
@@ -56,6 +82,21 @@ export class VaultWriter {
     const rows = nodes.map((node, i) => toNodeRow(node, first + i));
     await this.db.nodes.bulkAdd(rows);
     for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+  }
+
+  /**
+   * Adds prepared nodes (not stored yet) with their prepared segment, when they are this writer's first change
+   * and the index (`stats`, read in this transaction) is still at the position they were prepared for. Issues
+   * both writes at once and returns their promise; returns null, writing nothing, otherwise (the caller then
+   * adds them with `addNew`).
+   */
+  addPrepared(prepared: PreparedNodes, stats: StatsRow): Promise<StatsRow> | null {
+    if (prepared.rows.length === 0) return Promise.resolve(stats);
+    if (this.nextDocId !== null || this.added.size > 0 || this.removed.length > 0) return null;
+    const index = appendPreparedSegment(this.db.searchIndex, stats, prepared.segment);
+    if (!index) return null;
+    this.nextDocId = prepared.segment.maxDocId + 1;
+    return Promise.all([index, this.db.nodes.bulkAdd(prepared.rows)]).then(([next]) => next);
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */

@@ -17,7 +17,19 @@ import type { Digest, ImportBatch, ImportLimits, ImportOptions, ImportReport, Im
 import { toHex } from '../../../shared/sync/hash';
 
 import type { ImportRow, VaultDatabase } from '../db/database';
-import { commitImportBatch, createImportRow, failImport, finishImport, loadKnownNodeIds, reopenImport, resumableImport } from '../db/import-writes';
+import {
+  commitImportBatch,
+  createImportRow,
+  failImport,
+  finishImport,
+  indexPosition,
+  loadKnownNodeIds,
+  prepareImportBatch,
+  reopenImport,
+  resumableImport,
+  type BatchCounts,
+  type PreparedBatch,
+} from '../db/import-writes';
 import { compactSearchIndex } from '../search/keyword-index';
 
 export interface ImportFileInput {
@@ -128,6 +140,8 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
   return results;
 }
 
+const noop = (): void => undefined;
+
 function checkpointRecords(checkpoint: unknown): number | null {
   if (typeof checkpoint === 'object' && checkpoint !== null && 'records' in checkpoint) {
     const records = (checkpoint).records;
@@ -152,11 +166,13 @@ async function importOne(
   const onAbort = (): void => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const started = now();
+  // Ids of the batch still committing: new to the vault, but not to this run.
+  let committing: ReadonlySet<string> = new Set();
   const importerOptions: ImportOptions = {
     digest: options.digest,
     now,
     signal: controller.signal,
-    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id) || committing.has(id))),
     ...(item.skipRecords !== null ? { skipRecords: item.skipRecords } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -202,12 +218,31 @@ async function importOne(
   // A batch that arrives after cancel is not written; the importer then ends with its own 'cancelled' report.
   let dropped = false;
   let committed = 0;
+  // Parsing and indexing batch N+1 (CPU in this worker) overlap the commit of batch N (IndexedDB's own process):
+  // one batch is in flight at a time, and the next is prepared for the index position it will leave.
+  let inFlight: { batch: ImportBatch; prepared: PreparedBatch; commit: Promise<BatchCounts> } | null = null;
+  let at = await indexPosition(db);
+  const settle = async (): Promise<void> => {
+    if (!inFlight) return;
+    const { batch, commit } = inFlight;
+    const counts = await commit;
+    inFlight = null;
+    committing = new Set();
+    at = counts.indexAt;
+    if (++committed % COMPACT_EVERY_BATCHES === 0) {
+      await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
+      at = await indexPosition(db);
+    }
+    shown = { conversations: batch.progress.conversations, nodes: batch.progress.nodes, duplicates: batch.progress.duplicates };
+    report(true);
+  };
   try {
     let parseStarted = performance.now();
     for (;;) {
       const step = await batches.next();
       const parseMs = performance.now() - parseStarted;
       if (step.done) {
+        await settle();
         if (dropped || (options.signal?.aborted && step.value.status === 'complete')) {
           return await failImport(db, importId, new AppError('IMPORT_CANCELLED').toData(), now());
         }
@@ -218,10 +253,24 @@ async function importOne(
         continue;
       }
       const batch = step.value;
-      await commitImportBatch(db, importId, batch, { parseMs, now: now() }, known);
-      if (++committed % COMPACT_EVERY_BATCHES === 0) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
-      shown = { conversations: batch.progress.conversations, nodes: batch.progress.nodes, duplicates: batch.progress.duplicates };
-      report(true);
+      const ahead = inFlight as { prepared: PreparedBatch } | null;
+      let prepared = prepareImportBatch(batch, known, ahead ? ahead.prepared.next : at, ahead?.prepared.ids);
+      const expected = prepared.nodes.segment.at;
+      await settle();
+      // The batch before did not leave the index where it was expected to (something else wrote): prepare again.
+      if (expected.nextDocId !== at.nextDocId || expected.nextSeg !== at.nextSeg) prepared = prepareImportBatch(batch, known, at);
+      if (controller.signal.aborted) {
+        dropped = true;
+        continue;
+      }
+      let issued = (): void => undefined;
+      const writesIssued = new Promise<void>((resolve) => (issued = resolve));
+      const commit = commitImportBatch(db, importId, batch, { parseMs, now: now(), writesIssued: issued }, known, prepared);
+      commit.catch(() => undefined); // awaited by settle(); must not count as unhandled while the next batch parses
+      inFlight = { batch, prepared, commit };
+      committing = prepared.ids;
+      // Parse the next batch once this one's writes are all requested (its reads need this thread first).
+      await Promise.race([writesIssued, commit.then(noop, noop)]);
       parseStarted = performance.now();
     }
   } catch (error) {

@@ -21,6 +21,8 @@
  *   nodeToIndexDoc(node: NodeRow): IndexDoc
  *   readIndexStats(table): Promise<StatsRow>
  *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
+ *   prepareSegment(docs: IndexDoc[], at: IndexPosition): PreparedSegment               // pure: build before the transaction
+ *   appendPreparedSegment(table, stats, prepared): Promise<StatsRow> | null             // inside it; null when the index moved on
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
  *   removeFromSearchIndex(table, docIds: number[]): Promise<StatsRow>                   // inside a rw transaction
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
@@ -32,7 +34,7 @@ import Dexie from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
-import { terms } from './tokenize';
+import { MAX_TERM_LENGTH, normalizeTerm, scan } from './tokenize';
 
 export const BUCKETS = 512;
 /**
@@ -283,6 +285,115 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
   return row?.kind === 'stats' ? row : emptyStats(newGeneration());
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Interns the terms of texts (exactly `terms(text)`) as small integers without making a string per word: an ASCII
+ * word is hashed and compared in place, lower-cased on the fly, and becomes a string only the first time it is
+ * seen. Its hash is bucketOf's FNV-1a, so a term's bucket comes free. Measured (bench/search.bench.ts): a Map
+ * lookup of a sliced, lower-cased string per word cost three times the tokenizing.
+ */
+class TermInterner {
+  readonly terms: string[] = [];
+  private hashes = new Uint32Array(4096);
+  /** Open addressing: term id + 1 per slot, 0 when empty. */
+  private slots = new Int32Array(1 << 14);
+
+  bucket(id: number): number {
+    return (this.hashes[id] ?? 0) % BUCKETS;
+  }
+
+  /** Calls `visit(id)` for each term of `text`, in order; returns how many. */
+  each(text: string, visit: (id: number) => void): number {
+    let count = 0;
+    scan(text, (start, end, ascii) => {
+      if (end - start > MAX_TERM_LENGTH) return;
+      let id: number;
+      if (ascii) id = this.asciiWord(text, start, end);
+      else {
+        const term = normalizeTerm(text.slice(start, end));
+        if (term.length === 0) return;
+        id = this.term(term);
+      }
+      count++;
+      visit(id);
+    });
+    return count;
+  }
+
+  private asciiWord(text: string, start: number, end: number): number {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      hash ^= c;
+      hash = Math.imul(hash, FNV_PRIME);
+    }
+    hash >>>= 0;
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot] ?? 0;
+      if (entry === 0) return this.add(text.slice(start, end).toLowerCase(), hash, slot);
+      const id = entry - 1;
+      if (this.hashes[id] !== hash) continue;
+      const term = this.terms[id] ?? '';
+      if (term.length !== end - start) continue;
+      let same = true;
+      for (let k = 0; k < term.length && same; k++) {
+        let c = text.charCodeAt(start + k);
+        if (c >= 65 && c <= 90) c += 32;
+        same = c === term.charCodeAt(k);
+      }
+      if (same) return id;
+    }
+  }
+
+  /** The id of a term seen before (or a new id for a new one). */
+  idOf(term: string): number {
+    return this.term(term);
+  }
+
+  private term(term: string): number {
+    let hash = FNV_OFFSET;
+    for (let i = 0; i < term.length; i++) {
+      hash ^= term.charCodeAt(i);
+      hash = Math.imul(hash, FNV_PRIME);
+    }
+    hash >>>= 0;
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot] ?? 0;
+      if (entry === 0) return this.add(term, hash, slot);
+      if (this.terms[entry - 1] === term) return entry - 1;
+    }
+  }
+
+  private add(term: string, hash: number, slot: number): number {
+    const id = this.terms.length;
+    this.terms.push(term);
+    if (id >= this.hashes.length) {
+      const hashes = new Uint32Array(this.hashes.length * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    this.hashes[id] = hash;
+    this.slots[slot] = id + 1;
+    if (this.terms.length * 2 > this.slots.length) {
+      // Keep the table at most half full.
+      const slots = new Int32Array(this.slots.length * 2);
+      const mask = slots.length - 1;
+      for (let i = 0; i < this.terms.length; i++) {
+        let at = (this.hashes[i] ?? 0) & mask;
+        while (slots[at] !== 0) at = (at + 1) & mask;
+        slots[at] = i + 1;
+      }
+      this.slots = slots;
+    }
+    return id;
+  }
+}
+
 /** Field codes in the order their keys sort (`a…` < `h…` < `x…`), with their slot in FIELD_CODES. */
 const FIELDS_BY_KEY = FIELD_CODES.map((field, slot) => ({ field, slot })).sort((x, y) => (x.field < y.field ? -1 : 1));
 
@@ -308,8 +419,7 @@ function grown<T extends Uint32Array | Int32Array>(array: T, size: number, make:
  */
 export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
   // Terms are interned to small integers so the hot loop touches typed arrays, not string-keyed maps.
-  const termIds = new Map<string, number>();
-  const termList: string[] = [];
+  const interner = new TermInterner();
   let df = new Uint32Array(4096);
   let lastDoc = new Int32Array(4096).fill(-1);
   let tfOf = new Uint32Array(4096);
@@ -329,6 +439,17 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   const conversationIndex = new Map<string, number>();
   const conversationOf = new Uint32Array(docs.length);
   const nodeIds: string[] = [];
+  const visit = (id: number): void => {
+    if (id >= df.length) {
+      df = grown(df, id + 1, (n) => new Uint32Array(n));
+      tfOf = grown(tfOf, id + 1, (n) => new Uint32Array(n));
+      const before = lastDoc.length;
+      lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
+      lastDoc.fill(-1, before);
+    }
+    if (tfOf[id] === 0) touched.push(id);
+    tfOf[id] = (tfOf[id] ?? 0) + 1;
+  };
 
   for (let d = 0; d < docs.length; d++) {
     const doc = docs[d] as IndexDoc;
@@ -345,26 +466,9 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     }
     conversationOf[d] = conv;
     for (let f = 0; f < 3; f++) {
-      const words = terms(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden);
-      docLengths[d * 3 + f] = words.length;
-      lengths[f as 0 | 1 | 2] += words.length;
-      for (const word of words) {
-        let id = termIds.get(word);
-        if (id === undefined) {
-          id = termList.length;
-          termIds.set(word, id);
-          termList.push(word);
-          if (id >= df.length) {
-            df = grown(df, id + 1, (n) => new Uint32Array(n));
-            tfOf = grown(tfOf, id + 1, (n) => new Uint32Array(n));
-            const before = lastDoc.length;
-            lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
-            lastDoc.fill(-1, before);
-          }
-        }
-        if (tfOf[id] === 0) touched.push(id);
-        tfOf[id] = (tfOf[id] ?? 0) + 1;
-      }
+      const count = interner.each(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden, visit);
+      docLengths[d * 3 + f] = count;
+      lengths[f as 0 | 1 | 2] += count;
       if (postings + touched.length > postingKey.length) {
         const size = postings + touched.length;
         postingKey = grown(postingKey, size, (n) => new Uint32Array(n));
@@ -385,6 +489,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
       touched.length = 0;
     }
   }
+  const termList = interner.terms;
 
   // Counting sort by key; documents stay in ascending order within each key.
   const keyCount = termList.length * 3;
@@ -397,17 +502,18 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
 
   // Terms in key order, grouped by row (a stable counting sort keeps each group's terms sorted).
   const sortedTerms = [...termList].sort();
+  const sortedIds = Uint32Array.from(sortedTerms, (term) => interner.idOf(term));
   const groupStart = new Uint32Array(GROUPS + 1);
   const groupOfSorted = new Uint32Array(sortedTerms.length);
-  sortedTerms.forEach((term, i) => {
-    const group = bucketOf(term) % GROUPS;
+  sortedIds.forEach((id, i) => {
+    const group = interner.bucket(id) % GROUPS;
     groupOfSorted[i] = group;
     bump(groupStart, group + 1);
   });
   for (let g = 0; g < GROUPS; g++) groupStart[g + 1] = (groupStart[g + 1] ?? 0) + (groupStart[g] ?? 0);
   const groupCursor = groupStart.slice(0, GROUPS);
   const byGroup = new Uint32Array(sortedTerms.length);
-  for (let i = 0; i < sortedTerms.length; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = termIds.get(sortedTerms[i] ?? '') ?? 0;
+  for (let i = 0; i < sortedTerms.length; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = sortedIds[i] ?? 0;
 
   const rows: SearchIndexRow[] = [];
   const writer = new ByteWriter();
@@ -441,7 +547,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     offsets.push(writer.length);
     rows.push({ part: `g${g}`, seg, kind: 'postings', keys: keys.join('\n'), offsets: Uint32Array.from(offsets), data: writer.finish() });
   }
-  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedTerms, (term) => df[termIds.get(term) ?? 0] ?? 0) });
+  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
   return { rows, lengths };
 }
@@ -452,19 +558,55 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
  */
 export async function appendToSearchIndex(table: SearchIndexTable, stats: StatsRow, docs: readonly IndexDoc[]): Promise<StatsRow> {
   if (docs.length === 0) return stats;
-  const seg = stats.nextSeg;
-  const { rows, lengths } = buildSegment(docs, seg);
-  let maxDocId = stats.nextDocId - 1;
+  return writeSegment(table, stats, prepareSegment(docs, stats));
+}
+
+/** Where the next segment goes: the index's next docId and segment number (from its stats row). */
+export interface IndexPosition {
+  nextDocId: number;
+  nextSeg: number;
+}
+
+/**
+ * A segment built before its write transaction (pure CPU, so an import builds batch N+1 while IndexedDB commits
+ * batch N). It is valid only at the position it was built for: see `appendPreparedSegment`.
+ */
+export interface PreparedSegment {
+  at: IndexPosition;
+  rows: SearchIndexRow[];
+  lengths: [number, number, number];
+  docCount: number;
+  maxDocId: number;
+}
+
+/** Builds the segment of `docs` (numbered from at.nextDocId, ascending) for position `at`, without I/O. */
+export function prepareSegment(docs: readonly IndexDoc[], at: IndexPosition): PreparedSegment {
+  const { rows, lengths } = buildSegment(docs, at.nextSeg);
+  let maxDocId = at.nextDocId - 1;
   for (const doc of docs) maxDocId = Math.max(maxDocId, doc.docId);
+  return { at: { nextDocId: at.nextDocId, nextSeg: at.nextSeg }, rows, lengths, docCount: docs.length, maxDocId };
+}
+
+/**
+ * Writes a prepared segment and the updated stats when the index (`stats`, read in the same transaction) is still
+ * where the segment was built for; returns null, writing nothing, when another write numbered documents or
+ * segments since. Inside a read-write transaction, like appendToSearchIndex.
+ */
+export function appendPreparedSegment(table: SearchIndexTable, stats: StatsRow, prepared: PreparedSegment): Promise<StatsRow> | null {
+  if (stats.nextDocId !== prepared.at.nextDocId || stats.nextSeg !== prepared.at.nextSeg) return null;
+  return writeSegment(table, stats, prepared);
+}
+
+async function writeSegment(table: SearchIndexTable, stats: StatsRow, prepared: PreparedSegment): Promise<StatsRow> {
+  const { lengths } = prepared;
   const next: StatsRow = {
     ...stats,
-    docCount: stats.docCount + docs.length,
+    docCount: stats.docCount + prepared.docCount,
     totalLength: [stats.totalLength[0] + lengths[0], stats.totalLength[1] + lengths[1], stats.totalLength[2] + lengths[2]],
-    nextDocId: maxDocId + 1,
-    nextSeg: seg + 1,
+    nextDocId: Math.max(stats.nextDocId - 1, prepared.maxDocId) + 1,
+    nextSeg: stats.nextSeg + 1,
   };
-  rows.push(next);
-  await table.bulkPut(rows);
+  await table.bulkPut([...prepared.rows, next]);
   return next;
 }
 
