@@ -161,6 +161,7 @@ export async function commitImportBatch(db: VaultDatabase, importId: number, bat
       if (toPut.length > 0) {
         await db.conversations.bulkPut(toPut.map((c) => c.row));
         await db.conversationRaws.bulkPut(toPut.map((c) => c.raw));
+        for (const c of toPut) writer.titles.imported(c.row.id, c.row.title);
       }
       await writer.addNew(fresh);
       await writer.flush();
