@@ -13,7 +13,8 @@ import { keywordAnchoredFusion, reciprocalRankFusion, SearchService, type Ranked
 import { seededRandom } from '../../shared/embed/random';
 import { plainText, stripCitations } from '../../web/src/search/display-text';
 import { makeSnippet, matchRanges } from '../../web/src/search/snippets';
-import { tokenize } from '../../web/src/search/tokenize';
+import { queryStopwords } from '../../web/src/search/stopwords';
+import { terms, tokenize } from '../../web/src/search/tokenize';
 
 interface Exchange {
   human: string;
@@ -224,8 +225,19 @@ describe('natural questions', () => {
     expect((await ids('¿Cómo se hace un running total en SQL?'))[0]).toBe('gemini:sql#0');
   });
 
+  it('ignore Italian, Portuguese and Dutch stopwords the same way', async () => {
+    expect((await ids('Come si fa un running total in SQL?'))[0]).toBe('gemini:sql#0');
+    expect((await ids('Como posso deduzir o meu home office como freelancer?'))[0]).toBe('claude:tax#0');
+    expect((await ids('Hoe lang moet de paddle zijn voor een sea kayak?'))[0]).toBe('chatgpt:kayak#1');
+  });
+
   it('still search a query made only of stopwords', async () => {
     expect((await ids('what about my ')).length).toBeGreaterThan(0);
+    // Each language's list knows its own stopwords, so such a query in any of them takes this same path.
+    for (const query of ['was ist das', "qu'est-ce que c'est", 'que es lo que', 'che cosa è', 'o que é isso', 'wat is het', 'what is it']) {
+      const words = terms(query);
+      expect({ query, all: words.every((word) => queryStopwords(words).has(word)) }).toEqual({ query, all: true });
+    }
   });
 
   it('search the closest indexed words for a typo, and say so', async () => {
