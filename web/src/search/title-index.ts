@@ -197,7 +197,12 @@ export class TitleChanges {
 }
 
 interface Entry extends TitleState {
-  terms: string[];
+  /** Words of the title shown (its words are not kept: a change tokenises the old title again, to save memory). */
+  length: number;
+}
+
+function shown(entry: TitleState): string {
+  return entry.renamed ?? entry.imported ?? '';
 }
 
 /** The titles in memory: each conversation's shown title, tokenised, with an inverted index over conversations. */
@@ -224,7 +229,7 @@ export class TitleIndex {
   }
 
   length(id: string): number {
-    return this.entries.get(id)?.terms.length ?? 0;
+    return this.entries.get(id)?.length ?? 0;
   }
 
   /** The conversations whose title holds `term`, with how often. */
@@ -236,16 +241,18 @@ export class TitleIndex {
     row.ids.forEach((id, i) => {
       const op = row.ops[i];
       const title = row.titles[i] ?? '';
-      const entry = this.entries.get(id) ?? { imported: null, renamed: null, terms: [] };
+      const entry = this.entries.get(id) ?? { imported: null, renamed: null, length: 0 };
+      const before = shown(entry);
       if (op === OP_DELETED) {
-        this.setTerms(id, entry, []);
+        this.setTerms(id, entry, before, '');
         this.entries.delete(id);
         return;
       }
       if (op === OP_IMPORTED) entry.imported = title;
       else entry.renamed = title === '' ? null : title;
       this.entries.set(id, entry);
-      this.setTerms(id, entry, terms(entry.renamed ?? entry.imported ?? ''));
+      const after = shown(entry);
+      if (after !== before) this.setTerms(id, entry, before, after);
     });
   }
 
@@ -283,8 +290,8 @@ export class TitleIndex {
       .map((f) => f.term);
   }
 
-  private setTerms(id: string, entry: Entry, next: string[]): void {
-    for (const term of new Set(entry.terms)) {
+  private setTerms(id: string, entry: Entry, before: string, after: string): void {
+    for (const term of new Set(entry.length > 0 ? terms(before) : [])) {
       const holders = this.postings.get(term);
       holders?.delete(id);
       if (holders?.size === 0) {
@@ -292,11 +299,12 @@ export class TitleIndex {
         this.sorted = null;
       }
     }
-    if (entry.terms.length > 0) {
-      this.totalLength -= entry.terms.length;
+    if (entry.length > 0) {
+      this.totalLength -= entry.length;
       this.titled -= 1;
     }
-    entry.terms = next;
+    const next = terms(after);
+    entry.length = next.length;
     if (next.length === 0) return;
     this.totalLength += next.length;
     this.titled += 1;
