@@ -10,6 +10,7 @@
  * transactions); search reads through a second, read-only connection, so it never sees a transaction half done
  * (WAL mode lets both run at once).
  */
+import { serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AppError } from '../errors';
@@ -22,6 +23,7 @@ import { SEGMENT_KINDS } from '../sync/segment';
 import { toConversationRow, type ConversationRow, type NodeRow } from '../../web/src/db/database';
 import type { KeywordSearchStorage } from '../../web/src/search/index-table';
 import { appendToSearchIndex, compactSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../../web/src/search/keyword-index';
+import { TitleChanges, titleSnapshotRow } from '../../web/src/search/title-index';
 import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
 
 const SCHEMA = `
@@ -103,6 +105,8 @@ type Statements = ReturnType<typeof statements>;
 class IndexChanges {
   readonly added = new Map<number, IndexDoc>();
   readonly removed: number[] = [];
+  /** Conversation titles and renames written in this transaction (the title log beside the index). */
+  readonly titles = new TitleChanges();
   private nextDocId: number | null = null;
 
   constructor(
@@ -131,6 +135,7 @@ class IndexChanges {
   }
 
   async flush(): Promise<void> {
+    await this.titles.flush(this.index);
     if (this.removed.length > 0) await removeFromSearchIndex(this.index, this.removed.splice(0));
     if (this.added.size === 0) return;
     const docs = [...this.added.values()].sort((x, y) => x.docId - y.docId);
@@ -212,12 +217,14 @@ export class SqliteStore implements LocalStore {
         s.deleteOwners.run(key);
         for (const owner of ownerKeys(record)) s.putOwner.run(owner, key);
         if (record.type === 'node') await changes.put(record.value);
+        changes.titles.recordPut(record);
       },
       deleteRecord: async (key) => {
         s.deleteRecord.run(key);
         s.deleteRaw.run(key);
         s.deleteOwners.run(key);
         if (key.startsWith('node:')) changes.remove(key.slice('node:'.length));
+        changes.titles.recordDeleted(key);
       },
       keysOwnedBy: async (key) => s.ownedBy.all(key).map((r) => r.key),
       hasTombstone: async (key) => s.hasTombstone.get(key) !== undefined,
@@ -351,6 +358,33 @@ export interface SqliteVault {
   close(): void;
 }
 
+const titleOfRecord = z.object({ value: z.object({ id: z.string(), title: z.string() }) });
+
+/**
+ * Conversation titles are searchable (web/src/search/title-index.ts) through a title log beside the index. A vault
+ * file from before it gets the log once, as one snapshot of every conversation's title and rename.
+ */
+function startTitleLog(db: Database.Database): void {
+  if (db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('titleLog') !== undefined) return;
+  db.transaction(() => {
+    const conversations = db
+      .prepare<[], { json: string }>("SELECT json FROM records WHERE type = 'conversation'")
+      .all()
+      .flatMap((r) => {
+        const parsed = titleOfRecord.safeParse(JSON.parse(r.json));
+        return parsed.success ? [parsed.data.value] : [];
+      });
+    const renames = db
+      .prepare<[], { key: string; json: string }>("SELECT key, json FROM records WHERE key >= 'lww:title:' AND key < 'lww:title;'")
+      .all()
+      .map((r): { conversationId: string; record: unknown } => ({ conversationId: r.key.slice('lww:title:'.length), record: JSON.parse(r.json) }));
+    const row = titleSnapshotRow(conversations, renames);
+    const hasLog = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM search_index WHERE part = 'titles'").get()?.n ?? 0;
+    if (row.ids.length > 0 && hasLog === 0) db.prepare<[string, number, Buffer]>('INSERT INTO search_index (part, seg, row) VALUES (?, ?, ?)').run(row.part, row.seg, serialize(row));
+    db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run('titleLog', '1');
+  })();
+}
+
 /** Opens (creating if needed) the vault file at `path` for `deviceId`. */
 export function openSqliteVault(path: string, deviceId: string): SqliteVault {
   let db: Database.Database;
@@ -361,6 +395,7 @@ export function openSqliteVault(path: string, deviceId: string): SqliteVault {
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
     db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('schemaVersion', String(SQLITE_SCHEMA_VERSION));
+    startTitleLog(db);
   } catch (error) {
     throw new AppError('STORAGE_FAILED', { detail: `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
   }
