@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVault } from '../../shared/sync/keys';
 import { runCogzy, tempHome, type CliRun, type TempHome } from '../support/cli-home';
-import { generateExport } from '../support/generate-chatgpt';
+import { generateExport, oneExchangeConversation } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startLocalS3, type LocalS3 } from '../support/s3-server';
 import { openSession, startLocalWorker, transportFor, type LocalWorker } from '../support/sync-client';
@@ -60,9 +60,11 @@ describe('vectors made by one cogzy computer are used by another', () => {
     const desktopEnv = { ...desktop.env, COGZY_EMBED_URL: ai.url, COGZY_EMBED_MODEL: 'stand-in-embed', COGZY_EMBED_KEY: API_KEY };
 
     const generated = generateExport({ seed: 45, conversations: 20 });
-    const exchanges = generated.activeNodes + generated.inactiveNodes;
+    // One exchange in words the generated ones never use: by meaning, it is the nearest to a query about tides.
+    const tides = oneExchangeConversation('00000000-0000-4000-8000-0000000000f1', 'Tides', 'why are spring tides so high', 'at new and full moon the sun and moon pull together', 1_740_000_000);
+    const exchanges = generated.activeNodes + generated.inactiveNodes + 1;
     const file = join(laptop.dir, 'conversations.json');
-    writeFileSync(file, generated.json);
+    writeFileSync(file, JSON.stringify([...(JSON.parse(generated.json) as unknown[]), tides]));
     const imported = await cogzy(['import', file, '--json'], laptop.env);
     expect(imported.json, imported.stdout + imported.stderr).toMatchObject({ ok: true, pushed: true, embedding: { embedded: exchanges, error: null }, report: { state: 'in-sync' } });
 
@@ -71,15 +73,14 @@ describe('vectors made by one cogzy computer are used by another', () => {
     const status = await cogzy(['status', '--json'], desktop.env);
     expect(status.json).toMatchObject({ exchanges, vectors: [{ model: 'remote:stand-in-embed', dim: 96, count: exchanges }] });
 
-    // An exchange's own words as the query: by meaning, that exchange comes first, on both computers alike.
-    const values = JSON.parse(generated.json) as { title: string; mapping: Record<string, { message: { author: { role: string }; content: { parts: string[] } } | null }> }[];
-    const question = Object.values(values[5]!.mapping).find((n) => n.message?.author.role === 'user')!.message!.content.parts[0]!.slice(0, 300);
+    // By meaning, the tides exchange comes first, on both computers alike.
+    const question = 'spring tides at full moon';
     ai.resetStats();
     const onDesktop = await cogzy(['search', question, '--mode', 'semantic', '--limit', '5', '--json'], desktopEnv);
     expect(onDesktop.json, onDesktop.stderr).toMatchObject({ ok: true, mode: 'semantic', note: null, vectors: { count: exchanges, exchanges } });
-    expect([...ai.stats.embedded.keys()]).toEqual([question.replace(/"/g, ' ').trim()]);
+    expect([...ai.stats.embedded.keys()]).toEqual([question]);
     const desktopHits = onDesktop.json.hits as { nodeId: string; conversationTitle: string }[];
-    expect(desktopHits[0]?.conversationTitle).toBe(values[5]!.title);
+    expect(desktopHits[0]?.conversationTitle).toBe('Tides');
     const onLaptop = await cogzy(['search', question, '--mode', 'semantic', '--limit', '5', '--json'], laptop.env);
     expect((onLaptop.json.hits as { nodeId: string }[]).map((h) => h.nodeId)).toEqual(desktopHits.map((h) => h.nodeId));
     // The desktop made no vector of its own: nothing waits to be pushed there.
