@@ -249,6 +249,7 @@ async function cmdImport({ positionals, flags, home = cliHome() }: CommandInput)
   const results: { file: string; status: string; conversations: number; newExchanges: number; duplicates: number; skippedDeleted: number; seconds: number; error: unknown }[] = [];
   const nodeIds = settings === null ? undefined : new Set<string>();
   let embedded: { report: EmbedReport | null; error: AppError | null } = { report: null, error: null };
+  const bulk = device.vault.store.bulkWrites();
   try {
     for (const file of positionals) {
       const report = await importFile(device, file, bar, nodeIds);
@@ -268,6 +269,7 @@ async function cmdImport({ positionals, flags, home = cliHome() }: CommandInput)
     // C46: the exchanges of these files that have no vector of this computer's model get one (pushed with them).
     if (settings !== null && nodeIds !== undefined && nodeIds.size > 0) embedded = await embedAfterImport(device, settings, nodeIds, bar);
   } finally {
+    bulk.end();
     device.close();
   }
   const lines = results.map((r) => `${r.file}: ${r.conversations} conversations, ${r.newExchanges} new exchanges, ${r.duplicates} already here (${r.seconds.toFixed(1)} s)`);

@@ -42,6 +42,9 @@ ${SEARCH_INDEX_SQL};
 export const COMPACT_AFTER_SEGMENTS = 8;
 /** Written into `meta` so a later version can migrate on open (2: vector records keep their bytes in `vectors`). */
 export const SQLITE_SCHEMA_VERSION = 2;
+/** Write-ahead log pages before SQLite copies them into the database: its default, and during a long import. */
+const DEFAULT_WAL_PAGES = 1000;
+const BULK_WAL_PAGES = 65_536;
 
 const cursorSchema = z.object({
   version: z.number().int().nonnegative(),
@@ -190,10 +193,28 @@ export class SqliteStore implements LocalStore {
   transaction<T>(fn: (tx: LocalTx) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const changes = new IndexChanges(this.s, this.index);
-      const result = await fn(this.txOn(changes));
+      // The pending sequence is read once per transaction and written once at its end (the write lock is held).
+      const pending = { seq: null as number | null };
+      const result = await fn(this.txOn(changes, pending));
       await changes.flush();
+      if (pending.seq !== null) this.s.setMeta.run('pendingSeq', String(pending.seq));
       return result;
     });
+  }
+
+  /**
+   * For a long import: the write-ahead log is copied into the database once it holds about 256 MB instead of 4 MB
+   * (SQLite's default), so the pages every batch touches again are not copied and synced after every batch; `end`
+   * copies it all once and empties the log.
+   */
+  bulkWrites(): { end(): void } {
+    this.db.pragma(`wal_autocheckpoint = ${BULK_WAL_PAGES}`);
+    return {
+      end: () => {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_PAGES}`);
+      },
+    };
   }
 
   /** One SQLite transaction at a time, in call order; a throw rolls it back. */
@@ -229,7 +250,7 @@ export class SqliteStore implements LocalStore {
     return parsed.data;
   }
 
-  private txOn(changes: IndexChanges): LocalTx {
+  private txOn(changes: IndexChanges, pending: { seq: number | null }): LocalTx {
     const { s } = this;
     return {
       getRecord: async (key) => {
@@ -263,9 +284,8 @@ export class SqliteStore implements LocalStore {
       getCursor: async () => this.cursor(),
       setCursor: async (cursor) => void s.setMeta.run('cursor', JSON.stringify(cursorSchema.parse(cursor))),
       markPending: async (key) => {
-        const seq = Number(s.getMeta.get('pendingSeq')?.value ?? '0') + 1;
-        s.setMeta.run('pendingSeq', String(seq));
-        s.markPending.run(key, seq);
+        pending.seq = (pending.seq ?? Number(s.getMeta.get('pendingSeq')?.value ?? '0')) + 1;
+        s.markPending.run(key, pending.seq);
       },
       pending: async (): Promise<PendingChange[]> => s.pending.all().map((r) => ({ key: r.key, seq: r.seq })),
       clearPending: async (acknowledged) => {
@@ -423,6 +443,8 @@ export function openSqliteVault(path: string, deviceId: string): SqliteVault {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // 64 MiB of pages (SQLite's default is 2 MiB): an import looks up ids all over indexes of hundreds of megabytes.
+    db.pragma('cache_size = -65536');
     db.exec(SCHEMA);
     migrate(db);
     db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('schemaVersion', String(SQLITE_SCHEMA_VERSION));

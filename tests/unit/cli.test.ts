@@ -95,5 +95,6 @@ describe('cogzy offline', () => {
     } finally {
       stranger.remove();
     }
-  });
+    // Forty runs of the command, each a process start (seconds apiece on a loaded machine).
+  }, 600_000);
 });
