@@ -75,7 +75,7 @@ const matrices = new WeakMap<VaultReader, Map<string, { matrix: VectorMatrix; th
 
 export function vectorMatrix(reader: VaultReader, model: string, dim: number, expectedRows = 1024): VectorMatrix {
   let byModel = matrices.get(reader);
-  if (byModel === undefined) matrices.set(reader, (byModel = new Map()));
+  if (byModel === undefined) matrices.set(reader, (byModel = new Map<string, { matrix: VectorMatrix; through: number }>()));
   const name = `${model}\u0000${dim}`;
   let entry = byModel.get(name);
   if (entry === undefined) byModel.set(name, (entry = { matrix: new VectorMatrix(model, dim, expectedRows), through: 0 }));

@@ -144,7 +144,7 @@ describe('cogzy search by meaning', () => {
     }
   });
 
-  it('keeps the API key in the 0600 settings file only: in no other file of the home and in no output', async () => {
+  it('keeps the API key in the 0600 settings file only: in no other file of the home and in no output', () => {
     for (const home of [withService, without]) {
       for (const name of readdirSync(home.dir)) {
         const holds = readFileSync(join(home.dir, name)).includes(API_KEY);
