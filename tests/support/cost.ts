@@ -22,7 +22,7 @@ async function cpuMs(run: () => unknown): Promise<number> {
   return (used.user + used.system) / 1000;
 }
 
-export async function costGrowth<T>(build: (size: number) => T, run: (input: T) => unknown, size: number, factor: number, repeats = 3): Promise<number> {
+export async function costGrowth<T>(build: (size: number) => T, run: (input: T) => unknown, size: number, factor: number, repeats = 5): Promise<number> {
   const small = build(size);
   const large = build(size * factor);
   // Warm-up: compile the code paths (and let the heap grow) for both sizes before measuring either.
