@@ -15,7 +15,7 @@ import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { editNote, mergeRecord } from '../../shared/sync/vault-ops';
 import { seriousViolations } from '../support/axe';
 import { oneExchangeConversation } from '../support/generate-chatgpt';
-import { hasHorizontalOverflow, importThroughUi, launchApp, screenshotDir, type BrowserSession } from '../support/browser';
+import { hasHorizontalOverflow, importThroughUi, launchApp, saveNoteInReader, screenshotDir, type BrowserSession } from '../support/browser';
 
 const baseUrl = inject('baseUrl');
 const work = mkdtempSync(join(tmpdir(), 'cogzy-edits-e2e-'));
@@ -75,15 +75,6 @@ async function storeAsPulled(page: Page, record: SyncRecord): Promise<void> {
   }, row);
 }
 
-async function saveNoteInReader(page: Page, conversationId: string, text: string): Promise<void> {
-  await page.goto(`${baseUrl}#/c/${encodeURIComponent(conversationId)}`);
-  const note = page.locator('#note-input');
-  await note.waitFor();
-  await note.fill(text);
-  await page.getByRole('button', { name: 'Save note' }).click();
-  await page.locator('.reader-note').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-}
-
 /**
  * Another device saw the note as it is now and changed it to `theirs`; meanwhile this browser changes it to `mine`.
  * The other device's version is made by the engine's editNote in node and arrives as a pull would store it.
@@ -99,7 +90,7 @@ async function makeConflict(page: Page, conversationId: string, mine: string, th
   const seenKeys = new Set(seen.map(recordKey));
   const theirVersion = (await phone.allRecords()).find((r) => r.type === 'note' && !seenKeys.has(recordKey(r)));
   expect(theirVersion).toBeDefined();
-  await saveNoteInReader(page, conversationId, mine);
+  await saveNoteInReader(page, baseUrl, conversationId, mine);
   if (theirVersion) await storeAsPulled(page, theirVersion);
 }
 
@@ -167,7 +158,7 @@ describe('personal edits in the browser', () => {
     await page.getByRole('button', { name: 'Remove tag recipes' }).waitFor({ state: 'detached' });
     expect(await page.getByRole('list', { name: 'Tags' }).getByRole('link').allTextContents()).toEqual(['baking']);
 
-    await saveNoteInReader(page, BREAD, 'Proof overnight');
+    await saveNoteInReader(page, baseUrl, BREAD, 'Proof overnight');
 
     // Everything is still there after a reload (stored, not only on screen).
     await page.reload();

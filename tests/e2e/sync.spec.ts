@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seriousViolationsInBothThemes } from '../support/axe';
 import { serveStatic, type StaticServer } from '../support/browser-server';
-import { hasHorizontalOverflow, importThroughUi, launchApp, type BrowserSession } from '../support/browser';
+import { hasHorizontalOverflow, importThroughUi, launchApp, saveNoteInReader, type BrowserSession } from '../support/browser';
 import { generateExport } from '../support/generate-chatgpt';
 import { startLocalS3, type LocalS3 } from '../support/s3-server';
 import { startLocalWorker, type LocalWorker } from '../support/sync-client';
@@ -110,15 +110,6 @@ async function goOffline(session: BrowserSession, appUrl: string): Promise<void>
 
 async function goOnline(session: BrowserSession): Promise<void> {
   await session.context.unrouteAll({ behavior: 'ignoreErrors' });
-}
-
-async function saveNoteInReader(page: Page, appUrl: string, conversationId: string, text: string): Promise<void> {
-  await page.goto(`${appUrl}#/c/${encodeURIComponent(conversationId)}`);
-  const note = page.locator('#note-input');
-  await note.waitFor();
-  await note.fill(text);
-  await page.getByRole('button', { name: 'Save note' }).click();
-  await page.locator('.reader-note').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
 }
 
 async function searchHits(page: Page, appUrl: string, query: string): Promise<number> {

@@ -152,3 +152,13 @@ export async function vaultSizeShown(page: Page): Promise<{ conversations: numbe
   const m = /holds ([\d,.\s]+) conversations? and ([\d,.\s]+) exchanges?/.exec((await text.textContent()) ?? '');
   return { conversations: toNumber(m?.[1] ?? null), nodes: toNumber(m?.[2] ?? null) };
 }
+
+/** Opens a conversation in the reader at `appUrl` and saves `text` as its note (C32), waiting for "Saved". */
+export async function saveNoteInReader(page: Page, appUrl: string, conversationId: string, text: string): Promise<void> {
+  await page.goto(`${appUrl}#/c/${encodeURIComponent(conversationId)}`);
+  const note = page.locator('#note-input');
+  await note.waitFor();
+  await note.fill(text);
+  await page.getByRole('button', { name: 'Save note' }).click();
+  await page.locator('.reader-note').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+}
