@@ -170,40 +170,51 @@ export class KeywordSearch implements ResultSource {
     const touched: number[] = [];
     const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
     const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
-    const lengths = docs.lengths;
     // Per-slot weights (0 for a field not searched): the exchange's length without a per-posting loop over fields.
-    const [w0, w1, w2] = [0, 1, 2].map((slot) => {
+    const slotWeights = [0, 1, 2].map((slot) => {
       const field = fields.find((f) => FIELD_SLOT[f] === slot);
       return field === undefined ? 0 : fieldWeight(field);
     }) as [number, number, number];
-    const docLength = (doc: number): number => w0 * (lengths[doc * 3] ?? 0) + w1 * (lengths[doc * 3 + 1] ?? 0) + w2 * (lengths[doc * 3 + 2] ?? 0);
+    const norms = docs.lengthNorms(slotWeights, average, K1, B);
     const allow = filterFn(docs, filters);
+    let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
       for (const variant of group) {
-        const df = documentFrequency(variant.postings, capacity);
-        if (df === 0) continue;
-        const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
-        groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
-        // Term frequency over the whole exchange first, then one BM25 saturation per document.
+        // Term frequency over the whole exchange first, then one BM25 saturation per document. The same pass
+        // counts the documents holding the variant (its df, filters aside): the allowed ones are `inVariant`.
         const inVariant: number[] = [];
+        const excluded: number[] = [];
         for (const [field, lists] of variant.postings) {
           const weight = fieldWeight(field);
           for (const list of lists) {
             for (let i = 0; i < list.docIds.length; i++) {
               const doc = list.docIds[i] ?? 0;
-              if (doc >= capacity || !allow(doc)) continue;
+              if (doc >= capacity) continue;
+              if (!allow(doc)) {
+                filteredOut ??= new Uint8Array(capacity);
+                if (filteredOut[doc] === 0) {
+                  filteredOut[doc] = 1;
+                  excluded.push(doc);
+                }
+                continue;
+              }
               if (tf[doc] === 0) inVariant.push(doc);
               tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
             }
           }
         }
+        if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
+        const df = inVariant.length + excluded.length;
+        if (df === 0) continue;
+        const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+        groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
         for (const doc of inVariant) {
           const f = tf[doc] ?? 0;
           tf[doc] = 0;
           if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1 * (1 - B + (B * docLength(doc)) / average));
+          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + (norms[doc] ?? 0));
           if (stamp[doc] !== g) {
             stamp[doc] = g;
             matched[doc] = (matched[doc] ?? 0) + 1;
@@ -344,22 +355,6 @@ function binarySearch(sorted: Uint32Array, value: number): boolean {
     else hi = mid;
   }
   return sorted[lo] === value;
-}
-
-function documentFrequency(byField: Map<FieldCode, { docIds: Uint32Array }[]>, capacity: number): number {
-  const lists = [...byField.values()].flat();
-  if (lists.length === 1) return lists[0]?.docIds.length ?? 0;
-  const seen = new Uint8Array(capacity);
-  let df = 0;
-  for (const list of lists) {
-    for (const doc of list.docIds) {
-      if (doc < capacity && !seen[doc]) {
-        seen[doc] = 1;
-        df++;
-      }
-    }
-  }
-  return df;
 }
 
 function filterFn(docs: DocsTable, filters: SearchFilters): (doc: number) => boolean {
