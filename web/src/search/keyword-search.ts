@@ -19,6 +19,7 @@ import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
+import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
@@ -182,6 +183,25 @@ export class KeywordSearch implements ResultSource {
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
       for (const variant of group) {
+        // A very common word: its fields already merged (cached), one pass scores it.
+        const merged = mergedPostings(variant.postings, fieldWeight, capacity);
+        if (merged) {
+          const df = merged.docIds.length;
+          const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+          groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
+          for (let i = 0; i < df; i++) {
+            const doc = merged.docIds[i] ?? 0;
+            if (!allow(doc)) continue;
+            const f = merged.tf[i] ?? 0;
+            if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
+            scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + (norms[doc] ?? 0));
+            if (stamp[doc] !== g) {
+              stamp[doc] = g;
+              matched[doc] = (matched[doc] ?? 0) + 1;
+            }
+          }
+          continue;
+        }
         // Term frequency over the whole exchange first, then one BM25 saturation per document. The same pass
         // counts the documents holding the variant (its df, filters aside): the allowed ones are `inVariant`.
         const inVariant: number[] = [];
