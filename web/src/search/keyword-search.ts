@@ -122,10 +122,23 @@ export class KeywordSearch implements ResultSource {
     // Not yet compacted index rows are listed once for every term this query reads.
     const pending = this.reader.pendingSegments();
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
-    const [stats, docs, prefixTerms, exactPostings] = await Promise.all([
+    // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
+    const typed = prefix;
+    const prefixGroup =
+      typed === null
+        ? Promise.resolve({ expansions: [] as string[], group: [] as Variant[] })
+        : this.reader.expandPrefix(typed, MAX_EXPANSIONS).then(async (prefixTerms) => {
+            // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
+            const terms = !keywordQuery && prefixTerms[0] === typed ? [typed] : prefixTerms;
+            const group = await Promise.all(
+              terms.map(async (term) => ({ term, weight: term === typed ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })),
+            );
+            return { expansions: terms, group };
+          });
+    prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
+    const [stats, docs, exactPostings] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
-      prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(prefix, MAX_EXPANSIONS),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
     ]);
     if (stats.docCount === 0) return empty;
@@ -140,13 +153,10 @@ export class KeywordSearch implements ResultSource {
     });
     let expansions: string[] = [];
     if (prefix !== null) {
-      // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
-      expansions = !keywordQuery && prefixTerms[0] === prefix ? [prefix] : prefixTerms;
-      const group = await Promise.all(
-        expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })),
-      );
-      groups.push(group);
-      if (postingCount(group) === 0) missing.push({ word: prefix, group });
+      const expanded = await prefixGroup;
+      expansions = expanded.expansions;
+      groups.push(expanded.group);
+      if (postingCount(expanded.group) === 0) missing.push({ word: prefix, group: expanded.group });
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
