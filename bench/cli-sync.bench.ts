@@ -1,22 +1,77 @@
 /**
- * `npm run bench -- cli-sync`: a generated ChatGPT export (BENCH_MB, default 200 MB) through the command line on two
- * computers against the real Worker under `wrangler dev` and a local S3 server: `cogzy import --no-push`, then
- * `cogzy sync` (the push), then a second home's `cogzy sync` (the pull, index included) and a search there. Prints
- * the time of each step and the bytes that travelled.
+ * `npm run bench -- cli-sync`: a generated ChatGPT export (BENCH_MB, default 200 MB, plus one conversation with a
+ * marker word) through the command line against the real Worker under `wrangler dev` and a local S3 server:
+ * `cogzy import --no-push`, then `cogzy sync` (the push), then
+ *   - a second home's `cogzy sync` (the pull, index included) and a search there;
+ *   - a fresh headless chromium profile on the production build (dist/, built when absent or BENCH_BUILD=1) that
+ *     signs in, unlocks sync with the passphrase, pulls, and searches until the marker's exchange is found
+ *     (BENCH_BROWSER=0 leaves it out; BENCH_BROWSER_TIMEOUT_MIN, default 90).
+ * Prints the time of each step, the bytes that travelled, and the browser's time until searchable against the CLI
+ * import's time (ratio).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { createVault } from '../shared/sync/keys';
-import { writeExport } from '../tests/support/generate-chatgpt';
+import { launchApp } from '../tests/support/browser';
+import { serveStatic } from '../tests/support/browser-server';
+import { oneExchangeConversation, writeExport } from '../tests/support/generate-chatgpt';
 import { startLocalS3 } from '../tests/support/s3-server';
 import { openSession, startLocalWorker, transportFor } from '../tests/support/sync-client';
 
 const root = resolve(import.meta.dirname, '..');
 const cogzy = join(root, 'shared/cli/cogzy.mjs');
 const MB = Number(process.env.BENCH_MB ?? 200);
+const BROWSER = process.env.BENCH_BROWSER !== '0';
+const BROWSER_TIMEOUT_MS = Number(process.env.BENCH_BROWSER_TIMEOUT_MIN ?? 90) * 60_000;
+const MARKER = `zqbench${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Sign in, unlock with the passphrase, wait until the dashboard says "In sync", then search until the marker shows. */
+async function browserUntilSearchable(page: Page, appUrl: string, email: string, password: string, passphrase: string): Promise<{ unlockedMs: number; inSyncMs: number; searchableMs: number }> {
+  const started = performance.now();
+  await page.goto(`${appUrl}#/account`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('account-email').waitFor({ timeout: 60_000 });
+  await page.goto(`${appUrl}#/settings/sync`);
+  await page.getByRole('heading', { name: 'Unlock sync on this device' }).waitFor({ timeout: 60_000 });
+  await page.getByLabel('Vault passphrase').fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByTestId('sync-state').waitFor({ timeout: 120_000 });
+  const unlockedMs = performance.now() - started;
+  let shown = '';
+  await until('the browser pulling everything', BROWSER_TIMEOUT_MS, async () => {
+    const state = `${(await page.getByTestId('sync-state').textContent().catch(() => '')) ?? ''} | ${(await page.getByTestId('sync-pending').textContent().catch(() => '')) ?? ''}`;
+    if (state !== shown) {
+      shown = state;
+      console.log(`  browser at ${((performance.now() - started) / 1000).toFixed(0)} s: ${state}`);
+    }
+    return state === 'In sync | 0';
+  });
+  const inSyncMs = performance.now() - started;
+  await until('search finding the marker in the browser', BROWSER_TIMEOUT_MS, async () => {
+    await page.goto(`${appUrl}#/timeline`);
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.goto(`${appUrl}#/search?q=${encodeURIComponent(MARKER)}`);
+    const results = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
+    await Promise.race([results.first().waitFor({ timeout: 30_000 }), page.getByTestId('no-results').waitFor({ timeout: 30_000 })]).catch(() => undefined);
+    return (await results.filter({ hasText: MARKER }).count()) === 1;
+  });
+  return { unlockedMs, inSyncMs, searchableMs: performance.now() - started };
+}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; json: Record<string, unknown> }> {
   return new Promise((done, fail) => {
@@ -34,12 +89,25 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; json
   });
 }
 
+const dist = join(root, 'dist');
+if (BROWSER && (process.env.BENCH_BUILD === '1' || !existsSync(join(dist, 'index.html')))) {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+}
 const dir = mkdtempSync(join(tmpdir(), 'cogzy-cli-sync-bench-'));
-const s3 = await startLocalS3();
-const worker = await startLocalWorker(s3.env, { readyTimeoutMs: 180_000 });
+let workerUrl: string | null = null;
+const web = await serveStatic(dist, { apiTarget: () => workerUrl });
+const appOrigin = web.url.replace(/\/$/, '');
+const s3 = await startLocalS3('cogzy-cli-sync-bench', { allowedOrigins: [appOrigin] });
+const worker = await startLocalWorker({ ...s3.env, APP_ORIGIN: appOrigin }, { readyTimeoutMs: 180_000 });
+workerUrl = worker.url;
 try {
   const file = join(dir, 'conversations.json');
   const generated = await writeExport(file, MB * 1e6);
+  // One more conversation with a word nothing else holds: what the browser's search must find.
+  const markerConversation = oneExchangeConversation('00000000-0000-4000-8000-00000000be0c', `Bench marker ${MARKER}`, `where is ${MARKER} kept`, `${MARKER} is kept in the vault`, 1_700_000_000);
+  truncateSync(file, statSync(file).size - 2);
+  appendFileSync(file, `,\n${JSON.stringify(markerConversation)}]\n`);
   const bytes = statSync(file).size;
   console.log(`export: ${(bytes / 1e6).toFixed(0)} MB, ${generated.conversations} conversations, ${generated.nodes} exchanges; load ${loadavg()[0]!.toFixed(1)}`);
 
@@ -74,8 +142,26 @@ try {
   console.log(`cogzy sync, the pull (desktop):   ${s(pulled.ms)}  ${down.pulledSegments} segments, ${(down.bytesDown / 1e6).toFixed(1)} MB`);
   console.log(`import to searchable on the other computer: ${s(imported.ms + pushed.ms + pulled.ms)}`);
   console.log(`desktop holds ${String(status.json.exchanges)} exchanges; search "vault memory" ${s(searched.ms)} with process start, ${(searched.json.hits as unknown[]).length} hits`);
+  const marker = await run(['search', MARKER, '--limit', '3'], desktop);
+  if ((marker.json.hits as unknown[]).length !== 1) throw new Error(`the desktop did not find the marker ${MARKER}`);
+
+  if (BROWSER) {
+    console.log(`browser (fresh chromium profile, production build): sign in, unlock, pull, search "${MARKER}"; load ${loadavg()[0]!.toFixed(1)}`);
+    const browser = await launchApp();
+    try {
+      const b = await browserUntilSearchable(browser.page, web.url, email, password, passphrase);
+      console.log(`browser: signed in and unlocked ${s(b.unlockedMs)}, in sync ${s(b.inSyncMs)}, marker found by search ${s(b.searchableMs)}`);
+      console.log(`ratio browser until searchable / cogzy import: ${(b.searchableMs / imported.ms).toFixed(2)} x (CLI desktop pull / cogzy import: ${(pulled.ms / imported.ms).toFixed(2)} x)`);
+      console.log(`import to searchable in the browser: ${s(imported.ms + pushed.ms + b.searchableMs)}`);
+      if (browser.errors.length > 0) console.log(`browser errors: ${browser.errors.slice(0, 5).join(' | ')}`);
+    } finally {
+      await browser.close();
+    }
+  }
+  console.log(`load at the end ${loadavg()[0]!.toFixed(1)}`);
 } finally {
   await worker.close();
   await s3.close();
+  await web.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- mcp`: the command-line device on a generated ChatGPT export (BENCH_MB, default 200 MB).
+ * `npm run bench -- mcp`: the command-line device on a generated ChatGPT export of BENCH_EXCHANGES exchanges (default
+ * 100,000; about 320 MB), or of BENCH_MB megabytes when that is set instead.
  *   1. import throughput: `cogzy import --no-push` (the importer + the SQLite store + the keyword index, as a
  *      person runs it, process start included) against the importer alone (`npm run import`, ids kept in memory);
  *   2. search_memory latency: the MCP tool called through stdio by the SDK's client against the same search called
@@ -19,7 +20,8 @@ import { writeExport } from '../tests/support/generate-chatgpt';
 const root = resolve(import.meta.dirname, '..');
 const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
 const cogzy = join(root, 'shared/cli/cogzy.mjs');
-const MB = Number(process.env.BENCH_MB ?? 200);
+const MB = process.env.BENCH_MB === undefined ? Number.POSITIVE_INFINITY : Number(process.env.BENCH_MB);
+const EXCHANGES = process.env.BENCH_MB === undefined ? Number(process.env.BENCH_EXCHANGES ?? 100_000) : Number.POSITIVE_INFINITY;
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 60);
 const WORDS = ['index', 'query', 'vault', 'memory', 'export', 'stream', 'record', 'schema', 'café', 'résumé', 'données', 'straße', 'мир', 'über'];
 
@@ -37,7 +39,7 @@ function queries(n: number): string[] {
 const dir = mkdtempSync(join(tmpdir(), 'cogzy-mcp-bench-'));
 try {
   const file = join(dir, 'conversations.json');
-  const generated = await writeExport(file, MB * 1e6);
+  const generated = await writeExport(file, MB * 1e6, 1, EXCHANGES);
   const bytes = statSync(file).size;
   console.log(`export: ${(bytes / 1e6).toFixed(0)} MB, ${generated.conversations} conversations, ${generated.nodes} exchanges; load ${loadavg()[0]!.toFixed(1)}`);
 

@@ -122,6 +122,8 @@ export const ERROR_MESSAGES = {
     'Sync is not set up for this account yet. Open Cogzy Vault in your browser, turn on sync in Settings (keep the recovery code it shows), then run cogzy unlock.',
   CLI_NO_INPUT:
     'A secret was needed but there is no terminal to type it in. Pass it through the environment (COGZY_PASSWORD, COGZY_PASSPHRASE or COGZY_RECOVERY_CODE) or pipe it with --stdin.',
+  CLI_EMBEDDER_NOT_SET:
+    'No embedding service is set on this computer. Set COGZY_EMBED_URL and COGZY_EMBED_MODEL (and COGZY_EMBED_KEY if the service needs a key), or run cogzy config --embed-url URL --embed-model NAME.',
   SYNC_ALREADY_SET_UP:
     'Sync was set up for this account from another device a moment ago. Unlock this device with the passphrase (or recovery code) chosen there.',
   SYNC_NOT_SET_UP: 'Sync is not set up for this account yet. Set it up on this device by choosing a passphrase.',

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
-import { AppError } from '../errors';
+import { AppError, toAppError } from '../errors';
 import { importExport, type ImportReport, type ImportSource } from '../import';
 import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION } from '../import/providers/vault-backup';
 import { PROVIDERS, type Provider } from '../model';
@@ -14,10 +14,13 @@ import type { SyncReport } from '../sync/engine';
 import { importItems } from '../sync/vault-ops';
 import { toConversationRow, type NodeRow } from '../../web/src/db/database';
 import { conversationMarkdown } from '../../web/src/vault/export';
+import { z } from 'zod';
+import type { SearchMode } from '../../web/src/search/types';
 import { login, logout, openDevice, openSyncingDevice, unlock, type Device } from './device';
-import { cliHome, forgetLocalCopy, keyToEnv, readAccount, readKey, type CliHome } from './home';
+import { cliHome, embedSettings, forgetLocalCopy, keyToEnv, readAccount, readConfig, readKey, writeConfig, type CliHome, type EmbedSettings } from './home';
 import { secret, visible } from './prompt';
-import { conversationText, readConversation, searchVault } from './vault-queries';
+import { embedMissingVectors, searchAnyMode, semanticContext, type EmbedReport, type ModeAnswer } from './semantic';
+import { conversationText, readConversation } from './vault-queries';
 
 export interface CommandResult {
   json: Record<string, unknown>;
@@ -53,6 +56,15 @@ function providersFlag(value: unknown): Provider[] {
   const list = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
   for (const p of list) if (!(PROVIDERS as readonly string[]).includes(p)) throw usage(`--provider is one of ${PROVIDERS.join(', ')}`);
   return list as Provider[];
+}
+
+const SEARCH_MODES = ['keyword', 'semantic', 'hybrid'] as const;
+
+function modeFlag(value: unknown): SearchMode {
+  if (value === undefined) return 'keyword';
+  const mode = SEARCH_MODES.find((m) => m === value);
+  if (mode === undefined) throw usage(`--mode is one of ${SEARCH_MODES.join(', ')}`);
+  return mode;
 }
 
 function syncSummary(report: SyncReport): string {
@@ -128,11 +140,13 @@ function statusOf(home: CliHome): CommandResult {
       memories: r.count('memory'),
       pendingChanges: r.pendingCount(),
       syncedVersion: r.cursorVersion(),
+      vectors: r.vectorModels(),
     };
     const text = [
       `${status.email} on ${status.server} (device ${status.deviceId}), vault ${unlocked ? 'unlocked' : 'locked: run cogzy unlock'}`,
       `Local copy: ${status.conversations} conversations, ${status.exchanges} exchanges, ${status.memories} memories`,
       `Sync: at version ${status.syncedVersion}, ${status.pendingChanges} local change(s) waiting to be pushed`,
+      ...status.vectors.map((v) => `Vectors of ${v.model.replace(/^remote:/, '')} (${v.dim} dimensions): ${v.count} exchanges`),
     ].join('\n');
     return { json: status, text };
   } finally {
@@ -171,8 +185,16 @@ function progressBar(file: string, read: number, total: number | null, nodes: nu
   return `\r${basename(file).slice(0, 24)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(1)}/${((total ?? 0) / 1e6).toFixed(1)} MB, ${nodes} new exchanges`;
 }
 
-/** Imports one export into the local copy, batch by batch (each batch one transaction, indexed as it lands). */
-export async function importFile(device: Device, path: string, onProgress?: (line: string) => void): Promise<ImportReport & { added: number; skippedDeleted: number }> {
+/**
+ * Imports one export into the local copy, batch by batch (each batch one transaction, indexed as it lands); the
+ * ids of the nodes it holds go into `nodeIds` when given (to embed them afterwards).
+ */
+export async function importFile(
+  device: Device,
+  path: string,
+  onProgress?: (line: string) => void,
+  nodeIds?: Set<string>,
+): Promise<ImportReport & { added: number; skippedDeleted: number }> {
   const reader = device.vault.reader;
   const importer = importExport(fileSource(path), {
     digest: (bytes) => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest())),
@@ -188,7 +210,9 @@ export async function importFile(device: Device, path: string, onProgress?: (lin
       if (added > 0) await device.vault.store.compactIndex();
       return { ...step.value, added, skippedDeleted };
     }
-    const outcome = await importItems(device.ctx, { conversations: step.value.items.map((i) => i.conversation), nodes: step.value.items.flatMap((i) => i.nodes) });
+    const nodes = step.value.items.flatMap((i) => i.nodes);
+    if (nodeIds) for (const node of nodes) nodeIds.add(node.id);
+    const outcome = await importItems(device.ctx, { conversations: step.value.items.map((i) => i.conversation), nodes });
     added += outcome.added;
     skippedDeleted += outcome.skippedDeleted;
     // As the app's import pipeline: merge during a long import so searching while it runs stays quick.
@@ -197,14 +221,38 @@ export async function importFile(device: Device, path: string, onProgress?: (lin
   }
 }
 
+function embedProgress(done: number, total: number): string {
+  const width = 28;
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  return `\rvectors [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} exchanges`;
+}
+
+/** Embeds what is missing; returns the report, or the failure's data (the import itself stays done). */
+async function embedAfterImport(device: Device, settings: EmbedSettings, nodeIds: ReadonlySet<string>, bar?: (line: string) => void): Promise<{ report: EmbedReport | null; error: AppError | null }> {
+  const semantic = semanticContext(settings);
+  if (semantic.embedder === null) return { report: null, error: null };
+  try {
+    const report = await embedMissingVectors(device, { ...semantic, embedder: semantic.embedder }, { only: nodeIds, ...(bar ? { onProgress: (d, t) => bar(embedProgress(d, t)) } : {}) });
+    return { report, error: null };
+  } catch (error) {
+    return { report: null, error: toAppError(error, 'EMBEDDER_UNAVAILABLE') };
+  } finally {
+    if (bar) process.stderr.write('\n');
+  }
+}
+
 async function cmdImport({ positionals, flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
   if (positionals.length === 0) throw usage('cogzy import needs at least one export file');
+  const settings = flags['no-embed'] === true ? null : embedSettings(home);
   const device = openDevice(home);
   const bar = process.stderr.isTTY && flags.json !== true ? (line: string) => process.stderr.write(line) : undefined;
   const results: { file: string; status: string; conversations: number; newExchanges: number; duplicates: number; skippedDeleted: number; seconds: number; error: unknown }[] = [];
+  const nodeIds = settings === null ? undefined : new Set<string>();
+  let embedded: { report: EmbedReport | null; error: AppError | null } = { report: null, error: null };
+  const bulk = device.vault.store.bulkWrites();
   try {
     for (const file of positionals) {
-      const report = await importFile(device, file, bar);
+      const report = await importFile(device, file, bar, nodeIds);
       if (bar) process.stderr.write('\n');
       results.push({
         file,
@@ -218,13 +266,69 @@ async function cmdImport({ positionals, flags, home = cliHome() }: CommandInput)
       });
       if (report.status !== 'complete') throw report.error ? AppError.fromData(report.error) : new AppError('INTERNAL', { detail: `import ${report.status}` });
     }
+    // C46: the exchanges of these files that have no vector of this computer's model get one (pushed with them).
+    if (settings !== null && nodeIds !== undefined && nodeIds.size > 0) embedded = await embedAfterImport(device, settings, nodeIds, bar);
   } finally {
+    bulk.end();
     device.close();
   }
   const lines = results.map((r) => `${r.file}: ${r.conversations} conversations, ${r.newExchanges} new exchanges, ${r.duplicates} already here (${r.seconds.toFixed(1)} s)`);
-  if (flags.push === false || flags['no-push'] === true) return { json: { results, pushed: false }, text: [...lines, 'Saved on this computer; run cogzy sync to upload.'].join('\n') };
+  if (embedded.report) lines.push(`Vectors of ${embedded.report.model}: ${embedded.report.embedded} made for search by meaning.`);
+  if (embedded.error) lines.push(`No vectors were made (the import itself is saved): ${embedded.error.message}${embedded.error.detail ? ` (${embedded.error.detail})` : ''} Run cogzy embed to try again.`);
+  const embedding = settings === null ? null : { ...(embedded.report ?? {}), error: embedded.error?.toData() ?? null };
+  if (flags.push === false || flags['no-push'] === true) return { json: { results, embedding, pushed: false }, text: [...lines, 'Saved on this computer; run cogzy sync to upload.'].join('\n') };
   const report = await runSync(home);
-  return { json: { results, pushed: true, report }, text: [...lines, syncSummary(report)].join('\n') };
+  return { json: { results, embedding, pushed: true, report }, text: [...lines, syncSummary(report)].join('\n') };
+}
+
+async function cmdEmbed({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const settings = embedSettings(home);
+  if (settings === null) throw new AppError('CLI_EMBEDDER_NOT_SET');
+  const semantic = semanticContext(settings);
+  if (semantic.embedder === null) throw new AppError('CLI_EMBEDDER_NOT_SET');
+  const bar = process.stderr.isTTY && flags.json !== true ? (line: string) => process.stderr.write(line) : undefined;
+  const device = openDevice(home);
+  let report: EmbedReport;
+  try {
+    report = await embedMissingVectors(device, { ...semantic, embedder: semantic.embedder }, bar ? { onProgress: (d, t) => bar(embedProgress(d, t)) } : {});
+  } finally {
+    if (bar) process.stderr.write('\n');
+    device.close();
+  }
+  const line = `Vectors of ${report.model}: ${report.embedded} made, for ${report.missing} exchange(s) that had none.`;
+  if (report.embedded === 0 || flags['no-push'] === true) return { json: { embedding: report, pushed: false }, text: report.embedded === 0 ? line : `${line} Saved on this computer; run cogzy sync to upload.` };
+  const sync = await runSync(home);
+  return { json: { embedding: report, pushed: true, report: sync }, text: `${line}\n${syncSummary(sync)}` };
+}
+
+function describeEmbed(settings: EmbedSettings | null) {
+  if (settings === null) return null;
+  // The key itself is never shown: only whether there is one and where it comes from.
+  return { url: settings.url, model: settings.model, dimensions: settings.dimensions, apiKey: settings.from.apiKey === 'none' ? 'none' : `set (${settings.from.apiKey})`, from: settings.from };
+}
+
+async function cmdConfig({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  const config = readConfig(home);
+  const wantsChange = ['embed-url', 'embed-model', 'embed-dimensions', 'embed-key'].some((name) => flags[name] !== undefined);
+  if (flags['embed-off'] === true) {
+    delete config.embed;
+    writeConfig(home, config);
+  } else if (wantsChange) {
+    const url = str(flags['embed-url']) ?? config.embed?.url;
+    const model = str(flags['embed-model']) ?? config.embed?.model;
+    if (url === undefined || model === undefined) throw usage('the embedding service needs both --embed-url URL and --embed-model NAME');
+    if (!z.url().safeParse(url).success || !/^https?:\/\//.test(url)) throw usage('--embed-url must be a URL starting with https:// (or http:// for a local service)');
+    const dimensions = flags['embed-dimensions'] === undefined ? config.embed?.dimensions : intFlag(flags['embed-dimensions'], 'embed-dimensions', 1, 8192);
+    const apiKey = flags['embed-key'] === true ? (await secret('Embedding API key: ', 'COGZY_EMBED_KEY', flags.stdin === true)).trim() : config.embed?.apiKey;
+    if (apiKey === '') throw usage('--embed-key was given but no key came (type it, pipe it with --stdin, or set COGZY_EMBED_KEY)');
+    config.embed = { url, model, ...(dimensions !== undefined ? { dimensions } : {}), ...(apiKey !== undefined ? { apiKey } : {}) };
+    writeConfig(home, config);
+  }
+  const embed = describeEmbed(embedSettings(home));
+  const text = embed
+    ? `Search by meaning: ${embed.model} at ${embed.url}${embed.dimensions ? `, ${embed.dimensions} dimensions` : ''}; API key ${embed.apiKey}. Settings file: ${home.configFile} (readable only by you).`
+    : 'No embedding service is set: search by meaning answers by keywords. Set one with cogzy config --embed-url URL --embed-model NAME [--embed-key].';
+  return { json: { configFile: home.configFile, embed }, text };
 }
 
 async function cmdSearch({ positionals, flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
@@ -234,20 +338,28 @@ async function cmdSearch({ positionals, flags, home = cliHome() }: CommandInput)
   try {
     const from = dateFlag(flags.from, 'from');
     const to = dateFlag(flags.to, 'to', true);
-    const answer = await searchVault(device.vault.reader, device.account.server, query, {
-      limit: intFlag(flags.limit, 'limit', 10, 200),
-      providers: providersFlag(flags.provider),
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-    });
-    const text =
-      answer.hits.length === 0
-        ? `Nothing on this computer matches "${query}".`
-        : answer.hits.map((h, i) => `${i + 1}. ${h.conversationTitle || 'Untitled'} (${h.provider}, ${h.date?.slice(0, 10) ?? 'undated'})  ${h.nodeId.slice(0, 16)}\n   ${h.snippet.replace(/\s+/g, ' ')}`).join('\n');
-    return { json: { ...answer }, text };
+    const mode = modeFlag(flags.mode);
+    const answer = await searchAnyMode(
+      device.vault.reader,
+      device.account.server,
+      query,
+      { limit: intFlag(flags.limit, 'limit', 10, 200), providers: providersFlag(flags.provider), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), mode },
+      semanticContext(mode === 'keyword' ? null : embedSettings(home)),
+    );
+    return { json: { ...answer }, text: searchText(query, answer) };
   } finally {
     device.close();
   }
+}
+
+function searchText(query: string, answer: ModeAnswer): string {
+  const lines: string[] = [];
+  if (answer.note) lines.push(answer.note);
+  if (answer.hits.length === 0) lines.push(`Nothing on this computer matches "${query}".`);
+  answer.hits.forEach((h, i) => lines.push(`${i + 1}. ${h.conversationTitle || 'Untitled'} (${h.provider}, ${h.date?.slice(0, 10) ?? 'undated'})  ${h.nodeId.slice(0, 16)}`, `   ${h.snippet.replace(/\s+/g, ' ')}`));
+  const v = answer.vectors;
+  if (v && v.count < v.exchanges) lines.push(`(${v.count} of ${v.exchanges} exchanges have vectors of ${v.model.replace(/^remote:/, '')}; cogzy embed makes the rest.)`);
+  return lines.join('\n');
 }
 
 function cmdShow(input: CommandInput): Promise<CommandResult> {
@@ -344,6 +456,8 @@ export const COMMANDS: Record<string, (input: CommandInput) => Promise<CommandRe
   reset: cmdReset,
   import: cmdImport,
   search: cmdSearch,
+  embed: cmdEmbed,
+  config: cmdConfig,
   show: cmdShow,
   export: cmdExport,
 };

@@ -2,7 +2,9 @@
  * Where the command-line device keeps its state: `$COGZY_HOME`, else `$XDG_CONFIG_HOME/cogzy`, else
  * `~/.config/cogzy`. The folder is 0700; `account.json` (server, email, session token, device id) and `vault-key.json`
  * (the unwrapped vault key) are 0600; `vault.sqlite` is the local copy. `COGZY_VAULT_KEY` (from `cogzy unlock
- * --print-env`) gives the key to a server without writing the key file.
+ * --print-env`) gives the key to a server without writing the key file. `config.json` (0600) holds this computer's
+ * settings: the embedding service for search by meaning, with its API key (never synced, never printed); the
+ * COGZY_EMBED_* variables override it.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,11 +19,12 @@ export interface CliHome {
   accountFile: string;
   keyFile: string;
   vaultFile: string;
+  configFile: string;
 }
 
 export function cliHome(env: NodeJS.ProcessEnv = process.env): CliHome {
   const dir = env.COGZY_HOME || join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'cogzy');
-  return { dir, accountFile: join(dir, 'account.json'), keyFile: join(dir, 'vault-key.json'), vaultFile: join(dir, 'vault.sqlite') };
+  return { dir, accountFile: join(dir, 'account.json'), keyFile: join(dir, 'vault-key.json'), vaultFile: join(dir, 'vault.sqlite'), configFile: join(dir, 'config.json') };
 }
 
 export function ensureHome(home: CliHome): void {
@@ -95,4 +98,59 @@ export function forgetEverything(home: CliHome): void {
 
 export function forgetLocalCopy(home: CliHome): void {
   for (const file of [home.vaultFile, `${home.vaultFile}-wal`, `${home.vaultFile}-shm`]) rmSync(file, { force: true });
+}
+
+const embedConfigSchema = z.object({
+  /** An OpenAI-compatible service, e.g. https://api.openai.com (a trailing /v1 is accepted). */
+  url: z.url(),
+  model: z.string().min(1),
+  /** Asks the service for shorter vectors (OpenAI text-embedding-3-*); unset lets the service choose. */
+  dimensions: z.number().int().positive().max(8192).optional(),
+  apiKey: z.string().min(1).optional(),
+});
+const configFileSchema = z.object({ version: z.literal(1), embed: embedConfigSchema.optional() });
+export type CliConfig = z.infer<typeof configFileSchema>;
+export type EmbedConfig = z.infer<typeof embedConfigSchema>;
+
+export function readConfig(home: CliHome): CliConfig {
+  return readJson(home.configFile, configFileSchema, 'the settings file') ?? { version: 1 };
+}
+
+export function writeConfig(home: CliHome, config: CliConfig): void {
+  ensureHome(home);
+  writeSecret(home.configFile, configFileSchema.parse(config));
+}
+
+export interface EmbedSettings {
+  url: string;
+  model: string;
+  dimensions: number | null;
+  /** '' when the service needs none. */
+  apiKey: string;
+  /** Where each part came from, for `cogzy config` (the key itself is never shown). */
+  from: { url: 'env' | 'config'; model: 'env' | 'config'; apiKey: 'env' | 'config' | 'none' };
+}
+
+/**
+ * The embedding service this computer uses: COGZY_EMBED_URL, COGZY_EMBED_MODEL, COGZY_EMBED_KEY and
+ * COGZY_EMBED_DIMENSIONS, each over the same setting in config.json; null unless both a URL and a model are set.
+ */
+export function embedSettings(home: CliHome, env: NodeJS.ProcessEnv = process.env): EmbedSettings | null {
+  const saved = readConfig(home).embed;
+  const url = env.COGZY_EMBED_URL || saved?.url;
+  const model = env.COGZY_EMBED_MODEL || saved?.model;
+  if (!url || !model) return null;
+  const parsedUrl = z.url().safeParse(url);
+  if (!parsedUrl.success) throw new AppError('CLI_USAGE', { detail: `COGZY_EMBED_URL is not a URL: ${url}` });
+  const dimsText = env.COGZY_EMBED_DIMENSIONS;
+  const dims = dimsText ? Number(dimsText) : (saved?.dimensions ?? null);
+  if (dims !== null && (!Number.isInteger(dims) || dims < 1 || dims > 8192)) throw new AppError('CLI_USAGE', { detail: 'COGZY_EMBED_DIMENSIONS takes a whole number from 1 to 8192' });
+  const apiKey = env.COGZY_EMBED_KEY || saved?.apiKey || '';
+  return {
+    url,
+    model,
+    dimensions: dims,
+    apiKey,
+    from: { url: env.COGZY_EMBED_URL ? 'env' : 'config', model: env.COGZY_EMBED_MODEL ? 'env' : 'config', apiKey: env.COGZY_EMBED_KEY ? 'env' : saved?.apiKey ? 'config' : 'none' },
+  };
 }

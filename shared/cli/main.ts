@@ -24,6 +24,7 @@ export const EXIT_CODES = {
 const EXIT_OF: Partial<Record<ErrorCode, number>> = {
   CLI_USAGE: EXIT_CODES.usage,
   CLI_NO_INPUT: EXIT_CODES.usage,
+  CLI_EMBEDDER_NOT_SET: EXIT_CODES.usage,
   CLI_NOT_SIGNED_IN: EXIT_CODES.signedOut,
   UNAUTHENTICATED: EXIT_CODES.signedOut,
   INVALID_CREDENTIALS: EXIT_CODES.signedOut,
@@ -50,8 +51,13 @@ export const HELP = `cogzy: your Cogzy Vault on this computer, and for your AI t
   cogzy sync | pull | push                               one sync with the app's engine (it always pulls, then pushes)
   cogzy status                                           account, lock state, local copy and what waits to be pushed
   cogzy reset [--yes]                                    rebuild the local copy from the cloud
-  cogzy import FILE... [--no-push]                       import exports (any size) into the local copy, then push
-  cogzy search "WORDS" [--limit N] [--provider P]... [--from DATE] [--to DATE]
+  cogzy import FILE... [--no-push] [--no-embed]          import exports (any size) into the local copy, then push
+                                                         (with an embedding service set, their exchanges get vectors first)
+  cogzy search "WORDS" [--mode keyword|semantic|hybrid] [--limit N] [--provider P]... [--from DATE] [--to DATE]
+  cogzy embed [--no-push]                                vectors for every exchange that has none, with the service set below
+  cogzy config [--embed-url URL --embed-model NAME] [--embed-dimensions N] [--embed-key [--stdin]] [--embed-off]
+                                                         the embedding service for search by meaning (or COGZY_EMBED_URL,
+                                                         COGZY_EMBED_MODEL, COGZY_EMBED_KEY, COGZY_EMBED_DIMENSIONS)
   cogzy show ID [--start N] [--end N]                    a conversation (by its id or one of its exchange ids)
   cogzy export --format md|json DIR                      Markdown files per conversation, or the JSON backup
   cogzy mcp [--pull-every SECONDS]                       MCP server on stdio for Claude Desktop, Claude Code, Cursor...
@@ -75,6 +81,13 @@ function parse(argv: string[]) {
       'print-env': { type: 'boolean' },
       yes: { type: 'boolean' },
       'no-push': { type: 'boolean' },
+      'no-embed': { type: 'boolean' },
+      mode: { type: 'string' },
+      'embed-url': { type: 'string' },
+      'embed-model': { type: 'string' },
+      'embed-dimensions': { type: 'string' },
+      'embed-key': { type: 'boolean' },
+      'embed-off': { type: 'boolean' },
       limit: { type: 'string' },
       provider: { type: 'string', multiple: true },
       from: { type: 'string' },

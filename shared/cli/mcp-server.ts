@@ -13,8 +13,9 @@ import { PROVIDERS } from '../model';
 import type { SyncReport, SyncState } from '../sync/engine';
 import { addMemory, deleteItem } from '../sync/vault-ops';
 import { openDevice, openSyncingDevice, type Device, type SyncingDevice } from './device';
-import { cliHome, type CliHome } from './home';
-import { listMemories, listRecent, readConversation, searchVault } from './vault-queries';
+import { cliHome, embedSettings, type CliHome } from './home';
+import { searchAnyMode, semanticContext, type SemanticContext } from './semantic';
+import { listMemories, listRecent, readConversation } from './vault-queries';
 
 export const MCP_TOOL_NAMES = ['search_memory', 'get_conversation', 'list_recent', 'store_memory', 'batch_store_memories', 'delete_memory', 'sync_now', 'vault_status'] as const;
 
@@ -34,7 +35,7 @@ const searchInput = {
   mode: z
     .enum(['keyword', 'semantic', 'hybrid'])
     .default('hybrid')
-    .describe('keyword = BM25 over the words; semantic and hybrid add meaning-based matches where this device has vectors'),
+    .describe('keyword = BM25 over the words; semantic = by meaning (vectors); hybrid = the words first, plus what only meaning found. Without vectors on this device, semantic and hybrid answer by keywords and say so in `note`'),
   providers: z.array(z.enum(PROVIDERS)).max(PROVIDERS.length).optional().describe(`Only these sources: ${PROVIDERS.join(', ')}`),
   from: dateText.optional().describe('Only exchanges on or after this date (UTC)'),
   to: dateText.optional().describe('Only exchanges on or before this date (UTC)'),
@@ -57,6 +58,8 @@ interface ServerState {
   state: SyncState | 'local-only';
   lastSync: SyncReport | null;
   lastError: AppError | null;
+  /** The embedding service for semantic and hybrid searches (C47), or none. */
+  semantic: SemanticContext;
 }
 
 function ok(value: unknown): CallToolResult {
@@ -97,7 +100,8 @@ export class VaultMcp {
       if (syncBlocked.code === 'CLI_NOT_SIGNED_IN') throw syncBlocked;
     }
     const device = syncing ?? openDevice(home);
-    return new VaultMcp({ home, device, syncing, syncBlocked, state: syncing ? 'idle' : 'local-only', lastSync: null, lastError: null });
+    const semantic = semanticContext(embedSettings(home));
+    return new VaultMcp({ home, device, syncing, syncBlocked, state: syncing ? 'idle' : 'local-only', lastSync: null, lastError: null, semantic });
   }
 
   /** One sync in the background; failures are kept for vault_status (offline is a normal state, not a crash). */
@@ -159,7 +163,9 @@ export class VaultMcp {
       memories: r.count('memory'),
       pendingChanges: r.pendingCount(),
       syncedVersion: r.cursorVersion(),
-      semanticSearch: false,
+      semanticSearch: this.s.semantic.embedder !== null && r.vectorModels().some((v) => v.model === this.s.semantic.embedder?.modelId),
+      embeddingModel: this.s.semantic.embedder?.modelId ?? null,
+      vectors: r.vectorModels(),
     };
   }
 
@@ -179,15 +185,20 @@ export class VaultMcp {
       },
       (args) =>
         guarded(async () => {
-          const answer = await searchVault(reader(), host(), args.query, {
-            limit: args.limit,
-            ...(args.providers ? { providers: args.providers } : {}),
-            ...(args.from ? { from: Date.parse(args.from) } : {}),
-            ...(args.to ? { to: Date.parse(args.to) } : {}),
-          });
-          // C37: this device holds no vectors yet, so every mode answers by keywords, and says so.
-          const note = args.mode === 'keyword' ? null : 'Semantic matching is not available on this device yet; these are keyword (BM25) results.';
-          return { ...answer, mode: 'keyword', requestedMode: args.mode, ...(note ? { note } : {}) };
+          // C47: semantic and hybrid use this device's vectors; without them the answer is by keywords, and `note` says why.
+          return searchAnyMode(
+            reader(),
+            host(),
+            args.query,
+            {
+              limit: args.limit,
+              mode: args.mode,
+              ...(args.providers ? { providers: args.providers } : {}),
+              ...(args.from ? { from: Date.parse(args.from) } : {}),
+              ...(args.to ? { to: Date.parse(args.to) } : {}),
+            },
+            this.s.semantic,
+          );
         }),
     );
 

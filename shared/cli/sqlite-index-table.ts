@@ -11,7 +11,7 @@ import type { SearchIndexRow } from '../../web/src/search/keyword-index';
 
 export const SEARCH_INDEX_SQL = 'CREATE TABLE IF NOT EXISTS search_index (part TEXT NOT NULL, seg INTEGER NOT NULL, row BLOB NOT NULL, PRIMARY KEY (part, seg)) WITHOUT ROWID';
 
-const KINDS = new Set(['stats', 'postings', 'lexicon', 'docs']);
+const KINDS = new Set(['stats', 'postings', 'lexicon', 'docs', 'titles']);
 
 /** [part, seg] from `lower` (inclusive) to `upper` (exclusive) in compound-key order (parts compare as binary text). */
 const RANGE = '(part > ? OR (part = ? AND seg >= ?)) AND (part < ? OR (part = ? AND seg < ?))';

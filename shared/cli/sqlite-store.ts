@@ -10,6 +10,7 @@
  * transactions); search reads through a second, read-only connection, so it never sees a transaction half done
  * (WAL mode lets both run at once).
  */
+import { serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AppError } from '../errors';
@@ -22,6 +23,7 @@ import { SEGMENT_KINDS } from '../sync/segment';
 import { toConversationRow, type ConversationRow, type NodeRow } from '../../web/src/db/database';
 import type { KeywordSearchStorage } from '../../web/src/search/index-table';
 import { appendToSearchIndex, compactSearchIndex, nodeToIndexDoc, readIndexStats, removeFromSearchIndex, type IndexDoc } from '../../web/src/search/keyword-index';
+import { TitleChanges, titleSnapshotRow } from '../../web/src/search/title-index';
 import { SEARCH_INDEX_SQL, SqliteIndexTable } from './sqlite-index-table';
 
 const SCHEMA = `
@@ -34,12 +36,17 @@ CREATE TABLE IF NOT EXISTS tombstones (key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS doc_ids (node_id TEXT PRIMARY KEY, doc_id INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vectors (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, model TEXT NOT NULL, dim INTEGER NOT NULL, node_id TEXT NOT NULL, scale REAL NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS vectors_by_model ON vectors (model, dim, node_id);
 ${SEARCH_INDEX_SQL};
 `;
 /** Segments per index part before they are merged (the app's import pipeline uses the same number). */
 export const COMPACT_AFTER_SEGMENTS = 8;
-/** Written into `meta` so a later version can migrate on open. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/** Written into `meta` so a later version can migrate on open (2: vector records keep their bytes in `vectors`). */
+export const SQLITE_SCHEMA_VERSION = 2;
+/** Write-ahead log pages before SQLite copies them into the database: its default, and during a long import. */
+const DEFAULT_WAL_PAGES = 1000;
+const BULK_WAL_PAGES = 65_536;
 
 const cursorSchema = z.object({
   version: z.number().int().nonnegative(),
@@ -51,10 +58,13 @@ const cursorSchema = z.object({
 /**
  * A conversation's raw export record (megabytes at times) is kept in its own table, as the app keeps it, so search,
  * listings and titles never read or parse it, and the records table stays compact; `raw` null reads as ''.
+ * A vector record's int8 bytes live in `vectors` (C45), where search reads them without parsing JSON; `vec` puts
+ * them back as the record's base64 `data`.
  */
-function parseRecord(json: string, key: string, raw: string | null = null): SyncRecord {
-  const value = JSON.parse(json) as { type?: unknown; value?: Record<string, unknown> };
+function parseRecord(json: string, key: string, raw: string | null = null, vec: Buffer | null = null): SyncRecord {
+  const value = JSON.parse(json) as { type?: unknown; value?: Record<string, unknown>; data?: unknown };
   if (value.type === 'conversation' && value.value !== undefined) value.value.raw = raw ?? '';
+  if (value.type === 'vector' && vec !== null) value.data = vec.toString('base64');
   const parsed = syncRecordSchema.safeParse(value);
   if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: `stored record ${key} does not match its schema` });
   return parsed.data;
@@ -77,11 +87,15 @@ function translate(error: unknown): unknown {
 
 function statements(db: Database.Database) {
   return {
-    getRecord: db.prepare<[string], { json: string; raw: string | null }>('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?'),
+    getRecord: db.prepare<[string], { json: string; raw: string | null; vec: Buffer | null }>(
+      'SELECT r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key = ?',
+    ),
     putRecord: db.prepare<[string, string, number | null, string]>('INSERT OR REPLACE INTO records (key, type, sort_at, json) VALUES (?, ?, ?, ?)'),
     putRaw: db.prepare<[string, string]>('INSERT OR REPLACE INTO raws (key, raw) VALUES (?, ?)'),
     deleteRecord: db.prepare<[string]>('DELETE FROM records WHERE key = ?'),
     deleteRaw: db.prepare<[string]>('DELETE FROM raws WHERE key = ?'),
+    putVector: db.prepare<[string, string, number, string, number, Buffer]>('INSERT OR REPLACE INTO vectors (key, model, dim, node_id, scale, data) VALUES (?, ?, ?, ?, ?, ?)'),
+    deleteVector: db.prepare<[string]>('DELETE FROM vectors WHERE key = ?'),
     putOwner: db.prepare<[string, string]>('INSERT OR IGNORE INTO owners (owner, key) VALUES (?, ?)'),
     deleteOwners: db.prepare<[string]>('DELETE FROM owners WHERE key = ?'),
     ownedBy: db.prepare<[string], { key: string }>('SELECT key FROM owners WHERE owner = ?'),
@@ -99,10 +113,38 @@ function statements(db: Database.Database) {
 }
 type Statements = ReturnType<typeof statements>;
 
+/** A vector record: its JSON without the bytes in `records`, the int8 bytes and scale in `vectors` (C45). */
+function putVectorRecord(s: Statements, key: string, record: Extract<SyncRecord, { type: 'vector' }>): void {
+  const bytes = Buffer.from(record.data, 'base64');
+  if (bytes.length === 0) {
+    s.putRecord.run(key, record.type, null, JSON.stringify(record));
+    s.deleteVector.run(key);
+    return;
+  }
+  s.putRecord.run(key, record.type, null, JSON.stringify({ ...record, data: '' }));
+  s.putVector.run(key, record.model, bytes.length, record.nodeId, record.scale, bytes);
+}
+
+/** Schema 1 kept vector bytes inline in the record's JSON: move them to `vectors` once. */
+function migrate(db: Database.Database): void {
+  const version = Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('schemaVersion')?.value ?? SQLITE_SCHEMA_VERSION);
+  if (version >= 2) return;
+  const s = statements(db);
+  db.transaction(() => {
+    for (const row of db.prepare<[], { key: string; json: string }>("SELECT key, json FROM records WHERE type = 'vector'").all()) {
+      const record = parseRecord(row.json, row.key);
+      if (record.type === 'vector') putVectorRecord(s, row.key, record);
+    }
+    s.setMeta.run('schemaVersion', String(SQLITE_SCHEMA_VERSION));
+  })();
+}
+
 /** Node index changes of one transaction, applied to the keyword index before it commits (as VaultWriter does). */
 class IndexChanges {
   readonly added = new Map<number, IndexDoc>();
   readonly removed: number[] = [];
+  /** Conversation titles and renames written in this transaction (the title log beside the index). */
+  readonly titles = new TitleChanges();
   private nextDocId: number | null = null;
 
   constructor(
@@ -131,6 +173,7 @@ class IndexChanges {
   }
 
   async flush(): Promise<void> {
+    await this.titles.flush(this.index);
     if (this.removed.length > 0) await removeFromSearchIndex(this.index, this.removed.splice(0));
     if (this.added.size === 0) return;
     const docs = [...this.added.values()].sort((x, y) => x.docId - y.docId);
@@ -155,10 +198,28 @@ export class SqliteStore implements LocalStore {
   transaction<T>(fn: (tx: LocalTx) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const changes = new IndexChanges(this.s, this.index);
-      const result = await fn(this.txOn(changes));
+      // The pending sequence is read once per transaction and written once at its end (the write lock is held).
+      const pending = { seq: null as number | null };
+      const result = await fn(this.txOn(changes, pending));
       await changes.flush();
+      if (pending.seq !== null) this.s.setMeta.run('pendingSeq', String(pending.seq));
       return result;
     });
+  }
+
+  /**
+   * For a long import: the write-ahead log is copied into the database once it holds about 256 MB instead of 4 MB
+   * (SQLite's default), so the pages every batch touches again are not copied and synced after every batch; `end`
+   * copies it all once and empties the log.
+   */
+  bulkWrites(): { end(): void } {
+    this.db.pragma(`wal_autocheckpoint = ${BULK_WAL_PAGES}`);
+    return {
+      end: () => {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_PAGES}`);
+      },
+    };
   }
 
   /** One SQLite transaction at a time, in call order; a throw rolls it back. */
@@ -194,30 +255,35 @@ export class SqliteStore implements LocalStore {
     return parsed.data;
   }
 
-  private txOn(changes: IndexChanges): LocalTx {
+  private txOn(changes: IndexChanges, pending: { seq: number | null }): LocalTx {
     const { s } = this;
     return {
       getRecord: async (key) => {
         const row = s.getRecord.get(key);
-        return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
+        return row === undefined ? undefined : parseRecord(row.json, key, row.raw, row.vec);
       },
       putRecord: async (record) => {
         const key = recordKey(record);
         if (record.type === 'conversation') {
           s.putRecord.run(key, record.type, sortAt(record), JSON.stringify({ ...record, value: { ...record.value, raw: '' } }));
           s.putRaw.run(key, record.value.raw);
+        } else if (record.type === 'vector') {
+          putVectorRecord(s, key, record);
         } else {
           s.putRecord.run(key, record.type, sortAt(record), JSON.stringify(record));
         }
         s.deleteOwners.run(key);
         for (const owner of ownerKeys(record)) s.putOwner.run(owner, key);
         if (record.type === 'node') await changes.put(record.value);
+        changes.titles.recordPut(record);
       },
       deleteRecord: async (key) => {
         s.deleteRecord.run(key);
         s.deleteRaw.run(key);
+        s.deleteVector.run(key);
         s.deleteOwners.run(key);
         if (key.startsWith('node:')) changes.remove(key.slice('node:'.length));
+        changes.titles.recordDeleted(key);
       },
       keysOwnedBy: async (key) => s.ownedBy.all(key).map((r) => r.key),
       hasTombstone: async (key) => s.hasTombstone.get(key) !== undefined,
@@ -225,9 +291,8 @@ export class SqliteStore implements LocalStore {
       getCursor: async () => this.cursor(),
       setCursor: async (cursor) => void s.setMeta.run('cursor', JSON.stringify(cursorSchema.parse(cursor))),
       markPending: async (key) => {
-        const seq = Number(s.getMeta.get('pendingSeq')?.value ?? '0') + 1;
-        s.setMeta.run('pendingSeq', String(seq));
-        s.markPending.run(key, seq);
+        pending.seq = (pending.seq ?? Number(s.getMeta.get('pendingSeq')?.value ?? '0')) + 1;
+        s.markPending.run(key, pending.seq);
       },
       pending: async (): Promise<PendingChange[]> => s.pending.all().map((r) => ({ key: r.key, seq: r.seq })),
       clearPending: async (acknowledged) => {
@@ -239,9 +304,11 @@ export class SqliteStore implements LocalStore {
   async allRecords(): Promise<SyncRecord[]> {
     await this.queue;
     return this.db
-      .prepare<[], { key: string; json: string; raw: string | null }>('SELECT r.key, r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key')
+      .prepare<[], { key: string; json: string; raw: string | null; vec: Buffer | null }>(
+        'SELECT r.key, r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key',
+      )
       .all()
-      .map((r) => parseRecord(r.json, r.key, r.raw));
+      .map((r) => parseRecord(r.json, r.key, r.raw, r.vec));
   }
 
   async allTombstones(): Promise<string[]> {
@@ -256,20 +323,20 @@ export class SqliteStore implements LocalStore {
 /** Reads for search and the commands (show, export, list_recent) on the read-only connection. */
 export class VaultReader implements KeywordSearchStorage {
   readonly searchIndex: SqliteIndexTable;
-  private readonly record: Database.Statement<[string], { json: string; raw: string | null }>;
+  private readonly record: Database.Statement<[string], { json: string; raw: string | null; vec: Buffer | null }>;
   private readonly docId: Database.Statement<[string], { doc_id: number }>;
   private readonly meta: Database.Statement<[string], { json: string }>;
 
   constructor(private readonly db: Database.Database) {
     this.searchIndex = new SqliteIndexTable(db);
-    this.record = db.prepare('SELECT r.json, w.raw FROM records r LEFT JOIN raws w ON w.key = r.key WHERE r.key = ?');
+    this.record = db.prepare('SELECT r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key = ?');
     this.docId = db.prepare('SELECT doc_id FROM doc_ids WHERE node_id = ?');
     this.meta = db.prepare('SELECT json FROM records WHERE key = ?');
   }
 
   get(key: string): SyncRecord | undefined {
     const row = this.record.get(key);
-    return row === undefined ? undefined : parseRecord(row.json, key, row.raw);
+    return row === undefined ? undefined : parseRecord(row.json, key, row.raw, row.vec);
   }
 
   conversation(id: string): Conversation | undefined {
@@ -327,6 +394,30 @@ export class VaultReader implements KeywordSearchStorage {
     return row === undefined ? 0 : cursorSchema.shape.version.parse((JSON.parse(row.value) as { version?: unknown }).version);
   }
 
+  /** Stored vectors per model and size (C45), most first. */
+  vectorModels(): { model: string; dim: number; count: number }[] {
+    return this.db.prepare<[], { model: string; dim: number; count: number }>('SELECT model, dim, count(*) AS count FROM vectors GROUP BY model, dim ORDER BY count DESC').all();
+  }
+
+  /** The int8 vectors of one model and size stored after row `afterRow` (row numbers only grow), in row order. */
+  vectorsAfter(model: string, dim: number, afterRow: number): IterableIterator<{ seq: number; nodeId: string; scale: number; data: Buffer }> {
+    return this.db
+      .prepare<[string, number, number], { seq: number; nodeId: string; scale: number; data: Buffer }>(
+        'SELECT seq, node_id AS nodeId, scale, data FROM vectors WHERE model = ? AND dim = ? AND seq > ? ORDER BY seq',
+      )
+      .iterate(model, dim, afterRow);
+  }
+
+  /** Ids of the nodes that have no vector of this model and size, in key order. */
+  nodesWithoutVector(model: string, dim: number): string[] {
+    return this.db
+      .prepare<[string, number], { id: string }>(
+        "SELECT substr(r.key, 6) AS id FROM records r WHERE r.type = 'node' AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model = ? AND v.dim = ? AND v.node_id = substr(r.key, 6)) ORDER BY r.key",
+      )
+      .all(model, dim)
+      .map((r) => r.id);
+  }
+
   readonly nodes = {
     bulkGet: async (ids: string[]): Promise<(NodeRow | undefined)[]> =>
       ids.map((id) => {
@@ -351,6 +442,33 @@ export interface SqliteVault {
   close(): void;
 }
 
+const titleOfRecord = z.object({ value: z.object({ id: z.string(), title: z.string() }) });
+
+/**
+ * Conversation titles are searchable (web/src/search/title-index.ts) through a title log beside the index. A vault
+ * file from before it gets the log once, as one snapshot of every conversation's title and rename.
+ */
+function startTitleLog(db: Database.Database): void {
+  if (db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('titleLog') !== undefined) return;
+  db.transaction(() => {
+    const conversations = db
+      .prepare<[], { json: string }>("SELECT json FROM records WHERE type = 'conversation'")
+      .all()
+      .flatMap((r) => {
+        const parsed = titleOfRecord.safeParse(JSON.parse(r.json));
+        return parsed.success ? [parsed.data.value] : [];
+      });
+    const renames = db
+      .prepare<[], { key: string; json: string }>("SELECT key, json FROM records WHERE key >= 'lww:title:' AND key < 'lww:title;'")
+      .all()
+      .map((r): { conversationId: string; record: unknown } => ({ conversationId: r.key.slice('lww:title:'.length), record: JSON.parse(r.json) }));
+    const row = titleSnapshotRow(conversations, renames);
+    const hasLog = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM search_index WHERE part = 'titles'").get()?.n ?? 0;
+    if (row.ids.length > 0 && hasLog === 0) db.prepare<[string, number, Buffer]>('INSERT INTO search_index (part, seg, row) VALUES (?, ?, ?)').run(row.part, row.seg, serialize(row));
+    db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run('titleLog', '1');
+  })();
+}
+
 /** Opens (creating if needed) the vault file at `path` for `deviceId`. */
 export function openSqliteVault(path: string, deviceId: string): SqliteVault {
   let db: Database.Database;
@@ -359,8 +477,12 @@ export function openSqliteVault(path: string, deviceId: string): SqliteVault {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // 64 MiB of pages (SQLite's default is 2 MiB): an import looks up ids all over indexes of hundreds of megabytes.
+    db.pragma('cache_size = -65536');
     db.exec(SCHEMA);
+    migrate(db);
     db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run('schemaVersion', String(SQLITE_SCHEMA_VERSION));
+    startTitleLog(db);
   } catch (error) {
     throw new AppError('STORAGE_FAILED', { detail: `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
   }

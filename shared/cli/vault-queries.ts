@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { PROVIDER_LABELS, type Conversation, type MemoryNode, type Provider } from '../model';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
 import { parseQuery } from '../../web/src/search/query';
-import { makeSnippet, matchSpecFor } from '../../web/src/search/snippets';
+import { makeSnippet, matchSpecFor, type MatchSpec } from '../../web/src/search/snippets';
 import type { SearchFilters } from '../../web/src/search/types';
 import type { VaultReader } from './sqlite-store';
 
@@ -48,35 +48,47 @@ export function appLink(server: string, conversationId: string, nodeId?: string)
 /** One searcher per reader: its caches (documents, lexicon, common postings) live as long as the process. */
 const searchers = new WeakMap<VaultReader, KeywordSearch>();
 
-export async function searchVault(reader: VaultReader, server: string, query: string, options: SearchOptions): Promise<SearchAnswer> {
+export function keywordSearchOf(reader: VaultReader): KeywordSearch {
   let search = searchers.get(reader);
   if (search === undefined) {
     search = new KeywordSearch(reader);
     searchers.set(reader, search);
   }
-  const filters: SearchFilters = {
+  return search;
+}
+
+export function searchFilters(options: SearchOptions): SearchFilters {
+  return {
     ...(options.providers && options.providers.length > 0 ? { providers: options.providers } : {}),
     ...(options.from !== undefined ? { from: options.from } : {}),
     ...(options.to !== undefined ? { to: options.to } : {}),
   };
-  const result = await search.searchDetailed(query, filters, options.limit);
+}
+
+/** A search result as the command line and search_memory show it: title, date, snippet, link. */
+export function searchHit(reader: VaultReader, server: string, node: MemoryNode, score: number, spec: MatchSpec, conversationTitle?: string): SearchHit {
+  const title = conversationTitle ?? reader.conversationMeta(node.conversationId)?.title ?? '';
+  const snippet = makeSnippet({ human: node.human.text, assistant: node.assistant?.text ?? '' }, spec);
+  return {
+    nodeId: node.id,
+    conversationId: node.conversationId,
+    conversationTitle: title,
+    provider: node.provider,
+    date: isoOrNull(node.createdAt ?? node.human.createdAt),
+    score: Math.round(score * 1000) / 1000,
+    snippet: `${snippet.cutStart ? '…' : ''}${snippet.text}${snippet.cutEnd ? '…' : ''}`,
+    link: appLink(server, node.conversationId, node.id),
+  };
+}
+
+export async function searchVault(reader: VaultReader, server: string, query: string, options: SearchOptions): Promise<SearchAnswer> {
+  const result = await keywordSearchOf(reader).searchDetailed(query, searchFilters(options), options.limit);
   const spec = matchSpecFor(parseQuery(query), result.expansions);
   const hits: SearchHit[] = [];
   for (const hit of result.hits) {
     const node = hit.node ?? reader.node(hit.nodeId);
     if (node === undefined) continue;
-    const title = hit.conversationTitle ?? reader.conversationMeta(node.conversationId)?.title ?? '';
-    const snippet = makeSnippet({ human: node.human.text, assistant: node.assistant?.text ?? '' }, spec);
-    hits.push({
-      nodeId: node.id,
-      conversationId: node.conversationId,
-      conversationTitle: title,
-      provider: node.provider,
-      date: isoOrNull(node.createdAt ?? node.human.createdAt),
-      score: Math.round(hit.score * 1000) / 1000,
-      snippet: `${snippet.cutStart ? '…' : ''}${snippet.text}${snippet.cutEnd ? '…' : ''}`,
-      link: appLink(server, node.conversationId, node.id),
-    });
+    hits.push(searchHit(reader, server, node, hit.score, spec, hit.conversationTitle));
   }
   return { query, total: result.total, corrections: result.corrections, hits };
 }

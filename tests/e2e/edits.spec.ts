@@ -199,6 +199,13 @@ describe('personal edits in the browser', () => {
 
     await page.goto(`${baseUrl}#/search?q=knead`);
     await page.locator('.result-title').filter({ hasText: 'My bread notes' }).first().waitFor();
+    // The renamed title is searchable: "bread" is in no exchange, only in the new title; the imported title's
+    // "kneading" (the exchange says "knead") finds nothing any more.
+    await page.goto(`${baseUrl}#/search?q=bread%20`);
+    await page.locator('.result-title').filter({ hasText: 'My bread notes' }).first().waitFor();
+    expect(await page.locator('.result-title').allTextContents()).toEqual([expect.stringContaining('My bread notes')]);
+    await page.goto(`${baseUrl}#/search?q=kneading%20`);
+    await page.getByText('No exchange matches').first().waitFor();
 
     // Back to the imported title.
     await page.goto(`${baseUrl}#/c/${encodeURIComponent(BREAD)}`);

@@ -4,7 +4,8 @@
  * sets up sync; the CLI logs in and unlocks with the same passphrase, and `cogzy mcp` (driven by the MCP SDK's own
  * client over stdio) finds the browser's import with `search_memory`; a memory stored through `store_memory` shows on
  * the browser's Ask page after it syncs; a conversation deleted in the browser's reader leaves the MCP results after
- * `sync_now`.
+ * `sync_now`. The browser embeds its import with a remote OpenAI-compatible service (the stand-in) before it syncs,
+ * and `search_memory` in semantic mode ranks by those pulled vectors, sending only the query to the service (C45-C47).
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { serveStatic, type StaticServer } from '../support/browser-server';
 import { importThroughUi, launchApp, type BrowserSession } from '../support/browser';
 import { cogzyBin, repoRoot, runCogzy, tempHome, type TempHome } from '../support/cli-home';
 import { generateExport } from '../support/generate-chatgpt';
+import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startLocalS3, type LocalS3 } from '../support/s3-server';
 import { startLocalWorker, type LocalWorker } from '../support/sync-client';
 
@@ -80,6 +82,7 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
   let appUrl: string;
   let home: TempHome;
   let client: Client | null = null;
+  let ai: OpenAiServer;
   const data = exportWithMarkers();
 
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<ToolResult> => {
@@ -107,6 +110,7 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     workerUrl = worker.url;
     browser = await launchApp();
     home = tempHome('cogzy-mcp-e2e-');
+    ai = await startOpenAiServer();
   }, 180_000);
 
   afterAll(async () => {
@@ -115,6 +119,7 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     await web?.close();
     await worker?.close();
     await s3?.close();
+    await ai?.close();
     home?.remove();
   });
 
@@ -134,6 +139,16 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     const [shown] = await importThroughUi(page, [path]);
     expect(shown?.status).toBe('complete');
 
+    // The browser embeds the import with a remote service; its vectors go up with the first sync (C20, C38).
+    await page.goto(`${appUrl}#/settings`);
+    await page.getByLabel('An OpenAI-compatible service').check();
+    await page.getByLabel('Service URL').fill(ai.url);
+    await page.getByLabel('Model', { exact: true }).fill('stand-in-embed');
+    await page.getByLabel('Dimensions (optional)').fill('128');
+    await page.getByRole('button', { name: 'Save and start' }).click();
+    await expect.poll(async () => (await page.getByTestId('embedding-status').getAttribute('data-phase')) ?? '', { timeout: 60_000 }).toBe('ready');
+    await expect.poll(async () => Number(await page.getByTestId('vector-count').textContent()), { timeout: 60_000 }).toBe(shown?.created);
+
     await openSync(page, appUrl);
     await page.getByLabel(/^Passphrase \(/).fill(passphrase);
     await page.getByLabel('The same passphrase again').fill(passphrase);
@@ -150,7 +165,9 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     expect(unlocked.json, unlocked.stdout + unlocked.stderr).toMatchObject({ ok: true, unlocked: true });
 
     // It pulls on start; the periodic pull is put an hour away so that only sync_now moves its copy in this test.
-    const env = Object.fromEntries(Object.entries(home.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const env = Object.fromEntries(
+      Object.entries({ ...home.env, COGZY_EMBED_URL: ai.url, COGZY_EMBED_MODEL: 'stand-in-embed', COGZY_EMBED_DIMENSIONS: '128' }).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     const connecting = new Client({ name: 'cogzy-mcp-e2e', version: '1.0.0' });
     await connecting.connect(new StdioClientTransport({ command: process.execPath, args: [cogzyBin, 'mcp', '--pull-every', '3600'], env, cwd: repoRoot, stderr: 'pipe' }));
     client = connecting;
@@ -166,6 +183,19 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     }
     expect((await call('vault_status')).structuredContent).toMatchObject({ conversations: 4, canSync: true });
   }, 120_000);
+
+  it('search_memory in semantic mode ranks by the vectors the browser made, and embeds only the query', async () => {
+    const status = (await call('vault_status')).structuredContent as { exchanges: number; semanticSearch: boolean; vectors: { model: string; dim: number; count: number }[] };
+    expect(status.semanticSearch).toBe(true);
+    expect(status.vectors).toEqual([{ model: 'remote:stand-in-embed', dim: 128, count: status.exchanges }]);
+    ai.resetStats();
+    const query = `${markers[1]!} keep this in mind`;
+    const result = await call('search_memory', { query, limit: 3, mode: 'semantic' });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ mode: 'semantic', note: null, vectors: { model: 'remote:stand-in-embed', count: status.exchanges } });
+    expect((result.structuredContent?.hits as Hit[])[0]?.conversationId).toBe(data.conversationIds[1]);
+    expect([...ai.stats.embedded.keys()]).toEqual([query]);
+  }, 60_000);
 
   it('a memory stored through store_memory appears on the browser\'s Ask page after it syncs', async () => {
     const stored = await call('store_memory', { text: memoryText });

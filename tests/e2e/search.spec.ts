@@ -95,6 +95,33 @@ describe('search in the browser', () => {
     expect(before).not.toBe('0 results');
   });
 
+  it('the status follows a filter change, to no results and back', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/search?q=podcast`);
+    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toMatch(/^(Top \d+ of \d+|\d+ results?)/);
+    const before = await status().textContent();
+    // Every exchange here is from ChatGPT: Claude only finds nothing, and the status says so.
+    await page.locator('#search-provider').selectOption('claude');
+    await page.getByTestId('no-results').waitFor();
+    await expect.poll(() => status().textContent()).toBe('0 results');
+    await page.locator('#search-provider').selectOption('');
+    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe(before);
+    // A date range after every exchange: the same.
+    await page.getByLabel('From').fill('2099-01-01');
+    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe('0 results');
+  });
+
+  it('finds a conversation by a word only its title holds', async () => {
+    const { page } = app;
+    // "Planning" is in every generated conversation's title ("Planning the podcast"), in no exchange: one
+    // exchange stands for each of the 12 conversations.
+    await page.goto(`${baseUrl}#/search?q=planning%20`);
+    await expect.poll(() => results().count(), { timeout: 10_000 }).toBe(12);
+    const titles = await results().locator('.result-title').allTextContents();
+    expect(titles.every((title) => title.startsWith('Planning the '))).toBe(true);
+    expect(new Set(titles).size).toBe(12);
+  });
+
   it('keeps the search box in step with the address', async () => {
     const { page } = app;
     await page.goto(`${baseUrl}#/search?q=podcast`);

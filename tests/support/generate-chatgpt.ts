@@ -202,8 +202,11 @@ export function generateExport(options: { seed: number; conversations: number; g
   return { json: JSON.stringify(values), conversations: total, activeNodes, inactiveNodes };
 }
 
-/** Streams an export of at least `targetBytes` to `path`; never holds more than one conversation in memory. */
-export async function writeExport(path: string, targetBytes: number, seed = 1): Promise<{ bytes: number; conversations: number; nodes: number }> {
+/**
+ * Streams an export of at least `targetBytes` to `path` (or, with `targetNodes`, of at least that many exchanges,
+ * whichever comes first); never holds more than one conversation in memory.
+ */
+export async function writeExport(path: string, targetBytes: number, seed = 1, targetNodes = Number.POSITIVE_INFINITY): Promise<{ bytes: number; conversations: number; nodes: number }> {
   const out = createWriteStream(path);
   let bytes = 0;
   let conversations = 0;
@@ -213,7 +216,7 @@ export async function writeExport(path: string, targetBytes: number, seed = 1): 
     if (!out.write(text)) await once(out, 'drain');
   };
   await write('[');
-  while (bytes < targetBytes) {
+  while (bytes < targetBytes && nodes < targetNodes) {
     const generated = conversation(seed, conversations, turnsFor(seed, conversations));
     await write(`${conversations === 0 ? '' : ',\n'}${JSON.stringify(generated.value)}`);
     conversations += 1;

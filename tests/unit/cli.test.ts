@@ -50,7 +50,7 @@ describe('cogzy offline', () => {
     const shown = await runCogzy(['show', hits[0]!.nodeId, '--json'], first.env);
     expect(shown.json).toMatchObject({ ok: true, conversation: { title: hits[0]!.conversationTitle } });
     expect((await runCogzy(['search', 'zzzqqqxxx', '--json'], first.env)).json).toMatchObject({ ok: true, hits: [] });
-  });
+  }, 300_000);
 
   it('exports JSON that imports back into another computer as the same vault, and Markdown per conversation', async () => {
     const out = join(first.dir, 'backup');
@@ -66,7 +66,7 @@ describe('cogzy offline', () => {
     const files = readdirSync(join(second.dir, 'md', 'chatgpt'));
     expect(files).toHaveLength(12);
     expect(readFileSync(join(second.dir, 'md', 'chatgpt', files[0]!), 'utf8')).toMatch(/^# .+\n\n- Provider: ChatGPT/);
-  });
+  }, 300_000);
 
   it('explains every expected failure in a sentence with its exit code, never a stack trace', async () => {
     const stranger = tempHome('cogzy-cli-none-');
@@ -95,5 +95,6 @@ describe('cogzy offline', () => {
     } finally {
       stranger.remove();
     }
-  });
+    // Forty runs of the command, each a process start (seconds apiece on a loaded machine).
+  }, 600_000);
 });

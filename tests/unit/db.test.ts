@@ -59,7 +59,7 @@ describe('schema upgrade from the frozen v1 database', () => {
     await loadV1(name);
     const db = await openVaultDatabase({ name });
     opened.push(db);
-    expect(db.verno).toBe(4);
+    expect(db.verno).toBe(5);
     expect(await db.memories.count()).toBe(0);
 
     const conversations = await db.conversations.orderBy('sortAt').toArray();
@@ -82,6 +82,8 @@ describe('schema upgrade from the frozen v1 database', () => {
     // Accents fold both ways: "resume" finds "résumé".
     const resume = await search.search('resume bullet');
     expect(resume.results.map((r) => r.conversationId)).toEqual(['claude:7f1c2d']);
+    // Titles too (v5): a word of the title alone finds its conversation.
+    expect((await search.search('troubleshooting ')).results.map((r) => r.conversationId)).toContain('chatgpt:conv-sourdough');
     // Hidden parts (custom instructions) are indexed but only searched when asked.
     expect((await search.search('altitude')).results).toHaveLength(0);
     expect((await search.search('altitude', { filters: { includeHidden: true } })).results).toHaveLength(1);

@@ -27,6 +27,8 @@
  *       of the remote model, titles/pins/tags/settings, memories, note versions, with the keys that own them),
  *       `syncTombstones` and `syncPending`; vectors gain a multi-entry `nodeIds` index so deleting a node finds
  *       its vectors without reading every block. The cursor is a `syncState` row. No data to migrate.
+ *   v5  conversation titles in the keyword index's table (part `titles`, search/title-index.ts): the upgrade writes
+ *       one snapshot of every conversation's title and rename. No schema change.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -34,6 +36,7 @@ import { AppError, appErrorDataSchema, isAppError } from '../../../shared/errors
 import type { Conversation, MemoryNode } from '../../../shared/model';
 import { providerSchema } from '../../../shared/model';
 import { backfillSearchIndex, type SearchIndexRow } from '../search/keyword-index';
+import { titleSnapshotRow } from '../search/title-index';
 
 export const DEFAULT_DATABASE_NAME = 'cogzy-vault';
 
@@ -238,6 +241,18 @@ function defineSchema(db: Dexie): void {
     syncRecords: 'key, *owners',
     syncTombstones: 'key',
     syncPending: 'key, seq',
+  });
+
+  // v5: conversation titles become searchable (search/title-index.ts): the title log starts as one snapshot of
+  // every conversation's imported title and every rename. No schema change.
+  db.version(5).stores({}).upgrade(async (tx: Transaction) => {
+    const conversations = await tx.table<ConversationRow, string>('conversations').toArray();
+    const renames = await tx.table<SyncRecordRow, string>('syncRecords').where('key').startsWith('lww:title:').toArray();
+    const row = titleSnapshotRow(
+      conversations.map((c) => ({ id: c.id, title: c.title })),
+      renames.map((r) => ({ conversationId: r.key.slice('lww:title:'.length), record: r.record })),
+    );
+    if (row.ids.length > 0) await tx.table<SearchIndexRow, [string, number]>('searchIndex').put(row);
   });
 }
 

@@ -238,11 +238,14 @@ export async function commitImportBatch(
       const writer = new VaultWriter(db);
       const writes: Promise<unknown>[] = [];
       if (toPut.length > 0) writes.push(db.conversations.bulkPut(toPut.map((c) => c.row)), db.conversationRaws.bulkPut(toPut.map((c) => c.raw)));
+      // Their titles go to the title log (search); written by writer.flush() below, or with the prepared writes.
+      for (const c of toPut) writer.titles.imported(c.row.id, c.row.title);
       // Built before the transaction when nothing else wrote meanwhile; otherwise here.
       const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) ? writer.addPrepared(prepared.nodes, stats) : null;
       let indexAt: Promise<IndexPosition>;
       if (asPrepared) {
         indexAt = asPrepared.then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
+        writes.push(writer.titles.flush(db.searchIndex));
       } else {
         await writer.addNew(fresh);
         await writer.flush();

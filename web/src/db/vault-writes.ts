@@ -25,6 +25,7 @@ import {
   type PreparedSegment,
   type StatsRow,
 } from '../search/keyword-index';
+import { TitleChanges } from '../search/title-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
 
 export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', 'nodes', 'searchIndex', 'vectors'] as const;
@@ -61,6 +62,8 @@ export class VaultWriter {
   private nextDocId: number | null = null;
   private readonly added = new Map<number, IndexDoc>();
   private readonly removed: number[] = [];
+  /** Title changes (conversations written or deleted, renames), written to the title log by `flush`. */
+  readonly titles = new TitleChanges();
 
   constructor(private readonly db: VaultDatabase) {}
 
@@ -130,6 +133,7 @@ export class VaultWriter {
     const split = conversations.map(toConversationRow);
     await this.db.conversations.bulkPut(split.map((c) => c.row));
     await this.db.conversationRaws.bulkPut(split.map((c) => c.raw));
+    for (const c of conversations) this.titles.imported(c.id, c.title);
   }
 
   /** Deletes conversations and every node of them. */
@@ -137,6 +141,7 @@ export class VaultWriter {
     for (const id of ids) await this.delete(await this.nodeIdsOf(id));
     await this.db.conversations.bulkDelete([...ids]);
     await this.db.conversationRaws.bulkDelete([...ids]);
+    for (const id of ids) this.titles.deleted(id);
   }
 
   async nodeIdsOf(conversationId: string): Promise<string[]> {
@@ -148,6 +153,7 @@ export class VaultWriter {
 
   /** Writes the index changes gathered so far; call it last, inside the same transaction. */
   async flush(): Promise<void> {
+    await this.titles.flush(this.db.searchIndex);
     if (this.removed.length > 0) await removeFromSearchIndex(this.db.searchIndex, this.removed.splice(0));
     if (this.added.size === 0) return;
     const docs = [...this.added.values()].sort((x, y) => x.docId - y.docId);

@@ -34,6 +34,7 @@ import Dexie from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
+import type { TitleLogRow } from './title-index';
 import { MAX_TERM_LENGTH, normalizeTerm, scan } from './tokenize';
 
 export const BUCKETS = 512;
@@ -99,7 +100,8 @@ export interface DocsRow {
   nodeIds: string;
 }
 
-export type SearchIndexRow = StatsRow | PostingsRow | LexiconRow | DocsRow;
+/** TitleLogRow: conversation titles (part `titles`, title-index.ts), kept beside the index in the same table. */
+export type SearchIndexRow = StatsRow | PostingsRow | LexiconRow | DocsRow | TitleLogRow;
 export type { SearchIndexTable } from './index-table';
 
 /** What the index needs to know about one node. */

@@ -6,7 +6,9 @@
  * more of the words first; longer, natural questions are ranked by BM25 alone. The last word matches as a prefix while
  * typing; a word that matches nothing is replaced by the closest indexed words (edit distance 1–2); quoted
  * phrases keep only the exchanges holding them, verified against the stored text, or fall back to their words
- * when no exchange does. Filters are applied from in-memory per-document facts, before ranking.
+ * when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
+ * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
+ * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  *
  *   class KeywordSearch implements ResultSource {
  *     constructor(db: KeywordSearchStorage)   // a VaultDatabase, or the CLI's SQLite storage
@@ -23,6 +25,8 @@ import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
+import { TitleIndexReader, type TitleIndex } from './title-index';
+import { TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 
 const K1 = 1.2;
@@ -86,9 +90,11 @@ interface Variant {
 export class KeywordSearch implements ResultSource {
   readonly id = 'keyword';
   private readonly reader: KeywordIndexReader;
+  private readonly titles: TitleIndexReader;
 
   constructor(private readonly db: KeywordSearchStorage) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
+    this.titles = new TitleIndexReader(() => db.searchIndex);
   }
 
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
@@ -136,12 +142,18 @@ export class KeywordSearch implements ResultSource {
             return { expansions: terms, group };
           });
     prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
-    const [stats, docs, exactPostings] = await Promise.all([
+    const [stats, docs, exactPostings, titleIndex] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
+      this.titles.current(),
     ]);
     if (stats.docCount === 0) return empty;
+    // Titles are neither the person's words nor the replies: a role filter leaves them out.
+    const titles: TitleIndex | null = filters.role === 'human' || filters.role === 'assistant' ? null : titleIndex;
+    const inTitles = (term: string): boolean => titles?.holders(term) !== undefined;
+    // Title words found for each group beyond its variants (prefix expansions and corrections only titles hold).
+    const titleOnly: TitleTerm[][] = [];
 
     // Each group is one query word; a document matches the group when any of its variants is in it.
     const groups: Variant[][] = words.map((term, i) => [{ term, weight: 1, postings: exactPostings[i] ?? new Map() }]);
@@ -149,14 +161,20 @@ export class KeywordSearch implements ResultSource {
     const missing: { word: string; group: Variant[] }[] = [];
     groups.forEach((group, i) => {
       const variant = group[0];
-      if (variant && postingCount(variant.postings) === 0) missing.push({ word: words[i] ?? '', group });
+      titleOnly.push([]);
+      if (variant && postingCount(variant.postings) === 0 && !inTitles(variant.term)) missing.push({ word: words[i] ?? '', group });
     });
     let expansions: string[] = [];
     if (prefix !== null) {
       const expanded = await prefixGroup;
       expansions = expanded.expansions;
-      groups.push(expanded.group);
-      if (postingCount(expanded.group) === 0) missing.push({ word: prefix, group: expanded.group });
+      const group = expanded.group;
+      groups.push(group);
+      const extra = (expansions.length === 1 && expansions[0] === prefix ? [] : (titles?.expandPrefix(prefix, MAX_EXPANSIONS) ?? []))
+        .filter((term) => !expansions.includes(term))
+        .map((term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT }));
+      titleOnly.push(extra);
+      if (postingCount(group) === 0 && extra.length === 0 && !group.some((variant) => inTitles(variant.term))) missing.push({ word: prefix, group });
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
@@ -164,14 +182,28 @@ export class KeywordSearch implements ResultSource {
       const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })));
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
-      if (found.length === 0) continue;
       const kept = found.slice(0, MAX_CORRECTIONS);
       group.push(...kept);
-      corrections.push({ word, to: kept.map((variant) => variant.term) });
+      // Then the closest words only titles hold.
+      const inTitle = (titles?.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS) ?? [])
+        .filter((term) => !stop.has(term) && !kept.some((variant) => variant.term === term))
+        .slice(0, MAX_CORRECTIONS - kept.length)
+        .map((term) => ({ term, weight: CORRECTION_WEIGHT }));
+      titleOnly[groups.indexOf(group)]?.push(...inTitle);
+      if (kept.length + inTitle.length === 0) continue;
+      corrections.push({ word, to: [...kept.map((variant) => variant.term), ...inTitle.map((t) => t.term)] });
     }
+    const titleMatches = titles
+      ? new TitleMatches(
+          titles,
+          docs,
+          groups.map((group, g) => [...group.map(({ term, weight }) => ({ term, weight })), ...(titleOnly[g] ?? [])]),
+          stats.docCount,
+        )
+      : null;
 
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
-    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0)) return this.run(parsed, filters, limit, true);
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
 
     const capacity = docs.capacity;
     const scores = new Float64Array(capacity);
@@ -186,72 +218,78 @@ export class KeywordSearch implements ResultSource {
       const field = fields.find((f) => FIELD_SLOT[f] === slot);
       return field === undefined ? 0 : fieldWeight(field);
     }) as [number, number, number];
-    const norms = docs.lengthNorms(slotWeights, average, K1, B);
+    // Per document 1 − B + B × length / average (cached on the docs table while it and the arguments stay the same).
+    const lengthNorms = docs.lengthNorms(slotWeights, average, 1, B);
     const allow = filterFn(docs, filters);
     let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
-      for (const variant of group) {
-        // A very common word: its fields already merged (cached), one pass scores it.
+      group.forEach((variant, v) => {
+        // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
+        // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
         const merged = mergedPostings(variant.postings, fieldWeight, capacity);
-        if (merged) {
-          const df = merged.docIds.length;
-          const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
-          groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
-          for (let i = 0; i < df; i++) {
-            const doc = merged.docIds[i] ?? 0;
-            if (!allow(doc)) continue;
-            const f = merged.tf[i] ?? 0;
-            if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-            scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + (norms[doc] ?? 0));
-            if (stamp[doc] !== g) {
-              stamp[doc] = g;
-              matched[doc] = (matched[doc] ?? 0) + 1;
-            }
-          }
-          continue;
-        }
-        // Term frequency over the whole exchange first, then one BM25 saturation per document. The same pass
-        // counts the documents holding the variant (its df, filters aside): the allowed ones are `inVariant`.
         const inVariant: number[] = [];
         const excluded: number[] = [];
-        for (const [field, lists] of variant.postings) {
-          const weight = fieldWeight(field);
-          for (const list of lists) {
-            for (let i = 0; i < list.docIds.length; i++) {
-              const doc = list.docIds[i] ?? 0;
-              if (doc >= capacity) continue;
-              if (!allow(doc)) {
-                filteredOut ??= new Uint8Array(capacity);
-                if (filteredOut[doc] === 0) {
-                  filteredOut[doc] = 1;
-                  excluded.push(doc);
+        if (!merged) {
+          for (const [field, lists] of variant.postings) {
+            const weight = fieldWeight(field);
+            for (const list of lists) {
+              for (let i = 0; i < list.docIds.length; i++) {
+                const doc = list.docIds[i] ?? 0;
+                if (doc >= capacity) continue;
+                if (!allow(doc)) {
+                  filteredOut ??= new Uint8Array(capacity);
+                  if (filteredOut[doc] === 0) {
+                    filteredOut[doc] = 1;
+                    excluded.push(doc);
+                  }
+                  continue;
                 }
-                continue;
+                if (tf[doc] === 0) inVariant.push(doc);
+                tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
               }
-              if (tf[doc] === 0) inVariant.push(doc);
-              tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
             }
           }
+          if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
         }
-        if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
-        const df = inVariant.length + excluded.length;
-        if (df === 0) continue;
+        const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
+        // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
+        const titleDf = titleMatches?.extraDf(g, v) ?? 0;
+        if (bodyDf + titleDf === 0) return;
+        const df = Math.min(stats.docCount, bodyDf + titleDf);
         const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+        titleMatches?.setIdf(g, v, idf);
         groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
-        for (const doc of inVariant) {
-          const f = tf[doc] ?? 0;
-          tf[doc] = 0;
+        if (bodyDf === 0) return;
+        const score = (doc: number, frequency: number): void => {
+          // Each field's frequency normalised by its own length, then one saturation (BM25F).
+          const f = frequency / (lengthNorms[doc] ?? 1) + (titleMatches?.titleTf(g, v, docs.conversation[doc] ?? -1) ?? 0);
           if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + (norms[doc] ?? 0));
+          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1);
           if (stamp[doc] !== g) {
             stamp[doc] = g;
             matched[doc] = (matched[doc] ?? 0) + 1;
           }
+        };
+        if (merged) {
+          for (let i = 0; i < bodyDf; i++) {
+            const doc = merged.docIds[i] ?? 0;
+            if (allow(doc)) score(doc, merged.tf[i] ?? 0);
+          }
+          return;
         }
-      }
+        for (const doc of inVariant) {
+          const frequency = tf[doc] ?? 0;
+          tf[doc] = 0;
+          score(doc, frequency);
+        }
+      });
     });
+
+    // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
+    // conversation only its title found.
+    titleMatches?.lift(scores, matched, touched, allow, (doc, g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
 
     let matchedAll = true;
     const required = groups.length;
@@ -268,7 +306,9 @@ export class KeywordSearch implements ResultSource {
     const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
       const top = hits[0]?.node?.docId;
       let held = 0;
-      if (top !== undefined) groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) ? (held += groupIdf[g] ?? 0) : undefined));
+      if (top !== undefined) {
+        groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) || titleMatches?.holds(top, g) === true ? (held += groupIdf[g] ?? 0) : undefined));
+      }
       return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? held / idfTotal : 0 };
     };
 
@@ -280,27 +320,28 @@ export class KeywordSearch implements ResultSource {
       const holdsPhraseWords =
         phraseGroups.length === required
           ? (doc: number): boolean => matched[doc] === required
-          : (doc: number): boolean => phraseGroups.every((g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
+          : (doc: number): boolean => phraseGroups.every((g) => (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false) || titleMatches?.holds(doc, g) === true);
       const candidates = touched.filter(holdsPhraseWords);
       const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
-      const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit);
+      const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
+      const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex);
       // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
       if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : candidates.length, []);
-      const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores);
+      const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
       return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
     }
-    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores), touched.length, []);
+    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex), touched.length, []);
   }
 
-  /** Without a phrase every candidate is a hit: read just the page, titles in the same round. */
-  private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array): Promise<RankedHit[]> {
-    const conversationIds = [...new Set(ranked.map((doc) => conversationIdOf(docs, doc)))];
+  /** Without a phrase every candidate is a hit: read just the page, titles the title index lacks in the same round. */
+  private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array, titleIndex: TitleIndex): Promise<RankedHit[]> {
+    const conversationIds = [...new Set(ranked.map((doc) => conversationIdOf(docs, doc)))].filter((id) => titleIndex.title(id) === undefined);
     const [nodes, conversations] = await Promise.all([
       this.db.nodes.bulkGet(ranked.map((doc) => docs.nodeId[doc] ?? '')),
-      this.db.conversations.bulkGet(conversationIds),
+      conversationIds.length > 0 ? this.db.conversations.bulkGet(conversationIds) : Promise.resolve([]),
     ]);
     const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
-    return nodes.flatMap((node) => (node ? [toHit(node, scores, titles.get(node.conversationId))] : []));
+    return nodes.flatMap((node) => (node ? [toHit(node, scores, titleIndex.title(node.conversationId) ?? titles.get(node.conversationId))] : []));
   }
 
   /**
@@ -317,6 +358,8 @@ export class KeywordSearch implements ResultSource {
     phrases: readonly (readonly string[])[],
     fields: readonly FieldCode[],
     limit: number,
+    titleHas: (conversationId: string, phrase: readonly string[]) => boolean,
+    titleIndex: TitleIndex,
   ): Promise<RankedHit[]> {
     const chunks: number[][] = [];
     for (let i = 0; i < ranked.length; i += PHRASE_CHUNK) chunks.push(ranked.slice(i, i + PHRASE_CHUNK));
@@ -337,9 +380,9 @@ export class KeywordSearch implements ResultSource {
       const nodes = await (reads[c] ?? Promise.resolve([]));
       const fresh: string[] = [];
       for (const node of nodes) {
-        if (!node || !phrases.every((phrase) => phraseIn(node, phrase, fields))) continue;
+        if (!node || !phrases.every((phrase) => phraseIn(node, phrase, fields) || titleHas(node.conversationId, phrase))) continue;
         found.push(node);
-        if (!asked.has(node.conversationId)) {
+        if (!asked.has(node.conversationId) && titleIndex.title(node.conversationId) === undefined) {
           asked.add(node.conversationId);
           fresh.push(node.conversationId);
         }
@@ -352,7 +395,7 @@ export class KeywordSearch implements ResultSource {
       }
     }
     const titles = new Map((await Promise.all(titleReads)).flat().flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
-    return found.map((node) => toHit(node, scores, titles.get(node.conversationId)));
+    return found.map((node) => toHit(node, scores, titleIndex.title(node.conversationId) ?? titles.get(node.conversationId)));
   }
 }
 

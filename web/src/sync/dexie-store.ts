@@ -90,6 +90,7 @@ export class DexieStore implements LocalStore {
         if (record.type === 'conversation') return writer.putConversations([record.value]);
         if (record.type === 'node') return void (await writer.put([record.value]));
         await db.syncRecords.put({ key: recordKey(record), owners: ownerKeys(record), record });
+        writer.titles.recordPut(record);
       },
       deleteRecord: async (key) => {
         const { type, id } = split(key);
@@ -97,10 +98,12 @@ export class DexieStore implements LocalStore {
           // Only the conversation itself: what it owns is deleted key by key by the caller (keysOwnedBy).
           await db.conversations.delete(id);
           await db.conversationRaws.delete(id);
+          writer.titles.deleted(id);
         } else if (type === 'node') {
           await writer.delete([id]);
         } else {
           await db.syncRecords.delete(key);
+          writer.titles.recordDeleted(key);
         }
       },
       keysOwnedBy: async (key) => {

@@ -18,6 +18,7 @@ import { parseHlc } from '../../../shared/sync/hlc';
 import { resolveNote, type ResolvedNote } from '../../../shared/sync/merge';
 import { syncRecordSchema, type LwwRecord, type NoteVersionRecord, type SyncRecord } from '../../../shared/sync/records';
 import { withStorageErrors, type SyncRecordRow, type VaultDatabase } from '../db/database';
+import { renamedTitleValue } from '../search/title-index';
 
 export const MAX_TITLE_CHARS = 300;
 export const MAX_TAGS = 20;
@@ -41,7 +42,6 @@ export function editIds(conversationId: string): { title: string; pin: string; t
 const PREFIX = { title: 'lww:title:', pin: 'lww:pin:conversation:', tags: 'lww:tags:conversation:' } as const;
 
 // Read loosely (another app version may have written them), write strictly.
-const titleValueSchema = z.string().max(MAX_TITLE_CHARS * 4).nullable().catch(null);
 const pinValueSchema = z.boolean().catch(false);
 const tagsValueSchema = z.array(z.string()).catch([]);
 
@@ -53,8 +53,8 @@ function parseRow(row: SyncRecordRow): SyncRecord | null {
 function applyLww(edits: ConversationEdits, record: LwwRecord, conversationId: string): ConversationEdits {
   const ids = editIds(conversationId);
   if (record.id === ids.title) {
-    const title = titleValueSchema.parse(record.value)?.trim() ?? '';
-    return { ...edits, title: title === '' ? null : title };
+    // The same reading as search's title index, so the title shown is the title searched.
+    return { ...edits, title: renamedTitleValue(record.value) };
   }
   if (record.id === ids.pin) return { ...edits, starred: pinValueSchema.parse(record.value) };
   if (record.id === ids.tags) return { ...edits, tags: cleanTags(tagsValueSchema.parse(record.value)) };

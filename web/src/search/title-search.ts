@@ -1,0 +1,178 @@
+/**
+ * The title field of keyword search (keyword-search.ts calls it), scored BM25F-style: an exchange is its own words
+ * plus its conversation's title (title-index.ts holds the titles in memory). Each field's term frequency is
+ * normalised by its own length, the two are added (the title weighted by TITLE_WEIGHT), and ONE saturation applies,
+ * so a word in both the title and the exchange counts a little more than in one, never twice. Document
+ * frequencies count every exchange of a conversation whose title holds the word, as if the title were copied into
+ * each. A conversation found by its title alone is represented by one exchange: its first one the filters allow.
+ * A title holding a query word counts as holding it (short keyword queries rank exchanges holding more of the
+ * words first), and a quoted phrase in the title counts as found.
+ *
+ *   class TitleMatches {
+ *     constructor(index: TitleIndex, docs: DocsTable, groups: TitleTerm[][], docCount)  // variants per query word
+ *     extraDf(group, variant)  titleTf(group, variant, conversation)  setIdf(group, variant, idf)   // the exchange loop
+ *     any()  holds(doc, group)
+ *     lift(scores, matched, touched, allow, inBody(doc, group))   // words only the title holds; title-only conversations
+ *     hasPhrase(conversationId, phrase)
+ *   }
+ */
+import type { DocsTable } from './keyword-index';
+import { containsPhrase } from './snippets';
+import type { TitleIndex } from './title-index';
+
+const K1 = 1.2;
+const B = 0.75;
+/** A title word counts like one occurrence in an exchange of average length (length-normalised per field). */
+export const TITLE_WEIGHT = 1;
+
+export interface TitleTerm {
+  term: string;
+  /** As the exchange side weighs the variant (1 for the word typed, less for a prefix expansion or a correction). */
+  weight: number;
+}
+
+/** Each conversation's exchanges in docId order, rebuilt only when the documents table grew or was replaced. */
+const byConversation = new WeakMap<DocsTable, { size: number; start: Int32Array; docs: Int32Array }>();
+
+function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Array } {
+  const size = docs.nodeId.length;
+  const cached = byConversation.get(docs);
+  if (cached && cached.size === size && cached.start.length === docs.conversationIds.length + 1) return cached;
+  const count = docs.conversationIds.length;
+  const start = new Int32Array(count + 1);
+  for (let doc = 0; doc < size; doc++) {
+    const c = docs.conversation[doc] ?? -1;
+    if (docs.present[doc] && c >= 0) start[c + 1] = (start[c + 1] ?? 0) + 1;
+  }
+  for (let c = 0; c < count; c++) start[c + 1] = (start[c + 1] ?? 0) + (start[c] ?? 0);
+  const fill = start.slice(0, count);
+  const list = new Int32Array(start[count] ?? 0);
+  for (let doc = 0; doc < size; doc++) {
+    if (!docs.present[doc]) continue;
+    const c = docs.conversation[doc] ?? -1;
+    if (c < 0) continue;
+    list[fill[c] ?? 0] = doc;
+    fill[c] = (fill[c] ?? 0) + 1;
+  }
+  const built = { size, start, docs: list };
+  byConversation.set(docs, built);
+  return built;
+}
+
+interface TitleVariant {
+  /** Conversation number → the title's length-normalised, weighted frequency of the word. */
+  tf: Map<number, number>;
+  /** Exchanges of those conversations. */
+  extraDf: number;
+  idf: number;
+}
+
+export class TitleMatches {
+  private readonly groups: TitleVariant[][];
+  private readonly conversations = new Set<number>();
+
+  constructor(
+    private readonly index: TitleIndex,
+    private readonly docs: DocsTable,
+    groups: readonly (readonly TitleTerm[])[],
+    docCount: number,
+  ) {
+    const average = index.averageLength;
+    const { start } = conversationDocs(docs);
+    this.groups = groups.map((variants) =>
+      variants.map(({ term, weight }) => {
+        const tf = new Map<number, number>();
+        let extraDf = 0;
+        for (const [id, count] of index.holders(term) ?? []) {
+          const conversation = docs.conversationNumber(id);
+          if (conversation < 0) continue; // no exchange of it is indexed (yet)
+          tf.set(conversation, (TITLE_WEIGHT * count) / (1 - B + (B * index.length(id)) / average));
+          extraDf += (start[conversation + 1] ?? 0) - (start[conversation] ?? 0);
+          this.conversations.add(conversation);
+        }
+        // Overwritten by the exchange loop for variants it scores (with their exchange frequency added).
+        const df = Math.min(docCount, extraDf);
+        return { tf, extraDf, idf: Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * weight };
+      }),
+    );
+  }
+
+  extraDf(group: number, variant: number): number {
+    return this.groups[group]?.[variant]?.extraDf ?? 0;
+  }
+
+  titleTf(group: number, variant: number, conversation: number): number {
+    return this.groups[group]?.[variant]?.tf.get(conversation) ?? 0;
+  }
+
+  setIdf(group: number, variant: number, idf: number): void {
+    const entry = this.groups[group]?.[variant];
+    if (entry) entry.idf = idf;
+  }
+
+  /** Some title holds some query word. */
+  any(): boolean {
+    return this.conversations.size > 0;
+  }
+
+  holds(doc: number, group: number): boolean {
+    const conversation = this.docs.conversation[doc] ?? -1;
+    return this.groups[group]?.some((variant) => variant.tf.has(conversation)) ?? false;
+  }
+
+  /** The best variant's BM25 contribution of group `g` for a conversation, from its title alone. */
+  private titleOnly(g: number, conversation: number): number {
+    let best = 0;
+    for (const variant of this.groups[g] ?? []) {
+      const f = variant.tf.get(conversation);
+      if (f !== undefined) best = Math.max(best, (variant.idf * f * (K1 + 1)) / (f + K1));
+    }
+    return best;
+  }
+
+  /**
+   * Adds, to the exchanges the words found, the words their title holds and they do not (counted as matched too);
+   * then one exchange for each conversation only its title found.
+   */
+  lift(scores: Float64Array, matched: Uint8Array, touched: number[], allow: (doc: number) => boolean, inBody: (doc: number, group: number) => boolean): void {
+    if (this.conversations.size === 0) return;
+    const represented = new Set<number>();
+    const groups = this.groups.length;
+    for (const doc of touched) {
+      const conversation = this.docs.conversation[doc] ?? -1;
+      if (!this.conversations.has(conversation)) continue;
+      represented.add(conversation);
+      for (let g = 0; g < groups; g++) {
+        const add = this.titleOnly(g, conversation);
+        if (add === 0 || inBody(doc, g)) continue;
+        scores[doc] = (scores[doc] ?? 0) + add;
+        matched[doc] = (matched[doc] ?? 0) + 1;
+      }
+    }
+    const { start, docs } = conversationDocs(this.docs);
+    for (const conversation of this.conversations) {
+      if (represented.has(conversation)) continue;
+      for (let i = start[conversation] ?? 0; i < (start[conversation + 1] ?? 0); i++) {
+        const doc = docs[i] ?? 0;
+        if (!allow(doc)) continue;
+        let score = 0;
+        let held = 0;
+        for (let g = 0; g < groups; g++) {
+          const add = this.titleOnly(g, conversation);
+          if (add === 0) continue;
+          score += add;
+          held += 1;
+        }
+        touched.push(doc);
+        scores[doc] = score;
+        matched[doc] = held;
+        break;
+      }
+    }
+  }
+
+  hasPhrase(conversationId: string, phrase: readonly string[]): boolean {
+    const title = this.index.title(conversationId);
+    return title !== undefined && containsPhrase(title, phrase);
+  }
+}
