@@ -13,7 +13,9 @@
  * BENCH_PROFILE=<dir> keeps the chromium profile (both ingested vaults) and reuses it when it already holds
  * BENCH_NODES exchanges, to iterate on query speed without re-ingesting; ingest figures are then not printed.
  * BENCH_ONLY=ingest ingests our vault only (no MiniSearch, no queries) and prints its rate and breakdown, to
- * iterate on the write path.
+ * iterate on the write path. BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
+ * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
+ * functions with the most self time.
  */
 import { once } from 'node:events';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,8 @@ const NODES = Number(process.env['BENCH_NODES'] ?? 100_000);
 const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 300);
 const COLD_RUNS = 3;
 const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
+const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
+const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
 
@@ -93,7 +97,14 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
           [queries, which] as [string[], string],
         );
       // One warm-up pass would hide the cost of first-touch postings loads, which people do pay: measure pass one.
+      const cdp = CPU_PROFILE && engine === 'ours' ? await context.newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
       const fullRun = await bench('full');
+      if (cdp) printCpuProfile((await cdp.send('Profiler.stop')).profile);
       full = fullRun.latencies;
       empty = fullRun.empty;
       keyword = (await bench('keyword')).latencies;
@@ -102,6 +113,36 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
     await context.close();
   }
   return { cold, full, keyword, empty, heap };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Self time by function over the profile, most first: where the main thread's time went. */
+function printCpuProfile(profile: CpuProfile): void {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    const frame = byNode.get(id)?.callFrame;
+    const delta = (profile.timeDeltas?.[i] ?? 0) / 1000;
+    total += delta;
+    const key = `${frame?.functionName || '(anonymous)'} ${(frame?.url ?? '').split('/').pop() ?? ''}:${(frame?.lineNumber ?? 0) + 1}`;
+    self.set(key, (self.get(key) ?? 0) + delta);
+  });
+  const idle = [...self].filter(([key]) => key.startsWith('(idle)')).reduce((sum, [, t]) => sum + t, 0);
+  console.log(`\nCPU profile of our "+snippets" pass: ${total.toFixed(0)} ms sampled, ${(total - idle).toFixed(0)} ms busy; self time by function:`);
+  for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${t.toFixed(0).padStart(7)} ms  ${key}`);
+}
+
+/** p50/p95 per kind of query: phrases, a last word being typed, whole words. */
+function printByKind(queries: readonly string[], latencies: readonly number[]): void {
+  const kinds: Record<string, number[]> = { phrase: [], prefix: [], words: [] };
+  queries.forEach((q, i) => kinds[q.startsWith('"') ? 'phrase' : /\s$/u.test(q) ? 'words' : 'prefix']?.push(latencies[i] ?? 0));
+  console.log(`ours (+snippets) by kind: ${Object.entries(kinds).map(([k, v]) => `${k} (${v.length}) p50 ${ms(percentile(v, 50))} p95 ${ms(percentile(v, 95))}`).join('; ')}`);
 }
 
 function printBreakdown(r: IngestResult): void {
@@ -137,7 +178,7 @@ async function main(): Promise<void> {
   const marker = join(profile, 'cogzy-bench-vault');
   const [markedNodes, markedPort] = existsSync(marker) ? readFileSync(marker, 'utf8').split(':') : [];
   const reuse = keptProfile !== undefined && markedNodes === String(NODES) && markedPort !== undefined;
-  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true }, worker: { format: 'es' } });
+  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true, minify: !CPU_PROFILE }, worker: { format: 'es' } });
   const server = await serve(out, reuse ? Number(markedPort) : 0);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -169,7 +210,9 @@ async function main(): Promise<void> {
     if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
 
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
-    const mini = await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
+    const mini = OURS_ONLY
+      ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
+      : await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
 
     const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
     console.log('\n                         ours (persisted BM25)   MiniSearch 7.2        ratio ours:mini');
@@ -188,6 +231,7 @@ async function main(): Promise<void> {
     row('page JS heap after GC', ours.heap, mini.heap, mb, 'lower');
     console.log(`\nours: ${ours.empty}/${QUERIES} queries with no result (MiniSearch: ${mini.empty}); IndexedDB usage after our ingest ${mb(usageOurs)}; MiniSearch serialised index ${mb(miniIngest.serializedBytes)}`);
     console.log('ours "ranked ids" includes reading the top 20 nodes from IndexedDB; "+snippets" adds titles and highlighted snippets. MiniSearch returns ids only in both rows.');
+    printByKind(queries, ours.full);
     const slowest = queries.map((q, i) => [q, ours.full[i] ?? 0] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
     console.log(`slowest of ours (+snippets): ${slowest.map(([q, t]) => `${JSON.stringify(q)} ${ms(t)}`).join(', ')}`);
     console.log(`cold starts ours: ${ours.cold.map((c) => ms(c.answeredAtMs)).join(', ')}; MiniSearch: ${mini.cold.map((c) => ms(c.answeredAtMs)).join(', ')}`);

@@ -21,6 +21,7 @@ import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
+import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
@@ -127,10 +128,23 @@ export class KeywordSearch implements ResultSource {
     // Not yet compacted index rows are listed once for every term this query reads.
     const pending = this.reader.pendingSegments();
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
-    const [stats, docs, prefixTerms, exactPostings, titleIndex] = await Promise.all([
+    // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
+    const typed = prefix;
+    const prefixGroup =
+      typed === null
+        ? Promise.resolve({ expansions: [] as string[], group: [] as Variant[] })
+        : this.reader.expandPrefix(typed, MAX_EXPANSIONS).then(async (prefixTerms) => {
+            // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
+            const terms = !keywordQuery && prefixTerms[0] === typed ? [typed] : prefixTerms;
+            const group = await Promise.all(
+              terms.map(async (term) => ({ term, weight: term === typed ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })),
+            );
+            return { expansions: terms, group };
+          });
+    prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
+    const [stats, docs, exactPostings, titleIndex] = await Promise.all([
       this.reader.stats(),
       this.reader.docs(),
-      prefix === null ? Promise.resolve([]) : this.reader.expandPrefix(prefix, MAX_EXPANSIONS),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
       this.titles.current(),
     ]);
@@ -152,11 +166,9 @@ export class KeywordSearch implements ResultSource {
     });
     let expansions: string[] = [];
     if (prefix !== null) {
-      // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
-      expansions = !keywordQuery && prefixTerms[0] === prefix ? [prefix] : prefixTerms;
-      const group = await Promise.all(
-        expansions.map(async (term) => ({ term, weight: term === prefix ? 1 : EXPANSION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })),
-      );
+      const expanded = await prefixGroup;
+      expansions = expanded.expansions;
+      const group = expanded.group;
       groups.push(group);
       const extra = (expansions.length === 1 && expansions[0] === prefix ? [] : (titles?.expandPrefix(prefix, MAX_EXPANSIONS) ?? []))
         .filter((term) => !expansions.includes(term))
@@ -201,19 +213,47 @@ export class KeywordSearch implements ResultSource {
     const touched: number[] = [];
     const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
     const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
-    const lengths = docs.lengths;
     // Per-slot weights (0 for a field not searched): the exchange's length without a per-posting loop over fields.
-    const [w0, w1, w2] = [0, 1, 2].map((slot) => {
+    const slotWeights = [0, 1, 2].map((slot) => {
       const field = fields.find((f) => FIELD_SLOT[f] === slot);
       return field === undefined ? 0 : fieldWeight(field);
     }) as [number, number, number];
-    const docLength = (doc: number): number => w0 * (lengths[doc * 3] ?? 0) + w1 * (lengths[doc * 3 + 1] ?? 0) + w2 * (lengths[doc * 3 + 2] ?? 0);
+    // Per document 1 − B + B × length / average (cached on the docs table while it and the arguments stay the same).
+    const lengthNorms = docs.lengthNorms(slotWeights, average, 1, B);
     const allow = filterFn(docs, filters);
+    let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
       group.forEach((variant, v) => {
-        const bodyDf = documentFrequency(variant.postings, capacity);
+        // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
+        // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
+        const merged = mergedPostings(variant.postings, fieldWeight, capacity);
+        const inVariant: number[] = [];
+        const excluded: number[] = [];
+        if (!merged) {
+          for (const [field, lists] of variant.postings) {
+            const weight = fieldWeight(field);
+            for (const list of lists) {
+              for (let i = 0; i < list.docIds.length; i++) {
+                const doc = list.docIds[i] ?? 0;
+                if (doc >= capacity) continue;
+                if (!allow(doc)) {
+                  filteredOut ??= new Uint8Array(capacity);
+                  if (filteredOut[doc] === 0) {
+                    filteredOut[doc] = 1;
+                    excluded.push(doc);
+                  }
+                  continue;
+                }
+                if (tf[doc] === 0) inVariant.push(doc);
+                tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
+              }
+            }
+          }
+          if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
+        }
+        const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
         // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
         const titleDf = titleMatches?.extraDf(g, v) ?? 0;
         if (bodyDf + titleDf === 0) return;
@@ -222,29 +262,27 @@ export class KeywordSearch implements ResultSource {
         titleMatches?.setIdf(g, v, idf);
         groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
         if (bodyDf === 0) return;
-        // Term frequency over the whole exchange first, then one BM25 saturation per document.
-        const inVariant: number[] = [];
-        for (const [field, lists] of variant.postings) {
-          const weight = fieldWeight(field);
-          for (const list of lists) {
-            for (let i = 0; i < list.docIds.length; i++) {
-              const doc = list.docIds[i] ?? 0;
-              if (doc >= capacity || !allow(doc)) continue;
-              if (tf[doc] === 0) inVariant.push(doc);
-              tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
-            }
-          }
-        }
-        for (const doc of inVariant) {
+        const score = (doc: number, frequency: number): void => {
           // Each field's frequency normalised by its own length, then one saturation (BM25F).
-          const f = (tf[doc] ?? 0) / (1 - B + (B * docLength(doc)) / average) + (titleMatches?.titleTf(g, v, docs.conversation[doc] ?? -1) ?? 0);
-          tf[doc] = 0;
+          const f = frequency / (lengthNorms[doc] ?? 1) + (titleMatches?.titleTf(g, v, docs.conversation[doc] ?? -1) ?? 0);
           if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
           scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1);
           if (stamp[doc] !== g) {
             stamp[doc] = g;
             matched[doc] = (matched[doc] ?? 0) + 1;
           }
+        };
+        if (merged) {
+          for (let i = 0; i < bodyDf; i++) {
+            const doc = merged.docIds[i] ?? 0;
+            if (allow(doc)) score(doc, merged.tf[i] ?? 0);
+          }
+          return;
+        }
+        for (const doc of inVariant) {
+          const frequency = tf[doc] ?? 0;
+          tf[doc] = 0;
+          score(doc, frequency);
         }
       });
     });
@@ -390,22 +428,6 @@ function binarySearch(sorted: Uint32Array, value: number): boolean {
     else hi = mid;
   }
   return sorted[lo] === value;
-}
-
-function documentFrequency(byField: Map<FieldCode, { docIds: Uint32Array }[]>, capacity: number): number {
-  const lists = [...byField.values()].flat();
-  if (lists.length === 1) return lists[0]?.docIds.length ?? 0;
-  const seen = new Uint8Array(capacity);
-  let df = 0;
-  for (const list of lists) {
-    for (const doc of list.docIds) {
-      if (doc < capacity && !seen[doc]) {
-        seen[doc] = 1;
-        df++;
-      }
-    }
-  }
-  return df;
 }
 
 function filterFn(docs: DocsTable, filters: SearchFilters): (doc: number) => boolean {

@@ -36,7 +36,10 @@ export function matchSpecFor(query: ParsedQuery, expansions: readonly string[] =
 }
 
 function isMatch(token: Token, spec: MatchSpec): boolean {
-  return spec.words.has(token.term) || spec.prefixes.some((p) => token.term.startsWith(p));
+  if (spec.words.has(token.term)) return true;
+  // A plain loop: this runs for every word of every shown text, and a closure per word showed in profiles.
+  for (const prefix of spec.prefixes) if (token.term.startsWith(prefix)) return true;
+  return false;
 }
 
 export function matchRanges(text: string, spec: MatchSpec): Array<[number, number]> {
