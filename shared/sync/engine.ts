@@ -5,6 +5,7 @@
  */
 import { AppError, toAppError, type AppErrorData, type ErrorCode } from '../errors';
 import { sha256Hex } from './hash';
+import { utf8 } from './bytes';
 import { MAX_DRIFT_MS, receiveHlc } from './hlc';
 import { keyedId, type SyncKeys } from './keys';
 import { applyCommits, manifestFromCheckpoint } from './manifest';
@@ -334,10 +335,11 @@ export class SyncEngine {
   }
 
   private async encode(kind: SegmentKind, payload: SegmentPayload): Promise<EncodedSegment> {
-    // The payload's JSON is both the cache key and what is compressed (one stringify: it is megabytes). A retry builds
-    // the same payload from the same stored records in the same order, so it finds the same bytes here.
+    // The payload's JSON is what is compressed (one stringify: it is megabytes), and its SHA-256 the cache key (the
+    // text itself would keep the whole vault in memory during a first push). A retry builds the same payload from the
+    // same stored records in the same order, so it finds the same bytes here.
     const json = JSON.stringify(payload);
-    const cacheKey = `${kind}:${json}`;
+    const cacheKey = `${kind}:${await sha256Hex(utf8(json))}`;
     const cached = this.encoded.get(cacheKey);
     if (cached !== undefined) return cached;
     const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, kind, payload, json);
