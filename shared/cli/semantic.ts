@@ -16,7 +16,7 @@ import { nodeEmbeddingText } from '../embed/text';
 import { packVectors } from '../embed/vector-math';
 import { AppError, toAppError, type AppErrorData } from '../errors';
 import type { MemoryNode } from '../model';
-import { recordKey } from '../sync/records';
+import { queueVectorRecords } from '../sync/vault-ops';
 import type { NodeRow, VectorBlockRow } from '../../web/src/db/database';
 import { RemoteEmbedder } from '../../web/src/embed/remote-embedder';
 import { parseQuery } from '../../web/src/search/query';
@@ -240,16 +240,7 @@ export async function embedMissingVectors(
       if (dim === 0 || vectors.some((v) => v.length !== dim)) throw new AppError('EMBEDDER_BAD_RESPONSE', { detail: 'vectors of different sizes in one answer' });
       const block: VectorBlockRow = { modelId, dim, dtype: 'float32', nodeIds: nodes.map((n) => n.id), data: packVectors(vectors, dim).buffer, scales: null, createdAt: Date.now() };
       const records = vectorRecordsOf(block, new Map(nodes.map((n) => [n.id, n.conversationId])));
-      const written = await store.transaction(async (tx) => {
-        let n = 0;
-        for (const record of records) {
-          if (record.type !== 'vector' || (await tx.hasTombstone(`node:${record.nodeId}`)) || (await tx.getRecord(`node:${record.nodeId}`)) === undefined) continue;
-          await tx.putRecord(record);
-          await tx.markPending(recordKey(record));
-          n += 1;
-        }
-        return n;
-      });
+      const written = await queueVectorRecords(store, records);
       embedded += written;
       options.onProgress?.(embedded, missing.length);
     });

@@ -146,3 +146,20 @@ export async function vaultDigest(store: LocalStore): Promise<string> {
   const tombstones = [...(await store.allTombstones())].sort();
   return sha256Hex(utf8(canonicalJson({ records, tombstones })));
 }
+
+/**
+ * C38: vector records, pending for the next push, in one transaction. A node deleted meanwhile (here or by a pull)
+ * keeps no vector. Returns how many were written (the app's embedding job and the command line's both use it).
+ */
+export async function queueVectorRecords(store: LocalStore, records: readonly SyncRecord[]): Promise<number> {
+  return store.transaction(async (tx) => {
+    let written = 0;
+    for (const record of records) {
+      if (record.type !== 'vector' || (await tx.hasTombstone(`node:${record.nodeId}`)) || (await tx.getRecord(`node:${record.nodeId}`)) === undefined) continue;
+      await tx.putRecord(record);
+      await tx.markPending(recordKey(record));
+      written += 1;
+    }
+    return written;
+  });
+}

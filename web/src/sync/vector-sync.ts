@@ -13,7 +13,8 @@
  *   queueVectorsForSync(db, block): Promise<number>       // records written and marked pending
  *   materializeSyncedVectors(db): Promise<number>         // vectors added to blocks
  */
-import { recordKey, vectorRecordSchema, type SyncRecord } from '../../../shared/sync/records';
+import { vectorRecordSchema, type SyncRecord } from '../../../shared/sync/records';
+import { queueVectorRecords } from '../../../shared/sync/vault-ops';
 import { putVectorBlock, vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
 import { localContext, notifyLocalChange } from './local-changes';
 
@@ -66,17 +67,7 @@ export async function queueVectorsForSync(db: VaultDatabase, block: VectorBlockR
   const records = vectorRecordsOf(block, conversationOf);
   if (records.length === 0) return 0;
   const { store } = await localContext(db);
-  const written = await store.transaction(async (tx) => {
-    let n = 0;
-    for (const record of records) {
-      // A node deleted meanwhile (here or by a pull) keeps no vector.
-      if (record.type !== 'vector' || (await tx.hasTombstone(`node:${record.nodeId}`)) || (await tx.getRecord(`node:${record.nodeId}`)) === undefined) continue;
-      await tx.putRecord(record);
-      await tx.markPending(recordKey(record));
-      n += 1;
-    }
-    return n;
-  });
+  const written = await queueVectorRecords(store, records);
   if (written > 0) notifyLocalChange('vectors');
   return written;
 }
