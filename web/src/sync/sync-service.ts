@@ -175,22 +175,15 @@ export class SyncService {
     if (device === null) {
       this.engine = null;
       this.device = null;
-      setSyncStatus(user !== undefined && (await this.setUpOnServer()) === false ? 'not-set-up' : 'locked');
+      // "Not set up" is learnt where the key is asked for anyway (the sync page, noteNotSetUp): asking here would cost a
+      // request, and a logged 404, on every start of every signed-in device without keys.
+      setSyncStatus(syncStatus() === 'not-set-up' ? 'not-set-up' : 'locked');
       return;
     }
     if (this.device?.keys.vaultId !== device.keys.vaultId || this.engine === null) this.engine = this.buildEngine(device.keys);
     this.device = device;
     const current = syncStatus();
     if (current === 'starting' || current === 'locked' || current === 'not-set-up' || current === 'signed-out') setSyncStatus(user === undefined ? 'offline' : 'idle');
-  }
-
-  /** Whether this account has a wrapped vault key on the server; null when the server could not say. */
-  private async setUpOnServer(): Promise<boolean | null> {
-    try {
-      return (await this.transport.getVaultKey()) !== null;
-    } catch {
-      return null;
-    }
   }
 
   private buildEngine(keys: SyncKeys): SyncEngine {
@@ -220,8 +213,15 @@ export class SyncService {
     return work();
   }
 
+  /** The wrapped vault key, or null before sync was set up for this account (the header then says "Set up sync", C41). */
   async vaultKey(): Promise<VaultKeyResponse | null> {
-    return this.transport.getVaultKey();
+    const key = await this.transport.getVaultKey();
+    if (this.engine === null) {
+      const current = syncStatus();
+      if (key === null && current === 'locked') setSyncStatus('not-set-up');
+      else if (key !== null && current === 'not-set-up') setSyncStatus('locked');
+    }
+    return key;
   }
 
   /** C23: a new vault key wrapped by the passphrase (Argon2id calibrated here) and a recovery code (shown once). */
