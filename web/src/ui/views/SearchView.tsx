@@ -147,7 +147,10 @@ export default function SearchView(props: ViewProps): JSX.Element {
           const error = toAppError(e);
           // The sentence goes on screen; the non-secret detail goes to the console for support.
           console.error(`search failed: ${error.code}`, error.detail ?? '');
-          if (mine === generation) setError(error.toData());
+          if (mine !== generation) return;
+          setError(error.toData());
+          // The count of the query before is not this query's: the status must not keep it (issue 11).
+          setOutcome(null);
         })
         .finally(() => {
           if (mine !== generation) return;
