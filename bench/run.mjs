@@ -7,12 +7,12 @@ import { join, resolve } from 'node:path';
 
 const dir = resolve(import.meta.dirname);
 const wanted = process.argv.slice(2);
-const files0 = new Set(readdirSync(dir).filter((f) => f.endsWith('.bench.ts')));
-const files = readdirSync(dir)
+const all = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  // A name that is exactly a benchmark's picks that one only (`sync` is not also `cli-sync`); otherwise any containing it.
-  .filter((f) => wanted.length === 0 || wanted.some((w) => (f === `${w}.bench.ts` ? true : !files0.has(`${w}.bench.ts`) && f.includes(w))))
   .sort();
+// A name that is exactly a benchmark's picks that one only (`sync` is not also `cli-sync`); otherwise any containing it.
+const matches = (w) => (all.includes(`${w}.bench.ts`) ? [`${w}.bench.ts`] : all.filter((f) => f.includes(w)));
+const files = wanted.length === 0 ? all : all.filter((f) => wanted.some((w) => matches(w).includes(f)));
 let failed = 0;
 for (const file of files) {
   console.log(`\n##### ${file}`);

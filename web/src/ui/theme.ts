@@ -5,15 +5,15 @@
  * the CSS follows `prefers-color-scheme`.
  */
 import { createSignal } from 'solid-js';
-import { onSyncedSettingsChanged, readSyncedSetting, writeSyncedSetting } from '../vault/synced-settings';
+import { SYNCED_SETTINGS, onSyncedSettingsChanged, readSyncedSetting, writeSyncedSetting, type SyncedSettingValue } from '../vault/synced-settings';
 import { vault } from './data';
 
-export type ThemeChoice = 'system' | 'light' | 'dark';
+export type ThemeChoice = SyncedSettingValue<'theme'>;
 const KEY = 'cogzy.theme';
 const SETTING = 'ui.theme';
 
 function isChoice(value: unknown): value is ThemeChoice {
-  return value === 'system' || value === 'light' || value === 'dark';
+  return SYNCED_SETTINGS.theme.safeParse(value).success;
 }
 
 function read(): ThemeChoice {
@@ -54,16 +54,13 @@ export function setTheme(choice: ThemeChoice): void {
   apply(choice);
   // Best effort: a vault that cannot be written still shows the chosen theme for this visit.
   vault()
-    .then(async ({ db }) => {
-      await db.settings.put({ key: SETTING, value: choice });
-      await writeSyncedSetting(db, 'theme', choice);
-    })
+    .then(({ db }) => writeSyncedSetting(db, 'theme', choice))
     .catch(() => undefined);
 }
 
 /**
- * At start-up, and again whenever a sync brings another device's choice: the synced setting wins, then the vault's
- * own row, over the localStorage mirror (e.g. after the mirror was cleared).
+ * At start-up, and again whenever a sync brings another device's choice: the synced setting wins, then the row older
+ * versions wrote, over the localStorage mirror (e.g. after the mirror was cleared).
  */
 export async function loadThemeSetting(): Promise<void> {
   const { db } = await vault();
