@@ -21,6 +21,7 @@ import { generateExport } from '../support/generate-chatgpt';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startLocalS3, type LocalS3 } from '../support/s3-server';
 import { startLocalWorker, type LocalWorker } from '../support/sync-client';
+import { openSyncPage, syncNowThroughUi, waitInSyncShown } from '../support/sync-pages';
 
 const dist = resolve(import.meta.dirname, '..', '..', 'dist');
 inject('baseUrl');
@@ -51,23 +52,9 @@ function exportWithMarkers(): { json: string; conversationIds: string[] } {
   return { json: JSON.stringify(values), conversationIds };
 }
 
-async function openSync(page: Page, appUrl: string): Promise<void> {
-  await page.goto(`${appUrl}#/settings/sync`);
-  await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor();
-}
-
-async function waitInSync(page: Page, timeout = 60_000): Promise<void> {
-  await expect
-    .poll(async () => `${(await page.getByTestId('sync-state').textContent()) ?? ''} | ${(await page.getByTestId('sync-pending').textContent()) ?? ''}`, { timeout })
-    .toBe('In sync | 0');
-}
-
-async function syncNow(page: Page, appUrl: string): Promise<void> {
-  await openSync(page, appUrl);
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.getByText('Sync finished.').waitFor({ timeout: 60_000 });
-  await waitInSync(page);
-}
+const openSync = openSyncPage;
+const waitInSync = (page: Page, timeout = 60_000): Promise<void> => waitInSyncShown(page, timeout);
+const syncNow = (page: Page, appUrl: string): Promise<void> => syncNowThroughUi(page, appUrl);
 
 async function memoriesShown(page: Page): Promise<string[]> {
   const list = page.getByTestId('memory-list');

@@ -17,6 +17,7 @@ import { hasHorizontalOverflow, importThroughUi, launchApp, saveNoteInReader, ty
 import { generateExport } from '../support/generate-chatgpt';
 import { startLocalS3, type LocalS3 } from '../support/s3-server';
 import { startLocalWorker, type LocalWorker } from '../support/sync-client';
+import { openSyncPage, searchHitsShown, setUpSyncThroughUi, signInThroughUi, syncNowThroughUi, waitInSyncShown } from '../support/sync-pages';
 
 const dist = resolve(import.meta.dirname, '..', '..', 'dist');
 inject('baseUrl');
@@ -59,49 +60,13 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-async function setUpSync(page: Page, appUrl: string): Promise<void> {
-  await openSync(page, appUrl);
-  await page.getByLabel(/^Passphrase \(/).fill(passphrase);
-  await page.getByLabel('The same passphrase again').fill(passphrase);
-  await page.getByLabel(/I understand/).check();
-  await page.getByRole('button', { name: 'Set up sync' }).click();
-  await page.getByTestId('recovery-code').waitFor({ timeout: 60_000 });
-  await page.getByLabel('I saved my recovery code').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-}
-
-async function signIn(page: Page, appUrl: string, mode: 'signup' | 'signin'): Promise<void> {
-  await page.goto(`${appUrl}#/account`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  if (mode === 'signup') await page.getByRole('button', { name: 'Create account' }).first().click();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(password);
-  await page.locator('form').getByRole('button', { name: mode === 'signup' ? 'Create account' : 'Sign in' }).click();
-  await page.getByTestId('account-email').waitFor();
-}
-
-async function openSync(page: Page, appUrl: string): Promise<void> {
-  await page.goto(`${appUrl}#/settings/sync`);
-  await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor();
-}
-
-/** Waits until the dashboard says "In sync" with nothing waiting to upload. */
-async function waitInSync(page: Page, timeout = 60_000): Promise<void> {
-  await expect
-    .poll(async () => `${(await page.getByTestId('sync-state').textContent()) ?? ''} | ${(await page.getByTestId('sync-pending').textContent()) ?? ''}`, { timeout })
-    .toBe('In sync | 0');
-}
-
-async function syncNow(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  try {
-    await page.getByText('Sync finished.').waitFor({ timeout: 60_000 });
-  } catch (error) {
-    const read = (id: string): Promise<string> => page.getByTestId(id).textContent({ timeout: 1000 }).then((t) => t ?? '', () => '(none)');
-    throw new Error(`"Sync now" did not finish: state ${await read('sync-state')}, pending ${await read('sync-pending')}, last error ${await read('sync-last-error')}`, { cause: error });
-  }
-  await waitInSync(page);
-}
+const account = { email, password };
+const signIn = (page: Page, appUrl: string, mode: 'signup' | 'signin'): Promise<void> => signInThroughUi(page, appUrl, account, mode);
+const setUpSync = async (page: Page, appUrl: string): Promise<void> => void (await setUpSyncThroughUi(page, appUrl, passphrase));
+const openSync = openSyncPage;
+const waitInSync = (page: Page, timeout = 60_000): Promise<void> => waitInSyncShown(page, timeout);
+const syncNow = (page: Page): Promise<void> => syncNowThroughUi(page, page.url().split('#')[0]!);
+const searchHits = (page: Page, appUrl: string, query: string): Promise<number> => searchHitsShown(page, appUrl, query);
 
 /** Everything but the app's own files fails as a dropped connection does: the API, and the bucket's URLs. */
 async function goOffline(session: BrowserSession, appUrl: string): Promise<void> {
@@ -110,16 +75,6 @@ async function goOffline(session: BrowserSession, appUrl: string): Promise<void>
 
 async function goOnline(session: BrowserSession): Promise<void> {
   await session.context.unrouteAll({ behavior: 'ignoreErrors' });
-}
-
-async function searchHits(page: Page, appUrl: string, query: string): Promise<number> {
-  // Leave the search page first, so no result or "no results" of the previous query is still on screen.
-  await page.goto(`${appUrl}#/timeline`);
-  await page.getByRole('heading', { name: 'Timeline' }).waitFor();
-  await page.goto(`${appUrl}#/search?q=${encodeURIComponent(query)}`);
-  const results = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
-  await Promise.race([results.first().waitFor({ timeout: 15_000 }), page.getByTestId('no-results').waitFor({ timeout: 15_000 })]).catch(() => undefined);
-  return results.filter({ hasText: query }).count();
 }
 
 describe('sync between two browsers', () => {

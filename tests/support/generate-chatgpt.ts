@@ -8,7 +8,7 @@
  * `writeExport` streams a file of a chosen size without holding it in memory.
  */
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, statSync, truncateSync } from 'node:fs';
 import { seededRandom } from '../../shared/embed/random';
 
 function mix(...values: number[]): number {
@@ -226,6 +226,12 @@ export async function writeExport(path: string, targetBytes: number, seed = 1, t
   out.end();
   await once(out, 'finish');
   return { bytes, conversations, nodes };
+}
+
+/** Adds one conversation at the end of an export that writeExport wrote (its last two bytes are "]\n"). */
+export function appendConversationToExport(path: string, value: Json): void {
+  truncateSync(path, statSync(path).size - 2);
+  appendFileSync(path, `,\n${JSON.stringify(value)}]\n`);
 }
 
 /** One ChatGPT conversation of a single exchange, as the export's conversations.json holds it (specs that need known words). */

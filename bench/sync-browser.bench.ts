@@ -1,0 +1,102 @@
+/**
+ * `npm run bench -- sync-browser`: the two-device story of issue #10 at vault scale, in Debian's chromium on the
+ * production build (dist/, built when absent or BENCH_BUILD=1), against `wrangler dev` + local D1 + the local S3
+ * server. A generated ChatGPT export of BENCH_NODES exchanges (default 100,000) plus one conversation with a marker
+ * word nothing else holds:
+ *  1. laptop (fresh profile): imports the file through the Import page, then searches until the marker is found:
+ *     the local import's time until search works, the baseline;
+ *  2. laptop: signs up, sets up sync, and waits for "In sync" (the first push);
+ *  3. phone (another fresh profile): signs in, unlocks with the passphrase, waits for "In sync" (the first pull),
+ *     then searches until the marker is found.
+ * Prints each time, the bytes the dashboards report, and the ratio phone until searchable / laptop local import.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { importThroughUi, launchApp, type BrowserSession } from '../tests/support/browser';
+import { serveStatic } from '../tests/support/browser-server';
+import { appendConversationToExport, oneExchangeConversation, writeExport } from '../tests/support/generate-chatgpt';
+import { startLocalS3 } from '../tests/support/s3-server';
+import { startLocalWorker } from '../tests/support/sync-client';
+import { openSyncPage, pollFor, searchHitsShown, setUpSyncThroughUi, signInThroughUi, unlockSyncThroughUi, waitInSyncShown } from '../tests/support/sync-pages';
+
+const root = resolve(import.meta.dirname, '..');
+const NODES = Number(process.env.BENCH_NODES ?? 100_000);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MIN ?? 60) * 60_000;
+const MARKER = `zqbench${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const load = (): string => loadavg()[0]!.toFixed(1);
+
+/** Searches the marker until its one exchange is found (the index may still be catching up after an import or pull). */
+async function untilMarkerFound(page: Page, appUrl: string): Promise<void> {
+  await pollFor(`search finding ${MARKER}`, TIMEOUT_MS, async () => String(await searchHitsShown(page, appUrl, MARKER, { timeoutMs: 30_000 })), '1', 1000);
+}
+
+async function bytesShown(page: Page, appUrl: string): Promise<string> {
+  await openSyncPage(page, appUrl);
+  return ((await page.getByTestId('sync-bytes').textContent()) ?? '').trim();
+}
+
+const dist = join(root, 'dist');
+if (process.env.BENCH_BUILD === '1' || !existsSync(join(dist, 'index.html'))) {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+}
+const dir = mkdtempSync(join(tmpdir(), 'cogzy-sync-browser-bench-'));
+let workerUrl: string | null = null;
+const web = await serveStatic(dist, { apiTarget: () => workerUrl });
+const appUrl = web.url;
+const s3 = await startLocalS3('cogzy-sync-browser-bench', { allowedOrigins: [appUrl.replace(/\/$/, '')] });
+const worker = await startLocalWorker({ ...s3.env, APP_ORIGIN: appUrl.replace(/\/$/, '') }, { readyTimeoutMs: 180_000 });
+workerUrl = worker.url;
+const sessions: BrowserSession[] = [];
+try {
+  const file = join(dir, 'conversations.json');
+  const generated = await writeExport(file, Number.POSITIVE_INFINITY, 7, NODES);
+  appendConversationToExport(file, oneExchangeConversation('00000000-0000-4000-8000-00000000be1c', `Bench marker ${MARKER}`, `where is ${MARKER} kept`, `${MARKER} is kept in the vault`, 1_700_000_000));
+  console.log(`export: ${(statSync(file).size / 1e6).toFixed(0)} MB, ${generated.conversations + 1} conversations, ${generated.nodes + 1} exchanges; load ${load()}`);
+  const account = { email: `bench-${randomUUID()}@example.com`, password: 'correct horse battery staple' };
+  const passphrase = 'a long sync passphrase nobody guesses';
+
+  const laptop = await launchApp();
+  sessions.push(laptop);
+  let started = performance.now();
+  await laptop.page.goto(`${appUrl}#/import`);
+  const [shown] = await importThroughUi(laptop.page, [file], { timeoutMs: TIMEOUT_MS });
+  const importedMs = performance.now() - started;
+  if (shown?.status !== 'complete') throw new Error(`the laptop's import ended ${shown?.status ?? 'without a result'}: ${shown?.sentence ?? ''}`);
+  await untilMarkerFound(laptop.page, appUrl);
+  const localMs = performance.now() - started;
+  console.log(`laptop, local import: imported ${s(importedMs)}, marker found by search ${s(localMs)} (${Math.round((generated.nodes / localMs) * 1000)} exchanges/s); load ${load()}`);
+
+  await signInThroughUi(laptop.page, appUrl, account, 'signup');
+  started = performance.now();
+  await setUpSyncThroughUi(laptop.page, appUrl, passphrase);
+  await waitInSyncShown(laptop.page, TIMEOUT_MS);
+  const pushMs = performance.now() - started;
+  console.log(`laptop, set up sync and first push: ${s(pushMs)}, up / down ${await bytesShown(laptop.page, appUrl)}; load ${load()}`);
+
+  const phone = await launchApp({ viewport: { width: 390, height: 844 } });
+  sessions.push(phone);
+  await signInThroughUi(phone.page, appUrl, account, 'signin');
+  started = performance.now();
+  await unlockSyncThroughUi(phone.page, appUrl, passphrase);
+  const unlockedMs = performance.now() - started;
+  await waitInSyncShown(phone.page, TIMEOUT_MS, (state) => console.log(`  phone at ${s(performance.now() - started)}: ${state}`));
+  const pulledMs = performance.now() - started;
+  await untilMarkerFound(phone.page, appUrl);
+  const phoneMs = performance.now() - started;
+  console.log(`phone, unlock and first pull: unlocked ${s(unlockedMs)}, in sync ${s(pulledMs)}, marker found by search ${s(phoneMs)}, up / down ${await bytesShown(phone.page, appUrl)}`);
+  console.log(`ratio phone until searchable / laptop local import until searchable: ${(phoneMs / localMs).toFixed(2)} x`);
+  for (const session of sessions) if (session.errors.length > 0) console.log(`browser errors: ${session.errors.slice(0, 5).join(' | ')}`);
+  console.log(`load at the end ${load()}`);
+} finally {
+  for (const session of sessions) await session.close();
+  await worker.close();
+  await s3.close();
+  await web.close();
+  rmSync(dir, { recursive: true, force: true });
+}
