@@ -8,10 +8,13 @@ import { deriveSyncKeys } from '../../shared/sync/keys';
 import { MemoryServer, MemoryTransport } from '../../shared/sync/testing/memory-server';
 import { seededRandom } from '../../shared/sync/testing/seeded';
 import { loadAskSettings, saveAskSettings } from '../../web/src/chat/ask';
+import { defaultLocal, defaultRemote, loadEmbedderSettings, OFF, sameServiceOffer } from '../../web/src/embed/embedder-settings';
+import { SemanticService } from '../../web/src/embed/semantic-service';
 import { SearchService } from '../../web/src/search/search';
 import { localContext, onLocalChange } from '../../web/src/sync/local-changes';
 import { readSyncedSetting, writeSyncedSetting } from '../../web/src/vault/synced-settings';
 import type { Vault } from '../../web/src/vault/vault';
+import { startOpenAiServer } from '../support/openai-server';
 import { useFreshDatabases } from './fresh-db';
 
 const freshDb = useFreshDatabases('synced-settings');
@@ -90,5 +93,40 @@ describe('C39: synced settings', () => {
     // @ts-expect-error: not a theme
     await expect(writeSyncedSetting(db, 'theme', 'purple')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(await db.syncRecords.count()).toBe(0);
+  });
+
+  it('C51: the embedding service follows the person without its key; the other device is offered it, not switched', async () => {
+    const key = 'sk-embedding-key-0987654321';
+    const ai = await startOpenAiServer({ apiKey: key });
+    try {
+      const { a, b, server } = await twoDevices();
+      const service = new SemanticService({
+        db: a.db,
+        register: () => Promise.resolve(() => undefined),
+        startLocal: () => Promise.reject(new Error('no on-device model in this test')),
+        random: Math.random,
+        now: Date.now,
+      });
+      await service.applySettings({ version: 1, choice: { ...defaultRemote(`${ai.url}/`), model: 'stand-in-embed', apiKey: key, dimensions: 64 } });
+      service.dispose();
+      await a.sync();
+      await b.sync();
+      const shared = await readSyncedSetting(b.db, 'embedder');
+      expect(shared).toEqual({ baseUrl: `${ai.url}/`, model: 'stand-in-embed', dimensions: 64 });
+      expect(JSON.stringify(await a.db.syncRecords.toArray())).not.toContain(key);
+      expect(JSON.stringify(await b.db.syncRecords.toArray())).not.toContain(key);
+      expect(server.head('user').version).toBeGreaterThan(0);
+      // B keeps its own choice (off here) until the person takes the offer.
+      expect(await loadEmbedderSettings(b.db)).toEqual(OFF);
+      expect(sameServiceOffer(shared, OFF.choice)).toEqual(shared);
+      expect(sameServiceOffer(shared, defaultLocal())).toEqual(shared);
+      expect(sameServiceOffer(shared, { ...defaultRemote(ai.url), model: 'stand-in-embed' })).toBeNull();
+      expect(sameServiceOffer(shared, { ...defaultRemote(ai.url), model: 'another-model' })).toEqual(shared);
+      expect(sameServiceOffer(null, OFF.choice)).toBeNull();
+      // Receiving it wrote nothing of B's own.
+      expect(await b.db.syncPending.count()).toBe(0);
+    } finally {
+      await ai.close();
+    }
   });
 });

@@ -20,6 +20,7 @@ import { buildTopics, refreshTopics, type Clusterer } from '../topics/topics';
 import { subscribeLive } from '../vault/live';
 import { VectorMatrix } from '../vectors/vector-matrix';
 import { VectorResultSource } from '../vectors/vector-source';
+import { writeSyncedSetting } from '../vault/synced-settings';
 import { loadEmbedderSettings, OFF, saveEmbedderSettings, type EmbedderSettings, type LocalSettings } from './embedder-settings';
 import { runEmbeddingJob, type EmbeddingJobProgress } from './embedding-job';
 import { RemoteEmbedder } from './remote-embedder';
@@ -111,6 +112,11 @@ export class SemanticService {
     const lastLocal = previous?.choice.kind === 'local' ? previous.choice : (previous?.lastLocal ?? settings.lastLocal);
     const saved: EmbedderSettings = settings.choice.kind !== 'local' && lastLocal ? { ...settings, lastLocal } : { version: settings.version, choice: settings.choice };
     await saveEmbedderSettings(this.deps.db, saved);
+    // The service (never its key) follows the person, so another device can offer to use the same one (C51).
+    if (saved.choice.kind === 'remote') {
+      const { baseUrl, model, dimensions } = saved.choice;
+      await writeSyncedSetting(this.deps.db, 'embedder', { baseUrl, model, dimensions });
+    }
     await this.configure(saved, { verify: true });
   }
 

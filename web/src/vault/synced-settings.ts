@@ -2,7 +2,7 @@
  * Settings that follow the person to every device (SPEC C10, C39): each is a last-writer-wins record
  * `setting:<name>` in the sync engine, written through vault-ops with this vault's clock and pushed like a title.
  * Only what is listed here syncs, and nothing secret is ever listed: an API key stays on the device that holds it
- * (the ask settings split off their key before writing; `theme` and `ask` are the synced ones).
+ * (the ask settings split off their key before writing; `theme`, `ask` and `embedder` are the synced ones).
  *
  *   readSyncedSetting(db, name)            the synced value, or null when no device ever set it
  *   writeSyncedSetting(db, name, value)    a local change (validated by the setting's schema)
@@ -28,6 +28,15 @@ export const SYNCED_SETTINGS = {
     mode: z.enum(ASK_MODES),
     baseUrl: z.string().max(2048),
     model: z.string().max(200),
+  }),
+  /**
+   * embed/semantic-service.ts: the remote embedding service whose vectors sync (C38), without the key (C51). Another
+   * device offers to use the same one; it never switches on its own, since a device may embed on its own chip.
+   */
+  embedder: z.object({
+    baseUrl: z.string().url().max(2048),
+    model: z.string().min(1).max(200),
+    dimensions: z.number().int().positive().max(8192).nullable(),
   }),
 } as const;
 
