@@ -16,6 +16,19 @@ export default tseslint.config(
     },
   },
   {
+    // Spreading an array into a call puts every element on the stack: past ~100k it throws RangeError (a
+    // 100k-exchange import did). Product code uses shared/arrays.ts instead.
+    files: ['web/src/**/*.{ts,tsx}', 'shared/**/*.ts', 'worker/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'CallExpression[callee.property.name=/^(push|unshift)$/] > SpreadElement', message: 'push(...items) throws past ~100k items: use appendAll from shared/arrays.ts.' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement", message: 'Math.max/min(...values) throws past ~100k values: use maxOf/minOf from shared/arrays.ts.' },
+        { selector: "CallExpression[callee.property.name='fromCharCode'] > SpreadElement", message: 'String.fromCharCode(...bytes) throws on large input: convert in chunks of at most 0x8000 and say so.' },
+      ],
+    },
+  },
+  {
     // The root tsconfig is a bare base config; vite.config.ts belongs to the web project.
     files: ['vite.config.ts'],
     languageOptions: { parserOptions: { projectService: false, project: './web/tsconfig.json' } },

@@ -63,11 +63,17 @@ try {
 
   const laptop = await launchApp();
   sessions.push(laptop);
+  laptop.page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') console.log(`  laptop console ${m.type()}: ${m.text().slice(0, 500)}`);
+  });
   let started = performance.now();
   await laptop.page.goto(`${appUrl}#/import`);
   const [shown] = await importThroughUi(laptop.page, [file], { timeoutMs: TIMEOUT_MS });
   const importedMs = performance.now() - started;
-  if (shown?.status !== 'complete') throw new Error(`the laptop's import ended ${shown?.status ?? 'without a result'}: ${shown?.sentence ?? ''}`);
+  if (shown?.status !== 'complete') {
+    const page = ((await laptop.page.getByTestId('import-result').textContent().catch(() => '')) ?? '').trim();
+    throw new Error(`the laptop's import ended ${shown?.status ?? 'without a result'} after ${s(importedMs)}: ${shown?.sentence ?? page}`);
+  }
   await untilMarkerFound(laptop.page, appUrl);
   const localMs = performance.now() - started;
   console.log(`laptop, local import: imported ${s(importedMs)}, marker found by search ${s(localMs)} (${Math.round((generated.nodes / localMs) * 1000)} exchanges/s); load ${load()}`);

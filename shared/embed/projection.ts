@@ -3,6 +3,7 @@
  * exact enough), weighted by cluster size so big topics anchor the map. Coordinates are scaled into [-1, 1].
  */
 import { dot } from './vector-math';
+import { maxOf } from '../arrays';
 
 export interface Point2D {
   readonly x: number;
@@ -39,7 +40,7 @@ export function projectCentroids(centroids: Float32Array, k: number, dim: number
     components.push(v);
   }
   const raw = Array.from({ length: k }, (_, c) => ({ x: dot(centred, c * dim, components[0]!, 0, dim), y: dot(centred, c * dim, components[1]!, 0, dim) }));
-  const scale = Math.max(1e-9, ...raw.map((p) => Math.max(Math.abs(p.x), Math.abs(p.y))));
+  const scale = maxOf(raw.map((p) => Math.max(Math.abs(p.x), Math.abs(p.y))), 1e-9);
   return raw.map((p) => ({ x: p.x / scale, y: p.y / scale }));
 }
 

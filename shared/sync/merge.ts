@@ -4,6 +4,7 @@
  * of times, hold the same vault.
  */
 import { canonicalJson, type NoteVersionRecord, type SyncRecord } from './records';
+import { appendAll } from '../arrays';
 
 /**
  * The record to keep when `incoming` meets `existing` under the same key (C8, C10, C11):
@@ -96,10 +97,10 @@ export function mergeLines(base: string, ours: string, theirs: string): string |
   const out: string[] = [];
   let cursor = 0;
   for (const hunk of all) {
-    out.push(...baseLines.slice(cursor, hunk.start), ...hunk.lines);
+    appendAll(appendAll(out, baseLines.slice(cursor, hunk.start)), hunk.lines);
     cursor = hunk.end;
   }
-  out.push(...baseLines.slice(cursor));
+  appendAll(out, baseLines.slice(cursor));
   return out.join('\n');
 }
 

@@ -8,6 +8,7 @@ import { emptyExtras, type Attachment, type NodeExtras, type Provider, type Turn
 import type { JsonRecord, NodeDraft, ParseContext, ParsedConversation, ProviderAdapter, RecordConsumer } from '../provider';
 import { isObject, type JsonObject } from './common/json';
 import { resolveThreads, type Step, type TreeItem } from './common/thread';
+import { appendAll } from '../../arrays';
 
 const PROVIDER: Provider = 'chatgpt';
 
@@ -210,8 +211,8 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
       exchange.human.text = rendered.text;
       exchange.human.messageIds.push(messageId);
       exchange.human.createdAt = createdAt;
-      exchange.attachments.push(...attachmentsOf(message), ...rendered.attachments);
-      exchange.extras.citations.push(...rendered.citations);
+      appendAll(appendAll(exchange.attachments, attachmentsOf(message)), rendered.attachments);
+      appendAll(exchange.extras.citations, rendered.citations);
       continue;
     }
     if (role !== 'assistant' && role !== 'tool') {
@@ -229,8 +230,8 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
       exchange = current;
       exchange.keys.push(node.id);
     }
-    exchange.attachments.push(...attachmentsOf(message), ...rendered.attachments);
-    exchange.extras.citations.push(...rendered.citations, ...citationsOf(message));
+    appendAll(appendAll(exchange.attachments, attachmentsOf(message)), rendered.attachments);
+    appendAll(appendAll(exchange.extras.citations, rendered.citations), citationsOf(message));
     if (role === 'tool') {
       // Tool output folds into the call it answers (the latest open call of that tool, else the latest call).
       const name = str(author['name']) ?? 'tool';
@@ -261,9 +262,9 @@ function buildExchanges(thread: readonly MappingNode[], defaultModel: string | n
   if (last !== undefined) {
     // Hidden messages after the last exchange still belong to the conversation.
     for (const key of Object.keys(pendingExtras) as (keyof NodeExtras)[]) {
-      (last.extras[key] as unknown[]).push(...pendingExtras[key]);
+      appendAll(last.extras[key] as unknown[], pendingExtras[key] as unknown[]);
     }
-    last.keys.push(...pendingKeys);
+    appendAll(last.keys, pendingKeys);
   }
   return exchanges;
 }

@@ -14,6 +14,7 @@ import { fingerprint } from './common/stable-id';
 import { cleanText, isBlank, titleFrom } from './common/text';
 import { parseTime } from './common/time';
 import type { Role } from './common/thread';
+import { maxOf, minOf } from '../../arrays';
 
 const GAP_MS = 30 * 60 * 1000;
 
@@ -291,8 +292,8 @@ function conversationOf(providerConversationId: string, rows: readonly Row[], la
       providerConversationId,
       kind: 'chat',
       title: name || `${prefix}${titleFrom(firstPrompt)}` || 'Copilot conversation',
-      createdAt: times.length > 0 ? Math.min(...times) : null,
-      updatedAt: times.length > 0 ? Math.max(...times) : null,
+      createdAt: times.length > 0 ? minOf(times) : null,
+      updatedAt: times.length > 0 ? maxOf(times) : null,
       model: null,
       messageCount: rows.length,
       raw: [headerLine, ...rows.map((row) => csvLine(row.cells))].join('\n'),

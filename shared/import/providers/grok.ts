@@ -13,6 +13,7 @@ import { attachmentKind, cleanText, isBlank } from './common/text';
 import { timeOrWarn } from './common/time';
 import { chatConversation, isEmptyMessage, linearThreads, messageStep, newestLeaf, resolveThreads } from './common/thread';
 import type { LeafPicker, MessageDraft, Role, TreeItem } from './common/thread';
+import { appendAll } from '../../arrays';
 
 type GrokMessage = MessageDraft & TreeItem;
 
@@ -78,7 +79,7 @@ function readResponse(entry: unknown, index: number, conversationId: string, ctx
   }
   const extras = emptyExtras();
   if (typeof response.thinking_trace === 'string' && !isBlank(response.thinking_trace)) extras.thinking.push(cleanText(response.thinking_trace));
-  extras.citations.push(...readCitations(response));
+  appendAll(extras.citations, readCitations(response));
   const message: GrokMessage = {
     id,
     role,

@@ -20,6 +20,7 @@ import { importRowSchema, toConversationRow, withStorageErrors, type Conversatio
 import { readIndexStats, type IndexPosition } from '../search/keyword-index';
 import { lastPendingSeq, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingKeys } from './sync-bookkeeping';
 import { prepareNewNodes, VAULT_WRITE_TABLES, VaultWriter, type PreparedNodes } from './vault-writes';
+import { appendAll } from '../../../shared/arrays';
 
 export interface NewImportInput {
   fileName: string;
@@ -231,7 +232,7 @@ export async function commitImportBatch(
       const incoming = items.flatMap((item) => item.nodes);
       const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
       const fresh = freshNodes(incoming, (id) => stored.has(id));
-      added.push(...fresh.map((node) => node.id));
+      appendAll(added, fresh.map((node) => node.id));
       counts.created = fresh.length;
       counts.deduplicated = incoming.length - fresh.length + items.reduce((n, item) => n + item.duplicates, 0);
 

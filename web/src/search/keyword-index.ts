@@ -36,6 +36,7 @@ import type { NodeRow } from '../db/database';
 import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
 import type { TitleLogRow } from './title-index';
 import { MAX_TERM_LENGTH, normalizeTerm, scan } from './tokenize';
+import { appendAll, maxOf } from '../../../shared/arrays';
 
 export const BUCKETS = 512;
 /**
@@ -839,7 +840,7 @@ function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchInd
       merged.createdAt.set(row.createdAt, at);
       merged.active.set(row.active, at);
       merged.lengths.set(row.lengths, at * 3);
-      nodeIds.push(...split(row));
+      appendAll(nodeIds, split(row));
       for (let i = 0; i < row.docIds.length; i++) {
         const id = row.conversations[row.conversationOf[i] ?? 0] ?? '';
         let conv = index.get(id);
@@ -892,7 +893,7 @@ export async function compactSearchIndex(db: CompactableSearchIndex, options: { 
   const groups: number[] = [];
   for (let group = 0; group < GROUPS; group++) {
     const pending = segsOf(`g${group}`).length;
-    const most = Math.max(...bucketsOf(group).map((bucket) => segsOf(`p${bucket}`).length));
+    const most = maxOf(bucketsOf(group).map((bucket) => segsOf(`p${bucket}`).length));
     if (pending + most >= minSegments && (pending > 0 || most >= 2)) groups.push(group);
   }
   // Everything else (lexicon, documents): part by part.

@@ -28,6 +28,7 @@ import { queryStopwords } from './stopwords';
 import { TitleIndexReader, type TitleIndex } from './title-index';
 import { TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
+import { appendAll } from '../../../shared/arrays';
 
 const K1 = 1.2;
 const B = 0.75;
@@ -183,13 +184,14 @@ export class KeywordSearch implements ResultSource {
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
       const kept = found.slice(0, MAX_CORRECTIONS);
-      group.push(...kept);
+      appendAll(group, kept);
       // Then the closest words only titles hold.
       const inTitle = (titles?.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS) ?? [])
         .filter((term) => !stop.has(term) && !kept.some((variant) => variant.term === term))
         .slice(0, MAX_CORRECTIONS - kept.length)
         .map((term) => ({ term, weight: CORRECTION_WEIGHT }));
-      titleOnly[groups.indexOf(group)]?.push(...inTitle);
+      const only = titleOnly[groups.indexOf(group)];
+      if (only) appendAll(only, inTitle);
       if (kept.length + inTitle.length === 0) continue;
       corrections.push({ word, to: [...kept.map((variant) => variant.term), ...inTitle.map((t) => t.term)] });
     }

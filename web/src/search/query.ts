@@ -6,6 +6,7 @@
  *   parseQuery(input: string): ParsedQuery
  */
 import { terms } from './tokenize';
+import { appendAll } from '../../../shared/arrays';
 
 export interface ParsedQuery {
   /** Whole words outside quotes (normalised, de-duplicated), excluding the prefix; a one-word quote is one too. */
@@ -37,7 +38,7 @@ export function parseQuery(input: string): ParsedQuery {
   // An unclosed quote is a phrase being typed: treat what follows it as the phrase.
   if (inQuote) addQuoted(current, phrases, required);
 
-  free.push(...terms(rest));
+  appendAll(free, terms(rest));
   let prefix: string | null = null;
   const endsInWord = !inQuote && input.length > 0 && !/[\s"]$/u.test(input);
   if (endsInWord && free.length > 0 && terms(input.slice(-1)).length > 0) prefix = free.pop() ?? null;

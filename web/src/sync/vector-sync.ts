@@ -22,6 +22,7 @@ export const isSyncedModel = (modelId: string): boolean => modelId.startsWith('r
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
+  // eslint-disable-next-line no-restricted-syntax -- chunks of 0x8000 bytes: always well under the argument limit
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }

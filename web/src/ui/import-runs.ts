@@ -71,6 +71,11 @@ export function importFiles(files: readonly File[]): Promise<void> {
       // Once the vault holds something worth keeping, ask the browser not to evict it (Settings shows the answer).
       if (rows.some((r) => r.counts.created > 0)) void requestPersistentStorage().catch(() => undefined);
     })
-    .catch((error: unknown) => void setLastFinished({ runId: run.runId, rows: [], error: toAppError(error).toData() }))
+    .catch((error: unknown) => {
+      const data = toAppError(error).toData();
+      // The page shows the sentence; the detail is for a bug report, in this device's console only.
+      console.warn(`Import run failed: ${data.code}${data.detail ? ` (${data.detail})` : ''}`);
+      setLastFinished({ runId: run.runId, rows: [], error: data });
+    })
     .finally(() => setActiveRuns((runs) => runs.filter((r) => r.runId !== run.runId)));
 }

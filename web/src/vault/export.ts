@@ -14,6 +14,7 @@ import { PROVIDER_LABELS, type MemoryNode } from '../../../shared/model';
 import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION, backupImportSchema, type BackupImport } from '../../../shared/import/providers/vault-backup';
 import { fromConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type NodeRow, type VaultDatabase } from '../db/database';
 import type { ConversationView } from './conversations';
+import { maxOf } from '../../../shared/arrays';
 
 const PAGE = 200;
 
@@ -72,7 +73,7 @@ export async function exportVaultJson(db: VaultDatabase, now: number = Date.now(
 
 function fence(text: string): string {
   // A fence longer than any backtick run inside, so the text cannot close it.
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const longest = maxOf([...text.matchAll(/`+/g)].map((m) => m[0].length), 2);
   return '`'.repeat(longest + 1);
 }
 

@@ -8,6 +8,7 @@ import { conversationKey, emptyExtras } from '../../../model';
 import type { Attachment, NodeExtras, Provider, Turn } from '../../../model';
 import type { NodeDraft, ParseContext, ParsedConversation } from '../../provider';
 import { isBlank, titleFrom } from './text';
+import { appendAll } from '../../../arrays';
 
 export type Role = 'human' | 'assistant';
 
@@ -274,11 +275,11 @@ function pairExchanges(messages: readonly MessageDraft[]): Exchange[] {
 function mergeExtras(parts: readonly NodeExtras[]): NodeExtras {
   const extras = emptyExtras();
   for (const part of parts) {
-    extras.thinking.push(...part.thinking);
-    extras.toolCalls.push(...part.toolCalls);
-    extras.system.push(...part.system);
-    extras.customInstructions.push(...part.customInstructions);
-    extras.citations.push(...part.citations);
+    appendAll(extras.thinking, part.thinking);
+    appendAll(extras.toolCalls, part.toolCalls);
+    appendAll(extras.system, part.system);
+    appendAll(extras.customInstructions, part.customInstructions);
+    appendAll(extras.citations, part.citations);
   }
   return extras;
 }

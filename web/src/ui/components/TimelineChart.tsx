@@ -1,6 +1,7 @@
 import { For, createMemo, createSignal, type JSX } from 'solid-js';
 import { formatMonth, formatNumber, plural } from '../format';
 import type { TimelineMonth } from '../../vault/conversations';
+import { maxOf } from '../../../../shared/arrays';
 
 type MonthCount = Pick<TimelineMonth, 'month' | 'count'>;
 
@@ -21,7 +22,7 @@ const LABEL_SPACING = 60;
 export default function TimelineChart(props: { data: readonly MonthCount[]; onSelect?: (month: string) => void }): JSX.Element {
   // The timeline service already includes empty months, so gaps in someone's history show as gaps.
   const months = (): readonly MonthCount[] => props.data;
-  const max = createMemo(() => Math.max(1, ...months().map((d) => d.count)));
+  const max = createMemo(() => maxOf(months().map((d) => d.count), 1));
   const slot = createMemo(() => (WIDTH - PAD_LEFT - PAD_RIGHT) / Math.max(months().length, 1));
   const bar = createMemo(() => Math.max(1, Math.min(40, slot() * 0.8)));
   const plotHeight = HEIGHT - PAD_TOP - PAD_BOTTOM;

@@ -5,6 +5,7 @@ import { vault } from '../data';
 import { href, navigate } from '../router';
 import { semanticStatus, startSemantic } from '../settings-embeddings/semantic';
 import type { ViewProps } from '../views';
+import { maxOf, minOf } from '../../../../shared/arrays';
 
 const WIDTH = 640;
 const HEIGHT = 420;
@@ -36,7 +37,7 @@ interface Placed {
 }
 
 function layout(set: TopicSet): Placed[] {
-  const max = Math.max(1, ...set.topics.map((t) => t.size));
+  const max = maxOf(set.topics.map((t) => t.size), 1);
   const bubbles = set.topics.map((t) => ({
     x: WIDTH / 2 + t.x * (WIDTH / 2 - PAD),
     y: HEIGHT / 2 + t.y * (HEIGHT / 2 - PAD),
@@ -44,10 +45,10 @@ function layout(set: TopicSet): Placed[] {
   }));
   const spread = spreadBubbles(bubbles, 4);
   // Spreading can push bubbles past the edges: fit the centres back inside, keeping every circle whole.
-  const R = Math.max(...spread.map((b) => b.r));
+  const R = maxOf(spread.map((b) => b.r));
   const fit = (values: number[], size: number): ((v: number) => number) => {
-    const min = Math.min(...values);
-    const max = Math.max(...values);
+    const min = minOf(values);
+    const max = maxOf(values);
     const lo = R + 6;
     const hi = size - R - 6;
     return max - min < 1e-9 ? () => size / 2 : (v) => lo + ((v - min) / (max - min)) * (hi - lo);

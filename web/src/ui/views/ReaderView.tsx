@@ -13,6 +13,7 @@ import { formatDate, plural, providerLabel } from '../format';
 import { href, navigate } from '../router';
 import { clearSearchHighlight, highlightSearchWords } from '../reader-highlight';
 import DeleteConversation from '../components/DeleteConversation';
+import { appendAll } from '../../../../shared/arrays';
 
 const TOGGLES: readonly { key: keyof ReaderToggles | 'branches'; label: string }[] = [
   { key: 'thinking', label: 'Thinking' },
@@ -64,10 +65,10 @@ export default function ReaderView(props: ViewProps): JSX.Element {
       if (!toggles.branches) continue;
       for (const branch of view.branches.filter((b) => b.forkOrdinal === node.ordinal)) {
         placed.add(branch);
-        out.push(...branch.nodes);
+        appendAll(out, branch.nodes);
       }
     }
-    if (toggles.branches) for (const branch of view.branches.filter((b) => !placed.has(b))) out.push(...branch.nodes);
+    if (toggles.branches) for (const branch of view.branches.filter((b) => !placed.has(b))) appendAll(out, branch.nodes);
     return out;
   });
   const branchCount = createMemo(() => live.value()?.branches.length ?? 0);
