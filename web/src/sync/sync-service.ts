@@ -272,12 +272,10 @@ export class SyncService {
   private async adopt(user: AuthUserData, keys: SyncKeys): Promise<void> {
     await this.exclusive(async () => {
       await saveDeviceKeys(this.db, { userId: user.id, keys, unlockedAt: Date.now() });
+      // A vault this device never synced with: pull from the start. Queuing this device's records for it (seedOnce)
+      // is the first sync's work, so the recovery code shows at once even over a vault of 100k exchanges.
       const seeded = await withStorageErrors(() => this.db.syncState.get(SEEDED_ROW));
-      if (seeded?.value !== keys.vaultId) {
-        await withStorageErrors(() => this.db.syncState.delete(CURSOR_ROW));
-        await this.store.markAllPending();
-        await withStorageErrors(() => this.db.syncState.put({ key: SEEDED_ROW, value: keys.vaultId }));
-      }
+      if (seeded?.value !== keys.vaultId) await withStorageErrors(() => this.db.syncState.delete(CURSOR_ROW));
     });
     this.engine = null;
     await this.refresh();
@@ -313,11 +311,25 @@ export class SyncService {
     return this.exclusive(async () => {
       const engine = this.engine;
       if (engine === null) return null;
+      await this.seedOnce();
       const report = await engine.sync();
       await this.record(report);
       if (report.retryAt !== null) this.scheduler?.holdUntil(report.retryAt);
       return report;
     });
+  }
+
+  /**
+   * C20: the first sync with a vault queues every local record for it, once. Nothing is pushed before the mark is
+   * written, so a crash in between only queues the same records again at the next sync.
+   */
+  private async seedOnce(): Promise<void> {
+    const vaultId = this.device?.keys.vaultId;
+    if (vaultId === undefined) return;
+    const seeded = await withStorageErrors(() => this.db.syncState.get(SEEDED_ROW));
+    if (seeded?.value === vaultId) return;
+    await this.store.markAllPending();
+    await withStorageErrors(() => this.db.syncState.put({ key: SEEDED_ROW, value: vaultId }));
   }
 
   /** C20: every local record queued again, then a sync (the cloud gets this device's whole vault). */
