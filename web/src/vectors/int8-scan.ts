@@ -14,9 +14,8 @@
  *     reserve(rows: number)                                      // room for a known number of rows, allocated once
  *     readonly byteLength: number                                // bytes held (rows, scales, scratch, room to grow)
  *     scan(query: Float32Array, rows: number): { dots: Int32Array; scales: Float32Array }  // dots[r] × scales[r] ≈ row · query × constant
- *     readonly simd: boolean; readonly kernel: 'relaxed-simd' | 'simd' | 'js'
+ *     readonly simd: boolean
  *   int8ScanModule(): WebAssembly.Module | null   // the compiled scanner, or null when SIMD is unavailable
- *   relaxedScanModule(): WebAssembly.Module | null  // the relaxed-SIMD scanner (7-bit query), or null
  *   int8TopK(int8, data, rows, query, k, candidates, skip?): Scored[]   // int8 pass, then exact rerank, best first
  */
 import { dot, TopK, type Scored } from '../../../shared/embed/vector-math';
@@ -91,15 +90,7 @@ const ACC1 = 9;
 const A = 10;
 const BV = 11;
 
-/**
- * The relaxed-SIMD step: i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies 16 int8 row bytes by 16 query bytes and adds
- * each group of four products into an int32 lane, in one instruction. Its result is fully defined (the same on every
- * engine) when the query bytes are in 0..127, so the query is quantised to −63..63 and stored + 64; the scan then
- * returns Σ row × (q + 64), and 64 × the row's sum is taken off afterwards (exact integers either way).
- */
-const RELAXED_DOT_ADD = simd(0x113);
-
-function scanBody(relaxed: boolean): number[] {
+function scanBody(): number[] {
   const dotInto = (acc: number, vector: number, extend: number[], offset: number): number[] => [
     ...get(acc),
     ...get(vector),
@@ -110,24 +101,6 @@ function scanBody(relaxed: boolean): number[] {
     ...ADD_I32X4,
     ...set(acc),
   ];
-  const relaxedInto = (acc: number, offset: number): number[] => [
-    ...get(M), ...get(I), ADD, ...load128(offset),
-    ...get(QP), ...load128(offset),
-    ...get(acc),
-    ...RELAXED_DOT_ADD,
-    ...set(acc),
-  ];
-  const step = relaxed
-    ? [...relaxedInto(ACC0, 0), ...relaxedInto(ACC1, 16), ...get(QP), ...i32(32), ADD, ...set(QP)]
-    : [
-        ...get(M), ...get(I), ADD, ...load128(0), ...set(A),
-        ...get(M), ...get(I), ADD, ...load128(16), ...set(BV),
-        ...dotInto(ACC0, A, EXTEND_LOW_S, 0),
-        ...dotInto(ACC1, A, EXTEND_HIGH_S, 16),
-        ...dotInto(ACC0, BV, EXTEND_LOW_S, 32),
-        ...dotInto(ACC1, BV, EXTEND_HIGH_S, 48),
-        ...get(QP), ...i32(64), ADD, ...set(QP),
-      ];
   const code = [
     0x02, 0x40, // block $done
     0x03, 0x40, // loop $rows
@@ -137,7 +110,13 @@ function scanBody(relaxed: boolean): number[] {
     ...i32(0), ...set(I),
     ...get(Q), ...set(QP),
     0x03, 0x40, // loop $inner
-    ...step,
+    ...get(M), ...get(I), ADD, ...load128(0), ...set(A),
+    ...get(M), ...get(I), ADD, ...load128(16), ...set(BV),
+    ...dotInto(ACC0, A, EXTEND_LOW_S, 0),
+    ...dotInto(ACC1, A, EXTEND_HIGH_S, 16),
+    ...dotInto(ACC0, BV, EXTEND_LOW_S, 32),
+    ...dotInto(ACC1, BV, EXTEND_HIGH_S, 48),
+    ...get(QP), ...i32(64), ADD, ...set(QP),
     ...get(I), ...i32(32), ADD, ...tee(I), ...get(STRIDE), LT_U, 0x0d, 0, // br_if $inner
     0x0b, // end $inner
     ...get(ACC0), ...get(ACC1), ...ADD_I32X4, ...set(ACC0),
@@ -159,115 +138,52 @@ function scanBody(relaxed: boolean): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
     ...section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]),
     ...section(3, [1, 0]),
     ...section(7, [1, ...name('scan'), 0x00, 0]),
-    ...section(10, [1, ...scanBody(relaxed)]),
+    ...section(10, [1, ...scanBody()]),
   ];
   return new Uint8Array(bytes);
 }
 
-const compiled = new Map<boolean, WebAssembly.Module | null>();
-
-function compile(relaxed: boolean): WebAssembly.Module | null {
-  let module = compiled.get(relaxed);
-  if (module !== undefined) return module;
-  try {
-    const bytes = moduleBytes(relaxed);
-    module = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    module = null;
-  }
-  compiled.set(relaxed, module);
-  return module;
-}
+let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled scanner, or null where WebAssembly SIMD is unavailable (then the JavaScript scan is used). */
 export function int8ScanModule(): WebAssembly.Module | null {
-  return compile(false);
-}
-
-let relaxedChecked: WebAssembly.Module | null | undefined;
-
-/**
- * The relaxed-SIMD scanner, or null where relaxed SIMD is unavailable (Node 20; Chromium has it since 114) or gives
- * other answers than the specification's: relaxed instructions may differ between engines, and Node 20's
- * experimental one doubled its sums, so the module must first scan two known rows correctly.
- */
-export function relaxedScanModule(): WebAssembly.Module | null {
-  if (relaxedChecked !== undefined) return relaxedChecked;
-  const module = compile(true);
-  relaxedChecked = module !== null && scansCorrectly(module) ? module : null;
-  return relaxedChecked;
-}
-
-function scansCorrectly(module: WebAssembly.Module): boolean {
+  if (compiled !== undefined) return compiled;
   try {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const scan = new WebAssembly.Instance(module, { e: { m: memory } }).exports['scan'] as ScanFn;
-    const stride = 64;
-    // Two rows over the whole int8 range, a query over the whole 0..127 range the kernel is given.
-    const rows = new Int8Array(memory.buffer, 0, 2 * stride);
-    for (let i = 0; i < rows.length; i += 1) rows[i] = ((i * 37) % 256) - 128;
-    const query = new Uint8Array(memory.buffer, 2 * stride, stride);
-    for (let i = 0; i < stride; i += 1) query[i] = (i * 53) % 128;
-    scan(0, 2, stride, 2 * stride, 3 * stride);
-    const out = new Int32Array(memory.buffer, 3 * stride, 2);
-    for (let r = 0; r < 2; r += 1) {
-      let want = 0;
-      for (let i = 0; i < stride; i += 1) want += rows[r * stride + i]! * query[i]!;
-      if (out[r] !== want) return false;
-    }
-    return true;
+    const bytes = moduleBytes();
+    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
-    return false;
+    compiled = null;
   }
+  return compiled;
 }
-
-/** How a scan runs: relaxed SIMD (fastest), SIMD, or plain JavaScript; the best available unless one is asked for. */
-export type Int8Kernel = 'relaxed-simd' | 'simd' | 'js';
-
-/** The query's largest quantised magnitude: 7 bits for the relaxed kernel, 14 otherwise (see RELAXED_DOT_ADD). */
-const queryMaxFor = (kernel: Int8Kernel): number => (kernel === 'relaxed-simd' ? RELAXED_QUERY_MAX : QUERY_MAX);
-const RELAXED_QUERY_MAX = 63;
-const RELAXED_QUERY_OFFSET = 64;
 
 type ScanFn = (m: number, rows: number, stride: number, q: number, out: number) => void;
 
 export class Int8Rows {
   /** Bytes per stored row: dim rounded up to 32 (the scanner's step), zero padded. */
   readonly stride: number;
-  /** True when a WebAssembly kernel scans (relaxed or not). */
   readonly simd: boolean;
-  readonly kernel: Int8Kernel;
   private scales = new Float32Array(1024);
-  /** Each row's sum of int8 values (the relaxed kernel's offset query adds 64 × this). */
-  private sums = new Int32Array(1024);
   private memory: WebAssembly.Memory | null = null;
   private scanFn: ScanFn | null = null;
   private bytes = new Int8Array(0);
-  /** Largest quantised query magnitude: the JavaScript scan can use the relaxed kernel's, to check it. */
-  private readonly queryMax: number;
 
-  constructor(
-    readonly dim: number,
-    options: { simd?: boolean; kernel?: Int8Kernel; queryMax?: number } = {},
-  ) {
+  constructor(readonly dim: number, options: { simd?: boolean } = {}) {
     this.stride = Math.max(32, Math.ceil(dim / 32) * 32);
-    const wanted = options.kernel ?? (options.simd === false ? 'js' : relaxedScanModule() ? 'relaxed-simd' : 'simd');
-    const module = wanted === 'relaxed-simd' ? relaxedScanModule() : wanted === 'simd' ? int8ScanModule() : null;
+    const module = options.simd === false ? null : int8ScanModule();
     if (module) {
       this.memory = new WebAssembly.Memory({ initial: 1 });
       const instance = new WebAssembly.Instance(module, { e: { m: this.memory } });
       this.scanFn = instance.exports['scan'] as ScanFn;
     }
-    this.kernel = module ? wanted : 'js';
     this.simd = this.scanFn !== null;
-    this.queryMax = options.queryMax ?? queryMaxFor(this.kernel);
   }
 
   /** Makes room for `rows` rows and a scan over them at once (a matrix loaded whole knows its size). */
@@ -277,7 +193,7 @@ export class Int8Rows {
 
   /** Bytes held: the int8 rows (WebAssembly memory, with the scan's scratch and any room to grow) and the scales. */
   get byteLength(): number {
-    return (this.memory ? this.memory.buffer.byteLength : this.bytes.byteLength) + this.scales.byteLength + this.sums.byteLength;
+    return (this.memory ? this.memory.buffer.byteLength : this.bytes.byteLength) + this.scales.byteLength;
   }
 
   /** Quantises `values[offset, offset + dim)` into row `row` (rows must be set in ascending order, no gaps). */
@@ -288,13 +204,7 @@ export class Int8Rows {
     const scale = max > 0 ? max / 127 : 1;
     this.scales[row] = max > 0 ? scale : 0;
     const at = row * this.stride;
-    let sum = 0;
-    for (let d = 0; d < this.dim; d += 1) {
-      const q = Math.round((values[offset + d] ?? 0) / scale);
-      this.bytes[at + d] = q;
-      sum += q;
-    }
-    this.sums[row] = sum;
+    for (let d = 0; d < this.dim; d += 1) this.bytes[at + d] = Math.round((values[offset + d] ?? 0) / scale);
     // The padding may hold an earlier scan's scratch bytes: it must be zero to add nothing to the dot product.
     this.bytes.fill(0, at + this.dim, at + this.stride);
   }
@@ -304,27 +214,19 @@ export class Int8Rows {
    * as their float dot products with `query` would, up to quantisation error. Views are valid until the next call.
    */
   scan(query: Float32Array, rows: number): { dots: Int32Array; scales: Float32Array } {
-    const relaxed = this.kernel === 'relaxed-simd';
-    const queryBytes = relaxed ? this.stride : this.stride * 2;
+    const queryBytes = this.stride * 2;
     const queryAt = rows * this.stride;
     const outAt = queryAt + queryBytes;
     this.ensure(rows, queryBytes + rows * 4);
     let max = 0;
     for (let d = 0; d < this.dim; d += 1) max = Math.max(max, Math.abs(query[d] ?? 0));
-    const factor = max > 0 ? this.queryMax / max : 0;
+    const factor = max > 0 ? QUERY_MAX / max : 0;
     const q = new Int16Array(this.stride);
     for (let d = 0; d < this.dim; d += 1) q[d] = Math.round((query[d] ?? 0) * factor);
     if (this.scanFn && this.memory) {
-      if (relaxed) {
-        const offsetQuery = new Uint8Array(this.memory.buffer, queryAt, this.stride);
-        for (let d = 0; d < this.stride; d += 1) offsetQuery[d] = (q[d] ?? 0) + RELAXED_QUERY_OFFSET;
-      } else {
-        new Int16Array(this.memory.buffer, queryAt, this.stride).set(q);
-      }
+      new Int16Array(this.memory.buffer, queryAt, this.stride).set(q);
       this.scanFn(0, rows, this.stride, queryAt, outAt);
-      const dots = new Int32Array(this.memory.buffer, outAt, rows);
-      if (relaxed) for (let r = 0; r < rows; r += 1) dots[r] = dots[r]! - RELAXED_QUERY_OFFSET * this.sums[r]!;
-      return { dots, scales: this.scales };
+      return { dots: new Int32Array(this.memory.buffer, outAt, rows), scales: this.scales };
     }
     const dots = new Int32Array(rows);
     const { bytes, dim, stride } = this;
@@ -348,13 +250,9 @@ export class Int8Rows {
    */
   private ensure(rows: number, scratch: number, growth = GROWTH): void {
     if (rows > this.scales.length) {
-      const capacity = Math.max(rows, Math.floor(this.scales.length * growth));
-      const grown = new Float32Array(capacity);
+      const grown = new Float32Array(Math.max(rows, Math.floor(this.scales.length * growth)));
       grown.set(this.scales);
       this.scales = grown;
-      const sums = new Int32Array(capacity);
-      sums.set(this.sums);
-      this.sums = sums;
     }
     const needed = rows * this.stride + scratch;
     if (this.memory) {

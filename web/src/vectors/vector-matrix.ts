@@ -1,7 +1,7 @@
 /**
  * All vectors of one model (id + dimension) in memory as one contiguous, normalised Float32Array, with the node id
  * of every row. A query first scans an int8 copy of the rows with WebAssembly SIMD (int8-scan.ts, a quarter of the
- * memory traffic; relaxed SIMD where the engine has it), keeps the best 2k + 200 candidates, and reranks those exactly on the float rows, so the
+ * memory traffic), keeps the best 2k + 200 candidates, and reranks those exactly on the float rows, so the
  * scores returned are exact cosines and the top k is the exact one unless quantisation pushed a true neighbour
  * below k + 200 others (tests/unit/vector-int8.test.ts measures how often: never in its data sets). Small
  * matrices, and browsers without WebAssembly SIMD, use the exact scan (bench/vector.bench.ts measures both).
@@ -16,7 +16,7 @@
 import { normalizeInPlace, scanTopK } from '../../../shared/embed/vector-math';
 import { AppError } from '../../../shared/errors';
 import { vectorBlocks, withStorageErrors, type VaultDatabase, type VectorBlockRow } from '../db/database';
-import { Int8Rows, int8ScanModule, int8TopK, type Int8Kernel } from './int8-scan';
+import { Int8Rows, int8ScanModule, int8TopK } from './int8-scan';
 
 /**
  * Candidates reranked exactly: twice the results asked for plus MIN_MARGIN. Measured at 100k x 384 (uniform and
@@ -46,11 +46,10 @@ export class VectorMatrix {
     readonly modelId: string,
     readonly dim: number,
     initialRows = 1024,
-    /** `int8: false` scans exactly; `kernel` picks the int8 scanner (default: the fastest available). */
-    options: { int8?: boolean; kernel?: Int8Kernel } = {},
+    options: { int8?: boolean } = {},
   ) {
     this.data = new Float32Array(Math.max(1, initialRows) * dim);
-    this.int8 = options.int8 !== false && int8ScanModule() !== null ? new Int8Rows(dim, options.kernel ? { kernel: options.kernel } : {}) : null;
+    this.int8 = options.int8 !== false && int8ScanModule() !== null ? new Int8Rows(dim) : null;
     this.int8?.reserve(Math.max(1, initialRows));
   }
 
@@ -62,11 +61,6 @@ export class VectorMatrix {
   /** Whether queries take the int8 first pass (WebAssembly SIMD present and not turned off). */
   get quantised(): boolean {
     return this.int8 !== null;
-  }
-
-  /** The int8 pass's kernel ('relaxed-simd' or 'simd'), or null when every query scans exactly. */
-  get kernel(): Int8Kernel | null {
-    return this.int8?.kernel ?? null;
   }
 
   /** Highest vectors-table row id read from the database so far (blocks are numbered in commit order). */
