@@ -92,6 +92,8 @@ interface DataSetFigures {
   exactBytes: number;
   /** JavaScript heap of the node ids and their row map (measured after a forced GC). */
   idHeapBytes: number;
+  /** Bytes held by the app's matrix when grown block by block from empty (0 when not measured). */
+  grownBytes: number;
   buildMs: number;
   naive: number[];
   plainInt8: number[];
@@ -186,6 +188,13 @@ async function main(): Promise<void> {
           const app = new VectorMatrix('bench', dim, rows);
           app.add(ids, raw);
           const buildMs = performance.now() - t0;
+          // Grown by appending blocks of 256 rows from empty, as the embedding job fills a new vault's matrix.
+          let grownBytes = 0;
+          if (dataSet === 'uniform') {
+            const grown = new VectorMatrix('bench', dim, 1);
+            for (let at = 0; at < rows; at += 256) grown.add(ids.slice(at, at + 256), raw.subarray(at * dim, Math.min(rows, at + 256) * dim));
+            grownBytes = grown.byteLength;
+          }
 
           const queryVectors: Float32Array[] = [];
           for (let i = 0; i < queries; i += 1) {
@@ -338,6 +347,7 @@ async function main(): Promise<void> {
             appBytes: app.byteLength,
             exactBytes: exact.byteLength,
             idHeapBytes,
+            grownBytes,
             buildMs,
             naive,
             plainInt8,
@@ -418,6 +428,7 @@ function report(f: DataSetFigures): void {
   console.log(
     `  memory for the rows: exact-only ${mb(f.exactBytes)}, app (float + int8) ${mb(f.appBytes)} = ${(f.appBytes / f.exactBytes).toFixed(2)}x; node id strings, id list and row map ${mb(f.idHeapBytes)} of JS heap on top of either`,
   );
+  if (f.grownBytes > 0) console.log(`  memory for the rows when grown block by block from empty (the embedding job): app ${mb(f.grownBytes)}`);
   if (f.naive.length > 0) {
     console.log(line(`naive per-row loop (${f.naive.length} queries)`, f.naive));
     console.log(line(`int8 scan in plain JS, no rerank (${f.plainInt8.length} queries)`, f.plainInt8));
