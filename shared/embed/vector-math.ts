@@ -47,7 +47,12 @@ export interface Scored {
   readonly score: number;
 }
 
-/** Keeps the k best (highest) scores seen: a binary min-heap, O(log k) per accepted candidate. */
+/**
+ * Keeps the k best entries seen, in one total order: higher score first, and among equal scores the lower index
+ * first. The kept set is therefore the same whatever order entries are pushed in (the exact scan pushes rows in
+ * index order, the int8 path's rerank pushes its candidates in another), so ties resolve the same on every path.
+ * A binary heap with the worst kept entry at the root: O(log k) per accepted candidate.
+ */
 export class TopK {
   private readonly indexes: Int32Array;
   private readonly scores: Float64Array;
@@ -58,9 +63,14 @@ export class TopK {
     this.scores = new Float64Array(Math.max(1, k));
   }
 
-  /** The score a candidate must beat to enter (−Infinity until full). */
+  /** A candidate scoring below this cannot enter (−Infinity until full); one scoring equal may, by its index. */
   get threshold(): number {
     return this.size < this.k ? -Infinity : this.scores[0]!;
+  }
+
+  /** True when entry a (score, index) ranks below entry b. */
+  private static worse(aScore: number, aIndex: number, bScore: number, bIndex: number): boolean {
+    return aScore < bScore || (aScore === bScore && aIndex > bIndex);
   }
 
   push(index: number, score: number): void {
@@ -70,7 +80,7 @@ export class TopK {
       this.size += 1;
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        if (this.scores[parent]! <= score) break;
+        if (!TopK.worse(score, index, this.scores[parent]!, this.indexes[parent]!)) break;
         this.scores[i] = this.scores[parent]!;
         this.indexes[i] = this.indexes[parent]!;
         i = parent;
@@ -79,14 +89,14 @@ export class TopK {
       this.indexes[i] = index;
       return;
     }
-    if (score <= this.scores[0]!) return;
+    if (!TopK.worse(this.scores[0]!, this.indexes[0]!, score, index)) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= this.size) break;
       const right = left + 1;
-      const child = right < this.size && this.scores[right]! < this.scores[left]! ? right : left;
-      if (this.scores[child]! >= score) break;
+      const child = right < this.size && TopK.worse(this.scores[right]!, this.indexes[right]!, this.scores[left]!, this.indexes[left]!) ? right : left;
+      if (!TopK.worse(this.scores[child]!, this.indexes[child]!, score, index)) break;
       this.scores[i] = this.scores[child]!;
       this.indexes[i] = this.indexes[child]!;
       i = child;
@@ -95,7 +105,7 @@ export class TopK {
     this.indexes[i] = index;
   }
 
-  /** Best first. */
+  /** Best first (higher score, then lower index). */
   results(): Scored[] {
     const out: Scored[] = [];
     for (let i = 0; i < this.size; i += 1) out.push({ index: this.indexes[i]!, score: this.scores[i]! });
@@ -122,6 +132,7 @@ export function scanTopK(matrix: Float32Array, rows: number, dim: number, query:
     }
     for (; i < dim; i += 1) s0 += matrix[at + i]! * query[i]!;
     const score = s0 + s1 + s2 + s3;
+    // Rows come in index order, so an equal score never displaces a kept row: `>` is the whole admission test.
     if (score > top.threshold && !(skip?.(row) ?? false)) top.push(row, score);
   }
   return top.results();

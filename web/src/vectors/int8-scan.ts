@@ -11,6 +11,8 @@
  *   class Int8Rows
  *     constructor(dim: number)
  *     set(row: number, values: Float32Array, offset: number)   // quantises one row (rows are appended in order)
+ *     reserve(rows: number)                                      // room for a known number of rows, allocated once
+ *     readonly byteLength: number                                // bytes held (rows, scales, scratch, room to grow)
  *     scan(query: Float32Array, rows: number): { dots: Int32Array; scales: Float32Array }  // dots[r] × scales[r] ≈ row · query × constant
  *     readonly simd: boolean
  *   int8ScanModule(): WebAssembly.Module | null   // the compiled scanner, or null when SIMD is unavailable
@@ -20,6 +22,8 @@ import { dot, TopK, type Scored } from '../../../shared/embed/vector-math';
 
 const PAGE = 65_536;
 const QUERY_MAX = 8191;
+/** Capacity grows by this factor when rows are appended past it. */
+const GROWTH = 1.25;
 
 // ---- the scanner, assembled by hand (no toolchain needed; WebAssembly.validate checks it) ---------------------
 // (func $scan (param $m i32) (param $rows i32) (param $stride i32) (param $q i32) (param $out i32)
@@ -182,6 +186,16 @@ export class Int8Rows {
     this.simd = this.scanFn !== null;
   }
 
+  /** Makes room for `rows` rows and a scan over them at once (a matrix loaded whole knows its size). */
+  reserve(rows: number): void {
+    this.ensure(rows, this.stride * 2 + rows * 4, 1);
+  }
+
+  /** Bytes held: the int8 rows (WebAssembly memory, with the scan's scratch and any room to grow) and the scales. */
+  get byteLength(): number {
+    return (this.memory ? this.memory.buffer.byteLength : this.bytes.byteLength) + this.scales.byteLength;
+  }
+
   /** Quantises `values[offset, offset + dim)` into row `row` (rows must be set in ascending order, no gaps). */
   set(row: number, values: Float32Array, offset: number): void {
     this.ensure(row + 1, 0);
@@ -230,10 +244,13 @@ export class Int8Rows {
     return { dots, scales: this.scales };
   }
 
-  /** Room for `rows` rows, plus `scratch` bytes after them (query and output of a scan). */
-  private ensure(rows: number, scratch: number): void {
+  /**
+   * Room for `rows` rows, plus `scratch` bytes after them (query and output of a scan). Growing by a quarter again
+   * keeps appending row by row amortised O(1) while over-allocating at most 25 % (WebAssembly memory never shrinks).
+   */
+  private ensure(rows: number, scratch: number, growth = GROWTH): void {
     if (rows > this.scales.length) {
-      const grown = new Float32Array(Math.max(rows, this.scales.length * 2));
+      const grown = new Float32Array(Math.max(rows, Math.floor(this.scales.length * growth)));
       grown.set(this.scales);
       this.scales = grown;
     }
@@ -241,15 +258,14 @@ export class Int8Rows {
     if (this.memory) {
       const have = this.memory.buffer.byteLength;
       if (needed > have) {
-        // Grow by at least half again, so appending row by row stays amortised O(1).
-        const target = Math.max(needed, Math.floor(have * 1.5));
+        const target = Math.max(needed, Math.floor(have * growth));
         this.memory.grow(Math.ceil((target - have) / PAGE));
       }
       if (this.bytes.buffer !== this.memory.buffer) this.bytes = new Int8Array(this.memory.buffer);
       return;
     }
     if (needed > this.bytes.length) {
-      const grown = new Int8Array(Math.max(needed, Math.floor(this.bytes.length * 1.5)));
+      const grown = new Int8Array(Math.max(needed, Math.floor(this.bytes.length * growth)));
       grown.set(this.bytes);
       this.bytes = grown;
     }
@@ -258,16 +274,23 @@ export class Int8Rows {
 
 /**
  * The k rows of `data` (normalised float rows, `int8.dim` wide) most similar to the normalised `query`: the int8
- * scan keeps the best `candidates` rows, whose exact dot products then pick the top k (exact scores, best first).
+ * scan keeps the best `candidates` rows, whose exact dot products (the same arithmetic as scanTopK, so the same
+ * scores to the last bit) then pick the top k, best first, ties by row index as scanTopK orders them.
  */
 export function int8TopK(int8: Int8Rows, data: Float32Array, rows: number, query: Float32Array, k: number, candidates: number, skip?: (row: number) => boolean): Scored[] {
   const { dots, scales } = int8.scan(query, rows);
   const approx = new TopK(Math.max(k, candidates));
+  // The threshold only rises: keeping it in a local saves a getter call per row (the loop runs once per row).
+  let threshold = -Infinity;
   for (let row = 0; row < rows; row += 1) {
-    const score = (dots[row] ?? 0) * (scales[row] ?? 0);
-    if (score > approx.threshold && !(skip?.(row) ?? false)) approx.push(row, score);
+    const score = dots[row]! * scales[row]!;
+    if (score > threshold && !(skip?.(row) ?? false)) {
+      approx.push(row, score);
+      threshold = approx.threshold;
+    }
   }
   const exact = new TopK(k);
-  for (const { index } of approx.results()) exact.push(index, dot(data, index * int8.dim, query, 0, int8.dim));
+  const { dim } = int8;
+  for (const { index } of approx.results()) exact.push(index, dot(data, index * dim, query, 0, dim));
   return exact.results();
 }
