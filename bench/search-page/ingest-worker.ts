@@ -9,6 +9,7 @@ import MiniSearch from 'minisearch';
 import { openVaultDatabase } from '../../web/src/db/database';
 import type { ImportBatch } from '../../shared/import';
 import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
+import type { NodeRow } from '../../web/src/db/database';
 import { toNodeRow } from '../../web/src/db/vault-writes';
 import { buildSegment, compactSearchIndex, nodeToIndexDoc, type IndexDoc } from '../../web/src/search/keyword-index';
 import { terms } from '../../web/src/search/tokenize';
@@ -119,6 +120,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       t = performance.now();
       await scratch.transaction('rw', scratch.searchIndex, () => scratch.searchIndex.bulkPut(segment));
       const txIndexRows = performance.now() - t;
+      await experiments(rows, from);
       parts.sampleBatches += 1;
       parts.prepare += prepareMs * factor;
       parts.commitWait += waitMs * factor;
@@ -164,13 +166,45 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
     txNodes: parts.txNodes / n,
     txIndexRows: parts.txIndexRows / n,
     indexRowsPerBatch: parts.indexRowsPerBatch / n,
-    insideCommit: Object.fromEntries(Object.entries(steps).map(([step, ms]) => [step, perThousand(ms)])),
+    insideCommit: { ...Object.fromEntries(Object.entries(steps).map(([step, ms]) => [step, perThousand(ms)])), ...Object.fromEntries(Object.entries(expTimes).map(([k, v]) => [`EXP ${k}`, v / n])) },
   };
   const compactStarted = performance.now();
   await compactSearchIndex(db);
   const finishMs = performance.now() - compactStarted;
   db.close();
   return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown };
+}
+
+const exp = new Dexie('cogzy-bench-exp', { chromeTransactionDurability: 'relaxed' });
+exp.version(1).stores({ plain: 'id', compound: 'id, [conversationId+ordinal]', full: 'id, [conversationId+ordinal], provider, createdAt, isActive', pending: 'key, seq', pendingNoIdx: 'key', chunks: 'id' });
+export const expTimes: Record<string, number> = {};
+async function experiments(rows: NodeRow[], from: number): Promise<void> {
+  const time = async (name: string, work: () => Promise<unknown>): Promise<void> => {
+    const t = performance.now();
+    await work();
+    expTimes[name] = (expTimes[name] ?? 0) + performance.now() - t;
+  };
+  const tag = (r: NodeRow) => ({ ...r, id: `${r.id}` });
+  await time('dexie bulkAdd full indexes', () => exp.transaction('rw', 'full', () => exp.table('full').bulkAdd(rows.map(tag))));
+  await time('dexie bulkAdd [conv+ord] only', () => exp.transaction('rw', 'compound', () => exp.table('compound').bulkAdd(rows.map(tag))));
+  await time('dexie bulkAdd pk only', () => exp.transaction('rw', 'plain', () => exp.table('plain').bulkAdd(rows.map(tag))));
+  await time('dexie bulkPut 1000 pending (key, seq)', () => exp.transaction('rw', 'pending', () => exp.table('pending').bulkPut(rows.map((r, i) => ({ key: `node:${r.id}`, seq: from + i })))));
+  await time('dexie bulkPut 1000 pending (key)', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').bulkPut(rows.map((r, i) => ({ key: `node:${r.id}`, seq: from + i })))));
+  await time('dexie put 1 row of 1000 keys', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').put({ key: `batch:${from}`, keys: rows.map((r) => `node:${r.id}`) })));
+  await time('dexie put 10 chunks of 100 nodes', () => exp.transaction('rw', 'chunks', () => exp.table('chunks').bulkPut(Array.from({ length: 10 }, (_, c) => ({ id: `${from}:${c}`, nodes: rows.slice(c * 100, c * 100 + 100) })))));
+  const idb = exp.backendDB();
+  const raw = (store: string, list: unknown[], durability: IDBTransactionDurability) =>
+    new Promise<void>((resolve, reject) => {
+      const tx = idb.transaction([store], 'readwrite', { durability });
+      const os = tx.objectStore(store);
+      for (const row of list) os.put(row);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  await time('raw IDB put full indexes (relaxed)', () => raw('full', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
+  await time('raw IDB put pk only (relaxed)', () => raw('plain', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
+  await time('raw IDB put pk only (default)', () => raw('plain', rows.map((r) => ({ ...r, id: `d${r.id}` })), 'default'));
+  await time('raw IDB put small rows pk only', () => raw('pendingNoIdx', rows.map((r) => ({ key: `s${r.id}`, seq: 1 })), 'relaxed'));
 }
 
 async function minisearch(request: IngestRequest, corpus: Corpus): Promise<IngestResult> {
