@@ -212,7 +212,7 @@ async function variants(rows: NodeRow[], from: number): Promise<void> {
       const os = tx.objectStore(store);
       for (const row of list) os.put(row);
       tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
+      tx.onerror = () => reject(tx.error ?? new Error('variant transaction failed'));
     });
   await time('raw IDB put full indexes (relaxed)', () => raw('full', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
   await time('raw IDB put pk only (relaxed)', () => raw('plain', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
