@@ -165,7 +165,16 @@ function printBreakdown(r: IngestResult): void {
   console.log(`    IndexedDB tx: segment rows only (bulkPut)     ${f(parts.txIndexRows)}`);
   if (Object.keys(parts.variants).length > 0) console.log(`  IndexedDB variants, each its own transaction on the sample batches' rows:`);
   for (const [variant, ms] of Object.entries(parts.variants)) console.log(`    ${variant.padEnd(46)}${f(ms)}`);
-  console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}\n`);
+  console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}`);
+  const counts = (label: string, c: Record<string, number> | undefined): void => {
+    if (!c) return;
+    const total = Object.entries(c).filter(([k]) => k !== 'db.transaction').reduce((n, [, v]) => n + v, 0);
+    console.log(`  ${label}: ${total.toFixed(0)} requests, ${(c['db.transaction'] ?? 0).toFixed(1)} transactions (${Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
+  };
+  console.log(`IndexedDB requests per 1,000 nodes:`);
+  counts('ingest', parts.requests);
+  counts('compaction', parts.compactionRequests);
+  console.log('');
 }
 
 function printIngest(r: IngestResult): void {

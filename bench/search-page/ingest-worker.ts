@@ -60,7 +60,33 @@ export interface Breakdown {
   indexRowsPerBatch: number;
   /** With `variants`: each IndexedDB variant alone, on the sample batches. */
   variants: Record<string, number>;
+  /** IndexedDB requests (and transactions) per 1,000 nodes by method, during the timed ingest and the compaction. */
+  requests?: Record<string, number>;
+  compactionRequests?: Record<string, number>;
 }
+
+/**
+ * Counts the IndexedDB requests this worker makes, by method (every request is one round trip to the browser's
+ * IndexedDB process, and the measured cost of a write is per request far more than per byte or per index).
+ */
+const requestCounter = { counting: false, counts: {} as Record<string, number> };
+function countRequests(): void {
+  const wrap = (proto: object, label: string, methods: readonly string[]): void => {
+    for (const method of methods) {
+      const original = (proto as Record<string, unknown>)[method];
+      if (typeof original !== 'function') continue;
+      (proto as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]): unknown {
+        if (requestCounter.counting) requestCounter.counts[`${label}.${method}`] = (requestCounter.counts[`${label}.${method}`] ?? 0) + 1;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    }
+  };
+  wrap(IDBObjectStore.prototype, 'store', ['put', 'add', 'get', 'getAll', 'getAllKeys', 'getKey', 'count', 'delete', 'clear', 'openCursor', 'openKeyCursor']);
+  wrap(IDBIndex.prototype, 'index', ['get', 'getAll', 'getAllKeys', 'getKey', 'count', 'openCursor', 'openKeyCursor']);
+  wrap(IDBCursor.prototype, 'cursor', ['continue', 'advance', 'continuePrimaryKey']);
+  wrap(IDBDatabase.prototype, 'db', ['transaction']);
+}
+countRequests();
 
 const post = (message: unknown): void => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(message);
 
@@ -84,6 +110,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   // As the import pipeline does: batch N+1 is prepared (numbered and indexed) while batch N commits. Generating
   // the text is not timed, and runs only while no commit is in flight.
   let inFlight: { prepared: PreparedBatch; commit: Promise<BatchCounts> } | null = null;
+  requestCounter.counting = true;
   let batch = generate(0);
   for (let from = 0; from < request.nodes; from += request.batch) {
     let started = performance.now();
@@ -98,6 +125,8 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
 
     // Breakdown on every tenth batch (outside the timed ingest, nothing in flight): each part alone, on the same nodes.
     if ((from / request.batch) % 10 === 0 || batches < 10) {
+      // Nothing of ours is in flight here: what the samples ask IndexedDB is not counted.
+      requestCounter.counting = false;
       const items = batch.items;
       const factor = 1000 / items.reduce((n, item) => n + item.nodes.length, 0);
       const rows = items.flatMap((item) => item.nodes).map((node, i) => toNodeRow(node, from + i + 1));
@@ -135,6 +164,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       parts.txNodes += txNodes * factor;
       parts.txIndexRows += txIndexRows * factor;
       parts.indexRowsPerBatch += segment.length;
+      requestCounter.counting = true;
     }
     if ((from / request.batch) % 10 === 0) post({ type: 'progress', done: from + request.batch });
     const next = from + request.batch < request.nodes ? generate(from + request.batch) : null;
@@ -178,10 +208,17 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
     variants: Object.fromEntries(Object.entries(variantTimes).map(([k, v]) => [k, v / n])),
   };
   const compactStarted = performance.now();
+  requestCounter.counting = false;
+  const ingestRequests = { ...requestCounter.counts };
+  requestCounter.counting = true;
+  requestCounter.counts = {};
   await compactSearchIndex(db);
+  requestCounter.counting = false;
+  const compactRequests = requestCounter.counts;
   const finishMs = performance.now() - compactStarted;
   db.close();
-  return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown };
+  const per = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, (v / request.nodes) * 1000]));
+  return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown: { ...breakdown, requests: per(ingestRequests), compactionRequests: per(compactRequests) } };
 }
 
 /**
