@@ -94,6 +94,12 @@ describe('C21: imports go through the sync bookkeeping', () => {
     expect(await db.syncPending.count()).toBe(0);
   });
 
+  it('a pending row that does not match its schema is a storage error, not a silently shorter queue', async () => {
+    const db = await fresh();
+    await db.syncPending.put({ key: '#batch:0000000000000001', seq: 1, keys: [42] } as unknown as { key: string; seq: number });
+    await expect(readPendingChanges(db)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+  });
+
   it('C21: a deleted conversation or node stays deleted when the export brings it back; the report counts it', async () => {
     const db = await fresh();
     const store = new DexieStore(db, 'd-test');

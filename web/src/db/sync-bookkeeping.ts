@@ -16,8 +16,18 @@
  * keys instead of a thousand rows: IndexedDB's cost is per request (bench/search.bench.ts). A key can then be
  * pending in several rows; the latest change number is the one that counts, as when a row was overwritten.
  */
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors';
 import type { PendingChange } from '../../../shared/sync/ports';
 import type { SyncPendingRow, VaultDatabase } from './database';
+
+const pendingRowSchema = z.object({ key: z.string(), seq: z.number().int().nonnegative(), keys: z.array(z.string()).optional() });
+
+function parsePendingRows(rows: unknown[]): SyncPendingRow[] {
+  const parsed = z.array(pendingRowSchema).safeParse(rows);
+  if (!parsed.success) throw new AppError('STORAGE_FAILED', { detail: 'a stored pending sync change does not match its schema' });
+  return parsed.data;
+}
 
 export const PENDING_SEQ_KEY = 'sync.pendingSeq';
 export const SYNC_BOOKKEEPING_TABLES = ['syncTombstones', 'syncPending', 'syncState'] as const;
@@ -68,12 +78,12 @@ export async function writePendingBatch(db: VaultDatabase, keys: readonly string
 
 /** The batch rows whose first change number is at most `upToSeq`. */
 function batchRows(db: VaultDatabase, upToSeq = Number.MAX_SAFE_INTEGER): Promise<SyncPendingRow[]> {
-  return db.syncPending.where('key').between(BATCH_PREFIX, batchRowKey(upToSeq), true, true).toArray();
+  return db.syncPending.where('key').between(BATCH_PREFIX, batchRowKey(upToSeq), true, true).toArray().then(parsePendingRows);
 }
 
 /** Every pending key once, with its latest change number, oldest change first (LocalTx.pending). */
 export async function readPendingChanges(db: VaultDatabase): Promise<PendingChange[]> {
-  const rows = await db.syncPending.toArray();
+  const rows = parsePendingRows(await db.syncPending.toArray());
   const latest = new Map<string, number>();
   const note = (key: string, seq: number): void => {
     if (key !== '' && (latest.get(key) ?? -1) < seq) latest.set(key, seq);
@@ -92,8 +102,11 @@ export async function readPendingChanges(db: VaultDatabase): Promise<PendingChan
 export async function clearPendingChanges(db: VaultDatabase, acknowledged: readonly PendingChange[]): Promise<void> {
   if (acknowledged.length === 0) return;
   const acked = new Map<string, number>();
-  for (const change of acknowledged) acked.set(change.key, Math.max(change.seq, acked.get(change.key) ?? -1));
-  const maxSeq = Math.max(...acked.values());
+  let maxSeq = -1;
+  for (const change of acknowledged) {
+    acked.set(change.key, Math.max(change.seq, acked.get(change.key) ?? -1));
+    maxSeq = Math.max(maxSeq, change.seq);
+  }
   const [own, batches] = await Promise.all([db.syncPending.bulkGet([...acked.keys()]), batchRows(db, maxSeq)]);
   const done = own.flatMap((row) => (row !== undefined && !row.keys && row.seq <= (acked.get(row.key) ?? -1) ? [row.key] : []));
   const writes: Promise<unknown>[] = [db.syncPending.bulkDelete(done)];
