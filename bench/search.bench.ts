@@ -12,8 +12,10 @@
  * Prints the figures and the ratios ours : MiniSearch.
  * BENCH_PROFILE=<dir> keeps the chromium profile (both ingested vaults) and reuses it when it already holds
  * BENCH_NODES exchanges, to iterate on query speed without re-ingesting; ingest figures are then not printed.
- * BENCH_ONLY=ingest ingests our vault only (no MiniSearch, no queries) and prints its rate and breakdown, to
- * iterate on the write path. BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
+ * BENCH_ONLY=ingest ingests our vault, then builds and persists MiniSearch over the same exchanges (no cold starts,
+ * no queries), and prints both rates, their ratio and our breakdown, to iterate on the write path;
+ * BENCH_INGEST_VARIANTS=1 adds IndexedDB variants timed on the sample batches (rows, indexes, durability).
+ * BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
  * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
  * functions with the most self time.
  */
@@ -161,7 +163,18 @@ function printBreakdown(r: IngestResult): void {
   console.log(`    structuredClone segment rows (${parts.indexRowsPerBatch.toFixed(0)} rows)      ${f(parts.cloneIndexRows)}`);
   console.log(`    IndexedDB tx: node rows only (bulkAdd)        ${f(parts.txNodes)}`);
   console.log(`    IndexedDB tx: segment rows only (bulkPut)     ${f(parts.txIndexRows)}`);
-  console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}\n`);
+  if (Object.keys(parts.variants).length > 0) console.log(`  IndexedDB variants, each its own transaction on the sample batches' rows:`);
+  for (const [variant, ms] of Object.entries(parts.variants)) console.log(`    ${variant.padEnd(46)}${f(ms)}`);
+  console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}`);
+  const counts = (label: string, c: Record<string, number> | undefined): void => {
+    if (!c) return;
+    const total = Object.entries(c).filter(([k]) => k !== 'db.transaction').reduce((n, [, v]) => n + v, 0);
+    console.log(`  ${label}: ${total.toFixed(0)} requests, ${(c['db.transaction'] ?? 0).toFixed(1)} transactions (${Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
+  };
+  console.log(`IndexedDB requests per 1,000 nodes:`);
+  counts('ingest', parts.requests);
+  counts('compaction', parts.compactionRequests);
+  console.log('');
 }
 
 function printIngest(r: IngestResult): void {
@@ -195,13 +208,16 @@ async function main(): Promise<void> {
         ? { kind, nodes: NODES, ingestMs: Number.NaN, finishMs: Number.NaN, serializedBytes: Number.NaN }
         : page.evaluate(
             (request) => (globalThis as unknown as { cogzyBench: { ingest(r: unknown): Promise<IngestResult> } }).cogzyBench.ingest(request),
-            { kind, nodes: NODES, seed: SEED, batch: 1000 },
+            { kind, nodes: NODES, seed: SEED, batch: 1000, variants: process.env['BENCH_INGEST_VARIANTS'] === '1' },
           );
     const oursIngest = await ingest('ours');
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     if (INGEST_ONLY) {
+      const miniOnly = await ingest('minisearch');
       await context.close();
       printIngest(oursIngest);
+      const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
+      console.log(`MiniSearch 7.2 in the same run: addAll ${miniOnly.ingestMs.toFixed(0)} ms + persist ${miniOnly.finishMs.toFixed(0)} ms = ${rate(miniOnly).toFixed(0)} nodes/s; ours:MiniSearch ${(rate(oursIngest) / rate(miniOnly)).toFixed(2)} (higher is better)`);
       console.log(`load average at end: ${load()}`);
       return;
     }

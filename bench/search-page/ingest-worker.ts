@@ -9,6 +9,7 @@ import MiniSearch from 'minisearch';
 import { openVaultDatabase } from '../../web/src/db/database';
 import type { ImportBatch } from '../../shared/import';
 import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
+import type { NodeRow } from '../../web/src/db/database';
 import { toNodeRow } from '../../web/src/db/vault-writes';
 import { buildSegment, compactSearchIndex, nodeToIndexDoc, type IndexDoc } from '../../web/src/search/keyword-index';
 import { terms } from '../../web/src/search/tokenize';
@@ -19,6 +20,8 @@ export interface IngestRequest {
   nodes: number;
   seed: number;
   batch: number;
+  /** Also time IndexedDB variants (row counts, indexes, durability) on the sample batches: see `variants`. */
+  variants?: boolean;
 }
 
 export interface IngestResult {
@@ -55,7 +58,35 @@ export interface Breakdown {
   txIndexRows: number;
   /** Rows per segment written. */
   indexRowsPerBatch: number;
+  /** With `variants`: each IndexedDB variant alone, on the sample batches. */
+  variants: Record<string, number>;
+  /** IndexedDB requests (and transactions) per 1,000 nodes by method, during the timed ingest and the compaction. */
+  requests?: Record<string, number>;
+  compactionRequests?: Record<string, number>;
 }
+
+/**
+ * Counts the IndexedDB requests this worker makes, by method (every request is one round trip to the browser's
+ * IndexedDB process, and the measured cost of a write is per request far more than per byte or per index).
+ */
+const requestCounter = { counting: false, counts: {} as Record<string, number> };
+function countRequests(): void {
+  const wrap = (proto: object, label: string, methods: readonly string[]): void => {
+    for (const method of methods) {
+      const original = (proto as Record<string, unknown>)[method];
+      if (typeof original !== 'function') continue;
+      (proto as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]): unknown {
+        if (requestCounter.counting) requestCounter.counts[`${label}.${method}`] = (requestCounter.counts[`${label}.${method}`] ?? 0) + 1;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    }
+  };
+  wrap(IDBObjectStore.prototype, 'store', ['put', 'add', 'get', 'getAll', 'getAllKeys', 'getKey', 'count', 'delete', 'clear', 'openCursor', 'openKeyCursor']);
+  wrap(IDBIndex.prototype, 'index', ['get', 'getAll', 'getAllKeys', 'getKey', 'count', 'openCursor', 'openKeyCursor']);
+  wrap(IDBCursor.prototype, 'cursor', ['continue', 'advance', 'continuePrimaryKey']);
+  wrap(IDBDatabase.prototype, 'db', ['transaction']);
+}
+countRequests();
 
 const post = (message: unknown): void => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(message);
 
@@ -79,6 +110,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   // As the import pipeline does: batch N+1 is prepared (numbered and indexed) while batch N commits. Generating
   // the text is not timed, and runs only while no commit is in flight.
   let inFlight: { prepared: PreparedBatch; commit: Promise<BatchCounts> } | null = null;
+  requestCounter.counting = true;
   let batch = generate(0);
   for (let from = 0; from < request.nodes; from += request.batch) {
     let started = performance.now();
@@ -93,6 +125,8 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
 
     // Breakdown on every tenth batch (outside the timed ingest, nothing in flight): each part alone, on the same nodes.
     if ((from / request.batch) % 10 === 0 || batches < 10) {
+      // Nothing of ours is in flight here: what the samples ask IndexedDB is not counted.
+      requestCounter.counting = false;
       const items = batch.items;
       const factor = 1000 / items.reduce((n, item) => n + item.nodes.length, 0);
       const rows = items.flatMap((item) => item.nodes).map((node, i) => toNodeRow(node, from + i + 1));
@@ -119,6 +153,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       t = performance.now();
       await scratch.transaction('rw', scratch.searchIndex, () => scratch.searchIndex.bulkPut(segment));
       const txIndexRows = performance.now() - t;
+      if (request.variants) await variants(rows, from);
       parts.sampleBatches += 1;
       parts.prepare += prepareMs * factor;
       parts.commitWait += waitMs * factor;
@@ -129,6 +164,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       parts.txNodes += txNodes * factor;
       parts.txIndexRows += txIndexRows * factor;
       parts.indexRowsPerBatch += segment.length;
+      requestCounter.counting = true;
     }
     if ((from / request.batch) % 10 === 0) post({ type: 'progress', done: from + request.batch });
     const next = from + request.batch < request.nodes ? generate(from + request.batch) : null;
@@ -151,6 +187,10 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   }
   scratch.close();
   await Dexie.delete('cogzy-bench-scratch');
+  if (request.variants) {
+    exp.close();
+    await Dexie.delete('cogzy-bench-variants');
+  }
   const n = Math.max(1, parts.sampleBatches);
   const perThousand = (ms: number): number => (ms / request.nodes) * 1000;
   const breakdown: Breakdown = {
@@ -165,12 +205,56 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
     txIndexRows: parts.txIndexRows / n,
     indexRowsPerBatch: parts.indexRowsPerBatch / n,
     insideCommit: Object.fromEntries(Object.entries(steps).map(([step, ms]) => [step, perThousand(ms)])),
+    variants: Object.fromEntries(Object.entries(variantTimes).map(([k, v]) => [k, v / n])),
   };
   const compactStarted = performance.now();
+  requestCounter.counting = false;
+  const ingestRequests = { ...requestCounter.counts };
+  requestCounter.counting = true;
+  requestCounter.counts = {};
   await compactSearchIndex(db);
+  requestCounter.counting = false;
+  const compactRequests = requestCounter.counts;
   const finishMs = performance.now() - compactStarted;
   db.close();
-  return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown };
+  const per = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, (v / request.nodes) * 1000]));
+  return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown: { ...breakdown, requests: per(ingestRequests), compactionRequests: per(compactRequests) } };
+}
+
+/**
+ * IndexedDB variants on the same node rows, each its own transaction in a scratch database: what a write costs by
+ * rows, indexes and durability. Measured: the cost is per request (row), far more than per index or per byte.
+ */
+const exp = new Dexie('cogzy-bench-variants', { chromeTransactionDurability: 'relaxed' });
+exp.version(1).stores({ plain: 'id', compound: 'id, [conversationId+ordinal]', full: 'id, [conversationId+ordinal], provider, createdAt, isActive', pending: 'key, seq', pendingNoIdx: 'key', chunks: 'id' });
+const variantTimes: Record<string, number> = {};
+async function variants(rows: NodeRow[], from: number): Promise<void> {
+  const time = async (name: string, work: () => Promise<unknown>): Promise<void> => {
+    const t = performance.now();
+    await work();
+    variantTimes[name] = (variantTimes[name] ?? 0) + performance.now() - t;
+  };
+  const tag = (r: NodeRow) => ({ ...r, id: `${r.id}` });
+  await time('dexie bulkAdd full indexes', () => exp.transaction('rw', 'full', () => exp.table('full').bulkAdd(rows.map(tag))));
+  await time('dexie bulkAdd [conv+ord] only', () => exp.transaction('rw', 'compound', () => exp.table('compound').bulkAdd(rows.map(tag))));
+  await time('dexie bulkAdd pk only', () => exp.transaction('rw', 'plain', () => exp.table('plain').bulkAdd(rows.map(tag))));
+  await time('dexie bulkPut 1000 pending (key, seq)', () => exp.transaction('rw', 'pending', () => exp.table('pending').bulkPut(rows.map((r, i) => ({ key: `node:${r.id}`, seq: from + i })))));
+  await time('dexie bulkPut 1000 pending (key)', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').bulkPut(rows.map((r, i) => ({ key: `node:${r.id}`, seq: from + i })))));
+  await time('dexie put 1 row of 1000 keys', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').put({ key: `batch:${from}`, keys: rows.map((r) => `node:${r.id}`) })));
+  await time('dexie put 10 chunks of 100 nodes', () => exp.transaction('rw', 'chunks', () => exp.table('chunks').bulkPut(Array.from({ length: 10 }, (_, c) => ({ id: `${from}:${c}`, nodes: rows.slice(c * 100, c * 100 + 100) })))));
+  const idb = exp.backendDB();
+  const raw = (store: string, list: unknown[], durability: IDBTransactionDurability) =>
+    new Promise<void>((resolve, reject) => {
+      const tx = idb.transaction([store], 'readwrite', { durability });
+      const os = tx.objectStore(store);
+      for (const row of list) os.put(row);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error ?? new Error('variant transaction failed'));
+    });
+  await time('raw IDB put full indexes (relaxed)', () => raw('full', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
+  await time('raw IDB put pk only (relaxed)', () => raw('plain', rows.map((r) => ({ ...r, id: `r${r.id}` })), 'relaxed'));
+  await time('raw IDB put pk only (default)', () => raw('plain', rows.map((r) => ({ ...r, id: `d${r.id}` })), 'default'));
+  await time('raw IDB put small rows pk only', () => raw('pendingNoIdx', rows.map((r) => ({ key: `s${r.id}`, seq: 1 })), 'relaxed'));
 }
 
 async function minisearch(request: IngestRequest, corpus: Corpus): Promise<IngestResult> {

@@ -59,7 +59,7 @@ describe('schema upgrade from the frozen v1 database', () => {
     await loadV1(name);
     const db = await openVaultDatabase({ name });
     opened.push(db);
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.memories.count()).toBe(0);
 
     const conversations = await db.conversations.orderBy('sortAt').toArray();
@@ -72,7 +72,10 @@ describe('schema upgrade from the frozen v1 database', () => {
     const nodes = await db.nodes.toArray();
     expect(nodes).toHaveLength(5);
     expect(new Set(nodes.map((n) => n.docId)).size).toBe(5);
-    expect(await db.nodes.where('isActive').equals(0).count()).toBe(1);
+    expect(nodes.filter((n) => n.isActive === 0)).toHaveLength(1);
+    // v6: nodes keep only the indexes something queries; the primary key and the conversation order remain.
+    expect(db.nodes.schema.indexes.map((i) => i.name)).toEqual(['[conversationId+ordinal]']);
+    expect(await db.nodes.where('conversationId').equals('chatgpt:conv-sourdough').count()).toBeGreaterThan(0);
     expect((await db.settings.get('theme'))?.value).toBe('dark');
     expect(importRowSchema.safeParse(await db.imports.get(1)).success).toBe(true);
 

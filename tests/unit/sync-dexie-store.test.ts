@@ -13,6 +13,7 @@ import { seededRandom } from '../../shared/sync/testing/seeded';
 import { deleteItem, importItems, setValue, vaultDigest } from '../../shared/sync/vault-ops';
 import { putVectorBlock, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { deleteConversations, deleteNodes, putConversations, putNodes } from '../../web/src/db/vault-writes';
+import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
 import { readIndexStats } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { DexieStore } from '../../web/src/sync/dexie-store';
@@ -71,7 +72,7 @@ describe('db/vault-writes: the one node-write path', () => {
 });
 
 describe('C19: DexieStore with the real engine', () => {
-  async function rig() {
+  async function rig(limits: { deltaJsonBytes?: number } = {}) {
     const now = { value: 1_780_000_000_000 };
     const server = new MemoryServer({ clock: { now: () => now.value } });
     const keys = await deriveSyncKeys(crypto.subtle, new Uint8Array(32).fill(7), { vaultId: Buffer.alloc(16, 1).toString('base64') });
@@ -91,6 +92,7 @@ describe('C19: DexieStore with the real engine', () => {
         },
         keys,
         deviceId,
+        limits,
       }),
     });
     const db = await freshDb();
@@ -102,6 +104,25 @@ describe('C19: DexieStore with the real engine', () => {
     };
     return { db, laptop, phone, phoneStore, syncBoth };
   }
+
+  it('C7, C21: an import\'s keys, queued as one row per batch, reach the other device over several commits and leave the queue empty', async () => {
+    // Commits of about 2 kB: the batch row is acknowledged a few keys at a time.
+    const { db, laptop, phoneStore, syncBoth } = await rig({ deltaJsonBytes: 2000 });
+    const items = Array.from({ length: 30 }, (_, i) => {
+      const conversation = contractConversation(i + 1, `ibis${i + 1}`);
+      return { conversation, nodes: [contractNode(i + 1, conversation.id, `ibis${i + 1}`)], duplicates: 0 };
+    });
+    const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
+    const progress = { bytesRead: 1, totalBytes: 1, records: 30, conversations: 30, nodes: 30, duplicates: 0 };
+    await commitImportBatch(db, importId, { items, progress, checkpoint: { records: 30 } }, { parseMs: 0, now: 2 }, await loadKnownNodeIds(db));
+    expect(await db.syncPending.count()).toBe(1);
+    expect(await laptop.ctx.store.transaction((tx) => tx.pending())).toHaveLength(60);
+    await syncBoth();
+    expect(await vaultDigest(laptop.ctx.store)).toBe(await vaultDigest(phoneStore));
+    expect(await phoneStore.transaction((tx) => tx.getRecord(`node:${items[29]!.nodes[0]!.id}`))).toMatchObject({ type: 'node' });
+    expect(await laptop.ctx.store.transaction((tx) => tx.pending())).toEqual([]);
+    expect(await db.syncPending.count()).toBe(0);
+  });
 
   it('converges with an in-memory device through the in-memory server; pulled nodes are searchable and pulled deletions are not', async () => {
     const { db, laptop, phone, phoneStore, syncBoth } = await rig();

@@ -7,6 +7,7 @@ import type { Conversation, MemoryNode } from '../../shared/model';
 import { deleteItem } from '../../shared/sync/vault-ops';
 import { importRowSchema } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
+import { markPendingKeys, readPendingChanges } from '../../web/src/db/sync-bookkeeping';
 import { SearchService } from '../../web/src/search/search';
 import { DexieStore } from '../../web/src/sync/dexie-store';
 import { describeImport } from '../../web/src/vault/imports';
@@ -56,7 +57,9 @@ describe('C21: imports go through the sync bookkeeping', () => {
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
     const first = batch(['chatgpt:a', 'chatgpt:b'], 2, 'tides');
     await commitImportBatch(db, importId, first, { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
-    const pending = await db.syncPending.orderBy('seq').toArray();
+    const pending = await readPendingChanges(db);
+    // One row for the whole batch, not one per key (IndexedDB's cost is per request).
+    expect(await db.syncPending.count()).toBe(1);
     expect(pending.map((p) => p.key).sort()).toEqual(
       ['conversation:chatgpt:a', 'conversation:chatgpt:b', ...first.items.flatMap((i) => i.nodes.map((n) => `node:${n.id}`))].sort(),
     );
@@ -65,6 +68,36 @@ describe('C21: imports go through the sync bookkeeping', () => {
     const seqBefore = await db.syncState.get('sync.pendingSeq');
     await commitImportBatch(db, importId, first, { parseMs: 1, now: 3 }, await loadKnownNodeIds(db));
     expect(await db.syncState.get('sync.pendingSeq')).toEqual(seqBefore);
+  });
+
+  it('C7, C21: a batch row\'s keys leave the queue as the Dexie store acknowledges them, unless changed again since', async () => {
+    const db = await fresh();
+    const store = new DexieStore(db, 'd-test');
+    const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    await commitImportBatch(db, importId, batch(['chatgpt:a', 'chatgpt:b'], 2, 'tides'), { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    const queued = await store.transaction((tx) => tx.pending());
+    expect(queued).toHaveLength(6);
+    expect(queued.map((p) => p.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    const [a, b, c] = queued as [{ key: string; seq: number }, { key: string; seq: number }, { key: string; seq: number }];
+    // `b` changes again after the push read the queue, in its own row: acknowledging its older number keeps it.
+    await db.transaction('rw', [db.syncPending, db.syncState], () => markPendingKeys(db, [b.key]));
+    await store.transaction((tx) => tx.clearPending([a, b]));
+    let left = await store.transaction((tx) => tx.pending());
+    expect(left.map((p) => p.key)).toEqual([...queued.slice(2).map((p) => p.key), b.key]);
+    expect(left.at(-1)?.seq).toBe(7);
+    // Acknowledging b's latest number clears its own row and its older entry in the batch row.
+    await store.transaction((tx) => tx.clearPending([c, { key: b.key, seq: 7 }]));
+    left = await store.transaction((tx) => tx.pending());
+    expect(left.map((p) => p.key)).toEqual(queued.slice(3).map((p) => p.key));
+    await store.transaction((tx) => tx.clearPending(left));
+    expect(await store.transaction((tx) => tx.pending())).toEqual([]);
+    expect(await db.syncPending.count()).toBe(0);
+  });
+
+  it('a pending row that does not match its schema is a storage error, not a silently shorter queue', async () => {
+    const db = await fresh();
+    await db.syncPending.put({ key: '#batch:0000000000000001', seq: 1, keys: [42] } as unknown as { key: string; seq: number });
+    await expect(readPendingChanges(db)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 
   it('C21: a deleted conversation or node stays deleted when the export brings it back; the report counts it', async () => {

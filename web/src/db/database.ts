@@ -29,6 +29,11 @@
  *       its vectors without reading every block. The cursor is a `syncState` row. No data to migrate.
  *   v5  conversation titles in the keyword index's table (part `titles`, search/title-index.ts): the upgrade writes
  *       one snapshot of every conversation's title and rename. No schema change.
+ *   v6  nodes keep only the indexes something queries (`id`, `[conversationId+ordinal]`, which also serves
+ *       `where('conversationId')`): `provider`, `createdAt` and `isActive` cost a write each per imported node and
+ *       nothing read them (bench/search.bench.ts). Rows keep their `isActive` field. IndexedDB drops the indexes
+ *       in the upgrade; no data to migrate. `syncPending` may also hold one row per import batch listing many
+ *       keys (db/sync-bookkeeping.ts); older rows are unchanged.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -168,10 +173,15 @@ export interface SyncRecordRow {
   record: unknown;
 }
 
-/** A record key changed locally and not yet acknowledged by a commit, with the change number that made it. */
+/**
+ * A record key changed locally and not yet acknowledged by a commit, with the change number that made it; or (v6)
+ * one row for many keys, written by an import batch: `keys[i]` has change number `seq + i`, '' once acknowledged.
+ * Read them through db/sync-bookkeeping.ts (`readPendingChanges`), never directly.
+ */
 export interface SyncPendingRow {
   key: string;
   seq: number;
+  keys?: string[];
 }
 
 export interface OpenVaultOptions {
@@ -254,6 +264,9 @@ function defineSchema(db: Dexie): void {
     );
     if (row.ids.length > 0) await tx.table<SearchIndexRow, [string, number]>('searchIndex').put(row);
   });
+
+  // v6: only the node indexes something queries (see the header). No data to migrate.
+  db.version(6).stores({ nodes: 'id, [conversationId+ordinal]' });
 }
 
 /** v1 -> v2: move each raw record out of the conversation row and add the sort keys. */

@@ -18,7 +18,7 @@ import type { ImportBatch, ImportReport } from '../../../shared/import';
 import type { MemoryNode } from '../../../shared/model';
 import { importRowSchema, toConversationRow, withStorageErrors, type ConversationRow, type ImportRow, type VaultDatabase } from './database';
 import { readIndexStats, type IndexPosition } from '../search/keyword-index';
-import { lastPendingSeq, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingKeys } from './sync-bookkeeping';
+import { lastPendingSeq, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingBatch } from './sync-bookkeeping';
 import { prepareNewNodes, VAULT_WRITE_TABLES, VaultWriter, type PreparedNodes } from './vault-writes';
 import { appendAll } from '../../../shared/arrays';
 
@@ -253,7 +253,8 @@ export async function commitImportBatch(
         indexAt = readIndexStats(db.searchIndex).then((next) => ({ nextDocId: next.nextDocId, nextSeg: next.nextSeg }));
         lap('index build (the prepared segment was out of date)');
       }
-      writes.push(writePendingKeys(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
+      // One row for the batch's keys, not one per key (sync-bookkeeping.ts).
+      writes.push(writePendingBatch(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
       // Time until the last write was requested (their completion is the commit's).
       const writeMs = performance.now() - started;
       writes.push(

@@ -14,7 +14,7 @@ import { sha256HexSchema } from '../../../shared/sync/protocol';
 import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../../shared/sync/records';
 import { SEGMENT_KINDS } from '../../../shared/sync/segment';
 import { fromConversationRow, translateStorageError, withStorageErrors, type VaultDatabase } from '../db/database';
-import { markPendingKeys, SYNC_BOOKKEEPING_TABLES } from '../db/sync-bookkeeping';
+import { clearPendingChanges, lastPendingSeq, markPendingKeys, readPendingChanges, SYNC_BOOKKEEPING_TABLES, writePendingBatch } from '../db/sync-bookkeeping';
 import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from '../db/vault-writes';
 
 const CURSOR_KEY = 'sync.cursor';
@@ -124,12 +124,8 @@ export class DexieStore implements LocalStore {
       setCursor: async (cursor: SyncCursor) => void (await db.syncState.put({ key: CURSOR_KEY, value: cursor })),
       // A counter that only grows: a change number is never reused, even after its entry was cleared.
       markPending: (key) => markPendingKeys(db, [key]),
-      pending: async (): Promise<PendingChange[]> => (await db.syncPending.orderBy('seq').toArray()).map(({ key, seq }) => ({ key, seq })),
-      clearPending: async (acknowledged) => {
-        const rows = await db.syncPending.bulkGet(acknowledged.map((change) => change.key));
-        const done = rows.filter((row, i) => row !== undefined && row.seq === acknowledged[i]?.seq).map((row) => row?.key ?? '');
-        await db.syncPending.bulkDelete(done);
-      },
+      pending: (): Promise<PendingChange[]> => readPendingChanges(db),
+      clearPending: (acknowledged) => clearPendingChanges(db, acknowledged),
     };
   }
 
@@ -167,7 +163,7 @@ export class DexieStore implements LocalStore {
           db.syncRecords.toCollection().primaryKeys(),
         ]);
         const keys = [...conversations.map((id) => `conversation:${id}`), ...nodes.map((id) => `node:${id}`), ...others];
-        await markPendingKeys(db, keys);
+        await writePendingBatch(db, keys, await lastPendingSeq(db));
         return keys.length;
       }),
     );

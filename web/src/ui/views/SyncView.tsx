@@ -6,6 +6,7 @@
 import { For, Match, Show, Switch, createResource, createSignal, type JSX } from 'solid-js';
 import { toAppError } from '../../../../shared/errors';
 import type { SyncService } from '../../sync/sync-service';
+import { readPendingChanges } from '../../db/sync-bookkeeping';
 import { MIN_PASSPHRASE_LENGTH, passphraseStrength } from '../../sync/passphrase-strength';
 import { SYNC_STATE_LABELS, syncStatus } from '../../sync/status';
 import ErrorNotice from '../components/ErrorNotice';
@@ -258,7 +259,8 @@ function Dashboard(props: { service: SyncService }): JSX.Element {
   const stats = () => props.service.stats();
   const pending = createLive(
     () => null,
-    (db) => db.syncPending.count(),
+    // Keys, not rows: an import batch queues its keys as one row (db/sync-bookkeeping.ts).
+    async (db) => (await readPendingChanges(db)).length,
   );
   const action = createAction();
   const [done, setDone] = createSignal<string | null>(null);
