@@ -40,6 +40,21 @@ describe('JSON record scanner', () => {
     expect(scan('[ 1 , "two" , [3] ]').map((r) => new TextDecoder().decode(r.bytes ?? new Uint8Array()).trim())).toEqual(['1', '"two"', '[3]']);
   });
 
+  it('ends strings at the right quote after any run of backslashes, however the chunks split the run', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('\\', '"', 'a', ']', '}', ',', 'é') }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 7 }),
+        (texts, chunk) => {
+          const doc = JSON.stringify(texts.map((text) => ({ text })));
+          const records = scan(doc, chunk).map((r) => JSON.parse(new TextDecoder().decode(r.bytes ?? new Uint8Array())) as unknown);
+          expect(records).toEqual(texts.map((text) => ({ text })));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('reports a record over the size limit without holding it, and carries on', () => {
     const records: ScannedRecord[] = [];
     const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 10 }, (record) => records.push(record));

@@ -95,18 +95,18 @@ export class JsonRecordScanner {
         if (this.escape) {
           this.escape = false;
           i += 1;
+          if (i >= n) break;
         }
-        // Tight loop over string contents: only a quote or a backslash matters.
-        while (i < n) {
-          const c = chunk[i] as number;
-          if (c === QUOTE) break;
-          i += c === BACKSLASH ? 2 : 1;
-        }
-        if (i > n) {
-          this.escape = true;
+        // String contents: jump from quote to quote with the native search, and only look back at the run of
+        // backslashes before each quote (an odd run escapes it). Most of an export's bytes are inside strings.
+        const end = closingQuote(chunk, i);
+        if (end < 0) {
+          // No closing quote in this chunk: an odd run of backslashes at its end escapes the next chunk's first byte.
+          this.escape = backslashRunIsOdd(chunk, i, n);
+          i = n;
           break;
         }
-        if (i === n) break;
+        i = end;
         this.inString = false;
         i += 1;
         if (this.phase === Phase.InKey) {
@@ -333,6 +333,24 @@ export class JsonRecordScanner {
     }
     throw invalid(this.offset, 'unreadable property name');
   }
+}
+
+/** Position of the first unescaped quote at or after `from` (inside a string), or -1. */
+function closingQuote(chunk: Uint8Array, from: number): number {
+  let at = from;
+  for (;;) {
+    const quote = chunk.indexOf(QUOTE, at);
+    if (quote < 0) return -1;
+    if (!backslashRunIsOdd(chunk, at, quote)) return quote;
+    at = quote + 1;
+  }
+}
+
+/** Whether the bytes just before `end` (not before `from`) are an odd run of backslashes. */
+function backslashRunIsOdd(chunk: Uint8Array, from: number, end: number): boolean {
+  let k = end;
+  while (k > from && chunk[k - 1] === BACKSLASH) k -= 1;
+  return ((end - k) & 1) === 1;
 }
 
 function invalid(at: number, what: string): AppError {
