@@ -97,6 +97,17 @@ describe('import identity', () => {
     expect(normaliseText('  cafe\u0301  \r\nline two   \r\n')).toBe('café\nline two');
   });
 
+  it('normalises exactly as NFC does, also when it skips normalize() for text below U+0300', () => {
+    const units = ['a', 'e', 'A', '\n', '\u00e9', '\u00ff', '\u017f', '\u02ff', '\u0300', '\u0301', '\u0327', '\u1100', '\u1161', '\uac00', '\u212b', '\ud83d\ude00', '\u0344'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(normaliseText(text)).toBe(text.normalize('NFC').trim());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('gives repeated identical exchanges distinct ids, and keeps earlier ids when turns are appended', async () => {
     const a = await assignNodeIds('chatgpt', 'chatgpt:c', [draft('continue', 'more'), draft('continue', 'more')], nodeDigest);
     expect(a[0]?.id).not.toBe(a[1]?.id);
