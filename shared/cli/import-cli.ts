@@ -9,8 +9,6 @@ import { basename } from 'node:path';
 import { ERROR_MESSAGES, toAppError } from '../errors';
 import { importExport, type ImportReport, type ImportSource } from '../import';
 import { PROVIDER_LABELS } from '../model';
-import { startIdentityWorker } from './import-identity-port';
-import { identifyWith, type NodeIdentifier } from '../import/identity';
 
 const digest = (bytes: Uint8Array): Promise<Uint8Array> => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest()));
 
@@ -85,10 +83,9 @@ class FingerprintSet {
 }
 
 /** Imports one file into `known`. */
-async function importFile(path: string, known: FingerprintSet, identify: NodeIdentifier): Promise<ImportReport> {
+async function importFile(path: string, known: FingerprintSet): Promise<ImportReport> {
   const importer = importExport(fileSource(path), {
     digest,
-    identify,
     now: () => performance.now(),
     isKnown: (ids) => Promise.resolve(ids.map((id) => known.has(id))),
   });
@@ -131,23 +128,6 @@ async function main(): Promise<number> {
   }
   const known = new FingerprintSet();
   const results: { file: string; report: ImportReport }[] = [];
-  // Node ids are hashed on a second thread while the next batch is parsed.
-  if (process.env['NOWORKER'] === '1') return importAll(files, json, known, results, identifyWith(digest));
-  const identity = startIdentityWorker();
-  try {
-    return await importAll(files, json, known, results, identity.identify);
-  } finally {
-    await identity.stop();
-  }
-}
-
-async function importAll(
-  files: readonly string[],
-  json: boolean,
-  known: FingerprintSet,
-  results: { file: string; report: ImportReport }[],
-  identify: NodeIdentifier,
-): Promise<number> {
   for (const file of files) {
     try {
       statSync(file);
@@ -156,7 +136,7 @@ async function importAll(
       process.stderr.write(`${file}: ${ERROR_MESSAGES.IMPORT_READ_FAILED} (${toAppError(error).detail ?? ''})\n`);
       return 1;
     }
-    const report = await importFile(file, known, identify);
+    const report = await importFile(file, known);
     results.push({ file, report });
     if (!json) process.stdout.write(`${human(file, report)}\n`);
   }

@@ -145,25 +145,6 @@ export interface IdentityText {
   readonly assistant: string | null;
 }
 
-/** One conversation's nodes to identify. */
-export interface IdentityRequest {
-  readonly provider: Provider;
-  readonly conversationId: string;
-  readonly texts: readonly IdentityText[];
-}
-
-/**
- * Gives the nodes of many conversations their ids (one list per request, same order). The importer calls it once per
- * batch: `identifyWith(digest)` does it on the calling thread; `identityClient` (identity-port.ts) on another thread,
- * so the next batch is parsed while this one is hashed.
- */
-export type NodeIdentifier = (requests: readonly IdentityRequest[]) => Promise<string[][]>;
-
-export const identifyWith =
-  (digest: Digest): NodeIdentifier =>
-  (requests) =>
-    Promise.all(requests.map((request) => nodeIds(request.provider, request.conversationId, request.texts, digest)));
-
 /**
  * The ids of one conversation's nodes, in the order given (active thread first, so appending turns never shifts an
  * earlier node's occurrence counter). The digests of a conversation run as one batch.

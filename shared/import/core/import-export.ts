@@ -3,8 +3,8 @@
  * See shared/import/index.ts for the contract.
  */
 import { AppError, toAppError } from '../../errors';
-import { conversationKey, type Conversation, type MemoryNode, type Provider } from '../../model';
-import { identifyWith, identityTexts } from '../identity';
+import { conversationKey, type Conversation, type Provider } from '../../model';
+import { assignNodeIds } from '../identity';
 import { SKIP_REASONS, WARNING_KINDS, type ParseContext, type ParsedConversation, type ProviderAdapter, type SkipReason, type WarningKind } from '../provider';
 import { PROVIDER_ADAPTERS } from '../providers';
 import type { BackupImport } from '../providers/vault-backup';
@@ -24,8 +24,6 @@ import { ZipReader, type EntryKind } from './zip';
 const DEFAULT_BATCH_SIZE = 200;
 /** A batch also ends once its conversations' raw text passes this: what is in flight bounds the importer's memory. */
 const MAX_BATCH_CHARS = 2 * 1024 * 1024;
-/** Full batches whose ids may be on their way at once (when identity runs on another thread) before parsing waits. */
-const MAX_IN_FLIGHT = 2;
 
 interface Draft {
   readonly provider: Provider;
@@ -33,14 +31,6 @@ interface Draft {
   readonly position: number;
   /** The vault conversation id (the adapter's, or derived from the provider's). */
   readonly id: string;
-}
-
-/** A full batch whose node ids are on their way. */
-interface InFlight {
-  readonly drafts: readonly Draft[];
-  readonly ids: Promise<string[][]>;
-  /** The ids are back (or failed): finishing it will not wait. */
-  done: boolean;
 }
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -193,47 +183,25 @@ export async function* importExport(source: ImportSource, options: ImportOptions
   const skipRecords = options.skipRecords ?? 0;
   let batch: Draft[] = [];
   let batchChars = 0;
-  /** Full batches whose ids are being computed, oldest first. */
-  const inFlight: InFlight[] = [];
 
   const checkAbort = (): void => {
     if (options.signal?.aborted) throw new AppError('IMPORT_CANCELLED');
   };
 
-  const identify = options.identify ?? identifyWith(options.digest);
-
-  /** Starts giving a full batch's nodes their ids: that may run elsewhere while the next batch is parsed. */
-  function start(drafts: readonly Draft[]): InFlight {
-    const ids = identify(drafts.map((draft) => ({ provider: draft.provider, conversationId: draft.id, texts: identityTexts(draft.parsed.nodes) })));
-    const waiting: InFlight = { drafts, ids, done: false };
-    // Not awaited until its turn: an import stopped meanwhile must not leave an unhandled rejection.
-    ids.then(
-      () => {
-        waiting.done = true;
-      },
-      () => {
-        waiting.done = true;
-      },
-    );
-    return waiting;
-  }
-
   /** Turns the drafts into conversations + new nodes, asking `isKnown` once for the whole batch. */
-  async function finalize({ drafts, ids: pendingIds }: InFlight): Promise<ImportBatch> {
-    const allIds = await pendingIds;
-    if (allIds.length !== drafts.length) throw new AppError('INTERNAL', { detail: 'node identity answered for another number of conversations' });
-    const prepared = drafts.map((draft, index) => {
-      const draftIds = allIds[index] as string[];
-      if (draftIds.length !== draft.parsed.nodes.length) throw new AppError('INTERNAL', { detail: 'node identity answered for another number of nodes' });
-      const nodes: MemoryNode[] = draft.parsed.nodes.map((node, n) => ({ schemaVersion: 1, id: draftIds[n] as string, ...node }));
-      const conversation: Conversation = {
-        ...draft.parsed.conversation,
-        id: draft.id,
-        schemaVersion: 1,
-        nodeCount: nodes.filter((node) => node.active).length,
-      };
-      return { draft, conversation, nodes };
-    });
+  async function finalize(drafts: readonly Draft[]): Promise<ImportBatch> {
+    const prepared = await Promise.all(
+      drafts.map(async (draft) => {
+        const nodes = await assignNodeIds(draft.provider, draft.id, draft.parsed.nodes, options.digest);
+        const conversation: Conversation = {
+          ...draft.parsed.conversation,
+          id: draft.id,
+          schemaVersion: 1,
+          nodeCount: nodes.filter((node) => node.active).length,
+        };
+        return { draft, conversation, nodes };
+      }),
+    );
     const ids = prepared.flatMap((item) => item.nodes.map((node) => node.id));
     const known = options.isKnown ? await options.isKnown(ids) : ids.map(() => false);
     const inBatch = new Set<string>();
@@ -278,19 +246,14 @@ export async function* importExport(source: ImportSource, options: ImportOptions
     };
   }
 
-  /**
-   * Moves what the parsers completed into the batch. A full batch starts its ids and waits in `inFlight`; the oldest
-   * waiting batch is finished and returned to yield once its ids are back, or when more than MAX_IN_FLIGHT wait. One
-   * batch at most per call, in order, so the caller has committed every batch yielded before `isKnown` is asked about
-   * the next. `force` (the end): call until it returns null, yielding each.
-   */
+  /** Moves what the parsers completed into the batch; returns a full batch to yield, if any. */
   async function take(force: boolean): Promise<ImportBatch | null> {
     for (const draft of run.ready.splice(0)) {
       if (draft.position <= skipRecords) {
         run.seen.add(draft.id);
         continue;
       }
-      if (!options.isKnown && (run.seen.has(draft.id) || inFlight.some((waiting) => waiting.drafts.some((other) => other.id === draft.id)))) {
+      if (!options.isKnown && run.seen.has(draft.id)) {
         // Without a way to ask what is stored, a repeated conversation cannot be told apart: skip it.
         run.skipped['duplicate-conversation'] += 1;
         continue;
@@ -300,15 +263,10 @@ export async function* importExport(source: ImportSource, options: ImportOptions
     }
     // Cut only at a position boundary so a checkpoint never falls inside one record's conversations.
     if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS || (force && batch.length > 0)) {
-      inFlight.push(start(batch));
+      const drafts = batch;
       batch = [];
       batchChars = 0;
-    }
-    // The oldest batch is finished once its ids are back (parsing goes on meanwhile), or when too many wait.
-    const oldest = inFlight[0];
-    if (oldest !== undefined && (oldest.done || force || inFlight.length > MAX_IN_FLIGHT)) {
-      inFlight.shift();
-      return finalize(oldest);
+      return finalize(drafts);
     }
     return null;
   }
@@ -369,14 +327,16 @@ export async function* importExport(source: ImportSource, options: ImportOptions
       parser.end();
       run.entries.push({ name: source.name, provider: parser.provider, bytes: parser.bytes, conversations: parser.conversations, status: 'imported' });
     }
-    for (let last = await take(true); last !== null; last = await take(true)) yield last;
+    const last = await take(true);
+    if (last !== null) yield last;
     return run.report('complete', options.now() - started);
   } catch (caught) {
     const error = toAppError(caught);
     if (error.code === 'IMPORT_CANCELLED') return run.report('cancelled', options.now() - started, error);
     // What completed before the failure is still delivered, but the import is reported as failed, never complete.
     try {
-      for (let last = await take(true); last !== null; last = await take(true)) yield last;
+      const last = await take(true);
+      if (last !== null) yield last;
     } catch (late) {
       return run.report('failed', options.now() - started, toAppError(late));
     }

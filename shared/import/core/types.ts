@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { appErrorDataSchema } from '../../errors';
 import { providerSchema, type Conversation, type MemoryNode } from '../../model';
-import type { Digest, NodeIdentifier } from '../identity';
+import type { Digest } from '../identity';
 import { SKIP_REASONS, WARNING_KINDS, type ProviderAdapter } from '../provider';
 import { backupImportSchema } from '../providers/vault-backup';
 
@@ -42,11 +42,6 @@ export const DEFAULT_LIMITS: ImportLimits = {
 export interface ImportOptions {
   /** SHA-256: e.g. `async (b) => new Uint8Array(await crypto.subtle.digest('SHA-256', b))`. */
   readonly digest: Digest;
-  /**
-   * Gives a batch's nodes their ids (default: `digest` on this thread). `identityClient(port).identify`
-   * (core/identity-port.ts) does it on another thread: the importer then parses the next batch meanwhile.
-   */
-  readonly identify?: NodeIdentifier;
   /** Clock in epoch ms (for the report's duration). */
   readonly now: () => number;
   readonly signal?: AbortSignal;
