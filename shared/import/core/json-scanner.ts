@@ -117,23 +117,15 @@ export class JsonRecordScanner {
         }
         continue;
       }
-      const c = chunk[i] as number;
       if (this.phase === Phase.InRecord) {
-        if (c === QUOTE) {
-          this.inString = true;
-        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          this.open(c);
-        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA) {
-          if (this.depth === this.slotDepth) {
-            this.finishRecord(chunk, captureStart, i);
-            captureStart = -1;
-            continue; // re-read this byte in the slot's phase
-          }
-          if (c !== COMMA) this.close(c);
+        i = this.scanRecord(chunk, i);
+        if (i < n) {
+          this.finishRecord(chunk, captureStart, i);
+          captureStart = -1;
         }
-        i += 1;
-        continue;
+        continue; // a record that ended: re-read its closing byte in the slot's phase
       }
+      const c = chunk[i] as number;
       if (isWhitespace(c)) {
         i += 1;
         continue;
@@ -228,6 +220,51 @@ export class JsonRecordScanner {
     if (captureStart >= 0 && this.phase === Phase.InRecord) this.keep(chunk.subarray(captureStart));
     if (keyStart >= 0 && this.phase === Phase.InKey) this.keyPieces.push(chunk.subarray(keyStart));
     this.offset += n;
+  }
+
+  /**
+   * Inside a record: follows nesting and strings (with local state, this is most of the work) until the byte that
+   * ends the record at slot level (returned: a ',' ']' or '}' not consumed) or the end of the chunk (returned: its
+   * length, possibly inside a string).
+   */
+  private scanRecord(chunk: Uint8Array, from: number): number {
+    const n = chunk.length;
+    const stack = this.stack;
+    const slotDepth = this.slotDepth;
+    let depth = this.depth;
+    let i = from;
+    try {
+      while (i < n) {
+        const c = chunk[i] as number;
+        if (c === QUOTE) {
+          const end = closingQuote(chunk, i + 1);
+          if (end < 0) {
+            this.inString = true;
+            this.escape = backslashRunIsOdd(chunk, i + 1, n);
+            return n;
+          }
+          i = end + 1;
+          continue;
+        }
+        if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          if (depth >= this.limits.maxDepth) {
+            throw new AppError('IMPORT_TOO_DEEP', { detail: `nesting deeper than ${this.limits.maxDepth} at byte ${this.offset}` });
+          }
+          depth += 1;
+          stack[depth] = c === OPEN_BRACKET ? ARRAY : OBJECT;
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (depth === slotDepth) return i;
+          if (stack[depth] !== (c === CLOSE_BRACKET ? ARRAY : OBJECT)) throw invalid(this.offset, 'mismatched bracket');
+          depth -= 1;
+        } else if (c === COMMA && depth === slotDepth) {
+          return i;
+        }
+        i += 1;
+      }
+      return n;
+    } finally {
+      this.depth = depth;
+    }
   }
 
   /** End of input: the document must be complete. */
