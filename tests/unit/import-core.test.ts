@@ -221,6 +221,19 @@ describe('importExport', () => {
     expect(report.error?.code).toBe('IMPORT_CANCELLED');
   });
 
+  it('ends a batch once its raw records pass batchChars, never inside a conversation', async () => {
+    // Batches are cut after each chunk read: small chunks complete one conversation at a time.
+    const each = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: 1, batchSize: 1000 });
+    const whole = await runImport(bytesSource(smallBytes), new MemoryStore(), { batchChars: 1e9, batchSize: 1000 });
+    expect(each.checkpoints).toHaveLength(small.conversations);
+    expect(whole.checkpoints).toHaveLength(1);
+    expect(each.nodes.map((n) => n.id)).toEqual(whole.nodes.map((n) => n.id));
+    const half = small.json.length / 2;
+    const two = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: half, batchSize: 1000 });
+    expect(two.checkpoints.length).toBeGreaterThanOrEqual(2);
+    expect(two.checkpoints.length).toBeLessThan(small.conversations);
+  });
+
   it('delivers every conversation whole: a batch never splits one', async () => {
     const huge = conversation(5, 0, 40).value;
     const bytes = encode(JSON.stringify([huge, conversation(5, 1, 3).value]));
