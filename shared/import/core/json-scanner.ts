@@ -372,9 +372,25 @@ export class JsonRecordScanner {
   }
 }
 
+/** Bytes looked at one by one before the native search takes over (most strings, keys above all, are short). */
+const INLINE_SCAN = 48;
+
 /** Position of the first unescaped quote at or after `from` (inside a string), or -1. */
 function closingQuote(chunk: Uint8Array, from: number): number {
-  let at = from;
+  const n = chunk.length;
+  const inline = Math.min(n, from + INLINE_SCAN);
+  let i = from;
+  while (i < inline) {
+    const c = chunk[i] as number;
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) {
+      i += 2;
+      continue;
+    }
+    i += 1;
+  }
+  if (i >= n) return -1;
+  let at = i;
   for (;;) {
     const quote = chunk.indexOf(QUOTE, at);
     if (quote < 0) return -1;
