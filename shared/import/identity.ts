@@ -16,9 +16,13 @@ export type Digest = (bytes: Uint8Array) => Promise<Uint8Array>;
 /** Identity version: part of the encoding so a future change of the rules can never collide with today's ids. */
 const IDENTITY_VERSION = 'cogzy-node/1';
 
+const BEYOND_LATIN = /[\u0300-\uffff]/;
+
 /** NFC, line endings to LF, trailing spaces and tabs removed from each line, outer whitespace trimmed. */
 export function normaliseText(text: string): string {
-  let out = text.normalize('NFC');
+  // Text below U+0300 (ASCII, Latin-1, Latin Extended, IPA) is always NFC: no combining mark can change it. A native
+  // regular expression scan is far cheaper than normalize(), which copies the string.
+  let out = BEYOND_LATIN.test(text) ? text.normalize('NFC') : text;
   // The regular expressions are costly on long texts: run them only when there is something to change.
   if (out.includes('\r')) out = out.replace(/\r\n?/g, '\n');
   if (out.includes(' \n') || out.includes('\t\n')) out = trimLineEnds(out);
@@ -134,20 +138,22 @@ function toHex(bytes: Uint8Array): string {
   return out.join('');
 }
 
+/** The texts one node's id depends on (before normalisation), in the conversation's node order. */
+export interface IdentityText {
+  readonly kind: MemoryNode['kind'];
+  readonly human: string;
+  readonly assistant: string | null;
+}
+
 /**
- * Gives every draft of one conversation its id, in the order given (active thread first, so appending turns never
- * shifts an earlier node's occurrence counter). The digests of a conversation run as one batch.
+ * The ids of one conversation's nodes, in the order given (active thread first, so appending turns never shifts an
+ * earlier node's occurrence counter). The digests of a conversation run as one batch.
  */
-export async function assignNodeIds(
-  provider: Provider,
-  conversationId: string,
-  drafts: readonly NodeDraft[],
-  digest: Digest,
-): Promise<MemoryNode[]> {
-  const texts = drafts.map((draft) => ({
-    kind: draft.kind,
-    human: normaliseText(draft.human.text),
-    assistant: draft.assistant === null ? null : normaliseText(draft.assistant.text),
+export async function nodeIds(provider: Provider, conversationId: string, inputs: readonly IdentityText[], digest: Digest): Promise<string[]> {
+  const texts = inputs.map((input) => ({
+    kind: input.kind,
+    human: normaliseText(input.human),
+    assistant: input.assistant === null ? null : normaliseText(input.assistant),
   }));
   const writer = new CanonicalWriter(texts.reduce((sum, t) => sum + boundOf(provider, conversationId, t.kind, t.human, t.assistant), 0));
   const hashOf = async (bytes: Uint8Array): Promise<string> => {
@@ -168,5 +174,20 @@ export async function assignNodeIds(
     const again = new CanonicalWriter(boundOf(provider, conversationId, t.kind, t.human, t.assistant));
     ids[index] = await hashOf(again.node(provider, conversationId, t.kind, t.human, t.assistant, occurrence));
   }
+  return ids;
+}
+
+/** The texts of a conversation's drafts, as `nodeIds` takes them. */
+export const identityTexts = (drafts: readonly NodeDraft[]): IdentityText[] =>
+  drafts.map((draft) => ({ kind: draft.kind, human: draft.human.text, assistant: draft.assistant === null ? null : draft.assistant.text }));
+
+/** Gives every draft of one conversation its id (see `nodeIds`). */
+export async function assignNodeIds(
+  provider: Provider,
+  conversationId: string,
+  drafts: readonly NodeDraft[],
+  digest: Digest,
+): Promise<MemoryNode[]> {
+  const ids = await nodeIds(provider, conversationId, identityTexts(drafts), digest);
   return drafts.map((draft, index) => ({ schemaVersion: 1, id: ids[index] as string, ...draft }));
 }

@@ -40,6 +40,21 @@ describe('JSON record scanner', () => {
     expect(scan('[ 1 , "two" , [3] ]').map((r) => new TextDecoder().decode(r.bytes ?? new Uint8Array()).trim())).toEqual(['1', '"two"', '[3]']);
   });
 
+  it('ends strings at the right quote after any run of backslashes, however the chunks split the run', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('\\', '"', 'a', ']', '}', ',', 'é') }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 7 }),
+        (texts, chunk) => {
+          const doc = JSON.stringify(texts.map((text) => ({ text })));
+          const records = scan(doc, chunk).map((r) => JSON.parse(new TextDecoder().decode(r.bytes ?? new Uint8Array())) as unknown);
+          expect(records).toEqual(texts.map((text) => ({ text })));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('reports a record over the size limit without holding it, and carries on', () => {
     const records: ScannedRecord[] = [];
     const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 10 }, (record) => records.push(record));
@@ -80,6 +95,17 @@ describe('import identity', () => {
 
   it('normalises text so invisible differences do not make new nodes', () => {
     expect(normaliseText('  cafe\u0301  \r\nline two   \r\n')).toBe('café\nline two');
+  });
+
+  it('normalises exactly as NFC does, also when it skips normalize() for text below U+0300', () => {
+    const units = ['a', 'e', 'A', '\n', '\u00e9', '\u00ff', '\u017f', '\u02ff', '\u0300', '\u0301', '\u0327', '\u1100', '\u1161', '\uac00', '\u212b', '\ud83d\ude00', '\u0344'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(normaliseText(text)).toBe(text.normalize('NFC').trim());
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('gives repeated identical exchanges distinct ids, and keeps earlier ids when turns are appended', async () => {
@@ -193,6 +219,19 @@ describe('importExport', () => {
     const report = last.value as ImportReport;
     expect(report.status).toBe('cancelled');
     expect(report.error?.code).toBe('IMPORT_CANCELLED');
+  });
+
+  it('ends a batch once its raw records pass batchChars, never inside a conversation', async () => {
+    // Batches are cut after each chunk read: small chunks complete one conversation at a time.
+    const each = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: 1, batchSize: 1000 });
+    const whole = await runImport(bytesSource(smallBytes), new MemoryStore(), { batchChars: 1e9, batchSize: 1000 });
+    expect(each.checkpoints).toHaveLength(small.conversations);
+    expect(whole.checkpoints).toHaveLength(1);
+    expect(each.nodes.map((n) => n.id)).toEqual(whole.nodes.map((n) => n.id));
+    const half = small.json.length / 2;
+    const two = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: half, batchSize: 1000 });
+    expect(two.checkpoints.length).toBeGreaterThanOrEqual(2);
+    expect(two.checkpoints.length).toBeLessThan(small.conversations);
   });
 
   it('delivers every conversation whole: a batch never splits one', async () => {

@@ -22,8 +22,8 @@ import {
 import { ZipReader, type EntryKind } from './zip';
 
 const DEFAULT_BATCH_SIZE = 200;
-/** A batch also ends once its conversations' raw text passes this: what is in flight bounds the importer's memory. */
-const MAX_BATCH_CHARS = 2 * 1024 * 1024;
+/** A batch also ends once its conversations' raw text passes this (ImportOptions.batchChars): what is in flight bounds the importer's memory. */
+const DEFAULT_BATCH_CHARS = 2 * 1024 * 1024;
 
 interface Draft {
   readonly provider: Provider;
@@ -180,6 +180,7 @@ export async function* importExport(source: ImportSource, options: ImportOptions
   const started = options.now();
   const run = new Run(options);
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const maxBatchChars = Math.max(1, options.batchChars ?? DEFAULT_BATCH_CHARS);
   const skipRecords = options.skipRecords ?? 0;
   let batch: Draft[] = [];
   let batchChars = 0;
@@ -262,7 +263,7 @@ export async function* importExport(source: ImportSource, options: ImportOptions
       batchChars += draft.parsed.conversation.raw.length;
     }
     // Cut only at a position boundary so a checkpoint never falls inside one record's conversations.
-    if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS || (force && batch.length > 0)) {
+    if (batch.length >= batchSize || batchChars >= maxBatchChars || (force && batch.length > 0)) {
       const drafts = batch;
       batch = [];
       batchChars = 0;

@@ -95,18 +95,18 @@ export class JsonRecordScanner {
         if (this.escape) {
           this.escape = false;
           i += 1;
+          if (i >= n) break;
         }
-        // Tight loop over string contents: only a quote or a backslash matters.
-        while (i < n) {
-          const c = chunk[i] as number;
-          if (c === QUOTE) break;
-          i += c === BACKSLASH ? 2 : 1;
-        }
-        if (i > n) {
-          this.escape = true;
+        // String contents: jump from quote to quote with the native search, and only look back at the run of
+        // backslashes before each quote (an odd run escapes it). Most of an export's bytes are inside strings.
+        const end = closingQuote(chunk, i);
+        if (end < 0) {
+          // No closing quote in this chunk: an odd run of backslashes at its end escapes the next chunk's first byte.
+          this.escape = backslashRunIsOdd(chunk, i, n);
+          i = n;
           break;
         }
-        if (i === n) break;
+        i = end;
         this.inString = false;
         i += 1;
         if (this.phase === Phase.InKey) {
@@ -117,23 +117,15 @@ export class JsonRecordScanner {
         }
         continue;
       }
-      const c = chunk[i] as number;
       if (this.phase === Phase.InRecord) {
-        if (c === QUOTE) {
-          this.inString = true;
-        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          this.open(c);
-        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA) {
-          if (this.depth === this.slotDepth) {
-            this.finishRecord(chunk, captureStart, i);
-            captureStart = -1;
-            continue; // re-read this byte in the slot's phase
-          }
-          if (c !== COMMA) this.close(c);
+        i = this.scanRecord(chunk, i);
+        if (i < n) {
+          this.finishRecord(chunk, captureStart, i);
+          captureStart = -1;
         }
-        i += 1;
-        continue;
+        continue; // a record that ended: re-read its closing byte in the slot's phase
       }
+      const c = chunk[i] as number;
       if (isWhitespace(c)) {
         i += 1;
         continue;
@@ -228,6 +220,51 @@ export class JsonRecordScanner {
     if (captureStart >= 0 && this.phase === Phase.InRecord) this.keep(chunk.subarray(captureStart));
     if (keyStart >= 0 && this.phase === Phase.InKey) this.keyPieces.push(chunk.subarray(keyStart));
     this.offset += n;
+  }
+
+  /**
+   * Inside a record: follows nesting and strings (with local state, this is most of the work) until the byte that
+   * ends the record at slot level (returned: a ',' ']' or '}' not consumed) or the end of the chunk (returned: its
+   * length, possibly inside a string).
+   */
+  private scanRecord(chunk: Uint8Array, from: number): number {
+    const n = chunk.length;
+    const stack = this.stack;
+    const slotDepth = this.slotDepth;
+    let depth = this.depth;
+    let i = from;
+    try {
+      while (i < n) {
+        const c = chunk[i] as number;
+        if (c === QUOTE) {
+          const end = closingQuote(chunk, i + 1);
+          if (end < 0) {
+            this.inString = true;
+            this.escape = backslashRunIsOdd(chunk, i + 1, n);
+            return n;
+          }
+          i = end + 1;
+          continue;
+        }
+        if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          if (depth >= this.limits.maxDepth) {
+            throw new AppError('IMPORT_TOO_DEEP', { detail: `nesting deeper than ${this.limits.maxDepth} at byte ${this.offset}` });
+          }
+          depth += 1;
+          stack[depth] = c === OPEN_BRACKET ? ARRAY : OBJECT;
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (depth === slotDepth) return i;
+          if (stack[depth] !== (c === CLOSE_BRACKET ? ARRAY : OBJECT)) throw invalid(this.offset, 'mismatched bracket');
+          depth -= 1;
+        } else if (c === COMMA && depth === slotDepth) {
+          return i;
+        }
+        i += 1;
+      }
+      return n;
+    } finally {
+      this.depth = depth;
+    }
   }
 
   /** End of input: the document must be complete. */
@@ -333,6 +370,40 @@ export class JsonRecordScanner {
     }
     throw invalid(this.offset, 'unreadable property name');
   }
+}
+
+/** Bytes looked at one by one before the native search takes over (most strings, keys above all, are short). */
+const INLINE_SCAN = 48;
+
+/** Position of the first unescaped quote at or after `from` (inside a string), or -1. */
+function closingQuote(chunk: Uint8Array, from: number): number {
+  const n = chunk.length;
+  const inline = Math.min(n, from + INLINE_SCAN);
+  let i = from;
+  while (i < inline) {
+    const c = chunk[i] as number;
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) {
+      i += 2;
+      continue;
+    }
+    i += 1;
+  }
+  if (i >= n) return -1;
+  let at = i;
+  for (;;) {
+    const quote = chunk.indexOf(QUOTE, at);
+    if (quote < 0) return -1;
+    if (!backslashRunIsOdd(chunk, at, quote)) return quote;
+    at = quote + 1;
+  }
+}
+
+/** Whether the bytes just before `end` (not before `from`) are an odd run of backslashes. */
+function backslashRunIsOdd(chunk: Uint8Array, from: number, end: number): boolean {
+  let k = end;
+  while (k > from && chunk[k - 1] === BACKSLASH) k -= 1;
+  return ((end - k) & 1) === 1;
 }
 
 function invalid(at: number, what: string): AppError {

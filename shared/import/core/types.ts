@@ -52,8 +52,15 @@ export interface ImportOptions {
   readonly isKnown?: (nodeIds: readonly string[]) => Promise<readonly boolean[]>;
   /** Resume: the `checkpoint.records` of the last committed batch; conversations completed up to it are not delivered again. */
   readonly skipRecords?: number;
-  /** Most conversations per batch (default 200); a batch also ends after ~2 M characters of raw records, to bound memory. */
+  /** Most conversations per batch (default 200); a batch also ends after `batchChars` characters of raw records. */
   readonly batchSize?: number;
+  /**
+   * A batch ends once its conversations' raw records pass this many characters (default 2 M, about 2 MB of
+   * ASCII). What is in flight bounds the importer's memory: a caller with no cost per batch (no transaction to
+   * commit) can lower it, and the heap then stays smaller (V8 lets old-space garbage grow to a multiple of what is
+   * live). A single larger conversation is still delivered whole, in a batch of its own.
+   */
+  readonly batchChars?: number;
   /** Adapters to detect and parse with (default: every provider in shared/import/providers). */
   readonly adapters?: readonly ProviderAdapter[];
   readonly limits?: Partial<ImportLimits>;
