@@ -70,6 +70,14 @@ export interface PostingsRow {
   offsets: Uint32Array;
   /** Per key: count, then (docId delta, tf) pairs, all unsigned LEB128 varints. */
   data: Uint8Array;
+  /**
+   * Word positions (absent in rows written before them): per key, for each posting in order, its tf positions
+   * in the field (token index as `terms` counts them), the first absolute and the others as gaps, varints.
+   * Quoted phrases are verified from these instead of the stored text.
+   */
+  positions?: Uint8Array;
+  /** keys.length + 1 byte offsets into `positions`; an empty range means this key's positions are unknown. */
+  positionOffsets?: Uint32Array;
 }
 
 export interface LexiconRow {
@@ -182,6 +190,40 @@ class ByteWriter {
     this.bytes[this.length++] = v;
   }
 
+  /** `count` ascending values from `values[from]` on: the first as it is, the others as gaps from the one before. */
+  gaps(values: Uint32Array, from: number, count: number): void {
+    if (this.length + 5 * count > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + 5 * count));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    const bytes = this.bytes;
+    let length = this.length;
+    let previous = 0;
+    for (let i = from; i < from + count; i++) {
+      const value = values[i] ?? 0;
+      let v = value - previous;
+      previous = value;
+      while (v >= 0x80) {
+        bytes[length++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      bytes[length++] = v;
+    }
+    this.length = length;
+  }
+
+  /** Appends raw bytes. */
+  append(source: Uint8Array): void {
+    if (this.length + source.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + source.length));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(source, this.length);
+    this.length += source.length;
+  }
+
   finish(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
@@ -190,6 +232,8 @@ class ByteWriter {
 export interface Postings {
   docIds: Uint32Array;
   tfs: Uint16Array;
+  /** The list's word positions (see PostingsRow.positions); absent or null when the row has none for it. */
+  positions?: Uint8Array | null;
 }
 
 function decodePostings(data: Uint8Array, start: number): Postings {
@@ -214,7 +258,7 @@ function decodePostings(data: Uint8Array, start: number): Postings {
     docIds[i] = doc;
     tfs[i] = Math.min(read(), 0xffff);
   }
-  return { docIds, tfs };
+  return { docIds, tfs, positions: null };
 }
 
 function encodePostings(writer: ByteWriter, docIds: ArrayLike<number>, tfs: ArrayLike<number>): void {
@@ -256,7 +300,11 @@ export function postingsFor(row: PostingsRow, key: string): Postings | null {
   const keys = split(row);
   const i = lowerBound(keys, key);
   if (keys[i] !== key) return null;
-  return decodePostings(row.data, row.offsets[i] ?? 0);
+  const postings = decodePostings(row.data, row.offsets[i] ?? 0);
+  const from = row.positionOffsets?.[i] ?? 0;
+  const to = row.positionOffsets?.[i + 1] ?? 0;
+  if (row.positions && to > from) postings.positions = row.positions.subarray(from, to);
+  return postings;
 }
 
 function encodePostingsRow(part: string, seg: number, lists: Map<string, { docIds: number[]; tfs: number[] }>): PostingsRow {
@@ -429,7 +477,15 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   let postingKey = new Uint32Array(65_536);
   let postingDoc = new Uint32Array(65_536);
   let postingTf = new Uint32Array(65_536);
+  /** Where each posting's positions start in `positionOf` (filled field by field, by a counting scatter). */
+  let postingPos = new Uint32Array(65_536);
   let postings = 0;
+  let positionOf = new Uint32Array(262_144);
+  let positionCount = 0;
+  /** The current field's term ids in order, and each term's next free slot in `positionOf`. */
+  let fieldTokens = new Uint32Array(4096);
+  let fieldLength = 0;
+  let slotOf = new Uint32Array(4096);
   const touched: number[] = [];
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
@@ -448,9 +504,12 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
       const before = lastDoc.length;
       lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
       lastDoc.fill(-1, before);
+      slotOf = grown(slotOf, id + 1, (n) => new Uint32Array(n));
     }
     if (tfOf[id] === 0) touched.push(id);
     tfOf[id] = (tfOf[id] ?? 0) + 1;
+    if (fieldLength === fieldTokens.length) fieldTokens = grown(fieldTokens, fieldLength + 1, (n) => new Uint32Array(n));
+    fieldTokens[fieldLength++] = id;
   };
 
   for (let d = 0; d < docs.length; d++) {
@@ -468,6 +527,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     }
     conversationOf[d] = conv;
     for (let f = 0; f < 3; f++) {
+      fieldLength = 0;
       const count = interner.each(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden, visit);
       docLengths[d * 3 + f] = count;
       lengths[f as 0 | 1 | 2] += count;
@@ -476,17 +536,30 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
         postingKey = grown(postingKey, size, (n) => new Uint32Array(n));
         postingDoc = grown(postingDoc, size, (n) => new Uint32Array(n));
         postingTf = grown(postingTf, size, (n) => new Uint32Array(n));
+        postingPos = grown(postingPos, size, (n) => new Uint32Array(n));
       }
+      if (positionCount + fieldLength > positionOf.length) positionOf = grown(positionOf, positionCount + fieldLength, (n) => new Uint32Array(n));
       for (const id of touched) {
+        const tf = tfOf[id] ?? 0;
         postingKey[postings] = id * 3 + f;
         postingDoc[postings] = d;
-        postingTf[postings] = tfOf[id] ?? 0;
+        postingTf[postings] = tf;
+        postingPos[postings] = positionCount;
+        slotOf[id] = positionCount;
+        positionCount += tf;
         postings++;
         tfOf[id] = 0;
         if (lastDoc[id] !== d) {
           lastDoc[id] = d;
           df[id] = (df[id] ?? 0) + 1;
         }
+      }
+      // Each word's positions, in order, in its posting's slots.
+      for (let k = 0; k < fieldLength; k++) {
+        const id = fieldTokens[k] ?? 0;
+        const slot = slotOf[id] ?? 0;
+        positionOf[slot] = k;
+        slotOf[id] = slot + 1;
       }
       touched.length = 0;
     }
@@ -519,13 +592,16 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
 
   const rows: SearchIndexRow[] = [];
   const writer = new ByteWriter();
+  const positionWriter = new ByteWriter();
   for (let g = 0; g < GROUPS; g++) {
     const from = groupStart[g] ?? 0;
     const to = groupStart[g + 1] ?? 0;
     if (from === to) continue;
     writer.length = 0;
+    positionWriter.length = 0;
     const keys: string[] = [];
     const offsets: number[] = [];
+    const positionOffsets: number[] = [];
     for (const { field, slot } of FIELDS_BY_KEY) {
       for (let t = from; t < to; t++) {
         const id = byGroup[t] ?? 0;
@@ -535,19 +611,32 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
         if (first === last) continue;
         keys.push(field + (termList[id] ?? ''));
         offsets.push(writer.length);
+        positionOffsets.push(positionWriter.length);
         writer.varint(last - first);
         let previous = 0;
         for (let p = first; p < last; p++) {
           const at = order[p] ?? 0;
           const doc = docIds[postingDoc[at] ?? 0] ?? 0;
+          const tf = postingTf[at] ?? 0;
           writer.varint(doc - previous);
-          writer.varint(postingTf[at] ?? 0);
+          writer.varint(tf);
           previous = doc;
+          positionWriter.gaps(positionOf, postingPos[at] ?? 0, tf);
         }
       }
     }
     offsets.push(writer.length);
-    rows.push({ part: `g${g}`, seg, kind: 'postings', keys: keys.join('\n'), offsets: Uint32Array.from(offsets), data: writer.finish() });
+    positionOffsets.push(positionWriter.length);
+    rows.push({
+      part: `g${g}`,
+      seg,
+      kind: 'postings',
+      keys: keys.join('\n'),
+      offsets: Uint32Array.from(offsets),
+      data: writer.finish(),
+      positions: positionWriter.finish(),
+      positionOffsets: Uint32Array.from(positionOffsets),
+    });
   }
   rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
@@ -705,21 +794,37 @@ interface PostingsSource {
   keys: readonly string[];
   offsets: ArrayLike<number>;
   data: Uint8Array;
+  /** The row's positions, and per key their [start, end) in it (none: the row has no positions). */
+  positions: Uint8Array | null;
+  positionStart: ArrayLike<number>;
+  positionEnd: ArrayLike<number>;
 }
 
 function sourceOf(row: PostingsRow): PostingsSource {
-  return { seg: row.seg, keys: split(row), offsets: row.offsets, data: row.data };
+  const offsets = row.positionOffsets ?? new Uint32Array(0);
+  return {
+    seg: row.seg,
+    keys: split(row),
+    offsets: row.offsets,
+    data: row.data,
+    positions: row.positions && row.positionOffsets ? row.positions : null,
+    positionStart: offsets,
+    positionEnd: offsets.subarray(1),
+  };
 }
 
 /** A group row's lists by bucket (each a sorted subsequence of the row's keys, sharing its data). */
 function splitByBucket(row: PostingsRow): Map<number, PostingsSource> {
-  const out = new Map<number, { seg: number; keys: string[]; offsets: number[]; data: Uint8Array }>();
+  const out = new Map<number, { seg: number; keys: string[]; offsets: number[]; data: Uint8Array; positions: Uint8Array | null; positionStart: number[]; positionEnd: number[] }>();
+  const positions = row.positions && row.positionOffsets ? row.positions : null;
   split(row).forEach((key, i) => {
     const bucket = bucketOf(key.slice(1));
     let source = out.get(bucket);
-    if (!source) out.set(bucket, (source = { seg: row.seg, keys: [], offsets: [], data: row.data }));
+    if (!source) out.set(bucket, (source = { seg: row.seg, keys: [], offsets: [], data: row.data, positions, positionStart: [], positionEnd: [] }));
     source.keys.push(key);
     source.offsets.push(row.offsets[i] ?? 0);
+    source.positionStart.push(row.positionOffsets?.[i] ?? 0);
+    source.positionEnd.push(row.positionOffsets?.[i + 1] ?? 0);
   });
   return out;
 }
@@ -734,13 +839,21 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
   const keys = [...all].sort();
   const pointers = sources.map(() => 0);
   const offsets = new Uint32Array(keys.length + 1);
+  const positionOffsets = new Uint32Array(keys.length + 1);
   const writer = new ByteWriter();
+  const positionWriter = new ByteWriter();
   const readers: ByteReader[] = [];
   const counts: number[] = [];
+  const positionRanges: Uint8Array[] = [];
   keys.forEach((key, k) => {
     offsets[k] = writer.length;
+    positionOffsets[k] = positionWriter.length;
     readers.length = 0;
     counts.length = 0;
+    positionRanges.length = 0;
+    // A key keeps positions only when every list merged into it has them (each posting's positions stand alone,
+    // so the lists' positions are appended in the same order as their postings).
+    let knownPositions = true;
     let total = 0;
     sources.forEach((source, r) => {
       const at = pointers[r] ?? 0;
@@ -751,7 +864,12 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
       counts.push(count);
       total += count;
       pointers[r] = at + 1;
+      const from = source.positionStart[at] ?? 0;
+      const to = source.positionEnd[at] ?? 0;
+      if (source.positions && to > from) positionRanges.push(source.positions.subarray(from, to));
+      else knownPositions = false;
     });
+    if (knownPositions) for (const range of positionRanges) positionWriter.append(range);
     writer.varint(total);
     let last = 0;
     readers.forEach((reader, i) => {
@@ -767,7 +885,9 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
     });
   });
   offsets[keys.length] = writer.length;
-  return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
+  positionOffsets[keys.length] = positionWriter.length;
+  if (positionWriter.length === 0) return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
+  return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish(), positions: positionWriter.finish(), positionOffsets };
 }
 
 /** One postings row from several sources, oldest segment first (sorting the lists when docIds interleave). */
@@ -974,6 +1094,11 @@ export class DocsTable {
   /** Bumped by every `add`: what `lengthNorms` caches is only valid for the table it was computed from. */
   private version = 0;
   private norms: { key: string; values: Float64Array } | null = null;
+
+  /** Changes with every `add`: caches derived from the table compare it. */
+  get revision(): number {
+    return this.version;
+  }
 
   conversationNumber(id: string): number {
     return this.conversationIndex.get(id) ?? -1;

@@ -20,7 +20,8 @@ import { PROVIDERS } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
-import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
+import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
+import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus } from './phrase-positions';
 import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
@@ -85,6 +86,74 @@ interface Variant {
   term: string;
   weight: number;
   postings: Map<FieldCode, Postings[]>;
+}
+
+/** What `run` hands to the scoring and page steps. */
+interface RankInput {
+  parsed: ParsedQuery;
+  filters: SearchFilters;
+  limit: number;
+  fields: FieldCode[];
+  /** The ranked words (groups[i] for i < words.length is words[i]'s group). */
+  words: string[];
+  groups: Variant[][];
+  docs: DocsTable;
+  stats: StatsRow;
+  titleMatches: TitleMatches | null;
+  titleIndex: TitleIndex;
+  expansions: string[];
+  corrections: Correction[];
+  ignored: string[];
+  keywordQuery: boolean;
+  pending: PendingSegments;
+}
+
+/**
+ * Per-document scoring state of one query, sized to the documents table. Allocating and zeroing five arrays of
+ * 100k+ entries per query cost more than scoring a rare word: the arrays are reused, and only the documents a
+ * query touched are reset afterwards.
+ */
+class Workspace {
+  readonly scores: Float64Array;
+  readonly matched: Uint8Array;
+  readonly stamp: Int32Array;
+  readonly tf: Float64Array;
+  /** Bit g: the document's own text holds group g's word (groups 0–31; later groups ask the postings). */
+  readonly held: Uint32Array;
+  readonly touched: number[] = [];
+
+  constructor(capacity: number) {
+    this.scores = new Float64Array(capacity);
+    this.matched = new Uint8Array(capacity);
+    this.stamp = new Int32Array(capacity).fill(-1);
+    this.tf = new Float64Array(capacity);
+    this.held = new Uint32Array(capacity);
+  }
+
+  clear(): void {
+    for (const doc of this.touched) {
+      this.scores[doc] = 0;
+      this.matched[doc] = 0;
+      this.stamp[doc] = -1;
+      this.tf[doc] = 0;
+      this.held[doc] = 0;
+    }
+    this.touched.length = 0;
+  }
+}
+
+const allowCache = new WeakMap<DocsTable, { key: string; revision: number; mask: Uint8Array }>();
+
+/** Per document 1 when `filters` keep it, cached per documents table (and its revision) and filters. */
+function allowMask(docs: DocsTable, filters: SearchFilters): Uint8Array {
+  const key = JSON.stringify([filters.providers ?? null, filters.from ?? null, filters.to ?? null, filters.conversationId ?? null, filters.includeBranches === true]);
+  const cached = allowCache.get(docs);
+  if (cached && cached.key === key && cached.revision === docs.revision && cached.mask.length === docs.capacity) return cached.mask;
+  const allow = filterFn(docs, filters);
+  const mask = new Uint8Array(docs.capacity);
+  for (let doc = 0; doc < docs.capacity; doc++) if (allow(doc)) mask[doc] = 1;
+  allowCache.set(docs, { key, revision: docs.revision, mask });
+  return mask;
 }
 
 export class KeywordSearch implements ResultSource {
@@ -206,13 +275,37 @@ export class KeywordSearch implements ResultSource {
     if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
 
     const capacity = docs.capacity;
-    const scores = new Float64Array(capacity);
-    const matched = new Uint8Array(capacity);
-    const stamp = new Int32Array(capacity).fill(-1);
-    const tf = new Float64Array(capacity);
-    const touched: number[] = [];
+    const work = this.takeWorkspace(capacity);
+    try {
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending }, work);
+    } finally {
+      this.releaseWorkspace(work);
+    }
+  }
+
+  /** Scoring arrays sized to the documents, reused by the next query (a query in flight holds its own). */
+  private spare: Workspace | null = null;
+
+  private takeWorkspace(capacity: number): Workspace {
+    const spare = this.spare;
+    this.spare = null;
+    return spare && spare.scores.length >= capacity ? spare : new Workspace(capacity);
+  }
+
+  private releaseWorkspace(work: Workspace): void {
+    work.clear();
+    this.spare = work;
+  }
+
+  private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending } = query;
+    const filters = query.filters;
+    const docCount = stats.docCount;
+    const totalLength = stats.totalLength;
+    const capacity = docs.capacity;
+    const { scores, matched, stamp, tf, held, touched } = work;
     const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
-    const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
+    const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / docCount);
     // Per-slot weights (0 for a field not searched): the exchange's length without a per-posting loop over fields.
     const slotWeights = [0, 1, 2].map((slot) => {
       const field = fields.find((f) => FIELD_SLOT[f] === slot);
@@ -220,11 +313,15 @@ export class KeywordSearch implements ResultSource {
     }) as [number, number, number];
     // Per document 1 − B + B × length / average (cached on the docs table while it and the arguments stay the same).
     const lengthNorms = docs.lengthNorms(slotWeights, average, 1, B);
-    const allow = filterFn(docs, filters);
+    // Per document 1 when the filters keep it (cached per docs table and filters).
+    const allowed = allowMask(docs, filters);
+    const allow = (doc: number): boolean => allowed[doc] === 1;
+    const conversationOf = docs.conversation;
     let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
+      const bit = g < 32 ? 1 << g : 0;
       group.forEach((variant, v) => {
         // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
         // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
@@ -235,10 +332,12 @@ export class KeywordSearch implements ResultSource {
           for (const [field, lists] of variant.postings) {
             const weight = fieldWeight(field);
             for (const list of lists) {
-              for (let i = 0; i < list.docIds.length; i++) {
-                const doc = list.docIds[i] ?? 0;
+              const ids = list.docIds;
+              const tfs = list.tfs;
+              for (let i = 0; i < ids.length; i++) {
+                const doc = ids[i] ?? 0;
                 if (doc >= capacity) continue;
-                if (!allow(doc)) {
+                if (allowed[doc] !== 1) {
                   filteredOut ??= new Uint8Array(capacity);
                   if (filteredOut[doc] === 0) {
                     filteredOut[doc] = 1;
@@ -247,7 +346,7 @@ export class KeywordSearch implements ResultSource {
                   continue;
                 }
                 if (tf[doc] === 0) inVariant.push(doc);
-                tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
+                tf[doc] = (tf[doc] ?? 0) + weight * (tfs[i] ?? 0);
               }
             }
           }
@@ -257,39 +356,50 @@ export class KeywordSearch implements ResultSource {
         // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
         const titleDf = titleMatches?.extraDf(g, v) ?? 0;
         if (bodyDf + titleDf === 0) return;
-        const df = Math.min(stats.docCount, bodyDf + titleDf);
-        const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+        const df = Math.min(docCount, bodyDf + titleDf);
+        const idf = Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * variant.weight;
         titleMatches?.setIdf(g, v, idf);
         groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
         if (bodyDf === 0) return;
-        const score = (doc: number, frequency: number): void => {
-          // Each field's frequency normalised by its own length, then one saturation (BM25F).
-          const f = frequency / (lengthNorms[doc] ?? 1) + (titleMatches?.titleTf(g, v, docs.conversation[doc] ?? -1) ?? 0);
+        // Per conversation, the title's share of the frequency (null when no title holds the variant).
+        const titleTf = titleMatches?.titleTfs(g, v) ?? null;
+        const factor = idf * (K1 + 1);
+        // Each field's frequency normalised by its own length, then one saturation (BM25F). One loop for both
+        // sources, written out: this runs for every posting of every query word.
+        const count = merged ? bodyDf : inVariant.length;
+        const mergedIds = merged?.docIds;
+        const mergedTf = merged?.tf;
+        for (let i = 0; i < count; i++) {
+          let doc: number;
+          let frequency: number;
+          if (mergedIds && mergedTf) {
+            doc = mergedIds[i] ?? 0;
+            if (allowed[doc] !== 1) continue;
+            frequency = mergedTf[i] ?? 0;
+          } else {
+            doc = inVariant[i] ?? 0;
+            frequency = tf[doc] ?? 0;
+            tf[doc] = 0;
+          }
+          let f = frequency / (lengthNorms[doc] ?? 1);
+          if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
           if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1);
+          scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
           if (stamp[doc] !== g) {
             stamp[doc] = g;
             matched[doc] = (matched[doc] ?? 0) + 1;
+            held[doc] = (held[doc] ?? 0) | bit;
           }
-        };
-        if (merged) {
-          for (let i = 0; i < bodyDf; i++) {
-            const doc = merged.docIds[i] ?? 0;
-            if (allow(doc)) score(doc, merged.tf[i] ?? 0);
-          }
-          return;
-        }
-        for (const doc of inVariant) {
-          const frequency = tf[doc] ?? 0;
-          tf[doc] = 0;
-          score(doc, frequency);
         }
       });
     });
+    // Whether the document holds group g's word in its own text (not only in its title).
+    const inBody = (doc: number, g: number): boolean =>
+      g < 32 ? ((held[doc] ?? 0) & (1 << g)) !== 0 : (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
 
     // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
     // conversation only its title found.
-    titleMatches?.lift(scores, matched, touched, allow, (doc, g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
+    titleMatches?.lift(scores, matched, touched, allow, inBody);
 
     let matchedAll = true;
     const required = groups.length;
@@ -305,11 +415,11 @@ export class KeywordSearch implements ResultSource {
     const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
     const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
       const top = hits[0]?.node?.docId;
-      let held = 0;
+      let heldIdf = 0;
       if (top !== undefined) {
-        groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) || titleMatches?.holds(top, g) === true ? (held += groupIdf[g] ?? 0) : undefined));
+        groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) || titleMatches?.holds(top, g) === true ? (heldIdf += groupIdf[g] ?? 0) : undefined));
       }
-      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? held / idfTotal : 0 };
+      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? heldIdf / idfTotal : 0 };
     };
 
     const phrases = parsed.phrases;
@@ -320,13 +430,49 @@ export class KeywordSearch implements ResultSource {
       const holdsPhraseWords =
         phraseGroups.length === required
           ? (doc: number): boolean => matched[doc] === required
-          : (doc: number): boolean => phraseGroups.every((g) => (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false) || titleMatches?.holds(doc, g) === true);
-      const candidates = touched.filter(holdsPhraseWords);
-      const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
-      const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
-      const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex);
-      // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
-      if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : candidates.length, []);
+          : (doc: number): boolean => phraseGroups.every((g) => inBody(doc, g) || titleMatches?.holds(doc, g) === true);
+      const candidates = Uint32Array.from(touched.filter(holdsPhraseWords)).sort();
+      // Each phrase checked from the word positions in the index; a phrase word ranking ignores (a stopword) is read here.
+      const byWord = new Map<string, Map<FieldCode, Postings[]>>();
+      words.forEach((word, g) => {
+        const exact = groups[g]?.[0];
+        if (exact?.term === word) byWord.set(word, exact.postings);
+      });
+      const unread = [...new Set(phrases.flat())].filter((word) => !byWord.has(word));
+      const read = await Promise.all(unread.map((word) => this.reader.postings(word, fields, pending)));
+      unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map()));
+      const titlePhrase = phrases.map(() => new Map<number, boolean>());
+      const titleHasPhrase = (doc: number, p: number): boolean => {
+        if (!titleMatches) return false;
+        const conversation = conversationOf[doc] ?? -1;
+        const cache = titlePhrase[p] as Map<number, boolean>;
+        let has = cache.get(conversation);
+        if (has === undefined) cache.set(conversation, (has = titleMatches.hasPhrase(conversationIdOf(docs, doc), phrases[p] ?? [])));
+        return has;
+      };
+      const statuses = phrases.map((phrase) => phraseStatus(phrase, phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()), fields, candidates));
+      const found: number[] = [];
+      const unsure: number[] = [];
+      for (let c = 0; c < candidates.length; c++) {
+        const doc = candidates[c] ?? 0;
+        let verdict = PHRASE_YES;
+        for (let p = 0; p < phrases.length && verdict !== PHRASE_NO; p++) {
+          const status = statuses[p]?.[c] ?? PHRASE_NO;
+          if (status === PHRASE_YES || titleHasPhrase(doc, p)) continue;
+          verdict = status === PHRASE_UNKNOWN ? PHRASE_UNKNOWN : PHRASE_NO;
+        }
+        if (verdict === PHRASE_YES) found.push(doc);
+        else if (verdict === PHRASE_UNKNOWN) unsure.push(doc);
+      }
+      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), found.length, []);
+      if (unsure.length > 0) {
+        // Rows from before positions were kept: those candidates are checked against their stored text.
+        const sure = new Set(found);
+        const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
+        const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
+        const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
+        if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : found.length + unsure.length, []);
+      }
       const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
       return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
     }
@@ -360,6 +506,7 @@ export class KeywordSearch implements ResultSource {
     limit: number,
     titleHas: (conversationId: string, phrase: readonly string[]) => boolean,
     titleIndex: TitleIndex,
+    sure: ReadonlySet<number>,
   ): Promise<RankedHit[]> {
     const chunks: number[][] = [];
     for (let i = 0; i < ranked.length; i += PHRASE_CHUNK) chunks.push(ranked.slice(i, i + PHRASE_CHUNK));
@@ -380,7 +527,8 @@ export class KeywordSearch implements ResultSource {
       const nodes = await (reads[c] ?? Promise.resolve([]));
       const fresh: string[] = [];
       for (const node of nodes) {
-        if (!node || !phrases.every((phrase) => phraseIn(node, phrase, fields) || titleHas(node.conversationId, phrase))) continue;
+        if (!node) continue;
+        if (!sure.has(node.docId) && !phrases.every((phrase) => phraseIn(node, phrase, fields) || titleHas(node.conversationId, phrase))) continue;
         found.push(node);
         if (!asked.has(node.conversationId) && titleIndex.title(node.conversationId) === undefined) {
           asked.add(node.conversationId);
