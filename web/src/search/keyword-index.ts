@@ -1169,8 +1169,10 @@ export class DocsTable {
 }
 
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
+/** The title log's part (title-index.ts), the last part a query lists. */
+const TITLES_PART = 'titles';
 
-/** Segment numbers of the pending group rows, by part (`g<n>`): see KeywordIndexReader.pendingSegments. */
+/** Segment numbers of every part (`docs`, `g<n>`, `lex`, `p<n>`, `titles`): see KeywordIndexReader.pendingSegments. */
 export type PendingSegments = Promise<Map<string, number[]>>;
 
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
@@ -1218,8 +1220,9 @@ export class KeywordIndexReader {
     return stats;
   }
 
-  async docs(): Promise<DocsTable> {
-    const segs = await this.segments('docs');
+  /** `pending`: this query's listing of every part's segments (pendingSegments), when it has one. */
+  async docs(pending?: PendingSegments): Promise<DocsTable> {
+    const segs = pending ? ((await pending).get('docs') ?? []) : await this.segments('docs');
     const missing = segs.filter((seg) => !this.loadedDocSegs.has(seg));
     if (missing.length > 0) {
       const rows = await this.table().bulkGet(missing.map((seg): [string, number] => ['docs', seg]));
@@ -1233,27 +1236,26 @@ export class KeywordIndexReader {
   }
 
   /**
-   * Postings of `term` in each requested field, across all segments. Read fresh in ONE range request: a
-   * compacted part is one row of tens of KB, cheaper to clone again than a second sequential round trip (list
-   * segments, then fetch the uncached ones) is to wait for. Except for very common terms ("the", "and"): their
-   * row is hundreds of KB and decoding it cost more than the rest of the query, so they stay decoded and a query
-   * only lists the part's segments (keys, no values) to check that nothing was added or merged since.
+   * Postings of `term` in each requested field, across all segments. Segments are immutable, so their rows are
+   * cached by [part, seg]: a query lists every part's segments once (`pending`, one request for all its terms)
+   * and reads only rows it has not seen, in one request per part. Very common terms ("the", "and") also stay
+   * decoded: decoding their hundreds of KB cost more than the rest of the query.
    */
   async postings(term: string, fields: readonly FieldCode[], pending?: PendingSegments): Promise<Map<FieldCode, Postings[]>> {
     const part = postingsPart(term);
     const group = groupPart(term);
+    const listed = await (pending ?? this.pendingSegments());
+    const ownSegs = listed.get(part) ?? [];
+    const groupSegs = listed.get(group) ?? [];
+    const segs = `${ownSegs.join(',')}|${groupSegs.join(',')}`;
     const cached = this.hot.get(term);
-    if (cached && (await this.segmentsSignature(part, group, pending)) === cached.segs) {
+    if (cached && cached.segs === segs) {
       // Map order is insertion order: re-inserting marks the term most recently used.
       this.hot.delete(term);
       this.hot.set(term, cached);
       return new Map(fields.map((field) => [field, cached.byField.get(field) ?? []]));
     }
-    // Compacted rows are read fresh; pending group rows (immutable, and shared by 1/GROUPS of all terms) are cached.
-    const [own, pendingRows] = await Promise.all([
-      this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray(),
-      this.groupRows(group, pending),
-    ]);
+    const [own, pendingRows] = await Promise.all([this.rows(part, ownSegs), this.rows(group, groupSegs)]);
     const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
@@ -1261,7 +1263,7 @@ export class KeywordIndexReader {
     for (const lists of out.values()) for (const list of lists) count += list.docIds.length;
     if (count >= this.hotPostings) {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
-      this.rememberHot(term, { segs: `${own.map((row) => row.seg).join(',')}|${pendingRows.map((row) => row.seg).join(',')}`, byField, bytes: 0 });
+      this.rememberHot(term, { segs, byField, bytes: 0 });
     }
     return out;
   }
@@ -1283,8 +1285,8 @@ export class KeywordIndexReader {
   }
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
-  async expandPrefix(prefix: string, max: number): Promise<string[]> {
-    const rows = await this.rows('lex');
+  async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
+    const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
     for (const row of rows) {
@@ -1310,8 +1312,8 @@ export class KeywordIndexReader {
    * Indexed terms within edit distance `maxDistance` of `word` (typo fallback), closest first, then most frequent.
    * Scans the whole lexicon, so it runs only for a word that matched nothing.
    */
-  async closeTerms(word: string, maxDistance: number, max: number): Promise<string[]> {
-    const rows = await this.rows('lex');
+  async closeTerms(word: string, maxDistance: number, max: number, pending?: PendingSegments): Promise<string[]> {
+    const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const found = new Map<string, { distance: number; df: number }>();
     for (const row of rows) {
       if (row.kind !== 'lexicon') continue;
@@ -1330,31 +1332,23 @@ export class KeywordIndexReader {
   }
 
   /**
-   * The segments of every pending group row, in one request: a query reading many terms (a prefix expands to
-   * several) passes it to each `postings` call instead of listing each term's group on its own.
+   * The segments of every part of the index (documents, lexicon, postings, titles), in one request: a query lists
+   * them once and passes the listing to each read, which then asks only for rows it has not cached.
    */
   pendingSegments(): PendingSegments {
     return this.table()
       .where('[part+seg]')
-      .between(['g', Dexie.minKey], ['h', Dexie.minKey])
+      .between(['docs', Dexie.minKey], [TITLES_PART, Dexie.maxKey])
       .primaryKeys()
       .then((keys) => {
-        const byGroup = new Map<string, number[]>();
-        for (const [part, seg] of keys) byGroup.set(part, [...(byGroup.get(part) ?? []), seg]);
-        return byGroup;
+        const byPart = new Map<string, number[]>();
+        for (const [part, seg] of keys) {
+          const segs = byPart.get(part);
+          if (segs) segs.push(seg);
+          else byPart.set(part, [seg]);
+        }
+        return byPart;
       });
-  }
-
-  private async segmentsSignature(part: string, group: string, pending: PendingSegments | undefined): Promise<string> {
-    const [own, groupSegs] = await Promise.all([this.segments(part), pending ? pending.then((byGroup) => byGroup.get(group) ?? []) : this.segments(group)]);
-    return `${own.join(',')}|${groupSegs.join(',')}`;
-  }
-
-  /** The pending group rows of `group` (immutable until compaction removes them, so cached by segment). */
-  private async groupRows(group: string, pending: PendingSegments | undefined): Promise<SearchIndexRow[]> {
-    if (!pending) return this.rows(group);
-    const segs = (await pending).get(group) ?? [];
-    return segs.length === 0 ? [] : this.rows(group, segs);
   }
 
   private async segments(part: string): Promise<number[]> {
@@ -1383,7 +1377,7 @@ export class KeywordIndexReader {
   }
 
   private remember(row: SearchIndexRow): void {
-    const bytes = row.kind === 'postings' ? row.data.byteLength + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
+    const bytes = row.kind === 'postings' ? row.data.byteLength + (row.positions?.byteLength ?? 0) + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
     this.rowCache.set(`${row.part}:${row.seg}`, { row, bytes });
     this.cachedBytes += bytes;
     for (const [key, entry] of this.rowCache) {

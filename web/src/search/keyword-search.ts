@@ -26,7 +26,7 @@ import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
-import { TitleIndexReader, type TitleIndex } from './title-index';
+import { TITLE_PART, TitleIndexReader, type TitleIndex } from './title-index';
 import { TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 
@@ -202,7 +202,7 @@ export class KeywordSearch implements ResultSource {
     const prefixGroup =
       typed === null
         ? Promise.resolve({ expansions: [] as string[], group: [] as Variant[] })
-        : this.reader.expandPrefix(typed, MAX_EXPANSIONS).then(async (prefixTerms) => {
+        : this.reader.expandPrefix(typed, MAX_EXPANSIONS, pending).then(async (prefixTerms) => {
             // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
             const terms = !keywordQuery && prefixTerms[0] === typed ? [typed] : prefixTerms;
             const group = await Promise.all(
@@ -213,9 +213,9 @@ export class KeywordSearch implements ResultSource {
     prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
     const [stats, docs, exactPostings, titleIndex] = await Promise.all([
       this.reader.stats(),
-      this.reader.docs(),
+      this.reader.docs(pending),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
-      this.titles.current(),
+      this.titles.current(pending.then((listed) => listed.get(TITLE_PART) ?? [])),
     ]);
     if (stats.docCount === 0) return empty;
     // Titles are neither the person's words nor the replies: a role filter leaves them out.
@@ -247,7 +247,7 @@ export class KeywordSearch implements ResultSource {
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
-      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2);
+      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2, pending);
       const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })));
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
