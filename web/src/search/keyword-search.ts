@@ -366,21 +366,7 @@ export class KeywordSearch implements ResultSource {
         const factor = idf * (K1 + 1);
         // Each field's frequency normalised by its own length, then one saturation (BM25F). One loop for both
         // sources, written out: this runs for every posting of every query word.
-        const count = merged ? bodyDf : inVariant.length;
-        const mergedIds = merged?.docIds;
-        const mergedTf = merged?.tf;
-        for (let i = 0; i < count; i++) {
-          let doc: number;
-          let frequency: number;
-          if (mergedIds && mergedTf) {
-            doc = mergedIds[i] ?? 0;
-            if (allowed[doc] !== 1) continue;
-            frequency = mergedTf[i] ?? 0;
-          } else {
-            doc = inVariant[i] ?? 0;
-            frequency = tf[doc] ?? 0;
-            tf[doc] = 0;
-          }
+        const visit = (doc: number, frequency: number): void => {
           let f = frequency / (lengthNorms[doc] ?? 1);
           if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
           if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
@@ -390,6 +376,21 @@ export class KeywordSearch implements ResultSource {
             matched[doc] = (matched[doc] ?? 0) + 1;
             held[doc] = (held[doc] ?? 0) | bit;
           }
+        };
+        if (merged) {
+          const ids = merged.docIds;
+          const sums = merged.tf;
+          for (let i = 0; i < ids.length; i++) {
+            const doc = ids[i] ?? 0;
+            if (allowed[doc] === 1) visit(doc, sums[i] ?? 0);
+          }
+          return;
+        }
+        for (let i = 0; i < inVariant.length; i++) {
+          const doc = inVariant[i] ?? 0;
+          const frequency = tf[doc] ?? 0;
+          tf[doc] = 0;
+          visit(doc, frequency);
         }
       });
     });
@@ -441,15 +442,8 @@ export class KeywordSearch implements ResultSource {
       const unread = [...new Set(phrases.flat())].filter((word) => !byWord.has(word));
       const read = await Promise.all(unread.map((word) => this.reader.postings(word, fields, pending)));
       unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map()));
-      const titlePhrase = phrases.map(() => new Map<number, boolean>());
-      const titleHasPhrase = (doc: number, p: number): boolean => {
-        if (!titleMatches) return false;
-        const conversation = conversationOf[doc] ?? -1;
-        const cache = titlePhrase[p] as Map<number, boolean>;
-        let has = cache.get(conversation);
-        if (has === undefined) cache.set(conversation, (has = titleMatches.hasPhrase(conversationIdOf(docs, doc), phrases[p] ?? [])));
-        return has;
-      };
+      const titlePhrase = phrases.map((phrase) => titleMatches?.phraseConversations(phrase) ?? new Set<number>());
+      const titleHasPhrase = (doc: number, p: number): boolean => titlePhrase[p]?.has(conversationOf[doc] ?? -1) === true;
       const statuses = phrases.map((phrase) => phraseStatus(phrase, phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()), fields, candidates));
       const found: number[] = [];
       const unsure: number[] = [];

@@ -88,11 +88,11 @@ class PositionCursor {
   }
 }
 
-/** Whether positions `lists[k]` (k = word of the phrase) hold p, p + 1, …, p + n − 1 for some p. */
-function consecutive(cursors: readonly PositionCursor[], counts: readonly number[]): boolean {
+/** Whether the cursors' current positions (word k of the phrase: `counts[k]` of them) hold p, p + 1, …, p + n − 1. */
+function consecutive(cursors: readonly PositionCursor[], counts: readonly number[], pointers: Int32Array): boolean {
   const first = cursors[0];
   if (!first) return false;
-  const pointers = new Array<number>(cursors.length).fill(0);
+  pointers.fill(0);
   for (let i = 0; i < (counts[0] ?? 0); i++) {
     const start = first.positions[i] ?? 0;
     let all = true;
@@ -122,14 +122,20 @@ export function phraseStatus(
 ): Uint8Array {
   const status = new Uint8Array(candidates.length);
   if (phrase.length === 0) return status;
+  const pointers = new Int32Array(phrase.length);
   for (const field of fields) {
-    const cursors = phrase.map((_, k) => new PositionCursor(wordPostings[k]?.get(field) ?? []));
+    const lists = phrase.map((_, k) => wordPostings[k]?.get(field) ?? []);
+    const cursors = lists.map((l) => new PositionCursor(l));
+    // The rarest word first: a document without it needs no other word read.
+    const size = lists.map((l) => l.reduce((n, list) => n + list.docIds.length, 0));
+    const order = phrase.map((_, k) => k).sort((x, y) => (size[x] ?? 0) - (size[y] ?? 0));
     const counts = new Array<number>(phrase.length).fill(0);
     for (let c = 0; c < candidates.length; c++) {
       const doc = candidates[c] ?? 0;
       let unknown = false;
       let absent = false;
-      for (let k = 0; k < cursors.length && !absent; k++) {
+      for (let o = 0; o < order.length && !absent; o++) {
+        const k = order[o] ?? 0;
         const count = (cursors[k] as PositionCursor).seek(doc);
         if (count === ABSENT) absent = true;
         else if (count === UNKNOWN) unknown = true;
@@ -137,7 +143,7 @@ export function phraseStatus(
       }
       if (status[c] === PHRASE_YES || absent) continue;
       if (unknown) status[c] = PHRASE_UNKNOWN;
-      else if (consecutive(cursors, counts)) status[c] = PHRASE_YES;
+      else if (consecutive(cursors, counts, pointers)) status[c] = PHRASE_YES;
     }
   }
   return status;

@@ -198,6 +198,24 @@ export class TitleMatches {
     }
   }
 
+  /**
+   * Conversation numbers whose title holds `phrase`: only titles holding all its words are read, so a phrase of
+   * common words does not tokenize every title.
+   */
+  phraseConversations(phrase: readonly string[]): Set<number> {
+    const out = new Set<number>();
+    const holders = phrase.map((word) => this.index.holders(word));
+    if (holders.some((h) => h === undefined)) return out;
+    const sorted = (holders as ReadonlyMap<string, number>[]).sort((x, y) => x.size - y.size);
+    const [rarest, ...others] = sorted;
+    for (const id of rarest?.keys() ?? []) {
+      if (!others.every((h) => h.has(id))) continue;
+      const conversation = this.docs.conversationNumber(id);
+      if (conversation >= 0 && this.hasPhrase(id, phrase)) out.add(conversation);
+    }
+    return out;
+  }
+
   hasPhrase(conversationId: string, phrase: readonly string[]): boolean {
     const title = this.index.title(conversationId);
     return title !== undefined && containsPhrase(title, phrase);
