@@ -20,7 +20,7 @@ import {
   type Postings,
   type PostingsRow,
 } from '../../web/src/search/keyword-index';
-import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus } from '../../web/src/search/phrase-positions';
+import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from '../../web/src/search/phrase-positions';
 import { containsPhrase } from '../../web/src/search/snippets';
 import { terms } from '../../web/src/search/tokenize';
 
@@ -70,8 +70,13 @@ describe('phrase matching from positions', () => {
           // Two segments, as two import batches write them.
           const rows = [...buildSegment(docs.slice(0, at), 1).rows, ...buildSegment(docs.slice(at), 2).rows].filter((row): row is PostingsRow => row.kind === 'postings');
           const candidates = Uint32Array.from(docs, (doc) => doc.docId);
-          const status = phraseStatus(words, postingsOf(rows, words), fields, candidates);
+          const postings = postingsOf(rows, words);
+          const status = phraseStatus(words, postings, fields, candidates);
           expect([...status]).toEqual(docs.map((doc) => fromText(doc, words, fields)));
+          // Looked up one by one, in any order (best ranked first), the answers are the same.
+          const shuffled = [...candidates].reverse().sort((x, y) => ((x * 7) % 5) - ((y * 7) % 5));
+          const byDoc = new Map(docs.map((doc) => [doc.docId, fromText(doc, words, fields)]));
+          expect([...phraseStatusOf(words, postings, fields, shuffled)]).toEqual(shuffled.map((doc) => byDoc.get(doc)));
         },
       ),
       { numRuns: 500 },
@@ -94,6 +99,7 @@ describe('phrase matching from positions', () => {
     const old = rows.map(({ positions: _p, positionOffsets: _o, ...row }) => row);
     const status = phraseStatus(['harbor', 'lantern'], postingsOf(old, ['harbor', 'lantern']), ['h'], Uint32Array.from([1, 2]));
     expect([...status]).toEqual([PHRASE_UNKNOWN, PHRASE_UNKNOWN]);
+    expect([...phraseStatusOf(['harbor', 'lantern'], postingsOf(old, ['harbor', 'lantern']), ['h'], [2, 1])]).toEqual([PHRASE_UNKNOWN, PHRASE_UNKNOWN]);
   });
 });
 

@@ -21,7 +21,7 @@ import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
-import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus } from './phrase-positions';
+import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
 import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
@@ -52,6 +52,8 @@ const MAX_PHRASE_CHECKS = 300;
 /** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
 const PHRASE_CHUNK = 40;
 const PHRASE_READ_AHEAD = 1;
+/** Phrase candidates looked up first, best ranked, per result asked for (see the phrase step in `rank`). */
+const PHRASE_FIRST_CHECKS = 5;
 
 export interface Correction {
   /** The word as typed (normalised). */
@@ -432,7 +434,7 @@ export class KeywordSearch implements ResultSource {
         phraseGroups.length === required
           ? (doc: number): boolean => matched[doc] === required
           : (doc: number): boolean => phraseGroups.every((g) => inBody(doc, g) || titleMatches?.holds(doc, g) === true);
-      const candidates = Uint32Array.from(touched.filter(holdsPhraseWords)).sort();
+      const candidates = touched.filter(holdsPhraseWords);
       // Each phrase checked from the word positions in the index; a phrase word ranking ignores (a stopword) is read here.
       const byWord = new Map<string, Map<FieldCode, Postings[]>>();
       words.forEach((word, g) => {
@@ -444,28 +446,42 @@ export class KeywordSearch implements ResultSource {
       unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map()));
       const titlePhrase = phrases.map((phrase) => titleMatches?.phraseConversations(phrase) ?? new Set<number>());
       const titleHasPhrase = (doc: number, p: number): boolean => titlePhrase[p]?.has(conversationOf[doc] ?? -1) === true;
-      const statuses = phrases.map((phrase) => phraseStatus(phrase, phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()), fields, candidates));
-      const found: number[] = [];
-      const unsure: number[] = [];
-      for (let c = 0; c < candidates.length; c++) {
-        const doc = candidates[c] ?? 0;
-        let verdict = PHRASE_YES;
-        for (let p = 0; p < phrases.length && verdict !== PHRASE_NO; p++) {
-          const status = statuses[p]?.[c] ?? PHRASE_NO;
-          if (status === PHRASE_YES || titleHasPhrase(doc, p)) continue;
-          verdict = status === PHRASE_UNKNOWN ? PHRASE_UNKNOWN : PHRASE_NO;
+      const wordLists = phrases.map((phrase) => phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()));
+      const classify = (checked: ArrayLike<number>, statuses: Uint8Array[]): { found: number[]; unsure: number[] } => {
+        const found: number[] = [];
+        const unsure: number[] = [];
+        for (let c = 0; c < checked.length; c++) {
+          const doc = checked[c] ?? 0;
+          let verdict = PHRASE_YES;
+          for (let p = 0; p < phrases.length && verdict !== PHRASE_NO; p++) {
+            const status = statuses[p]?.[c] ?? PHRASE_NO;
+            if (status === PHRASE_YES || titleHasPhrase(doc, p)) continue;
+            verdict = status === PHRASE_UNKNOWN ? PHRASE_UNKNOWN : PHRASE_NO;
+          }
+          if (verdict === PHRASE_YES) found.push(doc);
+          else if (verdict === PHRASE_UNKNOWN) unsure.push(doc);
         }
-        if (verdict === PHRASE_YES) found.push(doc);
-        else if (verdict === PHRASE_UNKNOWN) unsure.push(doc);
+        return { found, unsure };
+      };
+      // The best ranked candidates first, looked up one by one: when they hold `limit` matches, those are the best
+      // matches of all. Otherwise every candidate is checked in one walk over the lists (then `total` is exact).
+      const first = topK(candidates, scores, Math.min(candidates.length, Math.max(limit * PHRASE_FIRST_CHECKS, 100)));
+      let exhaustive = first.length === candidates.length;
+      let { found, unsure } = classify(first, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, first)));
+      if (found.length < limit && !exhaustive) {
+        const sorted = Uint32Array.from(candidates).sort();
+        ({ found, unsure } = classify(sorted, wordLists.map((lists, p) => phraseStatus(phrases[p] ?? [], lists, fields, sorted))));
+        exhaustive = true;
       }
-      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), found.length, []);
+      const bound = exhaustive ? found.length + unsure.length : candidates.length;
+      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), bound, []);
       if (unsure.length > 0) {
         // Rows from before positions were kept: those candidates are checked against their stored text.
         const sure = new Set(found);
         const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
         const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
-        if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : found.length + unsure.length, []);
+        if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
       const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
       return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));

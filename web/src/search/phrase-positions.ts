@@ -5,6 +5,7 @@
  *   phraseStatus(phrase, wordPostings, fields, candidates): Uint8Array
  *     per candidate (docIds ascending): PHRASE_NO, PHRASE_YES, or PHRASE_UNKNOWN when some list it needs has no
  *     positions (rows written before positions existed): the caller then checks that candidate's text.
+ *   phraseStatusOf(...same): the same for a few candidates in any order (looked up, not walked)
  *
  * A phrase matches in a field when its words sit at consecutive positions there, as `containsPhrase` checks on the
  * text (positions count the same words `terms` yields, so a skipped over-long word does not break adjacency).
@@ -89,7 +90,7 @@ class PositionCursor {
 }
 
 /** Whether the cursors' current positions (word k of the phrase: `counts[k]` of them) hold p, p + 1, …, p + n − 1. */
-function consecutive(cursors: readonly PositionCursor[], counts: readonly number[], pointers: Int32Array): boolean {
+function consecutive(cursors: readonly { positions: Uint32Array }[], counts: readonly number[], pointers: Int32Array): boolean {
   const first = cursors[0];
   if (!first) return false;
   pointers.fill(0);
@@ -98,7 +99,7 @@ function consecutive(cursors: readonly PositionCursor[], counts: readonly number
     let all = true;
     for (let k = 1; k < cursors.length && all; k++) {
       const want = start + k;
-      const list = (cursors[k] as PositionCursor).positions;
+      const list = (cursors[k] as { positions: Uint32Array }).positions;
       const count = counts[k] ?? 0;
       let p = pointers[k] ?? 0;
       while (p < count && (list[p] ?? 0) < want) p++;
@@ -144,6 +145,107 @@ export function phraseStatus(
       if (status[c] === PHRASE_YES || absent) continue;
       if (unknown) status[c] = PHRASE_UNKNOWN;
       else if (consecutive(cursors, counts, pointers)) status[c] = PHRASE_YES;
+    }
+  }
+  return status;
+}
+
+/** Per list, the byte offset of each posting's positions (one pass over them, kept while the list is). */
+const startsCache = new WeakMap<Postings, Uint32Array | null>();
+
+function positionStarts(list: Postings): Uint32Array | null {
+  const known = startsCache.get(list);
+  if (known !== undefined) return known;
+  const { tfs, positions } = list;
+  let starts: Uint32Array | null = null;
+  if (positions) {
+    starts = new Uint32Array(tfs.length);
+    let at = 0;
+    for (let i = 0; i < tfs.length; i++) {
+      starts[i] = at;
+      let n = tfs[i] ?? 0;
+      if (n >= CAPPED_TF) {
+        starts = null;
+        break;
+      }
+      while (n > 0) if ((positions[at++] ?? 0) < 0x80) n--;
+    }
+  }
+  startsCache.set(list, starts);
+  return starts;
+}
+
+/** Positions of `doc` in one word's lists of one field, into `out`: how many, ABSENT or UNKNOWN. */
+function positionsAt(lists: readonly Postings[], doc: number, out: { positions: Uint32Array }): number {
+  for (const list of lists) {
+    const ids = list.docIds;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ids[mid] ?? 0) < doc) lo = mid + 1;
+      else hi = mid;
+    }
+    if (ids[lo] !== doc) continue;
+    const starts = positionStarts(list);
+    const positions = list.positions;
+    if (!starts || !positions) return UNKNOWN;
+    const tf = list.tfs[lo] ?? 0;
+    if (tf > out.positions.length) out.positions = new Uint32Array(Math.max(tf, out.positions.length * 2));
+    let at = starts[lo] ?? 0;
+    let value = 0;
+    for (let k = 0; k < tf; k++) {
+      let gap = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        b = positions[at++] ?? 0;
+        gap += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      value += gap;
+      out.positions[k] = value;
+    }
+    return tf;
+  }
+  return ABSENT;
+}
+
+/**
+ * phraseStatus for a few candidates in any order (the best ranked first): each is looked up in the lists
+ * (binary search) instead of walking them, so checking the top of a ranking does not read a common word's whole
+ * list. The first look-up in a list indexes where each posting's positions start (kept while the list is cached).
+ */
+export function phraseStatusOf(
+  phrase: readonly string[],
+  wordPostings: readonly ReadonlyMap<FieldCode, readonly Postings[]>[],
+  fields: readonly FieldCode[],
+  candidates: ArrayLike<number>,
+): Uint8Array {
+  const status = new Uint8Array(candidates.length);
+  if (phrase.length === 0) return status;
+  const pointers = new Int32Array(phrase.length);
+  const holders = phrase.map(() => ({ positions: new Uint32Array(16) }));
+  const counts = new Array<number>(phrase.length).fill(0);
+  for (const field of fields) {
+    const lists = phrase.map((_, k) => wordPostings[k]?.get(field) ?? []);
+    const size = lists.map((l) => l.reduce((n, list) => n + list.docIds.length, 0));
+    const order = phrase.map((_, k) => k).sort((x, y) => (size[x] ?? 0) - (size[y] ?? 0));
+    for (let c = 0; c < candidates.length; c++) {
+      if (status[c] === PHRASE_YES) continue;
+      const doc = candidates[c] ?? 0;
+      let unknown = false;
+      let absent = false;
+      for (let o = 0; o < order.length && !absent; o++) {
+        const k = order[o] ?? 0;
+        const count = positionsAt(lists[k] ?? [], doc, holders[k] as { positions: Uint32Array });
+        if (count === ABSENT) absent = true;
+        else if (count === UNKNOWN) unknown = true;
+        else counts[k] = count;
+      }
+      if (absent) continue;
+      if (unknown) status[c] = PHRASE_UNKNOWN;
+      else if (consecutive(holders, counts, pointers)) status[c] = PHRASE_YES;
     }
   }
   return status;
