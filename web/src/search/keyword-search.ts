@@ -26,7 +26,7 @@ import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
-import { TITLE_PART, TitleIndexReader, type TitleIndex } from './title-index';
+import { TitleIndexReader, type TitleIndex } from './title-index';
 import { TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 
@@ -197,7 +197,8 @@ export class KeywordSearch implements ResultSource {
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
     // Not yet compacted index rows are listed once for every term this query reads.
-    const pending = this.reader.pendingSegments();
+    const statsRead = this.reader.stats();
+    const pending = this.reader.pendingSegments(statsRead);
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
     // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
     const typed = prefix;
@@ -214,10 +215,10 @@ export class KeywordSearch implements ResultSource {
           });
     prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
     const [stats, docs, exactPostings, titleIndex] = await Promise.all([
-      this.reader.stats(),
+      statsRead,
       this.reader.docs(pending),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
-      this.titles.current(pending.then((listed) => listed.get(TITLE_PART) ?? [])),
+      this.titles.current(),
     ]);
     if (stats.docCount === 0) return empty;
     // Titles are neither the person's words nor the replies: a role filter leaves them out.
@@ -366,33 +367,40 @@ export class KeywordSearch implements ResultSource {
         // Per conversation, the title's share of the frequency (null when no title holds the variant).
         const titleTf = titleMatches?.titleTfs(g, v) ?? null;
         const factor = idf * (K1 + 1);
-        // Each field's frequency normalised by its own length, then one saturation (BM25F). One loop for both
-        // sources, written out: this runs for every posting of every query word.
-        const visit = (doc: number, frequency: number): void => {
-          let f = frequency / (lengthNorms[doc] ?? 1);
-          if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
-          if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-          scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
-          if (stamp[doc] !== g) {
-            stamp[doc] = g;
-            matched[doc] = (matched[doc] ?? 0) + 1;
-            held[doc] = (held[doc] ?? 0) | bit;
-          }
-        };
+        // Each field's frequency normalised by its own length, then one saturation (BM25F). Written out twice (merged
+        // lists of common words; accumulated frequencies of the others): this runs for every posting of every word.
         if (merged) {
           const ids = merged.docIds;
           const sums = merged.tf;
           for (let i = 0; i < ids.length; i++) {
             const doc = ids[i] ?? 0;
-            if (allowed[doc] === 1) visit(doc, sums[i] ?? 0);
+            if (allowed[doc] !== 1) continue;
+            let f = (sums[i] ?? 0) / (lengthNorms[doc] ?? 1);
+            if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
+            const seen = stamp[doc] ?? -1;
+            if (seen === -1) touched.push(doc); // first hit of this document in any group
+            scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
+            if (seen !== g) {
+              stamp[doc] = g;
+              matched[doc] = (matched[doc] ?? 0) + 1;
+              held[doc] = (held[doc] ?? 0) | bit;
+            }
           }
           return;
         }
         for (let i = 0; i < inVariant.length; i++) {
           const doc = inVariant[i] ?? 0;
-          const frequency = tf[doc] ?? 0;
+          let f = (tf[doc] ?? 0) / (lengthNorms[doc] ?? 1);
           tf[doc] = 0;
-          visit(doc, frequency);
+          if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
+          const seen = stamp[doc] ?? -1;
+          if (seen === -1) touched.push(doc);
+          scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
+          if (seen !== g) {
+            stamp[doc] = g;
+            matched[doc] = (matched[doc] ?? 0) + 1;
+            held[doc] = (held[doc] ?? 0) | bit;
+          }
         }
       });
     });
