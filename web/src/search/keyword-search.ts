@@ -11,7 +11,7 @@
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage)   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?: boolean })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
  *   }
@@ -163,7 +163,11 @@ export class KeywordSearch implements ResultSource {
   private readonly reader: KeywordIndexReader;
   private readonly titles: TitleIndexReader;
 
-  constructor(private readonly db: KeywordSearchStorage) {
+  /** `warmIndex`: read a small enough index whole in the background after the first query (the app; not a one-shot command). */
+  constructor(
+    private readonly db: KeywordSearchStorage,
+    private readonly options: { warmIndex?: boolean } = {},
+  ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
   }
@@ -277,6 +281,11 @@ export class KeywordSearch implements ResultSource {
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
     if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
 
+    if (!this.warming && this.options.warmIndex === true) {
+      // After the first query has its answer: the rows of a small enough index are read in the background.
+      this.warming = true;
+      setTimeout(() => void this.reader.warm(stats).catch(() => undefined), 0);
+    }
     const capacity = docs.capacity;
     const work = this.takeWorkspace(capacity);
     try {
@@ -285,6 +294,9 @@ export class KeywordSearch implements ResultSource {
       this.releaseWorkspace(work);
     }
   }
+
+  /** Whether the index rows are being (or were) read ahead: see KeywordIndexReader.warm. */
+  private warming = false;
 
   /** Scoring arrays sized to the documents, reused by the next query (a query in flight holds its own). */
   private spare: Workspace | null = null;
@@ -451,7 +463,7 @@ export class KeywordSearch implements ResultSource {
       });
       const unread = [...new Set(phrases.flat())].filter((word) => !byWord.has(word));
       const read = await Promise.all(unread.map((word) => this.reader.postings(word, fields, pending)));
-      unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map()));
+      unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map<FieldCode, Postings[]>()));
       const titlePhrase = phrases.map((phrase) => titleMatches?.phraseConversations(phrase) ?? new Set<number>());
       const titleHasPhrase = (doc: number, p: number): boolean => titlePhrase[p]?.has(conversationOf[doc] ?? -1) === true;
       const wordLists = phrases.map((phrase) => phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()));
