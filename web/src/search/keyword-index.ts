@@ -6,7 +6,8 @@
  *   ['stats', 0]        document count, total field lengths (BM25 averages), next docId, next segment number
  *   ['g<group>', seg]   postings of every term whose bucket is <group> mod GROUPS, added by segment <seg> (an
  *                       import batch or a sync write): sorted keys `<field><term>` + varint-encoded (docId delta,
- *                       term frequency) lists
+ *                       term frequency) lists, and each posting's word positions (quoted phrases; absent in rows
+ *                       from before them, which readers check against the text instead)
  *   ['p<bucket>', seg]  the same for the terms hashing to <bucket> (of BUCKETS), written by compaction (vaults
  *                       from before group rows also hold one per bucket and segment; readers read both kinds)
  *   ['lex', seg]        the terms of segment <seg> with their document frequency (prefix expansion)

@@ -5,8 +5,8 @@
  * the query has nothing else. Short keyword queries (up to three words, no stopword) rank exchanges holding
  * more of the words first; longer, natural questions are ranked by BM25 alone. The last word matches as a prefix while
  * typing; a word that matches nothing is replaced by the closest indexed words (edit distance 1–2); quoted
- * phrases keep only the exchanges holding them, verified against the stored text, or fall back to their words
- * when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
+ * phrases keep only the exchanges holding them, verified from the word positions in the index (phrase-positions.ts;
+ * against the stored text for rows written before positions), or fall back to their words when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  *
