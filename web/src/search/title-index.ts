@@ -330,9 +330,9 @@ export class TitleIndexReader {
 
   constructor(private readonly table: () => SearchIndexTable) {}
 
-  /** `listed`: the log's segments when the caller already listed them (KeywordIndexReader.pendingSegments). */
-  async current(listed?: Promise<readonly number[]>): Promise<TitleIndex> {
-    const segs = listed ? [...(await listed)] : (await titleRange(this.table()).primaryKeys()).map(([, seg]) => seg);
+  async current(): Promise<TitleIndex> {
+    const keys = await titleRange(this.table()).primaryKeys();
+    const segs = keys.map(([, seg]) => seg);
     if (segs.length === this.segs.length && segs.every((seg, i) => seg === this.segs[i])) return this.index;
     const known = new Set(this.segs);
     const current = new Set(segs);
