@@ -7,6 +7,7 @@ import type { ImportBatch } from '../../shared/import';
 import type { MemoryNode } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
+import type { SearchIndexTable } from '../../web/src/search/index-table';
 import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
 
 function batch(conversation: number, texts: string[]): ImportBatch {
@@ -85,5 +86,56 @@ describe('decoded postings of common terms', () => {
     await compactSearchIndex(db, { minSegments: 2 });
     expect(await docsWith(cached, 'tide')).toEqual(afterImport);
     expect(await docsWith(cached, 'water')).toEqual(await docsWith(fresh(), 'water'));
+  });
+});
+
+describe('rows kept between queries', () => {
+  /** The real table, with the rows it hands out counted (what a query waits for). */
+  function counting(): { table: SearchIndexTable; rowsRead: () => number } {
+    let read = 0;
+    const table: SearchIndexTable = {
+      get: (key) => db.searchIndex.get(key),
+      bulkGet: async (keys) => {
+        const rows = await db.searchIndex.bulkGet(keys);
+        read += rows.filter((row) => row?.kind === 'postings').length;
+        return rows;
+      },
+      put: (row) => db.searchIndex.put(row),
+      bulkPut: (rows) => db.searchIndex.bulkPut([...rows]),
+      delete: (key) => db.searchIndex.delete(key),
+      bulkDelete: (keys) => db.searchIndex.bulkDelete(keys),
+      where: (index) => ({
+        between: (lower, upper) => {
+          const range = db.searchIndex.where(index).between(lower, upper);
+          return {
+            toArray: async () => {
+              const rows = await range.toArray();
+              read += rows.filter((row) => row.kind === 'postings').length;
+              return rows;
+            },
+            primaryKeys: () => range.primaryKeys(),
+          };
+        },
+      }),
+    };
+    return { table, rowsRead: () => read };
+  }
+
+  it('a warmed reader reads no postings row for a word it has not seen, and still sees a later import', async () => {
+    await compactSearchIndex(db, { minSegments: 1 });
+    const { table, rowsRead } = counting();
+    const reader = new KeywordIndexReader(() => table, Number.POSITIVE_INFINITY);
+    const stats = await reader.stats();
+    await reader.warm(stats);
+    const afterWarm = rowsRead();
+    expect(afterWarm).toBeGreaterThan(0);
+    const listed = reader.pendingSegments(reader.stats());
+    expect(await docsWith(reader, 'dawn')).toEqual(await docsWith(new KeywordIndexReader(() => db.searchIndex), 'dawn'));
+    expect((await reader.postings('tide', ['h', 'a'], listed)).size).toBe(2);
+    expect(rowsRead()).toBe(afterWarm);
+
+    await commitImportBatch(db, importId, batch(3, ['dawn again']), { parseMs: 0, now: 4 });
+    const withImport = await reader.postings('dawn', ['a'], reader.pendingSegments(reader.stats()));
+    expect([...withImport.values()].flat().reduce((n, list) => n + list.docIds.length, 0)).toBe(2);
   });
 });

@@ -112,6 +112,21 @@ describe('phrase search over many candidates', () => {
   });
 });
 
+describe('phrase search over a vault indexed before word positions were kept', () => {
+  it('checks the candidates against their text and finds the same exchanges', async () => {
+    const before = await search.search('"harbor lantern"', { limit: 20 });
+    // Rows as an older version wrote them: postings without positions.
+    const rows = await db.searchIndex.toArray();
+    await db.searchIndex.bulkPut(rows.flatMap((row) => (row.kind === 'postings' ? [{ ...row, positions: undefined, positionOffsets: undefined }] : [])));
+    expect((await db.searchIndex.toArray()).some((row) => row.kind === 'postings' && row.positions !== undefined)).toBe(false);
+    const older = new SearchService(db);
+    const response = await older.search('"harbor lantern"', { limit: 20 });
+    expect(response.results.map((r) => r.nodeId)).toEqual(before.results.map((r) => r.nodeId));
+    expect(response.results.map((r) => exchangeOf(r.nodeId)).sort((a, b) => a - b)).toEqual([...PHRASED].sort((a, b) => a - b));
+    expect((await older.search('"lantern harbor"')).missedPhrases).toEqual([['lantern', 'harbor']]);
+  });
+});
+
 describe('containsPhrase', () => {
   const reference = (text: string, phrase: string[]): boolean => phraseStarts(tokenize(text), phrase).length > 0;
   const word = fc.constantFrom('the', 'The', 'harbor', 'HARBOR', 'lantern', 'Lántern', 'café', 'cafe', 'ﬁle', 'file', '東京', 'x'.repeat(41), 'a1', 'İstanbul');

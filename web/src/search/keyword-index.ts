@@ -6,7 +6,8 @@
  *   ['stats', 0]        document count, total field lengths (BM25 averages), next docId, next segment number
  *   ['g<group>', seg]   postings of every term whose bucket is <group> mod GROUPS, added by segment <seg> (an
  *                       import batch or a sync write): sorted keys `<field><term>` + varint-encoded (docId delta,
- *                       term frequency) lists
+ *                       term frequency) lists, and each posting's word positions (quoted phrases; absent in rows
+ *                       from before them, which readers check against the text instead)
  *   ['p<bucket>', seg]  the same for the terms hashing to <bucket> (of BUCKETS), written by compaction (vaults
  *                       from before group rows also hold one per bucket and segment; readers read both kinds)
  *   ['lex', seg]        the terms of segment <seg> with their document frequency (prefix expansion)
@@ -71,6 +72,14 @@ export interface PostingsRow {
   offsets: Uint32Array;
   /** Per key: count, then (docId delta, tf) pairs, all unsigned LEB128 varints. */
   data: Uint8Array;
+  /**
+   * Word positions (absent in rows written before them): per key, for each posting in order, its tf positions
+   * in the field (token index as `terms` counts them), the first absolute and the others as gaps, varints.
+   * Quoted phrases are verified from these instead of the stored text.
+   */
+  positions?: Uint8Array;
+  /** keys.length + 1 byte offsets into `positions`; an empty range means this key's positions are unknown. */
+  positionOffsets?: Uint32Array;
 }
 
 export interface LexiconRow {
@@ -183,6 +192,25 @@ class ByteWriter {
     this.bytes[this.length++] = v;
   }
 
+  /** Room for `extra` more bytes. */
+  ensure(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes);
+    this.bytes = grown;
+  }
+
+  /** Appends raw bytes. */
+  append(source: Uint8Array): void {
+    if (this.length + source.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + source.length));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(source, this.length);
+    this.length += source.length;
+  }
+
   finish(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
@@ -191,6 +219,8 @@ class ByteWriter {
 export interface Postings {
   docIds: Uint32Array;
   tfs: Uint16Array;
+  /** The list's word positions (see PostingsRow.positions); absent or null when the row has none for it. */
+  positions?: Uint8Array | null;
 }
 
 function decodePostings(data: Uint8Array, start: number): Postings {
@@ -215,7 +245,7 @@ function decodePostings(data: Uint8Array, start: number): Postings {
     docIds[i] = doc;
     tfs[i] = Math.min(read(), 0xffff);
   }
-  return { docIds, tfs };
+  return { docIds, tfs, positions: null };
 }
 
 function encodePostings(writer: ByteWriter, docIds: ArrayLike<number>, tfs: ArrayLike<number>): void {
@@ -257,7 +287,11 @@ export function postingsFor(row: PostingsRow, key: string): Postings | null {
   const keys = split(row);
   const i = lowerBound(keys, key);
   if (keys[i] !== key) return null;
-  return decodePostings(row.data, row.offsets[i] ?? 0);
+  const postings = decodePostings(row.data, row.offsets[i] ?? 0);
+  const from = row.positionOffsets?.[i] ?? 0;
+  const to = row.positionOffsets?.[i + 1] ?? 0;
+  if (row.positions && to > from) postings.positions = row.positions.subarray(from, to);
+  return postings;
 }
 
 function encodePostingsRow(part: string, seg: number, lists: Map<string, { docIds: number[]; tfs: number[] }>): PostingsRow {
@@ -430,7 +464,15 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   let postingKey = new Uint32Array(65_536);
   let postingDoc = new Uint32Array(65_536);
   let postingTf = new Uint32Array(65_536);
+  /** Where each posting's positions start in `positionOf` (filled field by field, by a counting scatter). */
+  let postingPos = new Uint32Array(65_536);
   let postings = 0;
+  let positionOf = new Uint32Array(262_144);
+  let positionCount = 0;
+  /** The current field's term ids in order, and each term's next free slot in `positionOf`. */
+  let fieldTokens = new Uint32Array(4096);
+  let fieldLength = 0;
+  let slotOf = new Uint32Array(4096);
   const touched: number[] = [];
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
@@ -449,9 +491,12 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
       const before = lastDoc.length;
       lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
       lastDoc.fill(-1, before);
+      slotOf = grown(slotOf, id + 1, (n) => new Uint32Array(n));
     }
     if (tfOf[id] === 0) touched.push(id);
     tfOf[id] = (tfOf[id] ?? 0) + 1;
+    if (fieldLength === fieldTokens.length) fieldTokens = grown(fieldTokens, fieldLength + 1, (n) => new Uint32Array(n));
+    fieldTokens[fieldLength++] = id;
   };
 
   for (let d = 0; d < docs.length; d++) {
@@ -469,6 +514,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     }
     conversationOf[d] = conv;
     for (let f = 0; f < 3; f++) {
+      fieldLength = 0;
       const count = interner.each(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden, visit);
       docLengths[d * 3 + f] = count;
       lengths[f as 0 | 1 | 2] += count;
@@ -477,17 +523,30 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
         postingKey = grown(postingKey, size, (n) => new Uint32Array(n));
         postingDoc = grown(postingDoc, size, (n) => new Uint32Array(n));
         postingTf = grown(postingTf, size, (n) => new Uint32Array(n));
+        postingPos = grown(postingPos, size, (n) => new Uint32Array(n));
       }
+      if (positionCount + fieldLength > positionOf.length) positionOf = grown(positionOf, positionCount + fieldLength, (n) => new Uint32Array(n));
       for (const id of touched) {
+        const tf = tfOf[id] ?? 0;
         postingKey[postings] = id * 3 + f;
         postingDoc[postings] = d;
-        postingTf[postings] = tfOf[id] ?? 0;
+        postingTf[postings] = tf;
+        postingPos[postings] = positionCount;
+        slotOf[id] = positionCount;
+        positionCount += tf;
         postings++;
         tfOf[id] = 0;
         if (lastDoc[id] !== d) {
           lastDoc[id] = d;
           df[id] = (df[id] ?? 0) + 1;
         }
+      }
+      // Each word's positions, in order, in its posting's slots.
+      for (let k = 0; k < fieldLength; k++) {
+        const id = fieldTokens[k] ?? 0;
+        const slot = slotOf[id] ?? 0;
+        positionOf[slot] = k;
+        slotOf[id] = slot + 1;
       }
       touched.length = 0;
     }
@@ -520,13 +579,20 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
 
   const rows: SearchIndexRow[] = [];
   const writer = new ByteWriter();
+  const positionWriter = new ByteWriter();
   for (let g = 0; g < GROUPS; g++) {
     const from = groupStart[g] ?? 0;
     const to = groupStart[g + 1] ?? 0;
     if (from === to) continue;
     writer.length = 0;
+    // Every position of the segment fits (5 bytes each at most), so the loop below writes without checking.
+    positionWriter.length = 0;
+    positionWriter.ensure(5 * positionCount);
+    const positionBytes = positionWriter.bytes;
+    let positionLength = 0;
     const keys: string[] = [];
     const offsets: number[] = [];
+    const positionOffsets: number[] = [];
     for (const { field, slot } of FIELDS_BY_KEY) {
       for (let t = from; t < to; t++) {
         const id = byGroup[t] ?? 0;
@@ -536,19 +602,60 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
         if (first === last) continue;
         keys.push(field + (termList[id] ?? ''));
         offsets.push(writer.length);
+        positionOffsets.push(positionLength);
         writer.varint(last - first);
+        // Two varints of at most 5 bytes per posting, written in place (a method call per varint showed in profiles).
+        writer.ensure(10 * (last - first));
+        const bytes = writer.bytes;
+        let length = writer.length;
         let previous = 0;
         for (let p = first; p < last; p++) {
           const at = order[p] ?? 0;
           const doc = docIds[postingDoc[at] ?? 0] ?? 0;
-          writer.varint(doc - previous);
-          writer.varint(postingTf[at] ?? 0);
+          const tf = postingTf[at] ?? 0;
+          let v = doc - previous;
+          while (v >= 0x80) {
+            bytes[length++] = (v & 0x7f) | 0x80;
+            v >>>= 7;
+          }
+          bytes[length++] = v;
+          v = tf;
+          while (v >= 0x80) {
+            bytes[length++] = (v & 0x7f) | 0x80;
+            v >>>= 7;
+          }
+          bytes[length++] = v;
           previous = doc;
+          // The posting's positions: the first as it is, then gaps (room for all of them was made below).
+          let before = 0;
+          const end = (postingPos[at] ?? 0) + tf;
+          for (let i = postingPos[at] ?? 0; i < end; i++) {
+            const value = positionOf[i] ?? 0;
+            let gap = value - before;
+            before = value;
+            while (gap >= 0x80) {
+              positionBytes[positionLength++] = (gap & 0x7f) | 0x80;
+              gap >>>= 7;
+            }
+            positionBytes[positionLength++] = gap;
+          }
         }
+        writer.length = length;
       }
     }
     offsets.push(writer.length);
-    rows.push({ part: `g${g}`, seg, kind: 'postings', keys: keys.join('\n'), offsets: Uint32Array.from(offsets), data: writer.finish() });
+    positionOffsets.push(positionLength);
+    positionWriter.length = positionLength;
+    rows.push({
+      part: `g${g}`,
+      seg,
+      kind: 'postings',
+      keys: keys.join('\n'),
+      offsets: Uint32Array.from(offsets),
+      data: writer.finish(),
+      positions: positionWriter.finish(),
+      positionOffsets: Uint32Array.from(positionOffsets),
+    });
   }
   rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
@@ -706,21 +813,37 @@ interface PostingsSource {
   keys: readonly string[];
   offsets: ArrayLike<number>;
   data: Uint8Array;
+  /** The row's positions, and per key their [start, end) in it (none: the row has no positions). */
+  positions: Uint8Array | null;
+  positionStart: ArrayLike<number>;
+  positionEnd: ArrayLike<number>;
 }
 
 function sourceOf(row: PostingsRow): PostingsSource {
-  return { seg: row.seg, keys: split(row), offsets: row.offsets, data: row.data };
+  const offsets = row.positionOffsets ?? new Uint32Array(0);
+  return {
+    seg: row.seg,
+    keys: split(row),
+    offsets: row.offsets,
+    data: row.data,
+    positions: row.positions && row.positionOffsets ? row.positions : null,
+    positionStart: offsets,
+    positionEnd: offsets.subarray(1),
+  };
 }
 
 /** A group row's lists by bucket (each a sorted subsequence of the row's keys, sharing its data). */
 function splitByBucket(row: PostingsRow): Map<number, PostingsSource> {
-  const out = new Map<number, { seg: number; keys: string[]; offsets: number[]; data: Uint8Array }>();
+  const out = new Map<number, { seg: number; keys: string[]; offsets: number[]; data: Uint8Array; positions: Uint8Array | null; positionStart: number[]; positionEnd: number[] }>();
+  const positions = row.positions && row.positionOffsets ? row.positions : null;
   split(row).forEach((key, i) => {
     const bucket = bucketOf(key.slice(1));
     let source = out.get(bucket);
-    if (!source) out.set(bucket, (source = { seg: row.seg, keys: [], offsets: [], data: row.data }));
+    if (!source) out.set(bucket, (source = { seg: row.seg, keys: [], offsets: [], data: row.data, positions, positionStart: [], positionEnd: [] }));
     source.keys.push(key);
     source.offsets.push(row.offsets[i] ?? 0);
+    source.positionStart.push(row.positionOffsets?.[i] ?? 0);
+    source.positionEnd.push(row.positionOffsets?.[i + 1] ?? 0);
   });
   return out;
 }
@@ -735,13 +858,21 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
   const keys = [...all].sort();
   const pointers = sources.map(() => 0);
   const offsets = new Uint32Array(keys.length + 1);
+  const positionOffsets = new Uint32Array(keys.length + 1);
   const writer = new ByteWriter();
+  const positionWriter = new ByteWriter();
   const readers: ByteReader[] = [];
   const counts: number[] = [];
+  const positionRanges: Uint8Array[] = [];
   keys.forEach((key, k) => {
     offsets[k] = writer.length;
+    positionOffsets[k] = positionWriter.length;
     readers.length = 0;
     counts.length = 0;
+    positionRanges.length = 0;
+    // A key keeps positions only when every list merged into it has them (each posting's positions stand alone,
+    // so the lists' positions are appended in the same order as their postings).
+    let knownPositions = true;
     let total = 0;
     sources.forEach((source, r) => {
       const at = pointers[r] ?? 0;
@@ -752,7 +883,12 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
       counts.push(count);
       total += count;
       pointers[r] = at + 1;
+      const from = source.positionStart[at] ?? 0;
+      const to = source.positionEnd[at] ?? 0;
+      if (source.positions && to > from) positionRanges.push(source.positions.subarray(from, to));
+      else knownPositions = false;
     });
+    if (knownPositions) for (const range of positionRanges) positionWriter.append(range);
     writer.varint(total);
     let last = 0;
     readers.forEach((reader, i) => {
@@ -768,7 +904,9 @@ function streamPostingsMerge(sources: readonly PostingsSource[], part: string, s
     });
   });
   offsets[keys.length] = writer.length;
-  return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
+  positionOffsets[keys.length] = positionWriter.length;
+  if (positionWriter.length === 0) return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish() };
+  return { part, seg, kind: 'postings', keys: keys.join('\n'), offsets, data: writer.finish(), positions: positionWriter.finish(), positionOffsets };
 }
 
 /** One postings row from several sources, oldest segment first (sorting the lists when docIds interleave). */
@@ -976,6 +1114,11 @@ export class DocsTable {
   private version = 0;
   private norms: { key: string; values: Float64Array } | null = null;
 
+  /** Changes with every `add`: caches derived from the table compare it. */
+  get revision(): number {
+    return this.version;
+  }
+
   conversationNumber(id: string): number {
     return this.conversationIndex.get(id) ?? -1;
   }
@@ -1045,8 +1188,14 @@ export class DocsTable {
 }
 
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
+/** Postings and positions per indexed exchange (~150 words), measured at 100k: ~0.41 KB; with room to spare. */
+const WARM_BYTES_PER_DOC = 550;
+/** Parts read together while warming. */
+const WARM_PARTS = 16;
+/** The title log's part (title-index.ts), the last part a query lists. */
+const TITLES_PART = 'titles';
 
-/** Segment numbers of the pending group rows, by part (`g<n>`): see KeywordIndexReader.pendingSegments. */
+/** Segment numbers of every part (`docs`, `g<n>`, `lex`, `p<n>`, `titles`): see KeywordIndexReader.pendingSegments. */
 export type PendingSegments = Promise<Map<string, number[]>>;
 
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
@@ -1090,12 +1239,14 @@ export class KeywordIndexReader {
       this.cachedBytes = 0;
       this.hot = new Map();
       this.hotBytes = 0;
+      this.listing = null;
     }
     return stats;
   }
 
-  async docs(): Promise<DocsTable> {
-    const segs = await this.segments('docs');
+  /** `pending`: this query's listing of every part's segments (pendingSegments), when it has one. */
+  async docs(pending?: PendingSegments): Promise<DocsTable> {
+    const segs = pending ? ((await pending).get('docs') ?? []) : await this.segments('docs');
     const missing = segs.filter((seg) => !this.loadedDocSegs.has(seg));
     if (missing.length > 0) {
       const rows = await this.table().bulkGet(missing.map((seg): [string, number] => ['docs', seg]));
@@ -1109,27 +1260,26 @@ export class KeywordIndexReader {
   }
 
   /**
-   * Postings of `term` in each requested field, across all segments. Read fresh in ONE range request: a
-   * compacted part is one row of tens of KB, cheaper to clone again than a second sequential round trip (list
-   * segments, then fetch the uncached ones) is to wait for. Except for very common terms ("the", "and"): their
-   * row is hundreds of KB and decoding it cost more than the rest of the query, so they stay decoded and a query
-   * only lists the part's segments (keys, no values) to check that nothing was added or merged since.
+   * Postings of `term` in each requested field, across all segments. Segments are immutable, so their rows are
+   * cached by [part, seg]: a query lists every part's segments once (`pending`, one request for all its terms)
+   * and reads only rows it has not seen, in one request per part. Very common terms ("the", "and") also stay
+   * decoded: decoding their hundreds of KB cost more than the rest of the query.
    */
   async postings(term: string, fields: readonly FieldCode[], pending?: PendingSegments): Promise<Map<FieldCode, Postings[]>> {
     const part = postingsPart(term);
     const group = groupPart(term);
+    const listed = await (pending ?? this.pendingSegments());
+    const ownSegs = listed.get(part) ?? [];
+    const groupSegs = listed.get(group) ?? [];
+    const segs = `${ownSegs.join(',')}|${groupSegs.join(',')}`;
     const cached = this.hot.get(term);
-    if (cached && (await this.segmentsSignature(part, group, pending)) === cached.segs) {
+    if (cached && cached.segs === segs) {
       // Map order is insertion order: re-inserting marks the term most recently used.
       this.hot.delete(term);
       this.hot.set(term, cached);
       return new Map(fields.map((field) => [field, cached.byField.get(field) ?? []]));
     }
-    // Compacted rows are read fresh; pending group rows (immutable, and shared by 1/GROUPS of all terms) are cached.
-    const [own, pendingRows] = await Promise.all([
-      this.table().where('[part+seg]').between([part, Dexie.minKey], [part, Dexie.maxKey]).toArray(),
-      this.groupRows(group, pending),
-    ]);
+    const [own, pendingRows] = await Promise.all([this.rows(part, ownSegs), this.rows(group, groupSegs)]);
     const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
@@ -1137,9 +1287,25 @@ export class KeywordIndexReader {
     for (const lists of out.values()) for (const list of lists) count += list.docIds.length;
     if (count >= this.hotPostings) {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
-      this.rememberHot(term, { segs: `${own.map((row) => row.seg).join(',')}|${pendingRows.map((row) => row.seg).join(',')}`, byField, bytes: 0 });
+      this.rememberHot(term, { segs, byField, bytes: 0 });
     }
     return out;
+  }
+
+  /**
+   * Reads every postings row into the row cache, a few at a time, when the whole index fits well within it: after
+   * that, no query waits for a row the first time it touches a word (a query's first reads were most of the slowest
+   * queries). Larger vaults keep reading rows as queries need them.
+   */
+  async warm(stats: StatsRow): Promise<void> {
+    if (stats.docCount * WARM_BYTES_PER_DOC > ROW_CACHE_BYTES * 0.6) return;
+    const listed = await this.pendingSegments(Promise.resolve(stats));
+    const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
+    for (let i = 0; i < parts.length; i += WARM_PARTS) {
+      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
+      // Let queries in between.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 
   private rememberHot(term: string, entry: HotTerm): void {
@@ -1159,8 +1325,8 @@ export class KeywordIndexReader {
   }
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
-  async expandPrefix(prefix: string, max: number): Promise<string[]> {
-    const rows = await this.rows('lex');
+  async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
+    const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
     for (const row of rows) {
@@ -1186,8 +1352,8 @@ export class KeywordIndexReader {
    * Indexed terms within edit distance `maxDistance` of `word` (typo fallback), closest first, then most frequent.
    * Scans the whole lexicon, so it runs only for a word that matched nothing.
    */
-  async closeTerms(word: string, maxDistance: number, max: number): Promise<string[]> {
-    const rows = await this.rows('lex');
+  async closeTerms(word: string, maxDistance: number, max: number, pending?: PendingSegments): Promise<string[]> {
+    const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const found = new Map<string, { distance: number; df: number }>();
     for (const row of rows) {
       if (row.kind !== 'lexicon') continue;
@@ -1206,31 +1372,42 @@ export class KeywordIndexReader {
   }
 
   /**
-   * The segments of every pending group row, in one request: a query reading many terms (a prefix expands to
-   * several) passes it to each `postings` call instead of listing each term's group on its own.
+   * The segments of every part of the index (documents, lexicon, postings; titles too unless `stats` is given), in
+   * one request: a query lists them once and passes the listing to each read, which then asks only for rows it has
+   * not cached. With this query's `stats`, the listing of an earlier query with the same statistics is reused.
    */
-  pendingSegments(): PendingSegments {
+  pendingSegments(stats?: Promise<StatsRow>): PendingSegments {
+    if (!stats) return this.listSegments();
+    // Every write to the index's parts moves the statistics on (a new segment, a compaction's new segments, or a
+    // deletion's new generation): while they stay the same, so does the listing, and a query skips the request.
+    // The title log is written on its own: its segments are not taken from a kept listing.
+    return stats.then((current) => {
+      const key = `${current.generation}:${current.nextSeg}:${current.nextDocId}:${current.docCount}`;
+      if (this.listing?.key === key) return this.listing.parts;
+      return this.listSegments().then((parts) => {
+        parts.delete(TITLES_PART);
+        this.listing = { key, parts };
+        return parts;
+      });
+    });
+  }
+
+  private listing: { key: string; parts: Map<string, number[]> } | null = null;
+
+  private listSegments(): PendingSegments {
     return this.table()
       .where('[part+seg]')
-      .between(['g', Dexie.minKey], ['h', Dexie.minKey])
+      .between(['docs', Dexie.minKey], [TITLES_PART, Dexie.maxKey])
       .primaryKeys()
       .then((keys) => {
-        const byGroup = new Map<string, number[]>();
-        for (const [part, seg] of keys) byGroup.set(part, [...(byGroup.get(part) ?? []), seg]);
-        return byGroup;
+        const byPart = new Map<string, number[]>();
+        for (const [part, seg] of keys) {
+          const segs = byPart.get(part);
+          if (segs) segs.push(seg);
+          else byPart.set(part, [seg]);
+        }
+        return byPart;
       });
-  }
-
-  private async segmentsSignature(part: string, group: string, pending: PendingSegments | undefined): Promise<string> {
-    const [own, groupSegs] = await Promise.all([this.segments(part), pending ? pending.then((byGroup) => byGroup.get(group) ?? []) : this.segments(group)]);
-    return `${own.join(',')}|${groupSegs.join(',')}`;
-  }
-
-  /** The pending group rows of `group` (immutable until compaction removes them, so cached by segment). */
-  private async groupRows(group: string, pending: PendingSegments | undefined): Promise<SearchIndexRow[]> {
-    if (!pending) return this.rows(group);
-    const segs = (await pending).get(group) ?? [];
-    return segs.length === 0 ? [] : this.rows(group, segs);
   }
 
   private async segments(part: string): Promise<number[]> {
@@ -1259,7 +1436,7 @@ export class KeywordIndexReader {
   }
 
   private remember(row: SearchIndexRow): void {
-    const bytes = row.kind === 'postings' ? row.data.byteLength + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
+    const bytes = row.kind === 'postings' ? row.data.byteLength + (row.positions?.byteLength ?? 0) + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
     this.rowCache.set(`${row.part}:${row.seg}`, { row, bytes });
     this.cachedBytes += bytes;
     for (const [key, entry] of this.rowCache) {

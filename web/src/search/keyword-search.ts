@@ -5,13 +5,13 @@
  * the query has nothing else. Short keyword queries (up to three words, no stopword) rank exchanges holding
  * more of the words first; longer, natural questions are ranked by BM25 alone. The last word matches as a prefix while
  * typing; a word that matches nothing is replaced by the closest indexed words (edit distance 1–2); quoted
- * phrases keep only the exchanges holding them, verified against the stored text, or fall back to their words
- * when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
+ * phrases keep only the exchanges holding them, verified from the word positions in the index (phrase-positions.ts;
+ * against the stored text for rows written before positions), or fall back to their words when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage)   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?: boolean })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
  *   }
@@ -20,7 +20,8 @@ import { PROVIDERS } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
-import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type Postings } from './keyword-index';
+import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
+import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
 import { mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
@@ -52,6 +53,8 @@ const MAX_PHRASE_CHECKS = 300;
 /** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
 const PHRASE_CHUNK = 40;
 const PHRASE_READ_AHEAD = 1;
+/** Phrase candidates looked up first, best ranked, per result asked for (see the phrase step in `rank`). */
+const PHRASE_FIRST_CHECKS = 5;
 
 export interface Correction {
   /** The word as typed (normalised). */
@@ -88,12 +91,84 @@ interface Variant {
   postings: Map<FieldCode, Postings[]>;
 }
 
+/** What `run` hands to the scoring and page steps. */
+interface RankInput {
+  parsed: ParsedQuery;
+  filters: SearchFilters;
+  limit: number;
+  fields: FieldCode[];
+  /** The ranked words (groups[i] for i < words.length is words[i]'s group). */
+  words: string[];
+  groups: Variant[][];
+  docs: DocsTable;
+  stats: StatsRow;
+  titleMatches: TitleMatches | null;
+  titleIndex: TitleIndex;
+  expansions: string[];
+  corrections: Correction[];
+  ignored: string[];
+  keywordQuery: boolean;
+  pending: PendingSegments;
+}
+
+/**
+ * Per-document scoring state of one query, sized to the documents table. Allocating and zeroing five arrays of
+ * 100k+ entries per query cost more than scoring a rare word: the arrays are reused, and only the documents a
+ * query touched are reset afterwards.
+ */
+class Workspace {
+  readonly scores: Float64Array;
+  readonly matched: Uint8Array;
+  readonly stamp: Int32Array;
+  readonly tf: Float64Array;
+  /** Bit g: the document's own text holds group g's word (groups 0–31; later groups ask the postings). */
+  readonly held: Uint32Array;
+  readonly touched: number[] = [];
+
+  constructor(capacity: number) {
+    this.scores = new Float64Array(capacity);
+    this.matched = new Uint8Array(capacity);
+    this.stamp = new Int32Array(capacity).fill(-1);
+    this.tf = new Float64Array(capacity);
+    this.held = new Uint32Array(capacity);
+  }
+
+  clear(): void {
+    for (const doc of this.touched) {
+      this.scores[doc] = 0;
+      this.matched[doc] = 0;
+      this.stamp[doc] = -1;
+      this.tf[doc] = 0;
+      this.held[doc] = 0;
+    }
+    this.touched.length = 0;
+  }
+}
+
+const allowCache = new WeakMap<DocsTable, { key: string; revision: number; mask: Uint8Array }>();
+
+/** Per document 1 when `filters` keep it, cached per documents table (and its revision) and filters. */
+function allowMask(docs: DocsTable, filters: SearchFilters): Uint8Array {
+  const key = JSON.stringify([filters.providers ?? null, filters.from ?? null, filters.to ?? null, filters.conversationId ?? null, filters.includeBranches === true]);
+  const cached = allowCache.get(docs);
+  if (cached && cached.key === key && cached.revision === docs.revision && cached.mask.length === docs.capacity) return cached.mask;
+  const allow = filterFn(docs, filters);
+  const mask = new Uint8Array(docs.capacity);
+  for (let doc = 0; doc < docs.capacity; doc++) if (allow(doc)) mask[doc] = 1;
+  allowCache.set(docs, { key, revision: docs.revision, mask });
+  return mask;
+}
+
 export class KeywordSearch implements ResultSource {
   readonly id = 'keyword';
   private readonly reader: KeywordIndexReader;
   private readonly titles: TitleIndexReader;
 
-  constructor(private readonly db: KeywordSearchStorage) {
+  /** `warmIndex`: read a small enough index whole in the background after the first query (the app; not a one-shot command). */
+  constructor(
+    private readonly db: KeywordSearchStorage,
+    private readonly options: { warmIndex?: boolean } = {},
+  ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
   }
@@ -127,14 +202,15 @@ export class KeywordSearch implements ResultSource {
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
     // Not yet compacted index rows are listed once for every term this query reads.
-    const pending = this.reader.pendingSegments();
+    const statsRead = this.reader.stats();
+    const pending = this.reader.pendingSegments(statsRead);
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
     // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
     const typed = prefix;
     const prefixGroup =
       typed === null
         ? Promise.resolve({ expansions: [] as string[], group: [] as Variant[] })
-        : this.reader.expandPrefix(typed, MAX_EXPANSIONS).then(async (prefixTerms) => {
+        : this.reader.expandPrefix(typed, MAX_EXPANSIONS, pending).then(async (prefixTerms) => {
             // In a longer question the last word is most likely complete: when it is an indexed word, it stands alone.
             const terms = !keywordQuery && prefixTerms[0] === typed ? [typed] : prefixTerms;
             const group = await Promise.all(
@@ -144,8 +220,8 @@ export class KeywordSearch implements ResultSource {
           });
     prefixGroup.catch(() => undefined); // awaited below, after the other reads: not an unhandled rejection meanwhile
     const [stats, docs, exactPostings, titleIndex] = await Promise.all([
-      this.reader.stats(),
-      this.reader.docs(),
+      statsRead,
+      this.reader.docs(pending),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
       this.titles.current(),
     ]);
@@ -179,7 +255,7 @@ export class KeywordSearch implements ResultSource {
     }
     // Typo fallback: a word that matches nothing is searched as the closest indexed words instead.
     for (const { word, group } of missing) {
-      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2);
+      const close = await this.reader.closeTerms(word, word.length >= LONG_WORD ? 2 : 1, MAX_CORRECTIONS + 2, pending);
       const variants = await Promise.all(close.map(async (term) => ({ term, weight: CORRECTION_WEIGHT, postings: await this.reader.postings(term, fields, pending) })));
       // A stopword is never a useful correction ("end" is one letter from "and").
       const found = variants.filter((variant) => postingCount(variant.postings) > 0 && !stop.has(variant.term));
@@ -207,14 +283,46 @@ export class KeywordSearch implements ResultSource {
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
     if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
 
+    if (!this.warming && this.options.warmIndex === true) {
+      // After the first query has its answer: the rows of a small enough index are read in the background.
+      this.warming = true;
+      setTimeout(() => void this.reader.warm(stats).catch(() => undefined), 0);
+    }
     const capacity = docs.capacity;
-    const scores = new Float64Array(capacity);
-    const matched = new Uint8Array(capacity);
-    const stamp = new Int32Array(capacity).fill(-1);
-    const tf = new Float64Array(capacity);
-    const touched: number[] = [];
+    const work = this.takeWorkspace(capacity);
+    try {
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending }, work);
+    } finally {
+      this.releaseWorkspace(work);
+    }
+  }
+
+  /** Whether the index rows are being (or were) read ahead: see KeywordIndexReader.warm. */
+  private warming = false;
+
+  /** Scoring arrays sized to the documents, reused by the next query (a query in flight holds its own). */
+  private spare: Workspace | null = null;
+
+  private takeWorkspace(capacity: number): Workspace {
+    const spare = this.spare;
+    this.spare = null;
+    return spare && spare.scores.length >= capacity ? spare : new Workspace(capacity);
+  }
+
+  private releaseWorkspace(work: Workspace): void {
+    work.clear();
+    this.spare = work;
+  }
+
+  private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending } = query;
+    const filters = query.filters;
+    const docCount = stats.docCount;
+    const totalLength = stats.totalLength;
+    const capacity = docs.capacity;
+    const { scores, matched, stamp, tf, held, touched } = work;
     const fieldWeight = (field: FieldCode): number => (fields.length === 1 ? 1 : FIELD_WEIGHT[field]);
-    const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (stats.totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / stats.docCount);
+    const average = Math.max(1, fields.reduce((sum, field) => sum + fieldWeight(field) * (totalLength[FIELD_SLOT[field] as 0 | 1 | 2] ?? 0), 0) / docCount);
     // Per-slot weights (0 for a field not searched): the exchange's length without a per-posting loop over fields.
     const slotWeights = [0, 1, 2].map((slot) => {
       const field = fields.find((f) => FIELD_SLOT[f] === slot);
@@ -222,11 +330,15 @@ export class KeywordSearch implements ResultSource {
     }) as [number, number, number];
     // Per document 1 − B + B × length / average (cached on the docs table while it and the arguments stay the same).
     const lengthNorms = docs.lengthNorms(slotWeights, average, 1, B);
-    const allow = filterFn(docs, filters);
+    // Per document 1 when the filters keep it (cached per docs table and filters).
+    const allowed = allowMask(docs, filters);
+    const allow = (doc: number): boolean => allowed[doc] === 1;
+    const conversationOf = docs.conversation;
     let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
     groups.forEach((group, g) => {
+      const bit = g < 32 ? 1 << g : 0;
       group.forEach((variant, v) => {
         // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
         // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
@@ -237,10 +349,12 @@ export class KeywordSearch implements ResultSource {
           for (const [field, lists] of variant.postings) {
             const weight = fieldWeight(field);
             for (const list of lists) {
-              for (let i = 0; i < list.docIds.length; i++) {
-                const doc = list.docIds[i] ?? 0;
+              const ids = list.docIds;
+              const tfs = list.tfs;
+              for (let i = 0; i < ids.length; i++) {
+                const doc = ids[i] ?? 0;
                 if (doc >= capacity) continue;
-                if (!allow(doc)) {
+                if (allowed[doc] !== 1) {
                   filteredOut ??= new Uint8Array(capacity);
                   if (filteredOut[doc] === 0) {
                     filteredOut[doc] = 1;
@@ -249,7 +363,7 @@ export class KeywordSearch implements ResultSource {
                   continue;
                 }
                 if (tf[doc] === 0) inVariant.push(doc);
-                tf[doc] = (tf[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
+                tf[doc] = (tf[doc] ?? 0) + weight * (tfs[i] ?? 0);
               }
             }
           }
@@ -259,39 +373,58 @@ export class KeywordSearch implements ResultSource {
         // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
         const titleDf = titleMatches?.extraDf(g, v) ?? 0;
         if (bodyDf + titleDf === 0) return;
-        const df = Math.min(stats.docCount, bodyDf + titleDf);
-        const idf = Math.log(1 + (stats.docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+        const df = Math.min(docCount, bodyDf + titleDf);
+        const idf = Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * variant.weight;
         titleMatches?.setIdf(g, v, idf);
         groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
         if (bodyDf === 0) return;
-        const score = (doc: number, frequency: number): void => {
-          // Each field's frequency normalised by its own length, then one saturation (BM25F).
-          const f = frequency / (lengthNorms[doc] ?? 1) + (titleMatches?.titleTf(g, v, docs.conversation[doc] ?? -1) ?? 0);
-          if (stamp[doc] === -1) touched.push(doc); // first hit of this document in any group
-          scores[doc] = (scores[doc] ?? 0) + (idf * f * (K1 + 1)) / (f + K1);
-          if (stamp[doc] !== g) {
-            stamp[doc] = g;
-            matched[doc] = (matched[doc] ?? 0) + 1;
-          }
-        };
+        // Per conversation, the title's share of the frequency (null when no title holds the variant).
+        const titleTf = titleMatches?.titleTfs(g, v) ?? null;
+        const factor = idf * (K1 + 1);
+        // Each field's frequency normalised by its own length, then one saturation (BM25F). Written out twice (merged
+        // lists of common words; accumulated frequencies of the others): this runs for every posting of every word.
         if (merged) {
-          for (let i = 0; i < bodyDf; i++) {
-            const doc = merged.docIds[i] ?? 0;
-            if (allow(doc)) score(doc, merged.tf[i] ?? 0);
+          const ids = merged.docIds;
+          const sums = merged.tf;
+          for (let i = 0; i < ids.length; i++) {
+            const doc = ids[i] ?? 0;
+            if (allowed[doc] !== 1) continue;
+            let f = (sums[i] ?? 0) / (lengthNorms[doc] ?? 1);
+            if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
+            const seen = stamp[doc] ?? -1;
+            if (seen === -1) touched.push(doc); // first hit of this document in any group
+            scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
+            if (seen !== g) {
+              stamp[doc] = g;
+              matched[doc] = (matched[doc] ?? 0) + 1;
+              held[doc] = (held[doc] ?? 0) | bit;
+            }
           }
           return;
         }
-        for (const doc of inVariant) {
-          const frequency = tf[doc] ?? 0;
+        for (let i = 0; i < inVariant.length; i++) {
+          const doc = inVariant[i] ?? 0;
+          let f = (tf[doc] ?? 0) / (lengthNorms[doc] ?? 1);
           tf[doc] = 0;
-          score(doc, frequency);
+          if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
+          const seen = stamp[doc] ?? -1;
+          if (seen === -1) touched.push(doc);
+          scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
+          if (seen !== g) {
+            stamp[doc] = g;
+            matched[doc] = (matched[doc] ?? 0) + 1;
+            held[doc] = (held[doc] ?? 0) | bit;
+          }
         }
       });
     });
+    // Whether the document holds group g's word in its own text (not only in its title).
+    const inBody = (doc: number, g: number): boolean =>
+      g < 32 ? ((held[doc] ?? 0) & (1 << g)) !== 0 : (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
 
     // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
     // conversation only its title found.
-    titleMatches?.lift(scores, matched, touched, allow, (doc, g) => groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
+    titleMatches?.lift(scores, matched, touched, allow, inBody);
 
     let matchedAll = true;
     const required = groups.length;
@@ -307,11 +440,11 @@ export class KeywordSearch implements ResultSource {
     const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
     const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
       const top = hits[0]?.node?.docId;
-      let held = 0;
+      let heldIdf = 0;
       if (top !== undefined) {
-        groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) || titleMatches?.holds(top, g) === true ? (held += groupIdf[g] ?? 0) : undefined));
+        groups.forEach((group, g) => (group.some((variant) => hasDoc(variant.postings, top)) || titleMatches?.holds(top, g) === true ? (heldIdf += groupIdf[g] ?? 0) : undefined));
       }
-      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? held / idfTotal : 0 };
+      return { parsed, expansions, corrections, ignored, missedPhrases, hits, total, matchedAll, coverage: idfTotal > 0 ? heldIdf / idfTotal : 0 };
     };
 
     const phrases = parsed.phrases;
@@ -322,13 +455,56 @@ export class KeywordSearch implements ResultSource {
       const holdsPhraseWords =
         phraseGroups.length === required
           ? (doc: number): boolean => matched[doc] === required
-          : (doc: number): boolean => phraseGroups.every((g) => (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false) || titleMatches?.holds(doc, g) === true);
+          : (doc: number): boolean => phraseGroups.every((g) => inBody(doc, g) || titleMatches?.holds(doc, g) === true);
       const candidates = touched.filter(holdsPhraseWords);
-      const ranked = topK(candidates, scores, Math.min(candidates.length, MAX_PHRASE_CHECKS));
-      const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
-      const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex);
-      // With a phrase, `total` counted documents holding its words; fewer hits than asked means we checked them all.
-      if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : candidates.length, []);
+      // Each phrase checked from the word positions in the index; a phrase word ranking ignores (a stopword) is read here.
+      const byWord = new Map<string, Map<FieldCode, Postings[]>>();
+      words.forEach((word, g) => {
+        const exact = groups[g]?.[0];
+        if (exact?.term === word) byWord.set(word, exact.postings);
+      });
+      const unread = [...new Set(phrases.flat())].filter((word) => !byWord.has(word));
+      const read = await Promise.all(unread.map((word) => this.reader.postings(word, fields, pending)));
+      unread.forEach((word, i) => byWord.set(word, read[i] ?? new Map<FieldCode, Postings[]>()));
+      const titlePhrase = phrases.map((phrase) => titleMatches?.phraseConversations(phrase) ?? new Set<number>());
+      const titleHasPhrase = (doc: number, p: number): boolean => titlePhrase[p]?.has(conversationOf[doc] ?? -1) === true;
+      const wordLists = phrases.map((phrase) => phrase.map((word) => byWord.get(word) ?? new Map<FieldCode, Postings[]>()));
+      const classify = (checked: ArrayLike<number>, statuses: Uint8Array[]): { found: number[]; unsure: number[] } => {
+        const found: number[] = [];
+        const unsure: number[] = [];
+        for (let c = 0; c < checked.length; c++) {
+          const doc = checked[c] ?? 0;
+          let verdict = PHRASE_YES;
+          for (let p = 0; p < phrases.length && verdict !== PHRASE_NO; p++) {
+            const status = statuses[p]?.[c] ?? PHRASE_NO;
+            if (status === PHRASE_YES || titleHasPhrase(doc, p)) continue;
+            verdict = status === PHRASE_UNKNOWN ? PHRASE_UNKNOWN : PHRASE_NO;
+          }
+          if (verdict === PHRASE_YES) found.push(doc);
+          else if (verdict === PHRASE_UNKNOWN) unsure.push(doc);
+        }
+        return { found, unsure };
+      };
+      // The best ranked candidates first, looked up one by one: when they hold `limit` matches, those are the best
+      // matches of all. Otherwise every candidate is checked in one walk over the lists (then `total` is exact).
+      const first = topK(candidates, scores, Math.min(candidates.length, Math.max(limit * PHRASE_FIRST_CHECKS, 100)));
+      let exhaustive = first.length === candidates.length;
+      let { found, unsure } = classify(first, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, first)));
+      if (found.length < limit && !exhaustive) {
+        const sorted = Uint32Array.from(candidates).sort();
+        ({ found, unsure } = classify(sorted, wordLists.map((lists, p) => phraseStatus(phrases[p] ?? [], lists, fields, sorted))));
+        exhaustive = true;
+      }
+      const bound = exhaustive ? found.length + unsure.length : candidates.length;
+      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), bound, []);
+      if (unsure.length > 0) {
+        // Rows from before positions were kept: those candidates are checked against their stored text.
+        const sure = new Set(found);
+        const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
+        const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
+        const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
+        if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
+      }
       const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
       return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
     }
@@ -362,6 +538,7 @@ export class KeywordSearch implements ResultSource {
     limit: number,
     titleHas: (conversationId: string, phrase: readonly string[]) => boolean,
     titleIndex: TitleIndex,
+    sure: ReadonlySet<number>,
   ): Promise<RankedHit[]> {
     const chunks: number[][] = [];
     for (let i = 0; i < ranked.length; i += PHRASE_CHUNK) chunks.push(ranked.slice(i, i + PHRASE_CHUNK));
@@ -382,7 +559,8 @@ export class KeywordSearch implements ResultSource {
       const nodes = await (reads[c] ?? Promise.resolve([]));
       const fresh: string[] = [];
       for (const node of nodes) {
-        if (!node || !phrases.every((phrase) => phraseIn(node, phrase, fields) || titleHas(node.conversationId, phrase))) continue;
+        if (!node) continue;
+        if (!sure.has(node.docId) && !phrases.every((phrase) => phraseIn(node, phrase, fields) || titleHas(node.conversationId, phrase))) continue;
         found.push(node);
         if (!asked.has(node.conversationId) && titleIndex.title(node.conversationId) === undefined) {
           asked.add(node.conversationId);

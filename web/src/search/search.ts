@@ -200,7 +200,7 @@ export class SearchService {
   private readonly semantic = new Map<string, ResultSource>();
 
   constructor(private readonly db: VaultDatabase) {
-    this.keyword = new KeywordSearch(db);
+    this.keyword = new KeywordSearch(db, { warmIndex: true });
   }
 
   registerSource(source: ResultSource): () => void {

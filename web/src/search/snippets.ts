@@ -7,7 +7,7 @@
  */
 import type { ParsedQuery } from './query';
 import { plainText } from './display-text';
-import { MAX_TERM_LENGTH, normalizeTerm, scan, tokenize, type Token } from './tokenize';
+import { MAX_TERM_LENGTH, normalizeTerm, scan, type Token } from './tokenize';
 
 export interface MatchSpec {
   /** Whole words to mark (normalised). */
@@ -35,30 +35,72 @@ export function matchSpecFor(query: ParsedQuery, expansions: readonly string[] =
   return { words: new Set([...query.terms, ...expansions]), prefixes: query.prefix ? [query.prefix] : [], phrases: query.phrases };
 }
 
-function isMatch(token: Token, spec: MatchSpec): boolean {
-  if (spec.words.has(token.term)) return true;
-  // A plain loop: this runs for every word of every shown text, and a closure per word showed in profiles.
-  for (const prefix of spec.prefixes) if (token.term.startsWith(prefix)) return true;
-  return false;
+/** A-Z lower-cased in place. */
+function lowerAscii(code: number): number {
+  return code >= 65 && code <= 90 ? code + 32 : code;
+}
+
+/** Whether the ASCII word text[start, end) lower-cased starts with `prefix` (compared in place, no string made). */
+function asciiStartsWith(text: string, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (lowerAscii(text.charCodeAt(start + k)) !== prefix.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * The words of `text` as `tokenize` finds them, with their terms only where the spec could use them: an ASCII
+ * word's term has the word's length, so words of other lengths (most of a text) never become strings. '' stands
+ * for such a word. Marked: the word is a match (a spec word or prefix).
+ */
+function specTokens(text: string, spec: MatchSpec): { starts: number[]; ends: number[]; terms: string[]; marked: Uint8Array } {
+  const lengths = new Set<number>();
+  for (const word of spec.words) lengths.add(word.length);
+  for (const phrase of spec.phrases) for (const word of phrase) lengths.add(word.length);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const termsOf: string[] = [];
+  const matches: number[] = [];
+  scan(text, (start, end, ascii) => {
+    if (end - start > MAX_TERM_LENGTH) return;
+    let term = '';
+    let match = false;
+    if (!ascii || lengths.has(end - start)) {
+      term = normalizeTerm(text.slice(start, end));
+      if (term.length === 0) return;
+      match = spec.words.has(term);
+      if (!match) for (const prefix of spec.prefixes) if (term.startsWith(prefix)) match = true;
+    } else {
+      for (const prefix of spec.prefixes) if (asciiStartsWith(text, start, end, prefix)) match = true;
+    }
+    if (match) matches.push(termsOf.length);
+    starts.push(start);
+    ends.push(end);
+    termsOf.push(term);
+  });
+  const marked = new Uint8Array(termsOf.length);
+  for (const i of matches) marked[i] = 1;
+  return { starts, ends, terms: termsOf, marked };
 }
 
 export function matchRanges(text: string, spec: MatchSpec): Array<[number, number]> {
-  const tokens = tokenize(text);
-  const marked = new Uint8Array(tokens.length);
-  tokens.forEach((token, i) => {
-    if (isMatch(token, spec)) marked[i] = 1;
-  });
+  const { starts, ends, terms: termsOf, marked } = specTokens(text, spec);
   for (const phrase of spec.phrases) {
-    for (const start of phraseStarts(tokens, phrase)) for (let k = 0; k < phrase.length; k++) marked[start + k] = 1;
+    const n = phrase.length;
+    outer: for (let i = 0; i + n <= termsOf.length; i++) {
+      for (let k = 0; k < n; k++) if (termsOf[i + k] !== phrase[k]) continue outer;
+      for (let k = 0; k < n; k++) marked[i + k] = 1;
+    }
   }
   const ranges: Array<[number, number]> = [];
-  tokens.forEach((token, i) => {
-    if (!marked[i]) return;
+  for (let i = 0; i < termsOf.length; i++) {
+    if (!marked[i]) continue;
+    const start = starts[i] ?? 0;
+    const end = ends[i] ?? 0;
     const last = ranges[ranges.length - 1];
     // Join adjacent marked words of a phrase into one range so the highlight reads as one.
-    if (last && i > 0 && marked[i - 1] && /^\s*$/u.test(text.slice(last[1], token.start))) last[1] = token.end;
-    else ranges.push([token.start, token.end]);
-  });
+    if (last && i > 0 && marked[i - 1] && /^\s*$/u.test(text.slice(last[1], start))) last[1] = end;
+    else ranges.push([start, end]);
+  }
   return ranges;
 }
 
@@ -106,18 +148,25 @@ export function containsPhrase(text: string, phrase: readonly string[]): boolean
  * The window of `maxLength` characters with the most matches, from the field that matches best, in plain text
  * (markdown syntax and citation markers removed: see display-text.ts).
  */
-export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 220): Snippet {
-  let best: { field: SnippetField; text: string; ranges: Array<[number, number]> } | null = null;
+/** Texts longer than this are cut around their matches before a snippet is made of them. */
+const LONG_TEXT = 4000;
+
+/** `longText`: texts longer than this are cut around their matches first (tests compare with the whole text). */
+export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 220, longText = LONG_TEXT): Snippet {
+  let best: { field: SnippetField; text: string; ranges: Array<[number, number]>; before: boolean; after: boolean } | null = null;
   for (const field of ['human', 'assistant', 'hidden'] as const) {
     const raw = texts[field];
     if (!raw) continue;
-    const text = plainText(raw);
+    // A long text is reduced first to the part around its densest matches: markdown and word matching then run
+    // on a few times the snippet's length, not on the whole of a long reply.
+    const part = raw.length > longText ? around(raw, spec, maxLength) : { text: raw, before: false, after: false };
+    const text = plainText(part.text);
     const ranges = matchRanges(text, spec);
-    if (!best || ranges.length > best.ranges.length) best = { field, text, ranges };
+    if (!best || ranges.length > best.ranges.length) best = { field, text, ranges, before: part.before, after: part.after };
   }
   if (!best) return { field: 'human', text: '', ranges: [], cutStart: false, cutEnd: false };
-  const { field, text, ranges } = best;
-  if (text.length <= maxLength) return { field, text, ranges, cutStart: false, cutEnd: false };
+  const { field, text, ranges, before, after } = best;
+  if (text.length <= maxLength) return { field, text, ranges, cutStart: before, cutEnd: after };
 
   // Slide a window over the ranges and keep the start that covers the most of them.
   let bestStart = ranges[0]?.[0] ?? 0;
@@ -146,5 +195,46 @@ export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 22
   const inWindow = ranges
     .filter(([s, e]) => s >= start && e <= end)
     .map(([s, e]): [number, number] => [s - start, e - start]);
-  return { field, text: window, ranges: inWindow, cutStart: start > 0, cutEnd: end < text.length };
+  return { field, text: window, ranges: inWindow, cutStart: before || start > 0, cutEnd: after || end < text.length };
+}
+
+
+/**
+ * The part of a long raw text around its densest matches (as makeSnippet chooses them, on the raw text),
+ * `maxLength` on each side of the best window and cut at line ends where there are some nearby, so the markdown
+ * of whole lines is removed as in the whole text. `before` / `after`: text was cut away there.
+ */
+function around(raw: string, spec: MatchSpec, maxLength: number): { text: string; before: boolean; after: boolean } {
+  // The same choice as makeSnippet's window, on the raw text's marks.
+  const ranges = matchRanges(raw, spec);
+  let bestStart = ranges[0]?.[0] ?? 0;
+  let bestCount = 0;
+  let j = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const start = ranges[i]?.[0] ?? 0;
+    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
+    if (j - i > bestCount) {
+      bestCount = j - i;
+      bestStart = start;
+    }
+  }
+  let from = Math.max(0, bestStart - maxLength);
+  let to = Math.min(raw.length, bestStart + 2 * maxLength);
+  if (from > 0) {
+    const line = raw.lastIndexOf('\n', from);
+    if (line >= 0 && from - line < maxLength) from = line + 1;
+    else {
+      const space = raw.lastIndexOf(' ', from);
+      if (space >= 0 && from - space < maxLength) from = space + 1;
+    }
+  }
+  if (to < raw.length) {
+    const line = raw.indexOf('\n', to);
+    if (line >= 0 && line - to < maxLength) to = line;
+    else {
+      const space = raw.indexOf(' ', to);
+      if (space >= 0 && space - to < maxLength) to = space;
+    }
+  }
+  return { text: raw.slice(from, to), before: from > 0, after: to < raw.length };
 }

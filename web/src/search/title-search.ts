@@ -65,6 +65,8 @@ interface TitleVariant {
   /** Exchanges of those conversations. */
   extraDf: number;
   idf: number;
+  /** `tf` as an array by conversation number, built when first asked for. */
+  dense?: Float64Array;
 }
 
 export class TitleMatches {
@@ -105,6 +107,20 @@ export class TitleMatches {
     return this.groups[group]?.[variant]?.tf.get(conversation) ?? 0;
   }
 
+  /**
+   * `titleTf` for every conversation at once, by conversation number (null when no title holds the variant): the
+   * exchange loop reads it once per posting, where a Map lookup each time showed in profiles.
+   */
+  titleTfs(group: number, variant: number): Float64Array | null {
+    const entry = this.groups[group]?.[variant];
+    if (!entry || entry.tf.size === 0) return null;
+    if (!entry.dense) {
+      entry.dense = new Float64Array(this.docs.conversationIds.length);
+      for (const [conversation, tf] of entry.tf) entry.dense[conversation] = tf;
+    }
+    return entry.dense;
+  }
+
   setIdf(group: number, variant: number, idf: number): void {
     const entry = this.groups[group]?.[variant];
     if (entry) entry.idf = idf;
@@ -138,12 +154,23 @@ export class TitleMatches {
     if (this.conversations.size === 0) return;
     const represented = new Set<number>();
     const groups = this.groups.length;
+    const titled = new Uint8Array(this.docs.conversationIds.length);
+    for (const conversation of this.conversations) titled[conversation] = 1;
+    const conversationOf = this.docs.conversation;
+    // The title-only contribution of each group, per conversation: the same for all its exchanges.
+    const titleOnly = new Map<number, Float64Array>();
     for (const doc of touched) {
-      const conversation = this.docs.conversation[doc] ?? -1;
-      if (!this.conversations.has(conversation)) continue;
+      const conversation = conversationOf[doc] ?? -1;
+      if (titled[conversation] !== 1) continue;
       represented.add(conversation);
+      let adds = titleOnly.get(conversation);
+      if (!adds) {
+        adds = new Float64Array(groups);
+        for (let g = 0; g < groups; g++) adds[g] = this.titleOnly(g, conversation);
+        titleOnly.set(conversation, adds);
+      }
       for (let g = 0; g < groups; g++) {
-        const add = this.titleOnly(g, conversation);
+        const add = adds[g] ?? 0;
         if (add === 0 || inBody(doc, g)) continue;
         scores[doc] = (scores[doc] ?? 0) + add;
         matched[doc] = (matched[doc] ?? 0) + 1;
@@ -169,6 +196,24 @@ export class TitleMatches {
         break;
       }
     }
+  }
+
+  /**
+   * Conversation numbers whose title holds `phrase`: only titles holding all its words are read, so a phrase of
+   * common words does not tokenize every title.
+   */
+  phraseConversations(phrase: readonly string[]): Set<number> {
+    const out = new Set<number>();
+    const holders = phrase.map((word) => this.index.holders(word));
+    if (holders.some((h) => h === undefined)) return out;
+    const sorted = (holders as ReadonlyMap<string, number>[]).sort((x, y) => x.size - y.size);
+    const [rarest, ...others] = sorted;
+    for (const id of rarest?.keys() ?? []) {
+      if (!others.every((h) => h.has(id))) continue;
+      const conversation = this.docs.conversationNumber(id);
+      if (conversation >= 0 && this.hasPhrase(id, phrase)) out.add(conversation);
+    }
+    return out;
   }
 
   hasPhrase(conversationId: string, phrase: readonly string[]): boolean {

@@ -1,0 +1,83 @@
+// Snippets of long texts are made from the part around the densest matches, not the whole text: the result must
+// still be plain text from the whole, mark exactly the matching words, and find the densest place. matchRanges
+// (which skips making strings of words that cannot match) must mark what a plain token-by-token check marks.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { plainText } from '../../web/src/search/display-text';
+import { makeSnippet, matchRanges, phraseStarts, type MatchSpec } from '../../web/src/search/snippets';
+import { tokenize } from '../../web/src/search/tokenize';
+
+/** matchRanges as it was written before: every token, then phrases, then adjacent marks joined. */
+function reference(text: string, spec: MatchSpec): Array<[number, number]> {
+  const tokens = tokenize(text);
+  const marked = tokens.map((t) => spec.words.has(t.term) || spec.prefixes.some((p) => t.term.startsWith(p)));
+  for (const phrase of spec.phrases) for (const start of phraseStarts(tokens, phrase)) for (let k = 0; k < phrase.length; k++) marked[start + k] = true;
+  const ranges: Array<[number, number]> = [];
+  tokens.forEach((token, i) => {
+    if (!marked[i]) return;
+    const last = ranges[ranges.length - 1];
+    if (last && i > 0 && marked[i - 1] && /^\s*$/u.test(text.slice(last[1], token.start))) last[1] = token.end;
+    else ranges.push([token.start, token.end]);
+  });
+  return ranges;
+}
+
+const WORDS = ['kayak', 'Kayak', 'KAYAK', 'roll', 'rolling', 'the', 'café', 'cafe', 'Lántern', '東京', 'x'.repeat(41), 'a1', 'tide'];
+const text = fc
+  .array(fc.tuple(fc.constantFrom(...WORDS), fc.constantFrom(' ', ', ', '\n', '. ', '**', '-')), { maxLength: 40 })
+  .map((parts) => parts.map(([w, g]) => w + g).join(''));
+const spec: fc.Arbitrary<MatchSpec> = fc.record({
+  words: fc.subarray(['kayak', 'roll', 'cafe', 'lantern', '東', 'a1']).map((w) => new Set(w)),
+  prefixes: fc.subarray(['rol', 'ka', 'caf']),
+  phrases: fc.subarray([['the', 'kayak'], ['roll', 'the'], ['cafe', 'tide']]),
+});
+
+describe('matchRanges', () => {
+  it('marks what a token-by-token check marks, on any text', () => {
+    fc.assert(
+      fc.property(text, spec, (t, s) => {
+        expect(matchRanges(t, s)).toEqual(reference(t, s));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+describe('snippets of long texts', () => {
+  const filler = (n: number): string => Array.from({ length: n }, (_, i) => `## Part ${i}\n**lorem ipsum** dolor sit amet, [link](https://x.y/${i}) consectetur.\n`).join('');
+
+  it('shows the densest matches of a long markdown text, cut on both sides, as plain text', () => {
+    const raw = `${filler(60)}- the kayak roll needs a **kayak** and a roll\n${filler(5)}kayak once more\n${filler(60)}`;
+    expect(raw.length).toBeGreaterThan(8000);
+    const snippet = makeSnippet({ assistant: raw }, { words: new Set(['kayak', 'roll']), prefixes: [], phrases: [] }, 120);
+    expect(snippet.cutStart && snippet.cutEnd).toBe(true);
+    expect(snippet.ranges.map(([s, e]) => snippet.text.slice(s, e))).toEqual(['kayak roll', 'kayak', 'roll']);
+    expect(plainText(raw)).toContain(snippet.text);
+    expect(snippet.text).not.toContain('**');
+  });
+
+  it('on any long text: plain text from the whole, exact marks, and as many matches as the densest window', () => {
+    const longText = fc.array(fc.tuple(text, fc.constantFrom('\n', ' ', '\n\n')), { minLength: 30, maxLength: 60 }).map((parts) => parts.map(([t, g]) => t + g).join('').repeat(3));
+    fc.assert(
+      fc.property(longText, spec, (raw, s) => {
+        if (raw.length <= 4000) return;
+        const snippet = makeSnippet({ assistant: raw }, s, 220);
+        const whole = plainText(raw);
+        expect(whole).toContain(snippet.text);
+        // Every mark is a matching word, a prefix match, or a word of a phrase (a phrase the window's edge cuts keeps
+        // its inside part marked, as in a snippet of the whole text).
+        const phraseWords = new Set(s.phrases.flat());
+        for (const [a, b] of snippet.ranges) {
+          const words = tokenize(snippet.text.slice(a, b));
+          expect(words.length).toBeGreaterThan(0);
+          for (const { term } of words) expect(s.words.has(term) || s.prefixes.some((p) => term.startsWith(p)) || phraseWords.has(term)).toBe(true);
+        }
+        // Nearly as many matched words as the snippet made from the whole text (chosen on the raw text, where markdown takes room, so a little less dense at times).
+        const matchedWords = (snip: typeof snippet): number => snip.ranges.reduce((n, [a, b]) => n + tokenize(snip.text.slice(a, b)).length, 0);
+        const fromWhole = makeSnippet({ assistant: raw }, s, 220, Number.POSITIVE_INFINITY);
+        expect(matchedWords(snippet)).toBeGreaterThanOrEqual(Math.floor(0.6 * matchedWords(fromWhole)) - 2);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
