@@ -3,7 +3,7 @@
  * thrown as AppError and turned into a sentence and an exit code by main.ts.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { AppError, toAppError } from '../errors';
@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { SearchMode } from '../../web/src/search/types';
 import { login, logout, openDevice, openSyncingDevice, unlock, type Device } from './device';
 import { cliHome, embedSettings, forgetLocalCopy, keyToEnv, readAccount, readConfig, readKey, writeConfig, type CliHome, type EmbedSettings } from './home';
-import { secret, visible } from './prompt';
+import { choose, secret, visible } from './prompt';
 import { embedMissingVectors, searchAnyMode, semanticContext, type EmbedReport, type ModeAnswer } from './semantic';
 import { conversationText, readConversation } from './vault-queries';
 
@@ -95,9 +95,38 @@ async function cmdLogin({ flags, home = cliHome() }: CommandInput): Promise<Comm
   return { json: { server: account.server, email: account.email, deviceId: account.deviceId }, text: `Signed in to ${account.server} as ${account.email}. Next: cogzy unlock.` };
 }
 
-async function cmdLogout({ home = cliHome() }: CommandInput): Promise<CommandResult> {
-  const { revoked } = await logout(home);
-  return { json: { revoked }, text: `Signed out${revoked ? '' : ' (the server could not be reached; the session ends when it expires)'}. The vault key and the local copy on this computer are deleted.` };
+/**
+ * `cogzy logout --keep | --wipe` (C48-C50): the session, the vault key and config.json always go; the local copy
+ * stays with --keep and goes with --wipe (refused while it holds unpushed changes, unless --yes). Without either,
+ * a terminal is asked the app's question; --json or no terminal needs the flag, and nothing changes without it.
+ */
+async function cmdLogout({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  if (flags.keep === true && flags.wipe === true) throw usage('cogzy logout takes --keep or --wipe, not both');
+  let choice: 'keep' | 'wipe' | null = flags.keep === true ? 'keep' : flags.wipe === true ? 'wipe' : null;
+  if (choice === null && flags.json !== true) {
+    choice = await choose("Keep this computer's copy of your vault, or wipe it (for example on a shared computer)? [k]eep / [w]ipe: ", { k: 'keep', w: 'wipe' });
+  }
+  if (choice === null) throw usage("cogzy logout needs --keep (keep this computer's copy of your vault) or --wipe (delete it)");
+  const account = readAccount(home);
+  let pending = 0;
+  if (account !== null && existsSync(home.vaultFile)) {
+    const device = openDevice(home);
+    try {
+      pending = device.vault.reader.pendingCount();
+    } finally {
+      device.close();
+    }
+  }
+  if (choice === 'wipe' && pending > 0 && flags.yes !== true) {
+    throw usage(`${pending} local change(s) were never pushed and would be lost: run cogzy sync first, or cogzy logout --wipe --yes to drop them`);
+  }
+  const { revoked } = await logout(home, choice === 'keep');
+  const session = revoked ? 'Signed out' : 'Signed out (the server could not be reached; the session ends when it expires)';
+  const text =
+    choice === 'keep'
+      ? `${session}. The vault key and this computer's settings are deleted; your vault's copy stays here${pending > 0 ? ` with ${pending} change(s) to push after you sign in again` : ''}.`
+      : `${session}. The vault key, this computer's settings and its copy of your vault are deleted${pending > 0 ? ` (${pending} unpushed change(s) dropped)` : ''}.`;
+  return { json: { revoked, kept: choice === 'keep', dropped: choice === 'wipe' ? pending : 0, pending: choice === 'keep' ? pending : 0 }, text };
 }
 
 async function cmdUnlock({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {

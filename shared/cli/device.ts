@@ -12,7 +12,7 @@ import { HttpTransport, type Fetch } from '../sync/http-transport';
 import { deriveSyncKeys, unlockWithPassphrase, unlockWithRecoveryCode } from '../sync/keys';
 import type { Clock, Random } from '../sync/ports';
 import type { LocalContext } from '../sync/vault-ops';
-import { forgetEverything, newDeviceId, readAccount, readKey, writeAccount, writeKey, type Account, type CliHome, type StoredKey } from './home';
+import { forgetPerson, newDeviceId, readAccount, readKey, writeAccount, writeKey, type Account, type CliHome, type StoredKey } from './home';
 import { openSqliteVault, type SqliteVault } from './sqlite-store';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -63,19 +63,26 @@ async function postJson(server: string, path: string, body: unknown, headers: Re
  * this computer, except once for an account from before login secrets). Keeps the device id of an earlier login.
  */
 export async function login(home: CliHome, server: string, email: string, password: string): Promise<Account> {
+  const kept = readAccount(home);
+  // A copy kept at sign-out (C49) is that person's: another account never signs in over it, or it would sync into their vault.
+  if (kept !== null && (kept.email.toLowerCase() !== email.toLowerCase() || kept.server.replace(/\/+$/, '') !== server.replace(/\/+$/, ''))) {
+    throw new AppError('CLI_OTHER_ACCOUNTS_COPY', { detail: `this computer keeps the copy of ${kept.email} on ${kept.server}` });
+  }
   const params = loginParamsResponseSchema.parse(await postJson(server, '/auth/login-params', { email }));
   const secret = await deriveLoginSecret(password, params.kdf);
   const body = await postJson(server, '/auth/login', { email, secret, ...(params.legacyPassword ? { password } : {}), session: 'token' });
   const token = (body as { token?: unknown } | null)?.token;
   if (typeof token !== 'string') throw new AppError('INTERNAL', { detail: 'no session token in the login response' });
-  const previous = readAccount(home);
-  const account: Account = { version: 1, server, email, token, deviceId: previous?.deviceId ?? newDeviceId() };
+  const account: Account = { version: 1, server, email, token, deviceId: kept?.deviceId ?? newDeviceId() };
   writeAccount(home, account);
   return account;
 }
 
-/** Revokes the session on the server when it can (offline: the token is forgotten anyway) and forgets everything. */
-export async function logout(home: CliHome): Promise<{ revoked: boolean }> {
+/**
+ * Revokes the session on the server when it can (offline: the token is forgotten anyway), then forgets what belongs
+ * to the person (C48): the key and the settings always, the local copy unless `keepCopy`.
+ */
+export async function logout(home: CliHome, keepCopy: boolean): Promise<{ revoked: boolean }> {
   const account = readAccount(home);
   let revoked = false;
   if (account?.token) {
@@ -83,10 +90,10 @@ export async function logout(home: CliHome): Promise<{ revoked: boolean }> {
       await postJson(account.server, '/auth/logout', {}, { Authorization: `Bearer ${account.token}` });
       revoked = true;
     } catch {
-      // Offline or already expired: the local copy and key still go.
+      // Offline or already expired: the key and the settings still go.
     }
   }
-  forgetEverything(home);
+  forgetPerson(home, keepCopy);
   return { revoked };
 }
 
@@ -125,6 +132,8 @@ export interface SyncingDevice extends Device {
 /** The local copy with the sync engine over it: needs a session and the unlocked key. */
 export async function openSyncingDevice(home: CliHome, options: { onState?: (state: SyncState) => void; fetch?: Fetch } = {}): Promise<SyncingDevice> {
   const account = requireAccount(home);
+  // A copy kept at sign-out (C49) has an account without a session: signing in comes before unlocking.
+  if (account.token === null) throw new AppError('CLI_NOT_SIGNED_IN');
   const key = readKey(home);
   if (key === null) throw new AppError('CLI_VAULT_LOCKED');
   const keys = await deriveSyncKeys(crypto.subtle, fromBase64(key.key), { vaultId: key.vaultId });
