@@ -46,6 +46,8 @@ export const COMPACT_AFTER_SEGMENTS = 8;
 export const SQLITE_SCHEMA_VERSION = 2;
 /** Write-ahead log pages before SQLite copies them into the database: its default, and during a long import. */
 const DEFAULT_WAL_PAGES = 1000;
+/** Records per page when compaction reads the whole vault (conversations carry their raw export record). */
+const RECORD_PAGE = 256;
 const BULK_WAL_PAGES = 65_536;
 
 const cursorSchema = z.object({
@@ -309,6 +311,23 @@ export class SqliteStore implements LocalStore {
       )
       .all()
       .map((r) => parseRecord(r.json, r.key, r.raw, r.vec));
+  }
+
+  /**
+   * Every record, 256 at a time in key order, each page read in its own short transaction (C17 compaction streams
+   * its snapshot from here, so a vault of gigabytes is never in memory at once).
+   */
+  async *recordPages(): AsyncIterable<SyncRecord[]> {
+    const page = this.db.prepare<[string, number], { key: string; json: string; raw: string | null; vec: Buffer | null }>(
+      'SELECT r.key, r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key > ? ORDER BY r.key LIMIT ?',
+    );
+    let after = '';
+    for (;;) {
+      const rows = await this.exclusive(async () => page.all(after, RECORD_PAGE));
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.key;
+      yield rows.map((r) => parseRecord(r.json, r.key, r.raw, r.vec));
+    }
   }
 
   async allTombstones(): Promise<string[]> {

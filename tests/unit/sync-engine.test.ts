@@ -674,4 +674,20 @@ describe('C17: compaction', () => {
     expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
     expect(await importItems(phone.ctx, sample(2))).toEqual({ added: 0, skippedDeleted: 1 });
   });
+
+  it('a first push of many segments is a snapshot throughout, so compaction does not rewrite it at once', async () => {
+    const r = await rig();
+    // One record per segment: a first push of twelve segments, which as deltas would outweigh a one-segment snapshot.
+    const laptop = r.device('laptop', { limits: { compactAfterDeltas: 2, deltaJsonBytes: 1, snapshotJsonBytes: 1 } });
+    for (let i = 1; i <= 6; i += 1) await importItems(laptop.ctx, sample(i));
+    const report = await laptop.engine.sync();
+    expect(report).toMatchObject({ state: 'in-sync', pushedSegments: 12, compacted: false });
+    expect(r.server.vault('user').segments.size).toBe(12);
+    // Later changes are deltas again (two segments: they do not outweigh the snapshot, so no compaction yet).
+    await importItems(laptop.ctx, sample(7));
+    expect(await laptop.engine.sync()).toMatchObject({ state: 'in-sync', pushedSegments: 2, compacted: false });
+    const phone = r.device('phone');
+    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', pulledSegments: 14 });
+    expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
+  });
 });
