@@ -38,17 +38,33 @@ function transportOf(account: Account, fetchImpl: Fetch = nodeFetch): HttpTransp
   });
 }
 
+/** node's fetch says only "fetch failed"; the reason (ECONNREFUSED, a closed socket, ...) is in its cause. */
+function fetchFailure(error: unknown): string {
+  const text = (value: unknown): string => (value instanceof Error ? `${value.message}${'code' in value ? ` (${String(value.code)})` : ''}` : String(value));
+  return error instanceof Error && error.cause !== undefined ? `${text(error)}: ${text(error.cause)}` : text(error);
+}
+
+/**
+ * A kept-alive connection the server closed while it was idle fails a request before anything was sent (the login
+ * secret's Argon2id can take longer than the server keeps an idle connection): such a failure is tried once more.
+ */
+const CLOSED_SOCKET = /UND_ERR_SOCKET|ECONNRESET|other side closed|EPIPE/;
+
 async function postJson(server: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(`${server.replace(/\/+$/, '')}/api${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (error) {
-    throw new AppError('OFFLINE', { detail: `${server}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+  let response: Response | undefined;
+  for (let attempt = 0; response === undefined; attempt += 1) {
+    try {
+      response = await fetch(`${server.replace(/\/+$/, '')}/api${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const reason = fetchFailure(error);
+      if (attempt === 0 && CLOSED_SOCKET.test(reason)) continue;
+      throw new AppError('OFFLINE', { detail: `${server}: ${reason}`, cause: error });
+    }
   }
   const json: unknown = await response.json().catch(() => null);
   if (!response.ok) {

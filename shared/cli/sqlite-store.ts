@@ -345,12 +345,14 @@ export class VaultReader implements KeywordSearchStorage {
   private readonly record: Database.Statement<[string], { json: string; raw: string | null; vec: Buffer | null }>;
   private readonly docId: Database.Statement<[string], { doc_id: number }>;
   private readonly meta: Database.Statement<[string], { json: string }>;
+  private readonly exists: Database.Statement<[string], { one: number }>;
 
   constructor(private readonly db: Database.Database) {
     this.searchIndex = new SqliteIndexTable(db);
     this.record = db.prepare('SELECT r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key = ?');
     this.docId = db.prepare('SELECT doc_id FROM doc_ids WHERE node_id = ?');
     this.meta = db.prepare('SELECT json FROM records WHERE key = ?');
+    this.exists = db.prepare('SELECT 1 AS one FROM records WHERE key = ?');
   }
 
   get(key: string): SyncRecord | undefined {
@@ -370,6 +372,11 @@ export class VaultReader implements KeywordSearchStorage {
     if (row === undefined) return undefined;
     const record = parseRecord(row.json, key);
     return record.type === 'conversation' ? record.value : undefined;
+  }
+
+  /** Whether the node is stored (the importer's duplicate check: one index lookup, nothing parsed). */
+  hasNode(id: string): boolean {
+    return this.exists.get(`node:${id}`) !== undefined;
   }
 
   node(id: string): MemoryNode | undefined {
