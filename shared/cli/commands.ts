@@ -196,7 +196,7 @@ async function cmdReset({ flags, home = cliHome() }: CommandInput): Promise<Comm
 }
 
 /** Index merges during a long import (every this many transactions), as the app's import pipeline does. */
-const COMPACT_EVERY_GROUPS = 8;
+const COMPACT_EVERY_GROUPS = 16;
 
 function fileSource(path: string): ImportSource {
   let size: number;
@@ -220,8 +220,8 @@ function progressBar(file: string, read: number, total: number | null, nodes: nu
  * every transaction rewrites the pages it touches in the id-keyed indexes (node ids are hashes, so a batch touches
  * most of them), and those rewrites grow with the vault, so fewer, larger transactions write far less.
  */
-const GROUP_NODES = 8_000;
-const GROUP_BYTES = 32 * 1024 * 1024;
+const GROUP_NODES = 4_000;
+const GROUP_BYTES = 16 * 1024 * 1024;
 
 /**
  * Imports one export into the local copy, a group of the importer's batches per transaction (indexed as it lands,
