@@ -80,7 +80,8 @@ describe('cogzy offline', () => {
         [['export', '--format', 'pdf', first.dir], first.env, 2, /--format is md or json/],
         [['frobnicate'], first.env, 2, /not understood/],
         [['login', '--server', 'http://127.0.0.1:9', '--email', 'a@example.com'], first.env, 2, /no terminal to type it in/],
-        [['login', '--server', 'http://127.0.0.1:9', '--email', 'a@example.com'], { ...first.env, COGZY_PASSWORD: 'long enough password' }, 5, /You are offline/],
+        [['login', '--server', 'http://127.0.0.1:9', '--email', 'offline@example.com'], { ...first.env, COGZY_PASSWORD: 'long enough password' }, 5, /You are offline/],
+        [['login', '--server', 'http://127.0.0.1:9', '--email', 'a@example.com'], { ...first.env, COGZY_PASSWORD: 'long enough password' }, 3, /another account cannot sign in over it/],
         [['sync'], { ...first.env, COGZY_VAULT_KEY: 'garbage' }, 4, /COGZY_VAULT_KEY/],
       ];
       for (const [args, env, code, sentence] of cases) {
