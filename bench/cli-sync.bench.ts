@@ -144,12 +144,30 @@ try {
     await run(['unlock'], env);
   }
 
+  /** When a step fails: is `wrangler dev` (or the S3 server) what stopped answering? Printed before the error. */
+  const diagnose = async (step: string, error: unknown): Promise<never> => {
+    const probe = async (target: string): Promise<string> => {
+      const started = performance.now();
+      try {
+        const res = await fetch(target, { signal: AbortSignal.timeout(15_000) });
+        await res.body?.cancel();
+        return `HTTP ${res.status} in ${(performance.now() - started).toFixed(0)} ms`;
+      } catch (e) {
+        return `no answer after ${(performance.now() - started).toFixed(0)} ms (${e instanceof Error ? `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}` : String(e)})`;
+      }
+    };
+    console.log(`${step} failed at load ${loadavg()[0]!.toFixed(1)}; wrangler dev process ${worker.alive?.() === false ? 'has exited' : 'is running'}`);
+    console.log(`  GET /api/health: ${await probe(`${worker.url}/api/health`)}; S3 server: ${await probe(s3.endpoint)}`);
+    console.log(`  wrangler dev's last output: ${(worker.output?.() ?? '').slice(-1500) || '(none)'}`);
+    throw error;
+  };
+  const step = <T>(name: string, work: Promise<T>): Promise<T> => work.catch((error: unknown) => diagnose(name, error));
   const imported = await run(['import', file, '--no-push'], laptop);
   console.log(`  imported in ${(imported.ms / 1000).toFixed(1)} s; pushing (load ${loadavg()[0]!.toFixed(1)})`);
-  const pushed = await run(['sync'], laptop);
+  const pushed = await step('the push', run(['sync'], laptop));
   const up = pushed.json.report as { pushedSegments: number; bytesUp: number };
   console.log(`  pushed in ${(pushed.ms / 1000).toFixed(1)} s, ${pushed.peakRssMb.toFixed(0)} MB peak; pulling (load ${loadavg()[0]!.toFixed(1)})`);
-  const pulled = await run(['sync'], desktop);
+  const pulled = await step('the pull', run(['sync'], desktop));
   const down = pulled.json.report as { pulledSegments: number; bytesDown: number };
   const status = await run(['status'], desktop);
   const searched = await run(['search', 'vault memory', '--limit', '10'], desktop);
