@@ -159,6 +159,7 @@ try {
     console.log(`${step} failed at load ${loadavg()[0]!.toFixed(1)}; wrangler dev process ${worker.alive?.() === false ? 'has exited' : 'is running'}`);
     console.log(`  GET /api/health: ${await probe(`${worker.url}/api/health`)}; S3 server: ${await probe(s3.endpoint)}`);
     console.log(`  wrangler dev's last output: ${(worker.output?.() ?? '').slice(-1500) || '(none)'}`);
+    console.log(`  ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`);
     throw error;
   };
   const step = <T>(name: string, work: Promise<T>): Promise<T> => work.catch((error: unknown) => diagnose(name, error));
@@ -167,7 +168,13 @@ try {
   const pushed = await step('the push', run(['sync'], laptop));
   const up = pushed.json.report as { pushedSegments: number; bytesUp: number };
   console.log(`  pushed in ${(pushed.ms / 1000).toFixed(1)} s, ${pushed.peakRssMb.toFixed(0)} MB peak; pulling (load ${loadavg()[0]!.toFixed(1)})`);
-  const pulled = await step('the pull', run(['sync'], desktop));
+  // A pull is resumable (each segment lands in its own transaction): when one fails, say why, then let a second
+  // process continue it, so the figures say whether the failure was the server's or the first process's connections.
+  const pulled = await run(['sync'], desktop).catch(async (error: unknown) => {
+    await step('the pull', Promise.reject(error)).catch(() => undefined);
+    console.log(`  a second cogzy sync continues the pull (load ${loadavg()[0]!.toFixed(1)})`);
+    return step('the second pull', run(['sync'], desktop));
+  });
   const down = pulled.json.report as { pulledSegments: number; bytesDown: number };
   const status = await run(['status'], desktop);
   const searched = await run(['search', 'vault memory', '--limit', '10'], desktop);
