@@ -171,7 +171,7 @@ try {
   // A pull is resumable (each segment lands in its own transaction): when one fails, say why, then let a second
   // process continue it, so the figures say whether the failure was the server's or the first process's connections.
   const pulled = await run(['sync'], desktop).catch(async (error: unknown) => {
-    await step('the pull', Promise.reject(error)).catch(() => undefined);
+    await diagnose('the pull', error).catch(() => undefined);
     console.log(`  a second cogzy sync continues the pull (load ${loadavg()[0]!.toFixed(1)})`);
     return step('the second pull', run(['sync'], desktop));
   });
