@@ -151,6 +151,9 @@ export class SyncEngine {
       retryAt: null,
     };
     let transient = 0;
+    // Segments moved so far: a retry after progress starts a fresh count (C15's bound is per step, so a long pull of
+    // many large segments is not given up after one passing failure each).
+    let progress = 0;
     const finish = (state: SyncState, error: AppError | null): SyncReport => {
       report.state = state;
       report.error = error?.toData() ?? null;
@@ -178,6 +181,11 @@ export class SyncEngine {
         }
         const retryable = error instanceof TransportError || (error instanceof AppError && RETRYABLE_CODES.has(error.code));
         if (retryable) {
+          const moved = report.pulledSegments + report.pushedSegments;
+          if (moved > progress) {
+            progress = moved;
+            transient = 0;
+          }
           transient += 1;
           report.retries += 1;
           const retryAfterMs = error instanceof TransportError ? error.retryAfterMs : null;
