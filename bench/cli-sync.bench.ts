@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -73,18 +73,33 @@ async function browserUntilSearchable(page: Page, appUrl: string, email: string,
   return { unlockedMs, inSyncMs, searchableMs: performance.now() - started };
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; json: Record<string, unknown> }> {
+/** The child's peak resident memory so far (VmHWM, Linux), in MB; 0 where /proc is not there. */
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; peakRssMb: number; json: Record<string, unknown> }> {
   return new Promise((done, fail) => {
     const started = performance.now();
     const child = spawn(process.execPath, [cogzy, ...args, '--json'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let peak = 0;
+    // Sampled twice a second: the high-water mark only grows, so the last sample before exit is the peak.
+    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid))), 500);
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', fail);
+    child.on('exit', () => clearInterval(sampler));
     child.on('close', (code) => {
+      clearInterval(sampler);
       if (code !== 0) return fail(new Error(`cogzy ${args.join(' ')} exited ${code}: ${out} ${err}`));
-      done({ ms: performance.now() - started, json: JSON.parse(out) as Record<string, unknown> });
+      done({ ms: performance.now() - started, peakRssMb: peak, json: JSON.parse(out) as Record<string, unknown> });
     });
   });
 }
@@ -129,17 +144,45 @@ try {
     await run(['unlock'], env);
   }
 
+  /** When a step fails: is `wrangler dev` (or the S3 server) what stopped answering? Printed before the error. */
+  const diagnose = async (step: string, error: unknown): Promise<never> => {
+    const probe = async (target: string): Promise<string> => {
+      const started = performance.now();
+      try {
+        const res = await fetch(target, { signal: AbortSignal.timeout(15_000) });
+        await res.body?.cancel();
+        return `HTTP ${res.status} in ${(performance.now() - started).toFixed(0)} ms`;
+      } catch (e) {
+        return `no answer after ${(performance.now() - started).toFixed(0)} ms (${e instanceof Error ? `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}` : String(e)})`;
+      }
+    };
+    console.log(`${step} failed at load ${loadavg()[0]!.toFixed(1)}; wrangler dev process ${worker.alive?.() === false ? 'has exited' : 'is running'}`);
+    console.log(`  GET /api/health: ${await probe(`${worker.url}/api/health`)}; S3 server: ${await probe(s3.endpoint)}`);
+    console.log(`  wrangler dev's last output: ${(worker.output?.() ?? '').slice(-1500) || '(none)'}`);
+    console.log(`  ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`);
+    throw error;
+  };
+  const step = <T>(name: string, work: Promise<T>): Promise<T> => work.catch((error: unknown) => diagnose(name, error));
   const imported = await run(['import', file, '--no-push'], laptop);
-  const pushed = await run(['sync'], laptop);
+  console.log(`  imported in ${(imported.ms / 1000).toFixed(1)} s; pushing (load ${loadavg()[0]!.toFixed(1)})`);
+  const pushed = await step('the push', run(['sync'], laptop));
   const up = pushed.json.report as { pushedSegments: number; bytesUp: number };
-  const pulled = await run(['sync'], desktop);
+  console.log(`  pushed in ${(pushed.ms / 1000).toFixed(1)} s, ${pushed.peakRssMb.toFixed(0)} MB peak; pulling (load ${loadavg()[0]!.toFixed(1)})`);
+  // A pull is resumable (each segment lands in its own transaction): when one fails, say why, then let a second
+  // process continue it, so the figures say whether the failure was the server's or the first process's connections.
+  const pulled = await run(['sync'], desktop).catch(async (error: unknown) => {
+    await diagnose('the pull', error).catch(() => undefined);
+    console.log(`  a second cogzy sync continues the pull (load ${loadavg()[0]!.toFixed(1)})`);
+    return step('the second pull', run(['sync'], desktop));
+  });
   const down = pulled.json.report as { pulledSegments: number; bytesDown: number };
   const status = await run(['status'], desktop);
   const searched = await run(['search', 'vault memory', '--limit', '10'], desktop);
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  console.log(`cogzy import --no-push (laptop):  ${s(imported.ms)}  (${(bytes / 1e6 / (imported.ms / 1000)).toFixed(1)} MB/s)`);
-  console.log(`cogzy sync, the push (laptop):    ${s(pushed.ms)}  ${up.pushedSegments} segments, ${(up.bytesUp / 1e6).toFixed(1)} MB encrypted`);
-  console.log(`cogzy sync, the pull (desktop):   ${s(pulled.ms)}  ${down.pulledSegments} segments, ${(down.bytesDown / 1e6).toFixed(1)} MB`);
+  const rss = (r: { peakRssMb: number }) => `peak RSS ${r.peakRssMb.toFixed(0)} MB`;
+  console.log(`cogzy import --no-push (laptop):  ${s(imported.ms)}  (${(bytes / 1e6 / (imported.ms / 1000)).toFixed(1)} MB/s), ${rss(imported)}`);
+  console.log(`cogzy sync, the push (laptop):    ${s(pushed.ms)}  ${up.pushedSegments} segments, ${(up.bytesUp / 1e6).toFixed(1)} MB encrypted, ${rss(pushed)}`);
+  console.log(`cogzy sync, the pull (desktop):   ${s(pulled.ms)}  ${down.pulledSegments} segments, ${(down.bytesDown / 1e6).toFixed(1)} MB, ${rss(pulled)}`);
   console.log(`import to searchable on the other computer: ${s(imported.ms + pushed.ms + pulled.ms)}`);
   console.log(`desktop holds ${String(status.json.exchanges)} exchanges; search "vault memory" ${s(searched.ms)} with process start, ${(searched.json.hits as unknown[]).length} hits`);
   const marker = await run(['search', MARKER, '--limit', '3'], desktop);

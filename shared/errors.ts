@@ -132,6 +132,8 @@ export const ERROR_MESSAGES = {
   MEMORY_DELETED_BEFORE:
     'You deleted this memory before, and a deleted memory stays deleted on all your devices. Word it a little differently to save it again.',
   CHAT_DELETED: 'This chat was deleted, so the answer was not saved into it. Start a new chat to keep asking.',
+  CLI_OTHER_ACCOUNTS_COPY:
+    'This computer keeps the vault copy of the account that signed out here last, so another account cannot sign in over it. Run cogzy logout --wipe to delete that copy (or sign in with that account), then sign in again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

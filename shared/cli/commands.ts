@@ -3,13 +3,13 @@
  * thrown as AppError and turned into a sentence and an exit code by main.ts.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { AppError, toAppError } from '../errors';
 import { importExport, type ImportReport, type ImportSource } from '../import';
 import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION } from '../import/providers/vault-backup';
-import { PROVIDERS, type Provider } from '../model';
+import { PROVIDERS, type Conversation, type MemoryNode, type Provider } from '../model';
 import type { SyncReport } from '../sync/engine';
 import { importItems } from '../sync/vault-ops';
 import { toConversationRow, type NodeRow } from '../../web/src/db/database';
@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { SearchMode } from '../../web/src/search/types';
 import { login, logout, openDevice, openSyncingDevice, unlock, type Device } from './device';
 import { cliHome, embedSettings, forgetLocalCopy, keyToEnv, readAccount, readConfig, readKey, writeConfig, type CliHome, type EmbedSettings } from './home';
-import { secret, visible } from './prompt';
+import { choose, secret, visible } from './prompt';
 import { embedMissingVectors, searchAnyMode, semanticContext, type EmbedReport, type ModeAnswer } from './semantic';
 import { conversationText, readConversation } from './vault-queries';
 
@@ -95,9 +95,38 @@ async function cmdLogin({ flags, home = cliHome() }: CommandInput): Promise<Comm
   return { json: { server: account.server, email: account.email, deviceId: account.deviceId }, text: `Signed in to ${account.server} as ${account.email}. Next: cogzy unlock.` };
 }
 
-async function cmdLogout({ home = cliHome() }: CommandInput): Promise<CommandResult> {
-  const { revoked } = await logout(home);
-  return { json: { revoked }, text: `Signed out${revoked ? '' : ' (the server could not be reached; the session ends when it expires)'}. The vault key and the local copy on this computer are deleted.` };
+/**
+ * `cogzy logout --keep | --wipe` (C48-C50): the session, the vault key and config.json always go; the local copy
+ * stays with --keep and goes with --wipe (refused while it holds unpushed changes, unless --yes). Without either,
+ * a terminal is asked the app's question; --json or no terminal needs the flag, and nothing changes without it.
+ */
+async function cmdLogout({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
+  if (flags.keep === true && flags.wipe === true) throw usage('cogzy logout takes --keep or --wipe, not both');
+  let choice: 'keep' | 'wipe' | null = flags.keep === true ? 'keep' : flags.wipe === true ? 'wipe' : null;
+  if (choice === null && flags.json !== true) {
+    choice = await choose("Keep this computer's copy of your vault, or wipe it (for example on a shared computer)? [k]eep / [w]ipe: ", { k: 'keep', w: 'wipe' });
+  }
+  if (choice === null) throw usage("cogzy logout needs --keep (keep this computer's copy of your vault) or --wipe (delete it)");
+  const account = readAccount(home);
+  let pending = 0;
+  if (account !== null && existsSync(home.vaultFile)) {
+    const device = openDevice(home);
+    try {
+      pending = device.vault.reader.pendingCount();
+    } finally {
+      device.close();
+    }
+  }
+  if (choice === 'wipe' && pending > 0 && flags.yes !== true) {
+    throw usage(`${pending} local change(s) were never pushed and would be lost: run cogzy sync first, or cogzy logout --wipe --yes to drop them`);
+  }
+  const { revoked } = await logout(home, choice === 'keep');
+  const session = revoked ? 'Signed out' : 'Signed out (the server could not be reached; the session ends when it expires)';
+  const text =
+    choice === 'keep'
+      ? `${session}. The vault key and this computer's settings are deleted; your vault's copy stays here${pending > 0 ? ` with ${pending} change(s) to push after you sign in again` : ''}.`
+      : `${session}. The vault key, this computer's settings and its copy of your vault are deleted${pending > 0 ? ` (${pending} unpushed change(s) dropped)` : ''}.`;
+  return { json: { revoked, kept: choice === 'keep', dropped: choice === 'wipe' ? pending : 0, pending: choice === 'keep' ? pending : 0 }, text };
 }
 
 async function cmdUnlock({ flags, home = cliHome() }: CommandInput): Promise<CommandResult> {
@@ -166,7 +195,8 @@ async function cmdReset({ flags, home = cliHome() }: CommandInput): Promise<Comm
   return { json: { dropped: pending, report }, text: `Rebuilt this computer's copy from the cloud. ${syncSummary(report)}` };
 }
 
-const COMPACT_EVERY_BATCHES = 64;
+/** Index merges during a long import (every this many transactions), as the app's import pipeline does. */
+const COMPACT_EVERY_GROUPS = 16;
 
 function fileSource(path: string): ImportSource {
   let size: number;
@@ -186,7 +216,16 @@ function progressBar(file: string, read: number, total: number | null, nodes: nu
 }
 
 /**
- * Imports one export into the local copy, batch by batch (each batch one transaction, indexed as it lands); the
+ * The importer's batches are joined into one transaction of about this many exchanges (or GROUP_BYTES of the file):
+ * every transaction rewrites the pages it touches in the id-keyed indexes (node ids are hashes, so a batch touches
+ * most of them), and those rewrites grow with the vault, so fewer, larger transactions write far less.
+ */
+const GROUP_NODES = 4_000;
+const GROUP_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Imports one export into the local copy, a group of the importer's batches per transaction (indexed as it lands,
+ * all or nothing; an interrupted import is resumed by importing the file again: what landed counts as known); the
  * ids of the nodes it holds go into `nodeIds` when given (to embed them afterwards).
  */
 export async function importFile(
@@ -199,25 +238,36 @@ export async function importFile(
   const importer = importExport(fileSource(path), {
     digest: (bytes) => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest())),
     now: () => Date.now(),
-    isKnown: (ids) => Promise.resolve(ids.map((id) => reader.node(id) !== undefined)),
+    isKnown: (ids) => Promise.resolve(ids.map((id) => reader.hasNode(id))),
   });
   let added = 0;
   let skippedDeleted = 0;
-  let batches = 0;
-  for (;;) {
-    const step = await importer.next();
-    if (step.done === true) {
-      if (added > 0) await device.vault.store.compactIndex();
-      return { ...step.value, added, skippedDeleted };
-    }
-    const nodes = step.value.items.flatMap((i) => i.nodes);
-    if (nodeIds) for (const node of nodes) nodeIds.add(node.id);
-    const outcome = await importItems(device.ctx, { conversations: step.value.items.map((i) => i.conversation), nodes });
+  let groups = 0;
+  let group: { conversations: Conversation[]; nodes: MemoryNode[]; fromByte: number } = { conversations: [], nodes: [], fromByte: 0 };
+  const write = async (bytesRead: number): Promise<void> => {
+    if (group.conversations.length === 0 && group.nodes.length === 0) return;
+    const outcome = await importItems(device.ctx, group);
+    group = { conversations: [], nodes: [], fromByte: bytesRead };
     added += outcome.added;
     skippedDeleted += outcome.skippedDeleted;
     // As the app's import pipeline: merge during a long import so searching while it runs stays quick.
-    if (++batches % COMPACT_EVERY_BATCHES === 0) await device.vault.store.compactIndex();
-    onProgress?.(progressBar(path, step.value.progress.bytesRead, step.value.progress.totalBytes, step.value.progress.nodes));
+    if (++groups % COMPACT_EVERY_GROUPS === 0) await device.vault.store.compactIndex();
+  };
+  for (;;) {
+    const step = await importer.next();
+    if (step.done === true) {
+      await write(0);
+      if (added > 0) await device.vault.store.compactIndex();
+      return { ...step.value, added, skippedDeleted };
+    }
+    for (const item of step.value.items) {
+      group.conversations.push(item.conversation);
+      for (const node of item.nodes) group.nodes.push(node);
+      if (nodeIds) for (const node of item.nodes) nodeIds.add(node.id);
+    }
+    const { bytesRead, totalBytes, nodes } = step.value.progress;
+    if (group.nodes.length >= GROUP_NODES || bytesRead - group.fromByte >= GROUP_BYTES) await write(bytesRead);
+    onProgress?.(progressBar(path, bytesRead, totalBytes, nodes));
   }
 }
 

@@ -12,12 +12,25 @@ import { HttpTransport, type Fetch } from '../sync/http-transport';
 import { deriveSyncKeys, unlockWithPassphrase, unlockWithRecoveryCode } from '../sync/keys';
 import type { Clock, Random } from '../sync/ports';
 import type { LocalContext } from '../sync/vault-ops';
-import { forgetEverything, newDeviceId, readAccount, readKey, writeAccount, writeKey, type Account, type CliHome, type StoredKey } from './home';
+import { forgetPerson, newDeviceId, readAccount, readKey, writeAccount, writeKey, type Account, type CliHome, type StoredKey } from './home';
 import { openSqliteVault, type SqliteVault } from './sqlite-store';
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRandom: Random = { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)), fraction: () => Math.random() };
-const nodeFetch: Fetch = (input, init) => fetch(input, init);
+/**
+ * node's fetch keeps connections alive; one the server closed while this process was busy (decoding and applying a
+ * large segment) fails the next request before it reaches the server ("other side closed"). Such a request is sent
+ * once more, at once, on a new connection. Seen in the 200 MB pull: the request that failed answered 200 in 30-90 ms
+ * from curl moments later, and wrangler dev kept answering.
+ */
+const nodeFetch: Fetch = async (input, init) => {
+  try {
+    return await fetch(input, init);
+  } catch (error) {
+    if (!CLOSED_SOCKET.test(fetchFailure(error))) throw error;
+    return fetch(input, init);
+  }
+};
 /** A request that has not answered in this long counts as a network failure (the engine retries with backoff). */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -38,17 +51,33 @@ function transportOf(account: Account, fetchImpl: Fetch = nodeFetch): HttpTransp
   });
 }
 
+/** node's fetch says only "fetch failed"; the reason (ECONNREFUSED, a closed socket, ...) is in its cause. */
+function fetchFailure(error: unknown): string {
+  const text = (value: unknown): string => (value instanceof Error ? `${value.message}${'code' in value ? ` (${String(value.code)})` : ''}` : String(value));
+  return error instanceof Error && error.cause !== undefined ? `${text(error)}: ${text(error.cause)}` : text(error);
+}
+
+/**
+ * A kept-alive connection the server closed while it was idle fails a request before anything was sent (the login
+ * secret's Argon2id can take longer than the server keeps an idle connection): such a failure is tried once more.
+ */
+const CLOSED_SOCKET = /UND_ERR_SOCKET|ECONNRESET|other side closed|EPIPE/;
+
 async function postJson(server: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(`${server.replace(/\/+$/, '')}/api${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (error) {
-    throw new AppError('OFFLINE', { detail: `${server}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+  let response: Response | undefined;
+  for (let attempt = 0; response === undefined; attempt += 1) {
+    try {
+      response = await fetch(`${server.replace(/\/+$/, '')}/api${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const reason = fetchFailure(error);
+      if (attempt === 0 && CLOSED_SOCKET.test(reason)) continue;
+      throw new AppError('OFFLINE', { detail: `${server}: ${reason}`, cause: error });
+    }
   }
   const json: unknown = await response.json().catch(() => null);
   if (!response.ok) {
@@ -63,19 +92,26 @@ async function postJson(server: string, path: string, body: unknown, headers: Re
  * this computer, except once for an account from before login secrets). Keeps the device id of an earlier login.
  */
 export async function login(home: CliHome, server: string, email: string, password: string): Promise<Account> {
+  const kept = readAccount(home);
+  // A copy kept at sign-out (C49) is that person's: another account never signs in over it, or it would sync into their vault.
+  if (kept !== null && (kept.email.toLowerCase() !== email.toLowerCase() || kept.server.replace(/\/+$/, '') !== server.replace(/\/+$/, ''))) {
+    throw new AppError('CLI_OTHER_ACCOUNTS_COPY', { detail: `this computer keeps the copy of ${kept.email} on ${kept.server}` });
+  }
   const params = loginParamsResponseSchema.parse(await postJson(server, '/auth/login-params', { email }));
   const secret = await deriveLoginSecret(password, params.kdf);
   const body = await postJson(server, '/auth/login', { email, secret, ...(params.legacyPassword ? { password } : {}), session: 'token' });
   const token = (body as { token?: unknown } | null)?.token;
   if (typeof token !== 'string') throw new AppError('INTERNAL', { detail: 'no session token in the login response' });
-  const previous = readAccount(home);
-  const account: Account = { version: 1, server, email, token, deviceId: previous?.deviceId ?? newDeviceId() };
+  const account: Account = { version: 1, server, email, token, deviceId: kept?.deviceId ?? newDeviceId() };
   writeAccount(home, account);
   return account;
 }
 
-/** Revokes the session on the server when it can (offline: the token is forgotten anyway) and forgets everything. */
-export async function logout(home: CliHome): Promise<{ revoked: boolean }> {
+/**
+ * Revokes the session on the server when it can (offline: the token is forgotten anyway), then forgets what belongs
+ * to the person (C48): the key and the settings always, the local copy unless `keepCopy`.
+ */
+export async function logout(home: CliHome, keepCopy: boolean): Promise<{ revoked: boolean }> {
   const account = readAccount(home);
   let revoked = false;
   if (account?.token) {
@@ -83,10 +119,10 @@ export async function logout(home: CliHome): Promise<{ revoked: boolean }> {
       await postJson(account.server, '/auth/logout', {}, { Authorization: `Bearer ${account.token}` });
       revoked = true;
     } catch {
-      // Offline or already expired: the local copy and key still go.
+      // Offline or already expired: the key and the settings still go.
     }
   }
-  forgetEverything(home);
+  forgetPerson(home, keepCopy);
   return { revoked };
 }
 
@@ -125,6 +161,8 @@ export interface SyncingDevice extends Device {
 /** The local copy with the sync engine over it: needs a session and the unlocked key. */
 export async function openSyncingDevice(home: CliHome, options: { onState?: (state: SyncState) => void; fetch?: Fetch } = {}): Promise<SyncingDevice> {
   const account = requireAccount(home);
+  // A copy kept at sign-out (C49) has an account without a session: signing in comes before unlocking.
+  if (account.token === null) throw new AppError('CLI_NOT_SIGNED_IN');
   const key = readKey(home);
   if (key === null) throw new AppError('CLI_VAULT_LOCKED');
   const keys = await deriveSyncKeys(crypto.subtle, fromBase64(key.key), { vaultId: key.vaultId });

@@ -91,9 +91,21 @@ export function writeKey(home: CliHome, key: StoredKey): void {
   writeSecret(home.keyFile, keyFileSchema.parse(key));
 }
 
-/** Signing out: the session, the key and the local copy go (a device that signed out keeps no plaintext). */
-export function forgetEverything(home: CliHome): void {
-  for (const file of [home.keyFile, home.accountFile, home.vaultFile, `${home.vaultFile}-wal`, `${home.vaultFile}-shm`]) rmSync(file, { force: true });
+/**
+ * Signing out (C48): what belongs to the signed-in person always goes: the session, the unwrapped vault key and
+ * `config.json` (their embedding service and its API key). `keepCopy` keeps the local copy (`vault.sqlite`) and an
+ * account file without a session (server, email, device id), so the same person signing in again continues on it
+ * offline and in sync; without it the local copy and the account file go too and the folder holds nothing of theirs.
+ */
+export function forgetPerson(home: CliHome, keepCopy: boolean): void {
+  const account = readAccount(home);
+  for (const file of [home.keyFile, home.configFile]) rmSync(file, { force: true });
+  if (keepCopy && account !== null) {
+    writeAccount(home, { ...account, token: null });
+    return;
+  }
+  rmSync(home.accountFile, { force: true });
+  forgetLocalCopy(home);
 }
 
 export function forgetLocalCopy(home: CliHome): void {

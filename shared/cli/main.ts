@@ -30,6 +30,7 @@ const EXIT_OF: Partial<Record<ErrorCode, number>> = {
   INVALID_CREDENTIALS: EXIT_CODES.signedOut,
   TOO_MANY_ATTEMPTS: EXIT_CODES.signedOut,
   CLI_VAULT_LOCKED: EXIT_CODES.locked,
+  CLI_OTHER_ACCOUNTS_COPY: EXIT_CODES.signedOut,
   CLI_SYNC_NOT_SET_UP: EXIT_CODES.locked,
   CRYPTO_WRONG_PASSPHRASE: EXIT_CODES.locked,
   CRYPTO_WRONG_RECOVERY_CODE: EXIT_CODES.locked,
@@ -47,7 +48,8 @@ export const HELP = `cogzy: your Cogzy Vault on this computer, and for your AI t
   cogzy login [--server URL] [--email EMAIL] [--stdin]   sign in (password typed, piped with --stdin, or COGZY_PASSWORD)
   cogzy unlock [--recovery-code] [--stdin] [--print-env] unlock the vault (passphrase or recovery code; COGZY_PASSPHRASE,
                                                          COGZY_RECOVERY_CODE); --print-env prints COGZY_VAULT_KEY instead of keeping a key file
-  cogzy logout                                           sign out; deletes the key and the local copy on this computer
+  cogzy logout --keep | --wipe [--yes]                   sign out; deletes the session, the vault key and config.json, and
+                                                         keeps (--keep) or deletes (--wipe) this computer's copy of the vault
   cogzy sync | pull | push                               one sync with the app's engine (it always pulls, then pushes)
   cogzy status                                           account, lock state, local copy and what waits to be pushed
   cogzy reset [--yes]                                    rebuild the local copy from the cloud
@@ -80,6 +82,8 @@ function parse(argv: string[]) {
       'recovery-code': { type: 'boolean' },
       'print-env': { type: 'boolean' },
       yes: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      wipe: { type: 'boolean' },
       'no-push': { type: 'boolean' },
       'no-embed': { type: 'boolean' },
       mode: { type: 'string' },

@@ -61,3 +61,18 @@ export async function visible(question: string, envName: string): Promise<string
     rl.close();
   }
 }
+
+/** A one-letter choice at a terminal (`k` / `w`…); null without a terminal, so the caller asks for a flag instead. */
+export async function choose<T extends string>(question: string, answers: Record<string, T>): Promise<T | null> {
+  if (!process.stdin.isTTY) return null;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    for (;;) {
+      const answer = answers[(await rl.question(question)).trim().toLowerCase().slice(0, 1)];
+      if (answer !== undefined) return answer;
+    }
+  } finally {
+    rl.close();
+  }
+}

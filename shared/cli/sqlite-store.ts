@@ -46,6 +46,8 @@ export const COMPACT_AFTER_SEGMENTS = 8;
 export const SQLITE_SCHEMA_VERSION = 2;
 /** Write-ahead log pages before SQLite copies them into the database: its default, and during a long import. */
 const DEFAULT_WAL_PAGES = 1000;
+/** Records per page when compaction reads the whole vault (conversations carry their raw export record). */
+const RECORD_PAGE = 256;
 const BULK_WAL_PAGES = 65_536;
 
 const cursorSchema = z.object({
@@ -311,6 +313,23 @@ export class SqliteStore implements LocalStore {
       .map((r) => parseRecord(r.json, r.key, r.raw, r.vec));
   }
 
+  /**
+   * Every record, 256 at a time in key order, each page read in its own short transaction (C17 compaction streams
+   * its snapshot from here, so a vault of gigabytes is never in memory at once).
+   */
+  async *recordPages(): AsyncIterable<SyncRecord[]> {
+    const page = this.db.prepare<[string, number], { key: string; json: string; raw: string | null; vec: Buffer | null }>(
+      'SELECT r.key, r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key > ? ORDER BY r.key LIMIT ?',
+    );
+    let after = '';
+    for (;;) {
+      const rows = await this.exclusive(async () => page.all(after, RECORD_PAGE));
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.key;
+      yield rows.map((r) => parseRecord(r.json, r.key, r.raw, r.vec));
+    }
+  }
+
   async allTombstones(): Promise<string[]> {
     await this.queue;
     return this.db
@@ -326,12 +345,14 @@ export class VaultReader implements KeywordSearchStorage {
   private readonly record: Database.Statement<[string], { json: string; raw: string | null; vec: Buffer | null }>;
   private readonly docId: Database.Statement<[string], { doc_id: number }>;
   private readonly meta: Database.Statement<[string], { json: string }>;
+  private readonly exists: Database.Statement<[string], { one: number }>;
 
   constructor(private readonly db: Database.Database) {
     this.searchIndex = new SqliteIndexTable(db);
     this.record = db.prepare('SELECT r.json, w.raw, v.data AS vec FROM records r LEFT JOIN raws w ON w.key = r.key LEFT JOIN vectors v ON v.key = r.key WHERE r.key = ?');
     this.docId = db.prepare('SELECT doc_id FROM doc_ids WHERE node_id = ?');
     this.meta = db.prepare('SELECT json FROM records WHERE key = ?');
+    this.exists = db.prepare('SELECT 1 AS one FROM records WHERE key = ?');
   }
 
   get(key: string): SyncRecord | undefined {
@@ -351,6 +372,11 @@ export class VaultReader implements KeywordSearchStorage {
     if (row === undefined) return undefined;
     const record = parseRecord(row.json, key);
     return record.type === 'conversation' ? record.value : undefined;
+  }
+
+  /** Whether the node is stored (the importer's duplicate check: one index lookup, nothing parsed). */
+  hasNode(id: string): boolean {
+    return this.exists.get(`node:${id}`) !== undefined;
   }
 
   node(id: string): MemoryNode | undefined {

@@ -151,6 +151,9 @@ export class SyncEngine {
       retryAt: null,
     };
     let transient = 0;
+    // Segments moved so far: a retry after progress starts a fresh count (C15's bound is per step, so a long pull of
+    // many large segments is not given up after one passing failure each).
+    let progress = 0;
     const finish = (state: SyncState, error: AppError | null): SyncReport => {
       report.state = state;
       report.error = error?.toData() ?? null;
@@ -178,6 +181,11 @@ export class SyncEngine {
         }
         const retryable = error instanceof TransportError || (error instanceof AppError && RETRYABLE_CODES.has(error.code));
         if (retryable) {
+          const moved = report.pulledSegments + report.pushedSegments;
+          if (moved > progress) {
+            progress = moved;
+            transient = 0;
+          }
           transient += 1;
           report.retries += 1;
           const retryAfterMs = error instanceof TransportError ? error.retryAfterMs : null;
@@ -306,17 +314,22 @@ export class SyncEngine {
 
   // ---- Push (C7, C13, C14) -------------------------------------------------------------------------------------------
 
-  private async nextBatch(): Promise<Batch> {
+  /**
+   * The next pending changes, up to a segment's worth. `intoEmpty`: this push started into an empty vault, so every
+   * batch of it is part of the whole vault: labelled a snapshot (C17: compaction does not rewrite it at once, which
+   * read the whole vault into memory and uploaded it twice) and sized as one.
+   */
+  private async nextBatch(intoEmpty: boolean): Promise<Batch> {
     return this.deps.store.transaction(async (tx) => {
       const all = await tx.pending();
-      // The first push into an empty vault is the whole vault: label it a snapshot, so compaction does not rewrite it.
-      const kind: SegmentKind = (await tx.getCursor()).segments.length === 0 ? 'snapshot' : 'delta';
+      const kind: SegmentKind = intoEmpty ? 'snapshot' : 'delta';
+      const maxBytes = intoEmpty ? this.limits.snapshotJsonBytes : this.limits.deltaJsonBytes;
       const batch: Batch = { pending: [], payloads: [], tombstones: [] };
       const delta: SyncRecord[] = [];
       const vectors: SyncRecord[] = [];
       let bytes = 0;
       for (const change of all) {
-        if (bytes >= this.limits.deltaJsonBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT) break;
+        if (bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT) break;
         batch.pending.push(change);
         if (await tx.hasTombstone(change.key)) {
           batch.tombstones.push(change.key);
@@ -358,8 +371,10 @@ export class SyncEngine {
   }
 
   private async pushPending(report: SyncReport): Promise<'done' | 'conflict'> {
+    // Decided once: after this push's first commit the vault is no longer empty, but what follows is still its first push.
+    const intoEmpty = (await this.cursor()).segments.length === 0;
     for (;;) {
-      const batch = await this.nextBatch();
+      const batch = await this.nextBatch(intoEmpty);
       if (batch.pending.length === 0) return 'done';
       if (batch.payloads.length === 0) {
         // Only keys whose records are gone (deleted locally by a merge): nothing to send.
@@ -383,11 +398,13 @@ export class SyncEngine {
       if (!result.ok) return 'conflict';
       await this.acknowledge(base.version, result.response.commit, segments, batch.pending);
       report.pushedSegments += segments.length;
+      // Committed: no retry sends these again, so their bytes need not stay in memory for the rest of the push.
+      this.encoded.clear();
     }
   }
 
   /** After a commit: the pushed changes are acknowledged, and our own segments count as applied. */
-  private async acknowledge(baseVersion: number, commit: CommitRecord, segments: readonly EncodedSegment[], pending: readonly PendingChange[]): Promise<void> {
+  private async acknowledge(baseVersion: number, commit: CommitRecord, segments: readonly Pick<EncodedSegment, 'sha256' | 'kind'>[], pending: readonly PendingChange[]): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const cursor = await tx.getCursor();
       if (commit.version !== baseVersion + 1 || cursor.version !== baseVersion) {
@@ -425,19 +442,28 @@ export class SyncEngine {
     const deltaBytes = deltas.reduce((sum, s) => sum + s.size, 0);
     if (deltas.length < this.limits.compactAfterDeltas || deltaBytes <= snapshotBytes) return false;
 
-    const payloads: SegmentPayload[] = [{ records: [], tombstones: (await store.allTombstones()).sort() }];
+    // One snapshot segment at a time: encoded, uploaded, then only its hash is kept (the vault can be gigabytes).
+    const segments: Pick<EncodedSegment, 'sha256' | 'kind'>[] = [];
+    let payload: SegmentPayload = { records: [], tombstones: (await store.allTombstones()).sort() };
     let bytes = 0;
-    for (const record of await store.allRecords()) {
-      const size = JSON.stringify(record).length;
-      if (bytes + size > this.limits.snapshotJsonBytes && payloads[payloads.length - 1]!.records.length > 0) {
-        payloads.push({ records: [], tombstones: [] });
-        bytes = 0;
+    const send = async (): Promise<void> => {
+      const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, 'snapshot', payload);
+      await this.upload([segment], report);
+      segments.push({ sha256: segment.sha256, kind: segment.kind });
+    };
+    for await (const page of store.recordPages ? store.recordPages() : [await store.allRecords()]) {
+      for (const record of page) {
+        const size = JSON.stringify(record).length;
+        if (bytes + size > this.limits.snapshotJsonBytes && payload.records.length > 0) {
+          await send();
+          payload = { records: [], tombstones: [] };
+          bytes = 0;
+        }
+        payload.records.push(record);
+        bytes += size;
       }
-      payloads[payloads.length - 1]!.records.push(record);
-      bytes += size;
     }
-    const segments = await Promise.all(payloads.map((p) => this.encode('snapshot', p)));
-    await this.upload(segments, report);
+    await send();
     const added = new Set(segments.map((s) => s.sha256));
     const removed = cursor.segments.map((s) => s.sha256).filter((h) => !added.has(h)).slice(0, MAX_HASHES_PER_REQUEST);
     const result = await this.deps.transport.commit({

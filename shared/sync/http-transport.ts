@@ -57,8 +57,9 @@ export class HttpTransport implements Transport {
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       if (name === 'TimeoutError' || name === 'AbortError') throw new TransportError('timeout', null, url);
-      // fetch rejects only for network failures (offline, DNS, CORS).
-      throw new TransportError('network', null, error instanceof Error ? error.message : String(error));
+      // fetch rejects only for network failures (offline, DNS, CORS); node's fetch keeps the reason in its cause.
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new TransportError('network', null, `${error instanceof Error ? error.message : String(error)}${cause} (${new URL(url).pathname})`);
     }
   }
 

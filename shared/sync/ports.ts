@@ -52,6 +52,11 @@ export interface LocalStore {
   /** Every record and tombstone (snapshots, digests). */
   allRecords(): Promise<SyncRecord[]>;
   allTombstones(): Promise<string[]>;
+  /**
+   * Optional: every record, page by page in a stable order, for a store whose vault may not fit in memory at once
+   * (compaction streams its snapshot from it); without it, compaction reads allRecords().
+   */
+  recordPages?(): AsyncIterable<SyncRecord[]>;
 }
 
 /**

@@ -33,6 +33,9 @@ export interface LocalWorker {
   /** Where wrangler keeps the local D1 database (scanned by the no-plaintext check). */
   persistDir: string;
   close(): Promise<void>;
+  /** Whether `wrangler dev` is still running, and the end of what it printed (for a bench or test that lost it). */
+  alive?(): boolean;
+  output?(): string;
 }
 
 const workerEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
@@ -95,7 +98,7 @@ export async function startLocalWorker(vars: Record<string, string>, options: Lo
     try {
       const res = await fetch(`${url}${readyPath}`);
       await res.body?.cancel();
-      if (res.ok) return { url, persistDir: persist, close };
+      if (res.ok) return { url, persistDir: persist, close, alive: () => child.exitCode === null, output: () => output.slice(-3000) };
     } catch {
       // Not listening yet.
     }

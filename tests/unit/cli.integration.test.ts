@@ -118,8 +118,9 @@ describe('cogzy on two computers through wrangler dev', () => {
       await client.close();
     }
 
-    // Signing out deletes the key and the local copy.
-    expect((await runCogzy(['logout', '--json'], laptop.env)).json).toMatchObject({ ok: true, revoked: true });
+    // Signing out with --wipe deletes the session, the key, the settings (an embedding key here) and the local copy.
+    expect((await runCogzy(['config', '--embed-url', 'https://embed.example.com', '--embed-model', 'm', '--embed-key', '--json'], { ...laptop.env, COGZY_EMBED_KEY: 'sk-laptop' })).code).toBe(0);
+    expect((await runCogzy(['logout', '--wipe', '--json'], laptop.env)).json).toMatchObject({ ok: true, revoked: true, kept: false });
     expect(readdirSync(laptop.dir).filter((f) => f !== 'conversations.json')).toEqual([]);
   }, 300_000);
 });

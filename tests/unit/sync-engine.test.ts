@@ -645,6 +645,30 @@ describe('C14-C16: conflicts, backoff, full vault', () => {
     expect(phone.store.pendingCount()).toBe(1);
   });
 
+  it('C15: the retry count starts again after progress: a pull of many segments, each failing once, completes', async () => {
+    const r = await rig();
+    const laptop = r.device('laptop', { limits: { deltaJsonBytes: 1, snapshotJsonBytes: 1 } });
+    for (let i = 1; i <= 5; i += 1) await importItems(laptop.ctx, sample(i));
+    expect(await laptop.engine.sync()).toMatchObject({ state: 'in-sync', pushedSegments: 10 });
+    const failedOnce = new Set<string>();
+    const phone = r.device('phone', {
+      transport: (inner) => ({
+        ...bind(inner),
+        downloadBlob: (hash) => {
+          if (failedOnce.has(hash)) return inner.downloadBlob(hash);
+          failedOnce.add(hash);
+          return Promise.reject(new TransportError('network', null, 'other side closed'));
+        },
+      }),
+    });
+    // Ten failures in one sync, more than maxTransientRetries (6), but never two in a row without a segment landing.
+    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', pulledSegments: 10, retries: 10 });
+    expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
+    // Without progress the bound holds: a download that always fails ends offline after the retries.
+    const stuck = r.device('tablet', { transport: (inner) => ({ ...bind(inner), downloadBlob: () => Promise.reject(new TransportError('network')) }) });
+    expect(await stuck.engine.sync()).toMatchObject({ state: 'offline', retries: 7 });
+  });
+
   it('C16: VAULT_FULL stops pushing, keeps local data and the queue, and says so', async () => {
     const r = await rig({ quotaBytes: 2000 });
     const phone = r.device('phone');
@@ -673,5 +697,21 @@ describe('C17: compaction', () => {
     expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', pulledSegments: 1 });
     expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
     expect(await importItems(phone.ctx, sample(2))).toEqual({ added: 0, skippedDeleted: 1 });
+  });
+
+  it('a first push of many segments is a snapshot throughout, so compaction does not rewrite it at once', async () => {
+    const r = await rig();
+    // One record per segment: a first push of twelve segments, which as deltas would outweigh a one-segment snapshot.
+    const laptop = r.device('laptop', { limits: { compactAfterDeltas: 2, deltaJsonBytes: 1, snapshotJsonBytes: 1 } });
+    for (let i = 1; i <= 6; i += 1) await importItems(laptop.ctx, sample(i));
+    const report = await laptop.engine.sync();
+    expect(report).toMatchObject({ state: 'in-sync', pushedSegments: 12, compacted: false });
+    expect(r.server.vault('user').segments.size).toBe(12);
+    // Later changes are deltas again (two segments: they do not outweigh the snapshot, so no compaction yet).
+    await importItems(laptop.ctx, sample(7));
+    expect(await laptop.engine.sync()).toMatchObject({ state: 'in-sync', pushedSegments: 2, compacted: false });
+    const phone = r.device('phone');
+    expect(await phone.engine.sync()).toMatchObject({ state: 'in-sync', pulledSegments: 14 });
+    expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
   });
 });

@@ -107,6 +107,12 @@ export class MemoryStore implements LocalStore {
     return [...this.state.records.values()];
   }
 
+  /** Pages of two records, so the engine's compaction streams its snapshot here as it does from SQLite. */
+  async *recordPages(): AsyncIterable<SyncRecord[]> {
+    const all = await this.allRecords();
+    for (let i = 0; i < all.length; i += 2) yield all.slice(i, i + 2);
+  }
+
   async allTombstones(): Promise<string[]> {
     await this.queue;
     return [...this.state.tombstones];
