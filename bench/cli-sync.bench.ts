@@ -11,16 +11,17 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createVault } from '../shared/sync/keys';
 import { launchApp } from '../tests/support/browser';
 import { serveStatic } from '../tests/support/browser-server';
-import { oneExchangeConversation, writeExport } from '../tests/support/generate-chatgpt';
+import { appendConversationToExport, oneExchangeConversation, writeExport } from '../tests/support/generate-chatgpt';
 import { startLocalS3 } from '../tests/support/s3-server';
 import { openSession, startLocalWorker, transportFor } from '../tests/support/sync-client';
+import { pollFor, searchHitsShown, signInThroughUi, unlockSyncThroughUi, waitInSyncShown } from '../tests/support/sync-pages';
 
 const root = resolve(import.meta.dirname, '..');
 const cogzy = join(root, 'shared/cli/cogzy.mjs');
@@ -29,47 +30,15 @@ const BROWSER = process.env.BENCH_BROWSER !== '0';
 const BROWSER_TIMEOUT_MS = Number(process.env.BENCH_BROWSER_TIMEOUT_MIN ?? 90) * 60_000;
 const MARKER = `zqbench${randomUUID().replace(/-/g, '').slice(0, 8)}`;
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
 /** Sign in, unlock with the passphrase, wait until the dashboard says "In sync", then search until the marker shows. */
 async function browserUntilSearchable(page: Page, appUrl: string, email: string, password: string, passphrase: string): Promise<{ unlockedMs: number; inSyncMs: number; searchableMs: number }> {
   const started = performance.now();
-  await page.goto(`${appUrl}#/account`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(password);
-  await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('account-email').waitFor({ timeout: 60_000 });
-  await page.goto(`${appUrl}#/settings/sync`);
-  await page.getByRole('heading', { name: 'Unlock sync on this device' }).waitFor({ timeout: 60_000 });
-  await page.getByLabel('Vault passphrase').fill(passphrase);
-  await page.getByRole('button', { name: 'Unlock' }).click();
-  await page.getByTestId('sync-state').waitFor({ timeout: 120_000 });
+  await signInThroughUi(page, appUrl, { email, password }, 'signin', 60_000);
+  await unlockSyncThroughUi(page, appUrl, passphrase);
   const unlockedMs = performance.now() - started;
-  let shown = '';
-  await until('the browser pulling everything', BROWSER_TIMEOUT_MS, async () => {
-    const state = `${(await page.getByTestId('sync-state').textContent().catch(() => '')) ?? ''} | ${(await page.getByTestId('sync-pending').textContent().catch(() => '')) ?? ''}`;
-    if (state !== shown) {
-      shown = state;
-      console.log(`  browser at ${((performance.now() - started) / 1000).toFixed(0)} s: ${state}`);
-    }
-    return state === 'In sync | 0';
-  });
+  await waitInSyncShown(page, BROWSER_TIMEOUT_MS, (state) => console.log(`  browser at ${((performance.now() - started) / 1000).toFixed(0)} s: ${state}`));
   const inSyncMs = performance.now() - started;
-  await until('search finding the marker in the browser', BROWSER_TIMEOUT_MS, async () => {
-    await page.goto(`${appUrl}#/timeline`);
-    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
-    await page.goto(`${appUrl}#/search?q=${encodeURIComponent(MARKER)}`);
-    const results = page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
-    await Promise.race([results.first().waitFor({ timeout: 30_000 }), page.getByTestId('no-results').waitFor({ timeout: 30_000 })]).catch(() => undefined);
-    return (await results.filter({ hasText: MARKER }).count()) === 1;
-  });
+  await pollFor('search finding the marker in the browser', BROWSER_TIMEOUT_MS, async () => String(await searchHitsShown(page, appUrl, MARKER, { timeoutMs: 30_000 })), '1', 1000);
   return { unlockedMs, inSyncMs, searchableMs: performance.now() - started };
 }
 
@@ -121,8 +90,7 @@ try {
   const generated = await writeExport(file, MB * 1e6);
   // One more conversation with a word nothing else holds: what the browser's search must find.
   const markerConversation = oneExchangeConversation('00000000-0000-4000-8000-00000000be0c', `Bench marker ${MARKER}`, `where is ${MARKER} kept`, `${MARKER} is kept in the vault`, 1_700_000_000);
-  truncateSync(file, statSync(file).size - 2);
-  appendFileSync(file, `,\n${JSON.stringify(markerConversation)}]\n`);
+  appendConversationToExport(file, markerConversation);
   const bytes = statSync(file).size;
   console.log(`export: ${(bytes / 1e6).toFixed(0)} MB, ${generated.conversations} conversations, ${generated.nodes} exchanges; load ${loadavg()[0]!.toFixed(1)}`);
 
