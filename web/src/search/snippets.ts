@@ -169,17 +169,7 @@ export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 22
   if (text.length <= maxLength) return { field, text, ranges, cutStart: before, cutEnd: after };
 
   // Slide a window over the ranges and keep the start that covers the most of them.
-  let bestStart = ranges[0]?.[0] ?? 0;
-  let bestCount = 0;
-  let j = 0;
-  for (let i = 0; i < ranges.length; i++) {
-    const start = ranges[i]?.[0] ?? 0;
-    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
-    if (j - i > bestCount) {
-      bestCount = j - i;
-      bestStart = start;
-    }
-  }
+  const bestStart = densestStart(ranges, maxLength);
   // Show a little context before the first match, starting at a word boundary.
   let start = Math.max(0, bestStart - Math.floor(maxLength / 5));
   if (start > 0) {
@@ -207,17 +197,7 @@ export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 22
 function around(raw: string, spec: MatchSpec, maxLength: number): { text: string; before: boolean; after: boolean } {
   // The same choice as makeSnippet's window, on the raw text's marks.
   const ranges = matchRanges(raw, spec);
-  let bestStart = ranges[0]?.[0] ?? 0;
-  let bestCount = 0;
-  let j = 0;
-  for (let i = 0; i < ranges.length; i++) {
-    const start = ranges[i]?.[0] ?? 0;
-    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
-    if (j - i > bestCount) {
-      bestCount = j - i;
-      bestStart = start;
-    }
-  }
+  const bestStart = densestStart(ranges, maxLength);
   let from = Math.max(0, bestStart - maxLength);
   let to = Math.min(raw.length, bestStart + 2 * maxLength);
   if (from > 0) {
@@ -237,4 +217,20 @@ function around(raw: string, spec: MatchSpec, maxLength: number): { text: string
     }
   }
   return { text: raw.slice(from, to), before: from > 0, after: to < raw.length };
+}
+
+/** Where a window of `maxLength` covering the most match ranges starts (the first range's start when none fit). */
+function densestStart(ranges: readonly (readonly [number, number])[], maxLength: number): number {
+  let bestStart = ranges[0]?.[0] ?? 0;
+  let bestCount = 0;
+  let j = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const start = ranges[i]?.[0] ?? 0;
+    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
+    if (j - i > bestCount) {
+      bestCount = j - i;
+      bestStart = start;
+    }
+  }
+  return bestStart;
 }
