@@ -112,12 +112,11 @@ export class SemanticService {
     const lastLocal = previous?.choice.kind === 'local' ? previous.choice : (previous?.lastLocal ?? settings.lastLocal);
     const saved: EmbedderSettings = settings.choice.kind !== 'local' && lastLocal ? { ...settings, lastLocal } : { version: settings.version, choice: settings.choice };
     await saveEmbedderSettings(this.deps.db, saved);
-    // The service (never its key) follows the person, so another device can offer to use the same one (C51).
-    if (saved.choice.kind === 'remote') {
-      const { baseUrl, model, dimensions } = saved.choice;
-      await writeSyncedSetting(this.deps.db, 'embedder', { baseUrl, model, dimensions });
-    }
-    await this.configure(saved, { verify: true });
+    // Starting the new choice shows at once ("Starting…"); meanwhile the service (never its key) is written for the
+    // person's other devices, which offer to use the same one (C51).
+    const configured = this.configure(saved, { verify: true });
+    const shared = saved.choice.kind === 'remote' ? writeSyncedSetting(this.deps.db, 'embedder', { baseUrl: saved.choice.baseUrl, model: saved.choice.model, dimensions: saved.choice.dimensions }) : Promise.resolve();
+    await Promise.all([configured, shared]);
   }
 
   pause(): void {

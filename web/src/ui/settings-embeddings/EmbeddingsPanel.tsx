@@ -1,7 +1,5 @@
-import { Match, Show, Switch, createEffect, createSignal, onCleanup, type JSX } from 'solid-js';
-import { defaultLocal, defaultRemote, sameServiceOffer, type EmbedderSettings, type LocalSettings, type RemoteSettings, type SharedService } from '../../embed/embedder-settings';
-import { onSyncedSettingsChanged, readSyncedSetting } from '../../vault/synced-settings';
-import { vault } from '../data';
+import { Match, Show, Switch, createEffect, createSignal, type JSX } from 'solid-js';
+import { defaultLocal, defaultRemote, type EmbedderSettings, type LocalSettings, type RemoteSettings } from '../../embed/embedder-settings';
 import ErrorNotice from '../components/ErrorNotice';
 import { semanticStatus, startSemantic } from './semantic';
 import './embeddings.css';
@@ -17,14 +15,6 @@ const PHASE_TEXT: Record<string, string> = {
   error: 'Embedding stopped.',
 };
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
 /** Settings → Embeddings: choose a remote OpenAI-compatible service or the on-device model, and watch progress. */
 export default function EmbeddingsPanel(): JSX.Element {
   const [kind, setKind] = createSignal<Kind>('off');
@@ -32,23 +22,6 @@ export default function EmbeddingsPanel(): JSX.Element {
   const [local, setLocal] = createSignal<LocalSettings>(defaultLocal());
   const [saving, setSaving] = createSignal(false);
   const [loaded, setLoaded] = createSignal(false);
-
-  // C51: the service the person's other devices embed with (synced without its key), offered here, never imposed.
-  const [shared, setShared] = createSignal<SharedService | null>(null);
-  const readShared = (): void => {
-    void vault()
-      .then(({ db }) => readSyncedSetting(db, 'embedder'))
-      .then(setShared, () => setShared(null));
-  };
-  readShared();
-  onCleanup(onSyncedSettingsChanged(readShared));
-  // Once the form holds that service (saved or just filled in), there is nothing left to offer.
-  const offer = (): SharedService | null => sameServiceOffer(shared(), kind() === 'remote' ? remote() : (semanticStatus()?.settings?.choice ?? null));
-  const useSharedService = (service: SharedService): void => {
-    setKind('remote');
-    setRemote({ ...remote(), baseUrl: service.baseUrl, model: service.model, dimensions: service.dimensions });
-    queueMicrotask(() => document.getElementById('embed-key')?.focus());
-  };
 
   void startSemantic();
   // Show the saved choice once the service has read it. Its first status (before the read) has no settings; taking
@@ -86,19 +59,6 @@ export default function EmbeddingsPanel(): JSX.Element {
         Semantic search finds exchanges by meaning, and Topics groups them. Each exchange is embedded once: your question, a blank line, then the
         reply, cut at a word to the model&apos;s window (the question keeps most of it when both are long).
       </p>
-      <Show when={offer()}>
-        {(service) => (
-          <div class="notice" data-testid="shared-embedder">
-            <p>
-              Your other devices embed with <strong>{service().model}</strong> at {hostOf(service().baseUrl)}. Their vectors sync here: use the same
-              service on this device, with your API key for it, and search by meaning uses them without embedding everything again.
-            </p>
-            <button type="button" class="button" onClick={() => useSharedService(service())}>
-              Use the same service
-            </button>
-          </div>
-        )}
-      </Show>
       <fieldset style={{ border: 0, padding: 0, margin: 0 }} disabled={!loaded()}>
         <legend>Embeddings</legend>
         <div class="toggles">
