@@ -38,8 +38,9 @@ type Json = Record<string, unknown>;
 type Hit = { nodeId: string; conversationId: string; conversationTitle: string; snippet: string; link: string };
 type ToolResult = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown> };
 
-function exportWithMarkers(): { json: string; conversationIds: string[] } {
+function exportWithMarkers(): { json: string; conversationIds: string[]; questions: string[] } {
   const values = JSON.parse(generateExport({ seed: 29, conversations: 4 }).json) as Json[];
+  const questions: string[] = [];
   const conversationIds = markers.map((marker, i) => {
     const conversation = values[i]!;
     conversation['title'] = `${String(conversation['title'])} ${marker}`;
@@ -47,9 +48,10 @@ function exportWithMarkers(): { json: string; conversationIds: string[] } {
     const user = Object.values(mapping).find((n) => (n.message?.['author'] as Json | undefined)?.['role'] === 'user');
     const content = user!.message!['content'] as { parts: string[] };
     content.parts[0] = `${content.parts[0] ?? ''} ${marker} keep this in mind`;
+    questions.push(content.parts[0]);
     return `chatgpt:${String(conversation['id'])}`;
   });
-  return { json: JSON.stringify(values), conversationIds };
+  return { json: JSON.stringify(values), conversationIds, questions };
 }
 
 const openSync = openSyncPage;
@@ -176,7 +178,9 @@ describe('the browser app and `cogzy mcp` share one vault', () => {
     expect(status.semanticSearch).toBe(true);
     expect(status.vectors).toEqual([{ model: 'remote:stand-in-embed', dim: 128, count: status.exchanges }]);
     ai.resetStats();
-    const query = `${markers[1]!} keep this in mind`;
+    // The whole question, as a person might paste it: the stand-in's hashed words (128 buckets) make a few words a
+    // coin toss against a random marker's collisions, while the whole question ranks its own exchange first.
+    const query = data.questions[1]!.slice(0, 1000);
     const result = await call('search_memory', { query, limit: 3, mode: 'semantic' });
     expect(result.isError, text(result)).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ mode: 'semantic', note: null, vectors: { model: 'remote:stand-in-embed', count: status.exchanges } });
