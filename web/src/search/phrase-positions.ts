@@ -68,25 +68,50 @@ class PositionCursor {
       if (!positions) return UNKNOWN;
       const tf = tfs[this.index] ?? 0;
       if (tf >= CAPPED_TF) return UNKNOWN;
-      if (tf > this.positions.length) this.positions = new Uint32Array(Math.max(tf, this.positions.length * 2));
-      let at = this.byte;
-      let value = 0;
-      for (let k = 0; k < tf; k++) {
-        let gap = 0;
-        let shift = 0;
-        let b: number;
-        do {
-          b = positions[at++] ?? 0;
-          gap += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-        } while (b & 0x80);
-        value += gap;
-        this.positions[k] = value;
-      }
+      readPositions(positions, this.byte, tf, this);
       // The posting stays current (a later seek of the same doc reads it again); its bytes are skipped on moving on.
       return tf;
     }
   }
+}
+
+/** Decodes `tf` delta-coded varint positions from `bytes` at `at` into `holder.positions` (grown when too short). */
+function readPositions(bytes: Uint8Array, at: number, tf: number, holder: { positions: Uint32Array }): void {
+  if (tf > holder.positions.length) holder.positions = new Uint32Array(Math.max(tf, holder.positions.length * 2));
+  let value = 0;
+  for (let k = 0; k < tf; k++) {
+    let gap = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = bytes[at++] ?? 0;
+      gap += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    value += gap;
+    holder.positions[k] = value;
+  }
+}
+
+/** The phrase's word indexes, the rarest first: a document without it needs no other word read. */
+function rarestFirst(lists: readonly (readonly Postings[])[]): number[] {
+  const size = lists.map((l) => l.reduce((n, list) => n + list.docIds.length, 0));
+  return lists.map((_, k) => k).sort((x, y) => (size[x] ?? 0) - (size[y] ?? 0));
+}
+
+/**
+ * Looks up every word of the phrase in `order` with `positionsOf(k)` (a count, ABSENT or UNKNOWN), keeping the
+ * counts: ABSENT as soon as one word is missing, UNKNOWN when one could not say, else the number of words.
+ */
+function lookUpWords(order: readonly number[], counts: number[], positionsOf: (k: number) => number): number {
+  let unknown = false;
+  for (const k of order) {
+    const count = positionsOf(k);
+    if (count === ABSENT) return ABSENT;
+    if (count === UNKNOWN) unknown = true;
+    else counts[k] = count;
+  }
+  return unknown ? UNKNOWN : order.length;
 }
 
 /** Whether the cursors' current positions (word k of the phrase: `counts[k]` of them) hold p, p + 1, …, p + n − 1. */
@@ -127,23 +152,13 @@ export function phraseStatus(
   for (const field of fields) {
     const lists = phrase.map((_, k) => wordPostings[k]?.get(field) ?? []);
     const cursors = lists.map((l) => new PositionCursor(l));
-    // The rarest word first: a document without it needs no other word read.
-    const size = lists.map((l) => l.reduce((n, list) => n + list.docIds.length, 0));
-    const order = phrase.map((_, k) => k).sort((x, y) => (size[x] ?? 0) - (size[y] ?? 0));
+    const order = rarestFirst(lists);
     const counts = new Array<number>(phrase.length).fill(0);
     for (let c = 0; c < candidates.length; c++) {
       const doc = candidates[c] ?? 0;
-      let unknown = false;
-      let absent = false;
-      for (let o = 0; o < order.length && !absent; o++) {
-        const k = order[o] ?? 0;
-        const count = (cursors[k] as PositionCursor).seek(doc);
-        if (count === ABSENT) absent = true;
-        else if (count === UNKNOWN) unknown = true;
-        else counts[k] = count;
-      }
-      if (status[c] === PHRASE_YES || absent) continue;
-      if (unknown) status[c] = PHRASE_UNKNOWN;
+      const found = lookUpWords(order, counts, (k) => (cursors[k] as PositionCursor).seek(doc));
+      if (status[c] === PHRASE_YES || found === ABSENT) continue;
+      if (found === UNKNOWN) status[c] = PHRASE_UNKNOWN;
       else if (consecutive(cursors, counts, pointers)) status[c] = PHRASE_YES;
     }
   }
@@ -191,21 +206,7 @@ function positionsAt(lists: readonly Postings[], doc: number, out: { positions: 
     const positions = list.positions;
     if (!starts || !positions) return UNKNOWN;
     const tf = list.tfs[lo] ?? 0;
-    if (tf > out.positions.length) out.positions = new Uint32Array(Math.max(tf, out.positions.length * 2));
-    let at = starts[lo] ?? 0;
-    let value = 0;
-    for (let k = 0; k < tf; k++) {
-      let gap = 0;
-      let shift = 0;
-      let b: number;
-      do {
-        b = positions[at++] ?? 0;
-        gap += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (b & 0x80);
-      value += gap;
-      out.positions[k] = value;
-    }
+    readPositions(positions, starts[lo] ?? 0, tf, out);
     return tf;
   }
   return ABSENT;
@@ -229,22 +230,13 @@ export function phraseStatusOf(
   const counts = new Array<number>(phrase.length).fill(0);
   for (const field of fields) {
     const lists = phrase.map((_, k) => wordPostings[k]?.get(field) ?? []);
-    const size = lists.map((l) => l.reduce((n, list) => n + list.docIds.length, 0));
-    const order = phrase.map((_, k) => k).sort((x, y) => (size[x] ?? 0) - (size[y] ?? 0));
+    const order = rarestFirst(lists);
     for (let c = 0; c < candidates.length; c++) {
       if (status[c] === PHRASE_YES) continue;
       const doc = candidates[c] ?? 0;
-      let unknown = false;
-      let absent = false;
-      for (let o = 0; o < order.length && !absent; o++) {
-        const k = order[o] ?? 0;
-        const count = positionsAt(lists[k] ?? [], doc, holders[k] as { positions: Uint32Array });
-        if (count === ABSENT) absent = true;
-        else if (count === UNKNOWN) unknown = true;
-        else counts[k] = count;
-      }
-      if (absent) continue;
-      if (unknown) status[c] = PHRASE_UNKNOWN;
+      const found = lookUpWords(order, counts, (k) => positionsAt(lists[k] ?? [], doc, holders[k] as { positions: Uint32Array }));
+      if (found === ABSENT) continue;
+      if (found === UNKNOWN) status[c] = PHRASE_UNKNOWN;
       else if (consecutive(holders, counts, pointers)) status[c] = PHRASE_YES;
     }
   }
