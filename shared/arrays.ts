@@ -12,26 +12,20 @@ export function appendAll<T>(target: T[], items: Iterable<T>): T[] {
   return target;
 }
 
-/** Math.max(...values) without the spread: NaN when any value is NaN, `empty` when there are none. */
-export function maxOf(values: Iterable<number>, empty = Number.NEGATIVE_INFINITY): number {
+/** The value `better` prefers over all others: NaN when any value is NaN, `empty` when there are none. */
+function extremeOf(values: Iterable<number>, empty: number, better: (a: number, b: number) => boolean): number {
   let out = empty;
   let any = false;
   for (const v of values) {
     if (Number.isNaN(v)) return Number.NaN;
-    if (!any || v > out) out = v;
+    if (!any || better(v, out)) out = v;
     any = true;
   }
   return out;
 }
 
+/** Math.max(...values) without the spread: NaN when any value is NaN, `empty` when there are none. */
+export const maxOf = (values: Iterable<number>, empty = Number.NEGATIVE_INFINITY): number => extremeOf(values, empty, (a, b) => a > b);
+
 /** Math.min(...values) without the spread: NaN when any value is NaN, `empty` when there are none. */
-export function minOf(values: Iterable<number>, empty = Number.POSITIVE_INFINITY): number {
-  let out = empty;
-  let any = false;
-  for (const v of values) {
-    if (Number.isNaN(v)) return Number.NaN;
-    if (!any || v < out) out = v;
-    any = true;
-  }
-  return out;
-}
+export const minOf = (values: Iterable<number>, empty = Number.POSITIVE_INFINITY): number => extremeOf(values, empty, (a, b) => a < b);

@@ -6,7 +6,6 @@
  *
  *   loadEmbedderSettings(db, fallback?): Promise<EmbedderSettings>
  *   saveEmbedderSettings(db, settings): Promise<void>
- *   sameServiceOffer(synced, choice): the other devices' service to offer here, or null (C51)
  */
 import { z } from 'zod';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
@@ -60,23 +59,4 @@ export async function loadEmbedderSettings(db: VaultDatabase, fallback: Embedder
 export async function saveEmbedderSettings(db: VaultDatabase, settings: EmbedderSettings): Promise<void> {
   const value = embedderSettingsSchema.parse(settings);
   await withStorageErrors(() => db.settings.put({ key: EMBEDDER_SETTING_KEY, value }));
-}
-
-/** The remote service another device embeds with, as the synced `embedder` setting holds it (no key). */
-export interface SharedService {
-  readonly baseUrl: string;
-  readonly model: string;
-  readonly dimensions: number | null;
-}
-
-const sameUrl = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-
-/**
- * C51: what to offer on this device: the service the person's other devices embed with, when this device's saved
- * choice is not that service (off, on-device, or another service or model). Null when there is nothing to offer.
- */
-export function sameServiceOffer(synced: SharedService | null, choice: EmbedderSettings['choice'] | null): SharedService | null {
-  if (synced === null) return null;
-  if (choice?.kind === 'remote' && sameUrl(choice.baseUrl, synced.baseUrl) && choice.model === synced.model) return null;
-  return synced;
 }
