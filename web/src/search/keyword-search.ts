@@ -286,7 +286,14 @@ export class KeywordSearch implements ResultSource {
     if (!this.warming && this.options.warmIndex === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
       this.warming = true;
-      setTimeout(() => void this.reader.warm(stats).catch(() => undefined), 0);
+      // Only a head start: a query reads what it needs itself (and reports a storage failure), so a failed warm-up
+      // is said in the console and tried again after a later query.
+      setTimeout(() => {
+        this.reader.warm(stats).catch((error: unknown) => {
+          this.warming = false;
+          console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        });
+      }, 0);
     }
     const capacity = docs.capacity;
     const work = this.takeWorkspace(capacity);
