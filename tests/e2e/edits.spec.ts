@@ -248,6 +248,7 @@ describe('personal edits in the browser', () => {
 
     // The deleted text stays deleted (on every device): said, not silently ignored.
     await page.getByRole('button', { name: 'Add a memory' }).click();
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type('i bake bread on sundays');
     await page.keyboard.press('Enter');
     await page.getByText('You deleted this memory before').waitFor();

@@ -30,12 +30,13 @@ export function ConversationTools(props: { conversationId: string; importedTitle
   let tagInput: HTMLInputElement | undefined;
 
   const startRename = (): void => {
+    // The field is rendered as the signal changes: focused at once, no key typed right after the click is lost.
     setRenaming(props.edits.title ?? props.importedTitle);
-    requestAnimationFrame(() => document.getElementById('rename-input')?.focus());
+    document.getElementById('rename-input')?.focus();
   };
   const stopRename = (): void => {
     setRenaming(null);
-    requestAnimationFrame(() => renameButton?.focus());
+    renameButton?.focus();
   };
   const saveTitle = async (title: string | null): Promise<void> => {
     // The imported title typed back in is no rename at all.

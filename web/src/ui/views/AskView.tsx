@@ -265,7 +265,7 @@ export default function AskView(props: ViewProps): JSX.Element {
                     class="button"
                     onClick={() => {
                       setRemembering(firstSentence(turn().answer));
-                      requestAnimationFrame(() => document.getElementById('memory-input')?.focus());
+                      document.getElementById('memory-input')?.focus();
                     }}
                   >
                     Remember this
@@ -390,8 +390,9 @@ export default function AskView(props: ViewProps): JSX.Element {
             type="button"
             class="button"
             onClick={() => {
+              // Solid renders the field as the signal changes: focus it now, so the first keys typed are not lost.
               setRemembering('');
-              requestAnimationFrame(() => document.getElementById('memory-input')?.focus());
+              document.getElementById('memory-input')?.focus();
             }}
           >
             Add a memory
