@@ -159,9 +159,9 @@ function printBreakdown(r: IngestResult): void {
   console.log(`  each alone, on the sample batches:`);
   console.log(`    tokenize (terms() over every field)           ${f(parts.tokenize)}`);
   console.log(`    buildSegment (tokenize + postings + encoding) ${f(parts.buildSegment)}`);
-  console.log(`    structuredClone node rows                     ${f(parts.cloneNodes)}`);
+  console.log(`    node chunks: JSON + structuredClone           ${f(parts.cloneNodes)}`);
   console.log(`    structuredClone segment rows (${parts.indexRowsPerBatch.toFixed(0)} rows)      ${f(parts.cloneIndexRows)}`);
-  console.log(`    IndexedDB tx: node rows only (bulkAdd)        ${f(parts.txNodes)}`);
+  console.log(`    IndexedDB tx: node chunks only                ${f(parts.txNodes)}`);
   console.log(`    IndexedDB tx: segment rows only (bulkPut)     ${f(parts.txIndexRows)}`);
   if (Object.keys(parts.variants).length > 0) console.log(`  IndexedDB variants, each its own transaction on the sample batches' rows:`);
   for (const [variant, ms] of Object.entries(parts.variants)) console.log(`    ${variant.padEnd(46)}${f(ms)}`);

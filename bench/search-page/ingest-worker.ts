@@ -10,6 +10,7 @@ import { openVaultDatabase } from '../../web/src/db/database';
 import type { ImportBatch } from '../../shared/import';
 import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
 import type { NodeRow } from '../../web/src/db/database';
+import { NODE_TABLES, prepareChunks } from '../../web/src/db/node-store';
 import { toNodeRow } from '../../web/src/db/vault-writes';
 import { buildSegment, compactSearchIndex, nodeToIndexDoc, type IndexDoc } from '../../web/src/search/keyword-index';
 import { terms } from '../../web/src/search/tokenize';
@@ -49,10 +50,10 @@ export interface Breakdown {
   tokenize: number;
   /** buildSegment: tokenizing plus postings lists, varint encoding, lexicon and docs rows (pure CPU). */
   buildSegment: number;
-  /** structuredClone of the node rows and of the segment rows: the serialisation IndexedDB performs on put. */
+  /** Node rows into chunks (JSON) plus their structuredClone, and the structuredClone of the segment rows. */
   cloneNodes: number;
   cloneIndexRows: number;
-  /** A transaction writing only the node rows (bulkAdd, with the table's secondary indexes), in a scratch database. */
+  /** A transaction writing only the node chunks (directory + data rows), in a scratch database. */
   txNodes: number;
   /** A transaction writing only the segment rows (bulkPut), in a scratch database. */
   txIndexRows: number;
@@ -142,13 +143,14 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       const segment = buildSegment(docs, 1 + from / request.batch).rows;
       const build = performance.now() - t;
       t = performance.now();
-      structuredClone(rows);
+      const chunks = prepareChunks(rows);
+      structuredClone(chunks);
       const cloneNodes = performance.now() - t;
       t = performance.now();
       structuredClone(segment);
       const cloneIndexRows = performance.now() - t;
       t = performance.now();
-      await scratch.transaction('rw', scratch.nodes, () => scratch.nodes.bulkAdd(rows));
+      await scratch.transaction('rw', [...NODE_TABLES], () => scratch.nodes.addPrepared(chunks));
       const txNodes = performance.now() - t;
       t = performance.now();
       await scratch.transaction('rw', scratch.searchIndex, () => scratch.searchIndex.bulkPut(segment));

@@ -116,7 +116,7 @@ export async function runQualityHarness(options: { seed?: number; databaseName?:
     await runImportPipeline(db, [file(corpus.json)], { importer: importExport });
     const conversations = await db.conversations.toArray();
     const providerIds = new Map(conversations.map((c) => [c.id, c.providerConversationId]));
-    const nodes = (await db.nodes.toArray()).filter((node) => node.active);
+    const nodes = (await db.nodes.all()).filter((node) => node.active);
     const answerOf = new Map(nodes.map((node) => [`${providerIds.get(node.conversationId) ?? ''}#${node.ordinal}`, node.id]));
     const reference = new ReferenceBm25(
       nodes.map((node) => node.id),

@@ -8,9 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/errors';
 import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
-import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
-import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
-import { appendToSearchIndex, compactSearchIndex, groupPart, KeywordIndexReader, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow, type SearchIndexRow } from '../../web/src/search/keyword-index';
+import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
+import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
+import { NODE_TABLES } from '../../web/src/db/node-store';
+import { fromNodeRow } from '../../web/src/db/vault-writes';
+import { appendToSearchIndex, compactSearchIndex, groupPart, KeywordIndexReader, nodeToIndexDoc, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow, type SearchIndexRow, type SearchIndexTable } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { deleteVault } from '../../web/src/vault/storage';
 
@@ -59,7 +61,7 @@ describe('schema upgrade from the frozen v1 database', () => {
     await loadV1(name);
     const db = await openVaultDatabase({ name });
     opened.push(db);
-    expect(db.verno).toBe(6);
+    expect(db.verno).toBe(7);
     expect(await db.memories.count()).toBe(0);
 
     const conversations = await db.conversations.orderBy('sortAt').toArray();
@@ -69,13 +71,14 @@ describe('schema upgrade from the frozen v1 database', () => {
     expect(conversations[1]?.titleKey).toBe('sourdough starter troubleshooting');
     expect((await db.conversationRaws.get('claude:7f1c2d'))?.raw).toContain('"uuid":"7f1c2d"');
 
-    const nodes = await db.nodes.toArray();
+    const nodes = await db.nodes.all();
     expect(nodes).toHaveLength(5);
+    expect(await db.nodes.count()).toBe(5);
     expect(new Set(nodes.map((n) => n.docId)).size).toBe(5);
     expect(nodes.filter((n) => n.isActive === 0)).toHaveLength(1);
-    // v6: nodes keep only the indexes something queries; the primary key and the conversation order remain.
-    expect(db.nodes.schema.indexes.map((i) => i.name)).toEqual(['[conversationId+ordinal]']);
-    expect(await db.nodes.where('conversationId').equals('chatgpt:conv-sourdough').count()).toBeGreaterThan(0);
+    // v7: the nodes live in chunk rows; the `nodes` table is gone.
+    expect(db.tables.map((t) => t.name)).not.toContain('nodes');
+    expect((await db.nodes.ofConversation('chatgpt:conv-sourdough')).length).toBeGreaterThan(0);
     expect((await db.settings.get('theme'))?.value).toBe('dark');
     expect(importRowSchema.safeParse(await db.imports.get(1)).success).toBe(true);
 
@@ -101,6 +104,97 @@ describe('schema upgrade from the frozen v1 database', () => {
     const second = await openVaultDatabase({ name });
     opened.push(second);
     expect(await second.searchIndex.toArray()).toEqual(before);
+  });
+});
+
+/** The v6 schema as released (every table, cumulative), to write a vault exactly as v6 stored it. */
+const V6_STORES: Record<string, string> = {
+  conversations: 'id, provider, sortAt, titleKey, [provider+sortAt]',
+  conversationRaws: 'id',
+  nodes: 'id, [conversationId+ordinal]',
+  vectors: '++id, [modelId+dim], modelId, *nodeIds',
+  searchIndex: '[part+seg]',
+  imports: '++id, status, fileKey',
+  settings: 'key',
+  syncState: 'key',
+  memories: 'id, updatedAt',
+  syncRecords: 'key, *owners',
+  syncTombstones: 'key',
+  syncPending: 'key, seq',
+};
+
+describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
+  it('moves every node row unchanged, keeps search, sync bookkeeping and dedupe, and numbers new chunks apart', async () => {
+    const name = dbName();
+    // More nodes than one upgrade page (2,000), over conversations of 10 with one inactive branch node each.
+    const rows: NodeRow[] = Array.from({ length: 2_503 }, (_, i) => {
+      const conversation = Math.floor(i / 10);
+      return {
+        schemaVersion: 1,
+        id: (0x10000 + i).toString(16).padStart(64, '0'),
+        kind: 'exchange',
+        provider: 'claude',
+        conversationId: `claude:c${conversation}`,
+        ordinal: i % 10 === 9 ? 3 : i % 10,
+        active: i % 10 !== 9,
+        branchId: i % 10 === 9 ? 'edit' : null,
+        human: { text: `question ${i} about ${i === 1234 ? 'marmalade' : 'tides'}`, messageIds: [`m${i}`], createdAt: 1_700_000_000_000 + i, model: null },
+        assistant: i % 7 === 0 ? null : { text: `answer ${i} with ünïcödé`, messageIds: [], createdAt: null, model: 'x' },
+        extras: { thinking: [], toolCalls: [{ name: 't', input: '{}', output: null }], system: [], customInstructions: [], citations: [] },
+        attachments: [],
+        createdAt: 1_700_000_000_000 + i,
+        docId: i + 1,
+        isActive: i % 10 !== 9 ? 1 : 0,
+      };
+    });
+    const v6 = new Dexie(name);
+    v6.version(6).stores(V6_STORES);
+    await v6.open();
+    await v6.transaction('rw', v6.tables, async () => {
+      // Stored in an order unlike any chunk's, to check that nothing depends on it.
+      await v6.table('nodes').bulkAdd([...rows].reverse());
+      const index = v6.table('searchIndex') as unknown as SearchIndexTable;
+      await appendToSearchIndex(index, await readIndexStats(index), rows.map(nodeToIndexDoc));
+      await v6.table('syncPending').bulkPut([{ key: 'node:abc', seq: 4 }, { key: '#batch:0000000000000005', seq: 5, keys: ['node:x', ''] }]);
+    });
+    v6.close();
+
+    const db = await openVaultDatabase({ name });
+    opened.push(db);
+    expect(db.verno).toBe(7);
+    expect(db.tables.map((t) => t.name)).not.toContain('nodes');
+    expect(await db.nodes.count()).toBe(rows.length);
+    const byId = (x: NodeRow, y: NodeRow): number => (x.id < y.id ? -1 : 1);
+    expect((await db.nodes.all()).sort(byId)).toEqual([...rows].sort(byId));
+    expect(new Set(await db.nodes.allIds())).toEqual(new Set(rows.map((r) => r.id)));
+    const chunkIds = await db.nodeChunks.toCollection().primaryKeys();
+    expect(chunkIds.every((id) => id < 0)).toBe(true);
+    expect(chunkIds.length).toBeLessThan(rows.length / 10);
+    // By id, by conversation (reading order: ordinal, then id), one look-up of an absent id.
+    const some = [rows[2_502], rows[0], undefined, rows[1_234]].map((r) => r?.id ?? 'f'.repeat(64));
+    expect(await db.nodes.bulkGet(some)).toEqual([rows[2_502], rows[0], undefined, rows[1_234]]);
+    const c7 = rows.filter((r) => r.conversationId === 'claude:c7').sort((x, y) => x.ordinal - y.ordinal || byId(x, y));
+    expect(await db.nodes.ofConversation('claude:c7')).toEqual(c7);
+    expect(new Set(await db.nodes.idsOfConversation('claude:c7'))).toEqual(new Set(c7.map((r) => r.id)));
+    expect((await db.nodes.ofConversation('claude:c250')).map((r) => r.id)).toEqual(rows.slice(2_500).map((r) => r.id));
+    // The index came along untouched and still answers.
+    expect((await new SearchService(db).search('marmalade')).results.map((r) => r.nodeId)).toEqual([rows[1_234]?.id]);
+    // Sync bookkeeping rows are not touched.
+    expect(await db.syncPending.toArray()).toEqual([{ key: '#batch:0000000000000005', seq: 5, keys: ['node:x', ''] }, { key: 'node:abc', seq: 4 }]);
+
+    // An import of a stored node and a new one: the stored one is deduplicated, the new one gets a chunk of its own.
+    const importId = await createImportRow(db, { fileName: 'x.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    const batch = sampleBatch(['claude:c1'], 2);
+    const [first, second] = batch.items[0]?.nodes ?? [];
+    if (!first || !second || !rows[10]) throw new Error('sample');
+    batch.items[0] = { conversation: { ...(batch.items[0]?.conversation as Conversation), provider: 'claude' }, nodes: [fromNodeRow(rows[10]), second], duplicates: 0 };
+    const counts = await commitImportBatch(db, importId, batch, { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    expect([counts.created, counts.deduplicated]).toEqual([1, 1]);
+    expect(await db.nodes.count()).toBe(rows.length + 1);
+    expect((await db.nodes.get(second.id))?.docId).toBe(rows.length + 1);
+    expect(await db.nodeChunks.get(rows.length + 1)).toMatchObject({ ids: [second.id] });
+    // The unique id index refuses the same node stored twice, even past the import's own dedupe.
+    await expect(db.transaction('rw', [...NODE_TABLES], () => db.nodes.add([{ ...rows[5], docId: 9_999 } as NodeRow]))).rejects.toThrow();
   });
 });
 
@@ -149,8 +243,8 @@ describe('failed writes', () => {
 
     // The platform failing mid-transaction, after the conversations were written: what a full disk does.
     let writes = 0;
-    db.nodes.hook('creating', () => {
-      if (++writes === 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    db.nodeData.hook('creating', () => {
+      if (++writes === 1) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     });
     const failure = await commitImportBatch(db, importId, sampleBatch(['chatgpt:b', 'chatgpt:c'], 3), { parseMs: 1, now: 3 }).catch((e: unknown) => e);
     expect(isAppError(failure) && failure.code).toBe('STORAGE_QUOTA_EXCEEDED');

@@ -36,7 +36,7 @@ function file(text: string, name = 'conversations.json', chunkBytes = 8 * 1024):
 /** Every stored conversation has exactly the nodes the importer produced for it: nothing half-written. */
 async function expectWholeConversations(db: VaultDatabase, expectedNodes: Map<string, number>): Promise<void> {
   for (const conversation of await db.conversations.toArray()) {
-    const stored = await db.nodes.where('conversationId').equals(conversation.id).count();
+    const stored = (await db.nodes.ofConversation(conversation.id)).length;
     expect(stored, conversation.id).toBe(expectedNodes.get(conversation.id));
   }
 }
@@ -55,7 +55,7 @@ describe('import pipeline on a generated ChatGPT export', () => {
     expect(row?.counts.conversationsCreated).toBe(generated.conversations);
     expect(await db.conversations.count()).toBe(generated.conversations);
     expect(await db.nodes.count()).toBe(totalNodes);
-    expect((await db.nodes.toArray()).filter((n) => n.isActive === 1)).toHaveLength(generated.activeNodes);
+    expect((await db.nodes.all()).filter((n) => n.isActive === 1)).toHaveLength(generated.activeNodes);
     const progress = events.filter((e) => e.type === 'progress');
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)).toMatchObject({ totalBytes: new TextEncoder().encode(generated.json).length });

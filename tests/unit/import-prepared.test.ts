@@ -93,7 +93,7 @@ describe('import batches prepared before their transaction', () => {
     expect(counts.created).toBe(2);
     expect(counts.indexAt).not.toEqual(prepared.next);
     expect((await ids(db, 'walrus')).sort()).toEqual(['walrus from the other device', 'walrus song', 'walrus tusk']);
-    const rows = await db.nodes.toArray();
+    const rows = await db.nodes.all();
     expect(new Set(rows.map((row) => row.docId)).size).toBe(3);
     expect((await readIndexStats(db.searchIndex)).docCount).toBe(3);
   });

@@ -305,7 +305,7 @@ class QuestionOverlapSource implements ResultSource {
   constructor(private readonly database: VaultDatabase) {}
   async search(query: string, _filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     const words = new Set(tokenize(query).map((t) => t.term));
-    const nodes = await this.database.nodes.toArray();
+    const nodes = await this.database.nodes.all();
     return nodes
       .map((node) => ({ nodeId: node.id, score: tokenize(node.human.text).filter((t) => words.has(t.term)).length }))
       .filter((hit) => hit.score > 0)
@@ -320,7 +320,7 @@ class NoiseSource implements ResultSource {
   constructor(private readonly database: VaultDatabase, private readonly seed: number) {}
   async search(_query: string, _filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     const random = seededRandom(this.seed);
-    const nodes = await this.database.nodes.toArray();
+    const nodes = await this.database.nodes.all();
     return nodes
       .map((node) => ({ nodeId: node.id, score: random() }))
       .sort((x, y) => y.score - x.score)

@@ -143,7 +143,7 @@ describe('C20: data from before sync reaches the vault', () => {
     const store = new DexieStore(db, 'd-test');
     expect(await store.markAllPending()).toBe(3);
     const pending = await store.transaction((tx) => tx.pending());
-    expect(pending.map((p) => p.key).sort()).toEqual(['conversation:chatgpt:a', ...(await db.nodes.toCollection().primaryKeys()).map((id) => `node:${id}`)].sort());
+    expect(pending.map((p) => p.key).sort()).toEqual(['conversation:chatgpt:a', ...(await db.nodes.allIds()).map((id) => `node:${id}`)].sort());
     expect(Math.min(...pending.map((p) => p.seq))).toBeGreaterThan(3);
   });
 });

@@ -46,7 +46,7 @@ async function importFiles(db: VaultDatabase, files: readonly ImportFileInput[])
 async function snapshot(db: VaultDatabase): Promise<{ conversations: unknown[]; raws: unknown[]; nodes: unknown[] }> {
   const conversations = await db.conversations.orderBy('id').toArray();
   const raws = await db.conversationRaws.orderBy('id').toArray();
-  const nodes = (await db.nodes.orderBy('id').toArray()).map(({ docId: _docId, ...node }) => node);
+  const nodes = (await db.nodes.all()).sort((x, y) => (x.id < y.id ? -1 : 1)).map(({ docId: _docId, ...node }) => node);
   return { conversations, raws, nodes };
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
+import { NODE_TABLES } from '../../web/src/db/node-store';
 
 let counter = 0;
 
@@ -44,5 +45,5 @@ export function makeNode(human: string, assistant: string, conversationId = 'cha
 }
 
 export async function putNodes(db: VaultDatabase, nodes: readonly NodeRow[]): Promise<void> {
-  await db.nodes.bulkPut([...nodes]);
+  await db.transaction('rw', [...NODE_TABLES], () => db.nodes.put([...nodes]));
 }

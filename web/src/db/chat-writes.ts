@@ -67,7 +67,7 @@ export async function saveChatExchange(db: VaultDatabase, input: ChatExchangeInp
         if (old) changedNodes.push({ ...fromNodeRow(old), active: false, branchId: `replaced-by:${id}` });
       }
       const before = await db.conversations.get(conversationId);
-      const activeCount = await db.nodes.where('[conversationId+ordinal]').between([conversationId, 0], [conversationId, Infinity]).filter((n) => n.active).count();
+      const activeCount = (await db.nodes.ofConversation(conversationId)).filter((n) => n.active).length;
       const conversation: Conversation = {
         schemaVersion: 1,
         id: conversationId,

@@ -34,6 +34,10 @@
  *       nothing read them (bench/search.bench.ts). Rows keep their `isActive` field. IndexedDB drops the indexes
  *       in the upgrade; no data to migrate. `syncPending` may also hold one row per import batch listing many
  *       keys (db/sync-bookkeeping.ts); older rows are unchanged.
+ *   v7  nodes move into chunk rows of up to 100 (db/node-store.ts: `nodeChunks` directory + `nodeData` JSON), read
+ *       and written only through `db.nodes` (a NodeStore): an import wrote one IndexedDB request per node, and
+ *       the cost of a write is per request. The upgrade moves every node row (docId and all) into chunks
+ *       numbered -1, -2, … (new chunks take their first node's docId, which is positive) and drops `nodes`.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -42,6 +46,7 @@ import type { Conversation, MemoryNode } from '../../../shared/model';
 import { providerSchema } from '../../../shared/model';
 import { backfillSearchIndex, type SearchIndexRow } from '../search/keyword-index';
 import { titleSnapshotRow } from '../search/title-index';
+import { NodeStore, prepareChunks, type NodeChunkRow, type NodeDataRow } from './node-store';
 
 export const DEFAULT_DATABASE_NAME = 'cogzy-vault';
 
@@ -196,7 +201,10 @@ export interface OpenVaultOptions {
 export class VaultDatabase extends Dexie {
   conversations!: Table<ConversationRow, string>;
   conversationRaws!: Table<ConversationRawRow, string>;
-  nodes!: Table<NodeRow, string>;
+  /** Every node read and write (v7: chunk rows, see db/node-store.ts). */
+  readonly nodes: NodeStore;
+  nodeChunks!: Table<NodeChunkRow, number>;
+  nodeData!: Table<NodeDataRow, number>;
   vectors!: Table<VectorBlockRow, number>;
   imports!: Table<ImportRow, number>;
   settings!: Table<SettingRow, string>;
@@ -216,6 +224,7 @@ export class VaultDatabase extends Dexie {
       chromeTransactionDurability: 'relaxed',
     });
     defineSchema(this);
+    this.nodes = new NodeStore(this);
   }
 }
 
@@ -267,6 +276,38 @@ function defineSchema(db: Dexie): void {
 
   // v6: only the node indexes something queries (see the header). No data to migrate.
   db.version(6).stores({ nodes: 'id, [conversationId+ordinal]' });
+
+  // v7: nodes in chunk rows (see the header and db/node-store.ts).
+  db.version(7)
+    .stores({ nodes: null, nodeChunks: 'id, &*ids, *conversationIds', nodeData: 'id' })
+    .upgrade(upgradeNodesToChunks);
+}
+
+/** Node rows read per step of the v7 upgrade (a page at a time: a large vault never sits in memory at once). */
+const UPGRADE_PAGE = 2000;
+
+/** v6 -> v7: every node row, unchanged, into chunks (each page by conversation and ordinal), numbered -1, -2, … */
+async function upgradeNodesToChunks(tx: Transaction): Promise<void> {
+  const nodes = tx.table<NodeRow, string>('nodes');
+  const chunks = tx.table<NodeChunkRow, number>('nodeChunks');
+  const data = tx.table<NodeDataRow, number>('nodeData');
+  let after: string | null = null;
+  let next = -1;
+  for (;;) {
+    const page: NodeRow[] = await (after === null ? nodes.orderBy(':id') : nodes.where(':id').above(after)).limit(UPGRADE_PAGE).toArray();
+    const last = page[page.length - 1];
+    if (!last) return;
+    after = last.id;
+    page.sort((x, y) => (x.conversationId < y.conversationId ? -1 : x.conversationId > y.conversationId ? 1 : x.ordinal - y.ordinal));
+    const prepared = prepareChunks(page);
+    prepared.chunks.forEach((chunk, i) => {
+      const row = prepared.data[i];
+      chunk.id = next;
+      if (row) row.id = next;
+      next -= 1;
+    });
+    await Promise.all([chunks.bulkAdd(prepared.chunks), data.bulkAdd(prepared.data)]);
+  }
 }
 
 /** v1 -> v2: move each raw record out of the conversation row and add the sort keys. */

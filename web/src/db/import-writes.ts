@@ -105,12 +105,13 @@ export async function reopenImport(db: VaultDatabase, id: number, status: 'pendi
 }
 
 /**
- * Every node id in the vault, read once per import run (one getAllKeys). Asking IndexedDB per batch walks an index
+ * Every node id in the vault, read once per import run (the chunk directory). Asking IndexedDB per batch walks an index
  * cursor key by key, which costs more than the writes themselves; only the import worker writes nodes (runs are
- * serialised by a Web Lock), and the primary key still rejects a duplicate if this set were ever stale.
+ * serialised by a Web Lock), and the unique `ids` index of the node chunks still rejects a duplicate if this set
+ * were ever stale.
  */
 export async function loadKnownNodeIds(db: VaultDatabase): Promise<Set<string>> {
-  return new Set(await withStorageErrors(() => db.nodes.toCollection().primaryKeys()));
+  return new Set(await withStorageErrors(() => db.nodes.allIds()));
 }
 
 export async function indexPosition(db: VaultDatabase): Promise<IndexPosition> {
@@ -230,7 +231,7 @@ export async function commitImportBatch(
       // The importer asked `isKnown` before this batch, but the same node can appear twice within one batch
       // (split exports repeat conversations), so check again here, inside the transaction.
       const incoming = items.flatMap((item) => item.nodes);
-      const stored = known ?? new Set(await db.nodes.where('id').anyOf(incoming.map((n) => n.id)).primaryKeys());
+      const stored = known ?? new Set((await db.nodes.locate(incoming.map((n) => n.id))).keys());
       const fresh = freshNodes(incoming, (id) => stored.has(id));
       appendAll(added, fresh.map((node) => node.id));
       counts.created = fresh.length;

@@ -10,7 +10,6 @@
  *   class VaultWriter   // inside a caller's transaction (import batches, the sync store): call flush() last
  *   prepareNewNodes(nodes, at: IndexPosition): PreparedNodes                // before it: rows and segment, for addPrepared
  */
-import Dexie from 'dexie';
 import type { Conversation, MemoryNode } from '../../../shared/model';
 import { canonicalJson } from '../../../shared/sync/records';
 import {
@@ -27,8 +26,9 @@ import {
 } from '../search/keyword-index';
 import { TitleChanges } from '../search/title-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
+import { NODE_TABLES, prepareChunks, type PreparedChunks } from './node-store';
 
-export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', 'nodes', 'searchIndex', 'vectors'] as const;
+export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', ...NODE_TABLES, 'searchIndex', 'vectors'] as const;
 
 export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
   return { ...node, docId, isActive: node.active ? 1 : 0 };
@@ -40,12 +40,14 @@ export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
  */
 export interface PreparedNodes {
   rows: NodeRow[];
+  /** The rows as the chunks that store them (db/node-store.ts). */
+  chunks: PreparedChunks;
   segment: PreparedSegment;
 }
 
 export function prepareNewNodes(nodes: readonly MemoryNode[], at: IndexPosition): PreparedNodes {
   const rows = nodes.map((node, i) => toNodeRow(node, at.nextDocId + i));
-  return { rows, segment: prepareSegment(rows.map(nodeToIndexDoc), at) };
+  return { rows, chunks: prepareChunks(rows), segment: prepareSegment(rows.map(nodeToIndexDoc), at) };
 }
 
 export function fromNodeRow(row: NodeRow): MemoryNode {
@@ -83,7 +85,7 @@ export class VaultWriter {
     if (nodes.length === 0) return;
     const first = await this.reserveDocIds(nodes.length);
     const rows = nodes.map((node, i) => toNodeRow(node, first + i));
-    await this.db.nodes.bulkAdd(rows);
+    await this.db.nodes.add(rows);
     for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
   }
 
@@ -99,12 +101,14 @@ export class VaultWriter {
     const index = appendPreparedSegment(this.db.searchIndex, stats, prepared.segment);
     if (!index) return null;
     this.nextDocId = prepared.segment.maxDocId + 1;
-    return Promise.all([index, this.db.nodes.bulkAdd(prepared.rows)]).then(([next]) => next);
+    return Promise.all([index, this.db.nodes.addPrepared(prepared.chunks)]).then(([next]) => next);
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */
   async put(nodes: readonly MemoryNode[]): Promise<number> {
-    const existing = await this.db.nodes.bulkGet(nodes.map((n) => n.id));
+    const ids = nodes.map((n) => n.id);
+    const located = await this.db.nodes.locate(ids);
+    const existing = await this.db.nodes.bulkGet(ids, located);
     const changed = nodes.filter((node, i) => {
       const old = existing[i];
       if (old && canonicalJson(fromNodeRow(old)) === canonicalJson(node)) return false;
@@ -114,7 +118,7 @@ export class VaultWriter {
     if (changed.length === 0) return 0;
     const first = await this.reserveDocIds(changed.length);
     const rows = changed.map((node, i) => toNodeRow(node, first + i));
-    await this.db.nodes.bulkPut(rows);
+    await this.db.nodes.put(rows, located);
     for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
     return rows.length;
   }
@@ -122,9 +126,8 @@ export class VaultWriter {
   /** Deletes nodes with their index entries and their vectors of every model. Returns how many existed. */
   async delete(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = (await this.db.nodes.bulkGet([...ids])).filter((row): row is NodeRow => row !== undefined);
+    const rows = await this.db.nodes.delete(ids);
     for (const row of rows) this.forget(row.docId);
-    await this.db.nodes.bulkDelete(rows.map((row) => row.id));
     await this.deleteVectors(new Set(rows.map((row) => row.id)));
     return rows.length;
   }
@@ -145,10 +148,7 @@ export class VaultWriter {
   }
 
   async nodeIdsOf(conversationId: string): Promise<string[]> {
-    return this.db.nodes
-      .where('[conversationId+ordinal]')
-      .between([conversationId, Dexie.minKey], [conversationId, Dexie.maxKey])
-      .primaryKeys();
+    return this.db.nodes.idsOfConversation(conversationId);
   }
 
   /** Writes the index changes gathered so far; call it last, inside the same transaction. */

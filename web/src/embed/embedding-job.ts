@@ -51,7 +51,7 @@ export interface EmbeddingJobResult extends EmbeddingJobProgress {
 
 /** Node ids (all nodes, all branches) without a vector for this model; reads only keys and block id lists. */
 export async function missingNodeIds(db: VaultDatabase, modelId: string, dim: number): Promise<{ missing: string[]; covered: number }> {
-  const [ids, blocks] = await Promise.all([withStorageErrors(() => db.nodes.toCollection().primaryKeys()), vectorBlocks(db, modelId, dim)]);
+  const [ids, blocks] = await Promise.all([withStorageErrors(() => db.nodes.allIds()), vectorBlocks(db, modelId, dim)]);
   const done = new Set<string>();
   for (const block of blocks) for (const id of block.nodeIds) done.add(id);
   const missing = ids.filter((id) => !done.has(id));
@@ -60,7 +60,7 @@ export async function missingNodeIds(db: VaultDatabase, modelId: string, dim: nu
 
 async function missingFromMatrix(db: VaultDatabase, matrix: VectorMatrix): Promise<{ missing: string[]; covered: number }> {
   await matrix.refresh(db);
-  const ids = await withStorageErrors(() => db.nodes.toCollection().primaryKeys());
+  const ids = await withStorageErrors(() => db.nodes.allIds());
   const missing = ids.filter((id) => !matrix.has(id));
   return { missing, covered: ids.length - missing.length };
 }

@@ -15,6 +15,7 @@ import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../.
 import { SEGMENT_KINDS } from '../../../shared/sync/segment';
 import { fromConversationRow, translateStorageError, withStorageErrors, type VaultDatabase } from '../db/database';
 import { clearPendingChanges, lastPendingSeq, markPendingKeys, readPendingChanges, SYNC_BOOKKEEPING_TABLES, writePendingBatch } from '../db/sync-bookkeeping';
+import { NODE_TABLES } from '../db/node-store';
 import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from '../db/vault-writes';
 
 const CURSOR_KEY = 'sync.cursor';
@@ -132,11 +133,11 @@ export class DexieStore implements LocalStore {
   async allRecords(): Promise<SyncRecord[]> {
     const { db } = this;
     return withStorageErrors(() =>
-      db.transaction('r', [db.conversations, db.conversationRaws, db.nodes, db.syncRecords], async () => {
+      db.transaction('r', ['conversations', 'conversationRaws', ...NODE_TABLES, 'syncRecords'], async () => {
         const [conversations, raws, nodes, others] = await Promise.all([
           db.conversations.toArray(),
           db.conversationRaws.toArray(),
-          db.nodes.toArray(),
+          db.nodes.all(),
           db.syncRecords.toArray(),
         ]);
         const rawOf = new Map(raws.map((r) => [r.id, r.raw]));
@@ -156,10 +157,10 @@ export class DexieStore implements LocalStore {
   async markAllPending(): Promise<number> {
     const { db } = this;
     return withStorageErrors(() =>
-      db.transaction('rw', [db.conversations, db.nodes, db.syncRecords, ...SYNC_BOOKKEEPING_TABLES.map((t) => db.table(t))], async () => {
+      db.transaction('rw', ['conversations', ...NODE_TABLES, 'syncRecords', ...SYNC_BOOKKEEPING_TABLES], async () => {
         const [conversations, nodes, others] = await Promise.all([
           db.conversations.toCollection().primaryKeys(),
-          db.nodes.toCollection().primaryKeys(),
+          db.nodes.allIds(),
           db.syncRecords.toCollection().primaryKeys(),
         ]);
         const keys = [...conversations.map((id) => `conversation:${id}`), ...nodes.map((id) => `node:${id}`), ...others];

@@ -7,7 +7,6 @@
  *   conversationTimeline(db, options?: { providers?: readonly Provider[] }): Promise<Timeline>
  *   vaultCounts(db): Promise<{ conversations: number; nodes: number; imports: number }>
  */
-import Dexie from 'dexie';
 import type { Provider } from '../../../shared/model';
 import { withStorageErrors, type ConversationRow, type NodeRow, type VaultDatabase } from '../db/database';
 
@@ -78,7 +77,7 @@ export async function getConversation(db: VaultDatabase, id: string): Promise<Co
   return withStorageErrors(async () => {
     const [conversation, nodes] = await Promise.all([
       db.conversations.get(id),
-      db.nodes.where('[conversationId+ordinal]').between([id, Dexie.minKey], [id, Dexie.maxKey]).toArray(),
+      db.nodes.ofConversation(id),
     ]);
     if (!conversation) return null;
     const thread = nodes.filter((n) => n.active).sort((x, y) => x.ordinal - y.ordinal);

@@ -27,13 +27,7 @@ async function* conversationPages(db: VaultDatabase): AsyncGenerator<{ row: Conv
     );
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.id);
-    const [raws, nodes] = await withStorageErrors(() => Promise.all([db.conversationRaws.bulkGet(ids), db.nodes.where('conversationId').anyOf(ids).toArray()]));
-    const byConversation = new Map<string, NodeRow[]>();
-    for (const node of nodes) {
-      const list = byConversation.get(node.conversationId) ?? [];
-      list.push(node);
-      byConversation.set(node.conversationId, list);
-    }
+    const [raws, byConversation] = await withStorageErrors(() => Promise.all([db.conversationRaws.bulkGet(ids), db.nodes.ofConversations(ids)]));
     yield rows.map((row, i) => ({
       row,
       raw: raws[i]?.raw ?? '',

@@ -98,7 +98,7 @@ export class VectorResultSource implements ResultSource {
   private async rank(vector: Float32Array, limit: number, filters: SearchFilters, exclude: string | null): Promise<RankedHit[]> {
     // A conversation filter is cheap to apply during the scan and would otherwise drop nearly every hit.
     const inConversation = filters.conversationId
-      ? new Set(await withStorageErrors(() => this.db.nodes.where('conversationId').equals(filters.conversationId ?? '').primaryKeys()))
+      ? new Set(await withStorageErrors(() => this.db.nodes.idsOfConversation(filters.conversationId ?? '')))
       : null;
     const skip = exclude !== null || inConversation ? (id: string) => id === exclude || (inConversation !== null && !inConversation.has(id)) : undefined;
     return this.matrix.nearest(vector, limit * OVERSAMPLE, skip).map((n) => ({ nodeId: n.nodeId, score: n.score }));

@@ -1,0 +1,306 @@
+/**
+ * Where the vault's nodes live (Dexie v7): in chunk rows of up to NODES_PER_CHUNK nodes, not one row per node.
+ * IndexedDB's cost of a write is per request far more than per byte (bench/search.bench.ts): an import batch of
+ * 1,000 nodes wrote 1,000 node rows, and now writes about 2 × 1,000 / NODES_PER_CHUNK.
+ *
+ * Two tables, keyed by the same chunk number:
+ *   nodeChunks  { id, ids, conversationIds }  the directory: node ids in order, and each node's conversation;
+ *               a unique multi-entry index on `ids` finds a node's chunk (and refuses a node stored twice), a
+ *               multi-entry index on `conversationIds` finds a conversation's chunks.
+ *   nodeData    { id, nodes }                 each node as JSON, in the order of `ids`. JSON strings, not objects:
+ *               reading one node of a chunk then costs a copy of the chunk's strings and one JSON.parse, where
+ *               structured-cloned objects would all be rebuilt (search reads 50 hits from 50 chunks).
+ * A chunk's number is the docId of its first node when it was written: docIds are never reused, so a new chunk's
+ * number is new too. A chunk is rewritten in place when one of its nodes is replaced or deleted, and deleted
+ * when it holds no node any more.
+ *
+ * Every node read and write of the app goes through here (`db.nodes` is a NodeStore):
+ *   NODE_TABLES                              what a transaction around node reads or writes must cover
+ *   prepareChunks(rows: NodeRow[]): PreparedChunks        pure CPU, before the write transaction (imports)
+ *   class NodeStore
+ *     get(id), bulkGet(ids, located?)        by id (undefined when absent)
+ *     count(), allIds(), all()               every node (ids in chunk order: neighbours share chunks)
+ *     ofConversation(id), idsOfConversation(id), ofConversations(ids)
+ *     locate(ids): Promise<Map<string, number>>            node id -> chunk number, for the ids that are stored
+ *     addPrepared(prepared), add(rows), put(rows, located?), delete(ids)   inside the caller's rw transaction
+ */
+import type { Table } from 'dexie';
+import type { NodeRow, VaultDatabase } from './database';
+
+export const NODE_TABLES = ['nodeChunks', 'nodeData'] as const;
+
+/** At most this many nodes in a chunk. */
+export const NODES_PER_CHUNK = 100;
+/**
+ * A chunk is closed once its JSON reaches this many characters: Chromium stores a value above 64 KiB apart, as a
+ * blob file, and a search hit reads its whole chunk.
+ */
+export const CHUNK_CHARS = 48 * 1024;
+
+export interface NodeChunkRow {
+  id: number;
+  ids: string[];
+  /** The conversation of each node of `ids`. */
+  conversationIds: string[];
+}
+
+export interface NodeDataRow {
+  id: number;
+  /** JSON of each node row, in the order of the chunk's `ids`. */
+  nodes: string[];
+}
+
+export interface PreparedChunks {
+  chunks: NodeChunkRow[];
+  data: NodeDataRow[];
+}
+
+/** Splits rows (in the order given: an import's conversation order) into chunks, numbered by their first docId. */
+export function prepareChunks(rows: readonly NodeRow[]): PreparedChunks {
+  const prepared: PreparedChunks = { chunks: [], data: [] };
+  let chunk: NodeChunkRow | null = null;
+  let data: NodeDataRow | null = null;
+  let chars = 0;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (chunk === null || data === null || chunk.ids.length >= NODES_PER_CHUNK || (chars > 0 && chars + json.length > CHUNK_CHARS)) {
+      chunk = { id: row.docId, ids: [], conversationIds: [] };
+      data = { id: row.docId, nodes: [] };
+      prepared.chunks.push(chunk);
+      prepared.data.push(data);
+      chars = 0;
+    }
+    chunk.ids.push(row.id);
+    chunk.conversationIds.push(row.conversationId);
+    data.nodes.push(json);
+    chars += json.length;
+  }
+  return prepared;
+}
+
+/** Our own rows, written by prepareChunks (the database's rows are trusted as Dexie's typed tables are). */
+function parseNode(json: string): NodeRow {
+  return JSON.parse(json) as NodeRow;
+}
+
+/** Reading order of a conversation's nodes: by ordinal, then by id (as the v6 `[conversationId+ordinal]` index). */
+function byOrdinal(x: NodeRow, y: NodeRow): number {
+  return x.ordinal - y.ordinal || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+}
+
+export class NodeStore {
+  constructor(private readonly db: VaultDatabase) {}
+
+  private get chunks(): Table<NodeChunkRow, number> {
+    return this.db.nodeChunks;
+  }
+
+  private get data(): Table<NodeDataRow, number> {
+    return this.db.nodeData;
+  }
+
+  /** One read transaction over both tables (or the caller's, when it covers them): a chunk never half-read. */
+  private read<T>(work: () => Promise<T>): Promise<T> {
+    return this.db.transaction('r', [...NODE_TABLES], work);
+  }
+
+  async get(id: string): Promise<NodeRow | undefined> {
+    return (await this.bulkGet([id]))[0];
+  }
+
+  /** Node id -> chunk number, for the ids that are stored (one index look-up per id, all at once). */
+  locate(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.read(async () => {
+      const unique = [...new Set(ids)];
+      const found = await Promise.all(unique.map((id) => this.chunks.where('ids').equals(id).primaryKeys()));
+      const located = new Map<string, number>();
+      unique.forEach((id, i) => {
+        const chunk = found[i]?.[0];
+        if (chunk !== undefined) located.set(id, chunk);
+      });
+      return located;
+    });
+  }
+
+  /** `located`: the caller's locate() of these ids in the same transaction, to save the look-ups. */
+  bulkGet(ids: readonly string[], located?: Map<string, number>): Promise<(NodeRow | undefined)[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.read(async () => {
+      located ??= await this.locate(ids);
+      const numbers = [...new Set(located.values())];
+      const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+      const where = new Map<string, string>();
+      numbers.forEach((n, c) => {
+        const chunk = chunks[c];
+        const nodes = data[c]?.nodes;
+        if (!chunk || !nodes) return;
+        chunk.ids.forEach((id, i) => {
+          const json = nodes[i];
+          if (located?.get(id) === n && json !== undefined) where.set(id, json);
+        });
+      });
+      const parsed = new Map<string, NodeRow>();
+      return ids.map((id) => {
+        let node = parsed.get(id);
+        if (node) return node;
+        const json = where.get(id);
+        if (json === undefined) return undefined;
+        node = parseNode(json);
+        parsed.set(id, node);
+        return node;
+      });
+    });
+  }
+
+  /** How many nodes the vault holds (the entries of the `ids` index; no chunk is read). */
+  count(): Promise<number> {
+    return this.chunks.orderBy('ids').count();
+  }
+
+  /** Every node id, in chunk order (nodes imported together stay together: read them in this order). */
+  async allIds(): Promise<string[]> {
+    const chunks = await this.chunks.toArray();
+    const ids: string[] = [];
+    for (const chunk of chunks) for (const id of chunk.ids) ids.push(id);
+    return ids;
+  }
+
+  /** Every node, in chunk order. */
+  async all(): Promise<NodeRow[]> {
+    const data = await this.data.toArray();
+    const nodes: NodeRow[] = [];
+    for (const row of data) for (const json of row.nodes) nodes.push(parseNode(json));
+    return nodes;
+  }
+
+  /** The nodes of one conversation (all branches), by ordinal. */
+  async ofConversation(conversationId: string): Promise<NodeRow[]> {
+    return (await this.ofConversations([conversationId])).get(conversationId) ?? [];
+  }
+
+  /** The ids of one conversation's nodes (all branches); reads only the directory. */
+  idsOfConversation(conversationId: string): Promise<string[]> {
+    return this.read(async () => {
+      const numbers = await this.chunks.where('conversationIds').equals(conversationId).primaryKeys();
+      const chunks = await this.chunks.bulkGet(numbers);
+      const ids: string[] = [];
+      for (const chunk of chunks) chunk?.ids.forEach((id, i) => chunk.conversationIds[i] === conversationId && ids.push(id));
+      return ids;
+    });
+  }
+
+  /** The nodes of each conversation (all branches), by ordinal; a conversation without nodes is absent. */
+  ofConversations(conversationIds: readonly string[]): Promise<Map<string, NodeRow[]>> {
+    const wanted = new Set(conversationIds);
+    if (wanted.size === 0) return Promise.resolve(new Map());
+    return this.read(async () => {
+      const found = await Promise.all([...wanted].map((id) => this.chunks.where('conversationIds').equals(id).primaryKeys()));
+      const numbers = [...new Set(found.flat())];
+      const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+      const out = new Map<string, NodeRow[]>();
+      chunks.forEach((chunk, c) => {
+        const nodes = data[c]?.nodes;
+        if (!chunk || !nodes) return;
+        chunk.conversationIds.forEach((conversationId, i) => {
+          const json = nodes[i];
+          if (!wanted.has(conversationId) || json === undefined) return;
+          const list = out.get(conversationId) ?? [];
+          list.push(parseNode(json));
+          out.set(conversationId, list);
+        });
+      });
+      for (const list of out.values()) list.sort(byOrdinal);
+      return out;
+    });
+  }
+
+  // ---- writes: inside the caller's read-write transaction over NODE_TABLES ----------------------------------
+
+  /** Writes chunks prepared before the transaction (nodes not stored yet: the `ids` index refuses a duplicate). */
+  async addPrepared(prepared: PreparedChunks): Promise<void> {
+    if (prepared.chunks.length === 0) return;
+    await Promise.all([this.chunks.bulkAdd(prepared.chunks), this.data.bulkAdd(prepared.data)]);
+  }
+
+  /** Adds nodes not stored yet, as new chunks. */
+  add(rows: readonly NodeRow[]): Promise<void> {
+    return this.addPrepared(prepareChunks(rows));
+  }
+
+  /**
+   * Adds or replaces nodes. A replaced node stays in its chunk (rewritten in place); new nodes go to new chunks.
+   * `located`: the caller's locate() of these ids in the same transaction, to save the look-ups.
+   */
+  async put(rows: readonly NodeRow[], located?: Map<string, number>): Promise<void> {
+    if (rows.length === 0) return;
+    const where = located ?? (await this.locate(rows.map((row) => row.id)));
+    const fresh: NodeRow[] = [];
+    const byChunk = new Map<number, Map<string, NodeRow>>();
+    const seen = new Map<string, NodeRow>();
+    for (const row of rows) seen.set(row.id, row); // the last write of an id wins, as with bulkPut
+    for (const row of seen.values()) {
+      const chunk = where.get(row.id);
+      if (chunk === undefined) {
+        fresh.push(row);
+        continue;
+      }
+      const changes = byChunk.get(chunk) ?? new Map<string, NodeRow>();
+      changes.set(row.id, row);
+      byChunk.set(chunk, changes);
+    }
+    await Promise.all([this.rewrite(byChunk, new Set()), this.add(fresh)]);
+  }
+
+  /** Deletes nodes by id; returns the rows that existed (for the index and the vectors). */
+  async delete(ids: readonly string[]): Promise<NodeRow[]> {
+    if (ids.length === 0) return [];
+    const located = await this.locate(ids);
+    const gone = new Set(located.keys());
+    const byChunk = new Map<number, Map<string, NodeRow>>();
+    for (const chunk of located.values()) byChunk.set(chunk, new Map());
+    return this.rewrite(byChunk, gone);
+  }
+
+  /** Rewrites chunks with `changes` applied and the nodes of `gone` removed; returns the removed rows. */
+  private async rewrite(byChunk: Map<number, Map<string, NodeRow>>, gone: ReadonlySet<string>): Promise<NodeRow[]> {
+    if (byChunk.size === 0) return [];
+    const numbers = [...byChunk.keys()];
+    const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+    const removed: NodeRow[] = [];
+    const putChunks: NodeChunkRow[] = [];
+    const putData: NodeDataRow[] = [];
+    const emptied: number[] = [];
+    numbers.forEach((n, c) => {
+      const chunk = chunks[c];
+      const nodes = data[c]?.nodes;
+      if (!chunk || !nodes) return;
+      const changes = byChunk.get(n) ?? new Map<string, NodeRow>();
+      const next: NodeChunkRow = { id: n, ids: [], conversationIds: [] };
+      const nextData: NodeDataRow = { id: n, nodes: [] };
+      chunk.ids.forEach((id, i) => {
+        const json = nodes[i] ?? '';
+        if (gone.has(id)) {
+          removed.push(parseNode(json));
+          return;
+        }
+        const changed = changes.get(id);
+        next.ids.push(id);
+        next.conversationIds.push(changed ? changed.conversationId : (chunk.conversationIds[i] ?? ''));
+        nextData.nodes.push(changed ? JSON.stringify(changed) : json);
+      });
+      if (next.ids.length === 0) emptied.push(n);
+      else {
+        putChunks.push(next);
+        putData.push(nextData);
+      }
+    });
+    await Promise.all([
+      putChunks.length > 0 ? this.chunks.bulkPut(putChunks) : undefined,
+      putData.length > 0 ? this.data.bulkPut(putData) : undefined,
+      emptied.length > 0 ? this.chunks.bulkDelete(emptied) : undefined,
+      emptied.length > 0 ? this.data.bulkDelete(emptied) : undefined,
+    ]);
+    return removed;
+  }
+}
+
