@@ -398,14 +398,16 @@ describe('the vault in the browser', () => {
           open.onerror = () => fail(new Error(open.error?.message ?? "indexedDB.open failed"));
           open.onsuccess = () => {
             const db = open.result;
-            const tx = db.transaction(['conversations', 'nodes'], 'readonly');
+            // Nodes live in chunk rows (Dexie v7, db/node-store.ts): each chunk's nodes as JSON.
+            const tx = db.transaction(['conversations', 'nodeData'], 'readonly');
             const convs = tx.objectStore('conversations').getAll();
-            const nodes = tx.objectStore('nodes').getAll();
+            const chunks = tx.objectStore('nodeData').getAll();
             tx.oncomplete = () => {
               const active = new Map<string, number>();
               let orphans = 0;
               const ids = new Set((convs.result as { id: string }[]).map((c) => c.id));
-              for (const n of nodes.result as { conversationId: string; active: boolean }[]) {
+              const nodes = (chunks.result as { nodes: string[] }[]).flatMap((chunk) => chunk.nodes.map((json) => JSON.parse(json) as { conversationId: string; active: boolean }));
+              for (const n of nodes) {
                 if (!ids.has(n.conversationId)) orphans++;
                 if (n.active) active.set(n.conversationId, (active.get(n.conversationId) ?? 0) + 1);
               }
