@@ -187,6 +187,8 @@ describe('C19: DexieStore with the real engine', () => {
     const docsSegments = await db.searchIndex.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).count();
     // One index segment per pulled sync segment that carried nodes, never one per node.
     expect(docsSegments - segmentsBefore).toBeLessThanOrEqual(pulledSegments);
+    // The nodes of a pulled segment are written together, as chunks of up to 100 (v7), never one chunk per node.
+    expect(await db.nodeChunks.count()).toBeLessThanOrEqual(pulledSegments * 6);
     expect((await new SearchService(db).search('pelican', { mode: 'keyword', limit: 500 })).keywordTotal).toBe(300);
   });
 });

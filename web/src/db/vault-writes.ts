@@ -57,13 +57,17 @@ export function fromNodeRow(row: NodeRow): MemoryNode {
 
 /**
  * Node writes within one transaction. Index entries are gathered and written as ONE segment by `flush` (a segment
- * per node would make a pull of thousands of nodes thousands of index segments); node rows are written at once, so
- * reads in the same transaction see them.
+ * per node would make a pull of thousands of nodes thousands of index segments). New nodes are gathered too, and
+ * written by `flush` as chunks (db/node-store.ts: a pull puts its nodes one by one, and would otherwise write a
+ * chunk per node); read a node through `get` and `nodeIdsOf` to see them before. Replaced nodes are rewritten
+ * in their chunks at once.
  */
 export class VaultWriter {
   private nextDocId: number | null = null;
   private readonly added = new Map<number, IndexDoc>();
   private readonly removed: number[] = [];
+  /** New nodes (not stored before this writer), by id: written as chunks by `flush`. */
+  private readonly fresh = new Map<string, NodeRow>();
   /** Title changes (conversations written or deleted, renames), written to the title log by `flush`. */
   readonly titles = new TitleChanges();
 
@@ -104,13 +108,18 @@ export class VaultWriter {
     return Promise.all([index, this.db.nodes.addPrepared(prepared.chunks)]).then(([next]) => next);
   }
 
+  /** A node as this transaction sees it: one this writer is about to store, else the stored one. */
+  async get(id: string): Promise<NodeRow | undefined> {
+    return this.fresh.get(id) ?? (await this.db.nodes.get(id));
+  }
+
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */
   async put(nodes: readonly MemoryNode[]): Promise<number> {
     const ids = nodes.map((n) => n.id);
     const located = await this.db.nodes.locate(ids);
-    const existing = await this.db.nodes.bulkGet(ids, located);
+    const stored = located.size > 0 ? await this.db.nodes.bulkGet(ids, located) : [];
     const changed = nodes.filter((node, i) => {
-      const old = existing[i];
+      const old = this.fresh.get(node.id) ?? stored[i];
       if (old && canonicalJson(fromNodeRow(old)) === canonicalJson(node)) return false;
       if (old) this.forget(old.docId);
       return true;
@@ -118,7 +127,9 @@ export class VaultWriter {
     if (changed.length === 0) return 0;
     const first = await this.reserveDocIds(changed.length);
     const rows = changed.map((node, i) => toNodeRow(node, first + i));
-    await this.db.nodes.put(rows, located);
+    const inPlace = rows.filter((row) => located.has(row.id));
+    for (const row of rows) if (!located.has(row.id)) this.fresh.set(row.id, row);
+    await this.db.nodes.put(inPlace, located);
     for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
     return rows.length;
   }
@@ -127,6 +138,12 @@ export class VaultWriter {
   async delete(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = await this.db.nodes.delete(ids);
+    for (const id of ids) {
+      const row = this.fresh.get(id);
+      if (!row) continue;
+      this.fresh.delete(id);
+      rows.push(row);
+    }
     for (const row of rows) this.forget(row.docId);
     await this.deleteVectors(new Set(rows.map((row) => row.id)));
     return rows.length;
@@ -147,12 +164,21 @@ export class VaultWriter {
     for (const id of ids) this.titles.deleted(id);
   }
 
+  /** The ids of a conversation's nodes, stored or about to be. */
   async nodeIdsOf(conversationId: string): Promise<string[]> {
-    return this.db.nodes.idsOfConversation(conversationId);
+    const ids = await this.db.nodes.idsOfConversation(conversationId);
+    for (const row of this.fresh.values()) if (row.conversationId === conversationId && !ids.includes(row.id)) ids.push(row.id);
+    return ids;
   }
 
-  /** Writes the index changes gathered so far; call it last, inside the same transaction. */
+  /** Writes the new nodes and the index changes gathered so far; call it last, inside the same transaction. */
   async flush(): Promise<void> {
+    if (this.fresh.size > 0) {
+      // By conversation, so that reading one touches few chunks (a chunk's number is its first node's docId).
+      const rows = [...this.fresh.values()].sort((x, y) => (x.conversationId < y.conversationId ? -1 : x.conversationId > y.conversationId ? 1 : x.ordinal - y.ordinal));
+      this.fresh.clear();
+      await this.db.nodes.add(rows);
+    }
     await this.titles.flush(this.db.searchIndex);
     if (this.removed.length > 0) await removeFromSearchIndex(this.db.searchIndex, this.removed.splice(0));
     if (this.added.size === 0) return;

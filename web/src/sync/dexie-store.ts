@@ -81,7 +81,7 @@ export class DexieStore implements LocalStore {
           return row ? { type: 'conversation', id, value: fromConversationRow(row, raw?.raw ?? '') } : undefined;
         }
         if (type === 'node') {
-          const row = await db.nodes.get(id);
+          const row = await writer.get(id);
           return row ? { type: 'node', id, value: fromNodeRow(row) } : undefined;
         }
         const row = await db.syncRecords.get(key);
