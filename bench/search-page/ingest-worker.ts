@@ -244,6 +244,13 @@ async function variants(rows: NodeRow[], from: number): Promise<void> {
   await time('dexie bulkPut 1000 pending (key)', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').bulkPut(rows.map((r, i) => ({ key: `node:${r.id}`, seq: from + i })))));
   await time('dexie put 1 row of 1000 keys', () => exp.transaction('rw', 'pendingNoIdx', () => exp.table('pendingNoIdx').put({ key: `batch:${from}`, keys: rows.map((r) => `node:${r.id}`) })));
   await time('dexie put 10 chunks of 100 nodes', () => exp.transaction('rw', 'chunks', () => exp.table('chunks').bulkPut(Array.from({ length: 10 }, (_, c) => ({ id: `${from}:${c}`, nodes: rows.slice(c * 100, c * 100 + 100) })))));
+  // Chunk rows as db/node-store.ts writes them (JSON strings), by size: around Chromium's 64 KiB value threshold.
+  for (const per of [100, 40, 20]) {
+    const json = rows.map((r) => JSON.stringify(r));
+    await time(`dexie put ${Math.ceil(rows.length / per)} JSON chunks of ${per} nodes`, () =>
+      exp.transaction('rw', 'chunks', () => exp.table('chunks').bulkPut(Array.from({ length: Math.ceil(rows.length / per) }, (_, c) => ({ id: `j${per}:${from}:${c}`, nodes: json.slice(c * per, c * per + per) })))),
+    );
+  }
   const idb = exp.backendDB();
   const raw = (store: string, list: unknown[], durability: IDBTransactionDurability) =>
     new Promise<void>((resolve, reject) => {

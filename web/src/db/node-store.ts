@@ -1,5 +1,6 @@
 /**
- * Where the vault's nodes live (Dexie v7): in chunk rows of up to NODES_PER_CHUNK nodes, not one row per node.
+ * Where the vault's nodes live (Dexie v7): in chunk rows of up to NODES_PER_CHUNK nodes (and about CHUNK_BYTES),
+ * not one row per node.
  * IndexedDB's cost of a write is per request far more than per byte (bench/search.bench.ts): an import batch of
  * 1,000 nodes wrote 1,000 node rows, and now writes about 2 × 1,000 / NODES_PER_CHUNK.
  *
@@ -32,10 +33,15 @@ export const NODE_TABLES = ['nodeChunks', 'nodeData'] as const;
 /** At most this many nodes in a chunk. */
 export const NODES_PER_CHUNK = 100;
 /**
- * A chunk is closed once its JSON reaches this many characters: Chromium stores a value above 64 KiB apart, as a
- * blob file, and a search hit reads its whole chunk.
+ * A chunk is closed once its JSON reaches about this many bytes (a string with a character above U+00FF is stored
+ * with two bytes per character). Measured in chromium (bench/search.bench.ts, BENCH_INGEST_VARIANTS=1), 1,000
+ * nodes of ~1.3 KB: 20 per chunk wrote in 31 ms, 40 in 52 ms, 100 in 57 ms (one row per node: 400–600 ms);
+ * Chromium stores a value above 64 KiB apart, and a search hit reads its whole chunk.
  */
-export const CHUNK_CHARS = 48 * 1024;
+export const CHUNK_BYTES = 32 * 1024;
+
+/** Above U+00FF: the string is stored as two-byte characters. */
+const WIDE = /[^\u0000-\u00ff]/u;
 
 export interface NodeChunkRow {
   id: number;
@@ -60,20 +66,21 @@ export function prepareChunks(rows: readonly NodeRow[]): PreparedChunks {
   const prepared: PreparedChunks = { chunks: [], data: [] };
   let chunk: NodeChunkRow | null = null;
   let data: NodeDataRow | null = null;
-  let chars = 0;
+  let bytes = 0;
   for (const row of rows) {
     const json = JSON.stringify(row);
-    if (chunk === null || data === null || chunk.ids.length >= NODES_PER_CHUNK || (chars > 0 && chars + json.length > CHUNK_CHARS)) {
+    const size = WIDE.test(json) ? json.length * 2 : json.length;
+    if (chunk === null || data === null || chunk.ids.length >= NODES_PER_CHUNK || (bytes > 0 && bytes + size > CHUNK_BYTES)) {
       chunk = { id: row.docId, ids: [], conversationIds: [] };
       data = { id: row.docId, nodes: [] };
       prepared.chunks.push(chunk);
       prepared.data.push(data);
-      chars = 0;
+      bytes = 0;
     }
     chunk.ids.push(row.id);
     chunk.conversationIds.push(row.conversationId);
     data.nodes.push(json);
-    chars += json.length;
+    bytes += size;
   }
   return prepared;
 }
