@@ -166,6 +166,7 @@ function printBreakdown(r: IngestResult): void {
   if (Object.keys(parts.variants).length > 0) console.log(`  IndexedDB variants, each its own transaction on the sample batches' rows:`);
   for (const [variant, ms] of Object.entries(parts.variants)) console.log(`    ${variant.padEnd(46)}${f(ms)}`);
   console.log(`  compaction (finish), per 1,000 nodes            ${f((r.finishMs / r.nodes) * 1000)}`);
+  for (const [step, ms] of Object.entries(parts.compaction ?? {})) console.log(`    ${step.padEnd(46)}${f(ms)}`);
   const counts = (label: string, c: Record<string, number> | undefined): void => {
     if (!c) return;
     const total = Object.entries(c).filter(([k]) => k !== 'db.transaction').reduce((n, [, v]) => n + v, 0);

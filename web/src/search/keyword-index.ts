@@ -1014,10 +1014,22 @@ function sortPostings(list: { docIds: number[]; tfs: number[] }): void {
  * merged with the bucket's earlier rows. Each group of parts is replaced in one transaction (new rows written,
  * old rows deleted together), so readers always see each document exactly once, whether they look before or after.
  */
-export async function compactSearchIndex(db: CompactableSearchIndex, options: { minSegments?: number; partsPerTransaction?: number } = {}): Promise<{ partsMerged: number }> {
+export async function compactSearchIndex(
+  db: CompactableSearchIndex,
+  options: { minSegments?: number; partsPerTransaction?: number; trace?: (step: string, ms: number) => void } = {},
+): Promise<{ partsMerged: number }> {
   const minSegments = options.minSegments ?? 2;
   const perTransaction = options.partsPerTransaction ?? 32;
+  // Benchmarks: where the time goes (listing, reading rows, merging them, writing and committing).
+  let lapStarted = performance.now();
+  const lap = (step: string): void => {
+    if (!options.trace) return;
+    const at = performance.now();
+    options.trace(step, at - lapStarted);
+    lapStarted = at;
+  };
   const keys = await db.searchIndex.toCollection().primaryKeys();
+  lap('list keys');
   const segsByPart = new Map<string, number[]>();
   for (const [part, seg] of keys) {
     if (part === 'stats') continue;
@@ -1046,7 +1058,9 @@ export async function compactSearchIndex(db: CompactableSearchIndex, options: { 
       for (const group of batch) {
         const pendingKeys = segsOf(`g${group}`).map((s): [string, number] => [`g${group}`, s]);
         const bucketKeys = bucketsOf(group).flatMap((bucket) => segsOf(`p${bucket}`).map((s): [string, number] => [`p${bucket}`, s]));
+        lap('postings: write, commit');
         const [pendingRows, bucketRows] = await Promise.all([db.searchIndex.bulkGet(pendingKeys), db.searchIndex.bulkGet(bucketKeys)]);
+        lap('postings: read rows');
         const pending = pendingRows.filter((row): row is PostingsRow => row?.kind === 'postings').map(splitByBucket);
         const byBucket = new Map<number, PostingsRow[]>();
         for (const row of bucketRows) {
@@ -1069,6 +1083,7 @@ export async function compactSearchIndex(db: CompactableSearchIndex, options: { 
           // A bucket row is replaced only when its bucket was rewritten.
           return written.some((w) => w.part === row.part) ? [[row.part, row.seg]] : [];
         });
+        lap('postings: merge');
         await db.searchIndex.bulkDelete(replaced);
         await db.searchIndex.bulkPut(written);
         merged += written.length;
@@ -1076,14 +1091,18 @@ export async function compactSearchIndex(db: CompactableSearchIndex, options: { 
       await db.searchIndex.put({ ...stats, nextSeg: seg });
     });
   }
+  lap('postings: write, commit');
   for (let i = 0; i < parts.length; i += perTransaction) {
     const group = parts.slice(i, i + perTransaction);
     await db.transaction('rw', db.searchIndex, async () => {
       const stats = await readIndexStats(db.searchIndex);
       let seg = stats.nextSeg;
       for (const [part, segs] of group) {
+        lap('lexicon, docs: write, commit');
         const rows = (await db.searchIndex.bulkGet(segs.map((s): [string, number] => [part, s]))).filter((r): r is SearchIndexRow => r !== undefined);
+        lap('lexicon, docs: read rows');
         const row = mergeRows(rows, part, seg);
+        lap('lexicon, docs: merge');
         if (!row) continue;
         await db.searchIndex.bulkDelete(rows.map((r): [string, number] => [r.part, r.seg]));
         await db.searchIndex.put(row);
@@ -1093,6 +1112,7 @@ export async function compactSearchIndex(db: CompactableSearchIndex, options: { 
       await db.searchIndex.put({ ...stats, nextSeg: seg });
     });
   }
+  lap('lexicon, docs: write, commit');
   return { partsMerged: merged };
 }
 
