@@ -199,7 +199,7 @@ export class NodeStore {
   /** The nodes of each conversation (all branches), by ordinal; a conversation without nodes is absent. */
   ofConversations(conversationIds: readonly string[]): Promise<Map<string, NodeRow[]>> {
     const wanted = new Set(conversationIds);
-    if (wanted.size === 0) return Promise.resolve(new Map());
+    if (wanted.size === 0) return Promise.resolve(new Map<string, NodeRow[]>());
     return this.read(async () => {
       const found = await Promise.all([...wanted].map((id) => this.chunks.where('conversationIds').equals(id).primaryKeys()));
       const numbers = [...new Set(found.flat())];
