@@ -279,7 +279,7 @@ function defineSchema(db: Dexie): void {
 
   // v7: nodes in chunk rows (see the header and db/node-store.ts).
   db.version(7)
-    .stores({ nodes: null, nodeChunks: 'id, &*ids, *conversationIds', nodeData: 'id' })
+    .stores({ nodes: null, nodeChunks: 'id, *conversationIds', nodeData: 'id, &*ids' })
     .upgrade(upgradeNodesToChunks);
 }
 

@@ -5,12 +5,14 @@
  * 1,000 nodes wrote 1,000 node rows, and now writes about 2 × 1,000 / NODES_PER_CHUNK.
  *
  * Two tables, keyed by the same chunk number:
- *   nodeChunks  { id, ids, conversationIds }  the directory: node ids in order, and each node's conversation;
- *               a unique multi-entry index on `ids` finds a node's chunk (and refuses a node stored twice), a
- *               multi-entry index on `conversationIds` finds a conversation's chunks.
- *   nodeData    { id, nodes }                 each node as JSON, in the order of `ids`. JSON strings, not objects:
- *               reading one node of a chunk then costs a copy of the chunk's strings and one JSON.parse, where
- *               structured-cloned objects would all be rebuilt (search reads 50 hits from 50 chunks).
+ *   nodeChunks  { id, ids, conversationIds }  the directory: node ids in order, and each node's conversation (a
+ *               multi-entry index on `conversationIds` finds a conversation's chunks); every id of the vault is
+ *               read from here without reading a node.
+ *   nodeData    { id, ids, nodes }            each node as JSON, in the order of `ids`. A unique multi-entry index on
+ *               `ids` finds a node's chunk in one request (a search reads its hits so: one round trip, as with a
+ *               row per node) and refuses a node stored twice. JSON strings, not objects: reading one node of a
+ *               chunk costs a copy of the chunk's strings and one JSON.parse, where structured-cloned objects
+ *               would all be rebuilt.
  * A chunk's number is the docId of its first node when it was written: docIds are never reused, so a new chunk's
  * number is new too. A chunk is rewritten in place when one of its nodes is replaced or deleted, and deleted
  * when it holds no node any more.
@@ -52,6 +54,8 @@ export interface NodeChunkRow {
 
 export interface NodeDataRow {
   id: number;
+  /** The chunk's node ids (as in its directory row). */
+  ids: string[];
   /** JSON of each node row, in the order of the chunk's `ids`. */
   nodes: string[];
 }
@@ -72,7 +76,7 @@ export function prepareChunks(rows: readonly NodeRow[]): PreparedChunks {
     const size = WIDE.test(json) ? json.length * 2 : json.length;
     if (chunk === null || data === null || chunk.ids.length >= NODES_PER_CHUNK || (bytes > 0 && bytes + size > CHUNK_BYTES)) {
       chunk = { id: row.docId, ids: [], conversationIds: [] };
-      data = { id: row.docId, nodes: [] };
+      data = { id: row.docId, ids: chunk.ids, nodes: [] };
       prepared.chunks.push(chunk);
       prepared.data.push(data);
       bytes = 0;
@@ -119,7 +123,7 @@ export class NodeStore {
   locate(ids: readonly string[]): Promise<Map<string, number>> {
     return this.read(async () => {
       const unique = [...new Set(ids)];
-      const found = await Promise.all(unique.map((id) => this.chunks.where('ids').equals(id).primaryKeys()));
+      const found = await Promise.all(unique.map((id) => this.data.where('ids').equals(id).primaryKeys()));
       const located = new Map<string, number>();
       unique.forEach((id, i) => {
         const chunk = found[i]?.[0];
@@ -129,23 +133,25 @@ export class NodeStore {
     });
   }
 
-  /** `located`: the caller's locate() of these ids in the same transaction, to save the look-ups. */
+  /**
+   * Nodes by id: each id's chunk read by the `ids` index in one request, all at once (one round trip). `located`:
+   * the caller's locate() of these ids in the same transaction; the chunks are then read by number.
+   */
   bulkGet(ids: readonly string[], located?: Map<string, number>): Promise<(NodeRow | undefined)[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.read(async () => {
-      located ??= await this.locate(ids);
-      const numbers = [...new Set(located.values())];
-      const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+      const unique = [...new Set(ids)];
+      const rows = located
+        ? await this.data.bulkGet([...new Set(located.values())])
+        : await Promise.all(unique.map((id) => this.data.where('ids').equals(id).first()));
       const where = new Map<string, string>();
-      numbers.forEach((n, c) => {
-        const chunk = chunks[c];
-        const nodes = data[c]?.nodes;
-        if (!chunk || !nodes) return;
-        chunk.ids.forEach((id, i) => {
-          const json = nodes[i];
-          if (located?.get(id) === n && json !== undefined) where.set(id, json);
+      for (const row of rows) {
+        if (!row) continue;
+        row.ids.forEach((id, i) => {
+          const json = row.nodes[i];
+          if (json !== undefined && (located === undefined || located.get(id) === row.id)) where.set(id, json);
         });
-      });
+      }
       const parsed = new Map<string, NodeRow>();
       return ids.map((id) => {
         let node = parsed.get(id);
@@ -161,7 +167,7 @@ export class NodeStore {
 
   /** How many nodes the vault holds (the entries of the `ids` index; no chunk is read). */
   count(): Promise<number> {
-    return this.chunks.orderBy('ids').count();
+    return this.data.orderBy('ids').count();
   }
 
   /** Every node id, in chunk order (nodes imported together stay together: read them in this order). */
@@ -283,7 +289,7 @@ export class NodeStore {
       if (!chunk || !nodes) return;
       const changes = byChunk.get(n) ?? new Map<string, NodeRow>();
       const next: NodeChunkRow = { id: n, ids: [], conversationIds: [] };
-      const nextData: NodeDataRow = { id: n, nodes: [] };
+      const nextData: NodeDataRow = { id: n, ids: next.ids, nodes: [] };
       chunk.ids.forEach((id, i) => {
         const json = nodes[i] ?? '';
         if (gone.has(id)) {
