@@ -8,7 +8,8 @@
  *  2. laptop: signs up, sets up sync, and waits for "In sync" (the first push);
  *  3. phone (another fresh profile): signs in, unlocks with the passphrase, waits for "In sync" (the first pull),
  *     then searches until the marker is found.
- * Prints each time, the bytes the dashboards report, and the ratio phone until searchable / laptop local import.
+ * Prints each time, the bytes the dashboards report, the ratio phone until searchable / laptop local import, and the
+ * main-thread tasks over 50 ms while pushing and pulling (how long the page froze).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +34,32 @@ const load = (): string => loadavg()[0]!.toFixed(1);
 /** Searches the marker until its one exchange is found (the index may still be catching up after an import or pull). */
 async function untilMarkerFound(page: Page, appUrl: string): Promise<void> {
   await pollFor(`search finding ${MARKER}`, TIMEOUT_MS, async () => String(await searchHitsShown(page, appUrl, MARKER, { timeoutMs: 30_000 })), '1', 1000);
+}
+
+/**
+ * Main-thread tasks over 50 ms (chromium's Long Tasks API), from the page's next navigation on: what the person feels
+ * as a frozen page while sync works.
+ */
+async function watchLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const tasks: number[] = [];
+    (globalThis as unknown as { cogzyLongTasks: number[] }).cogzyLongTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/** Long tasks since the last call: how many, the longest, and their total. */
+async function longTasksSince(page: Page): Promise<string> {
+  const tasks = await page.evaluate(() => {
+    const all = (globalThis as unknown as { cogzyLongTasks?: number[] }).cogzyLongTasks ?? [];
+    return all.splice(0, all.length);
+  });
+  const longest = tasks.reduce((max, t) => Math.max(max, t), 0);
+  const total = tasks.reduce((sum, t) => sum + t, 0);
+  const over200 = tasks.filter((t) => t > 200).length;
+  return `${tasks.length} main-thread tasks over 50 ms (${over200} over 200 ms), longest ${longest.toFixed(0)} ms, ${s(total)} in all`;
 }
 
 async function bytesShown(page: Page, appUrl: string): Promise<string> {
@@ -63,6 +90,7 @@ try {
 
   const laptop = await launchApp();
   sessions.push(laptop);
+  await watchLongTasks(laptop.page);
   laptop.page.on('console', (m) => {
     if (m.type() === 'warning' || m.type() === 'error') console.log(`  laptop console ${m.type()}: ${m.text().slice(0, 500)}`);
   });
@@ -79,23 +107,30 @@ try {
   console.log(`laptop, local import: imported ${s(importedMs)}, marker found by search ${s(localMs)} (${Math.round((generated.nodes / localMs) * 1000)} exchanges/s); load ${load()}`);
 
   await signInThroughUi(laptop.page, appUrl, account, 'signup');
+  await longTasksSince(laptop.page);
   started = performance.now();
   await setUpSyncThroughUi(laptop.page, appUrl, passphrase);
   await waitInSyncShown(laptop.page, TIMEOUT_MS);
   const pushMs = performance.now() - started;
+  const pushTasks = await longTasksSince(laptop.page);
   console.log(`laptop, set up sync and first push: ${s(pushMs)}, up / down ${await bytesShown(laptop.page, appUrl)}; load ${load()}`);
+  console.log(`  while pushing: ${pushTasks}`);
 
   const phone = await launchApp({ viewport: { width: 390, height: 844 } });
   sessions.push(phone);
+  await watchLongTasks(phone.page);
   await signInThroughUi(phone.page, appUrl, account, 'signin');
+  await longTasksSince(phone.page);
   started = performance.now();
   await unlockSyncThroughUi(phone.page, appUrl, passphrase);
   const unlockedMs = performance.now() - started;
   await waitInSyncShown(phone.page, TIMEOUT_MS, (state) => console.log(`  phone at ${s(performance.now() - started)}: ${state}`));
   const pulledMs = performance.now() - started;
+  const pullTasks = await longTasksSince(phone.page);
   await untilMarkerFound(phone.page, appUrl);
   const phoneMs = performance.now() - started;
   console.log(`phone, unlock and first pull: unlocked ${s(unlockedMs)}, in sync ${s(pulledMs)}, marker found by search ${s(phoneMs)}, up / down ${await bytesShown(phone.page, appUrl)}`);
+  console.log(`  while pulling: ${pullTasks}`);
   console.log(`ratio phone until searchable / laptop local import until searchable: ${(phoneMs / localMs).toFixed(2)} x`);
   for (const session of sessions) if (session.errors.length > 0) console.log(`browser errors: ${session.errors.slice(0, 5).join(' | ')}`);
   console.log(`load at the end ${load()}`);
