@@ -30,6 +30,42 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MIN ?? 60) * 60_000;
 const MARKER = `zqbench${randomUUID().replace(/-/g, '').slice(0, 8)}`;
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const load = (): string => loadavg()[0]!.toFixed(1);
+/** BENCH_CPU_PROFILE=1: V8 CPU profiles of the laptop's push and the phone's pull (on an unminified build), printed. */
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Self time by function, and the time under each function (itself and what it called), the top 25 of each. */
+function printCpuProfile(label: string, profile: CpuProfile): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const name = (id: number): string => {
+    const frame = byId.get(id)?.callFrame;
+    return `${frame?.functionName || '(anonymous)'} ${(frame?.url ?? '').split('/').pop() ?? ''}:${(frame?.lineNumber ?? 0) + 1}`;
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  (profile.samples ?? []).forEach((id, i) => {
+    const delta = (profile.timeDeltas?.[i] ?? 0) / 1000;
+    self.set(name(id), (self.get(name(id)) ?? 0) + delta);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = name(at);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      total.set(key, (total.get(key) ?? 0) + delta);
+    }
+  });
+  const top = (m: Map<string, number>): string[] =>
+    [...m].filter(([key]) => !key.startsWith('(idle)') && !key.startsWith('(root)') && !key.startsWith('(program)')).sort((a, b) => b[1] - a[1]).slice(0, 25).map(([key, t]) => `  ${t.toFixed(0).padStart(7)} ms  ${key}`);
+  console.log(`CPU profile of ${label}, self time by function:\n${top(self).join('\n')}`);
+  console.log(`time under each function:\n${top(total).join('\n')}`);
+}
 
 /** Searches the marker until its one exchange is found (the index may still be catching up after an import or pull). */
 async function untilMarkerFound(page: Page, appUrl: string): Promise<void> {
@@ -62,14 +98,25 @@ async function longTasksSince(page: Page): Promise<string> {
   return `${tasks.length} main-thread tasks over 50 ms (${over200} over 200 ms), longest ${longest.toFixed(0)} ms, ${s(total)} in all`;
 }
 
+/** Starts a CPU profile of the page when BENCH_CPU_PROFILE=1; the returned function stops it and prints it. */
+async function profile(page: Page, label: string): Promise<() => Promise<void>> {
+  if (!CPU_PROFILE) return () => Promise.resolve();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return async () => printCpuProfile(label, (await cdp.send('Profiler.stop')).profile as CpuProfile);
+}
+
 async function bytesShown(page: Page, appUrl: string): Promise<string> {
   await openSyncPage(page, appUrl);
   return ((await page.getByTestId('sync-bytes').textContent()) ?? '').trim();
 }
 
 const dist = join(root, 'dist');
-if (process.env.BENCH_BUILD === '1' || !existsSync(join(dist, 'index.html'))) {
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+if (CPU_PROFILE || process.env.BENCH_BUILD === '1' || !existsSync(join(dist, 'index.html'))) {
+  const args = [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', ...(CPU_PROFILE ? ['--minify', 'false'] : [])];
+  const build = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('vite build failed');
 }
 const dir = mkdtempSync(join(tmpdir(), 'cogzy-sync-browser-bench-'));
@@ -108,11 +155,13 @@ try {
 
   await signInThroughUi(laptop.page, appUrl, account, 'signup');
   await longTasksSince(laptop.page);
+  const pushProfile = await profile(laptop.page, "the laptop's first push");
   started = performance.now();
   await setUpSyncThroughUi(laptop.page, appUrl, passphrase);
   await waitInSyncShown(laptop.page, TIMEOUT_MS);
   const pushMs = performance.now() - started;
   const pushTasks = await longTasksSince(laptop.page);
+  await pushProfile();
   console.log(`laptop, set up sync and first push: ${s(pushMs)}, up / down ${await bytesShown(laptop.page, appUrl)}; load ${load()}`);
   console.log(`  while pushing: ${pushTasks}`);
 
@@ -121,12 +170,14 @@ try {
   await watchLongTasks(phone.page);
   await signInThroughUi(phone.page, appUrl, account, 'signin');
   await longTasksSince(phone.page);
+  const pullProfile = await profile(phone.page, "the phone's pull");
   started = performance.now();
   await unlockSyncThroughUi(phone.page, appUrl, passphrase);
   const unlockedMs = performance.now() - started;
   await waitInSyncShown(phone.page, TIMEOUT_MS, (state) => console.log(`  phone at ${s(performance.now() - started)}: ${state}`));
   const pulledMs = performance.now() - started;
   const pullTasks = await longTasksSince(phone.page);
+  await pullProfile();
   await untilMarkerFound(phone.page, appUrl);
   const phoneMs = performance.now() - started;
   console.log(`phone, unlock and first pull: unlocked ${s(unlockedMs)}, in sync ${s(pulledMs)}, marker found by search ${s(phoneMs)}, up / down ${await bytesShown(phone.page, appUrl)}`);

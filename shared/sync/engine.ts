@@ -13,7 +13,7 @@ import { TransportError, type Cipher, type Clock, type LocalStore, type PendingC
 import { MAX_HASHES_PER_REQUEST, MAX_TOMBSTONES_PER_COMMIT, type CommitRecord, type ManifestCheckpoint, type Sha256Hex } from './protocol';
 import type { SyncRecord } from './records';
 import { decodeSegment, encodeSegment, type EncodedSegment, type SegmentKind, type SegmentPayload } from './segment';
-import { applyTombstone, mergeRecord } from './vault-ops';
+import { applyTombstone, mergeRecords } from './vault-ops';
 
 export const SYNC_STATES = ['idle', 'pulling', 'pushing', 'in-sync', 'offline', 'error', 'conflict', 'vault-full', 'clock-skew'] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
@@ -32,10 +32,12 @@ export interface SyncLimits {
   maxRetryAfterWaitMs: number;
   /** Plaintext JSON per delta segment (compressed, this lands well below the 8 MiB direct upload limit). */
   deltaJsonBytes: number;
-  /** Plaintext JSON per snapshot segment (compressed, about 4-16 MiB). */
+  /** Plaintext JSON per snapshot segment (compressed, about 1-4 MiB). */
   snapshotJsonBytes: number;
   /** Compaction starts once there are at least this many deltas and they outweigh the snapshots (C17). */
   compactAfterDeltas: number;
+  /** C5: records merged per local transaction while applying a pulled segment. */
+  applyChunkRecords: number;
 }
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = {
@@ -45,8 +47,11 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   backoffCapMs: 30_000,
   maxRetryAfterWaitMs: 30_000,
   deltaJsonBytes: 4 * 1024 * 1024,
-  snapshotJsonBytes: 32 * 1024 * 1024,
+  // 8 MiB: a bigger snapshot made one device hold (and decode in one go) more for fewer requests; at 32 MiB the
+  // phone's page froze for seconds per segment (bench/sync-browser.bench.ts).
+  snapshotJsonBytes: 8 * 1024 * 1024,
   compactAfterDeltas: 8,
+  applyChunkRecords: 1000,
 };
 
 export interface SyncReport {
@@ -73,6 +78,11 @@ export interface SyncEngineDeps {
   random: Random;
   clock: Clock;
   sleep: Sleep;
+  /**
+   * Lets the host handle input and paint between two chunks of a pulled segment (C5); `sleep(0)` without it. A
+   * browser passes one that hidden tabs do not throttle (web/src/sync/yield.ts).
+   */
+  yieldToHost?: () => Promise<void>;
   keys: SyncKeys;
   deviceId: string;
   limits?: Partial<SyncLimits>;
@@ -290,26 +300,45 @@ export class SyncEngine {
     });
   }
 
-  /** C5: one segment merges in one local transaction, or not at all (a clock-skew check throws before writing). */
+  /**
+   * C5: a segment merges in transactions of at most `applyChunkRecords` records, the event loop served between two
+   * (a snapshot holds thousands: one transaction froze the page for seconds, bench/sync-browser.bench.ts). The first
+   * transaction advances the clock past every stamp in the segment (a clock-skew check throws before anything is
+   * written) and applies the tombstones; the last marks the segment applied. Cut off between two, the segment is not
+   * applied and merges again from its start: merging is idempotent (merge.ts), so the records already in are unchanged.
+   */
   private async applySegment(sha256: Sha256Hex, kind: SegmentKind, payload: SegmentPayload): Promise<void> {
     const { deviceId, clock } = this.deps;
-    await this.deps.store.transaction(async (tx) => {
-      const cursor = await tx.getCursor();
-      let hlc = cursor.hlc;
-      const now = clock.now();
-      for (const record of payload.records) {
-        const stamp = record.type === 'lww' || record.type === 'memory' ? record.hlc : record.type === 'note' ? record.version : null;
-        if (stamp !== null) hlc = receiveHlc(hlc, stamp, deviceId, now);
-      }
-      for (const key of payload.tombstones) await applyTombstone(tx, key);
-      for (const record of payload.records) await mergeRecord(tx, record);
-      await tx.setCursor({
-        ...cursor,
-        hlc,
-        applied: cursor.applied.includes(sha256) ? cursor.applied : [...cursor.applied, sha256],
-        segments: cursor.segments.map((s) => (s.sha256 === sha256 ? { ...s, kind } : s)),
+    const size = Math.max(1, this.limits.applyChunkRecords);
+    const chunks = Math.max(1, Math.ceil(payload.records.length / size));
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      if (chunk > 0) await (this.deps.yieldToHost ? this.deps.yieldToHost() : this.deps.sleep(0));
+      await this.deps.store.transaction(async (tx) => {
+        const cursor = await tx.getCursor();
+        let hlc = cursor.hlc;
+        if (chunk === 0) {
+          const now = clock.now();
+          for (const record of payload.records) {
+            const stamp = record.type === 'lww' || record.type === 'memory' ? record.hlc : record.type === 'note' ? record.version : null;
+            if (stamp !== null) hlc = receiveHlc(hlc, stamp, deviceId, now);
+          }
+          for (const key of payload.tombstones) await applyTombstone(tx, key);
+        }
+        await mergeRecords(tx, payload.records.slice(chunk * size, (chunk + 1) * size));
+        const last = chunk === chunks - 1;
+        if (!last && hlc === cursor.hlc) return;
+        await tx.setCursor({
+          ...cursor,
+          hlc,
+          ...(last
+            ? {
+                applied: cursor.applied.includes(sha256) ? cursor.applied : [...cursor.applied, sha256],
+                segments: cursor.segments.map((s) => (s.sha256 === sha256 ? { ...s, kind } : s)),
+              }
+            : {}),
+        });
       });
-    });
+    }
   }
 
   // ---- Push (C7, C13, C14) -------------------------------------------------------------------------------------------

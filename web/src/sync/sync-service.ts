@@ -36,6 +36,7 @@ import { browserSchedulerHost, SyncScheduler } from './scheduler';
 import { setSyncStatus, syncStatus, type SyncServiceState } from './status';
 import { EMPTY_SYNC_STATS, recordSync, syncStatsSchema, type SyncStats } from './sync-stats';
 import { materializeSyncedVectors } from './vector-sync';
+import { yieldToHost } from './yield';
 import { announceSyncedSettings } from '../vault/synced-settings';
 import { hasAccountHint, setAccountHint } from '../account/hint';
 
@@ -194,6 +195,7 @@ export class SyncService {
       random: browserRandom,
       clock: { now: () => Date.now() },
       sleep: wakeOnOnline,
+      yieldToHost,
       keys,
       deviceId: this.deviceId,
       onState: (state) => this.setState(state),
