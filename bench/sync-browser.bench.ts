@@ -105,7 +105,30 @@ async function profile(page: Page, label: string): Promise<() => Promise<void>> 
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
   await cdp.send('Profiler.start');
-  return async () => printCpuProfile(label, (await cdp.send('Profiler.stop')).profile as CpuProfile);
+  return async () => printCpuProfile(label, (await cdp.send('Profiler.stop')).profile);
+}
+
+/** The most segments any part of the phone's keyword index has (queries read every segment of a term's part). */
+async function indexSegmentsPerPart(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((ok, fail) => {
+      const open = indexedDB.open('cogzy-vault');
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(new Error(String(open.error)));
+    });
+    const keys = await new Promise<IDBValidKey[]>((ok, fail) => {
+      const request = db.transaction('searchIndex').objectStore('searchIndex').getAllKeys();
+      request.onsuccess = () => ok(request.result);
+      request.onerror = () => fail(new Error(String(request.error)));
+    });
+    db.close();
+    const perPart = new Map<string, number>();
+    for (const key of keys) {
+      const part: unknown = Array.isArray(key) ? key[0] : null;
+      if (typeof part === 'string' && part !== 'stats') perPart.set(part, (perPart.get(part) ?? 0) + 1);
+    }
+    return [...perPart.values()].reduce((max, n) => Math.max(max, n), 0);
+  });
 }
 
 async function bytesShown(page: Page, appUrl: string): Promise<string> {
@@ -182,6 +205,9 @@ try {
   const phoneMs = performance.now() - started;
   console.log(`phone, unlock and first pull: unlocked ${s(unlockedMs)}, in sync ${s(pulledMs)}, marker found by search ${s(phoneMs)}, up / down ${await bytesShown(phone.page, appUrl)}`);
   console.log(`  while pulling: ${pullTasks}`);
+  // The pull writes an index segment per chunk it merged; a worker merges them afterwards (index-compaction.ts).
+  await pollFor('keyword index compacted after the pull', 120_000, async () => String((await indexSegmentsPerPart(phone.page)) <= 8), 'true', 2000).catch(() => undefined);
+  console.log(`  keyword index after the pull: at most ${await indexSegmentsPerPart(phone.page)} segments per part (merged from 8 on)`);
   console.log(`ratio phone until searchable / laptop local import until searchable: ${(phoneMs / localMs).toFixed(2)} x`);
   for (const session of sessions) if (session.errors.length > 0) console.log(`browser errors: ${session.errors.slice(0, 5).join(' | ')}`);
   console.log(`load at the end ${load()}`);

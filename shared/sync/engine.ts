@@ -90,6 +90,9 @@ export interface SyncEngineDeps {
   onState?: (state: SyncState) => void;
 }
 
+/** Pending keys read at once while packing a push (bulk reads, where the store has them). */
+const PUSH_READ_KEYS = 500;
+
 /** Final states an AppError code leads to; anything else is `error`. None of them wrote to the local vault. */
 const STATE_OF_CODE: Partial<Record<ErrorCode, SyncState>> = {
   VAULT_FULL: 'vault-full',
@@ -357,18 +360,29 @@ export class SyncEngine {
       const delta: SyncRecord[] = [];
       const vectors: SyncRecord[] = [];
       let bytes = 0;
-      for (const change of all) {
-        if (bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT) break;
-        batch.pending.push(change);
-        if (await tx.hasTombstone(change.key)) {
-          batch.tombstones.push(change.key);
-          bytes += change.key.length;
-          continue;
+      const full = (): boolean => bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT;
+      // The store's bulk reads where it has them (a request per key cost most of a push in IndexedDB), a few hundred
+      // keys at a time: a batch stops at its size, so the keys read after that are simply read again next time.
+      for (let at = 0; at < all.length && !full(); at += PUSH_READ_KEYS) {
+        const changes = all.slice(at, at + PUSH_READ_KEYS);
+        const keys = changes.map((c) => c.key);
+        const dead = tx.tombstonedAmong ? await tx.tombstonedAmong(keys) : null;
+        const live = dead ? keys.filter((key) => !dead.has(key)) : [];
+        const read = tx.getRecords && dead ? await tx.getRecords(live) : null;
+        const stored = read ? new Map(live.map((key, i) => [key, read[i]])) : null;
+        for (const change of changes) {
+          if (full()) break;
+          batch.pending.push(change);
+          if (dead ? dead.has(change.key) : await tx.hasTombstone(change.key)) {
+            batch.tombstones.push(change.key);
+            bytes += change.key.length;
+            continue;
+          }
+          const record = stored ? stored.get(change.key) : await tx.getRecord(change.key);
+          if (record === undefined) continue;
+          bytes += JSON.stringify(record).length;
+          (record.type === 'vector' ? vectors : delta).push(record);
         }
-        const record = await tx.getRecord(change.key);
-        if (record === undefined) continue;
-        bytes += JSON.stringify(record).length;
-        (record.type === 'vector' ? vectors : delta).push(record);
       }
       if (delta.length > 0 || batch.tombstones.length > 0) batch.payloads.push({ kind, payload: { records: delta, tombstones: batch.tombstones } });
       if (vectors.length > 0) batch.payloads.push({ kind: 'vectors', payload: { records: vectors, tombstones: [] } });
@@ -380,8 +394,8 @@ export class SyncEngine {
     // The payload's JSON is what is compressed (one stringify: it is megabytes), and its SHA-256 the cache key (the
     // text itself would keep the whole vault in memory during a first push). A retry builds the same payload from the
     // same stored records in the same order, so it finds the same bytes here.
-    const json = JSON.stringify(payload);
-    const cacheKey = `${kind}:${await sha256Hex(utf8(json))}`;
+    const json = utf8(JSON.stringify(payload));
+    const cacheKey = `${kind}:${await sha256Hex(json)}`;
     const cached = this.encoded.get(cacheKey);
     if (cached !== undefined) return cached;
     const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, kind, payload, json);

@@ -31,6 +31,7 @@ import {
   type PreparedBatch,
 } from '../db/import-writes';
 import { compactSearchIndex } from '../search/keyword-index';
+import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
 
 export interface ImportFileInput {
   readonly name: string;
@@ -72,8 +73,6 @@ export interface PipelineOptions {
 export const sha256: Digest = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
 const FILE_KEY_HEAD_BYTES = 1024 * 1024;
-/** Segments per index part before they are merged: queries read every segment of a term's part. */
-const COMPACT_AFTER_SEGMENTS = 8;
 /** During a long import, merge every this many batches so searching while it runs stays quick. */
 const COMPACT_EVERY_BATCHES = 64;
 /** Bytes-read progress is sent at most this often (each message re-renders the page). */
