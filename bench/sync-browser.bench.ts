@@ -181,22 +181,28 @@ try {
   const pushProfile = await profile(laptop.page, "the laptop's first push");
   started = performance.now();
   await setUpSyncThroughUi(laptop.page, appUrl, passphrase);
+  const setUpTasks = await longTasksSince(laptop.page);
   await waitInSyncShown(laptop.page, TIMEOUT_MS);
   const pushMs = performance.now() - started;
   const pushTasks = await longTasksSince(laptop.page);
   await pushProfile();
   console.log(`laptop, set up sync and first push: ${s(pushMs)}, up / down ${await bytesShown(laptop.page, appUrl)}; load ${load()}`);
+  console.log(`  while setting up (the passphrase's key derivation): ${setUpTasks}`);
   console.log(`  while pushing: ${pushTasks}`);
 
   const phone = await launchApp({ viewport: { width: 390, height: 844 } });
   sessions.push(phone);
   await watchLongTasks(phone.page);
+  phone.page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') console.log(`  phone console ${m.type()}: ${m.text().slice(0, 500)}`);
+  });
   await signInThroughUi(phone.page, appUrl, account, 'signin');
   await longTasksSince(phone.page);
   const pullProfile = await profile(phone.page, "the phone's pull");
   started = performance.now();
   await unlockSyncThroughUi(phone.page, appUrl, passphrase);
   const unlockedMs = performance.now() - started;
+  const unlockTasks = await longTasksSince(phone.page);
   await waitInSyncShown(phone.page, TIMEOUT_MS, (state) => console.log(`  phone at ${s(performance.now() - started)}: ${state}`));
   const pulledMs = performance.now() - started;
   const pullTasks = await longTasksSince(phone.page);
@@ -204,6 +210,7 @@ try {
   await untilMarkerFound(phone.page, appUrl);
   const phoneMs = performance.now() - started;
   console.log(`phone, unlock and first pull: unlocked ${s(unlockedMs)}, in sync ${s(pulledMs)}, marker found by search ${s(phoneMs)}, up / down ${await bytesShown(phone.page, appUrl)}`);
+  console.log(`  while unlocking (the passphrase's key derivation): ${unlockTasks}`);
   console.log(`  while pulling: ${pullTasks}`);
   // The pull writes an index segment per chunk it merged; a worker merges them afterwards (index-compaction.ts).
   await pollFor('keyword index compacted after the pull', 120_000, async () => String((await indexSegmentsPerPart(phone.page)) <= 8), 'true', 2000).catch(() => undefined);

@@ -51,7 +51,7 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   // phone's page froze for seconds per segment (bench/sync-browser.bench.ts).
   snapshotJsonBytes: 8 * 1024 * 1024,
   compactAfterDeltas: 8,
-  applyChunkRecords: 1000,
+  applyChunkRecords: 250,
 };
 
 export interface SyncReport {

@@ -5,7 +5,7 @@
  * page does not freeze while postings are rewritten.
  *
  *   COMPACT_AFTER_SEGMENTS                       segments per part before they are merged (imports use it too)
- *   compactIndexInBackground(): Promise<number>  parts merged; one run at a time, later calls share it
+ *   compactIndexInBackground(): Promise<number>  parts merged; one run at a time (a call meanwhile queues one more)
  */
 import { z } from 'zod';
 import { AppError, appErrorDataSchema } from '../../../shared/errors';
@@ -19,10 +19,27 @@ export const compactionReplySchema = z.discriminatedUnion('ok', [
 ]);
 export type CompactionReply = z.infer<typeof compactionReplySchema>;
 
-let running: Promise<number> | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+let next: Promise<number> | null = null;
 
+/**
+ * One run at a time. A call while one runs gets one more run after it, shared by every call until it starts: a
+ * pull that goes on after the first run started adds segments that run did not see.
+ */
 export function compactIndexInBackground(): Promise<number> {
-  running ??= new Promise<number>((resolve, reject) => {
+  if (next === null) {
+    const run = queue.catch(() => undefined).then(() => {
+      next = null;
+      return compactInWorker();
+    });
+    next = run;
+    queue = run;
+  }
+  return next;
+}
+
+function compactInWorker(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const worker = new Worker(new URL('./index-compaction.worker.ts', import.meta.url), { type: 'module', name: 'cogzy-index-compaction' });
     worker.addEventListener('message', (event: MessageEvent<unknown>) => {
       worker.terminate();
@@ -35,8 +52,5 @@ export function compactIndexInBackground(): Promise<number> {
       worker.terminate();
       reject(new AppError('INTERNAL', { detail: `compaction worker failed: ${event.message}` }));
     });
-  }).finally(() => {
-    running = null;
   });
-  return running;
 }
