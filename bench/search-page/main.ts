@@ -6,6 +6,7 @@
 import Dexie from 'dexie';
 import MiniSearch from 'minisearch';
 import { openVaultDatabase } from '../../web/src/db/database';
+import type { KeywordTrace } from '../../web/src/search/keyword-search';
 import { SearchService } from '../../web/src/search/search';
 import type { IngestRequest, IngestResult } from './ingest-worker';
 
@@ -19,12 +20,17 @@ type Engine = { search(query: string): Promise<number> };
 
 let engine: Engine | null = null;
 let keywordOnly: Engine | null = null;
+/** Our keyword search's breakdown of the last query (null for MiniSearch). */
+let lastTrace: KeywordTrace | null = null;
 
 async function startOurs(query: string): Promise<ColdResult> {
   const started = performance.now();
   const db = await openVaultDatabase({ name: 'cogzy-bench' });
   const openMs = performance.now() - started;
   const search = new SearchService(db);
+  search.keyword.trace = (trace) => {
+    lastTrace = trace;
+  };
   engine = { search: async (q) => (await search.search(q, { limit: 20 })).results.length };
   keywordOnly = { search: async (q) => (await search.keyword.search(q, {}, 20)).length };
   const results = await engine.search(query);
@@ -55,18 +61,21 @@ async function startMini(query: string): Promise<ColdResult> {
   return { answeredAtMs: performance.now(), openMs, results };
 }
 
-async function runQueries(queries: string[], which: 'full' | 'keyword'): Promise<{ latencies: number[]; empty: number }> {
+async function runQueries(queries: string[], which: 'full' | 'keyword'): Promise<{ latencies: number[]; empty: number; traces: (KeywordTrace | null)[] }> {
   const target = which === 'full' ? engine : keywordOnly;
   if (!target) throw new Error('no engine started');
   const latencies: number[] = [];
+  const traces: (KeywordTrace | null)[] = [];
   let empty = 0;
   for (const q of queries) {
+    lastTrace = null;
     const started = performance.now();
     const n = await target.search(q);
     latencies.push(performance.now() - started);
+    traces.push(lastTrace);
     if (n === 0) empty++;
   }
-  return { latencies, empty };
+  return { latencies, empty, traces };
 }
 
 function heapBytes(): number {

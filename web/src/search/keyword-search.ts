@@ -85,6 +85,29 @@ export interface KeywordResult {
   coverage: number;
 }
 
+/** Where one query's time went (KeywordSearch.trace; benchmarks print it for the slowest queries). */
+export interface KeywordTrace {
+  totalMs: number;
+  /** Until every word's postings were known: statistics, listing, rows from storage, decoding, prefix and typo look-ups. */
+  readMs: number;
+  /** Of readMs, decoding postings. */
+  decodeMs: number;
+  /** Postings decoded, and index rows read from storage meanwhile (the background warm-up's included). */
+  decoded: number;
+  rowsFetched: number;
+  /** Scoring every posting, the title field, the coordination of short queries. */
+  scoreMs: number;
+  /** Choosing the page (top k; the phrase check). */
+  selectMs: number;
+  /** Reading the page's nodes and titles. */
+  pageMs: number;
+  /** Postings scored, and documents touched. */
+  postings: number;
+  touched: number;
+  /** The background warm-up was reading rows when the query started. */
+  warming: boolean;
+}
+
 interface Variant {
   term: string;
   weight: number;
@@ -109,6 +132,7 @@ interface RankInput {
   ignored: string[];
   keywordQuery: boolean;
   pending: PendingSegments;
+  trace: KeywordTrace;
 }
 
 /**
@@ -177,12 +201,28 @@ export class KeywordSearch implements ResultSource {
     return (await this.searchDetailed(query, filters, limit)).hits;
   }
 
+  /** Called after each query with where its time went (benchmarks set it). */
+  trace: ((trace: KeywordTrace) => void) | null = null;
+
   async searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult> {
-    return withStorageErrors(() => this.run(parseQuery(query), filters, limit));
+    const started = performance.now();
+    const counters = this.reader.counters;
+    const before = { decodeMs: counters.decodeMs, decoded: counters.decoded, rowsFetched: counters.rowsFetched };
+    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming };
+    const result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+    if (this.trace) {
+      trace.totalMs = performance.now() - started;
+      trace.decodeMs = counters.decodeMs - before.decodeMs;
+      trace.decoded = counters.decoded - before.decoded;
+      trace.rowsFetched = counters.rowsFetched - before.rowsFetched;
+      this.trace(trace);
+    }
+    return result;
   }
 
   /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, keepStopwords = false): Promise<KeywordResult> {
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, keepStopwords = false): Promise<KeywordResult> {
+    const started = performance.now();
     const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
     const fields: FieldCode[] =
@@ -281,7 +321,7 @@ export class KeywordSearch implements ResultSource {
       : null;
 
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
-    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, true);
 
     if (!this.warming && this.options.warmIndex === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
@@ -297,8 +337,9 @@ export class KeywordSearch implements ResultSource {
     }
     const capacity = docs.capacity;
     const work = this.takeWorkspace(capacity);
+    trace.readMs = performance.now() - started;
     try {
-      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending }, work);
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace }, work);
     } finally {
       this.releaseWorkspace(work);
     }
@@ -322,7 +363,8 @@ export class KeywordSearch implements ResultSource {
   }
 
   private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
-    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending } = query;
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace } = query;
+    const rankStarted = performance.now();
     const filters = query.filters;
     const docCount = stats.docCount;
     const totalLength = stats.totalLength;
@@ -377,6 +419,7 @@ export class KeywordSearch implements ResultSource {
           if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
         }
         const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
+        trace.postings += merged ? merged.docIds.length : postingCount(variant.postings);
         // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
         const titleDf = titleMatches?.extraDf(g, v) ?? 0;
         if (bodyDf + titleDf === 0) return;
@@ -444,8 +487,19 @@ export class KeywordSearch implements ResultSource {
       for (const doc of touched) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
     }
 
+    const scoredAt = performance.now();
+    trace.scoreMs = scoredAt - rankStarted;
+    trace.touched = touched.length;
+    const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
+      const pageStarted = performance.now();
+      const hits = await this.pageHits(ranked, docs, scores, titleIndex);
+      trace.pageMs += performance.now() - pageStarted;
+      return hits;
+    };
+
     const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
     const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
+      trace.selectMs = performance.now() - scoredAt - trace.pageMs;
       const top = hits[0]?.node?.docId;
       let heldIdf = 0;
       if (top !== undefined) {
@@ -503,7 +557,7 @@ export class KeywordSearch implements ResultSource {
         exhaustive = true;
       }
       const bound = exhaustive ? found.length + unsure.length : candidates.length;
-      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), bound, []);
+      if (unsure.length === 0 && found.length > 0) return finish(await page(topK(found, scores, limit)), bound, []);
       if (unsure.length > 0) {
         // Rows from before positions were kept: those candidates are checked against their stored text.
         const sure = new Set(found);
@@ -512,10 +566,10 @@ export class KeywordSearch implements ResultSource {
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
-      const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
+      const hitsByWords = await page(topK(touched, scores, limit));
       return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
     }
-    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex), touched.length, []);
+    return finish(await page(topK(touched, scores, limit)), touched.length, []);
   }
 
   /** Without a phrase every candidate is a hit: read just the page, titles the title index lacks in the same round. */
