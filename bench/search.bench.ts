@@ -130,13 +130,13 @@ async function coldStart(
 function printSlowest(queries: readonly string[], latencies: readonly number[], traces: readonly (KeywordTrace | null)[], count: number): void {
   const f = (v: number): string => v.toFixed(1).padStart(6);
   console.log(`\nslowest ${count} of ours (+snippets), ms: total = keyword (read [decode] + score + select + page) + snippets/rest`);
-  console.log(`  #     total   read decode  score select   page   rest  rows  postings  touched  warm  query`);
+  console.log(`  #     total   read decode  score select   page   rest  rows  postings  touched  warm  path            query`);
   const order = latencies.map((t, i) => [t, i] as const).sort((a, b) => b[0] - a[0]).slice(0, count);
   for (const [t, i] of order) {
     const tr = traces[i];
     if (!tr) continue;
     console.log(
-      `  ${String(i).padStart(3)} ${f(t)} ${f(tr.readMs)} ${f(tr.decodeMs)} ${f(tr.scoreMs)} ${f(tr.selectMs)} ${f(tr.pageMs)} ${f(t - tr.totalMs)} ${String(tr.rowsFetched).padStart(5)} ${String(tr.postings).padStart(9)} ${String(tr.touched).padStart(8)}  ${tr.warming ? 'yes' : 'no '}   ${JSON.stringify(queries[i])}`,
+      `  ${String(i).padStart(3)} ${f(t)} ${f(tr.readMs)} ${f(tr.decodeMs)} ${f(tr.scoreMs)} ${f(tr.selectMs)} ${f(tr.pageMs)} ${f(t - tr.totalMs)} ${String(tr.rowsFetched).padStart(5)} ${String(tr.postings).padStart(9)} ${String(tr.touched).padStart(8)}  ${tr.warming ? 'yes' : 'no '}   ${tr.path.padEnd(15)} ${JSON.stringify(queries[i])}`,
     );
   }
   const sum = (pick: (tr: KeywordTrace) => number): number => traces.reduce((n, tr) => n + (tr ? pick(tr) : 0), 0) / Math.max(1, traces.length);
@@ -144,6 +144,9 @@ function printSlowest(queries: readonly string[], latencies: readonly number[], 
   console.log(
     `  mean over all ${latencies.length}: read ${sum((tr) => tr.readMs).toFixed(1)} (decode ${sum((tr) => tr.decodeMs).toFixed(1)}), score ${sum((tr) => tr.scoreMs).toFixed(1)}, select ${sum((tr) => tr.selectMs).toFixed(1)}, page ${sum((tr) => tr.pageMs).toFixed(1)}, rest ${rest.toFixed(1)}; queries while warming: ${traces.filter((tr) => tr?.warming === true).length}`,
   );
+  const paths = new Map<string, number>();
+  for (const tr of traces) if (tr) paths.set(tr.path, (paths.get(tr.path) ?? 0) + 1);
+  console.log(`  scoring paths: ${[...paths].map(([path, n]) => `${path} ${n}`).join(', ')}`);
 }
 
 interface CpuProfile {

@@ -71,6 +71,8 @@ class Corpus {
 
 const rng = prng(20261201);
 const corpus = new Corpus(rng);
+/** Replies written, for phrases that some exchange really holds. */
+const replies: string[] = [];
 
 function batch(from: number, to: number): ImportBatch {
   const items: ImportBatch['items'] = [];
@@ -90,7 +92,7 @@ function batch(from: number, to: number): ImportBatch {
         active: n % 23 !== 0,
         branchId: null,
         human: { text: corpus.text(8 + Math.floor(rng() * 20)), messageIds: [], createdAt: null, model: null },
-        assistant: { text: corpus.text(30 + Math.floor(rng() * 60)), messageIds: [], createdAt: null, model: null },
+        assistant: { text: reply(corpus.text(30 + Math.floor(rng() * 60))), messageIds: [], createdAt: null, model: null },
         extras: { thinking: n % 5 === 0 ? [corpus.text(15)] : [], toolCalls: [], system: [], customInstructions: [], citations: [] },
         attachments: [],
         createdAt: Date.UTC(2024, 0, 1) + n * 3_600_000,
@@ -118,6 +120,18 @@ function batch(from: number, to: number): ImportBatch {
   return { items, progress: { bytesRead: 1, totalBytes: 1, records: 1, conversations: items.length, nodes: 0, duplicates: 0 }, checkpoint: { records: 1 } };
 }
 
+function reply(text: string): string {
+  replies.push(text);
+  return text;
+}
+
+/** Two neighbouring words of a reply. */
+function bigram(): string {
+  const words = (replies[Math.floor(rng() * replies.length)] ?? 'the tide').split(' ');
+  const at = Math.floor(rng() * (words.length - 1));
+  return `${words[at] ?? 'the'} ${words[at + 1] ?? 'tide'}`;
+}
+
 /** A word typed with one letter changed (or two, for a long word). */
 function typo(word: string): string {
   const at = Math.floor(rng() * word.length);
@@ -136,6 +150,7 @@ function queries(): string[] {
     out.push(`${rare()} ${mid().slice(0, 2 + (i % 3))}`, `${mid()} ${any().slice(0, 3)}`, `${rare()} th`, `${mid()} wa`);
     out.push(`what did i say about the ${rare()} and ${mid()} `, `how do i ${mid()} the ${any()} ${any()}`, `the of and `, 'what is the');
     out.push(`${typo(rare())} ${mid()} `, `${mid()} ${typo(rare())} `, `"${any()} ${any()}" ${rare()} `);
+    out.push(`"${bigram()}"`, `"${bigram()}" ${mid()} `, `"${bigram()}" ${rare()} `, `"${rare()} ${mid()}"`);
   }
   return out;
 }
@@ -178,7 +193,12 @@ describe('keyword search, top-k path', () => {
     const merged = new KeywordSearch(db, { commonPostings: COMMON_POSTINGS, exhaustive: true });
     const plain = new KeywordSearch(db, { exhaustive: true });
     const paths = new Map<string, number>();
-    topK.trace = (trace: KeywordTrace) => paths.set(trace.path, (paths.get(trace.path) ?? 0) + 1);
+    let path = '';
+    topK.trace = (trace: KeywordTrace) => {
+      path = trace.path;
+      paths.set(trace.path, (paths.get(trace.path) ?? 0) + 1);
+    };
+    let phrasesByTopK = 0;
     const filterSets: SearchFilters[] = [{}, { providers: ['claude', 'grok'] }, { role: 'assistant' }, { includeHidden: true, includeBranches: true }];
     const all = queries();
     let asked = 0;
@@ -188,10 +208,13 @@ describe('keyword search, top-k path', () => {
       const expected = page(await plain.searchDetailed(query, filters, limit));
       expect(page(await merged.searchDetailed(query, filters, limit)), query).toEqual(expected);
       expect(page(await topK.searchDetailed(query, filters, limit)), query).toEqual(expected);
+      if (query.includes('"') && path.startsWith('top-k')) phrasesByTopK += 1;
       asked += 1;
     }
     expect(asked).toBe(all.length);
     // The path must really have answered a good share of them (else this test compares the exhaustive path with itself).
     expect(paths.get('top-k') ?? 0).toBeGreaterThan(all.length / 4);
+    expect(paths.get('top-k phrase') ?? 0).toBeGreaterThan(0);
+    expect(phrasesByTopK).toBeGreaterThan(all.filter((query) => query.includes('"')).length / 3);
   }, 300_000);
 });

@@ -1190,8 +1190,12 @@ export class DocsTable {
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 /** Postings and positions per indexed exchange (~150 words), measured at 100k: ~0.41 KB; with room to spare. */
 const WARM_BYTES_PER_DOC = 550;
-/** Parts read together while warming. */
-const WARM_PARTS = 16;
+/**
+ * Parts read together while warming, each batch only while no query runs: a query then waits for at most one
+ * small batch ahead of its own reads (with 16 parts in flight, the queries during the warm-up were most of the
+ * slowest; bench/search.bench.ts prints them).
+ */
+const WARM_PARTS = 4;
 /** The title log's part (title-index.ts), the last part a query lists. */
 const TITLES_PART = 'titles';
 
@@ -1327,10 +1331,27 @@ export class KeywordIndexReader {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
-      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
       // Let queries in between.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
+  }
+
+  /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
+  private queries = 0;
+  private idle: (() => void)[] = [];
+
+  /** A query starts: the warm-up reads no more rows until every query has called the function returned. */
+  queryStarted(): () => void {
+    this.queries += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.queries -= 1;
+      if (this.queries === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
   }
 
   private rememberHot(term: string, entry: HotTerm): void {

@@ -107,10 +107,11 @@ export interface KeywordTrace {
   /** The background warm-up was reading rows when the query started. */
   warming: boolean;
   /**
-   * How the query was scored: 'top-k' (only the candidates), or every posting: 'exhaustive' (no common word, a
-   * phrase, or asked), 'few candidates' (fewer than the page), 'bound' (a common-words-only exchange might rank).
+   * How the query was scored: 'top-k' (only the candidates), 'top-k phrase' (only the candidates of a phrase: the
+   * phrase's page is exact, its words' page would score everything), or every posting: 'exhaustive' (no common
+   * word, or asked), 'few candidates' (fewer than the page), 'bound' (a common-words-only exchange might rank).
    */
-  path: 'top-k' | 'exhaustive' | 'few candidates' | 'bound';
+  path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'bound';
 }
 
 interface Variant {
@@ -265,7 +266,13 @@ export class KeywordSearch implements ResultSource {
     const counters = this.reader.counters;
     const before = { decodeMs: counters.decodeMs, decoded: counters.decoded, rowsFetched: counters.rowsFetched };
     const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive' };
-    const result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+    const ended = this.reader.queryStarted();
+    let result: KeywordResult;
+    try {
+      result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+    } finally {
+      ended();
+    }
     if (this.trace) {
       trace.totalMs = performance.now() - started;
       trace.decodeMs = counters.decodeMs - before.decodeMs;
@@ -584,7 +591,7 @@ export class KeywordSearch implements ResultSource {
      * words' bitsets. Otherwise the candidates' scores are dropped and every posting is scored. Returns the
      * total and whether an exchange holds every word, or null.
      */
-    const topKScoring = (): { total: number; matchedAll: boolean } | null => {
+    const topKScoring = (): { total: number | null; matchedAll: boolean } | null => {
       const { mark } = work;
       const candidates: number[] = [];
       const dropCandidates = (): null => {
@@ -641,10 +648,31 @@ export class KeywordSearch implements ResultSource {
         for (const doc of mergedOf[g]?.[v]?.docIds ?? []) addCandidate(doc);
         addTitled(g, v);
       }
+      // A quoted phrase: every exchange holding it must be a candidate, so one of its words is essential (the rarest).
+      const phraseGroups = words.flatMap((word, g) => (parsed.phrases.some((phrase) => phrase.includes(word)) ? [g] : []));
+      if (parsed.phrases.length > 0 && !phraseGroups.some((g) => essential[g]?.every(Boolean) === true)) {
+        const size = (g: number): number => (mergedOf[g] ?? []).reduce((n, merged) => n + (merged?.docIds.length ?? 0), 0);
+        const rarest = [...phraseGroups].sort((x, y) => size(x) - size(y))[0];
+        if (rarest === undefined) {
+          trace.path = 'exhaustive';
+          return dropCandidates();
+        }
+        (groups[rarest] ?? []).forEach((_, v) => {
+          const row = essential[rarest];
+          if (!row || row[v]) return;
+          row[v] = true;
+          for (const doc of mergedOf[rarest]?.[v]?.docIds ?? []) addCandidate(doc);
+          addTitled(rarest, v);
+        });
+      }
       const rest = essential.some((row) => row.some((isEssential) => !isEssential));
+      // Proven: no exchange outside the candidates can be on the page (checked below). A phrase query needs that only
+      // when nothing holds its phrases and its words are ranked instead.
+      let proven = true;
       if (rest && candidates.length < limit) {
         trace.path = 'few candidates';
-        return dropCandidates();
+        if (parsed.phrases.length === 0) return dropCandidates();
+        proven = false;
       }
       const only = Uint32Array.from(candidates).sort();
       groups.forEach((group, g) => group.forEach((_, v) => scoreVariant(g, v, only)));
@@ -688,9 +716,15 @@ export class KeywordSearch implements ResultSource {
       }
       const best = topK(touched, scores, limit);
       const last = best[limit - 1];
-      if (rest && (last === undefined || !((scores[last] ?? 0) > margin(bound)))) {
+      if (proven && rest && (last === undefined || !((scores[last] ?? 0) > margin(bound)))) {
         trace.path = 'bound';
-        return dropCandidates();
+        if (parsed.phrases.length === 0) return dropCandidates();
+        proven = false;
+      }
+      if (!proven) {
+        // An exchange holding every word holds the essential phrase word too: it is a candidate.
+        dropCandidates();
+        return { total: null, matchedAll };
       }
       // The union: the common words' allowed documents, the candidates they do not hold, and the title-only exchanges.
       const allowedBits = allowBits(docs, filters);
@@ -702,20 +736,23 @@ export class KeywordSearch implements ResultSource {
       return { total, matchedAll };
     };
 
-    let total: number | null = null;
-    let matchedAll = true;
-    const eligible = !this.options.exhaustive && parsed.phrases.length === 0 && limit > 0 && mergedOf.some((row) => row.some((merged) => merged !== null));
-    const fast = eligible ? topKScoring() : null;
-    if (fast) trace.path = 'top-k';
-    if (fast) ({ total, matchedAll } = fast);
-    else {
-      if (eligible) work.clear();
+    /** Every posting of every word scored (after a top-k attempt that could not answer, its scores dropped first). */
+    const scoreAll = (): void => {
+      work.clear();
       groups.forEach((group, g) => group.forEach((_, v) => scoreVariant(g, v, null)));
       // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
       // conversation only its title found.
       titleMatches?.lift(scores, matched, touched, allow, inBody);
       if (coordinated) matchedAll = coordinate(topScore());
-    }
+    };
+    let total: number | null = null;
+    let matchedAll = true;
+    const eligible = !this.options.exhaustive && limit > 0 && mergedOf.some((row) => row.some((merged) => merged !== null));
+    const fast = eligible ? topKScoring() : null;
+    if (fast) {
+      ({ total, matchedAll } = fast);
+      trace.path = total === null ? 'top-k phrase' : 'top-k';
+    } else scoreAll();
 
     const scoredAt = performance.now();
     trace.scoreMs = scoredAt - rankStarted;
@@ -796,8 +833,10 @@ export class KeywordSearch implements ResultSource {
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
+      // The words ranked instead: the top-k path scored only the phrase's candidates unless it proved the page.
+      if (fast && total === null) scoreAll();
       const hitsByWords = await page(topK(touched, scores, limit));
-      return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
+      return finish(hitsByWords, total ?? touched.length, phrases.map((phrase) => [...phrase]));
     }
     return finish(await page(topK(touched, scores, limit)), total ?? touched.length, []);
   }
