@@ -9,11 +9,14 @@
  * against the stored text for rows written before positions), or fall back to their words when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
+ * Common words (merged postings) are scored for the candidates only when a bound proves the page the same (the
+ * top-k path in `rank`); otherwise every posting is scored.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage, options?: { warmIndex?: boolean })   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
+ *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
  *   }
  */
 import { PROVIDERS } from '../../../shared/model';
