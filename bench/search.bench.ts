@@ -17,7 +17,8 @@
  * BENCH_INGEST_VARIANTS=1 adds IndexedDB variants timed on the sample batches (rows, indexes, durability).
  * BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
  * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
- * functions with the most self time.
+ * functions with the most self time. BENCH_COMPARE=1 (with a kept profile) only times keyword search's top-k path
+ * against its exhaustive scorer in the same page, query by query, and checks their pages are the same.
  */
 import { once } from 'node:events';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ const COLD_RUNS = 3;
 const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
 const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
 const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
+const COMPARE = process.env['BENCH_COMPARE'] === '1';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
 
@@ -124,6 +126,37 @@ async function coldStart(
     await context.close();
   }
   return { cold, full, traces, keyword, empty, heap };
+}
+
+/** BENCH_COMPARE: the top-k path and the exhaustive scorer, query by query in one page (see compareScoring). */
+async function compare(profile: string, url: string, queries: string[]): Promise<void> {
+  const { context, page } = await launch(profile);
+  await page.goto(`${url}/index.html`);
+  type Comparison = { topK: number[]; exhaustive: number[]; paths: string[]; same: number };
+  for (const warm of [false, true]) {
+    const r = await page.evaluate(
+      ([qs, w]) => (globalThis as unknown as { cogzyBench: { compareScoring(q: string[], w: boolean): Promise<Comparison> } }).cogzyBench.compareScoring(qs, w),
+      [queries, warm] as [string[], boolean],
+    );
+    printComparison(r, queries.length, warm);
+  }
+  await context.close();
+}
+
+function printComparison(r: { topK: number[]; exhaustive: number[]; paths: string[]; same: number }, count: number, warm: boolean): void {
+  const row = (label: string, xs: number[]): string => `${label.padEnd(22)} p50 ${ms(percentile(xs, 50)).padStart(9)}  p95 ${ms(percentile(xs, 95)).padStart(9)}  mean ${ms(xs.reduce((a, b) => a + b, 0) / xs.length).padStart(9)}`;
+  console.log(`\nkeyword search only (ranked ids + the page's nodes), same page, alternating which runs first, ${warm ? 'warm caches (each query asked once before)' : 'cold caches, no warm-up'}:`);
+  console.log(row('top-k path', r.topK));
+  console.log(row('exhaustive scorer', r.exhaustive));
+  console.log(`p95 ratio top-k : exhaustive ${(percentile(r.topK, 95) / percentile(r.exhaustive, 95)).toFixed(2)}; p50 ratio ${(percentile(r.topK, 50) / percentile(r.exhaustive, 50)).toFixed(2)}; same page (ids and scores) on ${r.same}/${count} queries`);
+  const byPath = new Map<string, { fast: number[]; every: number[] }>();
+  r.paths.forEach((path, i) => {
+    const entry = byPath.get(path) ?? { fast: [], every: [] };
+    entry.fast.push(r.topK[i] ?? 0);
+    entry.every.push(r.exhaustive[i] ?? 0);
+    byPath.set(path, entry);
+  });
+  for (const [path, { fast, every }] of byPath) console.log(`  ${path.padEnd(15)} ${String(fast.length).padStart(4)} queries: top-k p50 ${ms(percentile(fast, 50))} p95 ${ms(percentile(fast, 95))}; exhaustive p50 ${ms(percentile(every, 50))} p95 ${ms(percentile(every, 95))}`);
 }
 
 /** The slowest queries of the "+snippets" pass with where their time went (our keyword search's trace). */
@@ -257,6 +290,11 @@ async function main(): Promise<void> {
     await context.close();
     if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
 
+    if (COMPARE) {
+      await compare(profile, url, queries);
+      console.log(`load average at end: ${load()}`);
+      return;
+    }
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
     const mini = OURS_ONLY
       ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], traces: [], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
