@@ -13,7 +13,7 @@
  * top-k path in `rank`); otherwise every posting is scored.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive? })   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
  *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
@@ -56,6 +56,8 @@ const MAX_PHRASE_CHECKS = 300;
 /** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
 const PHRASE_CHUNK = 40;
 const PHRASE_READ_AHEAD = 1;
+/** The top-k path runs only when each common word's list is at least this many times longer than the candidates. */
+const LOOKUP_COST = 4;
 /** Phrase candidates looked up first, best ranked, per result asked for (see the phrase step in `rank`). */
 const PHRASE_FIRST_CHECKS = 5;
 
@@ -112,9 +114,10 @@ export interface KeywordTrace {
   /**
    * How the query was scored: 'top-k' (only the candidates), 'top-k phrase' (only the candidates of a phrase: the
    * phrase's page is exact, its words' page would score everything), or every posting: 'exhaustive' (no common
-   * word, or asked), 'few candidates' (fewer than the page), 'bound' (a common-words-only exchange might rank).
+   * word, or asked), 'few candidates' (fewer than the page), 'costly' (too many candidates to look up), 'bound' (a
+   * common-words-only exchange might rank).
    */
-  path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'bound';
+  path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'costly' | 'bound';
 }
 
 interface Variant {
@@ -244,18 +247,22 @@ export class KeywordSearch implements ResultSource {
    * `warmIndex`: read a small enough index whole in the background after the first query (the app; not a one-shot
    * command). `commonPostings`: words with at least this many postings are merged and looked up for the candidates
    * only (MERGE_MIN_POSTINGS; tests lower it to reach that path on a small vault). `exhaustive`: score every posting
-   * of every word, never the top-k path (the reference the tests compare it with).
+   * of every word, never the top-k path (the reference the tests compare it with). `lookupCost`: the top-k path
+   * runs only when the common words' lists are this many times longer than the candidates (LOOKUP_COST; tests set
+   * 0 to take it whenever it can prove the page).
    */
   constructor(
     private readonly db: KeywordSearchStorage,
-    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean } = {},
+    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number } = {},
   ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
     this.commonPostings = options.commonPostings ?? MERGE_MIN_POSTINGS;
+    this.lookupCost = options.lookupCost ?? LOOKUP_COST;
   }
 
   private readonly commonPostings: number;
+  private readonly lookupCost: number;
 
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     return (await this.searchDetailed(query, filters, limit)).hits;
@@ -669,6 +676,22 @@ export class KeywordSearch implements ResultSource {
         });
       }
       const rest = essential.some((row) => row.some((isEssential) => !isEssential));
+      // Worth it only when the common words looked up hold many more documents than there are candidates: measured
+      // (BENCH_COMPARE), looking every candidate up in a list about as long costs more than scoring the list.
+      let lookedUp = 0;
+      let lookUps = 0;
+      groups.forEach((group, g) =>
+        group.forEach((_, v) => {
+          const merged = mergedOf[g]?.[v];
+          if (!merged || essential[g]?.[v] !== false) return;
+          lookedUp += merged.docIds.length;
+          lookUps += 1;
+        }),
+      );
+      if (!rest || candidates.length * lookUps * this.lookupCost > lookedUp) {
+        trace.path = 'costly';
+        return dropCandidates();
+      }
       // Proven: no exchange outside the candidates can be on the page (checked below). A phrase query needs that only
       // when nothing holds its phrases and its words are ranked instead.
       let proven = true;
