@@ -1190,8 +1190,12 @@ export class DocsTable {
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 /** Postings and positions per indexed exchange (~150 words), measured at 100k: ~0.41 KB; with room to spare. */
 const WARM_BYTES_PER_DOC = 550;
-/** Parts read together while warming. */
-const WARM_PARTS = 16;
+/**
+ * Parts read together while warming, each batch only while no query runs: a query then waits for at most one
+ * small batch ahead of its own reads (with 16 parts in flight, the queries during the warm-up were most of the
+ * slowest; bench/search.bench.ts prints them).
+ */
+const WARM_PARTS = 4;
 /** The title log's part (title-index.ts), the last part a query lists. */
 const TITLES_PART = 'titles';
 
@@ -1201,6 +1205,17 @@ export type PendingSegments = Promise<Map<string, number[]>>;
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
 export const HOT_POSTINGS = 10_000;
 const HOT_BYTES = 32 * 1024 * 1024;
+
+export interface ReaderCounters {
+  /** Time spent decoding postings lists (synchronous, inside `postings`). */
+  decodeMs: number;
+  /** Postings decoded. */
+  decoded: number;
+  /** Index rows read from storage (cache misses, the background warm-up's included). */
+  rowsFetched: number;
+  /** The background warm-up is reading rows. */
+  warming: boolean;
+}
 
 interface HotTerm {
   /** The part's segment numbers when decoded: a segment is immutable, so the same list means the same postings. */
@@ -1222,6 +1237,8 @@ export class KeywordIndexReader {
   private cachedBytes = 0;
   private hot = new Map<string, HotTerm>();
   private hotBytes = 0;
+  /** Running totals since the reader was made, for timing breakdowns (KeywordSearch.trace): decoding, rows fetched. */
+  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false };
 
   constructor(
     private readonly table: () => SearchIndexTable,
@@ -1281,6 +1298,7 @@ export class KeywordIndexReader {
     }
     const [own, pendingRows] = await Promise.all([this.rows(part, ownSegs), this.rows(group, groupSegs)]);
     const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
+    const decodeStarted = performance.now();
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
     let count = 0;
@@ -1289,6 +1307,8 @@ export class KeywordIndexReader {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
       this.rememberHot(term, { segs, byField, bytes: 0 });
     }
+    this.counters.decodeMs += performance.now() - decodeStarted;
+    this.counters.decoded += count;
     return out;
   }
 
@@ -1299,13 +1319,39 @@ export class KeywordIndexReader {
    */
   async warm(stats: StatsRow): Promise<void> {
     if (stats.docCount * WARM_BYTES_PER_DOC > ROW_CACHE_BYTES * 0.6) return;
+    this.counters.warming = true;
+    try {
+      await this.warmRows(stats);
+    } finally {
+      this.counters.warming = false;
+    }
+  }
+
+  private async warmRows(stats: StatsRow): Promise<void> {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
-      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
       // Let queries in between.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
+  }
+
+  /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
+  private queries = 0;
+  private idle: (() => void)[] = [];
+
+  /** A query starts: the warm-up reads no more rows until every query has called the function returned. */
+  queryStarted(): () => void {
+    this.queries += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.queries -= 1;
+      if (this.queries === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
   }
 
   private rememberHot(term: string, entry: HotTerm): void {
@@ -1419,6 +1465,7 @@ export class KeywordIndexReader {
     const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
     if (missing.length > 0) {
+      this.counters.rowsFetched += missing.length;
       const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
       for (const row of fetched) if (row) this.remember(row);
     }

@@ -12,7 +12,8 @@
  *     constructor(index: TitleIndex, docs: DocsTable, groups: TitleTerm[][], docCount)  // variants per query word
  *     extraDf(group, variant)  titleTf(group, variant, conversation)  setIdf(group, variant, idf)   // the exchange loop
  *     any()  holds(doc, group)
- *     lift(scores, matched, touched, allow, inBody(doc, group))   // words only the title holds; title-only conversations
+ *     lift(scores, matched, touched, allow, inBody(doc, group), represented?)   // words only the title holds; title-only conversations
+ *     variants(group)  maxTitleTf(group, variant)  conversationsOf(group, variant)   // bounds for the top-k path
  *     hasPhrase(conversationId, phrase)
  *   }
  */
@@ -31,10 +32,10 @@ export interface TitleTerm {
   weight: number;
 }
 
-/** Each conversation's exchanges in docId order, rebuilt only when the documents table grew or was replaced. */
+/** Each conversation's exchanges in docId order (`docs[start[c]] … docs[start[c + 1] - 1]`), rebuilt only when the documents table grew or was replaced. */
 const byConversation = new WeakMap<DocsTable, { size: number; start: Int32Array; docs: Int32Array }>();
 
-function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Array } {
+export function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Array } {
   const size = docs.nodeId.length;
   const cached = byConversation.get(docs);
   if (cached && cached.size === size && cached.start.length === docs.conversationIds.length + 1) return cached;
@@ -126,6 +127,23 @@ export class TitleMatches {
     if (entry) entry.idf = idf;
   }
 
+  /** How many variants group `g` has here: its exchange variants first, then those only titles hold. */
+  variants(group: number): number {
+    return this.groups[group]?.length ?? 0;
+  }
+
+  /** The largest title frequency of a variant over all conversations (0 when no title holds it). */
+  maxTitleTf(group: number, variant: number): number {
+    let max = 0;
+    for (const tf of this.groups[group]?.[variant]?.tf.values() ?? []) max = Math.max(max, tf);
+    return max;
+  }
+
+  /** Conversation numbers whose title holds the variant. */
+  conversationsOf(group: number, variant: number): Iterable<number> {
+    return this.groups[group]?.[variant]?.tf.keys() ?? [];
+  }
+
   /** Some title holds some query word. */
   any(): boolean {
     return this.conversations.size > 0;
@@ -148,11 +166,20 @@ export class TitleMatches {
 
   /**
    * Adds, to the exchanges the words found, the words their title holds and they do not (counted as matched too);
-   * then one exchange for each conversation only its title found.
+   * then one exchange for each conversation only its title found. `represented`: whether some exchange of a
+   * conversation holds a query word in its own text, when `touched` does not list every such exchange (the top-k
+   * path scores only the candidates).
    */
-  lift(scores: Float64Array, matched: Uint8Array, touched: number[], allow: (doc: number) => boolean, inBody: (doc: number, group: number) => boolean): void {
+  lift(
+    scores: Float64Array,
+    matched: Uint8Array,
+    touched: number[],
+    allow: (doc: number) => boolean,
+    inBody: (doc: number, group: number) => boolean,
+    represented?: (conversation: number) => boolean,
+  ): void {
     if (this.conversations.size === 0) return;
-    const represented = new Set<number>();
+    const seen = new Set<number>();
     const groups = this.groups.length;
     const titled = new Uint8Array(this.docs.conversationIds.length);
     for (const conversation of this.conversations) titled[conversation] = 1;
@@ -162,7 +189,7 @@ export class TitleMatches {
     for (const doc of touched) {
       const conversation = conversationOf[doc] ?? -1;
       if (titled[conversation] !== 1) continue;
-      represented.add(conversation);
+      seen.add(conversation);
       let adds = titleOnly.get(conversation);
       if (!adds) {
         adds = new Float64Array(groups);
@@ -178,7 +205,7 @@ export class TitleMatches {
     }
     const { start, docs } = conversationDocs(this.docs);
     for (const conversation of this.conversations) {
-      if (represented.has(conversation)) continue;
+      if (seen.has(conversation) || represented?.(conversation) === true) continue;
       for (let i = start[conversation] ?? 0; i < (start[conversation + 1] ?? 0); i++) {
         const doc = docs[i] ?? 0;
         if (!allow(doc)) continue;
