@@ -24,7 +24,7 @@ import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
-import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
+import { gallop, PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
 import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
@@ -203,27 +203,6 @@ function popcount(word: number): number {
   let v = word - ((word >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
-
-/** The first index at or after `from` whose id is at least `target` (ids ascending): galloping, then binary search. */
-function seek(ids: Uint32Array, target: number, from: number): number {
-  let lo = from;
-  if (lo >= ids.length || (ids[lo] ?? 0) >= target) return lo;
-  let step = 1;
-  let hi = lo + 1;
-  while (hi < ids.length && (ids[hi] ?? 0) < target) {
-    lo = hi;
-    step *= 2;
-    hi = lo + step;
-  }
-  hi = Math.min(hi, ids.length);
-  lo += 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ids[mid] ?? 0) < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Per document 1 when `filters` keep it, cached per documents table (and its revision) and filters. */
@@ -526,7 +505,7 @@ export class KeywordSearch implements ResultSource {
           let i = 0;
           for (let c = 0; c < only.length; c++) {
             const doc = only[c] ?? 0;
-            i = seek(ids, doc, i);
+            i = gallop(ids, doc, i);
             if (i >= ids.length) break;
             if (ids[i] !== doc || allowed[doc] !== 1) continue;
             let f = (sums[i] ?? 0) / (lengthNorms[doc] ?? 1);

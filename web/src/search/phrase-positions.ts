@@ -6,6 +6,7 @@
  *     per candidate (docIds ascending): PHRASE_NO, PHRASE_YES, or PHRASE_UNKNOWN when some list it needs has no
  *     positions (rows written before positions existed): the caller then checks that candidate's text.
  *   phraseStatusOf(...same): the same for a few candidates in any order (looked up, not walked)
+ *   gallop(ids, target, from): number        first index at or after `from` with an id ≥ target (keyword-search too)
  *
  * A phrase matches in a field when its words sit at consecutive positions there, as `containsPhrase` checks on the
  * text (positions count the same words `terms` yields, so a skipped over-long word does not break adjacency).
@@ -83,7 +84,7 @@ class PositionCursor {
 }
 
 /** The first index at or after `from` whose docId is at least `target` (ascending): galloping, then binary search. */
-function gallop(ids: Uint32Array, target: number, from: number): number {
+export function gallop(ids: Uint32Array, target: number, from: number): number {
   let lo = from;
   if (lo >= ids.length || (ids[lo] ?? 0) >= target) return lo;
   let step = 1;
