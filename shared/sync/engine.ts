@@ -347,13 +347,12 @@ export class SyncEngine {
   // ---- Push (C7, C13, C14) -------------------------------------------------------------------------------------------
 
   /**
-   * The next pending changes, up to a segment's worth. `intoEmpty`: this push started into an empty vault, so every
-   * batch of it is part of the whole vault: labelled a snapshot (C17: compaction does not rewrite it at once, which
-   * read the whole vault into memory and uploaded it twice) and sized as one.
+   * The pending changes from `all[from]` on, up to a segment's worth. `intoEmpty`: this push started into an empty
+   * vault, so every batch of it is part of the whole vault: labelled a snapshot (C17: compaction does not rewrite it
+   * at once, which read the whole vault into memory and uploaded it twice) and sized as one.
    */
-  private async nextBatch(intoEmpty: boolean): Promise<Batch> {
+  private async nextBatch(intoEmpty: boolean, all: readonly PendingChange[], from: number): Promise<Batch> {
     return this.deps.store.transaction(async (tx) => {
-      const all = await tx.pending();
       const kind: SegmentKind = intoEmpty ? 'snapshot' : 'delta';
       const maxBytes = intoEmpty ? this.limits.snapshotJsonBytes : this.limits.deltaJsonBytes;
       const batch: Batch = { pending: [], payloads: [], tombstones: [] };
@@ -363,7 +362,7 @@ export class SyncEngine {
       const full = (): boolean => bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT;
       // The store's bulk reads where it has them (a request per key cost most of a push in IndexedDB), a few hundred
       // keys at a time: a batch stops at its size, so the keys read after that are simply read again next time.
-      for (let at = 0; at < all.length && !full(); at += PUSH_READ_KEYS) {
+      for (let at = from; at < all.length && !full(); at += PUSH_READ_KEYS) {
         const changes = all.slice(at, at + PUSH_READ_KEYS);
         const keys = changes.map((c) => c.key);
         const dead = tx.tombstonedAmong ? await tx.tombstonedAmong(keys) : null;
@@ -416,9 +415,18 @@ export class SyncEngine {
   private async pushPending(report: SyncReport): Promise<'done' | 'conflict'> {
     // Decided once: after this push's first commit the vault is no longer empty, but what follows is still its first push.
     const intoEmpty = (await this.cursor()).segments.length === 0;
+    // The queue is read once and walked batch by batch, then read again (edits made meanwhile, keys changed since
+    // they were packed): reading the whole queue for every batch made a first push of 100k exchanges quadratic.
+    let queue: PendingChange[] = [];
+    let at = 0;
     for (;;) {
-      const batch = await this.nextBatch(intoEmpty);
+      if (at >= queue.length) {
+        queue = await this.deps.store.transaction((tx) => tx.pending());
+        at = 0;
+      }
+      const batch = await this.nextBatch(intoEmpty, queue, at);
       if (batch.pending.length === 0) return 'done';
+      at += batch.pending.length;
       if (batch.payloads.length === 0) {
         // Only keys whose records are gone (deleted locally by a merge): nothing to send.
         await this.deps.store.transaction((tx) => tx.clearPending(batch.pending));
