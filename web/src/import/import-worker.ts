@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../../../shared/errors';
 import { importExport } from '../../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../db/database';
 import { runImportPipeline } from './pipeline';
+import { startBatchWriter } from './writer-client';
 import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
@@ -26,12 +27,19 @@ async function run(runId: string, files: File[], controller: AbortController): P
   });
   const db = await database;
   const work = async (): Promise<void> => {
-    const rows = await runImportPipeline(db, files, {
-      importer: importExport,
-      signal: controller.signal,
-      onEvent: (event) => post({ ...event, runId }),
-    });
-    post({ type: 'run-finished', runId, rows });
+    // Batches commit on a writer worker of their own (or here, where a worker cannot start one).
+    const writer = startBatchWriter();
+    try {
+      const rows = await runImportPipeline(db, files, {
+        importer: importExport,
+        signal: controller.signal,
+        onEvent: (event) => post({ ...event, runId }),
+        ...(writer ? { commit: writer.commit } : {}),
+      });
+      post({ type: 'run-finished', runId, rows });
+    } finally {
+      writer?.close();
+    }
   };
   // The lock tells other tabs this run is alive, so their start-up does not mark it interrupted.
   if ('locks' in navigator) await navigator.locks.request(IMPORT_LOCK_NAME, work);

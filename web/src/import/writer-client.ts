@@ -1,0 +1,101 @@
+/**
+ * The import worker's side of the batch writer (writer-worker.ts): a CommitBatch that runs each batch's transaction
+ * on the writer's thread. Null where a worker cannot start another worker; the pipeline then commits on its own
+ * thread, as before.
+ *
+ *   startBatchWriter(): BatchWriter | null     // close() when the run ends
+ */
+import { AppError } from '../../../shared/errors';
+import type { BatchCounts } from '../db/import-writes';
+import type { BatchCommit, CommitBatch } from './pipeline';
+import { fromWriterSchema, type ToWriter } from './writer-protocol';
+
+export interface BatchWriter {
+  readonly commit: CommitBatch;
+  close(): void;
+}
+
+interface Pending {
+  issued: () => void;
+  done: (counts: BatchCounts) => void;
+  fail: (error: AppError) => void;
+  known: Set<string>;
+}
+
+export function startBatchWriter(): BatchWriter | null {
+  if (typeof Worker === 'undefined') return null;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { type: 'module', name: 'cogzy-import-writer' });
+  } catch {
+    return null;
+  }
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let broken: AppError | null = null;
+  const failAll = (error: AppError): void => {
+    broken ??= error;
+    for (const waiting of pending.values()) {
+      waiting.issued();
+      waiting.fail(error);
+    }
+    pending.clear();
+  };
+  worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const parsed = fromWriterSchema.safeParse(event.data);
+    if (!parsed.success) {
+      failAll(new AppError('IMPORT_WRITER_FAILED', { detail: `unexpected message from the writer: ${parsed.error.message}` }));
+      return;
+    }
+    const message = parsed.data;
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    if (message.type === 'issued') {
+      waiting.issued();
+      return;
+    }
+    pending.delete(message.id);
+    waiting.issued();
+    if (message.type === 'failed') {
+      waiting.fail(AppError.fromData(message.error));
+      return;
+    }
+    // As commitImportBatch does on this thread: only a committed batch counts as stored.
+    for (const id of message.added) waiting.known.add(id);
+    waiting.done(message.counts);
+  });
+  worker.addEventListener('error', (event: ErrorEvent) => {
+    event.preventDefault();
+    failAll(new AppError('IMPORT_WRITER_FAILED', { detail: event.message || 'the writer worker failed to start' }));
+  });
+  worker.addEventListener('messageerror', () => failAll(new AppError('IMPORT_WRITER_FAILED', { detail: 'a message from the writer could not be read' })));
+
+  const commit: CommitBatch = (importId, batch, timing, known, prepared): BatchCommit => {
+    if (broken) return { issued: Promise.resolve(), done: Promise.reject(broken) };
+    const id = nextId++;
+    let issued = (): void => undefined;
+    const issuedPromise = new Promise<void>((resolve) => (issued = resolve));
+    const done = new Promise<BatchCounts>((resolve, reject) => {
+      pending.set(id, { issued, done: resolve, fail: reject, known });
+    });
+    const ids: string[] = [];
+    for (const item of batch.items) for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
+    const wire = { rowIds: prepared.nodes.rows.map((row) => row.id), segment: prepared.nodes.segment, next: prepared.next };
+    const message: ToWriter = { type: 'commit', id, importId, batch, prepared: wire, timing, known: ids };
+    try {
+      worker.postMessage(message);
+    } catch (error) {
+      pending.delete(id);
+      issued();
+      return { issued: issuedPromise, done: Promise.reject(new AppError('IMPORT_WRITER_FAILED', { detail: String(error), cause: error })) };
+    }
+    return { issued: issuedPromise, done };
+  };
+  return {
+    commit,
+    close: () => {
+      failAll(new AppError('IMPORT_CANCELLED', { detail: 'the import run ended' }));
+      worker.terminate();
+    },
+  };
+}
