@@ -237,6 +237,7 @@ function printBreakdown(r: IngestResult): void {
     console.log(`  ${label}: ${total.toFixed(0)} requests, ${(c['db.transaction'] ?? 0).toFixed(1)} transactions (${Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
   };
   console.log(`IndexedDB requests per 1,000 nodes:`);
+  if (r.writer) console.log('  (the batches committed on the writer worker: its requests are not counted here, nor its transaction steps above)');
   counts('ingest', parts.requests);
   counts('compaction', parts.compactionRequests);
   console.log('');
@@ -268,20 +269,29 @@ async function main(): Promise<void> {
   try {
     const { context, page } = await launch(profile);
     await page.goto(`${url}/index.html`);
-    const ingest = async (kind: 'ours' | 'minisearch'): Promise<IngestResult> =>
+    const ingest = async (kind: 'ours' | 'minisearch', options: { writer?: boolean; database?: string } = {}): Promise<IngestResult> =>
       reuse
         ? { kind, nodes: NODES, ingestMs: Number.NaN, finishMs: Number.NaN, serializedBytes: Number.NaN }
         : page.evaluate(
             (request) => (globalThis as unknown as { cogzyBench: { ingest(r: unknown): Promise<IngestResult> } }).cogzyBench.ingest(request),
-            { kind, nodes: NODES, seed: SEED, batch: 1000, variants: process.env['BENCH_INGEST_VARIANTS'] === '1' },
+            { kind, nodes: NODES, seed: SEED, batch: 1000, variants: process.env['BENCH_INGEST_VARIANTS'] === '1', writer: options.writer ?? true, ...options },
           );
+    // BENCH_ONLY=ingest: first the commits on the ingesting worker itself (the app before its writer worker), into a
+    // database of its own, as the baseline of the writer's gain in the same run.
+    const oneThread = INGEST_ONLY && !reuse ? await ingest('ours', { writer: false, database: 'cogzy-bench-one-thread' }) : null;
     const oursIngest = await ingest('ours');
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     if (INGEST_ONLY) {
       const miniOnly = await ingest('minisearch');
       await context.close();
-      printIngest(oursIngest);
       const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
+      if (oneThread) {
+        console.log('commits on the ingesting worker (the app before its writer worker):');
+        printIngest(oneThread);
+        console.log('\ncommits on the writer worker (the app):');
+      }
+      printIngest(oursIngest);
+      if (oneThread) console.log(`writer worker : one thread, nodes/s: ${(rate(oursIngest) / rate(oneThread)).toFixed(2)} (higher is better)`);
       console.log(`MiniSearch 7.2 in the same run: addAll ${miniOnly.ingestMs.toFixed(0)} ms + persist ${miniOnly.finishMs.toFixed(0)} ms = ${rate(miniOnly).toFixed(0)} nodes/s; ours:MiniSearch ${(rate(oursIngest) / rate(miniOnly)).toFixed(2)} (higher is better)`);
       console.log(`load average at end: ${load()}`);
       return;

@@ -28,7 +28,7 @@ async function run(runId: string, files: File[], controller: AbortController): P
   const db = await database;
   const work = async (): Promise<void> => {
     // Batches commit on a writer worker of their own (or here, where a worker cannot start one).
-    const writer = startBatchWriter();
+    const writer = startBatchWriter(db.name);
     try {
       const rows = await runImportPipeline(db, files, {
         importer: importExport,

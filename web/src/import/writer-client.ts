@@ -3,9 +3,10 @@
  * on the writer's thread. Null where a worker cannot start another worker; the pipeline then commits on its own
  * thread, as before.
  *
- *   startBatchWriter(): BatchWriter | null     // close() when the run ends
+ *   startBatchWriter(database?: string): BatchWriter | null     // close() when the run ends
  */
 import { AppError } from '../../../shared/errors';
+import { DEFAULT_DATABASE_NAME } from '../db/database';
 import type { BatchCounts } from '../db/import-writes';
 import type { BatchCommit, CommitBatch } from './pipeline';
 import { fromWriterSchema, type ToWriter } from './writer-protocol';
@@ -22,7 +23,7 @@ interface Pending {
   known: Set<string>;
 }
 
-export function startBatchWriter(): BatchWriter | null {
+export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): BatchWriter | null {
   if (typeof Worker === 'undefined') return null;
   let worker: Worker;
   try {
@@ -81,7 +82,7 @@ export function startBatchWriter(): BatchWriter | null {
     const ids: string[] = [];
     for (const item of batch.items) for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
     const wire = { rowIds: prepared.nodes.rows.map((row) => row.id), segment: prepared.nodes.segment, next: prepared.next };
-    const message: ToWriter = { type: 'commit', id, importId, batch, prepared: wire, timing, known: ids };
+    const message: ToWriter = { type: 'commit', id, database, importId, batch, prepared: wire, timing, known: ids };
     try {
       worker.postMessage(message);
     } catch (error) {

@@ -4,7 +4,7 @@
  * about a fifth of a millisecond (chromium), and on the import worker those costs queued behind parsing and indexing.
  * Errors cross as data (AppErrorData).
  *
- *   import worker -> writer: ToWriter    { type: 'commit', id, importId, batch, prepared, timing, known }
+ *   import worker -> writer: ToWriter    { type: 'commit', id, database, importId, batch, prepared, timing, known }
  *   writer -> import worker: FromWriter  { type: 'issued', id } | { type: 'done', id, counts, added } | { type: 'failed', id, error }
  *
  * The batch and its prepared rows come from the import worker's own importer (the same origin, the same build) and
@@ -48,6 +48,8 @@ function isPreparedWire(value: unknown): value is PreparedWire {
 export const toWriterSchema = z.object({
   type: z.literal('commit'),
   id: z.number().int().nonnegative(),
+  /** The IndexedDB database the import worker writes (the vault's, or a benchmark's). */
+  database: z.string().min(1).max(200),
   importId: z.number().int(),
   batch: z.custom<ImportBatch>(isImportBatch, { message: 'expected an import batch' }),
   prepared: z.custom<PreparedWire>(isPreparedWire, { message: 'expected a prepared batch' }),

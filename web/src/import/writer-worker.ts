@@ -12,7 +12,7 @@ import type { MemoryNode } from '../../../shared/model';
 import { fromWriterSchema, toWriterSchema, type FromWriter, type ToWriter } from './writer-protocol';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
-let database: Promise<VaultDatabase> | null = null;
+const databases = new Map<string, Promise<VaultDatabase>>();
 let queue: Promise<void> = Promise.resolve();
 
 function post(message: FromWriter): void {
@@ -21,11 +21,13 @@ function post(message: FromWriter): void {
 
 async function commit(message: ToWriter): Promise<void> {
   // A failed open is not kept: the next batch (or the next import) tries again.
-  database ??= openVaultDatabase({ cache: 'disabled' }).catch((error: unknown) => {
-    database = null;
-    throw error;
-  });
-  const db = await database;
+  let opening = databases.get(message.database);
+  if (!opening) {
+    opening = openVaultDatabase({ name: message.database, cache: 'disabled' });
+    databases.set(message.database, opening);
+    opening.catch(() => databases.delete(message.database));
+  }
+  const db = await opening;
   const known = new Set(message.known);
   const nodes = new Map<string, MemoryNode>();
   for (const item of message.batch.items) for (const node of item.nodes) nodes.set(node.id, node);
