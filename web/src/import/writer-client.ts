@@ -1,15 +1,17 @@
 /**
- * The import worker's side of the batch writer (writer-worker.ts): a CommitBatch that runs each batch's transaction
- * on the writer's thread. Null where a worker cannot start another worker; the pipeline then commits on its own
- * thread, as before.
+ * Both ends of the import's batch writer. The import worker's end is a CommitBatch that runs each batch's
+ * transaction on the writer's thread (writer-worker.ts); the writer's end applies them. They talk over any
+ * MessagePort-like pair (the worker, or a MessageChannel in node tests) in the messages of writer-protocol.ts.
  *
- *   startBatchWriter(database?: string): BatchWriter | null     // close() when the run ends
+ *   startBatchWriter(database?): BatchWriter | null      // a writer worker; null where a worker cannot start one
+ *   connectBatchWriter(port, database): BatchWriter       // the import worker's end over a port
+ *   (the writer's end is serveBatchWriter in writer-serve.ts)
  */
 import { AppError } from '../../../shared/errors';
 import { DEFAULT_DATABASE_NAME } from '../db/database';
 import type { BatchCounts } from '../db/import-writes';
 import type { BatchCommit, CommitBatch } from './pipeline';
-import { fromWriterSchema, type ToWriter } from './writer-protocol';
+import { fromWriterSchema, type ToWriter, type WriterPort } from './writer-protocol';
 
 export interface BatchWriter {
   readonly commit: CommitBatch;
@@ -31,10 +33,25 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
   } catch {
     return null;
   }
+  const writer = connectBatchWriter(worker, database);
+  worker.addEventListener('error', (event: ErrorEvent) => {
+    event.preventDefault();
+    writer.fail(new AppError('IMPORT_WRITER_FAILED', { detail: event.message || 'the writer worker failed to start' }));
+  });
+  return {
+    commit: writer.commit,
+    close: () => {
+      writer.close();
+      worker.terminate();
+    },
+  };
+}
+
+export function connectBatchWriter(port: WriterPort, database: string): BatchWriter & { fail(error: AppError): void } {
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let broken: AppError | null = null;
-  const failAll = (error: AppError): void => {
+  const fail = (error: AppError): void => {
     broken ??= error;
     for (const waiting of pending.values()) {
       waiting.issued();
@@ -42,10 +59,10 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
     }
     pending.clear();
   };
-  worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+  port.addEventListener('message', (event: MessageEvent<unknown>) => {
     const parsed = fromWriterSchema.safeParse(event.data);
     if (!parsed.success) {
-      failAll(new AppError('IMPORT_WRITER_FAILED', { detail: `unexpected message from the writer: ${parsed.error.message}` }));
+      fail(new AppError('IMPORT_WRITER_FAILED', { detail: `unexpected message from the writer: ${parsed.error.message}` }));
       return;
     }
     const message = parsed.data;
@@ -61,15 +78,11 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
       waiting.fail(AppError.fromData(message.error));
       return;
     }
-    // As commitImportBatch does on this thread: only a committed batch counts as stored.
+    // As commitImportBatch does on its own thread: only a committed batch counts as stored.
     for (const id of message.added) waiting.known.add(id);
     waiting.done(message.counts);
   });
-  worker.addEventListener('error', (event: ErrorEvent) => {
-    event.preventDefault();
-    failAll(new AppError('IMPORT_WRITER_FAILED', { detail: event.message || 'the writer worker failed to start' }));
-  });
-  worker.addEventListener('messageerror', () => failAll(new AppError('IMPORT_WRITER_FAILED', { detail: 'a message from the writer could not be read' })));
+  port.addEventListener('messageerror', () => fail(new AppError('IMPORT_WRITER_FAILED', { detail: 'a message from the writer could not be read' })));
 
   const commit: CommitBatch = (importId, batch, timing, known, prepared): BatchCommit => {
     if (broken) return { issued: Promise.resolve(), done: Promise.reject(broken) };
@@ -81,10 +94,11 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
     });
     const ids: string[] = [];
     for (const item of batch.items) for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
+    // The node rows are the batch's own nodes: the writer numbers them again rather than receive each twice.
     const wire = { rowIds: prepared.nodes.rows.map((row) => row.id), segment: prepared.nodes.segment, next: prepared.next };
     const message: ToWriter = { type: 'commit', id, database, importId, batch, prepared: wire, timing, known: ids };
     try {
-      worker.postMessage(message);
+      port.postMessage(message);
     } catch (error) {
       pending.delete(id);
       issued();
@@ -92,11 +106,5 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
     }
     return { issued: issuedPromise, done };
   };
-  return {
-    commit,
-    close: () => {
-      failAll(new AppError('IMPORT_CANCELLED', { detail: 'the import run ended' }));
-      worker.terminate();
-    },
-  };
+  return { commit, fail, close: () => fail(new AppError('IMPORT_CANCELLED', { detail: 'the import run ended' })) };
 }

@@ -75,3 +75,10 @@ export const fromWriterSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('failed'), id: z.number().int().nonnegative(), error: appErrorDataSchema }),
 ]);
 export type FromWriter = z.infer<typeof fromWriterSchema>;
+
+/** What both ends need of a Worker, a DedicatedWorkerGlobalScope or a MessagePort. */
+export interface WriterPort {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<unknown>) => void): void;
+  addEventListener(type: 'messageerror', listener: () => void): void;
+}
