@@ -6,7 +6,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { importExport } from '../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
-import { readIndexStats } from '../../web/src/search/keyword-index';
+import { COMPACT_AFTER_SEGMENTS } from '../../web/src/search/index-compaction';
+import { compactSearchIndex, readIndexStats } from '../../web/src/search/keyword-index';
 import { runImportPipeline, type ImportFileInput } from '../../web/src/import/pipeline';
 import { connectBatchWriter } from '../../web/src/import/writer-client';
 import { fromWriterSchema } from '../../web/src/import/writer-protocol';
@@ -152,5 +153,22 @@ describe('import batches committed by the writer over a message channel', () => 
     for (const conversation of stored) {
       expect(await db.nodes.where('conversationId').equals(conversation.id).count(), conversation.id).toBe(expected.get(conversation.id) ?? 0);
     }
+  });
+
+  it('compactAtEnd false returns before the merge; search answers the same before and after the caller merges', async () => {
+    const db = await freshDb();
+    const [row] = await runImportPipeline(db, [file(generated.json)], { importer: importExport, batchSize: 4, compactAtEnd: false });
+    expect(row?.status).toBe('complete');
+    const segments = async (): Promise<number> => {
+      const perPart = new Map<string, number>();
+      for (const [part] of await db.searchIndex.toCollection().primaryKeys()) if (part !== 'stats' && part !== 'titles') perPart.set(part, (perPart.get(part) ?? 0) + 1);
+      return Math.max(...perPart.values());
+    };
+    expect(await segments()).toBeGreaterThan(COMPACT_AFTER_SEGMENTS);
+    const before = await snapshot(db);
+    await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
+    expect(await segments()).toBe(1);
+    const after = (await snapshot(db)) as { stats: object };
+    expect({ ...after, stats: null }).toEqual({ ...(before as object), stats: null });
   });
 });

@@ -6,6 +6,8 @@
 import { AppError, toAppError } from '../../../shared/errors';
 import { importExport } from '../../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../db/database';
+import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
+import { compactSearchIndex } from '../search/keyword-index';
 import { runImportPipeline } from './pipeline';
 import { startBatchWriter } from './writer-client';
 import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
@@ -35,8 +37,17 @@ async function run(runId: string, files: File[], controller: AbortController): P
         signal: controller.signal,
         onEvent: (event) => post({ ...event, runId }),
         ...(writer ? { commit: writer.commit } : {}),
+        compactAtEnd: false,
       });
       post({ type: 'run-finished', runId, rows });
+      // Searchable already; merging the segments the run wrote makes queries cheaper. A failure here costs nothing
+      // the person sees (the next import or pull merges them), so it is logged, not reported.
+      if (rows.some((row) => row.counts.created > 0)) {
+        await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS }).catch((error: unknown) => {
+          const appError = toAppError(error);
+          console.warn(`Merging the search index after the import failed: ${appError.code} ${appError.detail ?? ''}`);
+        });
+      }
     } finally {
       writer?.close();
     }
