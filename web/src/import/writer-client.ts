@@ -19,7 +19,6 @@ export interface BatchWriter {
 }
 
 interface Pending {
-  issued: () => void;
   done: (counts: BatchCounts) => void;
   fail: (error: AppError) => void;
   known: Set<string>;
@@ -53,10 +52,7 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
   let broken: AppError | null = null;
   const fail = (error: AppError): void => {
     broken ??= error;
-    for (const waiting of pending.values()) {
-      waiting.issued();
-      waiting.fail(error);
-    }
+    for (const waiting of pending.values()) waiting.fail(error);
     pending.clear();
   };
   port.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -68,12 +64,7 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
     const message = parsed.data;
     const waiting = pending.get(message.id);
     if (!waiting) return;
-    if (message.type === 'issued') {
-      waiting.issued();
-      return;
-    }
     pending.delete(message.id);
-    waiting.issued();
     if (message.type === 'failed') {
       waiting.fail(AppError.fromData(message.error));
       return;
@@ -84,13 +75,13 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
   });
   port.addEventListener('messageerror', () => fail(new AppError('IMPORT_WRITER_FAILED', { detail: 'a message from the writer could not be read' })));
 
+  // `issued` at once: the transaction's reads and requests run on the writer's thread, so this one can go on
+  // parsing and indexing the next batch right away (the pipeline still waits for `done` before the one after).
   const commit: CommitBatch = (importId, batch, timing, known, prepared): BatchCommit => {
     if (broken) return { issued: Promise.resolve(), done: Promise.reject(broken) };
     const id = nextId++;
-    let issued = (): void => undefined;
-    const issuedPromise = new Promise<void>((resolve) => (issued = resolve));
     const done = new Promise<BatchCounts>((resolve, reject) => {
-      pending.set(id, { issued, done: resolve, fail: reject, known });
+      pending.set(id, { done: resolve, fail: reject, known });
     });
     const ids: string[] = [];
     for (const item of batch.items) for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
@@ -101,10 +92,9 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
       port.postMessage(message);
     } catch (error) {
       pending.delete(id);
-      issued();
-      return { issued: issuedPromise, done: Promise.reject(new AppError('IMPORT_WRITER_FAILED', { detail: String(error), cause: error })) };
+      return { issued: Promise.resolve(), done: Promise.reject(new AppError('IMPORT_WRITER_FAILED', { detail: String(error), cause: error })) };
     }
-    return { issued: issuedPromise, done };
+    return { issued: Promise.resolve(), done };
   };
   return { commit, fail, close: () => fail(new AppError('IMPORT_CANCELLED', { detail: 'the import run ended' })) };
 }

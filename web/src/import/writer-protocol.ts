@@ -5,7 +5,7 @@
  * Errors cross as data (AppErrorData).
  *
  *   import worker -> writer: ToWriter    { type: 'commit', id, database, importId, batch, prepared, timing, known }
- *   writer -> import worker: FromWriter  { type: 'issued', id } | { type: 'done', id, counts, added } | { type: 'failed', id, error }
+ *   writer -> import worker: FromWriter  { type: 'done', id, counts, added } | { type: 'failed', id, error }
  *
  * The batch and its prepared rows come from the import worker's own importer (the same origin, the same build) and
  * are large (a thousand nodes each): their shape is checked, their content is the importer's contract.
@@ -69,7 +69,6 @@ const countsSchema = z.object({
 }) satisfies z.ZodType<BatchCounts>;
 
 export const fromWriterSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('issued'), id: z.number().int().nonnegative() }),
   /** `added`: the ids of the nodes this batch stored. */
   z.object({ type: z.literal('done'), id: z.number().int().nonnegative(), counts: countsSchema, added: z.array(z.string()) }),
   z.object({ type: z.literal('failed'), id: z.number().int().nonnegative(), error: appErrorDataSchema }),

@@ -1,7 +1,7 @@
 /**
  * The writer's end of the import's batch writer (writer-client.ts is the import worker's end): applies each commit
- * message (writer-protocol.ts) in turn, in the order they come, and answers 'issued' once every write of the batch
- * is requested and 'done' (or 'failed') once its transaction ended. writer-worker.ts serves it on its worker; node
+ * message (writer-protocol.ts) in turn, in the order they come, and answers 'done' (or 'failed') once its
+ * transaction ended. writer-worker.ts serves it on its worker; node
  * tests serve it on a MessageChannel.
  *
  *   serveBatchWriter(port: WriterPort, open: (name) => Promise<VaultDatabase>)
@@ -41,7 +41,7 @@ export function serveBatchWriter(port: WriterPort, open: (name: string) => Promi
       db,
       message.importId,
       message.batch,
-      { ...message.timing, writesIssued: () => post({ type: 'issued', id: message.id }) },
+      message.timing,
       known,
       { nodes: { rows, segment }, ids: new Set(rowIds), next },
     );
