@@ -14,24 +14,12 @@ import { fromWriterSchema } from '../../web/src/import/writer-protocol';
 import { serveBatchWriter } from '../../web/src/import/writer-serve';
 import { SearchService } from '../../web/src/search/search';
 import { generateExport } from '../support/generate-chatgpt';
+import { pickedFile } from '../support/picked-file';
 import { useFreshDatabases } from './fresh-db';
 
 const freshDb = useFreshDatabases('writer');
 
-function file(text: string, chunkBytes = 8 * 1024): ImportFileInput {
-  const bytes = new TextEncoder().encode(text);
-  return {
-    name: 'conversations.json',
-    size: bytes.length,
-    stream: () =>
-      new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let at = 0; at < bytes.length; at += chunkBytes) controller.enqueue(bytes.slice(at, at + chunkBytes));
-          controller.close();
-        },
-      }),
-  };
-}
+const file = (text: string, chunkBytes?: number): ImportFileInput => pickedFile(text, 'conversations.json', chunkBytes);
 
 /** A writer served on one end of a MessageChannel, with connections of its own to the databases it is told. */
 function channelWriter(database: string): { writer: ReturnType<typeof connectBatchWriter>; close: () => void } {
