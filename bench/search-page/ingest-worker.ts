@@ -12,6 +12,7 @@ import type { ImportBatch } from '../../shared/import';
 import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
 import type { NodeRow } from '../../web/src/db/database';
 import { toNodeRow } from '../../web/src/db/vault-writes';
+import { commitHere } from '../../web/src/import/pipeline';
 import { startBatchWriter } from '../../web/src/import/writer-client';
 import { buildSegment, compactSearchIndex, nodeToIndexDoc, type IndexDoc } from '../../web/src/search/keyword-index';
 import { terms } from '../../web/src/search/tokenize';
@@ -103,7 +104,7 @@ const post = (message: unknown): void => (globalThis as unknown as { postMessage
 
 async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResult> {
   const db = await openVaultDatabase({ name: request.database ?? 'cogzy-bench', cache: 'disabled' });
-  const writer = request.writer === true ? startBatchWriter(db.name) : null;
+  const writer = request.writer === true ? startBatchWriter(db.name, commitHere(db)) : null;
   if (request.writer === true && !writer) throw new Error('this worker cannot start the writer worker');
   const importId = await createImportRow(db, { fileName: 'bench.json', status: 'processing', bytes: 0, fileKey: 'bench', now: Date.now() });
   let ingestMs = performance.now();

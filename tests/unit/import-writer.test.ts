@@ -4,12 +4,13 @@
 // commits on the pipeline's own thread.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { AppError } from '../../shared/errors';
 import { importExport } from '../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { COMPACT_AFTER_SEGMENTS } from '../../web/src/search/index-compaction';
 import { compactSearchIndex, readIndexStats } from '../../web/src/search/keyword-index';
-import { runImportPipeline, type ImportFileInput } from '../../web/src/import/pipeline';
-import { connectBatchWriter } from '../../web/src/import/writer-client';
+import { commitHere, runImportPipeline, type ImportFileInput } from '../../web/src/import/pipeline';
+import { connectBatchWriter, fallingBack } from '../../web/src/import/writer-client';
 import { fromWriterSchema } from '../../web/src/import/writer-protocol';
 import { serveBatchWriter } from '../../web/src/import/writer-serve';
 import { SearchService } from '../../web/src/search/search';
@@ -158,5 +159,59 @@ describe('import batches committed by the writer over a message channel', () => 
     expect(await segments()).toBe(1);
     const after = (await snapshot(db)) as { stats: object };
     expect({ ...after, stats: null }).toEqual({ ...(before as object), stats: null });
+  });
+
+  it('a writer lost before it ever answered hands its batches to the commits on the pipeline thread, and the import completes', async () => {
+    const db = await freshDb();
+    // Nobody serves the far end: as a browser that cannot start the writer's script.
+    const { port1, port2 } = new MessageChannel();
+    port1.start();
+    const writer = fallingBack(connectBatchWriter(port1, db.name), commitHere(db));
+    let commits = 0;
+    try {
+      const [row] = await runImportPipeline(db, [file(generated.json)], {
+        importer: importExport,
+        batchSize: 7,
+        commit: (...args) => {
+          const commit = writer.commit(...args);
+          if (++commits === 1) writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail: 'the writer worker failed to start' }));
+          return commit;
+        },
+      });
+      expect(row?.status).toBe('complete');
+      expect(commits).toBeGreaterThan(1);
+      expect(await db.nodes.count()).toBe(generated.activeNodes + generated.inactiveNodes);
+    } finally {
+      writer.close();
+      port1.close();
+      port2.close();
+    }
+  });
+
+  it('a writer lost after it answered fails the import with a sentence that says to pick the file again', async () => {
+    const db = await freshDb();
+    const { port1, port2 } = new MessageChannel();
+    serveBatchWriter(port2, () => Promise.resolve(db));
+    port1.start();
+    port2.start();
+    const writer = fallingBack(connectBatchWriter(port1, db.name), commitHere(db));
+    let commits = 0;
+    try {
+      const [row] = await runImportPipeline(db, [file(generated.json)], {
+        importer: importExport,
+        batchSize: 7,
+        commit: (...args) => {
+          if (++commits === 3) writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail: 'the writer worker died' }));
+          return writer.commit(...args);
+        },
+      });
+      expect(row?.status).toBe('failed');
+      expect(row?.error?.code).toBe('IMPORT_WRITER_FAILED');
+      expect(row?.error?.message).toMatch(/Pick the file again/);
+    } finally {
+      writer.close();
+      port1.close();
+      port2.close();
+    }
   });
 });

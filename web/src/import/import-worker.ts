@@ -8,7 +8,7 @@ import { importExport } from '../../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../db/database';
 import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
 import { compactSearchIndex } from '../search/keyword-index';
-import { runImportPipeline } from './pipeline';
+import { commitHere, runImportPipeline } from './pipeline';
 import { startBatchWriter } from './writer-client';
 import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
 
@@ -30,7 +30,7 @@ async function run(runId: string, files: File[], controller: AbortController): P
   const db = await database;
   const work = async (): Promise<void> => {
     // Batches commit on a writer worker of their own (or here, where a worker cannot start one).
-    const writer = startBatchWriter(db.name);
+    const writer = startBatchWriter(db.name, commitHere(db));
     try {
       const rows = await runImportPipeline(db, files, {
         importer: importExport,

@@ -3,12 +3,12 @@
  * transaction on the writer's thread (writer-worker.ts); the writer's end applies them. They talk over any
  * MessagePort-like pair (the worker, or a MessageChannel in node tests) in the messages of writer-protocol.ts.
  *
- *   startBatchWriter(database?): BatchWriter | null      // a writer worker; null where a worker cannot start one
- *   connectBatchWriter(port, database): BatchWriter       // the import worker's end over a port
+ *   startBatchWriter(database, fallback): BatchWriter | null   // a writer worker; null where a worker cannot start one
+ *   connectBatchWriter(port, database): BatchWriter             // the import worker's end over a port
+ *   fallingBack(writer, fallback)                                // commits on `fallback` when the writer never worked
  *   (the writer's end is serveBatchWriter in writer-serve.ts)
  */
 import { AppError } from '../../../shared/errors';
-import { DEFAULT_DATABASE_NAME } from '../db/database';
 import type { BatchCounts } from '../db/import-writes';
 import type { BatchCommit, CommitBatch } from './pipeline';
 import { fromWriterSchema, type ToWriter, type WriterPort } from './writer-protocol';
@@ -24,7 +24,7 @@ interface Pending {
   known: Set<string>;
 }
 
-export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): BatchWriter | null {
+export function startBatchWriter(database: string, fallback: CommitBatch): BatchWriter | null {
   if (typeof Worker === 'undefined') return null;
   let worker: Worker;
   try {
@@ -32,16 +32,50 @@ export function startBatchWriter(database: string = DEFAULT_DATABASE_NAME): Batc
   } catch {
     return null;
   }
-  const writer = connectBatchWriter(worker, database);
+  const writer = fallingBack(connectBatchWriter(worker, database), fallback);
   worker.addEventListener('error', (event: ErrorEvent) => {
     event.preventDefault();
-    writer.fail(new AppError('IMPORT_WRITER_FAILED', { detail: event.message || 'the writer worker failed to start' }));
+    writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail: event.message || 'the writer worker failed to start' }));
   });
   return {
     commit: writer.commit,
     close: () => {
       writer.close();
       worker.terminate();
+    },
+  };
+}
+
+/**
+ * A writer that hands its batches to `fallback` (commits on the calling thread) when it is lost before it ever
+ * answered: a browser that cannot run it (no nested module workers, a blocked script) imports on one thread
+ * instead of failing every time. A batch it never answered was never applied (a worker that dies takes its open
+ * transaction with it), so it is committed again there. Once it has answered, losing it fails the import.
+ */
+export function fallingBack(writer: BatchWriter & { fail(error: AppError): void }, fallback: CommitBatch): BatchWriter & { lost(error: AppError): void } {
+  let answered = false;
+  let lost = false;
+  const commit: CommitBatch = (importId, batch, timing, known, prepared) => {
+    if (lost && !answered) return fallback(importId, batch, timing, known, prepared);
+    const remote = writer.commit(importId, batch, timing, known, prepared);
+    const done = remote.done.then(
+      (counts) => {
+        answered = true;
+        return counts;
+      },
+      (error: unknown) => {
+        if (lost && !answered) return fallback(importId, batch, timing, known, prepared).done;
+        throw error;
+      },
+    );
+    return { issued: remote.issued, done };
+  };
+  return {
+    commit,
+    close: () => writer.close(),
+    lost: (error) => {
+      lost = true;
+      writer.fail(error);
     },
   };
 }
