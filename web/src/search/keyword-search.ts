@@ -60,6 +60,13 @@ const PHRASE_READ_AHEAD = 1;
 const LOOKUP_COST = 4;
 /** Phrase candidates looked up first, best ranked, per result asked for (see the phrase step in `rank`). */
 const PHRASE_FIRST_CHECKS = 5;
+/** Each further round of phrase look-ups checks this many times more of the best ranked candidates. */
+const PHRASE_ROUND_GROWTH = 4;
+/**
+ * Rounds of look-ups stop before they would check more than this share of the candidates: past it, one walk over
+ * the lists in docId order (phraseStatus) costs less than looking each candidate up.
+ */
+const PHRASE_LOOKUP_SHARE = 0.25;
 
 export interface Correction {
   /** The word as typed (normalised). */
@@ -173,6 +180,16 @@ class Workspace {
   }
 
   clear(): void {
+    if (this.touched.length * 8 > this.scores.length) {
+      // Most documents touched (a query of common words): whole-array fills cost less than one write per document.
+      this.scores.fill(0);
+      this.matched.fill(0);
+      this.stamp.fill(-1);
+      this.tf.fill(0);
+      this.held.fill(0);
+      this.touched.length = 0;
+      return;
+    }
     for (const doc of this.touched) {
       this.scores[doc] = 0;
       this.matched[doc] = 0;
@@ -818,11 +835,25 @@ export class KeywordSearch implements ResultSource {
         }
         return { found, unsure };
       };
-      // The best ranked candidates first, looked up one by one: when they hold `limit` matches, those are the best
-      // matches of all. Otherwise every candidate is checked in one walk over the lists (then `total` is exact).
-      const first = topK(candidates, scores, Math.min(candidates.length, Math.max(limit * PHRASE_FIRST_CHECKS, 100)));
-      let exhaustive = first.length === candidates.length;
-      let { found, unsure } = classify(first, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, first)));
+      // The best ranked candidates first, looked up one by one, in rounds of growing size: when those checked hold
+      // `limit` matches, they are the best matches of all (every candidate not checked ranks below every one
+      // checked). Once a round would look up more than a share of the candidates, every candidate is checked in
+      // one walk over the lists instead (then `total` is exact). A phrase of common words ("of the") is held by a
+      // fair share of its candidates: a few hundred look-ups find the page, where the walk read every position.
+      let found: number[] = [];
+      let unsure: number[] = [];
+      let checked = 0;
+      let exhaustive = false;
+      for (let size = Math.max(limit * PHRASE_FIRST_CHECKS, 100); ; size *= PHRASE_ROUND_GROWTH) {
+        const ranked = topK(candidates, scores, Math.min(candidates.length, size));
+        const fresh = ranked.slice(checked);
+        const round = classify(fresh, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, fresh)));
+        appendAll(found, round.found);
+        appendAll(unsure, round.unsure);
+        checked = ranked.length;
+        exhaustive = checked === candidates.length;
+        if (found.length >= limit || exhaustive || size * PHRASE_ROUND_GROWTH > candidates.length * PHRASE_LOOKUP_SHARE) break;
+      }
       if (found.length < limit && !exhaustive) {
         const sorted = Uint32Array.from(candidates).sort();
         ({ found, unsure } = classify(sorted, wordLists.map((lists, p) => phraseStatus(phrases[p] ?? [], lists, fields, sorted))));
