@@ -1331,11 +1331,15 @@ export class KeywordIndexReader {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
-      // Let queries in between.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await this.noQueryRunning();
       await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
+  }
+
+  /** Resolves once no query runs, after letting any query already asked for start first (background work waits on it). */
+  async noQueryRunning(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
