@@ -1376,6 +1376,22 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
   async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
+    const ranked = (await this.byFrequency(prefix, pending)).map(([term]) => term);
+    const exact = ranked.indexOf(prefix);
+    if (exact > 0) {
+      ranked.splice(exact, 1);
+      ranked.unshift(prefix);
+    }
+    return ranked.slice(0, max);
+  }
+
+  /** Indexed terms (up to `max`) with the documents holding each, most first. */
+  async frequentTerms(max: number): Promise<[term: string, df: number][]> {
+    return (await this.byFrequency('')).slice(0, max);
+  }
+
+  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies, most frequent first. */
+  private async byFrequency(prefix: string, pending?: PendingSegments): Promise<[string, number][]> {
     const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
@@ -1389,13 +1405,7 @@ export class KeywordIndexReader {
         df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
       }
     }
-    const ranked = [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([term]) => term);
-    const exact = ranked.indexOf(prefix);
-    if (exact > 0) {
-      ranked.splice(exact, 1);
-      ranked.unshift(prefix);
-    }
-    return ranked.slice(0, max);
+    return [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
   }
 
   /**
