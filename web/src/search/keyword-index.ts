@@ -1329,31 +1329,11 @@ export class KeywordIndexReader {
 
   private async warmRows(stats: StatsRow): Promise<void> {
     const listed = await this.pendingSegments(Promise.resolve(stats));
-    // In key order, so that each batch is one key range: one request returns its rows (a request per row cost the
-    // page more than the rows' bytes; the warm-up made several hundred).
-    const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part)).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-    const batches: [string, number[]][][] = [];
-    for (const entry of parts) {
-      const open = batches.at(-1);
-      // A batch never spans the g and p parts: the lexicon's row lies between them.
-      if (open && open.length < WARM_PARTS && open[0]?.[0][0] === entry[0][0]) open.push(entry);
-      else batches.push([entry]);
-    }
-    for (const listedBatch of batches) {
-      const batch = listedBatch.filter(([part, segs]) => segs.some((seg) => !this.rowCache.has(`${part}:${seg}`)));
-      const first = batch[0]?.[0];
-      const last = batch.at(-1)?.[0];
-      if (first === undefined || last === undefined) continue;
+    const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
+    for (let i = 0; i < parts.length; i += WARM_PARTS) {
       await this.noQueryRunning();
-      const wanted = new Set(batch.flatMap(([part, segs]) => segs.map((seg) => `${part}:${seg}`)));
-      const rows = await this.table().where('[part+seg]').between([first, Dexie.minKey], [last, Dexie.maxKey]).toArray();
-      for (const row of rows) {
-        const key = `${row.part}:${row.seg}`;
-        // Rows a query read meanwhile are cached already; rows written since the listing wait for a query to list them.
-        if (!wanted.has(key) || this.rowCache.has(key)) continue;
-        this.counters.rowsFetched += 1;
-        this.remember(row);
-      }
+      // Read in the same turn: one request for the batch (see `fetch`).
+      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
   }
 
@@ -1362,6 +1342,22 @@ export class KeywordIndexReader {
     await new Promise((resolve) => setTimeout(resolve, 0));
     while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
+
+  /**
+   * Resolves once no query has run for `ms` (checked again after each wait): for background work that would
+   * otherwise slow queries typed in quick succession.
+   */
+  async idleFor(ms: number): Promise<void> {
+    for (;;) {
+      await this.noQueryRunning();
+      const quiet = performance.now() - this.lastQueryEnded;
+      if (quiet >= ms) return;
+      await new Promise((resolve) => setTimeout(resolve, ms - quiet));
+    }
+  }
+
+  /** When the last query ended (performance.now()). */
+  private lastQueryEnded = 0;
 
   /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
   private queries = 0;
@@ -1375,6 +1371,7 @@ export class KeywordIndexReader {
       if (ended) return;
       ended = true;
       this.queries -= 1;
+      this.lastQueryEnded = performance.now();
       if (this.queries === 0) for (const resolve of this.idle.splice(0)) resolve();
     };
   }

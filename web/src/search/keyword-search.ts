@@ -64,6 +64,11 @@ const PHRASE_FIRST_CHECKS = 5;
 const REHEARSAL_TERMS = 4000;
 const REHEARSAL_ROUNDS = 3;
 const REHEARSAL_LIMIT = 20;
+/**
+ * A rehearsal search waits until no query has run for this long: measured in the search bench (300 queries one
+ * right after another), rehearsing between queries cost them more than the compiled code gave back.
+ */
+const REHEARSAL_IDLE_MS = 150;
 /** Each further round of phrase look-ups checks this many times more of the best ranked candidates. */
 const PHRASE_ROUND_GROWTH = 4;
 /**
@@ -402,12 +407,12 @@ export class KeywordSearch implements ResultSource {
       // Only a head start: a query reads what it needs itself (and reports a storage failure), so a failed warm-up
       // is said in the console and tried again after a later query.
       setTimeout(() => {
-        this.rehearse()
-          .then(() => this.reader.warm(stats))
-          .catch((error: unknown) => {
-            this.warming = false;
-            console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-          });
+        const stopped = (error: unknown): void => {
+          this.warming = false;
+          console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        };
+        this.reader.warm(stats).catch(stopped);
+        this.rehearse().catch(stopped);
       }, 0);
     }
     const capacity = docs.capacity;
@@ -421,15 +426,18 @@ export class KeywordSearch implements ResultSource {
   }
 
   /**
-   * The warm-up's first step: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
+   * Part of the warm-up: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
    * phrase of two words just common enough to be merged, a rare word with one of them, a prefix, two
-   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time while no query runs. A
+   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time once no query has run for
+   * REHEARSAL_IDLE_MS (while a person reads the results or pauses typing). A
    * page opens with the search code not yet compiled: measured (node, 20k exchanges), the first 300 queries spent
    * 3–5 times longer scoring than the same queries once the engine had seen them, and a second engine with cold
    * data but compiled code spent no more than a warm one. The words are the least common that take each path, so
-   * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more.
+   * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more. It runs beside the
+   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it.
    */
   private async rehearse(): Promise<void> {
+    await this.reader.idleFor(REHEARSAL_IDLE_MS);
     const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
     if (ranked.length < 8) return;
     const at = (share: number): string => ranked[Math.min(ranked.length - 1, Math.floor(ranked.length * share))]?.[0] ?? '';
@@ -439,7 +447,7 @@ export class KeywordSearch implements ResultSource {
     const queries = [`"${first} ${second}"`, `${rare} ${first} `, `${at(0.5)} ${at(0.3).slice(0, 3)}`, `${at(0.4)} ${at(0.6)} `, `"${rare} ${second}"`];
     for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
       for (const query of queries) {
-        await this.reader.noQueryRunning();
+        await this.reader.idleFor(REHEARSAL_IDLE_MS);
         const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive' };
         await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
       }
