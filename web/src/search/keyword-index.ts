@@ -1331,11 +1331,15 @@ export class KeywordIndexReader {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
-      // Let queries in between.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await this.noQueryRunning();
       await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
+  }
+
+  /** Resolves once no query runs, after letting any query already asked for start first (background work waits on it). */
+  async noQueryRunning(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
@@ -1372,6 +1376,22 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
   async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
+    const ranked = (await this.byFrequency(prefix, pending)).map(([term]) => term);
+    const exact = ranked.indexOf(prefix);
+    if (exact > 0) {
+      ranked.splice(exact, 1);
+      ranked.unshift(prefix);
+    }
+    return ranked.slice(0, max);
+  }
+
+  /** Indexed terms (up to `max`) with the documents holding each, most first. */
+  async frequentTerms(max: number): Promise<[term: string, df: number][]> {
+    return (await this.byFrequency('')).slice(0, max);
+  }
+
+  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies, most frequent first. */
+  private async byFrequency(prefix: string, pending?: PendingSegments): Promise<[string, number][]> {
     const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
@@ -1385,13 +1405,7 @@ export class KeywordIndexReader {
         df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
       }
     }
-    const ranked = [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([term]) => term);
-    const exact = ranked.indexOf(prefix);
-    if (exact > 0) {
-      ranked.splice(exact, 1);
-      ranked.unshift(prefix);
-    }
-    return ranked.slice(0, max);
+    return [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
   }
 
   /**

@@ -39,32 +39,34 @@ export function mergedPostings(
   const known = cache.get(anchor)?.get(key);
   if (known) return known;
 
-  const sums = new Float64Array(capacity);
-  const seen = new Uint8Array(capacity);
-  let df = 0;
+  // A k-way merge of the lists (each ascending): per document, the lists' weighted frequencies are added in the
+  // order of `byField` and its lists, starting from 0, as the scoring loop adds them (the same sums to the last
+  // bit). It reads each posting once, where summing into arrays of `capacity` entries then walking them read the
+  // whole documents table for every common word the first time a query met it.
+  const heads: { ids: Uint32Array; tfs: Uint16Array; weight: number; at: number }[] = [];
   for (const [field, lists] of byField) {
     const weight = fieldWeight(field);
-    for (const list of lists) {
-      for (let i = 0; i < list.docIds.length; i++) {
-        const doc = list.docIds[i] ?? 0;
-        if (doc >= capacity) continue;
-        if (seen[doc] === 0) {
-          seen[doc] = 1;
-          df++;
-        }
-        sums[doc] = (sums[doc] ?? 0) + weight * (list.tfs[i] ?? 0);
-      }
-    }
+    for (const list of lists) if (list.docIds.length > 0) heads.push({ ids: list.docIds, tfs: list.tfs, weight, at: 0 });
   }
-  const docIds = new Uint32Array(df);
-  const tf = new Float64Array(df);
+  const ids = new Uint32Array(count);
+  const sums = new Float64Array(count);
   let n = 0;
-  for (let doc = 0; doc < capacity && n < df; doc++) {
-    if (seen[doc] === 0) continue;
-    docIds[n] = doc;
-    tf[n] = sums[doc] ?? 0;
-    n++;
+  for (;;) {
+    let doc = capacity;
+    for (const head of heads) if (head.at < head.ids.length) doc = Math.min(doc, head.ids[head.at] ?? capacity);
+    if (doc >= capacity) break;
+    let sum = 0;
+    for (const head of heads) {
+      if (head.ids[head.at] !== doc) continue;
+      sum += head.weight * (head.tfs[head.at] ?? 0);
+      head.at += 1;
+    }
+    ids[n] = doc;
+    sums[n] = sum;
+    n += 1;
   }
+  const docIds = ids.slice(0, n);
+  const tf = sums.slice(0, n);
   const merged = { docIds, tf };
   const byKey = cache.get(anchor) ?? new Map<string, MergedPostings>();
   byKey.set(key, merged);
