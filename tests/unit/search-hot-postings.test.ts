@@ -141,37 +141,6 @@ describe('rows kept between queries', () => {
   });
 });
 
-describe('reads asked for together', () => {
-  it('the postings rows of several words read at once come in one request, the same rows as one by one', async () => {
-    const requests: string[][] = [];
-    const table: SearchIndexTable = {
-      get: (key) => db.searchIndex.get(key),
-      bulkGet: (keys) => {
-        requests.push(keys.map(([part, seg]) => `${part}:${seg}`));
-        return db.searchIndex.bulkGet(keys);
-      },
-      put: (row) => db.searchIndex.put(row),
-      bulkPut: (rows) => db.searchIndex.bulkPut([...rows]),
-      delete: (key) => db.searchIndex.delete(key),
-      bulkDelete: (keys) => db.searchIndex.bulkDelete(keys),
-      where: (index) => db.searchIndex.where(index),
-    };
-    const reader = new KeywordIndexReader(() => table, Number.POSITIVE_INFINITY);
-    const listed = reader.pendingSegments(reader.stats());
-    const words = ['tide', 'water', 'dawn', 'table', 'high'];
-    const together = await Promise.all(words.map((word) => reader.postings(word, ['h', 'a'], listed)));
-    // The words sit in several parts (and their group parts): all in one request.
-    expect(requests).toHaveLength(1);
-    expect(new Set((requests[0] ?? []).map((key) => key.split(':')[0])).size).toBeGreaterThan(2);
-    const one = (byField: Map<string, { docIds: Uint32Array }[]> | undefined): number[] => [...(byField?.values() ?? [])].flat().flatMap((list) => [...list.docIds]).sort((a, b) => a - b);
-    for (const [i, word] of words.entries()) {
-      const alone = await new KeywordIndexReader(() => db.searchIndex, Number.POSITIVE_INFINITY).postings(word, ['h', 'a']);
-      expect(one(together[i])).toEqual(one(alone));
-    }
-    expect(one(together[0]).length).toBeGreaterThan(0);
-  });
-});
-
 describe('the warm-up rehearsal', () => {
   it('searches in the background once queries pause, reports nothing, and changes no answer', async () => {
     let pages = 0;

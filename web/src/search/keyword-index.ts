@@ -1332,7 +1332,6 @@ export class KeywordIndexReader {
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
       await this.noQueryRunning();
-      // Read in the same turn: one request for the batch (see `fetch`).
       await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
     }
   }
@@ -1496,7 +1495,11 @@ export class KeywordIndexReader {
   private async rows(part: string, known?: readonly number[]): Promise<SearchIndexRow[]> {
     const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
-    if (missing.length > 0) await this.fetch(missing.map((seg): [string, number] => [part, seg]));
+    if (missing.length > 0) {
+      this.counters.rowsFetched += missing.length;
+      const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
+      for (const row of fetched) if (row) this.remember(row);
+    }
     const out: SearchIndexRow[] = [];
     for (const seg of segs) {
       const key = `${part}:${seg}`;
@@ -1508,32 +1511,6 @@ export class KeywordIndexReader {
       out.push(hit.row);
     }
     return out;
-  }
-
-  /** Rows asked for by the reads of one moment (a query asks for all its words at once), fetched together. */
-  private batch: { keys: Map<string, [string, number]>; done: Promise<void> } | null = null;
-
-  /**
-   * Reads rows into the cache. Every read asked for in the same turn (before the microtasks queued ahead of the
-   * first one have run) joins one request: a query's words, each in its own part and group part, made one
-   * request, and one transaction, apiece.
-   */
-  private fetch(keys: readonly [string, number][]): Promise<void> {
-    let batch = this.batch;
-    if (!batch) {
-      const keysOf = new Map<string, [string, number]>();
-      const done = Promise.resolve().then(async () => {
-        if (this.batch?.keys === keysOf) this.batch = null;
-        const wanted = [...keysOf.values()];
-        this.counters.rowsFetched += wanted.length;
-        const fetched = await this.table().bulkGet(wanted);
-        for (const row of fetched) if (row) this.remember(row);
-      });
-      batch = { keys: keysOf, done };
-      this.batch = batch;
-    }
-    for (const key of keys) batch.keys.set(`${key[0]}:${key[1]}`, key);
-    return batch.done;
   }
 
   private remember(row: SearchIndexRow): void {
