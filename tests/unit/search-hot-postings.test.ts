@@ -142,7 +142,7 @@ describe('rows kept between queries', () => {
 });
 
 describe('the warm-up rehearsal', () => {
-  it('searches in the background while no query runs, reports nothing, and changes no answer', async () => {
+  it('searches in the background once queries pause, reports nothing, and changes no answer', async () => {
     let pages = 0;
     const storage = {
       searchIndex: db.searchIndex,
@@ -162,7 +162,7 @@ describe('the warm-up rehearsal', () => {
     const before = await search.searchDetailed('tide dawn ', {}, 20);
     await search.searchDetailed('water ', {}, 20);
     const pagesAfterQueries = pages;
-    // Between queries, the rehearsal's searches read their pages.
+    // Once queries pause, the rehearsal's searches read their pages.
     for (let waited = 0; waited < 5000 && pages === pagesAfterQueries; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(pages).toBeGreaterThan(pagesAfterQueries);
     expect(traced).toBe(2);

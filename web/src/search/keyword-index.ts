@@ -1342,6 +1342,22 @@ export class KeywordIndexReader {
     while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
+  /**
+   * Resolves once no query has run for `ms` (checked again after each wait): for background work that would
+   * otherwise slow queries typed in quick succession.
+   */
+  async idleFor(ms: number): Promise<void> {
+    for (;;) {
+      await this.noQueryRunning();
+      const quiet = performance.now() - this.lastQueryEnded;
+      if (quiet >= ms) return;
+      await new Promise((resolve) => setTimeout(resolve, ms - quiet));
+    }
+  }
+
+  /** When the last query ended (performance.now()). */
+  private lastQueryEnded = 0;
+
   /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
   private queries = 0;
   private idle: (() => void)[] = [];
@@ -1354,6 +1370,7 @@ export class KeywordIndexReader {
       if (ended) return;
       ended = true;
       this.queries -= 1;
+      this.lastQueryEnded = performance.now();
       if (this.queries === 0) for (const resolve of this.idle.splice(0)) resolve();
     };
   }

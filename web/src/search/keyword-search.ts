@@ -64,6 +64,12 @@ const PHRASE_FIRST_CHECKS = 5;
 const REHEARSAL_TERMS = 4000;
 const REHEARSAL_ROUNDS = 3;
 const REHEARSAL_LIMIT = 20;
+/**
+ * A rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
+ * search bench (300 queries one right after another, so it never runs there) neither this nor rehearsing between
+ * queries showed a difference beyond the noise of a shared machine (15 runs, ABBA order, load 4.5–9.8).
+ */
+const REHEARSAL_IDLE_MS = 150;
 /** Each further round of phrase look-ups checks this many times more of the best ranked candidates. */
 const PHRASE_ROUND_GROWTH = 4;
 /**
@@ -423,17 +429,16 @@ export class KeywordSearch implements ResultSource {
   /**
    * Part of the warm-up: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
    * phrase of two words just common enough to be merged, a rare word with one of them, a prefix, two
-   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time while no query runs. A
+   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time once no query has run for
+   * REHEARSAL_IDLE_MS (while a person reads the results or pauses typing). A
    * page opens with the search code not yet compiled: measured (node, 20k exchanges), the first 300 queries spent
    * 3–5 times longer scoring than the same queries once the engine had seen them, and a second engine with cold
    * data but compiled code spent no more than a warm one. The words are the least common that take each path, so
    * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more. It runs beside the
-   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it. Measured in the search bench (300 queries
-   * one right after another, so the rehearsal runs between them): 4 of 4 alternated pairs had a lower p50 and p95
-   * than with the rehearsal held back until queries paused for 150 ms.
+   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it.
    */
   private async rehearse(): Promise<void> {
-    await this.reader.noQueryRunning();
+    await this.reader.idleFor(REHEARSAL_IDLE_MS);
     const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
     if (ranked.length < 8) return;
     const at = (share: number): string => ranked[Math.min(ranked.length - 1, Math.floor(ranked.length * share))]?.[0] ?? '';
@@ -443,7 +448,7 @@ export class KeywordSearch implements ResultSource {
     const queries = [`"${first} ${second}"`, `${rare} ${first} `, `${at(0.5)} ${at(0.3).slice(0, 3)}`, `${at(0.4)} ${at(0.6)} `, `"${rare} ${second}"`];
     for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
       for (const query of queries) {
-        await this.reader.noQueryRunning();
+        await this.reader.idleFor(REHEARSAL_IDLE_MS);
         const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive' };
         await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
       }
