@@ -14,6 +14,8 @@ import { connectBatchWriter, fallingBack } from '../../web/src/import/writer-cli
 import { fromWriterSchema } from '../../web/src/import/writer-protocol';
 import { serveBatchWriter } from '../../web/src/import/writer-serve';
 import { SearchService } from '../../web/src/search/search';
+import { deleteConversations, deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
+import { storedNodeCount, vaultCounts } from '../../web/src/vault/conversations';
 import { generateExport } from '../support/generate-chatgpt';
 import { pickedFile } from '../support/picked-file';
 import { useFreshDatabases } from './fresh-db';
@@ -213,5 +215,27 @@ describe('import batches committed by the writer over a message channel', () => 
       port1.close();
       port2.close();
     }
+  });
+
+  it('the vault counts its nodes from the index in one read, and the figure follows imports, edits and deletes', async () => {
+    const db = await freshDb();
+    await runImportPipeline(db, [file(generated.json)], { importer: importExport, batchSize: 9 });
+    const agree = async (): Promise<number> => {
+      const stored = await db.nodes.count();
+      expect(await storedNodeCount(db)).toBe(stored);
+      expect((await vaultCounts(db)).nodes).toBe(stored);
+      return stored;
+    };
+    const all = await agree();
+    const nodes = (await db.nodes.toArray()).map(fromNodeRow);
+    const first = nodes[0];
+    if (!first) throw new Error('no node imported');
+    // A node replaced with new text is indexed again under a new docId: still one entry per node.
+    await putNodes(db, [{ ...first, human: { ...first.human, text: `${first.human.text} (edited)` } }]);
+    expect(await agree()).toBe(all);
+    await deleteNodes(db, nodes.slice(1, 4).map((n) => n.id));
+    expect(await agree()).toBe(all - 3);
+    await deleteConversations(db, [first.conversationId]);
+    expect(await agree()).toBeLessThan(all - 3);
   });
 });
