@@ -1,7 +1,7 @@
 /**
  * Benchmark worker: writes the synthetic vault the way the import worker does (prepareImportBatch, then
  * commitImportBatch: nodes, keyword index segment and import row in one transaction per batch, run on the import's
- * writer worker unless `writer` is false, the next batch prepared while one commits; then compaction), or builds
+ * writer worker when `writer` is true, the next batch prepared while one commits; then compaction), or builds
  * the MiniSearch baseline
  * over the same exchanges and persists it as the app would have to (one serialised index in IndexedDB).
  */
@@ -26,8 +26,8 @@ export interface IngestRequest {
   /** Also time IndexedDB variants (row counts, indexes, durability) on the sample batches: see `variants`. */
   variants?: boolean;
   /**
-   * Ours: commit each batch on the import's writer worker, as the app does (web/src/import/writer-client.ts); false
-   * commits on this worker, as the app did before (and as it still does where a worker cannot start another).
+   * Ours: commit each batch on the import's writer worker (web/src/import/writer-client.ts), as the app does with 4
+   * cores or more; false commits on this worker, as it does otherwise.
    */
   writer?: boolean;
   /** Ours: the database written (default 'cogzy-bench', which the query runs read). */

@@ -9,7 +9,7 @@ import { openVaultDatabase, type VaultDatabase } from '../db/database';
 import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
 import { compactSearchIndex } from '../search/keyword-index';
 import { commitHere, runImportPipeline } from './pipeline';
-import { startBatchWriter } from './writer-client';
+import { batchWriterPays, startBatchWriter } from './writer-client';
 import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
@@ -29,8 +29,9 @@ async function run(runId: string, files: File[], controller: AbortController): P
   });
   const db = await database;
   const work = async (): Promise<void> => {
-    // Batches commit on a writer worker of their own (or here, where a worker cannot start one).
-    const writer = startBatchWriter(db.name, commitHere(db));
+    // With a core to spare, batches commit on a writer worker of their own; otherwise (or where a worker cannot
+    // start one) here.
+    const writer = batchWriterPays() ? startBatchWriter(db.name, commitHere(db)) : null;
     try {
       const rows = await runImportPipeline(db, files, {
         importer: importExport,

@@ -3,6 +3,7 @@
  * transaction on the writer's thread (writer-worker.ts); the writer's end applies them. They talk over any
  * MessagePort-like pair (the worker, or a MessageChannel in node tests) in the messages of writer-protocol.ts.
  *
+ *   batchWriterPays(cores?): boolean                            // only with a core to spare (measured slower on 2)
  *   startBatchWriter(database, fallback): BatchWriter | null   // a writer worker; null where a worker cannot start one
  *   connectBatchWriter(port, database): BatchWriter             // the import worker's end over a port
  *   fallingBack(writer, fallback)                                // commits on `fallback` when the writer never worked
@@ -22,6 +23,16 @@ interface Pending {
   done: (counts: BatchCounts) => void;
   fail: (error: AppError) => void;
   known: Set<string>;
+}
+
+/**
+ * Whether an import should commit on a writer worker here: only with a core to spare for it. Measured on 2 cores
+ * (`BENCH_ONLY=ingest npm run bench -- search`, 100k exchanges, quiet machine): the writer made ingest slower, 0.90x
+ * of commits on the import worker, because the import worker, the writer and the browser's IndexedDB thread then
+ * share two cores, and the batches are cloned to the writer. Four cores or more were not available to measure.
+ */
+export function batchWriterPays(cores: number = typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency): boolean {
+  return cores >= 4;
 }
 
 export function startBatchWriter(database: string, fallback: CommitBatch): BatchWriter | null {
