@@ -9,6 +9,7 @@ import { openVaultDatabase } from '../../web/src/db/database';
 import { KeywordSearch, type KeywordTrace } from '../../web/src/search/keyword-search';
 import { SearchService } from '../../web/src/search/search';
 import type { IngestRequest, IngestResult } from './ingest-worker';
+import { batchWriterPays } from '../../web/src/import/writer-client';
 
 interface ColdResult {
   answeredAtMs: number;
@@ -142,7 +143,7 @@ async function usage(): Promise<number> {
 const params = new URLSearchParams(location.search);
 const cold = params.get('cold');
 const query = params.get('q') ?? '';
-const bench = { ingest, runQueries, compareScoring, heapBytes, usage, cold: null as Promise<ColdResult> | null };
+const bench = { ingest, runQueries, compareScoring, heapBytes, usage, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
 if (cold === 'ours') bench.cold = startOurs(query);
 if (cold === 'minisearch') bench.cold = startMini(query);
 (globalThis as unknown as { cogzyBench: typeof bench }).cogzyBench = bench;

@@ -1,8 +1,8 @@
 /**
  * The import pipeline: files -> shared importer (streaming parse, identity, dedupe) -> one Dexie transaction per
  * batch. It runs inside the import Web Worker (import-worker.ts is a thin shell over it) and in node tests on
- * fake-indexeddb, unchanged. In the browser the transactions run on a second worker (the batch writer), so parsing
- * and indexing batch N+1 and committing batch N use both cores.
+ * fake-indexeddb, unchanged. With 4 cores or more the browser runs the transactions on a second worker (the batch
+ * writer, writer-client.ts), so parsing and indexing batch N+1 and committing batch N overlap on separate cores.
  *
  *   runImportPipeline(db: VaultDatabase, files: readonly ImportFileInput[], options: PipelineOptions): Promise<ImportRow[]>
  *   fileKeyOf(file: ImportFileInput, digest?: Digest): Promise<string>

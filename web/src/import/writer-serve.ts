@@ -1,8 +1,7 @@
 /**
  * The writer's end of the import's batch writer (writer-client.ts is the import worker's end): applies each commit
  * message (writer-protocol.ts) in turn, in the order they come, and answers 'done' (or 'failed') once its
- * transaction ended. writer-worker.ts serves it on its worker; node
- * tests serve it on a MessageChannel.
+ * transaction ended. writer-worker.ts serves it on its worker; node tests serve it on a MessageChannel.
  *
  *   serveBatchWriter(port: WriterPort, open: (name) => Promise<VaultDatabase>)
  */
@@ -37,6 +36,7 @@ export function serveBatchWriter(port: WriterPort, open: (name: string) => Promi
       return toNodeRow(node, segment.at.nextDocId + i);
     });
     const known = new Set(message.known);
+    const knownBefore = known.size;
     const counts = await commitImportBatch(
       db,
       message.importId,
@@ -45,9 +45,8 @@ export function serveBatchWriter(port: WriterPort, open: (name: string) => Promi
       known,
       { nodes: { rows, segment }, ids: new Set(rowIds), next },
     );
-    // commitImportBatch adds what it stored to `known` once the transaction committed.
-    const before = new Set(message.known);
-    post({ type: 'done', id: message.id, counts, added: [...known].filter((id) => !before.has(id)) });
+    // commitImportBatch adds what it stored to `known` once the transaction committed; a Set keeps insertion order.
+    post({ type: 'done', id: message.id, counts, added: [...known].slice(knownBefore) });
   };
 
   port.addEventListener('message', (event: MessageEvent<unknown>) => {

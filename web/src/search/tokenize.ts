@@ -40,6 +40,11 @@ export function normalizeTerm(word: string): string {
   return term;
 }
 
+/** A scanned word's term: an ASCII word is letters and digits only, so lower case is its whole normal form. */
+function termOf(word: string, ascii: boolean): string {
+  return ascii ? word.toLowerCase() : normalizeTerm(word);
+}
+
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const SINGLE_CHAR_WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 /**
@@ -106,9 +111,7 @@ export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   scan(text, (start, end, ascii) => {
     if (end - start > MAX_TERM_LENGTH) return;
-    const word = text.slice(start, end);
-    // An ASCII word is letters and digits only: lower case is its whole normal form.
-    const term = ascii ? word.toLowerCase() : normalizeTerm(word);
+    const term = termOf(text.slice(start, end), ascii);
     if (term.length === 0) return;
     tokens.push({ term, start, end });
   });
@@ -119,9 +122,7 @@ export function terms(text: string): string[] {
   const out: string[] = [];
   scan(text, (start, end, ascii) => {
     if (end - start > MAX_TERM_LENGTH) return;
-    const word = text.slice(start, end);
-    // An ASCII word is letters and digits only: lower case is its whole normal form.
-    const term = ascii ? word.toLowerCase() : normalizeTerm(word);
+    const term = termOf(text.slice(start, end), ascii);
     if (term.length > 0) out.push(term);
   });
   return out;
