@@ -17,7 +17,8 @@
  * BENCH_INGEST_VARIANTS=1 adds IndexedDB variants timed on the sample batches (rows, indexes, durability).
  * BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
  * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
- * functions with the most self time.
+ * functions with the most self time. BENCH_COMPARE=1 (with a kept profile) only times keyword search's top-k path
+ * against its exhaustive scorer in the same page, query by query, and checks their pages are the same.
  */
 import { once } from 'node:events';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ import { build } from 'vite';
 import { launchChromium } from '../tests/support/browser';
 import { Corpus } from './search-page/corpus';
 import type { IngestResult } from './search-page/ingest-worker';
+import type { KeywordTrace } from '../web/src/search/keyword-search';
 
 const NODES = Number(process.env['BENCH_NODES'] ?? 100_000);
 const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 300);
@@ -37,6 +39,7 @@ const COLD_RUNS = 3;
 const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
 const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
 const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
+const COMPARE = process.env['BENCH_COMPARE'] === '1';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
 
@@ -81,9 +84,16 @@ function median(values: number[]): number {
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
-async function coldStart(profile: string, url: string, engine: 'ours' | 'minisearch', query: string, queries: string[]): Promise<{ cold: Cold[]; full: number[]; keyword: number[]; empty: number; heap: number }> {
+async function coldStart(
+  profile: string,
+  url: string,
+  engine: 'ours' | 'minisearch',
+  query: string,
+  queries: string[],
+): Promise<{ cold: Cold[]; full: number[]; traces: (KeywordTrace | null)[]; keyword: number[]; empty: number; heap: number }> {
   const cold: Cold[] = [];
   let full: number[] = [];
+  let traces: (KeywordTrace | null)[] = [];
   let keyword: number[] = [];
   let empty = 0;
   let heap = 0;
@@ -92,7 +102,7 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
     await page.goto(`${url}/index.html?cold=${engine}&q=${encodeURIComponent(query)}`);
     cold.push(await page.evaluate(() => (globalThis as unknown as { cogzyBench: { cold: Promise<Cold> } }).cogzyBench.cold));
     if (run === COLD_RUNS - 1) {
-      type Series = { latencies: number[]; empty: number };
+      type Series = { latencies: number[]; empty: number; traces: (KeywordTrace | null)[] };
       const bench = (which: 'full' | 'keyword') =>
         page.evaluate(
           ([qs, w]) => (globalThis as unknown as { cogzyBench: { runQueries(q: string[], w: string): Promise<Series> } }).cogzyBench.runQueries(qs, w),
@@ -108,13 +118,68 @@ async function coldStart(profile: string, url: string, engine: 'ours' | 'minisea
       const fullRun = await bench('full');
       if (cdp) printCpuProfile((await cdp.send('Profiler.stop')).profile);
       full = fullRun.latencies;
+      traces = fullRun.traces;
       empty = fullRun.empty;
       keyword = (await bench('keyword')).latencies;
       heap = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { heapBytes(): number } }).cogzyBench.heapBytes());
     }
     await context.close();
   }
-  return { cold, full, keyword, empty, heap };
+  return { cold, full, traces, keyword, empty, heap };
+}
+
+/** BENCH_COMPARE: the top-k path and the exhaustive scorer, query by query in one page (see compareScoring). */
+async function compare(profile: string, url: string, queries: string[]): Promise<void> {
+  const { context, page } = await launch(profile);
+  await page.goto(`${url}/index.html`);
+  type Comparison = { topK: number[]; exhaustive: number[]; paths: string[]; same: number };
+  for (const warm of [false, true]) {
+    const r = await page.evaluate(
+      ([qs, w]) => (globalThis as unknown as { cogzyBench: { compareScoring(q: string[], w: boolean): Promise<Comparison> } }).cogzyBench.compareScoring(qs, w),
+      [queries, warm] as [string[], boolean],
+    );
+    printComparison(r, queries.length, warm);
+  }
+  await context.close();
+}
+
+function printComparison(r: { topK: number[]; exhaustive: number[]; paths: string[]; same: number }, count: number, warm: boolean): void {
+  const row = (label: string, xs: number[]): string => `${label.padEnd(22)} p50 ${ms(percentile(xs, 50)).padStart(9)}  p95 ${ms(percentile(xs, 95)).padStart(9)}  mean ${ms(xs.reduce((a, b) => a + b, 0) / xs.length).padStart(9)}`;
+  console.log(`\nkeyword search only (ranked ids + the page's nodes), same page, alternating which runs first, ${warm ? 'warm caches (each query asked once before)' : 'cold caches, no warm-up'}:`);
+  console.log(row('top-k path', r.topK));
+  console.log(row('exhaustive scorer', r.exhaustive));
+  console.log(`p95 ratio top-k : exhaustive ${(percentile(r.topK, 95) / percentile(r.exhaustive, 95)).toFixed(2)}; p50 ratio ${(percentile(r.topK, 50) / percentile(r.exhaustive, 50)).toFixed(2)}; same page (ids and scores) on ${r.same}/${count} queries`);
+  const byPath = new Map<string, { fast: number[]; every: number[] }>();
+  r.paths.forEach((path, i) => {
+    const entry = byPath.get(path) ?? { fast: [], every: [] };
+    entry.fast.push(r.topK[i] ?? 0);
+    entry.every.push(r.exhaustive[i] ?? 0);
+    byPath.set(path, entry);
+  });
+  for (const [path, { fast, every }] of byPath) console.log(`  ${path.padEnd(15)} ${String(fast.length).padStart(4)} queries: top-k p50 ${ms(percentile(fast, 50))} p95 ${ms(percentile(fast, 95))}; exhaustive p50 ${ms(percentile(every, 50))} p95 ${ms(percentile(every, 95))}`);
+}
+
+/** The slowest queries of the "+snippets" pass with where their time went (our keyword search's trace). */
+function printSlowest(queries: readonly string[], latencies: readonly number[], traces: readonly (KeywordTrace | null)[], count: number): void {
+  const f = (v: number): string => v.toFixed(1).padStart(6);
+  console.log(`\nslowest ${count} of ours (+snippets), ms: total = keyword (read [decode] + score + select + page) + snippets/rest`);
+  console.log(`  #     total   read decode  score select   page   rest  rows  postings  touched  warm  path            query`);
+  const order = latencies.map((t, i) => [t, i] as const).sort((a, b) => b[0] - a[0]).slice(0, count);
+  for (const [t, i] of order) {
+    const tr = traces[i];
+    if (!tr) continue;
+    console.log(
+      `  ${String(i).padStart(3)} ${f(t)} ${f(tr.readMs)} ${f(tr.decodeMs)} ${f(tr.scoreMs)} ${f(tr.selectMs)} ${f(tr.pageMs)} ${f(t - tr.totalMs)} ${String(tr.rowsFetched).padStart(5)} ${String(tr.postings).padStart(9)} ${String(tr.touched).padStart(8)}  ${tr.warming ? 'yes' : 'no '}   ${tr.path.padEnd(15)} ${JSON.stringify(queries[i])}`,
+    );
+  }
+  const sum = (pick: (tr: KeywordTrace) => number): number => traces.reduce((n, tr) => n + (tr ? pick(tr) : 0), 0) / Math.max(1, traces.length);
+  const rest = latencies.reduce((n, t, i) => n + t - (traces[i]?.totalMs ?? t), 0) / Math.max(1, latencies.length);
+  console.log(
+    `  mean over all ${latencies.length}: read ${sum((tr) => tr.readMs).toFixed(1)} (decode ${sum((tr) => tr.decodeMs).toFixed(1)}), score ${sum((tr) => tr.scoreMs).toFixed(1)}, select ${sum((tr) => tr.selectMs).toFixed(1)}, page ${sum((tr) => tr.pageMs).toFixed(1)}, rest ${rest.toFixed(1)}; queries while warming: ${traces.filter((tr) => tr?.warming === true).length}`,
+  );
+  const paths = new Map<string, number>();
+  for (const tr of traces) if (tr) paths.set(tr.path, (paths.get(tr.path) ?? 0) + 1);
+  console.log(`  scoring paths: ${[...paths].map(([path, n]) => `${path} ${n}`).join(', ')}`);
 }
 
 interface CpuProfile {
@@ -173,6 +238,7 @@ function printBreakdown(r: IngestResult): void {
     console.log(`  ${label}: ${total.toFixed(0)} requests, ${(c['db.transaction'] ?? 0).toFixed(1)} transactions (${Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
   };
   console.log(`IndexedDB requests per 1,000 nodes:`);
+  if (r.writer) console.log('  (the batches committed on the writer worker: its requests are not counted here, nor its transaction steps above)');
   counts('ingest', parts.requests);
   counts('compaction', parts.compactionRequests);
   console.log('');
@@ -180,6 +246,8 @@ function printBreakdown(r: IngestResult): void {
 
 function printIngest(r: IngestResult): void {
   console.log(`ours: ${r.nodes} nodes ingested in ${r.ingestMs.toFixed(0)} ms + compaction ${r.finishMs.toFixed(0)} ms = ${(r.nodes / ((r.ingestMs + r.finishMs) / 1000)).toFixed(0)} nodes/s`);
+  // The app says an import is done before merging its segments (import-worker.ts): search works from then on.
+  console.log(`  searchable without the compaction, as the app reports done: ${(r.nodes / (r.ingestMs / 1000)).toFixed(0)} nodes/s`);
   printBreakdown(r);
 }
 
@@ -204,20 +272,34 @@ async function main(): Promise<void> {
   try {
     const { context, page } = await launch(profile);
     await page.goto(`${url}/index.html`);
-    const ingest = async (kind: 'ours' | 'minisearch'): Promise<IngestResult> =>
+    const ingest = async (kind: 'ours' | 'minisearch', options: { writer?: boolean; database?: string } = {}): Promise<IngestResult> =>
       reuse
         ? { kind, nodes: NODES, ingestMs: Number.NaN, finishMs: Number.NaN, serializedBytes: Number.NaN }
         : page.evaluate(
             (request) => (globalThis as unknown as { cogzyBench: { ingest(r: unknown): Promise<IngestResult> } }).cogzyBench.ingest(request),
-            { kind, nodes: NODES, seed: SEED, batch: 1000, variants: process.env['BENCH_INGEST_VARIANTS'] === '1' },
+            { kind, nodes: NODES, seed: SEED, batch: 1000, variants: process.env['BENCH_INGEST_VARIANTS'] === '1', ...options },
           );
-    const oursIngest = await ingest('ours');
+    // The headline ingest takes the app's choice (batchWriterPays: a writer worker only with 4 cores or more).
+    // BENCH_ONLY=ingest also times the other choice first, into a database of its own, in the same run.
+    const appWriter = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { batchWriterPays(): boolean } }).cogzyBench.batchWriterPays());
+    const otherChoice = INGEST_ONLY && !reuse ? await ingest('ours', { writer: !appWriter, database: 'cogzy-bench-other-choice' }) : null;
+    const oursIngest = await ingest('ours', { writer: appWriter });
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     if (INGEST_ONLY) {
       const miniOnly = await ingest('minisearch');
       await context.close();
-      printIngest(oursIngest);
       const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
+      const label = (writer: boolean): string => (writer ? 'commits on the writer worker' : 'commits on the ingesting worker');
+      if (otherChoice) {
+        console.log(`${label(!appWriter)} (not the app's choice on ${appWriter ? '4 or more' : 'fewer than 4'} cores):`);
+        printIngest(otherChoice);
+        console.log(`\n${label(appWriter)} (the app's choice here):`);
+      }
+      printIngest(oursIngest);
+      if (otherChoice) {
+        const [writer, one] = appWriter ? [oursIngest, otherChoice] : [otherChoice, oursIngest];
+        console.log(`writer worker : one thread, nodes/s: ${(rate(writer) / rate(one)).toFixed(2)} (higher is better)`);
+      }
       console.log(`MiniSearch 7.2 in the same run: addAll ${miniOnly.ingestMs.toFixed(0)} ms + persist ${miniOnly.finishMs.toFixed(0)} ms = ${rate(miniOnly).toFixed(0)} nodes/s; ours:MiniSearch ${(rate(oursIngest) / rate(miniOnly)).toFixed(2)} (higher is better)`);
       console.log(`load average at end: ${load()}`);
       return;
@@ -226,9 +308,14 @@ async function main(): Promise<void> {
     await context.close();
     if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
 
+    if (COMPARE) {
+      await compare(profile, url, queries);
+      console.log(`load average at end: ${load()}`);
+      return;
+    }
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
     const mini = OURS_ONLY
-      ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
+      ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], traces: [], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
       : await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
 
     const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
@@ -238,6 +325,7 @@ async function main(): Promise<void> {
     row('index build (engine)', oursIngest.ingestMs, miniIngest.ingestMs, ms, 'lower');
     row('finish (compact/persist)', oursIngest.finishMs, miniIngest.finishMs, ms, 'lower');
     row('ingest rate, nodes/s', rate(oursIngest), rate(miniIngest), (v) => v.toFixed(0), 'higher');
+    console.log(`  ours searchable without the final compaction (the app reports done before it): ${(oursIngest.nodes / (oursIngest.ingestMs / 1000)).toFixed(0)} nodes/s`);
     printBreakdown(oursIngest);
     row('cold start (median)', median(ours.cold.map((c) => c.answeredAtMs)), median(mini.cold.map((c) => c.answeredAtMs)), ms, 'lower');
     row('  of which open/load', median(ours.cold.map((c) => c.openMs)), median(mini.cold.map((c) => c.openMs)), ms, 'lower');
@@ -249,6 +337,7 @@ async function main(): Promise<void> {
     console.log(`\nours: ${ours.empty}/${QUERIES} queries with no result (MiniSearch: ${mini.empty}); IndexedDB usage after our ingest ${mb(usageOurs)}; MiniSearch serialised index ${mb(miniIngest.serializedBytes)}`);
     console.log('ours "ranked ids" includes reading the top 20 nodes from IndexedDB; "+snippets" adds titles and highlighted snippets. MiniSearch returns ids only in both rows.');
     printByKind(queries, ours.full);
+    printSlowest(queries, ours.full, ours.traces, 15);
     const slowest = queries.map((q, i) => [q, ours.full[i] ?? 0] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
     console.log(`slowest of ours (+snippets): ${slowest.map(([q, t]) => `${JSON.stringify(q)} ${ms(t)}`).join(', ')}`);
     console.log(`cold starts ours: ${ours.cold.map((c) => ms(c.answeredAtMs)).join(', ')}; MiniSearch: ${mini.cold.map((c) => ms(c.answeredAtMs)).join(', ')}`);

@@ -134,6 +134,8 @@ export const ERROR_MESSAGES = {
   CHAT_DELETED: 'This chat was deleted, so the answer was not saved into it. Start a new chat to keep asking.',
   CLI_OTHER_ACCOUNTS_COPY:
     'This computer keeps the vault copy of the account that signed out here last, so another account cannot sign in over it. Run cogzy logout --wipe to delete that copy (or sign in with that account), then sign in again.',
+  IMPORT_WRITER_FAILED:
+    'Saving this import stopped unexpectedly. Pick the file again: the import continues where it stopped, and nothing already saved is lost.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -1,7 +1,8 @@
 /**
  * Benchmark worker: writes the synthetic vault the way the import worker does (prepareImportBatch, then
- * commitImportBatch: nodes, keyword index segment and import row in one transaction per batch, the next batch
- * prepared while one commits; then compaction), or builds the MiniSearch baseline
+ * commitImportBatch: nodes, keyword index segment and import row in one transaction per batch, run on the import's
+ * writer worker when `writer` is true, the next batch prepared while one commits; then compaction), or builds
+ * the MiniSearch baseline
  * over the same exchanges and persists it as the app would have to (one serialised index in IndexedDB).
  */
 import Dexie from 'dexie';
@@ -12,6 +13,8 @@ import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, pr
 import type { NodeRow } from '../../web/src/db/database';
 import { NODE_TABLES, prepareChunks } from '../../web/src/db/node-store';
 import { toNodeRow } from '../../web/src/db/vault-writes';
+import { commitHere } from '../../web/src/import/pipeline';
+import { startBatchWriter } from '../../web/src/import/writer-client';
 import { buildSegment, compactSearchIndex, nodeToIndexDoc, type IndexDoc } from '../../web/src/search/keyword-index';
 import { terms } from '../../web/src/search/tokenize';
 import { Corpus, importItems } from './corpus';
@@ -23,6 +26,13 @@ export interface IngestRequest {
   batch: number;
   /** Also time IndexedDB variants (row counts, indexes, durability) on the sample batches: see `variants`. */
   variants?: boolean;
+  /**
+   * Ours: commit each batch on the import's writer worker (web/src/import/writer-client.ts), as the app does with 4
+   * cores or more; false commits on this worker, as it does otherwise.
+   */
+  writer?: boolean;
+  /** Ours: the database written (default 'cogzy-bench', which the query runs read). */
+  database?: string;
 }
 
 export interface IngestResult {
@@ -35,6 +45,8 @@ export interface IngestResult {
   serializedBytes: number;
   /** Ours: where the time of a batch goes, measured on a sample of batches (see `breakdown`). */
   breakdown?: Breakdown;
+  /** Ours: the batches committed on the writer worker. */
+  writer?: boolean;
 }
 
 /** Milliseconds per 1,000 nodes, each part measured on its own over the same sample batches. */
@@ -94,7 +106,9 @@ countRequests();
 const post = (message: unknown): void => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(message);
 
 async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResult> {
-  const db = await openVaultDatabase({ name: 'cogzy-bench', cache: 'disabled' });
+  const db = await openVaultDatabase({ name: request.database ?? 'cogzy-bench', cache: 'disabled' });
+  const writer = request.writer === true ? startBatchWriter(db.name, commitHere(db)) : null;
+  if (request.writer === true && !writer) throw new Error('this worker cannot start the writer worker');
   const importId = await createImportRow(db, { fileName: 'bench.json', status: 'processing', bytes: 0, fileKey: 'bench', now: Date.now() });
   let ingestMs = performance.now();
   const known = await loadKnownNodeIds(db);
@@ -175,8 +189,14 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
 
     started = performance.now();
     let issued = (): void => undefined;
-    const writesIssued = new Promise<void>((resolve) => (issued = resolve));
-    const commit = commitImportBatch(db, importId, batch, { parseMs: 0, now: Date.now(), trace, writesIssued: issued }, known, prepared);
+    let writesIssued = new Promise<void>((resolve) => (issued = resolve));
+    let commit: Promise<BatchCounts>;
+    if (writer) {
+      // The app's path: the transaction runs on the writer worker (its steps are not traced from here).
+      ({ issued: writesIssued, done: commit } = writer.commit(importId, batch, { parseMs: 0, now: Date.now() }, known, prepared));
+    } else {
+      commit = commitImportBatch(db, importId, batch, { parseMs: 0, now: Date.now(), trace, writesIssued: issued }, known, prepared);
+    }
     commit.catch(() => undefined); // awaited on the next turn
     inFlight = { prepared, commit };
     await Promise.race([writesIssued, commit.then(() => undefined)]);
@@ -189,6 +209,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
     await last.commit;
     ingestMs += performance.now() - started;
   }
+  writer?.close();
   scratch.close();
   await Dexie.delete('cogzy-bench-scratch');
   if (request.variants) {
@@ -223,7 +244,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   const finishMs = performance.now() - compactStarted;
   db.close();
   const per = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, (v / request.nodes) * 1000]));
-  return { kind: 'ours', nodes: request.nodes, ingestMs, finishMs, serializedBytes: 0, breakdown: { ...breakdown, requests: per(ingestRequests), compactionRequests: per(compactRequests), compaction } };
+  return { kind: 'ours', nodes: request.nodes, writer: writer !== null, ingestMs, finishMs, serializedBytes: 0, breakdown: { ...breakdown, requests: per(ingestRequests), compactionRequests: per(compactRequests), compaction } };
 }
 
 /**

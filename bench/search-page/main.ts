@@ -6,8 +6,10 @@
 import Dexie from 'dexie';
 import MiniSearch from 'minisearch';
 import { openVaultDatabase } from '../../web/src/db/database';
+import { KeywordSearch, type KeywordTrace } from '../../web/src/search/keyword-search';
 import { SearchService } from '../../web/src/search/search';
 import type { IngestRequest, IngestResult } from './ingest-worker';
+import { batchWriterPays } from '../../web/src/import/writer-client';
 
 interface ColdResult {
   answeredAtMs: number;
@@ -19,12 +21,17 @@ type Engine = { search(query: string): Promise<number> };
 
 let engine: Engine | null = null;
 let keywordOnly: Engine | null = null;
+/** Our keyword search's breakdown of the last query (null for MiniSearch). */
+let lastTrace: KeywordTrace | null = null;
 
 async function startOurs(query: string): Promise<ColdResult> {
   const started = performance.now();
   const db = await openVaultDatabase({ name: 'cogzy-bench' });
   const openMs = performance.now() - started;
   const search = new SearchService(db);
+  search.keyword.trace = (trace) => {
+    lastTrace = trace;
+  };
   engine = { search: async (q) => (await search.search(q, { limit: 20 })).results.length };
   keywordOnly = { search: async (q) => (await search.keyword.search(q, {}, 20)).length };
   const results = await engine.search(query);
@@ -55,18 +62,56 @@ async function startMini(query: string): Promise<ColdResult> {
   return { answeredAtMs: performance.now(), openMs, results };
 }
 
-async function runQueries(queries: string[], which: 'full' | 'keyword'): Promise<{ latencies: number[]; empty: number }> {
+async function runQueries(queries: string[], which: 'full' | 'keyword'): Promise<{ latencies: number[]; empty: number; traces: (KeywordTrace | null)[] }> {
   const target = which === 'full' ? engine : keywordOnly;
   if (!target) throw new Error('no engine started');
   const latencies: number[] = [];
+  const traces: (KeywordTrace | null)[] = [];
   let empty = 0;
   for (const q of queries) {
+    lastTrace = null;
     const started = performance.now();
     const n = await target.search(q);
     latencies.push(performance.now() - started);
+    traces.push(lastTrace);
     if (n === 0) empty++;
   }
-  return { latencies, empty };
+  return { latencies, empty, traces };
+}
+
+/**
+ * The top-k path against the exhaustive scorer in the same page, query by query (which runs first alternates):
+ * keyword search only (ranked ids and the page's nodes), each with its own caches, cold or (`warm`) after one
+ * untimed pass over the same queries.
+ */
+async function compareScoring(queries: string[], warm: boolean): Promise<{ topK: number[]; exhaustive: number[]; paths: string[]; same: number }> {
+  const db = await openVaultDatabase({ name: 'cogzy-bench' });
+  const fast = new KeywordSearch(db);
+  const every = new KeywordSearch(db, { exhaustive: true });
+  // Warm: every query asked once first, so the timed pass reads no row for the first time (scoring, not storage).
+  if (warm) for (const q of queries) for (const engine of [fast, every]) await engine.search(q, {}, 20);
+  let path = '';
+  fast.trace = (trace) => {
+    path = trace.path;
+  };
+  const topK: number[] = [];
+  const exhaustive: number[] = [];
+  const paths: string[] = [];
+  let same = 0;
+  for (const [i, q] of queries.entries()) {
+    const order = i % 2 === 0 ? [fast, every] : [every, fast];
+    const ids: string[][] = [];
+    for (const engine of order) {
+      const started = performance.now();
+      const hits = await engine.search(q, {}, 20);
+      (engine === fast ? topK : exhaustive).push(performance.now() - started);
+      ids.push(hits.map((hit) => `${hit.nodeId}:${hit.score}`));
+    }
+    if (JSON.stringify(ids[0]) === JSON.stringify(ids[1])) same++;
+    paths.push(path);
+  }
+  db.close();
+  return { topK, exhaustive, paths, same };
 }
 
 function heapBytes(): number {
@@ -98,7 +143,7 @@ async function usage(): Promise<number> {
 const params = new URLSearchParams(location.search);
 const cold = params.get('cold');
 const query = params.get('q') ?? '';
-const bench = { ingest, runQueries, heapBytes, usage, cold: null as Promise<ColdResult> | null };
+const bench = { ingest, runQueries, compareScoring, heapBytes, usage, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
 if (cold === 'ours') bench.cold = startOurs(query);
 if (cold === 'minisearch') bench.cold = startMini(query);
 (globalThis as unknown as { cogzyBench: typeof bench }).cogzyBench = bench;

@@ -97,18 +97,16 @@ class CanonicalWriter {
   }
 
   private field(text: string | null): void {
-    this.ensure(4 + (text?.length ?? 0));
     if (text === null) {
+      this.ensure(4);
       this.view.setUint32(this.at, 0xffffffff);
       this.at += 4;
       return;
     }
-    let { read, written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
-    if (read < text.length) {
-      // Non-ASCII text takes more bytes than characters: make room for the worst case and write it again.
-      this.ensure(4 + 3 * text.length);
-      ({ read, written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4)));
-    }
+    // Room for the worst case (3 bytes a UTF-16 unit) up front: text beyond ASCII was otherwise encoded twice, once
+    // to find it did not fit. The buffer is one per conversation, so the slack is small and short-lived.
+    this.ensure(4 + 3 * text.length);
+    const { written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
     this.view.setUint32(this.at, written);
     this.at += 4 + written;
   }

@@ -13,7 +13,7 @@ import { TransportError, type Cipher, type Clock, type LocalStore, type PendingC
 import { MAX_HASHES_PER_REQUEST, MAX_TOMBSTONES_PER_COMMIT, type CommitRecord, type ManifestCheckpoint, type Sha256Hex } from './protocol';
 import type { SyncRecord } from './records';
 import { decodeSegment, encodeSegment, type EncodedSegment, type SegmentKind, type SegmentPayload } from './segment';
-import { applyTombstone, mergeRecord } from './vault-ops';
+import { applyTombstone, mergeRecords } from './vault-ops';
 
 export const SYNC_STATES = ['idle', 'pulling', 'pushing', 'in-sync', 'offline', 'error', 'conflict', 'vault-full', 'clock-skew'] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
@@ -32,10 +32,12 @@ export interface SyncLimits {
   maxRetryAfterWaitMs: number;
   /** Plaintext JSON per delta segment (compressed, this lands well below the 8 MiB direct upload limit). */
   deltaJsonBytes: number;
-  /** Plaintext JSON per snapshot segment (compressed, about 4-16 MiB). */
+  /** Plaintext JSON per snapshot segment (compressed, about 1-4 MiB). */
   snapshotJsonBytes: number;
   /** Compaction starts once there are at least this many deltas and they outweigh the snapshots (C17). */
   compactAfterDeltas: number;
+  /** C5: records merged per local transaction while applying a pulled segment. */
+  applyChunkRecords: number;
 }
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = {
@@ -45,8 +47,11 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   backoffCapMs: 30_000,
   maxRetryAfterWaitMs: 30_000,
   deltaJsonBytes: 4 * 1024 * 1024,
-  snapshotJsonBytes: 32 * 1024 * 1024,
+  // 8 MiB: a bigger snapshot made one device hold (and decode in one go) more for fewer requests; at 32 MiB the
+  // phone's page froze for seconds per segment (bench/sync-browser.bench.ts).
+  snapshotJsonBytes: 8 * 1024 * 1024,
   compactAfterDeltas: 8,
+  applyChunkRecords: 250,
 };
 
 export interface SyncReport {
@@ -73,12 +78,20 @@ export interface SyncEngineDeps {
   random: Random;
   clock: Clock;
   sleep: Sleep;
+  /**
+   * Lets the host handle input and paint between two chunks of a pulled segment (C5); `sleep(0)` without it. A
+   * browser passes one that hidden tabs do not throttle (web/src/sync/yield.ts).
+   */
+  yieldToHost?: () => Promise<void>;
   keys: SyncKeys;
   deviceId: string;
   limits?: Partial<SyncLimits>;
   /** Told of every state change (dashboard, header indicator). */
   onState?: (state: SyncState) => void;
 }
+
+/** Pending keys read at once while packing a push (bulk reads, where the store has them). */
+const PUSH_READ_KEYS = 500;
 
 /** Final states an AppError code leads to; anything else is `error`. None of them wrote to the local vault. */
 const STATE_OF_CODE: Partial<Record<ErrorCode, SyncState>> = {
@@ -290,56 +303,85 @@ export class SyncEngine {
     });
   }
 
-  /** C5: one segment merges in one local transaction, or not at all (a clock-skew check throws before writing). */
+  /**
+   * C5: a segment merges in transactions of at most `applyChunkRecords` records, the event loop served between two
+   * (a snapshot holds thousands: one transaction froze the page for seconds, bench/sync-browser.bench.ts). The first
+   * transaction advances the clock past every stamp in the segment (a clock-skew check throws before anything is
+   * written) and applies the tombstones; the last marks the segment applied. Cut off between two, the segment is not
+   * applied and merges again from its start: merging is idempotent (merge.ts), so the records already in are unchanged.
+   */
   private async applySegment(sha256: Sha256Hex, kind: SegmentKind, payload: SegmentPayload): Promise<void> {
     const { deviceId, clock } = this.deps;
-    await this.deps.store.transaction(async (tx) => {
-      const cursor = await tx.getCursor();
-      let hlc = cursor.hlc;
-      const now = clock.now();
-      for (const record of payload.records) {
-        const stamp = record.type === 'lww' || record.type === 'memory' ? record.hlc : record.type === 'note' ? record.version : null;
-        if (stamp !== null) hlc = receiveHlc(hlc, stamp, deviceId, now);
-      }
-      for (const key of payload.tombstones) await applyTombstone(tx, key);
-      for (const record of payload.records) await mergeRecord(tx, record);
-      await tx.setCursor({
-        ...cursor,
-        hlc,
-        applied: cursor.applied.includes(sha256) ? cursor.applied : [...cursor.applied, sha256],
-        segments: cursor.segments.map((s) => (s.sha256 === sha256 ? { ...s, kind } : s)),
+    const size = Math.max(1, this.limits.applyChunkRecords);
+    const chunks = Math.max(1, Math.ceil(payload.records.length / size));
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      if (chunk > 0) await (this.deps.yieldToHost ? this.deps.yieldToHost() : this.deps.sleep(0));
+      await this.deps.store.transaction(async (tx) => {
+        const cursor = await tx.getCursor();
+        let hlc = cursor.hlc;
+        if (chunk === 0) {
+          const now = clock.now();
+          for (const record of payload.records) {
+            const stamp = record.type === 'lww' || record.type === 'memory' ? record.hlc : record.type === 'note' ? record.version : null;
+            if (stamp !== null) hlc = receiveHlc(hlc, stamp, deviceId, now);
+          }
+          for (const key of payload.tombstones) await applyTombstone(tx, key);
+        }
+        await mergeRecords(tx, payload.records.slice(chunk * size, (chunk + 1) * size));
+        const last = chunk === chunks - 1;
+        if (!last && hlc === cursor.hlc) return;
+        await tx.setCursor({
+          ...cursor,
+          hlc,
+          ...(last
+            ? {
+                applied: cursor.applied.includes(sha256) ? cursor.applied : [...cursor.applied, sha256],
+                segments: cursor.segments.map((s) => (s.sha256 === sha256 ? { ...s, kind } : s)),
+              }
+            : {}),
+        });
       });
-    });
+    }
   }
 
   // ---- Push (C7, C13, C14) -------------------------------------------------------------------------------------------
 
   /**
-   * The next pending changes, up to a segment's worth. `intoEmpty`: this push started into an empty vault, so every
-   * batch of it is part of the whole vault: labelled a snapshot (C17: compaction does not rewrite it at once, which
-   * read the whole vault into memory and uploaded it twice) and sized as one.
+   * The pending changes from `all[from]` on, up to a segment's worth. `intoEmpty`: this push started into an empty
+   * vault, so every batch of it is part of the whole vault: labelled a snapshot (C17: compaction does not rewrite it
+   * at once, which read the whole vault into memory and uploaded it twice) and sized as one.
    */
-  private async nextBatch(intoEmpty: boolean): Promise<Batch> {
+  private async nextBatch(intoEmpty: boolean, all: readonly PendingChange[], from: number): Promise<Batch> {
     return this.deps.store.transaction(async (tx) => {
-      const all = await tx.pending();
       const kind: SegmentKind = intoEmpty ? 'snapshot' : 'delta';
       const maxBytes = intoEmpty ? this.limits.snapshotJsonBytes : this.limits.deltaJsonBytes;
       const batch: Batch = { pending: [], payloads: [], tombstones: [] };
       const delta: SyncRecord[] = [];
       const vectors: SyncRecord[] = [];
       let bytes = 0;
-      for (const change of all) {
-        if (bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT) break;
-        batch.pending.push(change);
-        if (await tx.hasTombstone(change.key)) {
-          batch.tombstones.push(change.key);
-          bytes += change.key.length;
-          continue;
+      const full = (): boolean => bytes >= maxBytes || batch.tombstones.length >= MAX_TOMBSTONES_PER_COMMIT;
+      // The store's bulk reads where it has them (a request per key cost most of a push in IndexedDB), a few hundred
+      // keys at a time: a batch stops at its size, so the keys read after that are simply read again next time.
+      for (let at = from; at < all.length && !full(); at += PUSH_READ_KEYS) {
+        const changes = all.slice(at, at + PUSH_READ_KEYS);
+        const keys = changes.map((c) => c.key);
+        const dead = tx.tombstonedAmong ? await tx.tombstonedAmong(keys) : null;
+        const live = dead ? keys.filter((key) => !dead.has(key)) : [];
+        const read = tx.getRecords && dead ? await tx.getRecords(live) : null;
+        const stored = read ? new Map(live.map((key, i) => [key, read[i]])) : null;
+        for (const change of changes) {
+          if (full()) break;
+          batch.pending.push(change);
+          if (dead ? dead.has(change.key) : await tx.hasTombstone(change.key)) {
+            batch.tombstones.push(change.key);
+            bytes += change.key.length;
+            continue;
+          }
+          const record = stored ? stored.get(change.key) : await tx.getRecord(change.key);
+          if (record === undefined) continue;
+          bytes += JSON.stringify(record).length;
+          (record.type === 'vector' ? vectors : delta).push(record);
         }
-        const record = await tx.getRecord(change.key);
-        if (record === undefined) continue;
-        bytes += JSON.stringify(record).length;
-        (record.type === 'vector' ? vectors : delta).push(record);
       }
       if (delta.length > 0 || batch.tombstones.length > 0) batch.payloads.push({ kind, payload: { records: delta, tombstones: batch.tombstones } });
       if (vectors.length > 0) batch.payloads.push({ kind: 'vectors', payload: { records: vectors, tombstones: [] } });
@@ -351,8 +393,8 @@ export class SyncEngine {
     // The payload's JSON is what is compressed (one stringify: it is megabytes), and its SHA-256 the cache key (the
     // text itself would keep the whole vault in memory during a first push). A retry builds the same payload from the
     // same stored records in the same order, so it finds the same bytes here.
-    const json = JSON.stringify(payload);
-    const cacheKey = `${kind}:${await sha256Hex(utf8(json))}`;
+    const json = utf8(JSON.stringify(payload));
+    const cacheKey = `${kind}:${await sha256Hex(json)}`;
     const cached = this.encoded.get(cacheKey);
     if (cached !== undefined) return cached;
     const segment = await encodeSegment(this.deps.cipher, this.deps.random, this.deps.keys, kind, payload, json);
@@ -373,9 +415,18 @@ export class SyncEngine {
   private async pushPending(report: SyncReport): Promise<'done' | 'conflict'> {
     // Decided once: after this push's first commit the vault is no longer empty, but what follows is still its first push.
     const intoEmpty = (await this.cursor()).segments.length === 0;
+    // The queue is read once and walked batch by batch, then read again (edits made meanwhile, keys changed since
+    // they were packed): reading the whole queue for every batch made a first push of 100k exchanges quadratic.
+    let queue: PendingChange[] = [];
+    let at = 0;
     for (;;) {
-      const batch = await this.nextBatch(intoEmpty);
+      if (at >= queue.length) {
+        queue = await this.deps.store.transaction((tx) => tx.pending());
+        at = 0;
+      }
+      const batch = await this.nextBatch(intoEmpty, queue, at);
       if (batch.pending.length === 0) return 'done';
+      at += batch.pending.length;
       if (batch.payloads.length === 0) {
         // Only keys whose records are gone (deleted locally by a merge): nothing to send.
         await this.deps.store.transaction((tx) => tx.clearPending(batch.pending));

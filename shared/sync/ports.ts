@@ -44,6 +44,13 @@ export interface LocalTx {
   pending(): Promise<PendingChange[]>;
   /** Drops pending entries whose change number is still the one given (a newer local change stays pending). */
   clearPending(acknowledged: readonly PendingChange[]): Promise<void>;
+  /**
+   * Optional, all three or none: the same as the one-key calls for many keys at once, for a store whose cost is per
+   * request (IndexedDB). A pulled segment merges through them (vault-ops.ts mergeRecords).
+   */
+  tombstonedAmong?(keys: readonly string[]): Promise<Set<string>>;
+  getRecords?(keys: readonly string[]): Promise<(SyncRecord | undefined)[]>;
+  putRecords?(records: readonly SyncRecord[]): Promise<void>;
 }
 
 export interface LocalStore {

@@ -74,10 +74,10 @@ export async function encodeSegment(
   keys: SyncKeys,
   kind: SegmentKind,
   payload: SegmentPayload,
-  /** `JSON.stringify(payload)` when the caller has it already. */
-  json: string = JSON.stringify(payload),
+  /** `JSON.stringify(payload)` as UTF-8, when the caller has it already. */
+  json: Uint8Array<ArrayBuffer> = utf8(JSON.stringify(payload)),
 ): Promise<EncodedSegment> {
-  const compressed = await zlib(utf8(json));
+  const compressed = await zlib(json);
   const plain = new Uint8Array(padmeLength(4 + compressed.length));
   new DataView(plain.buffer).setUint32(0, compressed.length);
   plain.set(compressed, 4);

@@ -34,6 +34,34 @@ export async function mergeRecord(tx: LocalTx, record: SyncRecord): Promise<'cha
 }
 
 /**
+ * mergeRecord for each record in turn, with the reads and writes batched where the store can: one look-up of the
+ * tombstones, one read of the stored records and one write of the winners, where the one-by-one path made about
+ * seven IndexedDB requests per record (bench/sync-browser.bench.ts). The outcome is the same: a key seen twice
+ * merges its second record against the first one's winner.
+ */
+export async function mergeRecords(tx: LocalTx, records: readonly SyncRecord[]): Promise<void> {
+  if (!tx.tombstonedAmong || !tx.getRecords || !tx.putRecords) {
+    for (const record of records) await mergeRecord(tx, record);
+    return;
+  }
+  const keys = records.map(recordKey);
+  const dead = await tx.tombstonedAmong([...new Set([...keys, ...records.flatMap(ownerKeys)])]);
+  const alive = records.flatMap((record, i) => (dead.has(keys[i]!) || ownerKeys(record).some((key) => dead.has(key)) ? [] : [{ record, key: keys[i]! }]));
+  const wanted = [...new Set(alive.map((a) => a.key))];
+  const stored = await tx.getRecords(wanted);
+  const current = new Map<string, SyncRecord | undefined>(wanted.map((key, i) => [key, stored[i]]));
+  const winners = new Map<string, SyncRecord>();
+  for (const { record, key } of alive) {
+    const existing = current.get(key);
+    const winner = chooseRecord(existing, record);
+    if (existing !== undefined && (winner === existing || canonicalJson(winner) === canonicalJson(existing))) continue;
+    current.set(key, winner);
+    winners.set(key, winner);
+  }
+  if (winners.size > 0) await tx.putRecords([...winners.values()]);
+}
+
+/**
  * Deletes `key` for good (C9): a tombstone, the record and what it owns. The tombstone keeps them deleted when a
  * later export (or another device) brings the same content back.
  */

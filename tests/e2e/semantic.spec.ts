@@ -78,7 +78,10 @@ describe('semantic memory in the browser', () => {
 
   const waitForVectors = async (count: number, modelText: string): Promise<void> => {
     const status = app.page.getByTestId('embedding-status');
-    await expect.poll(async () => (await status.getAttribute('data-phase')) ?? '', { timeout: 60_000 }).toBe('ready');
+    // Ready with this model: right after a switch, the status may still be the previous model's 'ready' for a moment.
+    await expect
+      .poll(async () => ((await status.getAttribute('data-phase')) === 'ready' && ((await status.textContent()) ?? '').includes(modelText) ? 'ready with the model' : ''), { timeout: 60_000 })
+      .toBe('ready with the model');
     await expect.poll(async () => Number(await app.page.getByTestId('vector-count').textContent()), { timeout: 60_000 }).toBe(count);
     expect(await status.textContent()).toContain(modelText);
   };

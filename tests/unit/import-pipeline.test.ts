@@ -12,26 +12,14 @@ import { getConversation } from '../../web/src/vault/conversations';
 import { describeImport, importHistory } from '../../web/src/vault/imports';
 import { markInterruptedImports } from '../../web/src/db/import-writes';
 import { generateExport } from '../support/generate-chatgpt';
+import { pickedFile } from '../support/picked-file';
 import { FIXTURES, HAS_FIXTURES } from './import-providers-harness';
 import { useFreshDatabases } from './fresh-db';
 
 const freshDb = useFreshDatabases('pipeline');
 
 /** A picked file whose stream hands out small chunks, as a browser does for a large file (so batches are many). */
-function file(text: string, name = 'conversations.json', chunkBytes = 8 * 1024): ImportFileInput {
-  const bytes = new TextEncoder().encode(text);
-  return {
-    name,
-    size: bytes.length,
-    stream: () =>
-      new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let at = 0; at < bytes.length; at += chunkBytes) controller.enqueue(bytes.slice(at, at + chunkBytes));
-          controller.close();
-        },
-      }),
-  };
-}
+const file = (text: string, name?: string, chunkBytes?: number): ImportFileInput => pickedFile(text, name, chunkBytes);
 
 /** Every stored conversation has exactly the nodes the importer produced for it: nothing half-written. */
 async function expectWholeConversations(db: VaultDatabase, expectedNodes: Map<string, number>): Promise<void> {

@@ -9,6 +9,7 @@ import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import type { SearchIndexTable } from '../../web/src/search/index-table';
 import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
+import { KeywordSearch } from '../../web/src/search/keyword-search';
 
 function batch(conversation: number, texts: string[]): ImportBatch {
   const id = `grok:tide-${conversation}`;
@@ -137,5 +138,36 @@ describe('rows kept between queries', () => {
     await commitImportBatch(db, importId, batch(3, ['dawn again']), { parseMs: 0, now: 4 });
     const withImport = await reader.postings('dawn', ['a'], reader.pendingSegments(reader.stats()));
     expect([...withImport.values()].flat().reduce((n, list) => n + list.docIds.length, 0)).toBe(2);
+  });
+});
+
+describe('the warm-up rehearsal', () => {
+  it('searches in the background once queries pause, reports nothing, and changes no answer', async () => {
+    let pages = 0;
+    const storage = {
+      searchIndex: db.searchIndex,
+      nodes: {
+        bulkGet: (ids: string[]) => {
+          pages += 1;
+          return db.nodes.bulkGet(ids);
+        },
+      },
+      conversations: db.conversations,
+    };
+    const search = new KeywordSearch(storage, { warmIndex: true });
+    let traced = 0;
+    search.trace = () => {
+      traced += 1;
+    };
+    const before = await search.searchDetailed('tide dawn ', {}, 20);
+    await search.searchDetailed('water ', {}, 20);
+    const pagesAfterQueries = pages;
+    // Once queries pause, the rehearsal's searches read their pages.
+    for (let waited = 0; waited < 5000 && pages === pagesAfterQueries; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pages).toBeGreaterThan(pagesAfterQueries);
+    expect(traced).toBe(2);
+    const after = await search.searchDetailed('tide dawn ', {}, 20);
+    expect(after.hits.map((hit) => [hit.nodeId, hit.score])).toEqual(before.hits.map((hit) => [hit.nodeId, hit.score]));
+    expect(after.total).toBe(before.total);
   });
 });

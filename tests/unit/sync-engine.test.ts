@@ -19,12 +19,12 @@ import {
 import { mergeLines, resolveNote } from '../../shared/sync/merge';
 import { TransportError, type Transport } from '../../shared/sync/ports';
 import { wrappedKeySchema, type CommitRequest } from '../../shared/sync/protocol';
-import { recordKey, type NoteVersionRecord } from '../../shared/sync/records';
+import { recordKey, type NoteVersionRecord, type SyncRecord } from '../../shared/sync/records';
 import { SEGMENT_FORMAT_VERSION, decodeSegment, encodeSegment, padmeLength } from '../../shared/sync/segment';
 import { MemoryServer, MemoryTransport } from '../../shared/sync/testing/memory-server';
 import { MemoryStore } from '../../shared/sync/testing/memory-store';
 import { seededRandom } from '../../shared/sync/testing/seeded';
-import { addMemory, deleteItem, editNote, importItems, readNote, setValue, vaultDigest } from '../../shared/sync/vault-ops';
+import { addMemory, deleteItem, editNote, importItems, mergeRecord, mergeRecords, readNote, setValue, vaultDigest } from '../../shared/sync/vault-ops';
 
 const random = seededRandom(42);
 const systemRandom = { bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)), fraction: () => Math.random() };
@@ -327,6 +327,103 @@ describe('C5, C6: pull, one transaction per segment, resumable', () => {
     expect((await resumed.sync()).state).toBe('in-sync');
     expect(again).toBe(2);
     expect(await vaultDigest(phone.store)).toBe(await vaultDigest(laptop.store));
+  });
+});
+
+describe('C5: a segment merges in chunks', () => {
+  it('yields between chunks; cut off between two, the segment is not applied and merges again to the same vault', async () => {
+    const r = await rig();
+    const laptop = r.device('laptop');
+    for (let i = 1; i <= 3; i += 1) await importItems(laptop.ctx, sample(i));
+    expect(await laptop.engine.sync()).toMatchObject({ state: 'in-sync', pushedSegments: 1 });
+
+    const store = new MemoryStore('phone');
+    let puts = 0;
+    let failAtPut = 3;
+    // The "tab closed" part way: the third record written throws, in the second chunk of two records.
+    const cutOff: typeof store = Object.create(store) as typeof store;
+    cutOff.transaction = (fn) =>
+      store.transaction((tx) =>
+        fn({
+          ...tx,
+          putRecords: async (records) => {
+            puts += records.length;
+            if (puts >= failAtPut) throw new Error('tab closed');
+            return tx.putRecords?.(records);
+          },
+        }),
+      );
+    let yields = 0;
+    const engine = (): SyncEngine =>
+      new SyncEngine({
+        store: cutOff,
+        transport: new MemoryTransport(r.server, 'user'),
+        cipher: crypto.subtle,
+        random,
+        clock: { now: () => r.now.value },
+        sleep: () => Promise.resolve(),
+        yieldToHost: () => {
+          yields += 1;
+          return Promise.resolve();
+        },
+        keys: r.keys,
+        deviceId: 'phone',
+        limits: { applyChunkRecords: 2 },
+      });
+    expect((await engine().sync()).state).toBe('error');
+    const cut = await store.transaction((tx) => tx.getCursor());
+    expect(cut.applied).toEqual([]);
+    // The first chunk stayed (its own transaction); the second rolled back.
+    expect((await store.allRecords()).length).toBe(2);
+    expect(yields).toBe(1);
+
+    failAtPut = Number.POSITIVE_INFINITY;
+    yields = 0;
+    expect((await engine().sync()).state).toBe('in-sync');
+    expect(yields).toBe(2);
+    expect((await store.transaction((tx) => tx.getCursor())).applied).toHaveLength(1);
+    expect(await vaultDigest(store)).toBe(await vaultDigest(laptop.store));
+  });
+});
+
+describe('mergeRecords', () => {
+  it('batched reads and writes end as one-by-one mergeRecord does: a key seen twice, a tombstoned owner, a stored loser', async () => {
+    const records: SyncRecord[] = [
+      { type: 'lww', id: 'title:claude:c1', value: 'first', hlc: formatHlc({ wall: 5, counter: 0, node: 'a' }) },
+      { type: 'lww', id: 'title:claude:c1', value: 'later', hlc: formatHlc({ wall: 9, counter: 0, node: 'b' }) },
+      { type: 'lww', id: 'title:claude:c1', value: 'older', hlc: formatHlc({ wall: 7, counter: 0, node: 'c' }) },
+      ...sample(1).conversations.map((value): SyncRecord => ({ type: 'conversation', id: value.id, value })),
+      ...sample(1).nodes.map((value): SyncRecord => ({ type: 'node', id: value.id, value })),
+      // Its conversation is deleted below: neither may come in.
+      ...sample(2).conversations.map((value): SyncRecord => ({ type: 'conversation', id: value.id, value })),
+      ...sample(2).nodes.map((value): SyncRecord => ({ type: 'node', id: value.id, value })),
+      { type: 'lww', id: 'setting:theme', value: 'light', hlc: formatHlc({ wall: 1, counter: 0, node: 'a' }) },
+    ];
+    const merged = async (batched: boolean): Promise<string> => {
+      const store = new MemoryStore('x');
+      await store.transaction(async (tx) => {
+        await tx.addTombstone('conversation:claude:c2');
+        await tx.putRecord({ type: 'lww', id: 'setting:theme', value: 'dark', hlc: formatHlc({ wall: 3, counter: 0, node: 'z' }) });
+      });
+      await store.transaction((tx) =>
+        mergeRecords(batched ? tx : { ...tx, tombstonedAmong: undefined, getRecords: undefined, putRecords: undefined }, records),
+      );
+      return vaultDigest(store);
+    };
+    const oneByOne = new MemoryStore('y');
+    await oneByOne.transaction(async (tx) => {
+      await tx.addTombstone('conversation:claude:c2');
+      await tx.putRecord({ type: 'lww', id: 'setting:theme', value: 'dark', hlc: formatHlc({ wall: 3, counter: 0, node: 'z' }) });
+    });
+    await oneByOne.transaction(async (tx) => {
+      for (const record of records) await mergeRecord({ ...tx, tombstonedAmong: undefined, getRecords: undefined, putRecords: undefined }, record);
+    });
+    expect(await merged(true)).toBe(await vaultDigest(oneByOne));
+    expect(await merged(false)).toBe(await vaultDigest(oneByOne));
+    const all = await oneByOne.allRecords();
+    expect(all.find((r) => r.type === 'lww' && r.id === 'title:claude:c1')).toMatchObject({ value: 'later' });
+    expect(all.find((r) => r.type === 'lww' && r.id === 'setting:theme')).toMatchObject({ value: 'dark' });
+    expect(all.some((r) => r.type === 'node' && r.value.conversationId === 'claude:c2')).toBe(false);
   });
 });
 

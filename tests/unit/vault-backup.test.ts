@@ -14,22 +14,11 @@ import { importHistory } from '../../web/src/vault/imports';
 import { generateExport } from '../support/generate-chatgpt';
 import { FIXTURES, HAS_FIXTURES } from './import-providers-harness';
 import { useFreshDatabases } from './fresh-db';
+import { pickedFile } from '../support/picked-file';
 
 const freshDb = useFreshDatabases('backup');
 
-function fileOf(bytes: Uint8Array, name: string, chunkBytes = 16 * 1024): ImportFileInput {
-  return {
-    name,
-    size: bytes.length,
-    stream: () =>
-      new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let at = 0; at < bytes.length; at += chunkBytes) controller.enqueue(bytes.slice(at, at + chunkBytes));
-          controller.close();
-        },
-      }),
-  };
-}
+const fileOf = (bytes: Uint8Array, name: string): ImportFileInput => pickedFile(bytes, name, 16 * 1024);
 
 async function blobFile(blob: Blob, name: string): Promise<ImportFileInput> {
   return fileOf(new Uint8Array(await blob.arrayBuffer()), name);

@@ -8,7 +8,8 @@ import type { ImportBatch } from '../../shared/import';
 import type { MemoryNode, Provider } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
-import { conversationTimeline, getConversation, listConversations, vaultCounts } from '../../web/src/vault/conversations';
+import { conversationTimeline, getConversation, listConversations, storedNodeCount, vaultCounts } from '../../web/src/vault/conversations';
+import { deleteConversations, deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
 import { vaultBackupHeaderSchema } from '../../shared/import/providers/vault-backup';
 import { exportFileName, exportVaultJson, exportVaultMarkdown } from '../../web/src/vault/export';
 import { subscribeLive } from '../../web/src/vault/live';
@@ -223,5 +224,28 @@ describe('live queries', () => {
     unsubscribe();
     expect(seen.at(0)).toBe(1);
     expect(seen.at(-1)).toBe(3);
+  });
+});
+
+describe('vault counts', () => {
+  it('the vault counts its nodes from the index in one read, and the figure follows imports, edits and deletes', async () => {
+    const db = await vaultWith();
+    const agree = async (): Promise<number> => {
+      const stored = await db.nodes.count();
+      expect(await storedNodeCount(db)).toBe(stored);
+      expect((await vaultCounts(db)).nodes).toBe(stored);
+      return stored;
+    };
+    const all = await agree();
+    const nodes = (await db.nodes.toArray()).map(fromNodeRow);
+    const first = nodes[0];
+    if (!first) throw new Error('no node imported');
+    // A node replaced with new text is indexed again under a new docId: still one entry per node.
+    await putNodes(db, [{ ...first, human: { ...first.human, text: `${first.human.text} (edited)` } }]);
+    expect(await agree()).toBe(all);
+    await deleteNodes(db, nodes.slice(1, 4).map((n) => n.id));
+    expect(await agree()).toBe(all - 3);
+    await deleteConversations(db, [first.conversationId]);
+    expect(await agree()).toBeLessThan(all - 3);
   });
 });

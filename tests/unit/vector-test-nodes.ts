@@ -1,9 +1,9 @@
-/** Memory nodes for embedding and vector tests, written straight into a fake-indexeddb vault. */
+/** Memory nodes for embedding and vector tests, written into a fake-indexeddb vault as the app writes them. */
 import { createHash } from 'node:crypto';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
-import { NODE_TABLES } from '../../web/src/db/node-store';
+import { fromNodeRow, putNodes as writeNodes } from '../../web/src/db/vault-writes';
 
 let counter = 0;
 
@@ -44,6 +44,7 @@ export function makeNode(human: string, assistant: string, conversationId = 'cha
   };
 }
 
+/** Stores the nodes through the app's one write path (rows and keyword index together), numbered by the vault. */
 export async function putNodes(db: VaultDatabase, nodes: readonly NodeRow[]): Promise<void> {
-  await db.transaction('rw', [...NODE_TABLES], () => db.nodes.put([...nodes]));
+  await writeNodes(db, nodes.map(fromNodeRow));
 }

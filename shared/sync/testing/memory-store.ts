@@ -99,6 +99,11 @@ export class MemoryStore implements LocalStore {
       clearPending: async (acknowledged) => {
         for (const change of acknowledged) if (pendingSeq(change.key) === change.seq) d.pending.set(change.key, null);
       },
+      tombstonedAmong: async (keys) => new Set(keys.filter((key) => d.tombstones.has(key) || s.tombstones.has(key))),
+      getRecords: async (keys) => keys.map(record),
+      putRecords: async (records) => {
+        for (const r of records) d.records.set(recordKey(r), r);
+      },
     };
   }
 

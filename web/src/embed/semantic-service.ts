@@ -17,6 +17,7 @@ import { AppError, toAppError, type AppErrorData } from '../../../shared/errors'
 import { withStorageErrors, type VaultDatabase } from '../db/database';
 import type { RankedHit, ResultSource } from '../search/types';
 import { buildTopics, refreshTopics, type Clusterer } from '../topics/topics';
+import { storedNodeCount } from '../vault/conversations';
 import { subscribeLive } from '../vault/live';
 import { VectorMatrix } from '../vectors/vector-matrix';
 import { VectorResultSource } from '../vectors/vector-source';
@@ -262,7 +263,7 @@ export class SemanticService {
   /** New nodes (an import, another tab) start a background run once the writes settle. */
   private watchImports(generation: number): void {
     this.stopWatching = subscribeLive(
-      () => this.deps.db.nodes.count(),
+      () => storedNodeCount(this.deps.db),
       (count) => {
         if (generation !== this.generation || !this.matrix || count <= this.matrix.size || this.job) return;
         if (this.status.phase === 'paused') return;
@@ -306,7 +307,7 @@ export class SemanticService {
       await refreshTopics(this.deps.db, matrix, this.deps);
       this.set({ phase: 'ready', topicsVersion: this.status.topicsVersion + 1, vectors: matrix.size });
       // Nodes that arrived while this run was going: one more run picks them up.
-      if (embedded > 0 && (await withStorageErrors(() => this.deps.db.nodes.count())) > matrix.size) {
+      if (embedded > 0 && (await withStorageErrors(() => storedNodeCount(this.deps.db))) > matrix.size) {
         this.debounce = setTimeout(() => void this.embedAll(), this.deps.importDebounceMs ?? 1500);
       }
     } catch (error) {

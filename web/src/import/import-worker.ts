@@ -6,7 +6,10 @@
 import { AppError, toAppError } from '../../../shared/errors';
 import { importExport } from '../../../shared/import';
 import { openVaultDatabase, type VaultDatabase } from '../db/database';
-import { runImportPipeline } from './pipeline';
+import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
+import { compactSearchIndex } from '../search/keyword-index';
+import { commitHere, runImportPipeline } from './pipeline';
+import { batchWriterPays, startBatchWriter } from './writer-client';
 import { fromWorkerSchema, IMPORT_LOCK_NAME, toWorkerSchema, type FromWorker } from './protocol';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
@@ -26,12 +29,29 @@ async function run(runId: string, files: File[], controller: AbortController): P
   });
   const db = await database;
   const work = async (): Promise<void> => {
-    const rows = await runImportPipeline(db, files, {
-      importer: importExport,
-      signal: controller.signal,
-      onEvent: (event) => post({ ...event, runId }),
-    });
-    post({ type: 'run-finished', runId, rows });
+    // With a core to spare, batches commit on a writer worker of their own; otherwise (or where a worker cannot
+    // start one) here.
+    const writer = batchWriterPays() ? startBatchWriter(db.name, commitHere(db)) : null;
+    try {
+      const rows = await runImportPipeline(db, files, {
+        importer: importExport,
+        signal: controller.signal,
+        onEvent: (event) => post({ ...event, runId }),
+        ...(writer ? { commit: writer.commit } : {}),
+        compactAtEnd: false,
+      });
+      post({ type: 'run-finished', runId, rows });
+      // Searchable already; merging the segments the run wrote makes queries cheaper. A failure here costs nothing
+      // the person sees (the next import or pull merges them), so it is logged, not reported.
+      if (rows.some((row) => row.counts.created > 0)) {
+        await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS }).catch((error: unknown) => {
+          const appError = toAppError(error);
+          console.warn(`Merging the search index after the import failed: ${appError.code} ${appError.detail ?? ''}`);
+        });
+      }
+    } finally {
+      writer?.close();
+    }
   };
   // The lock tells other tabs this run is alive, so their start-up does not mark it interrupted.
   if ('locks' in navigator) await navigator.locks.request(IMPORT_LOCK_NAME, work);

@@ -1,11 +1,13 @@
 /**
  * The import pipeline: files -> shared importer (streaming parse, identity, dedupe) -> one Dexie transaction per
  * batch. It runs inside the import Web Worker (import-worker.ts is a thin shell over it) and in node tests on
- * fake-indexeddb, unchanged.
+ * fake-indexeddb, unchanged. With 4 cores or more the browser runs the transactions on a second worker (the batch
+ * writer, writer-client.ts), so parsing and indexing batch N+1 and committing batch N overlap on separate cores.
  *
  *   runImportPipeline(db: VaultDatabase, files: readonly ImportFileInput[], options: PipelineOptions): Promise<ImportRow[]>
  *   fileKeyOf(file: ImportFileInput, digest?: Digest): Promise<string>
  *   sha256: Digest
+ *   commitHere(db): CommitBatch         // a batch's transaction on this thread (the default; see writer-client.ts)
  *
  * Several files run one after another, each with its own import row (created up front as 'pending'). A file that
  * was imported before and stopped early (interrupted or cancelled) continues from its checkpoint when picked again;
@@ -31,6 +33,7 @@ import {
   type PreparedBatch,
 } from '../db/import-writes';
 import { compactSearchIndex } from '../search/keyword-index';
+import { COMPACT_AFTER_SEGMENTS } from '../search/index-compaction';
 
 export interface ImportFileInput {
   readonly name: string;
@@ -67,13 +70,44 @@ export interface PipelineOptions {
   batchSize?: number;
   /** Importer safety limits (the importer's defaults when absent). */
   limits?: Partial<ImportLimits>;
+  /**
+   * Runs a batch's transaction (default: commitImportBatch on this thread). The import worker passes its batch
+   * writer's (writer-client.ts), which runs it on a thread of its own.
+   */
+  commit?: CommitBatch;
+  /**
+   * Merge the keyword index's segments before returning (default true). The import worker says false and merges
+   * after it has told the page the import is done: the vault is searchable before the merge, which only makes
+   * queries cheaper, and on a 100k-exchange import it took seconds.
+   */
+  compactAtEnd?: boolean;
+}
+
+/** A batch's commit under way: `issued` once every write is requested, `done` once it committed. */
+export interface BatchCommit {
+  issued: Promise<void>;
+  done: Promise<BatchCounts>;
+}
+
+/**
+ * Commits one prepared batch (commitImportBatch's contract): `known` is the run's set of stored node ids, which the
+ * commit extends with what it stored once committed.
+ */
+export type CommitBatch = (importId: number, batch: ImportBatch, timing: { parseMs: number; now: number }, known: Set<string>, prepared: PreparedBatch) => BatchCommit;
+
+/** commitImportBatch on this thread. */
+export function commitHere(db: VaultDatabase): CommitBatch {
+  return (importId, batch, timing, known, prepared) => {
+    let issued = (): void => undefined;
+    const writesIssued = new Promise<void>((resolve) => (issued = resolve));
+    const done = commitImportBatch(db, importId, batch, { ...timing, writesIssued: issued }, known, prepared);
+    return { issued: writesIssued, done };
+  };
 }
 
 export const sha256: Digest = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
 const FILE_KEY_HEAD_BYTES = 1024 * 1024;
-/** Segments per index part before they are merged: queries read every segment of a term's part. */
-const COMPACT_AFTER_SEGMENTS = 8;
 /** During a long import, merge every this many batches so searching while it runs stays quick. */
 const COMPACT_EVERY_BATCHES = 64;
 /** Bytes-read progress is sent at most this often (each message re-renders the page). */
@@ -136,7 +170,7 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
   }
   // Merge once enough segments piled up; a small import into a big vault leaves its one segment for later rather
   // than rewriting the whole index.
-  if (created > 0) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
+  if (created > 0 && options.compactAtEnd !== false) await compactSearchIndex(db, { minSegments: COMPACT_AFTER_SEGMENTS });
   return results;
 }
 
@@ -159,6 +193,7 @@ async function importOne(
 ): Promise<ImportRow> {
   const { file, importId } = item;
   const { now, emit } = options;
+  const commitBatch = options.commit ?? commitHere(db);
   await reopenImport(db, importId, 'processing', now());
   emit({ type: 'file-started', fileIndex, importId, fileName: file.name, bytes: file.size, resumedFromRecord: item.skipRecords });
   // Our own controller: stops the importer when a write fails, as well as when the person cancels.
@@ -263,14 +298,12 @@ async function importOne(
         dropped = true;
         continue;
       }
-      let issued = (): void => undefined;
-      const writesIssued = new Promise<void>((resolve) => (issued = resolve));
-      const commit = commitImportBatch(db, importId, batch, { parseMs, now: now(), writesIssued: issued }, known, prepared);
+      const { issued, done: commit } = commitBatch(importId, batch, { parseMs, now: now() }, known, prepared);
       commit.catch(() => undefined); // awaited by settle(); must not count as unhandled while the next batch parses
       inFlight = { batch, prepared, commit };
       committing = prepared.ids;
-      // Parse the next batch once this one's writes are all requested (its reads need this thread first).
-      await Promise.race([writesIssued, commit.then(noop, noop)]);
+      // Parse the next batch once this one's writes are all requested (on this thread, its reads need it first).
+      await Promise.race([issued, commit.then(noop, noop)]);
       parseStarted = performance.now();
     }
   } catch (error) {

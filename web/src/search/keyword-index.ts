@@ -1210,8 +1210,12 @@ export class DocsTable {
 const ROW_CACHE_BYTES = 96 * 1024 * 1024;
 /** Postings and positions per indexed exchange (~150 words), measured at 100k: ~0.41 KB; with room to spare. */
 const WARM_BYTES_PER_DOC = 550;
-/** Parts read together while warming. */
-const WARM_PARTS = 16;
+/**
+ * Parts read together while warming, each batch only while no query runs: a query then waits for at most one
+ * small batch ahead of its own reads (with 16 parts in flight, the queries during the warm-up were most of the
+ * slowest; bench/search.bench.ts prints them).
+ */
+const WARM_PARTS = 4;
 /** The title log's part (title-index.ts), the last part a query lists. */
 const TITLES_PART = 'titles';
 
@@ -1221,6 +1225,17 @@ export type PendingSegments = Promise<Map<string, number[]>>;
 /** A term with at least this many postings (over its fields) stays decoded between queries: see `postings`. */
 export const HOT_POSTINGS = 10_000;
 const HOT_BYTES = 32 * 1024 * 1024;
+
+export interface ReaderCounters {
+  /** Time spent decoding postings lists (synchronous, inside `postings`). */
+  decodeMs: number;
+  /** Postings decoded. */
+  decoded: number;
+  /** Index rows read from storage (cache misses, the background warm-up's included). */
+  rowsFetched: number;
+  /** The background warm-up is reading rows. */
+  warming: boolean;
+}
 
 interface HotTerm {
   /** The part's segment numbers when decoded: a segment is immutable, so the same list means the same postings. */
@@ -1242,6 +1257,8 @@ export class KeywordIndexReader {
   private cachedBytes = 0;
   private hot = new Map<string, HotTerm>();
   private hotBytes = 0;
+  /** Running totals since the reader was made, for timing breakdowns (KeywordSearch.trace): decoding, rows fetched. */
+  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false };
 
   constructor(
     private readonly table: () => SearchIndexTable,
@@ -1301,6 +1318,7 @@ export class KeywordIndexReader {
     }
     const [own, pendingRows] = await Promise.all([this.rows(part, ownSegs), this.rows(group, groupSegs)]);
     const rows = [...own, ...pendingRows].filter((row): row is PostingsRow => row.kind === 'postings');
+    const decodeStarted = performance.now();
     const decode = (field: FieldCode): Postings[] => rows.flatMap((row) => postingsFor(row, field + term) ?? []);
     const out = new Map<FieldCode, Postings[]>(fields.map((field) => [field, decode(field)]));
     let count = 0;
@@ -1309,6 +1327,8 @@ export class KeywordIndexReader {
       const byField = new Map<FieldCode, Postings[]>(FIELD_CODES.map((field) => [field, out.get(field) ?? decode(field)]));
       this.rememberHot(term, { segs, byField, bytes: 0 });
     }
+    this.counters.decodeMs += performance.now() - decodeStarted;
+    this.counters.decoded += count;
     return out;
   }
 
@@ -1319,13 +1339,60 @@ export class KeywordIndexReader {
    */
   async warm(stats: StatsRow): Promise<void> {
     if (stats.docCount * WARM_BYTES_PER_DOC > ROW_CACHE_BYTES * 0.6) return;
+    this.counters.warming = true;
+    try {
+      await this.warmRows(stats);
+    } finally {
+      this.counters.warming = false;
+    }
+  }
+
+  private async warmRows(stats: StatsRow): Promise<void> {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
     for (let i = 0; i < parts.length; i += WARM_PARTS) {
+      await this.noQueryRunning();
       await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
-      // Let queries in between.
-      await new Promise((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  /** Resolves once no query runs, after letting any query already asked for start first (background work waits on it). */
+  async noQueryRunning(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.queries > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Resolves once no query has run for `ms` (checked again after each wait): for background work that would
+   * otherwise slow queries typed in quick succession.
+   */
+  async idleFor(ms: number): Promise<void> {
+    for (;;) {
+      await this.noQueryRunning();
+      const quiet = performance.now() - this.lastQueryEnded;
+      if (quiet >= ms) return;
+      await new Promise((resolve) => setTimeout(resolve, ms - quiet));
+    }
+  }
+
+  /** When the last query ended (performance.now()). */
+  private lastQueryEnded = 0;
+
+  /** Queries running (see `queryStarted`), and the warm-up waiting for none. */
+  private queries = 0;
+  private idle: (() => void)[] = [];
+
+  /** A query starts: the warm-up reads no more rows until every query has called the function returned. */
+  queryStarted(): () => void {
+    this.queries += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.queries -= 1;
+      this.lastQueryEnded = performance.now();
+      if (this.queries === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
   }
 
   private rememberHot(term: string, entry: HotTerm): void {
@@ -1346,6 +1413,22 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
   async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
+    const ranked = (await this.byFrequency(prefix, pending)).map(([term]) => term);
+    const exact = ranked.indexOf(prefix);
+    if (exact > 0) {
+      ranked.splice(exact, 1);
+      ranked.unshift(prefix);
+    }
+    return ranked.slice(0, max);
+  }
+
+  /** Indexed terms (up to `max`) with the documents holding each, most first. */
+  async frequentTerms(max: number): Promise<[term: string, df: number][]> {
+    return (await this.byFrequency('')).slice(0, max);
+  }
+
+  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies, most frequent first. */
+  private async byFrequency(prefix: string, pending?: PendingSegments): Promise<[string, number][]> {
     const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
@@ -1359,13 +1442,7 @@ export class KeywordIndexReader {
         df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
       }
     }
-    const ranked = [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([term]) => term);
-    const exact = ranked.indexOf(prefix);
-    if (exact > 0) {
-      ranked.splice(exact, 1);
-      ranked.unshift(prefix);
-    }
-    return ranked.slice(0, max);
+    return [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
   }
 
   /**
@@ -1439,6 +1516,7 @@ export class KeywordIndexReader {
     const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
     if (missing.length > 0) {
+      this.counters.rowsFetched += missing.length;
       const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
       for (const row of fetched) if (row) this.remember(row);
     }

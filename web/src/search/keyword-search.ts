@@ -9,11 +9,14 @@
  * against the stored text for rows written before positions), or fall back to their words when no exchange does. Filters are applied from in-memory per-document facts, before ranking. Conversation
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
+ * Common words (merged postings) are scored for the candidates only when a bound proves the page the same (the
+ * top-k path in `rank`); otherwise every posting is scored.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage, options?: { warmIndex?: boolean })   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
+ *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
  *   }
  */
 import { PROVIDERS } from '../../../shared/model';
@@ -21,13 +24,13 @@ import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
 import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
-import { PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
-import { mergedPostings } from './merged-postings';
+import { gallop, PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
+import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
 import { TitleIndexReader, type TitleIndex } from './title-index';
-import { TitleMatches, type TitleTerm } from './title-search';
+import { conversationDocs, TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 import { appendAll } from '../../../shared/arrays';
 
@@ -53,8 +56,27 @@ const MAX_PHRASE_CHECKS = 300;
 /** Candidates per phrase-check read, and how many reads run ahead of the check (measured: see phraseHits). */
 const PHRASE_CHUNK = 40;
 const PHRASE_READ_AHEAD = 1;
+/** The top-k path runs only when each common word's list is at least this many times longer than the candidates. */
+const LOOKUP_COST = 4;
 /** Phrase candidates looked up first, best ranked, per result asked for (see the phrase step in `rank`). */
 const PHRASE_FIRST_CHECKS = 5;
+/** Words listed (most frequent first) to pick the warm-up's rehearsal searches from, its rounds, and their page size. */
+const REHEARSAL_TERMS = 4000;
+const REHEARSAL_ROUNDS = 3;
+const REHEARSAL_LIMIT = 20;
+/**
+ * A rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
+ * search bench (300 queries one right after another, so it never runs there) neither this nor rehearsing between
+ * queries showed a difference beyond the noise of a shared machine (15 runs, ABBA order, load 4.5–9.8).
+ */
+const REHEARSAL_IDLE_MS = 150;
+/** Each further round of phrase look-ups checks this many times more of the best ranked candidates. */
+const PHRASE_ROUND_GROWTH = 4;
+/**
+ * Rounds of look-ups stop before they would check more than this share of the candidates: past it, one walk over
+ * the lists in docId order (phraseStatus) costs less than looking each candidate up.
+ */
+const PHRASE_LOOKUP_SHARE = 1 / 16;
 
 export interface Correction {
   /** The word as typed (normalised). */
@@ -85,6 +107,36 @@ export interface KeywordResult {
   coverage: number;
 }
 
+/** Where one query's time went (KeywordSearch.trace; benchmarks print it for the slowest queries). */
+export interface KeywordTrace {
+  totalMs: number;
+  /** Until every word's postings were known: statistics, listing, rows from storage, decoding, prefix and typo look-ups. */
+  readMs: number;
+  /** Of readMs, decoding postings. */
+  decodeMs: number;
+  /** Postings decoded, and index rows read from storage meanwhile (the background warm-up's included). */
+  decoded: number;
+  rowsFetched: number;
+  /** Scoring every posting, the title field, the coordination of short queries. */
+  scoreMs: number;
+  /** Choosing the page (top k; the phrase check). */
+  selectMs: number;
+  /** Reading the page's nodes and titles. */
+  pageMs: number;
+  /** Postings scored, and documents touched. */
+  postings: number;
+  touched: number;
+  /** The background warm-up was reading rows when the query started. */
+  warming: boolean;
+  /**
+   * How the query was scored: 'top-k' (only the candidates), 'top-k phrase' (only the candidates of a phrase: the
+   * phrase's page is exact, its words' page would score everything), or every posting: 'exhaustive' (no common
+   * word, or asked), 'few candidates' (fewer than the page), 'costly' (too many candidates to look up), 'bound' (a
+   * common-words-only exchange might rank).
+   */
+  path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'costly' | 'bound';
+}
+
 interface Variant {
   term: string;
   weight: number;
@@ -109,6 +161,7 @@ interface RankInput {
   ignored: string[];
   keywordQuery: boolean;
   pending: PendingSegments;
+  trace: KeywordTrace;
 }
 
 /**
@@ -123,9 +176,12 @@ class Workspace {
   readonly tf: Float64Array;
   /** Bit g: the document's own text holds group g's word (groups 0–31; later groups ask the postings). */
   readonly held: Uint32Array;
+  /** The top-k path's candidates (1), unmarked by the path itself. */
+  readonly mark: Uint8Array;
   readonly touched: number[] = [];
 
   constructor(capacity: number) {
+    this.mark = new Uint8Array(capacity);
     this.scores = new Float64Array(capacity);
     this.matched = new Uint8Array(capacity);
     this.stamp = new Int32Array(capacity).fill(-1);
@@ -134,6 +190,16 @@ class Workspace {
   }
 
   clear(): void {
+    if (this.touched.length * 8 > this.scores.length) {
+      // Most documents touched (a query of common words): whole-array fills cost less than one write per document.
+      this.scores.fill(0);
+      this.matched.fill(0);
+      this.stamp.fill(-1);
+      this.tf.fill(0);
+      this.held.fill(0);
+      this.touched.length = 0;
+      return;
+    }
     for (const doc of this.touched) {
       this.scores[doc] = 0;
       this.matched[doc] = 0;
@@ -146,6 +212,25 @@ class Workspace {
 }
 
 const allowCache = new WeakMap<DocsTable, { key: string; revision: number; mask: Uint8Array }>();
+
+const allowBitsCache = new WeakMap<Uint8Array, Uint32Array>();
+
+/** allowMask as a bitset (bit doc % 32 of word doc >> 5), cached with it. */
+function allowBits(docs: DocsTable, filters: SearchFilters): Uint32Array {
+  const mask = allowMask(docs, filters);
+  const known = allowBitsCache.get(mask);
+  if (known) return known;
+  const bits = new Uint32Array((mask.length + 31) >>> 5);
+  for (let doc = 0; doc < mask.length; doc++) if (mask[doc] === 1) bits[doc >>> 5] = (bits[doc >>> 5] ?? 0) | (1 << (doc & 31));
+  allowBitsCache.set(mask, bits);
+  return bits;
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
 
 /** Per document 1 when `filters` keep it, cached per documents table (and its revision) and filters. */
 function allowMask(docs: DocsTable, filters: SearchFilters): Uint8Array {
@@ -164,25 +249,59 @@ export class KeywordSearch implements ResultSource {
   private readonly reader: KeywordIndexReader;
   private readonly titles: TitleIndexReader;
 
-  /** `warmIndex`: read a small enough index whole in the background after the first query (the app; not a one-shot command). */
+  /**
+   * `warmIndex`: read a small enough index whole in the background after the first query (the app; not a one-shot
+   * command). `commonPostings`: words with at least this many postings are merged and looked up for the candidates
+   * only (MERGE_MIN_POSTINGS; tests lower it to reach that path on a small vault). `exhaustive`: score every posting
+   * of every word, never the top-k path (the reference the tests compare it with). `lookupCost`: the top-k path
+   * runs only when the common words' lists are this many times longer than the candidates (LOOKUP_COST; tests set
+   * 0 to take it whenever it can prove the page).
+   */
   constructor(
     private readonly db: KeywordSearchStorage,
-    private readonly options: { warmIndex?: boolean } = {},
+    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number } = {},
   ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
+    this.commonPostings = options.commonPostings ?? MERGE_MIN_POSTINGS;
+    this.lookupCost = options.lookupCost ?? LOOKUP_COST;
   }
+
+  private readonly commonPostings: number;
+  private readonly lookupCost: number;
 
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     return (await this.searchDetailed(query, filters, limit)).hits;
   }
 
+  /** Called after each query with where its time went (benchmarks set it). */
+  trace: ((trace: KeywordTrace) => void) | null = null;
+
   async searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult> {
-    return withStorageErrors(() => this.run(parseQuery(query), filters, limit));
+    const started = performance.now();
+    const counters = this.reader.counters;
+    const before = { decodeMs: counters.decodeMs, decoded: counters.decoded, rowsFetched: counters.rowsFetched };
+    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive' };
+    const ended = this.reader.queryStarted();
+    let result: KeywordResult;
+    try {
+      result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+    } finally {
+      ended();
+    }
+    if (this.trace) {
+      trace.totalMs = performance.now() - started;
+      trace.decodeMs = counters.decodeMs - before.decodeMs;
+      trace.decoded = counters.decoded - before.decoded;
+      trace.rowsFetched = counters.rowsFetched - before.rowsFetched;
+      this.trace(trace);
+    }
+    return result;
   }
 
   /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, keepStopwords = false): Promise<KeywordResult> {
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, keepStopwords = false): Promise<KeywordResult> {
+    const started = performance.now();
     const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
     const fields: FieldCode[] =
@@ -281,7 +400,7 @@ export class KeywordSearch implements ResultSource {
       : null;
 
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
-    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, true);
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, true);
 
     if (!this.warming && this.options.warmIndex === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
@@ -289,18 +408,50 @@ export class KeywordSearch implements ResultSource {
       // Only a head start: a query reads what it needs itself (and reports a storage failure), so a failed warm-up
       // is said in the console and tried again after a later query.
       setTimeout(() => {
-        this.reader.warm(stats).catch((error: unknown) => {
+        const stopped = (error: unknown): void => {
           this.warming = false;
           console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-        });
+        };
+        this.reader.warm(stats).catch(stopped);
+        this.rehearse().catch(stopped);
       }, 0);
     }
     const capacity = docs.capacity;
     const work = this.takeWorkspace(capacity);
+    trace.readMs = performance.now() - started;
     try {
-      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending }, work);
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace }, work);
     } finally {
       this.releaseWorkspace(work);
+    }
+  }
+
+  /**
+   * Part of the warm-up: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
+   * phrase of two words just common enough to be merged, a rare word with one of them, a prefix, two
+   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time once no query has run for
+   * REHEARSAL_IDLE_MS (while a person reads the results or pauses typing). A
+   * page opens with the search code not yet compiled: measured (node, 20k exchanges), the first 300 queries spent
+   * 3–5 times longer scoring than the same queries once the engine had seen them, and a second engine with cold
+   * data but compiled code spent no more than a warm one. The words are the least common that take each path, so
+   * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more. It runs beside the
+   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it.
+   */
+  private async rehearse(): Promise<void> {
+    await this.reader.idleFor(REHEARSAL_IDLE_MS);
+    const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
+    if (ranked.length < 8) return;
+    const at = (share: number): string => ranked[Math.min(ranked.length - 1, Math.floor(ranked.length * share))]?.[0] ?? '';
+    const merged = ranked.filter(([, df]) => df >= this.commonPostings).slice(-2).map(([term]) => term);
+    const [first = at(0.1), second = at(0.2)] = merged;
+    const rare = at(1);
+    const queries = [`"${first} ${second}"`, `${rare} ${first} `, `${at(0.5)} ${at(0.3).slice(0, 3)}`, `${at(0.4)} ${at(0.6)} `, `"${rare} ${second}"`];
+    for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
+      for (const query of queries) {
+        await this.reader.idleFor(REHEARSAL_IDLE_MS);
+        const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive' };
+        await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
+      }
     }
   }
 
@@ -322,7 +473,8 @@ export class KeywordSearch implements ResultSource {
   }
 
   private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
-    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending } = query;
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace } = query;
+    const rankStarted = performance.now();
     const filters = query.filters;
     const docCount = stats.docCount;
     const totalLength = stats.totalLength;
@@ -344,62 +496,80 @@ export class KeywordSearch implements ResultSource {
     let filteredOut: Uint8Array | null = null; // documents the filters exclude, counted once each for df
 
     const groupIdf = groups.map(() => 0);
-    groups.forEach((group, g) => {
+    // Very common words: their fields already merged (cached), null for the others (see mergedPostings).
+    const mergedOf = groups.map((group) => group.map((variant) => mergedPostings(variant.postings, fieldWeight, capacity, this.commonPostings)));
+    /** idf × (K1 + 1) of each variant scored (0 when not): the top-k path bounds the common words' share with it. */
+    const factors = groups.map((group) => group.map(() => 0));
+
+    /**
+     * Adds one variant's share to the scores of the documents holding it: every one, or (`only`, ascending) just
+     * those of a common word's documents that are listed. Per document, the variants are added in the same order
+     * either way, so a document's score is the same to the last bit.
+     */
+    const scoreVariant = (g: number, v: number, only: Uint32Array | null): void => {
+      const variant = groups[g]?.[v];
+      if (!variant) return;
       const bit = g < 32 ? 1 << g : 0;
-      group.forEach((variant, v) => {
-        // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
-        // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
-        const merged = mergedPostings(variant.postings, fieldWeight, capacity);
-        const inVariant: number[] = [];
-        const excluded: number[] = [];
-        if (!merged) {
-          for (const [field, lists] of variant.postings) {
-            const weight = fieldWeight(field);
-            for (const list of lists) {
-              const ids = list.docIds;
-              const tfs = list.tfs;
-              for (let i = 0; i < ids.length; i++) {
-                const doc = ids[i] ?? 0;
-                if (doc >= capacity) continue;
-                if (allowed[doc] !== 1) {
-                  filteredOut ??= new Uint8Array(capacity);
-                  if (filteredOut[doc] === 0) {
-                    filteredOut[doc] = 1;
-                    excluded.push(doc);
-                  }
-                  continue;
+      // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
+      // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
+      const merged = mergedOf[g]?.[v] ?? null;
+      const inVariant: number[] = [];
+      const excluded: number[] = [];
+      if (!merged) {
+        for (const [field, lists] of variant.postings) {
+          const weight = fieldWeight(field);
+          for (const list of lists) {
+            const ids = list.docIds;
+            const tfs = list.tfs;
+            for (let i = 0; i < ids.length; i++) {
+              const doc = ids[i] ?? 0;
+              if (doc >= capacity) continue;
+              if (allowed[doc] !== 1) {
+                filteredOut ??= new Uint8Array(capacity);
+                if (filteredOut[doc] === 0) {
+                  filteredOut[doc] = 1;
+                  excluded.push(doc);
                 }
-                if (tf[doc] === 0) inVariant.push(doc);
-                tf[doc] = (tf[doc] ?? 0) + weight * (tfs[i] ?? 0);
+                continue;
               }
+              if (tf[doc] === 0) inVariant.push(doc);
+              tf[doc] = (tf[doc] ?? 0) + weight * (tfs[i] ?? 0);
             }
           }
-          if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
         }
-        const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
-        // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
-        const titleDf = titleMatches?.extraDf(g, v) ?? 0;
-        if (bodyDf + titleDf === 0) return;
-        const df = Math.min(docCount, bodyDf + titleDf);
-        const idf = Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * variant.weight;
-        titleMatches?.setIdf(g, v, idf);
-        groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
-        if (bodyDf === 0) return;
-        // Per conversation, the title's share of the frequency (null when no title holds the variant).
-        const titleTf = titleMatches?.titleTfs(g, v) ?? null;
-        const factor = idf * (K1 + 1);
-        // Each field's frequency normalised by its own length, then one saturation (BM25F). Written out twice (merged
-        // lists of common words; accumulated frequencies of the others): this runs for every posting of every word.
-        if (merged) {
-          const ids = merged.docIds;
-          const sums = merged.tf;
-          for (let i = 0; i < ids.length; i++) {
-            const doc = ids[i] ?? 0;
-            if (allowed[doc] !== 1) continue;
+        if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
+      }
+      const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
+      trace.postings += merged ? (only ? only.length : merged.docIds.length) : postingCount(variant.postings);
+      // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
+      const titleDf = titleMatches?.extraDf(g, v) ?? 0;
+      if (bodyDf + titleDf === 0) return;
+      const df = Math.min(docCount, bodyDf + titleDf);
+      const idf = Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * variant.weight;
+      titleMatches?.setIdf(g, v, idf);
+      groupIdf[g] = Math.max(groupIdf[g] ?? 0, idf);
+      if (bodyDf === 0) return;
+      // Per conversation, the title's share of the frequency (null when no title holds the variant).
+      const titleTf = titleMatches?.titleTfs(g, v) ?? null;
+      const factor = idf * (K1 + 1);
+      const row = factors[g];
+      if (row) row[v] = factor;
+      // Each field's frequency normalised by its own length, then one saturation (BM25F). Written out (merged
+      // lists of common words; accumulated frequencies of the others): this runs for every posting of every word.
+      if (merged) {
+        const ids = merged.docIds;
+        const sums = merged.tf;
+        if (only) {
+          let i = 0;
+          for (let c = 0; c < only.length; c++) {
+            const doc = only[c] ?? 0;
+            i = gallop(ids, doc, i);
+            if (i >= ids.length) break;
+            if (ids[i] !== doc || allowed[doc] !== 1) continue;
             let f = (sums[i] ?? 0) / (lengthNorms[doc] ?? 1);
             if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
             const seen = stamp[doc] ?? -1;
-            if (seen === -1) touched.push(doc); // first hit of this document in any group
+            if (seen === -1) touched.push(doc);
             scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
             if (seen !== g) {
               stamp[doc] = g;
@@ -409,13 +579,13 @@ export class KeywordSearch implements ResultSource {
           }
           return;
         }
-        for (let i = 0; i < inVariant.length; i++) {
-          const doc = inVariant[i] ?? 0;
-          let f = (tf[doc] ?? 0) / (lengthNorms[doc] ?? 1);
-          tf[doc] = 0;
+        for (let i = 0; i < ids.length; i++) {
+          const doc = ids[i] ?? 0;
+          if (allowed[doc] !== 1) continue;
+          let f = (sums[i] ?? 0) / (lengthNorms[doc] ?? 1);
           if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
           const seen = stamp[doc] ?? -1;
-          if (seen === -1) touched.push(doc);
+          if (seen === -1) touched.push(doc); // first hit of this document in any group
           scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
           if (seen !== g) {
             stamp[doc] = g;
@@ -423,29 +593,243 @@ export class KeywordSearch implements ResultSource {
             held[doc] = (held[doc] ?? 0) | bit;
           }
         }
-      });
-    });
+        return;
+      }
+      for (let i = 0; i < inVariant.length; i++) {
+        const doc = inVariant[i] ?? 0;
+        let f = (tf[doc] ?? 0) / (lengthNorms[doc] ?? 1);
+        tf[doc] = 0;
+        if (titleTf) f += titleTf[conversationOf[doc] ?? 0] ?? 0;
+        const seen = stamp[doc] ?? -1;
+        if (seen === -1) touched.push(doc);
+        scores[doc] = (scores[doc] ?? 0) + (factor * f) / (f + K1);
+        if (seen !== g) {
+          stamp[doc] = g;
+          matched[doc] = (matched[doc] ?? 0) + 1;
+          held[doc] = (held[doc] ?? 0) | bit;
+        }
+      }
+    };
     // Whether the document holds group g's word in its own text (not only in its title).
     const inBody = (doc: number, g: number): boolean =>
       g < 32 ? ((held[doc] ?? 0) & (1 << g)) !== 0 : (groups[g]?.some((variant) => hasDoc(variant.postings, doc)) ?? false);
 
-    // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
-    // conversation only its title found.
-    titleMatches?.lift(scores, matched, touched, allow, inBody);
-
-    let matchedAll = true;
     const required = groups.length;
-    if (keywordQuery && required > 1) {
-      // Short keyword queries: exchanges holding more of the words first. Such a query has no stopword, so no
-      // stopword can lift an exchange above one holding the rarer words.
-      matchedAll = touched.some((doc) => matched[doc] === required);
+    const coordinated = keywordQuery && required > 1;
+    /** Short keyword queries: the best score before the bonus for the words held (see `coordinate`). */
+    const topScore = (): number => {
       let top = 0;
       for (const doc of touched) top = Math.max(top, scores[doc] ?? 0);
+      return top;
+    };
+    /** Short keyword queries: exchanges holding more of the words first; returns whether one holds them all. */
+    const coordinate = (top: number): boolean => {
+      // Such a query has no stopword, so no stopword can lift an exchange above one holding the rarer words.
       for (const doc of touched) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
-    }
+      return touched.some((doc) => matched[doc] === required);
+    };
+
+    /**
+     * The top-k path (MaxScore-like): when some words are common (merged), score only the candidates: the
+     * documents of the rarer words (and of conversations whose title holds one), looking the common words up for
+     * them. A document outside the candidates holds only common words, so its score is at most the sum of their
+     * bounds (largest normalised frequency, title included). When the `limit`-th candidate beats that bound, the
+     * page is the exhaustive page, scores and all; `total`, the size of the union, is counted from the common
+     * words' bitsets. Otherwise the candidates' scores are dropped and every posting is scored. Returns the
+     * total and whether an exchange holds every word, or null.
+     */
+    const topKScoring = (): { total: number | null; matchedAll: boolean } | null => {
+      const { mark } = work;
+      const candidates: number[] = [];
+      const dropCandidates = (): null => {
+        for (const doc of candidates) mark[doc] = 0;
+        return null;
+      };
+      const addCandidate = (doc: number): void => {
+        if (doc >= capacity || allowed[doc] !== 1 || mark[doc] === 1) return;
+        mark[doc] = 1;
+        candidates.push(doc);
+      };
+      // The union of the common words' documents.
+      const common = new Uint32Array((capacity + 31) >>> 5);
+      groups.forEach((group, g) =>
+        group.forEach((_, v) => {
+          const merged = mergedOf[g]?.[v];
+          if (!merged) return;
+          const bits = membership(merged);
+          const n = Math.min(bits.length, common.length);
+          for (let w = 0; w < n; w++) common[w] = (common[w] ?? 0) | (bits[w] ?? 0);
+        }),
+      );
+      const inCommon = (doc: number): boolean => (((common[doc >>> 5] ?? 0) >>> (doc & 31)) & 1) === 1;
+      const byConversation = titleMatches ? conversationDocs(docs) : null;
+      /** Exchanges of conversations whose title holds the variant lift by it: those any word found are candidates. */
+      const addTitled = (g: number, v: number): void => {
+        if (!titleMatches || !byConversation) return;
+        const { start, docs: inConversation } = byConversation;
+        for (const conversation of titleMatches.conversationsOf(g, v)) {
+          for (let i = start[conversation] ?? 0; i < (start[conversation + 1] ?? 0); i++) {
+            const doc = inConversation[i] ?? 0;
+            if (inCommon(doc)) addCandidate(doc);
+          }
+        }
+      };
+      // Essential variants: their documents are the candidates. The rarer words' are, and so are the words only titles hold.
+      const essential = mergedOf.map((row) => row.map((merged) => merged === null));
+      groups.forEach((group, g) =>
+        group.forEach((variant, v) => {
+          if (!essential[g]?.[v]) return;
+          for (const lists of variant.postings.values()) for (const list of lists) for (const doc of list.docIds) addCandidate(doc);
+        }),
+      );
+      for (let g = 0; g < groups.length; g++) for (let v = 0; v < (titleMatches?.variants(g) ?? 0); v++) if (essential[g]?.[v] !== false) addTitled(g, v);
+      // Too few for a page: the common words become essential too, the rarest first, until there are enough.
+      const promotable = groups
+        .flatMap((group, g) => group.map((_, v) => ({ g, v, size: mergedOf[g]?.[v]?.docIds.length ?? 0 })))
+        .filter(({ g, v }) => essential[g]?.[v] === false)
+        .sort((x, y) => x.size - y.size);
+      for (const { g, v } of promotable) {
+        if (candidates.length >= limit) break;
+        const row = essential[g];
+        if (row) row[v] = true;
+        for (const doc of mergedOf[g]?.[v]?.docIds ?? []) addCandidate(doc);
+        addTitled(g, v);
+      }
+      // A quoted phrase: every exchange holding it must be a candidate, so one of its words is essential (the rarest).
+      const phraseGroups = words.flatMap((word, g) => (parsed.phrases.some((phrase) => phrase.includes(word)) ? [g] : []));
+      if (parsed.phrases.length > 0 && !phraseGroups.some((g) => essential[g]?.every(Boolean) === true)) {
+        const size = (g: number): number => (mergedOf[g] ?? []).reduce((n, merged) => n + (merged?.docIds.length ?? 0), 0);
+        const rarest = [...phraseGroups].sort((x, y) => size(x) - size(y))[0];
+        if (rarest === undefined) {
+          trace.path = 'exhaustive';
+          return dropCandidates();
+        }
+        (groups[rarest] ?? []).forEach((_, v) => {
+          const row = essential[rarest];
+          if (!row || row[v]) return;
+          row[v] = true;
+          for (const doc of mergedOf[rarest]?.[v]?.docIds ?? []) addCandidate(doc);
+          addTitled(rarest, v);
+        });
+      }
+      const rest = essential.some((row) => row.some((isEssential) => !isEssential));
+      // Worth it only when the common words looked up hold many more documents than there are candidates: measured
+      // (BENCH_COMPARE), looking every candidate up in a list about as long costs more than scoring the list.
+      let lookedUp = 0;
+      let lookUps = 0;
+      groups.forEach((group, g) =>
+        group.forEach((_, v) => {
+          const merged = mergedOf[g]?.[v];
+          if (!merged || essential[g]?.[v] !== false) return;
+          lookedUp += merged.docIds.length;
+          lookUps += 1;
+        }),
+      );
+      if (!rest || candidates.length * lookUps * this.lookupCost > lookedUp) {
+        trace.path = 'costly';
+        return dropCandidates();
+      }
+      // Proven: no exchange outside the candidates can be on the page (checked below). A phrase query needs that only
+      // when nothing holds its phrases and its words are ranked instead.
+      let proven = true;
+      if (rest && candidates.length < limit) {
+        trace.path = 'few candidates';
+        if (parsed.phrases.length === 0) return dropCandidates();
+        proven = false;
+      }
+      const only = Uint32Array.from(candidates).sort();
+      groups.forEach((group, g) => group.forEach((_, v) => scoreVariant(g, v, only)));
+      const scored = touched.length;
+      // A conversation is found by its exchanges' words when any allowed exchange of it holds one.
+      const represented = (conversation: number): boolean => {
+        if (!byConversation) return false;
+        for (let i = byConversation.start[conversation] ?? 0; i < (byConversation.start[conversation + 1] ?? 0); i++) {
+          const doc = byConversation.docs[i] ?? 0;
+          if (allowed[doc] === 1 && (mark[doc] === 1 || inCommon(doc))) return true;
+        }
+        return false;
+      };
+      titleMatches?.lift(scores, matched, touched, allow, inBody, represented);
+      // What a document holding only the other common words can score (and how many words it can hold).
+      let bound = 0;
+      let commonGroups = 0;
+      groups.forEach((group, g) => {
+        let holds = false;
+        group.forEach((_, v) => {
+          const merged = mergedOf[g]?.[v];
+          const factor = factors[g]?.[v] ?? 0;
+          if (!merged || factor === 0 || essential[g]?.[v] === true) return;
+          holds = true;
+          const f = maxRatio(merged, lengthNorms) + (titleMatches?.maxTitleTf(g, v) ?? 0);
+          bound += (factor * f) / (f + K1);
+        });
+        if (holds) commonGroups += 1;
+      });
+      const margin = (value: number): number => value * (1 + 1e-9) + 1e-12;
+      let matchedAll = true;
+      if (coordinated) {
+        const top = topScore();
+        // The bonus is scaled by the best score of all: it must be a candidate's.
+        if (rest && !(top > margin(bound))) {
+          trace.path = 'bound';
+          return dropCandidates();
+        }
+        matchedAll = coordinate(top);
+        bound += commonGroups * (top + 1);
+      }
+      const best = topK(touched, scores, limit);
+      const last = best[limit - 1];
+      if (proven && rest && (last === undefined || !((scores[last] ?? 0) > margin(bound)))) {
+        trace.path = 'bound';
+        if (parsed.phrases.length === 0) return dropCandidates();
+        proven = false;
+      }
+      if (!proven) {
+        // An exchange holding every word holds the essential phrase word too: it is a candidate.
+        dropCandidates();
+        return { total: null, matchedAll };
+      }
+      // The union: the common words' allowed documents, the candidates they do not hold, and the title-only exchanges.
+      const allowedBits = allowBits(docs, filters);
+      let total = 0;
+      for (let w = 0; w < common.length; w++) total += popcount((common[w] ?? 0) & (allowedBits[w] ?? 0));
+      for (const doc of candidates) if (!inCommon(doc)) total += 1;
+      total += touched.length - scored;
+      dropCandidates();
+      return { total, matchedAll };
+    };
+
+    /** Every posting of every word scored (after a top-k attempt that could not answer, its scores dropped first). */
+    const scoreAll = (): void => {
+      work.clear();
+      groups.forEach((group, g) => group.forEach((_, v) => scoreVariant(g, v, null)));
+      // The title field: lifts the exchanges of conversations whose title holds the words, adds one for each
+      // conversation only its title found.
+      titleMatches?.lift(scores, matched, touched, allow, inBody);
+      if (coordinated) matchedAll = coordinate(topScore());
+    };
+    let total: number | null = null;
+    let matchedAll = true;
+    const eligible = !this.options.exhaustive && limit > 0 && mergedOf.some((row) => row.some((merged) => merged !== null));
+    const fast = eligible ? topKScoring() : null;
+    if (fast) {
+      ({ total, matchedAll } = fast);
+      trace.path = total === null ? 'top-k phrase' : 'top-k';
+    } else scoreAll();
+
+    const scoredAt = performance.now();
+    trace.scoreMs = scoredAt - rankStarted;
+    trace.touched = touched.length;
+    const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
+      const pageStarted = performance.now();
+      const hits = await this.pageHits(ranked, docs, scores, titleIndex);
+      trace.pageMs += performance.now() - pageStarted;
+      return hits;
+    };
 
     const idfTotal = groupIdf.reduce((a, b) => a + b, 0);
     const finish = (hits: RankedHit[], total: number, missedPhrases: string[][]): KeywordResult => {
+      trace.selectMs = performance.now() - scoredAt - trace.pageMs;
       const top = hits[0]?.node?.docId;
       let heldIdf = 0;
       if (top !== undefined) {
@@ -492,18 +876,32 @@ export class KeywordSearch implements ResultSource {
         }
         return { found, unsure };
       };
-      // The best ranked candidates first, looked up one by one: when they hold `limit` matches, those are the best
-      // matches of all. Otherwise every candidate is checked in one walk over the lists (then `total` is exact).
-      const first = topK(candidates, scores, Math.min(candidates.length, Math.max(limit * PHRASE_FIRST_CHECKS, 100)));
-      let exhaustive = first.length === candidates.length;
-      let { found, unsure } = classify(first, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, first)));
+      // The best ranked candidates first, looked up one by one, in rounds of growing size: when those checked hold
+      // `limit` matches, they are the best matches of all (every candidate not checked ranks below every one
+      // checked). Once a round would look up more than a share of the candidates, every candidate is checked in
+      // one walk over the lists instead (then `total` is exact). A phrase of common words ("of the") is held by a
+      // fair share of its candidates: a few hundred look-ups find the page, where the walk read every position.
+      let found: number[] = [];
+      let unsure: number[] = [];
+      let checked = 0;
+      let exhaustive = false;
+      for (let size = Math.max(limit * PHRASE_FIRST_CHECKS, 100); ; size *= PHRASE_ROUND_GROWTH) {
+        const ranked = topK(candidates, scores, Math.min(candidates.length, size));
+        const fresh = ranked.slice(checked);
+        const round = classify(fresh, wordLists.map((lists, p) => phraseStatusOf(phrases[p] ?? [], lists, fields, fresh)));
+        appendAll(found, round.found);
+        appendAll(unsure, round.unsure);
+        checked = ranked.length;
+        exhaustive = checked === candidates.length;
+        if (found.length >= limit || exhaustive || size * PHRASE_ROUND_GROWTH > candidates.length * PHRASE_LOOKUP_SHARE) break;
+      }
       if (found.length < limit && !exhaustive) {
         const sorted = Uint32Array.from(candidates).sort();
         ({ found, unsure } = classify(sorted, wordLists.map((lists, p) => phraseStatus(phrases[p] ?? [], lists, fields, sorted))));
         exhaustive = true;
       }
       const bound = exhaustive ? found.length + unsure.length : candidates.length;
-      if (unsure.length === 0 && found.length > 0) return finish(await this.pageHits(topK(found, scores, limit), docs, scores, titleIndex), bound, []);
+      if (unsure.length === 0 && found.length > 0) return finish(await page(topK(found, scores, limit)), bound, []);
       if (unsure.length > 0) {
         // Rows from before positions were kept: those candidates are checked against their stored text.
         const sure = new Set(found);
@@ -512,10 +910,12 @@ export class KeywordSearch implements ResultSource {
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
-      const hitsByWords = await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex);
-      return finish(hitsByWords, touched.length, phrases.map((phrase) => [...phrase]));
+      // The words ranked instead: the top-k path scored only the phrase's candidates unless it proved the page.
+      if (fast && total === null) scoreAll();
+      const hitsByWords = await page(topK(touched, scores, limit));
+      return finish(hitsByWords, total ?? touched.length, phrases.map((phrase) => [...phrase]));
     }
-    return finish(await this.pageHits(topK(touched, scores, limit), docs, scores, titleIndex), touched.length, []);
+    return finish(await page(topK(touched, scores, limit)), total ?? touched.length, []);
   }
 
   /** Without a phrase every candidate is a hit: read just the page, titles the title index lacks in the same round. */

@@ -6,6 +6,7 @@
  *     per candidate (docIds ascending): PHRASE_NO, PHRASE_YES, or PHRASE_UNKNOWN when some list it needs has no
  *     positions (rows written before positions existed): the caller then checks that candidate's text.
  *   phraseStatusOf(...same): the same for a few candidates in any order (looked up, not walked)
+ *   gallop(ids, target, from): number        first index at or after `from` with an id ≥ target (keyword-search too)
  *
  * A phrase matches in a field when its words sit at consecutive positions there, as `containsPhrase` checks on the
  * text (positions count the same words `terms` yields, so a skipped over-long word does not break adjacency).
@@ -45,6 +46,13 @@ class PositionCursor {
       const current = this.lists[this.list];
       if (!current) return ABSENT;
       const { docIds, tfs, positions } = current;
+      // With the list's position offsets (cached per list, see positionStarts), jump to the document instead of
+      // stepping over every position before it: a common word's lists hold millions of them.
+      const starts = positions ? positionStarts(current) : null;
+      if (starts) {
+        this.index = gallop(docIds, doc, this.index);
+        this.byte = starts[this.index] ?? positions?.length ?? 0;
+      }
       while (this.index < docIds.length && (docIds[this.index] ?? 0) < doc) {
         if (positions) {
           let n = tfs[this.index] ?? 0;
@@ -73,6 +81,27 @@ class PositionCursor {
       return tf;
     }
   }
+}
+
+/** The first index at or after `from` whose docId is at least `target` (ascending): galloping, then binary search. */
+export function gallop(ids: Uint32Array, target: number, from: number): number {
+  let lo = from;
+  if (lo >= ids.length || (ids[lo] ?? 0) >= target) return lo;
+  let step = 1;
+  let hi = lo + 1;
+  while (hi < ids.length && (ids[hi] ?? 0) < target) {
+    lo = hi;
+    step *= 2;
+    hi = lo + step;
+  }
+  hi = Math.min(hi, ids.length);
+  lo += 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] ?? 0) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Decodes `tf` delta-coded varint positions from `bytes` at `at` into `holder.positions` (grown when too short). */

@@ -212,6 +212,12 @@ export class TitleIndex {
   private totalLength = 0;
   private titled = 0;
   private sorted: string[] | null = null;
+  private changes = 0;
+
+  /** Changes with every applied log row: what callers derive from the titles (title-search.ts) compares it. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Conversations with a title holding some word. */
   get count(): number {
@@ -238,6 +244,7 @@ export class TitleIndex {
   }
 
   apply(row: TitleLogRow): void {
+    this.changes += 1;
     row.ids.forEach((id, i) => {
       const op = row.ops[i];
       const title = row.titles[i] ?? '';

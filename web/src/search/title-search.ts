@@ -12,7 +12,8 @@
  *     constructor(index: TitleIndex, docs: DocsTable, groups: TitleTerm[][], docCount)  // variants per query word
  *     extraDf(group, variant)  titleTf(group, variant, conversation)  setIdf(group, variant, idf)   // the exchange loop
  *     any()  holds(doc, group)
- *     lift(scores, matched, touched, allow, inBody(doc, group))   // words only the title holds; title-only conversations
+ *     lift(scores, matched, touched, allow, inBody(doc, group), represented?)   // words only the title holds; title-only conversations
+ *     variants(group)  maxTitleTf(group, variant)  conversationsOf(group, variant)   // bounds for the top-k path
  *     hasPhrase(conversationId, phrase)
  *   }
  */
@@ -31,10 +32,10 @@ export interface TitleTerm {
   weight: number;
 }
 
-/** Each conversation's exchanges in docId order, rebuilt only when the documents table grew or was replaced. */
+/** Each conversation's exchanges in docId order (`docs[start[c]] … docs[start[c + 1] - 1]`), rebuilt only when the documents table grew or was replaced. */
 const byConversation = new WeakMap<DocsTable, { size: number; start: Int32Array; docs: Int32Array }>();
 
-function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Array } {
+export function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Array } {
   const size = docs.nodeId.length;
   const cached = byConversation.get(docs);
   if (cached && cached.size === size && cached.start.length === docs.conversationIds.length + 1) return cached;
@@ -59,14 +60,56 @@ function conversationDocs(docs: DocsTable): { start: Int32Array; docs: Int32Arra
   return built;
 }
 
-interface TitleVariant {
+/** What the titles say about one word: the same for every query while the titles and the documents table stay the same. */
+interface TermTitles {
   /** Conversation number → the title's length-normalised, weighted frequency of the word. */
   tf: Map<number, number>;
   /** Exchanges of those conversations. */
   extraDf: number;
-  idf: number;
+  /** The largest of `tf`. */
+  maxTf: number;
   /** `tf` as an array by conversation number, built when first asked for. */
-  dense?: Float64Array;
+  dense: Float64Array | null;
+}
+
+interface TitleVariant {
+  titles: TermTitles;
+  idf: number;
+}
+
+/**
+ * Per title index: each word's TermTitles, kept while the titles (their version) and the documents table (and its
+ * revision) stay the same. A common word's titles are thousands of conversations, each looked up by id: building
+ * them for every query showed in profiles.
+ */
+const termTitlesCache = new WeakMap<TitleIndex, { version: number; docs: DocsTable; revision: number; terms: Map<string, TermTitles> }>();
+/** Words kept per title index before the cache starts over. */
+const TERM_TITLES_KEPT = 4096;
+
+function termTitles(index: TitleIndex, docs: DocsTable, term: string): TermTitles {
+  let cache = termTitlesCache.get(index);
+  if (!cache || cache.version !== index.version || cache.docs !== docs || cache.revision !== docs.revision || cache.terms.size >= TERM_TITLES_KEPT) {
+    cache = { version: index.version, docs, revision: docs.revision, terms: new Map() };
+    termTitlesCache.set(index, cache);
+  }
+  const known = cache.terms.get(term);
+  if (known) return known;
+  const average = index.averageLength;
+  const { start } = conversationDocs(docs);
+  const tf = new Map<number, number>();
+  let extraDf = 0;
+  let maxTf = 0;
+  for (const [id, count] of index.holders(term) ?? []) {
+    const conversation = docs.conversationNumber(id);
+    if (conversation < 0) continue; // no exchange of it is indexed (yet)
+    const value = (TITLE_WEIGHT * count) / (1 - B + (B * index.length(id)) / average);
+    tf.set(conversation, value);
+    maxTf = Math.max(maxTf, value);
+    extraDf += (start[conversation + 1] ?? 0) - (start[conversation] ?? 0);
+  }
+  const made = { tf, extraDf, maxTf, dense: null };
+  cache.terms.set(term, made);
+  return made;
 }
 
 export class TitleMatches {
@@ -79,32 +122,23 @@ export class TitleMatches {
     groups: readonly (readonly TitleTerm[])[],
     docCount: number,
   ) {
-    const average = index.averageLength;
-    const { start } = conversationDocs(docs);
     this.groups = groups.map((variants) =>
       variants.map(({ term, weight }) => {
-        const tf = new Map<number, number>();
-        let extraDf = 0;
-        for (const [id, count] of index.holders(term) ?? []) {
-          const conversation = docs.conversationNumber(id);
-          if (conversation < 0) continue; // no exchange of it is indexed (yet)
-          tf.set(conversation, (TITLE_WEIGHT * count) / (1 - B + (B * index.length(id)) / average));
-          extraDf += (start[conversation + 1] ?? 0) - (start[conversation] ?? 0);
-          this.conversations.add(conversation);
-        }
+        const titles = termTitles(index, docs, term);
+        for (const conversation of titles.tf.keys()) this.conversations.add(conversation);
         // Overwritten by the exchange loop for variants it scores (with their exchange frequency added).
-        const df = Math.min(docCount, extraDf);
-        return { tf, extraDf, idf: Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * weight };
+        const df = Math.min(docCount, titles.extraDf);
+        return { titles, idf: Math.log(1 + (docCount - df + 0.5) / (df + 0.5)) * weight };
       }),
     );
   }
 
   extraDf(group: number, variant: number): number {
-    return this.groups[group]?.[variant]?.extraDf ?? 0;
+    return this.groups[group]?.[variant]?.titles.extraDf ?? 0;
   }
 
   titleTf(group: number, variant: number, conversation: number): number {
-    return this.groups[group]?.[variant]?.tf.get(conversation) ?? 0;
+    return this.groups[group]?.[variant]?.titles.tf.get(conversation) ?? 0;
   }
 
   /**
@@ -112,18 +146,34 @@ export class TitleMatches {
    * exchange loop reads it once per posting, where a Map lookup each time showed in profiles.
    */
   titleTfs(group: number, variant: number): Float64Array | null {
-    const entry = this.groups[group]?.[variant];
-    if (!entry || entry.tf.size === 0) return null;
-    if (!entry.dense) {
-      entry.dense = new Float64Array(this.docs.conversationIds.length);
-      for (const [conversation, tf] of entry.tf) entry.dense[conversation] = tf;
+    const titles = this.groups[group]?.[variant]?.titles;
+    if (!titles || titles.tf.size === 0) return null;
+    if (!titles.dense) {
+      const dense = new Float64Array(this.docs.conversationIds.length);
+      for (const [conversation, tf] of titles.tf) dense[conversation] = tf;
+      titles.dense = dense;
     }
-    return entry.dense;
+    return titles.dense;
   }
 
   setIdf(group: number, variant: number, idf: number): void {
     const entry = this.groups[group]?.[variant];
     if (entry) entry.idf = idf;
+  }
+
+  /** How many variants group `g` has here: its exchange variants first, then those only titles hold. */
+  variants(group: number): number {
+    return this.groups[group]?.length ?? 0;
+  }
+
+  /** The largest title frequency of a variant over all conversations (0 when no title holds it). */
+  maxTitleTf(group: number, variant: number): number {
+    return this.groups[group]?.[variant]?.titles.maxTf ?? 0;
+  }
+
+  /** Conversation numbers whose title holds the variant. */
+  conversationsOf(group: number, variant: number): Iterable<number> {
+    return this.groups[group]?.[variant]?.titles.tf.keys() ?? [];
   }
 
   /** Some title holds some query word. */
@@ -133,14 +183,14 @@ export class TitleMatches {
 
   holds(doc: number, group: number): boolean {
     const conversation = this.docs.conversation[doc] ?? -1;
-    return this.groups[group]?.some((variant) => variant.tf.has(conversation)) ?? false;
+    return this.groups[group]?.some((variant) => variant.titles.tf.has(conversation)) ?? false;
   }
 
   /** The best variant's BM25 contribution of group `g` for a conversation, from its title alone. */
   private titleOnly(g: number, conversation: number): number {
     let best = 0;
     for (const variant of this.groups[g] ?? []) {
-      const f = variant.tf.get(conversation);
+      const f = variant.titles.tf.get(conversation);
       if (f !== undefined) best = Math.max(best, (variant.idf * f * (K1 + 1)) / (f + K1));
     }
     return best;
@@ -148,29 +198,39 @@ export class TitleMatches {
 
   /**
    * Adds, to the exchanges the words found, the words their title holds and they do not (counted as matched too);
-   * then one exchange for each conversation only its title found.
+   * then one exchange for each conversation only its title found. `represented`: whether some exchange of a
+   * conversation holds a query word in its own text, when `touched` does not list every such exchange (the top-k
+   * path scores only the candidates).
    */
-  lift(scores: Float64Array, matched: Uint8Array, touched: number[], allow: (doc: number) => boolean, inBody: (doc: number, group: number) => boolean): void {
+  lift(
+    scores: Float64Array,
+    matched: Uint8Array,
+    touched: number[],
+    allow: (doc: number) => boolean,
+    inBody: (doc: number, group: number) => boolean,
+    represented?: (conversation: number) => boolean,
+  ): void {
     if (this.conversations.size === 0) return;
-    const represented = new Set<number>();
     const groups = this.groups.length;
-    const titled = new Uint8Array(this.docs.conversationIds.length);
-    for (const conversation of this.conversations) titled[conversation] = 1;
+    // Per conversation whose title holds a word: where its title-only contribution of each group (the same for all
+    // its exchanges) sits in `adds` once an exchange the words found is in it, else -1 (-2: no title holds a word).
+    // Typed arrays by conversation number: a query of common words lifts tens of thousands of exchanges.
+    const slot = new Int32Array(this.docs.conversationIds.length).fill(-2);
+    for (const conversation of this.conversations) slot[conversation] = -1;
+    const adds: number[] = [];
     const conversationOf = this.docs.conversation;
-    // The title-only contribution of each group, per conversation: the same for all its exchanges.
-    const titleOnly = new Map<number, Float64Array>();
-    for (const doc of touched) {
+    for (let i = 0; i < touched.length; i++) {
+      const doc = touched[i] ?? 0;
       const conversation = conversationOf[doc] ?? -1;
-      if (titled[conversation] !== 1) continue;
-      represented.add(conversation);
-      let adds = titleOnly.get(conversation);
-      if (!adds) {
-        adds = new Float64Array(groups);
-        for (let g = 0; g < groups; g++) adds[g] = this.titleOnly(g, conversation);
-        titleOnly.set(conversation, adds);
+      let at = slot[conversation] ?? -2;
+      if (at === -2) continue;
+      if (at === -1) {
+        at = adds.length;
+        slot[conversation] = at;
+        for (let g = 0; g < groups; g++) adds.push(this.titleOnly(g, conversation));
       }
       for (let g = 0; g < groups; g++) {
-        const add = adds[g] ?? 0;
+        const add = adds[at + g] ?? 0;
         if (add === 0 || inBody(doc, g)) continue;
         scores[doc] = (scores[doc] ?? 0) + add;
         matched[doc] = (matched[doc] ?? 0) + 1;
@@ -178,7 +238,7 @@ export class TitleMatches {
     }
     const { start, docs } = conversationDocs(this.docs);
     for (const conversation of this.conversations) {
-      if (represented.has(conversation)) continue;
+      if ((slot[conversation] ?? -2) >= 0 || represented?.(conversation) === true) continue;
       for (let i = start[conversation] ?? 0; i < (start[conversation + 1] ?? 0); i++) {
         const doc = docs[i] ?? 0;
         if (!allow(doc)) continue;

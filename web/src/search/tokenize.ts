@@ -21,24 +21,57 @@ export const MAX_TERM_LENGTH = 40;
 const MARKS = /\p{M}/gu;
 const ASCII_WORD = /^[a-z0-9]+$/;
 
+/**
+ * Terms of words beyond ASCII, by the word as written. Lower-casing, NFKD and stripping marks cost a few microseconds
+ * a word, and an export repeats its words endlessly: on a multilingual export this was the index build's largest
+ * cost (chromium profile of an import). Cleared when full, so it stays a few MB at most.
+ */
+const wideTerms = new Map<string, string>();
+const WIDE_TERMS_LIMIT = 50_000;
+
 export function normalizeTerm(word: string): string {
+  const known = wideTerms.get(word);
+  if (known !== undefined) return known;
   const lower = word.toLowerCase();
   if (ASCII_WORD.test(lower)) return lower;
-  return lower.normalize('NFKD').replace(MARKS, '');
+  const term = lower.normalize('NFKD').replace(MARKS, '');
+  if (wideTerms.size >= WIDE_TERMS_LIMIT) wideTerms.clear();
+  wideTerms.set(word, term);
+  return term;
+}
+
+/** A scanned word's term: an ASCII word is letters and digits only, so lower case is its whole normal form. */
+function termOf(word: string, ascii: boolean): string {
+  return ascii ? word.toLowerCase() : normalizeTerm(word);
 }
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const SINGLE_CHAR_WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
-/** 0 = separator, 1 = word character, 2 = a word on its own (CJK); cached per code point above ASCII. */
-const classCache = new Map<number, number>();
+/**
+ * 0 = separator, 1 = word character, 2 = a word on its own (CJK); worked out once per code point above ASCII and
+ * kept as kind + 1 (0: not yet) in a table for the Basic Multilingual Plane (64 KB), in a map beyond it.
+ */
+const bmpClasses = new Uint8Array(0x10000);
+const astralClasses = new Map<number, number>();
+
+function classOf(codePoint: number): number {
+  const char = String.fromCodePoint(codePoint);
+  return SINGLE_CHAR_WORD.test(char) ? 2 : WORD_CHAR.test(char) ? 1 : 0;
+}
 
 function classify(codePoint: number): number {
   if (codePoint < 128) return (codePoint >= 48 && codePoint <= 57) || (codePoint >= 65 && codePoint <= 90) || (codePoint >= 97 && codePoint <= 122) ? 1 : 0;
-  let kind = classCache.get(codePoint);
+  if (codePoint < 0x10000) {
+    const known = bmpClasses[codePoint] as number;
+    if (known !== 0) return known - 1;
+    const kind = classOf(codePoint);
+    bmpClasses[codePoint] = kind + 1;
+    return kind;
+  }
+  let kind = astralClasses.get(codePoint);
   if (kind === undefined) {
-    const char = String.fromCodePoint(codePoint);
-    kind = SINGLE_CHAR_WORD.test(char) ? 2 : WORD_CHAR.test(char) ? 1 : 0;
-    classCache.set(codePoint, kind);
+    kind = classOf(codePoint);
+    astralClasses.set(codePoint, kind);
   }
   return kind;
 }
@@ -76,10 +109,9 @@ export function scan(text: string, emit: (start: number, end: number, ascii: boo
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  scan(text, (start, end) => {
+  scan(text, (start, end, ascii) => {
     if (end - start > MAX_TERM_LENGTH) return;
-    const word = text.slice(start, end);
-    const term = normalizeTerm(word);
+    const term = termOf(text.slice(start, end), ascii);
     if (term.length === 0) return;
     tokens.push({ term, start, end });
   });
@@ -90,9 +122,7 @@ export function terms(text: string): string[] {
   const out: string[] = [];
   scan(text, (start, end, ascii) => {
     if (end - start > MAX_TERM_LENGTH) return;
-    const word = text.slice(start, end);
-    // An ASCII word is letters and digits only: lower case is its whole normal form.
-    const term = ascii ? word.toLowerCase() : normalizeTerm(word);
+    const term = termOf(text.slice(start, end), ascii);
     if (term.length > 0) out.push(term);
   });
   return out;

@@ -14,7 +14,7 @@ import { sha256HexSchema } from '../../../shared/sync/protocol';
 import { ownerKeys, recordKey, syncRecordSchema, type SyncRecord } from '../../../shared/sync/records';
 import { SEGMENT_KINDS } from '../../../shared/sync/segment';
 import { fromConversationRow, translateStorageError, withStorageErrors, type VaultDatabase } from '../db/database';
-import { clearPendingChanges, lastPendingSeq, markPendingKeys, readPendingChanges, SYNC_BOOKKEEPING_TABLES, writePendingBatch } from '../db/sync-bookkeeping';
+import { clearPendingChanges, lastPendingSeq, markPendingKeys, readPendingChanges, SYNC_BOOKKEEPING_TABLES, tombstonedKeys, writePendingBatch } from '../db/sync-bookkeeping';
 import { NODE_TABLES } from '../db/node-store';
 import { fromNodeRow, VAULT_WRITE_TABLES, VaultWriter } from '../db/vault-writes';
 
@@ -127,6 +127,46 @@ export class DexieStore implements LocalStore {
       markPending: (key) => markPendingKeys(db, [key]),
       pending: (): Promise<PendingChange[]> => readPendingChanges(db),
       clearPending: (acknowledged) => clearPendingChanges(db, acknowledged),
+      tombstonedAmong: (keys) => tombstonedKeys(db, keys),
+      getRecords: async (keys) => {
+        const byType = { conversation: [] as number[], node: [] as number[], other: [] as number[] };
+        const ids = keys.map((key, i) => {
+          const { type, id } = split(key);
+          (type === 'conversation' ? byType.conversation : type === 'node' ? byType.node : byType.other).push(i);
+          return id;
+        });
+        const [conversations, raws, nodes, others] = await Promise.all([
+          db.conversations.bulkGet(byType.conversation.map((i) => ids[i]!)),
+          db.conversationRaws.bulkGet(byType.conversation.map((i) => ids[i]!)),
+          db.nodes.bulkGet(byType.node.map((i) => ids[i]!)),
+          db.syncRecords.bulkGet(byType.other.map((i) => keys[i]!)),
+        ]);
+        const out: (SyncRecord | undefined)[] = keys.map(() => undefined);
+        byType.conversation.forEach((at, j) => {
+          const row = conversations[j];
+          if (row) out[at] = { type: 'conversation', id: row.id, value: fromConversationRow(row, raws[j]?.raw ?? '') };
+        });
+        byType.node.forEach((at, j) => {
+          const row = nodes[j];
+          if (row) out[at] = { type: 'node', id: row.id, value: fromNodeRow(row) };
+        });
+        byType.other.forEach((at, j) => {
+          const row = others[j];
+          if (row) out[at] = parseRecord(row.record, keys[at]!);
+        });
+        return out;
+      },
+      putRecords: async (records) => {
+        const conversations = records.flatMap((r) => (r.type === 'conversation' ? [r.value] : []));
+        const nodes = records.flatMap((r) => (r.type === 'node' ? [r.value] : []));
+        const others = records.filter((r) => r.type !== 'conversation' && r.type !== 'node');
+        if (conversations.length > 0) await writer.putConversations(conversations);
+        if (nodes.length > 0) await writer.put(nodes);
+        if (others.length > 0) {
+          await db.syncRecords.bulkPut(others.map((record) => ({ key: recordKey(record), owners: ownerKeys(record), record })));
+          for (const record of others) writer.titles.recordPut(record);
+        }
+      },
     };
   }
 

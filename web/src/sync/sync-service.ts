@@ -20,13 +20,14 @@
 import { createSignal, type Accessor } from 'solid-js';
 import { AccountApi } from '../account/api-client';
 import type { AuthUserData } from '../../../shared/auth/protocol';
-import { AppError } from '../../../shared/errors';
+import { AppError, toAppError } from '../../../shared/errors';
 import { SyncEngine, type SyncReport } from '../../../shared/sync/engine';
 import { HttpTransport, type Fetch } from '../../../shared/sync/http-transport';
 import { createVault, deriveSyncKeys, rewrapWithPassphrase, unlockWithPassphrase, unlockWithRecoveryCode, type SyncKeys } from '../../../shared/sync/keys';
 import type { Random } from '../../../shared/sync/ports';
 import type { KeyKdf, VaultKeyResponse } from '../../../shared/sync/protocol';
 import { withStorageErrors, type VaultDatabase } from '../db/database';
+import { compactIndexInBackground } from '../search/index-compaction';
 import { VAULT_WRITE_TABLES } from '../db/vault-writes';
 import { DexieStore } from './dexie-store';
 import { calibrateKdf } from './kdf';
@@ -36,6 +37,7 @@ import { browserSchedulerHost, SyncScheduler } from './scheduler';
 import { setSyncStatus, syncStatus, type SyncServiceState } from './status';
 import { EMPTY_SYNC_STATS, recordSync, syncStatsSchema, type SyncStats } from './sync-stats';
 import { materializeSyncedVectors } from './vector-sync';
+import { yieldToHost } from './yield';
 import { announceSyncedSettings } from '../vault/synced-settings';
 import { hasAccountHint, setAccountHint } from '../account/hint';
 
@@ -194,6 +196,7 @@ export class SyncService {
       random: browserRandom,
       clock: { now: () => Date.now() },
       sleep: wakeOnOnline,
+      yieldToHost,
       keys,
       deviceId: this.deviceId,
       onState: (state) => this.setState(state),
@@ -296,6 +299,13 @@ export class SyncService {
     if (report.pulledSegments > 0) await materializeSyncedVectors(this.db).catch((error: unknown) => console.warn('synced vectors not stored', error instanceof Error ? error.name : ''));
     // Settings another device chose (C39) take effect here now, and in the other tabs when they hear "synced".
     if (report.pulledSegments > 0) announceSyncedSettings();
+    // A pull adds a keyword-index segment per chunk it merged: merged away in a worker, as an import's are.
+    if (report.pulledSegments > 0) {
+      compactIndexInBackground().catch((error: unknown) => {
+        const failure = toAppError(error);
+        console.warn(`keyword index not compacted after a pull: ${failure.code}`, failure.detail ?? '');
+      });
+    }
     const stats = recordSync(await this.loadStats(), report);
     await withStorageErrors(() => this.db.syncState.put({ key: STATS_ROW, value: stats }));
     this.setStats(stats);
