@@ -126,16 +126,17 @@ const V6_STORES: Record<string, string> = {
 describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
   it('moves every node row unchanged, keeps search, sync bookkeeping and dedupe, and numbers new chunks apart', async () => {
     const name = dbName();
-    // More nodes than one upgrade page (2,000), over conversations of 10 with one inactive branch node each.
-    const rows: NodeRow[] = Array.from({ length: 2_503 }, (_, i) => {
-      const conversation = Math.floor(i / 10);
+    // More nodes than one upgrade page (2,000), over conversations of 10 with one inactive branch node each, and one
+    // conversation whose 2,100 nodes share one position (regenerations): a page is then all of one key.
+    const rows: NodeRow[] = Array.from({ length: 4_603 }, (_, i) => {
+      const conversation = i < 2_503 ? Math.floor(i / 10) : 'regen';
       return {
         schemaVersion: 1,
         id: (0x10000 + i).toString(16).padStart(64, '0'),
         kind: 'exchange',
         provider: 'claude',
         conversationId: `claude:c${conversation}`,
-        ordinal: i % 10 === 9 ? 3 : i % 10,
+        ordinal: i >= 2_503 ? 1 : i % 10 === 9 ? 3 : i % 10,
         active: i % 10 !== 9,
         branchId: i % 10 === 9 ? 'edit' : null,
         human: { text: `question ${i} about ${i === 1234 ? 'marmalade' : 'tides'}`, messageIds: [`m${i}`], createdAt: 1_700_000_000_000 + i, model: null },
@@ -159,9 +160,14 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     });
     v6.close();
 
-    const db = await openVaultDatabase({ name });
+    const progress: { done: number; total: number }[] = [];
+    const db = await openVaultDatabase({ name, onUpgradeProgress: (p) => progress.push(p) });
     opened.push(db);
     expect(db.verno).toBe(7);
+    // Told after each page, up to every node.
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.every((p, i) => p.total === rows.length && p.done > (progress[i - 1]?.done ?? 0))).toBe(true);
+    expect(progress.at(-1)?.done).toBe(rows.length);
     expect(db.tables.map((t) => t.name)).not.toContain('nodes');
     expect(await db.nodes.count()).toBe(rows.length);
     const byId = (x: NodeRow, y: NodeRow): number => (x.id < y.id ? -1 : 1);
@@ -170,13 +176,17 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     const chunkIds = await db.nodeChunks.toCollection().primaryKeys();
     expect(chunkIds.every((id) => id < 0)).toBe(true);
     expect(chunkIds.length).toBeLessThan(rows.length / 10);
+    // Chunks follow conversations: a conversation of 10 sits in at most two chunks.
+    const chunksOf = async (conversationId: string): Promise<number> => db.nodeChunks.where('conversationIds').equals(conversationId).count();
+    for (const c of [0, 7, 123, 249]) expect(await chunksOf(`claude:c${c}`)).toBeLessThanOrEqual(2);
+    expect((await db.nodes.ofConversation('claude:cregen')).length).toBe(2_100);
     // By id, by conversation (reading order: ordinal, then id), one look-up of an absent id.
     const some = [rows[2_502], rows[0], undefined, rows[1_234]].map((r) => r?.id ?? 'f'.repeat(64));
     expect(await db.nodes.bulkGet(some)).toEqual([rows[2_502], rows[0], undefined, rows[1_234]]);
     const c7 = rows.filter((r) => r.conversationId === 'claude:c7').sort((x, y) => x.ordinal - y.ordinal || byId(x, y));
     expect(await db.nodes.ofConversation('claude:c7')).toEqual(c7);
     expect(new Set(await db.nodes.idsOfConversation('claude:c7'))).toEqual(new Set(c7.map((r) => r.id)));
-    expect((await db.nodes.ofConversation('claude:c250')).map((r) => r.id)).toEqual(rows.slice(2_500).map((r) => r.id));
+    expect((await db.nodes.ofConversation('claude:c250')).map((r) => r.id)).toEqual(rows.slice(2_500, 2_503).map((r) => r.id));
     // The index came along untouched and still answers.
     expect((await new SearchService(db).search('marmalade')).results.map((r) => r.nodeId)).toEqual([rows[1_234]?.id]);
     // Sync bookkeeping rows are not touched.

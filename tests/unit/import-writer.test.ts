@@ -55,7 +55,7 @@ async function snapshot(db: VaultDatabase): Promise<unknown> {
   const response = await search.search('schema memory vault', { limit: 10 });
   const [imported] = await db.imports.toArray();
   return {
-    nodes: (await db.nodes.toArray()).map((n) => [n.id, n.docId, n.conversationId, n.ordinal]).sort(),
+    nodes: (await db.nodes.all()).map((n) => [n.id, n.docId, n.conversationId, n.ordinal]).sort(),
     conversations: (await db.conversations.toArray()).map((c) => c.id).sort(),
     raws: (await db.conversationRaws.count()),
     stats: await readIndexStats(db.searchIndex),
@@ -121,7 +121,7 @@ describe('import batches committed by the writer over a message channel', () => 
     const whole = await freshDb();
     await runImportPipeline(whole, [file(generated.json)], { importer: importExport, batchSize: 5 });
     const expected = new Map<string, number>();
-    for (const node of await whole.nodes.toArray()) expected.set(node.conversationId, (expected.get(node.conversationId) ?? 0) + 1);
+    for (const node of await whole.nodes.all()) expected.set(node.conversationId, (expected.get(node.conversationId) ?? 0) + 1);
 
     const db = await freshDb();
     const { writer, close } = channelWriter(db.name);
@@ -145,7 +145,7 @@ describe('import batches committed by the writer over a message channel', () => 
     expect(stored.length).toBeGreaterThan(0);
     expect(stored.length).toBeLessThan(expected.size);
     for (const conversation of stored) {
-      expect(await db.nodes.where('conversationId').equals(conversation.id).count(), conversation.id).toBe(expected.get(conversation.id) ?? 0);
+      expect((await db.nodes.idsOfConversation(conversation.id)).length, conversation.id).toBe(expected.get(conversation.id) ?? 0);
     }
   });
 

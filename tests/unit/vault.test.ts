@@ -237,7 +237,7 @@ describe('vault counts', () => {
       return stored;
     };
     const all = await agree();
-    const nodes = (await db.nodes.toArray()).map(fromNodeRow);
+    const nodes = (await db.nodes.all()).map(fromNodeRow);
     const first = nodes[0];
     if (!first) throw new Error('no node imported');
     // A node replaced with new text is indexed again under a new docId: still one entry per node.

@@ -196,6 +196,16 @@ export interface OpenVaultOptions {
   IDBKeyRange?: typeof IDBKeyRange;
   /** 'disabled' in the import worker: it writes far more than it reads back. */
   cache?: 'immutable' | 'cloned' | 'disabled';
+  /**
+   * Told how far a long upgrade is (the v7 move of every node into chunks), after each step: `done` of `total`
+   * nodes. The page shows it while the vault opens.
+   */
+  onUpgradeProgress?: (progress: UpgradeProgress) => void;
+}
+
+export interface UpgradeProgress {
+  done: number;
+  total: number;
 }
 
 export class VaultDatabase extends Dexie {
@@ -223,13 +233,13 @@ export class VaultDatabase extends Dexie {
       // Every write is an import batch that can be replayed from the file; atomicity is unaffected.
       chromeTransactionDurability: 'relaxed',
     });
-    defineSchema(this);
+    defineSchema(this, options.onUpgradeProgress);
     this.nodes = new NodeStore(this);
   }
 }
 
 /** Every schema version, oldest first. Never edit a released version: add the next one with its upgrade. */
-function defineSchema(db: Dexie): void {
+function defineSchema(db: Dexie, onUpgradeProgress?: (progress: UpgradeProgress) => void): void {
   db.version(1).stores({
     conversations: 'id, provider, createdAt, updatedAt, title',
     nodes: 'id, [conversationId+ordinal], conversationId, provider, createdAt',
@@ -280,25 +290,43 @@ function defineSchema(db: Dexie): void {
   // v7: nodes in chunk rows (see the header and db/node-store.ts).
   db.version(7)
     .stores({ nodes: null, nodeChunks: 'id, *conversationIds', nodeData: 'id, &*ids' })
-    .upgrade(upgradeNodesToChunks);
+    .upgrade((tx: Transaction) => upgradeNodesToChunks(tx, onUpgradeProgress));
 }
 
 /** Node rows read per step of the v7 upgrade (a page at a time: a large vault never sits in memory at once). */
 const UPGRADE_PAGE = 2000;
 
-/** v6 -> v7: every node row, unchanged, into chunks (each page by conversation and ordinal), numbered -1, -2, … */
-async function upgradeNodesToChunks(tx: Transaction): Promise<void> {
+type ThreadKey = [string, number];
+
+/**
+ * v6 -> v7: every node row, unchanged, into chunks numbered -1, -2, … A page at a time in conversation and ordinal
+ * order (the v6 index), so a conversation's nodes share chunks as an import writes them: the reader then opens a
+ * conversation in one or two chunk reads. Branches share ordinals, so a page can end inside a run of equal keys: the
+ * next page starts at that key again and skips the ids already moved.
+ */
+async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: UpgradeProgress) => void): Promise<void> {
   const nodes = tx.table<NodeRow, string>('nodes');
   const chunks = tx.table<NodeChunkRow, number>('nodeChunks');
   const data = tx.table<NodeDataRow, number>('nodeData');
-  let after: string | null = null;
+  const total = onProgress ? await nodes.count() : 0;
+  let done = 0;
+  let last: ThreadKey | null = null;
+  let movedAtLast = new Set<string>();
   let next = -1;
   for (;;) {
-    const page: NodeRow[] = await (after === null ? nodes.orderBy(':id') : nodes.where(':id').above(after)).limit(UPGRADE_PAGE).toArray();
-    const last = page[page.length - 1];
-    if (!last) return;
-    after = last.id;
-    page.sort((x, y) => (x.conversationId < y.conversationId ? -1 : x.conversationId > y.conversationId ? 1 : x.ordinal - y.ordinal));
+    const read: NodeRow[] =
+      last === null
+        ? await nodes.orderBy('[conversationId+ordinal]').limit(UPGRADE_PAGE).toArray()
+        : await nodes.where('[conversationId+ordinal]').aboveOrEqual(last).limit(UPGRADE_PAGE + movedAtLast.size).toArray();
+    const seen = movedAtLast;
+    const page = read.filter((row) => !seen.has(row.id));
+    const tail = page[page.length - 1];
+    if (!tail) return;
+    const key: ThreadKey = [tail.conversationId, tail.ordinal];
+    const sameKey = last !== null && last[0] === key[0] && last[1] === key[1];
+    movedAtLast = new Set(sameKey ? movedAtLast : []);
+    for (const row of page) if (row.conversationId === key[0] && row.ordinal === key[1]) movedAtLast.add(row.id);
+    last = key;
     const prepared = prepareChunks(page);
     prepared.chunks.forEach((chunk, i) => {
       const row = prepared.data[i];
@@ -307,6 +335,8 @@ async function upgradeNodesToChunks(tx: Transaction): Promise<void> {
       next -= 1;
     });
     await Promise.all([chunks.bulkAdd(prepared.chunks), data.bulkAdd(prepared.data)]);
+    done += page.length;
+    onProgress?.({ done, total });
   }
 }
 

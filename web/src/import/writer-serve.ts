@@ -9,6 +9,7 @@ import { AppError, toAppError } from '../../../shared/errors';
 import type { MemoryNode } from '../../../shared/model';
 import type { VaultDatabase } from '../db/database';
 import { commitImportBatch } from '../db/import-writes';
+import { prepareChunks } from '../db/node-store';
 import { toNodeRow } from '../db/vault-writes';
 import { fromWriterSchema, toWriterSchema, type FromWriter, type ToWriter, type WriterPort } from './writer-protocol';
 
@@ -43,7 +44,7 @@ export function serveBatchWriter(port: WriterPort, open: (name: string) => Promi
       message.batch,
       message.timing,
       known,
-      { nodes: { rows, segment }, ids: new Set(rowIds), next },
+      { nodes: { rows, chunks: prepareChunks(rows), segment }, ids: new Set(rowIds), next },
     );
     // commitImportBatch adds what it stored to `known` once the transaction committed; a Set keeps insertion order.
     post({ type: 'done', id: message.id, counts, added: [...known].slice(knownBefore) });

@@ -7,7 +7,7 @@
  * vector source into its search and enables the search page's Semantic / Hybrid modes.
  */
 import { createSignal } from 'solid-js';
-import type { ImportRow, VaultDatabase } from '../db/database';
+import type { ImportRow, UpgradeProgress, VaultDatabase } from '../db/database';
 import { openVault, type Vault } from '../vault/vault';
 import { conversationTimeline, getConversation, listConversations as listConversationPage, vaultCounts } from '../vault/conversations';
 import type { ConversationPage, ConversationSort, ConversationView, Timeline } from '../vault/conversations';
@@ -22,12 +22,26 @@ import { conversationsMatching, readConversationEdits, readEditsIndex, type Conv
 
 let opening: Promise<Vault> | undefined;
 
+const [upgradeProgress, setUpgradeProgress] = createSignal<UpgradeProgress | null>(null);
+
+/** How far a long storage upgrade is while the vault opens (reactive; null when none is running). */
+export function storageUpgrade(): UpgradeProgress | null {
+  return upgradeProgress();
+}
+
 /** The page's vault (opened, upgraded if needed, and checked for interrupted imports on first use). */
 export function vault(): Promise<Vault> {
-  opening ??= openVault().catch((error: unknown) => {
-    opening = undefined;
-    throw error;
-  });
+  opening ??= openVault({ onUpgradeProgress: (progress) => setUpgradeProgress({ ...progress }) }).then(
+    (opened) => {
+      setUpgradeProgress(null);
+      return opened;
+    },
+    (error: unknown) => {
+      setUpgradeProgress(null);
+      opening = undefined;
+      throw error;
+    },
+  );
   return opening;
 }
 
