@@ -5,7 +5,8 @@ import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
-import { CHUNK_BYTES, NODE_TABLES, NODES_PER_CHUNK, prepareChunks } from '../../web/src/db/node-store';
+import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks } from '../../web/src/db/node-store';
+import { deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
 
 function row(i: number, text: string, conversation = `chatgpt:c${Math.floor(i / 10)}`): NodeRow {
   return {
@@ -33,30 +34,30 @@ describe('prepareChunks', () => {
   it('cuts at NODES_PER_CHUNK nodes or about CHUNK_BYTES, counting two bytes a character for wide text, numbered by the first docId', () => {
     const small = Array.from({ length: 250 }, (_, i) => row(i, 'tiny'));
     const cut = prepareChunks(small);
-    expect(cut.chunks.length).toBeGreaterThan(2);
-    expect(cut.chunks.flatMap((c) => c.ids)).toEqual(small.map((r) => r.id));
+    expect(cut.length).toBeGreaterThan(2);
+    expect(cut.flatMap((c) => c.ids)).toEqual(small.map((r) => r.id));
+    expect(cut.flatMap((c) => c.conversationIds)).toEqual(small.map((r) => r.conversationId));
     const docIdOf = new Map(small.map((r) => [r.id, r.docId]));
-    expect(cut.chunks.map((c) => c.id)).toEqual(cut.chunks.map((c) => docIdOf.get(c.ids[0] ?? '')));
-    expect(cut.data.map((d) => d.id)).toEqual(cut.chunks.map((c) => c.id));
-    expect(cut.data.map((d) => d.nodes.map((json) => (JSON.parse(json) as NodeRow).id))).toEqual(cut.chunks.map((c) => c.ids));
+    expect(cut.map((c) => c.id)).toEqual(cut.map((c) => docIdOf.get(c.ids[0] ?? '')));
+    expect(cut.map((d) => d.nodes.map((json) => (JSON.parse(json) as NodeRow).id))).toEqual(cut.map((c) => c.ids));
     // Rows smaller than CHUNK_BYTES / NODES_PER_CHUNK stop at the node cap.
-    const bare = small.map((r) => ({ ...r, extras: undefined, attachments: undefined, human: undefined }) as unknown as NodeRow);
-    expect(prepareChunks(bare).chunks.map((c) => c.ids.length)).toEqual([NODES_PER_CHUNK, NODES_PER_CHUNK, 50]);
+    const bare = small.slice(0, 2 * NODES_PER_CHUNK + 3).map((r) => ({ ...r, extras: undefined, attachments: undefined, human: undefined }) as unknown as NodeRow);
+    expect(prepareChunks(bare).map((c) => c.ids.length)).toEqual([NODES_PER_CHUNK, NODES_PER_CHUNK, 3]);
 
     // The same length of text, Latin-1 against wider characters (’ is U+2019): the wide chunks hold half as many.
-    const latin = prepareChunks(Array.from({ length: 60 }, (_, i) => row(i, 'é'.repeat(2_000))));
-    const wide = prepareChunks(Array.from({ length: 60 }, (_, i) => row(i, '’'.repeat(2_000))));
-    expect(latin.chunks.length).toBeGreaterThan(1);
-    expect(wide.chunks.length).toBeGreaterThanOrEqual(2 * latin.chunks.length - 1);
+    const latin = prepareChunks(Array.from({ length: 60 }, (_, i) => row(i, 'é'.repeat(CHUNK_BYTES / 6))));
+    const wide = prepareChunks(Array.from({ length: 60 }, (_, i) => row(i, '’'.repeat(CHUNK_BYTES / 6))));
+    expect(latin.length).toBeGreaterThan(1);
+    expect(wide.length).toBeGreaterThanOrEqual(2 * latin.length - 1);
     for (const prepared of [latin, wide]) {
-      for (const data of prepared.data) {
+      for (const data of prepared) {
         const bytes = data.nodes.reduce((n, json) => n + bytesOf(json), 0);
         // A chunk passes the budget only by its last node, and a single node larger than it has a chunk of its own.
         expect(bytes - bytesOf(data.nodes[data.nodes.length - 1] ?? '')).toBeLessThanOrEqual(CHUNK_BYTES);
       }
-      expect(prepared.chunks.flatMap((c) => c.ids)).toEqual(Array.from({ length: 60 }, (_, i) => row(i, '').id));
+      expect(prepared.flatMap((c) => c.ids)).toEqual(Array.from({ length: 60 }, (_, i) => row(i, '').id));
     }
-    expect(prepareChunks([row(1, 'x'.repeat(CHUNK_BYTES * 2)), row(2, 'y')]).chunks.map((c) => c.ids.length)).toEqual([1, 1]);
+    expect(prepareChunks([row(1, 'x'.repeat(CHUNK_BYTES * 2)), row(2, 'y')]).map((c) => c.ids.length)).toEqual([1, 1]);
   });
 });
 
@@ -77,27 +78,34 @@ describe('NodeStore', () => {
 
   it('replaces a node in its chunk, deletes nodes (and a chunk left empty), and reads see every change', async () => {
     const db = await fresh();
-    const rows = Array.from({ length: 130 }, (_, i) => row(i, `text ${i}`));
-    await db.transaction('rw', [...NODE_TABLES], () => db.nodes.add(rows));
-    expect(await db.nodeChunks.count()).toBe(2);
+    const nodes = Array.from({ length: 130 }, (_, i) => fromNodeRow(row(i, `text ${i}`)));
+    await putNodes(db, nodes);
+    const chunks = await db.nodeData.count();
+    expect(chunks).toBeGreaterThanOrEqual(130 / NODES_PER_CHUNK);
+    expect(chunks).toBeLessThan(130 / 2);
+    expect(await db.nodes.count()).toBe(130);
 
-    const changed = { ...row(5, 'changed text'), docId: 5000 };
-    await db.transaction('rw', [...NODE_TABLES], () => db.nodes.put([changed]));
-    expect(await db.nodes.get(changed.id)).toEqual(changed);
-    expect(await db.nodeChunks.count()).toBe(2);
+    const rows = await db.nodes.bulkGet(nodes.map((n) => n.id));
+    const changed = { ...nodes[5]!, human: { ...nodes[5]!.human, text: 'changed text' } };
+    await putNodes(db, [changed]);
+    expect(fromNodeRow((await db.nodes.get(changed.id))!)).toEqual(changed);
+    expect(await db.nodeData.count()).toBe(chunks);
 
-    const second = (await db.nodeChunks.toArray())[1]?.ids ?? [];
-    expect(second.length).toBeGreaterThan(10);
-    const removed = await db.transaction('rw', [...NODE_TABLES], () => db.nodes.delete([...second, rows[0]?.id ?? '', 'f'.repeat(64)]));
-    expect(removed.map((r) => r.id).sort()).toEqual([...second, rows[0]?.id].sort());
-    // The second chunk is gone, directory and data.
-    expect(await db.nodeChunks.count()).toBe(1);
-    expect(await db.nodeData.count()).toBe(1);
-    expect(await db.nodes.count()).toBe(130 - 1 - second.length);
-    expect(await db.nodes.bulkGet([rows[0]?.id ?? '', rows[1]?.id ?? '', rows[129]?.id ?? ''])).toEqual([undefined, rows[1], undefined]);
-    expect((await db.nodes.ofConversation('chatgpt:c0')).map((r) => r.ordinal)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(await db.nodes.idsOfConversation('chatgpt:c12')).toEqual([]);
-    expect((await db.nodes.ofConversations(['chatgpt:c1', 'chatgpt:c12', 'chatgpt:c2'])).get('chatgpt:c2')?.map((r) => r.id)).toEqual(rows.slice(20, 30).map((r) => r.id));
-    expect((await db.nodes.allIds()).length).toBe(130 - 1 - second.length);
+    // A whole chunk and one node of another: the first chunk goes, rows and index alike.
+    const [first] = await db.nodeData.orderBy('id').limit(1).toArray();
+    const whole = first?.ids ?? [];
+    expect(whole.length).toBeGreaterThan(1);
+    const other = nodes.find((n) => !whole.includes(n.id))!;
+    await deleteNodes(db, [...whole, other.id, 'f'.repeat(64)]);
+    expect(await db.nodeData.get(first!.id)).toBeUndefined();
+    expect(await db.nodeData.count()).toBe(chunks - 1);
+    const left = 130 - whole.length - 1;
+    expect(await db.nodes.count()).toBe(left);
+    expect(new Set(await db.nodes.allIds())).toEqual(new Set(nodes.map((n) => n.id).filter((id) => id !== other.id && !whole.includes(id))));
+    expect(await db.nodes.bulkGet([whole[0]!, other.id, nodes[129]!.id])).toEqual([undefined, undefined, rows[129]]);
+    const c0 = nodes.filter((n) => n.conversationId === 'chatgpt:c0' && !whole.includes(n.id) && n.id !== other.id);
+    expect((await db.nodes.ofConversation('chatgpt:c0')).map((r) => r.id)).toEqual(c0.map((n) => n.id));
+    expect(await db.nodes.idsOfConversation('chatgpt:c13')).toEqual([]);
+    expect((await db.nodes.ofConversations(['chatgpt:c1', 'chatgpt:c13', 'chatgpt:c2'])).get('chatgpt:c2')?.map((r) => r.id)).toEqual(nodes.slice(20, 30).map((n) => n.id).filter((id) => id !== other.id && !whole.includes(id)));
   });
 });

@@ -13,6 +13,7 @@ import { seededRandom } from '../../shared/sync/testing/seeded';
 import { deleteItem, importItems, setValue, vaultDigest } from '../../shared/sync/vault-ops';
 import { putVectorBlock, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { deleteConversations, deleteNodes, putConversations, putNodes } from '../../web/src/db/vault-writes';
+import { NODES_PER_CHUNK } from '../../web/src/db/node-store';
 import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
 import { readIndexStats } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
@@ -188,8 +189,8 @@ describe('C19: DexieStore with the real engine', () => {
     // One index segment per chunk of a pulled sync segment (C5: 250 records), never one per node.
     expect(docsSegments - segmentsBefore).toBeLessThanOrEqual(pulledSegments * Math.ceil(600 / DEFAULT_SYNC_LIMITS.applyChunkRecords));
     expect(docsSegments - segmentsBefore).toBeGreaterThan(1);
-    // The nodes of a pulled segment are written together, as chunks of about 32 KB (v7), never one chunk per node.
-    expect(await db.nodeChunks.count()).toBeLessThanOrEqual(pulledSegments * 6);
+    // The pulled nodes are written together, as chunks of up to NODES_PER_CHUNK (v7), never one chunk per node.
+    expect(await db.nodeData.count()).toBeLessThanOrEqual(Math.ceil(300 / NODES_PER_CHUNK) + pulledSegments * Math.ceil(600 / DEFAULT_SYNC_LIMITS.applyChunkRecords));
     expect((await new SearchService(db).search('pelican', { mode: 'keyword', limit: 500 })).keywordTotal).toBe(300);
   });
 });

@@ -46,7 +46,7 @@ import type { Conversation, MemoryNode } from '../../../shared/model';
 import { providerSchema } from '../../../shared/model';
 import { backfillSearchIndex, type SearchIndexRow } from '../search/keyword-index';
 import { titleSnapshotRow } from '../search/title-index';
-import { NodeStore, prepareChunks, type NodeChunkRow, type NodeDataRow } from './node-store';
+import { NodeStore, prepareChunks, type NodeDataRow } from './node-store';
 
 export const DEFAULT_DATABASE_NAME = 'cogzy-vault';
 
@@ -213,7 +213,6 @@ export class VaultDatabase extends Dexie {
   conversationRaws!: Table<ConversationRawRow, string>;
   /** Every node read and write (v7: chunk rows, see db/node-store.ts). */
   readonly nodes: NodeStore;
-  nodeChunks!: Table<NodeChunkRow, number>;
   nodeData!: Table<NodeDataRow, number>;
   vectors!: Table<VectorBlockRow, number>;
   imports!: Table<ImportRow, number>;
@@ -289,7 +288,7 @@ function defineSchema(db: Dexie, onUpgradeProgress?: (progress: UpgradeProgress)
 
   // v7: nodes in chunk rows (see the header and db/node-store.ts).
   db.version(7)
-    .stores({ nodes: null, nodeChunks: 'id, *conversationIds', nodeData: 'id, &*ids' })
+    .stores({ nodes: null, nodeData: 'id, &*ids, *conversationIds' })
     .upgrade((tx: Transaction) => upgradeNodesToChunks(tx, onUpgradeProgress));
 }
 
@@ -306,7 +305,6 @@ type ThreadKey = [string, number];
  */
 async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: UpgradeProgress) => void): Promise<void> {
   const nodes = tx.table<NodeRow, string>('nodes');
-  const chunks = tx.table<NodeChunkRow, number>('nodeChunks');
   const data = tx.table<NodeDataRow, number>('nodeData');
   const total = onProgress ? await nodes.count() : 0;
   let done = 0;
@@ -328,13 +326,8 @@ async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: Upg
     for (const row of page) if (row.conversationId === key[0] && row.ordinal === key[1]) movedAtLast.add(row.id);
     last = key;
     const prepared = prepareChunks(page);
-    prepared.chunks.forEach((chunk, i) => {
-      const row = prepared.data[i];
-      chunk.id = next;
-      if (row) row.id = next;
-      next -= 1;
-    });
-    await Promise.all([chunks.bulkAdd(prepared.chunks), data.bulkAdd(prepared.data)]);
+    for (const chunk of prepared) chunk.id = next--;
+    await data.bulkAdd(prepared);
     done += page.length;
     onProgress?.({ done, total });
   }

@@ -1,89 +1,75 @@
 /**
- * Where the vault's nodes live (Dexie v7): in chunk rows of up to NODES_PER_CHUNK nodes (and about CHUNK_BYTES),
- * not one row per node.
- * IndexedDB's cost of a write is per request far more than per byte (bench/search.bench.ts): an import batch of
- * 1,000 nodes wrote 1,000 node rows, and now writes about 2 × 1,000 / NODES_PER_CHUNK.
+ * Where the vault's nodes live (Dexie v7): in chunk rows of a few nodes (NODES_PER_CHUNK, about CHUNK_BYTES), not
+ * one row per node. IndexedDB's cost of a write is per request far more than per byte (bench/search.bench.ts): an
+ * import batch of 1,000 nodes wrote 1,000 node rows, and now writes about 1,000 / NODES_PER_CHUNK.
  *
- * Two tables, keyed by the same chunk number:
- *   nodeChunks  { id, ids, conversationIds }  the directory: node ids in order, and each node's conversation (a
- *               multi-entry index on `conversationIds` finds a conversation's chunks); every id of the vault is
- *               read from here without reading a node.
- *   nodeData    { id, ids, nodes }            each node as JSON, in the order of `ids`. A unique multi-entry index on
- *               `ids` finds a node's chunk in one request (a search reads its hits so: one round trip, as with a
- *               row per node) and refuses a node stored twice. JSON strings, not objects: reading one node of a
- *               chunk costs a copy of the chunk's strings and one JSON.parse, where structured-cloned objects
- *               would all be rebuilt.
+ * One table, `nodeData` { id, ids, conversationIds, nodes }: the chunk's node ids in order, each node's conversation,
+ * and each node as JSON. Two multi-entry indexes: a unique one on `ids` finds a node's chunk in one request (a
+ * search reads its hits so: one round trip, as with a row per node) and refuses a node stored twice; one on
+ * `conversationIds` finds a conversation's chunks. JSON strings, not objects: reading one node of a chunk costs a
+ * copy of the chunk's strings and one JSON.parse, where structured-cloned objects would all be rebuilt.
+ * Chunks are small on purpose: a search hit reads its whole chunk (measured at 100k: a page of 20 hits with chunks
+ * of ~32 KB took twice as long to read as with rows of one node; 8 KB chunks also imported faster than 32 KB ones).
+ * Every node id of the vault is read from the keyword index's `docs` rows, written with the nodes in the same
+ * transaction (search/keyword-index.ts): it lists each stored node once, so no directory of the chunks is kept.
+ *
  * A chunk's number is the docId of its first node when it was written: docIds are never reused, so a new chunk's
  * number is new too. A chunk is rewritten in place when one of its nodes is replaced or deleted, and deleted
  * when it holds no node any more.
  *
  * Every node read and write of the app goes through here (`db.nodes` is a NodeStore):
  *   NODE_TABLES                              what a transaction around node reads or writes must cover
- *   prepareChunks(rows: NodeRow[]): PreparedChunks        pure CPU, before the write transaction (imports)
+ *   prepareChunks(rows: NodeRow[]): NodeDataRow[]          pure CPU, before the write transaction (imports)
  *   class NodeStore
  *     get(id), bulkGet(ids, located?)        by id (undefined when absent)
- *     count(), allIds(), all()               every node (ids in chunk order: neighbours share chunks)
+ *     count(), allIds(), all()               every node (ids in index order: neighbours share chunks)
  *     ofConversation(id), idsOfConversation(id), ofConversations(ids)
  *     locate(ids): Promise<Map<string, number>>            node id -> chunk number, for the ids that are stored
  *     addPrepared(prepared), add(rows), put(rows, located?), delete(ids)   inside the caller's rw transaction
  */
 import type { Table } from 'dexie';
+import { indexedNodeIds } from '../search/keyword-index';
 import type { NodeRow, VaultDatabase } from './database';
 
-export const NODE_TABLES = ['nodeChunks', 'nodeData'] as const;
+export const NODE_TABLES = ['nodeData', 'searchIndex'] as const;
 
 /** At most this many nodes in a chunk. */
-export const NODES_PER_CHUNK = 100;
+export const NODES_PER_CHUNK = 8;
 /**
  * A chunk is closed once its JSON reaches about this many bytes (a string with a character above U+00FF is stored
- * with two bytes per character). Measured in chromium (bench/search.bench.ts, BENCH_INGEST_VARIANTS=1), 1,000
- * nodes of ~1.3 KB: 20 per chunk wrote in 31 ms, 40 in 52 ms, 100 in 57 ms (one row per node: 400–600 ms);
- * Chromium stores a value above 64 KiB apart, and a search hit reads its whole chunk.
+ * with two bytes per character). A single larger node has a chunk of its own.
  */
-export const CHUNK_BYTES = 32 * 1024;
+export const CHUNK_BYTES = 8 * 1024;
 
 /** Above U+00FF: the string is stored as two-byte characters. */
 const WIDE = /[^\u0000-\u00ff]/u;
 
-export interface NodeChunkRow {
+export interface NodeDataRow {
   id: number;
+  /** The chunk's node ids, in order. */
   ids: string[];
   /** The conversation of each node of `ids`. */
   conversationIds: string[];
-}
-
-export interface NodeDataRow {
-  id: number;
-  /** The chunk's node ids (as in its directory row). */
-  ids: string[];
-  /** JSON of each node row, in the order of the chunk's `ids`. */
+  /** JSON of each node row, in the order of `ids`. */
   nodes: string[];
 }
 
-export interface PreparedChunks {
-  chunks: NodeChunkRow[];
-  data: NodeDataRow[];
-}
-
 /** Splits rows (in the order given: an import's conversation order) into chunks, numbered by their first docId. */
-export function prepareChunks(rows: readonly NodeRow[]): PreparedChunks {
-  const prepared: PreparedChunks = { chunks: [], data: [] };
-  let chunk: NodeChunkRow | null = null;
-  let data: NodeDataRow | null = null;
+export function prepareChunks(rows: readonly NodeRow[]): NodeDataRow[] {
+  const prepared: NodeDataRow[] = [];
+  let chunk: NodeDataRow | null = null;
   let bytes = 0;
   for (const row of rows) {
     const json = JSON.stringify(row);
     const size = WIDE.test(json) ? json.length * 2 : json.length;
-    if (chunk === null || data === null || chunk.ids.length >= NODES_PER_CHUNK || (bytes > 0 && bytes + size > CHUNK_BYTES)) {
-      chunk = { id: row.docId, ids: [], conversationIds: [] };
-      data = { id: row.docId, ids: chunk.ids, nodes: [] };
-      prepared.chunks.push(chunk);
-      prepared.data.push(data);
+    if (chunk === null || chunk.ids.length >= NODES_PER_CHUNK || (bytes > 0 && bytes + size > CHUNK_BYTES)) {
+      chunk = { id: row.docId, ids: [], conversationIds: [], nodes: [] };
+      prepared.push(chunk);
       bytes = 0;
     }
     chunk.ids.push(row.id);
     chunk.conversationIds.push(row.conversationId);
-    data.nodes.push(json);
+    chunk.nodes.push(json);
     bytes += size;
   }
   return prepared;
@@ -102,15 +88,11 @@ function byOrdinal(x: NodeRow, y: NodeRow): number {
 export class NodeStore {
   constructor(private readonly db: VaultDatabase) {}
 
-  private get chunks(): Table<NodeChunkRow, number> {
-    return this.db.nodeChunks;
-  }
-
   private get data(): Table<NodeDataRow, number> {
     return this.db.nodeData;
   }
 
-  /** One read transaction over both tables (or the caller's, when it covers them): a chunk never half-read. */
+  /** One read transaction (or the caller's, when it covers NODE_TABLES): a chunk never half-read. */
   private read<T>(work: () => Promise<T>): Promise<T> {
     return this.db.transaction('r', [...NODE_TABLES], work);
   }
@@ -165,17 +147,14 @@ export class NodeStore {
     });
   }
 
-  /** How many nodes the vault holds (the entries of the `ids` index; no chunk is read). */
-  count(): Promise<number> {
-    return this.data.orderBy('ids').count();
+  /** How many nodes the vault holds (the keyword index's list of them; no chunk is read). */
+  async count(): Promise<number> {
+    return (await this.allIds()).length;
   }
 
-  /** Every node id, in chunk order (nodes imported together stay together: read them in this order). */
-  async allIds(): Promise<string[]> {
-    const chunks = await this.chunks.toArray();
-    const ids: string[] = [];
-    for (const chunk of chunks) for (const id of chunk.ids) ids.push(id);
-    return ids;
+  /** Every node id, as the keyword index lists them (in the order they were indexed: neighbours share chunks). */
+  allIds(): Promise<string[]> {
+    return this.read(() => indexedNodeIds(this.db.searchIndex));
   }
 
   /** Every node, in chunk order. */
@@ -191,15 +170,12 @@ export class NodeStore {
     return (await this.ofConversations([conversationId])).get(conversationId) ?? [];
   }
 
-  /** The ids of one conversation's nodes (all branches); reads only the directory. */
-  idsOfConversation(conversationId: string): Promise<string[]> {
-    return this.read(async () => {
-      const numbers = await this.chunks.where('conversationIds').equals(conversationId).primaryKeys();
-      const chunks = await this.chunks.bulkGet(numbers);
-      const ids: string[] = [];
-      for (const chunk of chunks) chunk?.ids.forEach((id, i) => chunk.conversationIds[i] === conversationId && ids.push(id));
-      return ids;
-    });
+  /** The ids of one conversation's nodes (all branches). */
+  async idsOfConversation(conversationId: string): Promise<string[]> {
+    const rows = await this.read(() => this.data.where('conversationIds').equals(conversationId).toArray());
+    const ids: string[] = [];
+    for (const row of rows) row.ids.forEach((id, i) => row.conversationIds[i] === conversationId && ids.push(id));
+    return ids;
   }
 
   /** The nodes of each conversation (all branches), by ordinal; a conversation without nodes is absent. */
@@ -207,21 +183,21 @@ export class NodeStore {
     const wanted = new Set(conversationIds);
     if (wanted.size === 0) return Promise.resolve(new Map<string, NodeRow[]>());
     return this.read(async () => {
-      const found = await Promise.all([...wanted].map((id) => this.chunks.where('conversationIds').equals(id).primaryKeys()));
-      const numbers = [...new Set(found.flat())];
-      const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+      const found = await Promise.all([...wanted].map((id) => this.data.where('conversationIds').equals(id).toArray()));
+      const seen = new Set<number>();
       const out = new Map<string, NodeRow[]>();
-      chunks.forEach((chunk, c) => {
-        const nodes = data[c]?.nodes;
-        if (!chunk || !nodes) return;
-        chunk.conversationIds.forEach((conversationId, i) => {
-          const json = nodes[i];
+      for (const row of found.flat()) {
+        // A chunk holding two of the wanted conversations is found twice.
+        if (seen.has(row.id)) continue;
+        seen.add(row.id);
+        row.conversationIds.forEach((conversationId, i) => {
+          const json = row.nodes[i];
           if (!wanted.has(conversationId) || json === undefined) return;
           const list = out.get(conversationId) ?? [];
           list.push(parseNode(json));
           out.set(conversationId, list);
         });
-      });
+      }
       for (const list of out.values()) list.sort(byOrdinal);
       return out;
     });
@@ -230,9 +206,9 @@ export class NodeStore {
   // ---- writes: inside the caller's read-write transaction over NODE_TABLES ----------------------------------
 
   /** Writes chunks prepared before the transaction (nodes not stored yet: the `ids` index refuses a duplicate). */
-  async addPrepared(prepared: PreparedChunks): Promise<void> {
-    if (prepared.chunks.length === 0) return;
-    await Promise.all([this.chunks.bulkAdd(prepared.chunks), this.data.bulkAdd(prepared.data)]);
+  async addPrepared(prepared: readonly NodeDataRow[]): Promise<void> {
+    if (prepared.length === 0) return;
+    await this.data.bulkAdd([...prepared]);
   }
 
   /** Adds nodes not stored yet, as new chunks. */
@@ -278,20 +254,17 @@ export class NodeStore {
   private async rewrite(byChunk: Map<number, Map<string, NodeRow>>, gone: ReadonlySet<string>): Promise<NodeRow[]> {
     if (byChunk.size === 0) return [];
     const numbers = [...byChunk.keys()];
-    const [chunks, data] = await Promise.all([this.chunks.bulkGet(numbers), this.data.bulkGet(numbers)]);
+    const data = await this.data.bulkGet(numbers);
     const removed: NodeRow[] = [];
-    const putChunks: NodeChunkRow[] = [];
-    const putData: NodeDataRow[] = [];
+    const put: NodeDataRow[] = [];
     const emptied: number[] = [];
     numbers.forEach((n, c) => {
-      const chunk = chunks[c];
-      const nodes = data[c]?.nodes;
-      if (!chunk || !nodes) return;
+      const chunk = data[c];
+      if (!chunk) return;
       const changes = byChunk.get(n) ?? new Map<string, NodeRow>();
-      const next: NodeChunkRow = { id: n, ids: [], conversationIds: [] };
-      const nextData: NodeDataRow = { id: n, ids: next.ids, nodes: [] };
+      const next: NodeDataRow = { id: n, ids: [], conversationIds: [], nodes: [] };
       chunk.ids.forEach((id, i) => {
-        const json = nodes[i] ?? '';
+        const json = chunk.nodes[i] ?? '';
         if (gone.has(id)) {
           removed.push(parseNode(json));
           return;
@@ -299,21 +272,12 @@ export class NodeStore {
         const changed = changes.get(id);
         next.ids.push(id);
         next.conversationIds.push(changed ? changed.conversationId : (chunk.conversationIds[i] ?? ''));
-        nextData.nodes.push(changed ? JSON.stringify(changed) : json);
+        next.nodes.push(changed ? JSON.stringify(changed) : json);
       });
       if (next.ids.length === 0) emptied.push(n);
-      else {
-        putChunks.push(next);
-        putData.push(nextData);
-      }
+      else put.push(next);
     });
-    await Promise.all([
-      putChunks.length > 0 ? this.chunks.bulkPut(putChunks) : undefined,
-      putData.length > 0 ? this.data.bulkPut(putData) : undefined,
-      emptied.length > 0 ? this.chunks.bulkDelete(emptied) : undefined,
-      emptied.length > 0 ? this.data.bulkDelete(emptied) : undefined,
-    ]);
+    await Promise.all([put.length > 0 ? this.data.bulkPut(put) : undefined, emptied.length > 0 ? this.data.bulkDelete(emptied) : undefined]);
     return removed;
   }
 }
-

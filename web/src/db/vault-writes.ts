@@ -26,9 +26,10 @@ import {
 } from '../search/keyword-index';
 import { TitleChanges } from '../search/title-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
-import { NODE_TABLES, prepareChunks, type PreparedChunks } from './node-store';
+import { NODE_TABLES, prepareChunks, type NodeDataRow } from './node-store';
 
-export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', ...NODE_TABLES, 'searchIndex', 'vectors'] as const;
+/** NODE_TABLES covers the node chunks and the keyword index. */
+export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', ...NODE_TABLES, 'vectors'] as const;
 
 export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
   return { ...node, docId, isActive: node.active ? 1 : 0 };
@@ -41,7 +42,7 @@ export function toNodeRow(node: MemoryNode, docId: number): NodeRow {
 export interface PreparedNodes {
   rows: NodeRow[];
   /** The rows as the chunks that store them (db/node-store.ts). */
-  chunks: PreparedChunks;
+  chunks: NodeDataRow[];
   segment: PreparedSegment;
 }
 

@@ -772,6 +772,18 @@ export async function removeFromSearchIndex(table: SearchIndexTable, docIds: rea
   return next;
 }
 
+/**
+ * The node id of every document the index lists: the vault's nodes, each once (the index is written with the nodes
+ * in the same transaction, and a deleted or replaced node leaves the `docs` rows). No postings are read. The node
+ * store's list of its ids (db/node-store.ts). In segment order: nodes indexed together come together.
+ */
+export async function indexedNodeIds(table: SearchIndexTable): Promise<string[]> {
+  const rows = await table.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).toArray();
+  const ids: string[] = [];
+  for (const row of rows) if (row.kind === 'docs') appendAll(ids, row.nodeIds === '' ? [] : row.nodeIds.split('\n'));
+  return ids;
+}
+
 export const BACKFILL_CHUNK = 1000;
 
 export async function backfillSearchIndex(table: SearchIndexTable, nodes: readonly NodeRow[]): Promise<void> {
