@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { SseSplitter, parseChatEvent } from '../shared/chat/sse';
 import { seededRandom } from '../shared/embed/random';
 import { openVaultDatabase } from '../web/src/db/database';
-import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, loadKnownIds } from '../web/src/db/import-writes';
 import { compactSearchIndex } from '../web/src/search/keyword-index';
 import { openVault } from '../web/src/vault/vault';
 import { retrieveContext } from '../web/src/chat/ask';
@@ -92,7 +92,7 @@ async function retrieval(): Promise<void> {
   const name = `cogzy-chat-bench-${Date.now()}`;
   const db = await openVaultDatabase({ name, cache: 'disabled' });
   const importId = await createImportRow(db, { fileName: 'bench.json', status: 'processing', bytes: 0, fileKey: 'bench', now: Date.now() });
-  const known = await loadKnownNodeIds(db);
+  const known = await loadKnownIds(db);
   const ingestStarted = performance.now();
   for (let from = 0; from < NODES; from += 2_000) {
     const items = importItems(corpus, from, Math.min(NODES, from + 2_000));

@@ -9,7 +9,7 @@ import Dexie from 'dexie';
 import MiniSearch from 'minisearch';
 import { openVaultDatabase } from '../../web/src/db/database';
 import type { ImportBatch } from '../../shared/import';
-import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, indexPosition, loadKnownIds, prepareImportBatch, type BatchCounts, type PreparedBatch } from '../../web/src/db/import-writes';
 import type { NodeRow } from '../../web/src/db/database';
 import { NODE_TABLES, prepareChunks } from '../../web/src/db/node-store';
 import { toNodeRow } from '../../web/src/db/vault-writes';
@@ -111,7 +111,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
   if (request.writer === true && !writer) throw new Error('this worker cannot start the writer worker');
   const importId = await createImportRow(db, { fileName: 'bench.json', status: 'processing', bytes: 0, fileKey: 'bench', now: Date.now() });
   let ingestMs = performance.now();
-  const known = await loadKnownNodeIds(db);
+  const known = await loadKnownIds(db);
   let at = await indexPosition(db);
   ingestMs = performance.now() - ingestMs;
   const scratch = await openVaultDatabase({ name: 'cogzy-bench-scratch', cache: 'disabled' });

@@ -9,7 +9,7 @@ import { isAppError } from '../../shared/errors';
 import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
 import { importRowSchema, openVaultDatabase, putVectorBlock, translateStorageError, vectorBlocks, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
-import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, loadKnownIds } from '../../web/src/db/import-writes';
 import { NODE_TABLES, NODES_PER_CHUNK } from '../../web/src/db/node-store';
 import { fromNodeRow } from '../../web/src/db/vault-writes';
 import { appendToSearchIndex, compactSearchIndex, groupPart, KeywordIndexReader, nodeToIndexDoc, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow, type SearchIndexRow, type SearchIndexTable } from '../../web/src/search/keyword-index';
@@ -198,7 +198,7 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     const [first, second] = batch.items[0]?.nodes ?? [];
     if (!first || !second || !rows[10]) throw new Error('sample');
     batch.items[0] = { conversation: { ...(batch.items[0]?.conversation as Conversation), provider: 'claude' }, nodes: [fromNodeRow(rows[10]), second], duplicates: 0 };
-    const counts = await commitImportBatch(db, importId, batch, { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    const counts = await commitImportBatch(db, importId, batch, { parseMs: 1, now: 2 }, await loadKnownIds(db));
     expect([counts.created, counts.deduplicated]).toEqual([1, 1]);
     expect(await db.nodes.count()).toBe(rows.length + 1);
     expect((await db.nodes.get(second.id))?.docId).toBe(rows.length + 1);

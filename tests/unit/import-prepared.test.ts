@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
-import { commitImportBatch, createImportRow, indexPosition, loadKnownNodeIds, prepareImportBatch } from '../../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, indexPosition, loadKnownIds, prepareImportBatch } from '../../web/src/db/import-writes';
 import { tombstonedKeys } from '../../web/src/db/sync-bookkeeping';
 import { putNodes, toNodeRow } from '../../web/src/db/vault-writes';
 import { buildSegment, nodeToIndexDoc, readIndexStats, type LexiconRow, type DocsRow } from '../../web/src/search/keyword-index';
@@ -61,7 +61,7 @@ describe('import batches prepared before their transaction', () => {
   it('a batch prepared while the one before commits is written as prepared, and the next position follows it', async () => {
     const db = await fresh();
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
-    const known = await loadKnownNodeIds(db);
+    const known = await loadKnownIds(db);
     const first = batch('claude:one', ['walrus tusk', 'walrus song']);
     const second = batch('claude:two', ['narwhal tusk']);
     const steps: string[] = [];
@@ -82,7 +82,7 @@ describe('import batches prepared before their transaction', () => {
   it('a prepared batch whose position was taken by another write is indexed again inside the transaction, nothing lost or doubled', async () => {
     const db = await fresh();
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
-    const known = await loadKnownNodeIds(db);
+    const known = await loadKnownIds(db);
     const incoming = batch('claude:one', ['walrus tusk', 'walrus song']);
     const prepared = prepareImportBatch(incoming, known, await indexPosition(db));
     // Meanwhile a sync pull writes a node: it takes the docId and segment the batch was prepared for.
@@ -101,7 +101,7 @@ describe('import batches prepared before their transaction', () => {
   it('a prepared batch that no longer matches what is new (a node stored meanwhile) is not used', async () => {
     const db = await fresh();
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
-    const known = await loadKnownNodeIds(db);
+    const known = await loadKnownIds(db);
     const incoming = batch('claude:one', ['walrus tusk', 'walrus song']);
     const prepared = prepareImportBatch(incoming, known, await indexPosition(db));
     const firstNode = incoming.items[0]?.nodes[0];

@@ -14,7 +14,7 @@ import { deleteItem, importItems, setValue, vaultDigest } from '../../shared/syn
 import { putVectorBlock, vectorBlocks, type VaultDatabase } from '../../web/src/db/database';
 import { deleteConversations, deleteNodes, putConversations, putNodes } from '../../web/src/db/vault-writes';
 import { NODES_PER_CHUNK } from '../../web/src/db/node-store';
-import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, loadKnownIds } from '../../web/src/db/import-writes';
 import { readIndexStats } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { DexieStore } from '../../web/src/sync/dexie-store';
@@ -115,7 +115,7 @@ describe('C19: DexieStore with the real engine', () => {
     });
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
     const progress = { bytesRead: 1, totalBytes: 1, records: 30, conversations: 30, nodes: 30, duplicates: 0 };
-    await commitImportBatch(db, importId, { items, progress, checkpoint: { records: 30 } }, { parseMs: 0, now: 2 }, await loadKnownNodeIds(db));
+    await commitImportBatch(db, importId, { items, progress, checkpoint: { records: 30 } }, { parseMs: 0, now: 2 }, await loadKnownIds(db));
     expect(await db.syncPending.count()).toBe(1);
     expect(await laptop.ctx.store.transaction((tx) => tx.pending())).toHaveLength(60);
     await syncBoth();

@@ -6,8 +6,9 @@ import type { ImportBatch } from '../../shared/import';
 import type { Conversation, MemoryNode } from '../../shared/model';
 import { deleteItem } from '../../shared/sync/vault-ops';
 import { importRowSchema } from '../../web/src/db/database';
-import { commitImportBatch, createImportRow, loadKnownNodeIds } from '../../web/src/db/import-writes';
+import { commitImportBatch, createImportRow, loadKnownIds } from '../../web/src/db/import-writes';
 import { markPendingKeys, readPendingChanges } from '../../web/src/db/sync-bookkeeping';
+import { putConversations } from '../../web/src/db/vault-writes';
 import { SearchService } from '../../web/src/search/search';
 import { DexieStore } from '../../web/src/sync/dexie-store';
 import { describeImport } from '../../web/src/vault/imports';
@@ -56,7 +57,7 @@ describe('C21: imports go through the sync bookkeeping', () => {
     const db = await fresh();
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
     const first = batch(['chatgpt:a', 'chatgpt:b'], 2, 'tides');
-    await commitImportBatch(db, importId, first, { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    await commitImportBatch(db, importId, first, { parseMs: 1, now: 2 }, await loadKnownIds(db));
     const pending = await readPendingChanges(db);
     // One row for the whole batch, not one per key (IndexedDB's cost is per request).
     expect(await db.syncPending.count()).toBe(1);
@@ -66,15 +67,39 @@ describe('C21: imports go through the sync bookkeeping', () => {
     expect(new Set(pending.map((p) => p.seq)).size).toBe(pending.length);
     // The same file again: nothing new, nothing newly pending.
     const seqBefore = await db.syncState.get('sync.pendingSeq');
-    await commitImportBatch(db, importId, first, { parseMs: 1, now: 3 }, await loadKnownNodeIds(db));
+    await commitImportBatch(db, importId, first, { parseMs: 1, now: 3 }, await loadKnownIds(db));
     expect(await db.syncState.get('sync.pendingSeq')).toEqual(seqBefore);
+  });
+
+  it('a conversation the run believed new but another writer stored meanwhile is kept or updated, never fails the batch', async () => {
+    const db = await fresh();
+    const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
+    // The run's set is read before a pull stores chatgpt:a (newer) and chatgpt:b (older than the import's).
+    const known = await loadKnownIds(db);
+    expect(known.size).toBe(0);
+    const pulled = batch(['chatgpt:a', 'chatgpt:b'], 1, 'pulled');
+    const a = pulled.items[0]!.conversation;
+    const b = pulled.items[1]!.conversation;
+    await putConversations(db, [{ ...a, title: 'Renamed on the phone', updatedAt: 2_000_000_000_000 }, { ...b, title: 'Old title', updatedAt: 1 }]);
+    const data = batch(['chatgpt:a', 'chatgpt:b', 'chatgpt:c'], 2, 'tides');
+    data.items[0]!.conversation.updatedAt = 1_800_000_000_000;
+    data.items[1]!.conversation.updatedAt = 1_800_000_000_000;
+    const counts = await commitImportBatch(db, importId, data, { parseMs: 1, now: 2 }, known);
+    expect([counts.conversationsCreated, counts.conversationsUpdated, counts.created]).toEqual([1, 1, 6]);
+    expect((await db.conversations.get('chatgpt:a'))?.title).toBe('Renamed on the phone');
+    expect((await db.conversations.get('chatgpt:b'))?.title).toBe('Conversation 1');
+    expect(await db.conversationRaws.count()).toBe(3);
+    expect([...known].filter((k) => k.startsWith('conversation:')).sort()).toEqual(['conversation:chatgpt:a', 'conversation:chatgpt:b', 'conversation:chatgpt:c']);
+    // The next batch of the run reads what it now knows is stored: the same conversation again adds nothing.
+    const again = await commitImportBatch(db, importId, { ...data, items: [data.items[2]!] }, { parseMs: 1, now: 3 }, known);
+    expect([again.conversationsCreated, again.conversationsUpdated, again.created]).toEqual([0, 0, 0]);
   });
 
   it('C7, C21: a batch row\'s keys leave the queue as the Dexie store acknowledges them, unless changed again since', async () => {
     const db = await fresh();
     const store = new DexieStore(db, 'd-test');
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
-    await commitImportBatch(db, importId, batch(['chatgpt:a', 'chatgpt:b'], 2, 'tides'), { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    await commitImportBatch(db, importId, batch(['chatgpt:a', 'chatgpt:b'], 2, 'tides'), { parseMs: 1, now: 2 }, await loadKnownIds(db));
     const queued = await store.transaction((tx) => tx.pending());
     expect(queued).toHaveLength(6);
     expect(queued.map((p) => p.seq)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -106,14 +131,14 @@ describe('C21: imports go through the sync bookkeeping', () => {
     const ctx = { store, clock: { now: () => 1_700_000_000_000 }, deviceId: 'd-test' };
     const importId = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k', now: 1 });
     const data = batch(['chatgpt:gone', 'chatgpt:kept'], 3, 'quokka');
-    await commitImportBatch(db, importId, data, { parseMs: 1, now: 2 }, await loadKnownNodeIds(db));
+    await commitImportBatch(db, importId, data, { parseMs: 1, now: 2 }, await loadKnownIds(db));
     await deleteItem(ctx, 'conversation:chatgpt:gone');
     const deletedNode = data.items[1]!.nodes[0]!;
     await deleteItem(ctx, `node:${deletedNode.id}`);
     expect(await db.nodes.count()).toBe(2);
 
     const again = await createImportRow(db, { fileName: 'a.json', status: 'processing', bytes: 1000, fileKey: 'k2', now: 3 });
-    const counts = await commitImportBatch(db, again, data, { parseMs: 1, now: 4 }, await loadKnownNodeIds(db));
+    const counts = await commitImportBatch(db, again, data, { parseMs: 1, now: 4 }, await loadKnownIds(db));
     expect(counts).toMatchObject({ created: 0, skippedDeleted: 4, conversationsCreated: 0 });
     expect(await db.conversations.get('chatgpt:gone')).toBeUndefined();
     expect(await db.nodes.get(deletedNode.id)).toBeUndefined();

@@ -4,7 +4,7 @@
  *   createImportRow(db, input: NewImportInput): Promise<number>
  *   resumableImport(db, fileKey: string): Promise<ImportRow | undefined>   // interrupted/cancelled, same file
  *   reopenImport(db, id: number, status: 'pending' | 'processing', now: number): Promise<ImportRow>
- *   loadKnownNodeIds(db): Promise<Set<string>>                        // every node id, for a run's dedupe
+ *   loadKnownIds(db): Promise<Set<string>>                            // every node id and conversation key, for a run
  *   indexPosition(db): Promise<IndexPosition>                          // where the next batch's segment goes
  *   prepareImportBatch(batch: ImportBatch, known: Set<string>, at: IndexPosition, inFlight?: Set<string>): PreparedBatch
  *   commitImportBatch(db, importId: number, batch: ImportBatch, timing: BatchTiming, known?: Set<string>, prepared?: PreparedBatch): Promise<BatchCounts>
@@ -12,6 +12,7 @@
  *   failImport(db, importId: number, error: AppErrorData, now: number): Promise<ImportRow>
  *   markInterruptedImports(db, now: number): Promise<number>          // on app start: 'processing' -> 'interrupted'
  */
+import Dexie from 'dexie';
 import type { AppErrorData } from '../../../shared/errors';
 import { AppError } from '../../../shared/errors';
 import type { ImportBatch, ImportReport } from '../../../shared/import';
@@ -105,13 +106,23 @@ export async function reopenImport(db: VaultDatabase, id: number, status: 'pendi
 }
 
 /**
- * Every node id in the vault, read once per import run (the chunk directory). Asking IndexedDB per batch walks an index
- * cursor key by key, which costs more than the writes themselves; only the import worker writes nodes (runs are
- * serialised by a Web Lock), and the unique `ids` index of the node chunks still rejects a duplicate if this set
- * were ever stale.
+ * What the vault holds, read once per import run: every node id (from the keyword index's list of documents), and
+ * `conversation:<id>` for every conversation (its keys only). Asking IndexedDB per batch costs a request per id:
+ * an import batch asked for its ~100 conversations one `get` each, and a fresh import finds none of them.
+ * Another writer (a sync pull) can add a node or a conversation during the run, so the set is a hint, never the
+ * last word: the unique `ids` index of the node chunks refuses a duplicate node, and a conversation believed new
+ * is added with `add`, which fails on one that exists (commitImportBatch then reads it and keeps the newer).
  */
-export async function loadKnownNodeIds(db: VaultDatabase): Promise<Set<string>> {
-  return new Set(await withStorageErrors(() => db.nodes.allIds()));
+export async function loadKnownIds(db: VaultDatabase): Promise<Set<string>> {
+  const [nodes, conversations] = await withStorageErrors(() => Promise.all([db.nodes.allIds(), db.conversations.toCollection().primaryKeys()]));
+  const known = new Set(nodes);
+  for (const id of conversations) known.add(conversationKey(id));
+  return known;
+}
+
+/** A conversation's key in a run's `known` set (node ids are hex and never hold a colon). */
+export function conversationKey(id: string): string {
+  return `conversation:${id}`;
 }
 
 export async function indexPosition(db: VaultDatabase): Promise<IndexPosition> {
@@ -196,7 +207,8 @@ export async function commitImportBatch(
           ...batch.items.map((item) => `conversation:${item.conversation.id}`),
           ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
         ]),
-        db.conversations.bulkGet(batch.items.map((item) => item.conversation.id)),
+        // With the run's `known` set, only the conversations it lists are read; the others are believed new.
+        db.conversations.bulkGet(batch.items.flatMap((item) => (known === undefined || known.has(conversationKey(item.conversation.id)) ? [item.conversation.id] : []))),
         readIndexStats(db.searchIndex),
         lastPendingSeq(db),
       ]);
@@ -216,12 +228,13 @@ export async function commitImportBatch(
       });
       const existing = new Map(existingRows.flatMap((c) => (c ? [[c.id, c] as const] : [])));
       const toPut: ReturnType<typeof toConversationRow>[] = [];
+      const toAdd: ReturnType<typeof toConversationRow>[] = [];
       for (const item of items) {
         const conversation = toConversationRow(item.conversation);
         const old = existing.get(conversation.row.id);
         if (!old) {
           counts.conversationsCreated += 1;
-          toPut.push(conversation);
+          (known === undefined || known.has(conversationKey(conversation.row.id)) ? toPut : toAdd).push(conversation);
         } else if (newerConversation(old, conversation.row) && JSON.stringify(old) !== JSON.stringify(conversation.row)) {
           counts.conversationsUpdated += 1;
           toPut.push(conversation);
@@ -240,8 +253,10 @@ export async function commitImportBatch(
       const writer = new VaultWriter(db);
       const writes: Promise<unknown>[] = [];
       if (toPut.length > 0) writes.push(db.conversations.bulkPut(toPut.map((c) => c.row)), db.conversationRaws.bulkPut(toPut.map((c) => c.raw)));
+      if (toAdd.length > 0) writes.push(addConversations(db, toAdd, counts));
       // Their titles go to the title log (search); written by writer.flush() below, or with the prepared writes.
-      for (const c of toPut) writer.titles.imported(c.row.id, c.row.title);
+      // A conversation believed new that another writer stored meanwhile (a rare race) keeps this title entry too.
+      for (const c of [...toPut, ...toAdd]) writer.titles.imported(c.row.id, c.row.title);
       // Built before the transaction when nothing else wrote meanwhile; otherwise here.
       const asPrepared = prepared !== undefined && sameNodes(prepared.nodes, fresh) ? writer.addPrepared(prepared.nodes, stats) : null;
       let indexAt: Promise<IndexPosition>;
@@ -255,7 +270,7 @@ export async function commitImportBatch(
         lap('index build (the prepared segment was out of date)');
       }
       // One row for the batch's keys, not one per key (sync-bookkeeping.ts).
-      writes.push(writePendingBatch(db, [...toPut.map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
+      writes.push(writePendingBatch(db, [...[...toPut, ...toAdd].map((c) => `conversation:${c.row.id}`), ...fresh.map((node) => `node:${node.id}`)], lastSeq));
       // Time until the last write was requested (their completion is the commit's).
       const writeMs = performance.now() - started;
       writes.push(
@@ -283,8 +298,46 @@ export async function commitImportBatch(
   );
   lap('commit');
   // Only after the transaction committed: a rolled-back batch must not count as stored.
-  if (known) for (const id of added) known.add(id);
+  if (known) {
+    for (const id of added) known.add(id);
+    for (const item of batch.items) known.add(conversationKey(item.conversation.id));
+  }
   return counts;
+}
+
+/**
+ * Adds conversations believed new (not in the run's `known` set), with their raw records. One that another writer
+ * stored meanwhile makes its `add` fail; that failure is caught (the transaction goes on), the stored row is read,
+ * and the newer of the two is kept, as for a conversation known to be stored. The counts are corrected to match.
+ */
+function addConversations(db: VaultDatabase, conversations: readonly ReturnType<typeof toConversationRow>[], counts: Omit<BatchCounts, 'indexAt'>): Promise<unknown> {
+  // Chained on Dexie's promises, not a native async function: it runs beside the batch's other writes, and Dexie
+  // keeps its transaction across native awaits of one async function at a time (PrematureCommitError otherwise).
+  return db.conversations
+    .bulkAdd(conversations.map((c) => c.row))
+    .then(
+      () => [] as ReturnType<typeof toConversationRow>[],
+      (error: unknown) => {
+        if (!(error instanceof Dexie.BulkError)) throw error;
+        return Object.keys(error.failuresByPos).flatMap((pos) => conversations[Number(pos)] ?? []);
+      },
+    )
+    .then<unknown>((taken) => {
+      const takenIds = new Set(taken.map((c) => c.row.id));
+      const added = conversations.filter((c) => !takenIds.has(c.row.id));
+      const raws = db.conversationRaws.bulkPut(added.map((c) => c.raw));
+      if (taken.length === 0) return raws;
+      const updated = db.conversations.bulkGet(taken.map((c) => c.row.id)).then((stored) => {
+        const newer = taken.filter((c, i) => {
+          const old = stored[i];
+          return old === undefined || (newerConversation(old, c.row) && JSON.stringify(old) !== JSON.stringify(c.row));
+        });
+        counts.conversationsCreated -= taken.length;
+        counts.conversationsUpdated += newer.length;
+        return Promise.all([db.conversations.bulkPut(newer.map((c) => c.row)), db.conversationRaws.bulkPut(newer.map((c) => c.raw))]);
+      });
+      return Promise.all([raws, updated]);
+    });
 }
 
 function sumCounts(counts: Record<string, number>): number {

@@ -25,7 +25,7 @@ import {
   failImport,
   finishImport,
   indexPosition,
-  loadKnownNodeIds,
+  loadKnownIds,
   prepareImportBatch,
   reopenImport,
   resumableImport,
@@ -155,7 +155,7 @@ export async function runImportPipeline(db: VaultDatabase, files: readonly Impor
   }
 
   const results: ImportRow[] = [];
-  const known = await loadKnownNodeIds(db);
+  const known = await loadKnownIds(db);
   let created = 0;
   for (const [fileIndex, item] of queued.entries()) {
     if (options.signal?.aborted) {

@@ -10,7 +10,7 @@
  *   (the writer's end is serveBatchWriter in writer-serve.ts)
  */
 import { AppError } from '../../../shared/errors';
-import type { BatchCounts } from '../db/import-writes';
+import { conversationKey, type BatchCounts } from '../db/import-writes';
 import type { BatchCommit, CommitBatch } from './pipeline';
 import { fromWriterSchema, type ToWriter, type WriterPort } from './writer-protocol';
 
@@ -129,7 +129,11 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
       pending.set(id, { done: resolve, fail: reject, known });
     });
     const ids: string[] = [];
-    for (const item of batch.items) for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
+    for (const item of batch.items) {
+      const key = conversationKey(item.conversation.id);
+      if (known.has(key)) ids.push(key);
+      for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
+    }
     // The node rows are the batch's own nodes: the writer numbers them again rather than receive each twice.
     const wire = { rowIds: prepared.nodes.rows.map((row) => row.id), segment: prepared.nodes.segment, next: prepared.next };
     const message: ToWriter = { type: 'commit', id, database, importId, batch, prepared: wire, timing, known: ids };
