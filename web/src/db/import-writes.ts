@@ -116,12 +116,12 @@ export async function reopenImport(db: VaultDatabase, id: number, status: 'pendi
 export async function loadKnownIds(db: VaultDatabase): Promise<Set<string>> {
   const [nodes, conversations] = await withStorageErrors(() => Promise.all([db.nodes.allIds(), db.conversations.toCollection().primaryKeys()]));
   const known = new Set(nodes);
-  for (const id of conversations) known.add(conversationKey(id));
+  for (const id of conversations) known.add(knownConversationKey(id));
   return known;
 }
 
 /** A conversation's key in a run's `known` set (node ids are hex and never hold a colon). */
-export function conversationKey(id: string): string {
+export function knownConversationKey(id: string): string {
   return `conversation:${id}`;
 }
 
@@ -208,7 +208,7 @@ export async function commitImportBatch(
           ...batch.items.flatMap((item) => item.nodes.map((node) => `node:${node.id}`)),
         ]),
         // With the run's `known` set, only the conversations it lists are read; the others are believed new.
-        db.conversations.bulkGet(batch.items.flatMap((item) => (known === undefined || known.has(conversationKey(item.conversation.id)) ? [item.conversation.id] : []))),
+        db.conversations.bulkGet(batch.items.flatMap((item) => (known === undefined || known.has(knownConversationKey(item.conversation.id)) ? [item.conversation.id] : []))),
         readIndexStats(db.searchIndex),
         lastPendingSeq(db),
       ]);
@@ -234,7 +234,7 @@ export async function commitImportBatch(
         const old = existing.get(conversation.row.id);
         if (!old) {
           counts.conversationsCreated += 1;
-          (known === undefined || known.has(conversationKey(conversation.row.id)) ? toPut : toAdd).push(conversation);
+          (known === undefined || known.has(knownConversationKey(conversation.row.id)) ? toPut : toAdd).push(conversation);
         } else if (newerConversation(old, conversation.row) && JSON.stringify(old) !== JSON.stringify(conversation.row)) {
           counts.conversationsUpdated += 1;
           toPut.push(conversation);
@@ -300,7 +300,7 @@ export async function commitImportBatch(
   // Only after the transaction committed: a rolled-back batch must not count as stored.
   if (known) {
     for (const id of added) known.add(id);
-    for (const item of batch.items) known.add(conversationKey(item.conversation.id));
+    for (const item of batch.items) known.add(knownConversationKey(item.conversation.id));
   }
   return counts;
 }

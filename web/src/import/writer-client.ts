@@ -10,7 +10,7 @@
  *   (the writer's end is serveBatchWriter in writer-serve.ts)
  */
 import { AppError } from '../../../shared/errors';
-import { conversationKey, type BatchCounts } from '../db/import-writes';
+import { knownConversationKey, type BatchCounts } from '../db/import-writes';
 import type { BatchCommit, CommitBatch } from './pipeline';
 import { fromWriterSchema, type ToWriter, type WriterPort } from './writer-protocol';
 
@@ -130,7 +130,7 @@ export function connectBatchWriter(port: WriterPort, database: string): BatchWri
     });
     const ids: string[] = [];
     for (const item of batch.items) {
-      const key = conversationKey(item.conversation.id);
+      const key = knownConversationKey(item.conversation.id);
       if (known.has(key)) ids.push(key);
       for (const node of item.nodes) if (known.has(node.id)) ids.push(node.id);
     }

@@ -11,7 +11,7 @@ import { startNavigationMemory } from './nav-memory';
 import SyncIndicator from './components/SyncIndicator';
 import UsageBadge from './components/UsageBadge';
 import { startSyncLater } from './sync';
-import { storageUpgrade } from './data';
+import StorageUpgrade from './components/StorageUpgrade';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -145,7 +145,15 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
             return <ViewFailure error={toAppError(error)} retry={reset} />;
           }}
         >
-          <Suspense fallback={<Loading />}>
+          <Suspense
+            fallback={
+              <StorageUpgrade>
+                <p class="loading" role="status">
+                  Loading…
+                </p>
+              </StorageUpgrade>
+            }
+          >
             <Show
               when={view()}
               fallback={
@@ -179,24 +187,6 @@ export default function App(props: { sw: ServiceWorkerState }): JSX.Element {
         </div>
       </Show>
     </div>
-  );
-}
-
-/** While a view waits; while the vault's storage is being upgraded (once, after an app update), how far it is. */
-function Loading(): JSX.Element {
-  const count = (n: number): string => n.toLocaleString();
-  return (
-    <Show when={storageUpgrade()} fallback={<p class="loading" role="status">Loading…</p>}>
-      {(progress) => (
-        <div class="loading storage-upgrade" role="status">
-          <p>
-            Updating how your vault is stored, once after this app update: {count(progress().done)} of {count(progress().total)}{' '}
-            exchanges. Closing the tab is safe: the vault stays as it was and the update starts again next time.
-          </p>
-          <progress max={Math.max(1, progress().total)} value={progress().done} aria-label="Storage update" />
-        </div>
-      )}
-    </Show>
   );
 }
 

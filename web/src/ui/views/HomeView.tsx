@@ -2,6 +2,7 @@ import { Match, Switch, createResource, lazy, type JSX } from 'solid-js';
 import { vault, vaultStats } from '../data';
 import { navigate } from '../router';
 import ErrorNotice from '../components/ErrorNotice';
+import StorageUpgrade from '../components/StorageUpgrade';
 import { toAppError } from '../../../../shared/errors';
 
 const ImportView = lazy(() => import('./ImportView'));
@@ -17,7 +18,13 @@ export default function HomeView(): JSX.Element {
     return s;
   });
   return (
-    <Switch fallback={<p class="loading">Opening your vault…</p>}>
+    <Switch
+      fallback={
+        <StorageUpgrade>
+          <p class="loading">Opening your vault…</p>
+        </StorageUpgrade>
+      }
+    >
       <Match when={stats.error !== undefined}>
         <ErrorNotice error={toAppError(stats.error).toData()} title="Your vault could not be opened." />
       </Match>
