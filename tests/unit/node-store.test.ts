@@ -5,7 +5,7 @@ import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
-import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks } from '../../web/src/db/node-store';
+import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks, READ_DIRECT } from '../../web/src/db/node-store';
 import { deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
 
 function row(i: number, text: string, conversation = `chatgpt:c${Math.floor(i / 10)}`): NodeRow {
@@ -86,6 +86,13 @@ describe('NodeStore', () => {
     expect(await db.nodes.count()).toBe(130);
 
     const rows = await db.nodes.bulkGet(nodes.map((n) => n.id));
+    // Above READ_DIRECT ids, the chunks are located first and each read once: the same answers as one id at a time,
+    // an absent id and a repeated one included.
+    expect(nodes.length).toBeGreaterThan(READ_DIRECT);
+    const asked = [...nodes.map((n) => n.id).reverse(), 'f'.repeat(64), nodes[3]!.id];
+    const oneByOne = await Promise.all(asked.map((id) => db.nodes.get(id)));
+    expect(await db.nodes.bulkGet(asked)).toEqual(oneByOne);
+    expect(oneByOne.map((r) => r?.id)).toEqual([...nodes.map((n) => n.id).reverse(), undefined, nodes[3]!.id]);
     const changed = { ...nodes[5]!, human: { ...nodes[5]!.human, text: 'changed text' } };
     await putNodes(db, [changed]);
     expect(fromNodeRow((await db.nodes.get(changed.id))!)).toEqual(changed);

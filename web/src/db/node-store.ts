@@ -41,6 +41,13 @@ export const NODES_PER_CHUNK = 8;
  */
 export const CHUNK_BYTES = 8 * 1024;
 
+/**
+ * Up to this many ids (a page of 50 search hits, a phrase check of 40), bulkGet reads each id's chunk straight by the
+ * index (one round trip, a chunk per id); above (a sync push, an embedding job), it locates them first and reads each
+ * chunk once (two round trips, no chunk read twice).
+ */
+export const READ_DIRECT = 64;
+
 /** Above U+00FF: the string is stored as two-byte characters. */
 const WIDE = /[^\u0000-\u00ff]/u;
 
@@ -116,22 +123,25 @@ export class NodeStore {
   }
 
   /**
-   * Nodes by id: each id's chunk read by the `ids` index in one request, all at once (one round trip). `located`:
-   * the caller's locate() of these ids in the same transaction; the chunks are then read by number.
+   * Nodes by id. A few (a page of search hits, under READ_DIRECT): each id's chunk read by the `ids` index in one
+   * request, all at once (one round trip). More (a sync push, an embedding job: neighbours, which share chunks):
+   * located first by index keys alone, then each chunk read once, not once per node in it. `located`: the caller's
+   * locate() of these ids in the same transaction; the chunks are then read by number.
    */
   bulkGet(ids: readonly string[], located?: Map<string, number>): Promise<(NodeRow | undefined)[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.read(async () => {
       const unique = [...new Set(ids)];
-      const rows = located
-        ? await this.data.bulkGet([...new Set(located.values())])
+      const chunkOf = located ?? (unique.length > READ_DIRECT ? await this.locate(unique) : undefined);
+      const rows = chunkOf
+        ? await this.data.bulkGet([...new Set(chunkOf.values())])
         : await Promise.all(unique.map((id) => this.data.where('ids').equals(id).first()));
       const where = new Map<string, string>();
       for (const row of rows) {
         if (!row) continue;
         row.ids.forEach((id, i) => {
           const json = row.nodes[i];
-          if (json !== undefined && (located === undefined || located.get(id) === row.id)) where.set(id, json);
+          if (json !== undefined && (chunkOf === undefined || chunkOf.get(id) === row.id)) where.set(id, json);
         });
       }
       const parsed = new Map<string, NodeRow>();
