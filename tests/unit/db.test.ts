@@ -148,12 +148,15 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
         isActive: i % 10 !== 9 ? 1 : 0,
       };
     });
+    const unkeyed = { ...rows[0]!, id: 'e'.repeat(64), ordinal: undefined, docId: 99_999 } as unknown as NodeRow;
     const v6 = new Dexie(name);
     v6.version(6).stores(V6_STORES);
     await v6.open();
     await v6.transaction('rw', v6.tables, async () => {
       // Stored in an order unlike any chunk's, to check that nothing depends on it.
       await v6.table('nodes').bulkAdd([...rows].reverse());
+      // A row the [conversationId+ordinal] index cannot hold (no ordinal): none should exist, none may be lost.
+      await v6.table('nodes').add(unkeyed);
       const index = v6.table('searchIndex') as unknown as SearchIndexTable;
       await appendToSearchIndex(index, await readIndexStats(index), rows.map(nodeToIndexDoc));
       await v6.table('syncPending').bulkPut([{ key: 'node:abc', seq: 4 }, { key: '#batch:0000000000000005', seq: 5, keys: ['node:x', ''] }]);
@@ -162,12 +165,14 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
 
     const progress: { done: number; total: number }[] = [];
     const db = await openVaultDatabase({ name, onUpgradeProgress: (p) => progress.push(p) });
+    expect(await db.nodes.get(unkeyed.id)).toEqual(unkeyed);
+    await db.transaction('rw', [...NODE_TABLES], () => db.nodes.delete([unkeyed.id]));
     opened.push(db);
     expect(db.verno).toBe(7);
     // Told after each page, up to every node.
     expect(progress.length).toBeGreaterThanOrEqual(3);
-    expect(progress.every((p, i) => p.total === rows.length && p.done > (progress[i - 1]?.done ?? 0))).toBe(true);
-    expect(progress.at(-1)?.done).toBe(rows.length);
+    expect(progress.every((p, i) => p.total === rows.length + 1 && p.done > (progress[i - 1]?.done ?? 0))).toBe(true);
+    expect(progress.at(-1)?.done).toBe(rows.length + 1);
     expect(db.tables.map((t) => t.name)).not.toContain('nodes');
     expect(await db.nodes.count()).toBe(rows.length);
     const byId = (x: NodeRow, y: NodeRow): number => (x.id < y.id ? -1 : 1);

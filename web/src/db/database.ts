@@ -307,11 +307,18 @@ type ThreadKey = [string, number];
 async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: UpgradeProgress) => void): Promise<void> {
   const nodes = tx.table<NodeRow, string>('nodes');
   const data = tx.table<NodeDataRow, number>('nodeData');
-  const total = onProgress ? await nodes.count() : 0;
+  const total = await nodes.count();
   let done = 0;
+  let next = -1;
+  const move = async (page: NodeRow[]): Promise<void> => {
+    const prepared = prepareChunks(page);
+    for (const chunk of prepared) chunk.id = next--;
+    await data.bulkAdd(prepared);
+    done += page.length;
+    onProgress?.({ done, total });
+  };
   let last: ThreadKey | null = null;
   let movedAtLast = new Set<string>();
-  let next = -1;
   for (;;) {
     const read: NodeRow[] =
       last === null
@@ -320,17 +327,25 @@ async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: Upg
     const seen = movedAtLast;
     const page = read.filter((row) => !seen.has(row.id));
     const tail = page[page.length - 1];
-    if (!tail) return;
+    if (!tail) break;
     const key: ThreadKey = [tail.conversationId, tail.ordinal];
     const sameKey = last !== null && last[0] === key[0] && last[1] === key[1];
     movedAtLast = new Set(sameKey ? movedAtLast : []);
     for (const row of page) if (row.conversationId === key[0] && row.ordinal === key[1]) movedAtLast.add(row.id);
     last = key;
-    const prepared = prepareChunks(page);
-    for (const chunk of prepared) chunk.id = next--;
-    await data.bulkAdd(prepared);
-    done += page.length;
-    onProgress?.({ done, total });
+    await move(page);
+  }
+  if (done === total) return;
+  // A row without a valid [conversationId+ordinal] key is not in that index. None should exist, but the `nodes`
+  // table is dropped after this: they are found by primary key and moved too, never lost.
+  let after: string | null = null;
+  for (;;) {
+    const read: NodeRow[] = await (after === null ? nodes.orderBy(':id') : nodes.where(':id').above(after)).limit(UPGRADE_PAGE).toArray();
+    const tail = read[read.length - 1];
+    if (!tail) return;
+    after = tail.id;
+    const unkeyed = read.filter((row) => typeof row.conversationId !== 'string' || typeof row.ordinal !== 'number' || Number.isNaN(row.ordinal));
+    if (unkeyed.length > 0) await move(unkeyed);
   }
 }
 
