@@ -1215,6 +1215,11 @@ export interface ReaderCounters {
   rowsFetched: number;
   /** The background warm-up is reading rows. */
   warming: boolean;
+  /**
+   * Rows a listing named that storage no longer held when read (a compaction or deletion committed in between):
+   * a query answered from statistics it had not just read is then asked again (KeywordSearch).
+   */
+  rowsGone: number;
 }
 
 interface HotTerm {
@@ -1238,7 +1243,7 @@ export class KeywordIndexReader {
   private hot = new Map<string, HotTerm>();
   private hotBytes = 0;
   /** Running totals since the reader was made, for timing breakdowns (KeywordSearch.trace): decoding, rows fetched. */
-  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false };
+  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false, rowsGone: 0 };
 
   constructor(
     private readonly table: () => SearchIndexTable,
@@ -1247,7 +1252,28 @@ export class KeywordIndexReader {
 
   /** Fresh statistics; resets every cache when the vault was deleted or replaced. */
   async stats(): Promise<StatsRow> {
-    const stats = await readIndexStats(this.table());
+    return this.adopt(await this.readStats());
+  }
+
+  /** The statistics row as stored now, without adopting it (see `adopt`). */
+  readStats(): Promise<StatsRow> {
+    return readIndexStats(this.table());
+  }
+
+  /**
+   * The statistics this reader last adopted (null before any): every write to the index moves them on (a new
+   * segment, a compaction, a deletion's new generation), so a query may run on them while a fresh read checks that
+   * they still hold (KeywordSearch), instead of waiting for that read first.
+   */
+  get known(): StatsRow | null {
+    return this.latest;
+  }
+
+  private latest: StatsRow | null = null;
+
+  /** Takes `stats` (just read) as current; resets every cache when the vault was deleted or replaced. */
+  adopt(stats: StatsRow): StatsRow {
+    this.latest = stats;
     if (this.generation !== stats.generation) {
       this.generation = stats.generation;
       this.docsTable = new DocsTable();
@@ -1498,7 +1524,10 @@ export class KeywordIndexReader {
     if (missing.length > 0) {
       this.counters.rowsFetched += missing.length;
       const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
-      for (const row of fetched) if (row) this.remember(row);
+      for (const row of fetched) {
+        if (row) this.remember(row);
+        else this.counters.rowsGone += 1;
+      }
     }
     const out: SearchIndexRow[] = [];
     for (const seg of segs) {

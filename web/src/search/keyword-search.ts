@@ -13,7 +13,7 @@
  * top-k path in `rank`); otherwise every posting is scored.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost? })   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost?, readFirst? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
  *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
@@ -135,6 +135,25 @@ export interface KeywordTrace {
    * common-words-only exchange might rank).
    */
   path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'costly' | 'bound';
+  /** Answered twice: the index or the titles had changed since the statistics in memory were read (see `answerChecked`). */
+  reran: boolean;
+}
+
+/** The statistics and titles a query answers from. */
+interface View {
+  stats: Promise<StatsRow>;
+  titles: Promise<TitleIndex>;
+}
+
+/** Whether two statistics rows describe the same index (every write changes at least one of these). */
+function sameStats(a: StatsRow, b: StatsRow): boolean {
+  return (
+    a.generation === b.generation &&
+    a.nextSeg === b.nextSeg &&
+    a.nextDocId === b.nextDocId &&
+    a.docCount === b.docCount &&
+    a.totalLength.every((length, i) => length === b.totalLength[i])
+  );
 }
 
 interface Variant {
@@ -255,11 +274,12 @@ export class KeywordSearch implements ResultSource {
    * only (MERGE_MIN_POSTINGS; tests lower it to reach that path on a small vault). `exhaustive`: score every posting
    * of every word, never the top-k path (the reference the tests compare it with). `lookupCost`: the top-k path
    * runs only when the common words' lists are this many times longer than the candidates (LOOKUP_COST; tests set
-   * 0 to take it whenever it can prove the page).
+   * 0 to take it whenever it can prove the page). `readFirst`: read the statistics and title segments before
+   * answering, never answer from those in memory while checking them (`answerChecked`; the reference for tests and benchmarks).
    */
   constructor(
     private readonly db: KeywordSearchStorage,
-    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number } = {},
+    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number; readFirst?: boolean } = {},
   ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
@@ -281,11 +301,11 @@ export class KeywordSearch implements ResultSource {
     const started = performance.now();
     const counters = this.reader.counters;
     const before = { decodeMs: counters.decodeMs, decoded: counters.decoded, rowsFetched: counters.rowsFetched };
-    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive' };
+    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive', reran: false };
     const ended = this.reader.queryStarted();
     let result: KeywordResult;
     try {
-      result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+      result = await withStorageErrors(() => this.answerChecked(parseQuery(query), filters, limit, trace));
     } finally {
       ended();
     }
@@ -299,8 +319,44 @@ export class KeywordSearch implements ResultSource {
     return result;
   }
 
-  /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, keepStopwords = false): Promise<KeywordResult> {
+  /**
+   * Answers from the statistics and titles already in memory while reading the stored ones (the statistics row
+   * and the title log's segments) in parallel, instead of waiting for that read first: one storage round trip
+   * fewer before scoring. Every write to the index moves the statistics on (a new segment, a compaction, a
+   * deletion's new generation) and every title change adds a log segment, wherever it was written (the import
+   * worker, another tab, a pull). So when the read finds both as they were, and no row the listing named had
+   * gone meanwhile, the answer is the one reading first would have given; otherwise, it is answered again from
+   * what was read. A query never shows what the vault held before it started.
+   */
+  private async answerChecked(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace): Promise<KeywordResult> {
+    const stored = Promise.all([this.reader.readStats(), this.titles.segments()]);
+    const known = this.reader.known;
+    const knownTitles = this.titles.known;
+    if (known && knownTitles && !this.options.readFirst) {
+      stored.catch(() => undefined); // awaited below, after the answer: not an unhandled rejection meanwhile
+      const gone = this.reader.counters.rowsGone;
+      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles) });
+      const [stats, segs] = await stored;
+      if (sameStats(stats, known) && this.titles.holds(segs) && this.reader.counters.rowsGone === gone) return guess;
+      trace.reran = true;
+      trace.pageMs = 0;
+      return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
+    }
+    const [stats, segs] = await stored;
+    return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
+  }
+
+  /** The stored statistics and title segments just read, taken as current (caches reset for another vault). */
+  private adopt(stats: StatsRow, segs: readonly number[]): View {
+    if (this.reader.known?.generation !== stats.generation) this.titles.reset();
+    return { stats: Promise.resolve(this.reader.adopt(stats)), titles: this.titles.current(segs) };
+  }
+
+  /**
+   * `view`: the statistics and titles to answer from (read fresh when not given). `keepStopwords`: rank by every
+   * word, for a query whose other words are nowhere in the vault.
+   */
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, view?: View, keepStopwords = false): Promise<KeywordResult> {
     const started = performance.now();
     const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
@@ -321,7 +377,7 @@ export class KeywordSearch implements ResultSource {
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
     // Not yet compacted index rows are listed once for every term this query reads.
-    const statsRead = this.reader.stats();
+    const statsRead = view?.stats ?? this.reader.stats();
     const pending = this.reader.pendingSegments(statsRead);
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
     // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
@@ -342,7 +398,7 @@ export class KeywordSearch implements ResultSource {
       statsRead,
       this.reader.docs(pending),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
-      this.titles.current(),
+      view?.titles ?? this.titles.current(),
     ]);
     if (stats.docCount === 0) return empty;
     // Titles are neither the person's words nor the replies: a role filter leaves them out.
@@ -400,7 +456,7 @@ export class KeywordSearch implements ResultSource {
       : null;
 
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
-    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, true);
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, view, true);
 
     if (!this.warming && this.options.warmIndex === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
@@ -449,7 +505,7 @@ export class KeywordSearch implements ResultSource {
     for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
       for (const query of queries) {
         await this.reader.idleFor(REHEARSAL_IDLE_MS);
-        const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive' };
+        const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive', reran: false };
         await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
       }
     }
