@@ -143,6 +143,8 @@ export interface KeywordTrace {
 interface View {
   stats: Promise<StatsRow>;
   titles: Promise<TitleIndex>;
+  /** Called before the page's nodes are read, once every index row the query needs was read. */
+  beforePage?: () => void;
 }
 
 /** Whether two statistics rows describe the same index (every write changes at least one of these). */
@@ -181,6 +183,7 @@ interface RankInput {
   keywordQuery: boolean;
   pending: PendingSegments;
   trace: KeywordTrace;
+  beforePage: (() => void) | undefined;
 }
 
 /**
@@ -320,29 +323,35 @@ export class KeywordSearch implements ResultSource {
   }
 
   /**
-   * Answers from the statistics and titles already in memory while reading the stored ones (the statistics row
-   * and the title log's segments) in parallel, instead of waiting for that read first: one storage round trip
-   * fewer before scoring. Every write to the index moves the statistics on (a new segment, a compaction, a
-   * deletion's new generation) and every title change adds a log segment, wherever it was written (the import
-   * worker, another tab, a pull). So when the read finds both as they were, and no row the listing named had
-   * gone meanwhile, the answer is the one reading first would have given; otherwise, it is answered again from
-   * what was read. A query never shows what the vault held before it started.
+   * Answers from the statistics and titles already in memory, and reads the stored ones (the statistics row and
+   * the title log's segments) beside the page's nodes, once every index row the answer needed was read: one
+   * storage round trip fewer than reading them first. Every write to the index moves the statistics on (a new
+   * segment, a compaction, a deletion's new generation) and every title change adds a log segment, wherever it was
+   * written (the import worker, another tab, a pull). So when that read finds both as they were in memory, and no
+   * row the listing named had gone, every row read came from the same index as reading first would have; otherwise
+   * the query is answered again from what was read. A query never shows what the vault held before it started.
    */
   private async answerChecked(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace): Promise<KeywordResult> {
-    const stored = Promise.all([this.reader.readStats(), this.titles.segments()]);
+    const read = (): Promise<[StatsRow, number[]]> => Promise.all([this.reader.readStats(), this.titles.segments()]);
     const known = this.reader.known;
     const knownTitles = this.titles.known;
     if (known && knownTitles && !this.options.readFirst) {
-      stored.catch(() => undefined); // awaited below, after the answer: not an unhandled rejection meanwhile
+      let stored: Promise<[StatsRow, number[]]> | null = null;
+      const check = (): void => {
+        if (stored) return;
+        stored = read();
+        stored.catch(() => undefined); // awaited after the answer: not an unhandled rejection meanwhile
+      };
       const gone = this.reader.counters.rowsGone;
-      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles) });
-      const [stats, segs] = await stored;
+      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles), beforePage: check });
+      check();
+      const [stats, segs] = await (stored ?? read());
       if (sameStats(stats, known) && this.titles.holds(segs) && this.reader.counters.rowsGone === gone) return guess;
       trace.reran = true;
       trace.pageMs = 0;
       return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
     }
-    const [stats, segs] = await stored;
+    const [stats, segs] = await read();
     return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
   }
 
@@ -476,7 +485,7 @@ export class KeywordSearch implements ResultSource {
     const work = this.takeWorkspace(capacity);
     trace.readMs = performance.now() - started;
     try {
-      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace }, work);
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace, beforePage: view?.beforePage }, work);
     } finally {
       this.releaseWorkspace(work);
     }
@@ -529,7 +538,7 @@ export class KeywordSearch implements ResultSource {
   }
 
   private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
-    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace } = query;
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace, beforePage } = query;
     const rankStarted = performance.now();
     const filters = query.filters;
     const docCount = stats.docCount;
@@ -878,6 +887,7 @@ export class KeywordSearch implements ResultSource {
     trace.touched = touched.length;
     const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
       const pageStarted = performance.now();
+      beforePage?.();
       const hits = await this.pageHits(ranked, docs, scores, titleIndex);
       trace.pageMs += performance.now() - pageStarted;
       return hits;
@@ -963,6 +973,7 @@ export class KeywordSearch implements ResultSource {
         const sure = new Set(found);
         const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
         const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
+        beforePage?.();
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
