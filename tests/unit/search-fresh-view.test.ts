@@ -9,7 +9,7 @@ import type { MemoryNode } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { deleteNodes } from '../../web/src/db/vault-writes';
-import { compactSearchIndex } from '../../web/src/search/keyword-index';
+import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
 import { KeywordSearch, type KeywordTrace } from '../../web/src/search/keyword-search';
 import { renameConversation } from '../../web/src/vault/edit-writes';
 
@@ -139,5 +139,21 @@ describe('keyword search on statistics in memory', () => {
   it('answers once, from memory, while nothing was written', async () => {
     for (const query of ['pilot', 'fog channel', 'tug', '"the tanker"', 'harbour']) expect(await page(query)).toEqual(await readFirstPage(query));
     expect(traces.filter((trace) => trace.reran)).toEqual([]);
+  });
+});
+
+describe('prefix expansion', () => {
+  it('picks the prefix itself, then the most frequent terms (ties in term order), as sorting every term would', async () => {
+    await importInto(writer, 2, 'Tackle', ['tack tacks tackle tackled tacky tact tactic tactics', 'tack tacks tackle', 'tack tactic tab table tabs', 'taboo tab tab']);
+    const reader2 = new KeywordIndexReader(() => reader.searchIndex);
+    const all = await reader2.frequentTerms(Number.MAX_SAFE_INTEGER);
+    for (const prefix of ['t', 'ta', 'tac', 'tack', 'tab', 'the', 'zz']) {
+      for (const max of [1, 3, 8, 100]) {
+        const sorted = all.map(([term]) => term).filter((term) => term.startsWith(prefix));
+        const expected = sorted.includes(prefix) ? [prefix, ...sorted.filter((term) => term !== prefix)] : sorted;
+        expect(await reader2.expandPrefix(prefix, max)).toEqual(expected.slice(0, max));
+      }
+    }
+    expect(await reader2.expandPrefix('ta', 0)).toEqual([]);
   });
 });

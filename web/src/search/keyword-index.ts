@@ -1419,12 +1419,22 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
   async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
-    const ranked = (await this.byFrequency(prefix, pending)).map(([term]) => term);
-    const exact = ranked.indexOf(prefix);
-    if (exact > 0) {
-      ranked.splice(exact, 1);
-      ranked.unshift(prefix);
+    if (max <= 0) return [];
+    const df = await this.prefixFrequencies(prefix, pending);
+    // The first `max` of byFrequency's order, picked without sorting every term the prefix starts (a short prefix
+    // starts thousands): same comparison, and a tie goes after the terms already kept, as a stable sort leaves it.
+    const best: [string, number][] = [];
+    for (const entry of df) {
+      if (entry[0] === prefix) continue;
+      const last = best[best.length - 1];
+      if (best.length >= max && last && byDf(entry, last) >= 0) continue;
+      let at = best.length;
+      while (at > 0 && byDf(entry, best[at - 1] ?? entry) < 0) at--;
+      best.splice(at, 0, entry);
+      if (best.length > max) best.pop();
     }
+    const ranked = best.map(([term]) => term);
+    if (df.has(prefix)) ranked.unshift(prefix);
     return ranked.slice(0, max);
   }
 
@@ -1435,6 +1445,11 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies, most frequent first. */
   private async byFrequency(prefix: string, pending?: PendingSegments): Promise<[string, number][]> {
+    return [...(await this.prefixFrequencies(prefix, pending))].sort(byDf);
+  }
+
+  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies. */
+  private async prefixFrequencies(prefix: string, pending?: PendingSegments): Promise<Map<string, number>> {
     const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
@@ -1448,7 +1463,7 @@ export class KeywordIndexReader {
         df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
       }
     }
-    return [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+    return df;
   }
 
   /**
@@ -1552,6 +1567,11 @@ export class KeywordIndexReader {
       this.cachedBytes -= entry.bytes;
     }
   }
+}
+
+/** Terms by document frequency, most first, then in term order. */
+function byDf(x: readonly [string, number], y: readonly [string, number]): number {
+  return y[1] - x[1] || x[0].localeCompare(y[0]);
 }
 
 /**
