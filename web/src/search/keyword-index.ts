@@ -1381,6 +1381,13 @@ export class KeywordIndexReader {
     }
   }
 
+  /** Queries started since the reader was made (see `queryStarted`). */
+  get queriesStarted(): number {
+    return this.started;
+  }
+
+  private started = 0;
+
   /** When the last query ended (performance.now()). */
   private lastQueryEnded = 0;
 
@@ -1391,6 +1398,7 @@ export class KeywordIndexReader {
   /** A query starts: the warm-up reads no more rows until every query has called the function returned. */
   queryStarted(): () => void {
     this.queries += 1;
+    this.started += 1;
     let ended = false;
     return () => {
       if (ended) return;

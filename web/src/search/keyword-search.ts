@@ -65,7 +65,7 @@ const REHEARSAL_TERMS = 4000;
 const REHEARSAL_ROUNDS = 3;
 const REHEARSAL_LIMIT = 20;
 /**
- * A rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
+ * Once people search, a rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
  * search bench (300 queries one right after another, so it never runs there) neither this nor rehearsing between
  * queries showed a difference beyond the noise of a shared machine (15 runs, ABBA order, load 4.5–9.8).
  */
@@ -145,6 +145,14 @@ interface View {
   titles: Promise<TitleIndex>;
   /** Called before the page's nodes are read, once every index row the query needs was read. */
   beforePage?: () => void;
+  /** A query someone asked (not the rehearsal): the first one starts the warm-up. */
+  real?: boolean;
+}
+
+function warmUpStopped(error: unknown): void {
+  // The vault was closed (another vault opened, a test ended): nothing to warm any more, nothing to say.
+  if (error instanceof Error && error.name === 'DatabaseClosedError') return;
+  console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }
 
 /** Whether two statistics rows describe the same index (every write changes at least one of these). */
@@ -343,7 +351,7 @@ export class KeywordSearch implements ResultSource {
         stored.catch(() => undefined); // awaited after the answer: not an unhandled rejection meanwhile
       };
       const gone = this.reader.counters.rowsGone;
-      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles), beforePage: check });
+      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles), beforePage: check, real: true });
       check();
       const [stats, segs] = await (stored ?? read());
       if (sameStats(stats, known) && this.titles.holds(segs) && this.reader.counters.rowsGone === gone) return guess;
@@ -358,7 +366,7 @@ export class KeywordSearch implements ResultSource {
   /** The stored statistics and title segments just read, taken as current (caches reset for another vault). */
   private adopt(stats: StatsRow, segs: readonly number[]): View {
     if (this.reader.known?.generation !== stats.generation) this.titles.reset();
-    return { stats: Promise.resolve(this.reader.adopt(stats)), titles: this.titles.current(segs) };
+    return { stats: Promise.resolve(this.reader.adopt(stats)), titles: this.titles.current(segs), real: true };
   }
 
   /**
@@ -467,18 +475,17 @@ export class KeywordSearch implements ResultSource {
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
     if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, view, true);
 
-    if (!this.warming && this.options.warmIndex === true) {
+    if (!this.warming && this.options.warmIndex === true && view?.real === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
       this.warming = true;
       // Only a head start: a query reads what it needs itself (and reports a storage failure), so a failed warm-up
       // is said in the console and tried again after a later query.
       setTimeout(() => {
-        const stopped = (error: unknown): void => {
+        this.reader.warm(stats).catch((error: unknown) => {
           this.warming = false;
-          console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-        };
-        this.reader.warm(stats).catch(stopped);
-        this.rehearse().catch(stopped);
+          warmUpStopped(error);
+        });
+        this.prepare();
       }, 0);
     }
     const capacity = docs.capacity;
@@ -492,18 +499,38 @@ export class KeywordSearch implements ResultSource {
   }
 
   /**
-   * Part of the warm-up: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
-   * phrase of two words just common enough to be merged, a rare word with one of them, a prefix, two
-   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time once no query has run for
-   * REHEARSAL_IDLE_MS (while a person reads the results or pauses typing). A
-   * page opens with the search code not yet compiled: measured (node, 20k exchanges), the first 300 queries spent
-   * 3–5 times longer scoring than the same queries once the engine had seen them, and a second engine with cold
-   * data but compiled code spent no more than a warm one. The words are the least common that take each path, so
-   * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more. It runs beside the
-   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it.
+   * Starts the rehearsal (below) unless it ran or runs: the app calls it when the vault opens, so the first query
+   * people type finds the documents table, lexicon and titles in memory and the search code compiled. Otherwise the
+   * first query starts it. Without `warmIndex`, nothing.
+   */
+  prepare(): void {
+    if (this.rehearsing || this.options.warmIndex !== true) return;
+    this.rehearsing = true;
+    this.rehearse().catch((error: unknown) => {
+      this.rehearsing = false;
+      warmUpStopped(error);
+    });
+  }
+
+  private rehearsing = false;
+
+  /**
+   * A few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a phrase of two words just
+   * common enough to be merged, a rare word with one of them, a prefix, two mid-frequency words, a phrase with a
+   * rare word), answered and dropped, one at a time. A page opens with the search code not yet compiled: measured
+   * (node, 20k exchanges), the first 300 queries spent 3–5 times longer scoring than the same queries once the
+   * engine had seen them, and a second engine with cold data but compiled code spent no more than a warm one. The
+   * words are the least common that take each path, so a rehearsal costs a few milliseconds. Until the first query
+   * people ask, it goes from one search to the next, yielding between them (from the vault's opening); once they
+   * ask, only after no query has run for REHEARSAL_IDLE_MS (while a person reads the results or pauses typing), so
+   * it never runs between queries typed in quick succession. It runs beside the rows' warm-up
+   * (KeywordIndexReader.warm), which does not wait for it. What it holds afterwards: the documents table (about
+   * 40 bytes a document), the lexicon rows and the few postings rows it read, in the reader's bounded caches.
    */
   private async rehearse(): Promise<void> {
-    await this.reader.idleFor(REHEARSAL_IDLE_MS);
+    const asked = this.reader.queriesStarted;
+    const pause = (): Promise<void> => (this.reader.queriesStarted === asked ? this.reader.noQueryRunning() : this.reader.idleFor(REHEARSAL_IDLE_MS));
+    await pause();
     const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
     if (ranked.length < 8) return;
     const at = (share: number): string => ranked[Math.min(ranked.length - 1, Math.floor(ranked.length * share))]?.[0] ?? '';
@@ -513,7 +540,7 @@ export class KeywordSearch implements ResultSource {
     const queries = [`"${first} ${second}"`, `${rare} ${first} `, `${at(0.5)} ${at(0.3).slice(0, 3)}`, `${at(0.4)} ${at(0.6)} `, `"${rare} ${second}"`];
     for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
       for (const query of queries) {
-        await this.reader.idleFor(REHEARSAL_IDLE_MS);
+        await pause();
         const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive', reran: false };
         await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
       }
