@@ -143,10 +143,15 @@ describe('keyword search on statistics in memory', () => {
 });
 
 describe('prefix expansion', () => {
-  it('picks the prefix itself, then the most frequent terms (ties in term order), as sorting every term would', async () => {
+  it('picks the prefix itself, then the most frequent terms (ties in term order), as sorting every term would; so do the most frequent terms', async () => {
     await importInto(writer, 2, 'Tackle', ['tack tacks tackle tackled tacky tact tactic tactics', 'tack tacks tackle', 'tack tactic tab table tabs', 'taboo tab tab']);
     const reader2 = new KeywordIndexReader(() => reader.searchIndex);
-    const all = await reader2.frequentTerms(Number.MAX_SAFE_INTEGER);
+    const listed = await reader2.frequentTerms(Number.MAX_SAFE_INTEGER);
+    // The reference: every term sorted, most documents first, then in term order.
+    const all = [...listed].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+    expect(listed).toEqual(all);
+    expect(all.length).toBeGreaterThan(20);
+    for (const max of [1, 5, 12]) expect(await reader2.frequentTerms(max)).toEqual(all.slice(0, max));
     for (const prefix of ['t', 'ta', 'tac', 'tack', 'tab', 'the', 'zz']) {
       for (const max of [1, 3, 8, 100]) {
         const sorted = all.map(([term]) => term).filter((term) => term.startsWith(prefix));

@@ -529,7 +529,11 @@ export class KeywordSearch implements ResultSource {
    */
   private async rehearse(): Promise<void> {
     const asked = this.reader.queriesStarted;
-    const pause = (): Promise<void> => (this.reader.queriesStarted === asked ? this.reader.noQueryRunning() : this.reader.idleFor(REHEARSAL_IDLE_MS));
+    const pause = async (): Promise<void> => {
+      if (this.reader.queriesStarted === asked) await this.reader.noQueryRunning();
+      // A query came (maybe while waiting): from now on, only in pauses.
+      if (this.reader.queriesStarted !== asked) await this.reader.idleFor(REHEARSAL_IDLE_MS);
+    };
     await pause();
     const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
     if (ranked.length < 8) return;
