@@ -1528,14 +1528,7 @@ export class KeywordIndexReader {
   private async rows(part: string, known?: readonly number[]): Promise<SearchIndexRow[]> {
     const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
-    if (missing.length > 0) {
-      this.counters.rowsFetched += missing.length;
-      const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
-      for (const row of fetched) {
-        if (row) this.remember(row);
-        else this.counters.rowsGone += 1;
-      }
-    }
+    if (missing.length > 0) await this.fetch(part, missing);
     const out: SearchIndexRow[] = [];
     for (const seg of segs) {
       const key = `${part}:${seg}`;
@@ -1547,6 +1540,40 @@ export class KeywordIndexReader {
       out.push(hit.row);
     }
     return out;
+  }
+
+  /** Rows asked for by reads that started together, not yet requested (see `fetch`). */
+  private batch: { keys: [string, number][]; asked: Set<string>; read: Promise<void> } | null = null;
+
+  /**
+   * Reads rows into the cache. Reads asked for together (a query's words, which all wait for the same listing, or
+   * the warm-up's parts) share one request, made once they have all asked: each request costs the page's thread a
+   * transaction whatever its size (a word's first query read one per part).
+   */
+  private fetch(part: string, segs: readonly number[]): Promise<void> {
+    let batch = this.batch;
+    if (!batch) {
+      const keys: [string, number][] = [];
+      const started: { keys: [string, number][]; asked: Set<string>; read: Promise<void> } = { keys, asked: new Set(), read: Promise.resolve() };
+      // A microtask: the other reads resuming from the same listing run first and join the batch.
+      started.read = Promise.resolve().then(async () => {
+        if (this.batch === started) this.batch = null;
+        this.counters.rowsFetched += keys.length;
+        const fetched = await this.table().bulkGet(keys);
+        for (const row of fetched) {
+          if (row) this.remember(row);
+          else this.counters.rowsGone += 1;
+        }
+      });
+      this.batch = batch = started;
+    }
+    for (const seg of segs) {
+      const key = `${part}:${seg}`;
+      if (batch.asked.has(key)) continue;
+      batch.asked.add(key);
+      batch.keys.push([part, seg]);
+    }
+    return batch.read;
   }
 
   private remember(row: SearchIndexRow): void {
