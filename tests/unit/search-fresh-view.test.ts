@@ -136,6 +136,12 @@ describe('keyword search on statistics in memory', () => {
     expect(traces.at(-1)?.reran).toBe(true);
   });
 
+  it('queries asked together after a rename all find the new title', async () => {
+    await renameConversation(writer, 'grok:harbour-1', 'Cormorant sightings');
+    const answers = await Promise.all(['cormorant', 'cormorant pilot', 'cormorant', 'cormorant fog'].map((query) => search.searchDetailed(query, {}, 20)));
+    for (const answer of answers) expect(answer.hits[0]?.conversationTitle).toBe('Cormorant sightings');
+  });
+
   it('answers once, from memory, while nothing was written', async () => {
     for (const query of ['pilot', 'fog channel', 'tug', '"the tanker"', 'harbour']) expect(await page(query)).toEqual(await readFirstPage(query));
     expect(traces.filter((trace) => trace.reran)).toEqual([]);

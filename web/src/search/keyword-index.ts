@@ -29,6 +29,7 @@
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
+ *     stats(); readStats(); adopt(stats); known   // statistics: read and adopted, read only, adopted, last adopted
  *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */
 import Dexie from 'dexie';

@@ -10,12 +10,16 @@
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  * Common words (merged postings) are scored for the candidates only when a bound proves the page the same (the
- * top-k path in `rank`); otherwise every posting is scored.
+ * top-k path in `rank`); otherwise every posting is scored. A query answers from the index statistics and titles
+ * in memory, and checks them against storage beside its page read (`answerChecked`): when another tab or the
+ * import worker wrote meanwhile, it is answered again. The app rehearses a few searches when the vault opens
+ * (`prepare`), so the first query people type finds the code compiled and the per-vault tables in memory.
  *
  *   class KeywordSearch implements ResultSource {
  *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost?, readFirst? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
+ *     prepare(): void   // warm up in the background (yields to queries)
  *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
  *   }
  */
@@ -29,7 +33,7 @@ import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merg
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
-import { TitleIndexReader, type TitleIndex } from './title-index';
+import { sameSegments, TitleIndexReader, type TitleIndex } from './title-index';
 import { conversationDocs, TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 import { appendAll } from '../../../shared/arrays';
@@ -343,7 +347,9 @@ export class KeywordSearch implements ResultSource {
     const read = (): Promise<[StatsRow, number[]]> => Promise.all([this.reader.readStats(), this.titles.segments()]);
     const known = this.reader.known;
     const knownTitles = this.titles.known;
-    if (known && knownTitles && !this.options.readFirst) {
+    // The segments those titles were read from, as of now: another query may update them in place meanwhile.
+    const titlesFrom = this.titles.readFrom;
+    if (known && knownTitles && titlesFrom && !this.options.readFirst) {
       let stored: Promise<[StatsRow, number[]]> | null = null;
       const check = (): void => {
         if (stored) return;
@@ -354,7 +360,7 @@ export class KeywordSearch implements ResultSource {
       const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles), beforePage: check, real: true });
       check();
       const [stats, segs] = await (stored ?? read());
-      if (sameStats(stats, known) && this.titles.holds(segs) && this.reader.counters.rowsGone === gone) return guess;
+      if (sameStats(stats, known) && sameSegments(segs, titlesFrom) && this.reader.counters.rowsGone === gone) return guess;
       trace.reran = true;
       trace.pageMs = 0;
       return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));

@@ -15,7 +15,8 @@
  *   class TitleChanges { imported(id, title) renamed(id, title | null) deleted(id) recordPut(record) recordDeleted(key) flush(table) }
  *   titleSnapshotRow(conversations, renames): TitleLogRow   a whole log in one row (upgrades of older vaults)
  *   class TitleIndex       holders(term) title(id) length(id) expandPrefix(prefix, max) closeTerms(word, distance, max)
- *   class TitleIndexReader { constructor(table: () => SearchIndexTable); current(listed?): Promise<TitleIndex>; segments(); known; holds(segs); reset() }
+ *   class TitleIndexReader { constructor(table: () => SearchIndexTable); current(listed?): Promise<TitleIndex>; segments(); known; readFrom; holds(segs); reset() }
+ *   sameSegments(a, b): boolean
  */
 import Dexie from 'dexie';
 import { z } from 'zod';
@@ -326,6 +327,10 @@ export class TitleIndex {
   }
 }
 
+export function sameSegments(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((seg, i) => seg === b[i]);
+}
+
 /**
  * The titles as of now, in memory: the first call reads the whole log, later calls list the part's keys and apply
  * only the rows written since (a fold the reader had already seen all of costs nothing either).
@@ -350,7 +355,12 @@ export class TitleIndexReader {
 
   /** Whether the titles in memory are those of a log listing `segs` (the log only ever gains segments or folds). */
   holds(segs: readonly number[]): boolean {
-    return this.read && segs.length === this.segs.length && segs.every((seg, i) => seg === this.segs[i]);
+    return this.read && sameSegments(segs, this.segs);
+  }
+
+  /** The log's segments the titles in memory were read from (null before any read). */
+  get readFrom(): readonly number[] | null {
+    return this.read ? this.segs : null;
   }
 
   /** Forgets the titles read (the vault was deleted or replaced: a new log may reuse segment numbers). */
