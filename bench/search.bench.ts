@@ -17,7 +17,7 @@
  * BENCH_INGEST_VARIANTS=1 adds IndexedDB variants timed on the sample batches (rows, indexes, durability).
  * BENCH_ONLY=ours skips MiniSearch's cold starts and queries (its column shows NaN), to
  * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
- * functions with the most self time. BENCH_COMPARE=1 (with a kept profile) only times keyword search's top-k path
+ * functions with the most self time. BENCH_DUMP=<file> writes our per-query latencies and traces there as JSON. BENCH_COMPARE=1 (with a kept profile) only times keyword search's top-k path
  * against its exhaustive scorer in the same page, query by query, and checks their pages are the same.
  */
 import { once } from 'node:events';
@@ -314,6 +314,8 @@ async function main(): Promise<void> {
       return;
     }
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
+    const dump = process.env['BENCH_DUMP'];
+    if (dump) writeFileSync(dump, JSON.stringify({ queries, full: ours.full, keyword: ours.keyword, traces: ours.traces, load: loadavg() }));
     const mini = OURS_ONLY
       ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], traces: [], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
       : await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);

@@ -8,7 +8,7 @@ import type { MemoryNode } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import type { SearchIndexTable } from '../../web/src/search/index-table';
-import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
+import { compactSearchIndex, KeywordIndexReader, postingsPart } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
 
 function batch(conversation: number, texts: string[]): ImportBatch {
@@ -92,13 +92,16 @@ describe('decoded postings of common terms', () => {
 
 describe('rows kept between queries', () => {
   /** The real table, with the rows it hands out counted (what a query waits for). */
-  function counting(): { table: SearchIndexTable; rowsRead: () => number } {
+  function counting(): { table: SearchIndexTable; rowsRead: () => number; requests: () => number } {
     let read = 0;
+    let requests = 0;
     const table: SearchIndexTable = {
       get: (key) => db.searchIndex.get(key),
       bulkGet: async (keys) => {
         const rows = await db.searchIndex.bulkGet(keys);
-        read += rows.filter((row) => row?.kind === 'postings').length;
+        const postings = rows.filter((row) => row?.kind === 'postings').length;
+        read += postings;
+        if (postings > 0) requests += 1;
         return rows;
       },
       put: (row) => db.searchIndex.put(row),
@@ -119,8 +122,23 @@ describe('rows kept between queries', () => {
         },
       }),
     };
-    return { table, rowsRead: () => read };
+    return { table, rowsRead: () => read, requests: () => requests };
   }
+
+  it('reads the rows of words asked for together in one request, and hands each word its own postings', async () => {
+    const words = ['tide', 'high', 'water', 'turns', 'here'];
+    expect(new Set(words.map(postingsPart)).size).toBeGreaterThan(1);
+    const { table, rowsRead, requests } = counting();
+    const reader = new KeywordIndexReader(() => table, Number.POSITIVE_INFINITY);
+    const listed = reader.pendingSegments(reader.stats());
+    const byWord = await Promise.all(words.map((word) => reader.postings(word, ['h', 'a'], listed)));
+    expect(requests()).toBe(1);
+    expect(rowsRead()).toBeGreaterThan(1);
+    for (const [i, word] of words.entries()) {
+      const docs = [...(byWord[i]?.values() ?? [])].flat().flatMap((list) => [...list.docIds]).sort((a, b) => a - b);
+      expect(docs).toEqual(await docsWith(new KeywordIndexReader(() => db.searchIndex), word));
+    }
+  });
 
   it('a warmed reader reads no postings row for a word it has not seen, and still sees a later import', async () => {
     await compactSearchIndex(db, { minSegments: 1 });

@@ -29,6 +29,7 @@
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
+ *     stats(); readStats(); adopt(stats); known   // statistics: read and adopted, read only, adopted, last adopted
  *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */
 import Dexie from 'dexie';
@@ -1247,6 +1248,11 @@ export interface ReaderCounters {
   rowsFetched: number;
   /** The background warm-up is reading rows. */
   warming: boolean;
+  /**
+   * Rows a listing named that storage no longer held when read (a compaction or deletion committed in between):
+   * a query answered from statistics it had not just read is then asked again (KeywordSearch).
+   */
+  rowsGone: number;
 }
 
 interface HotTerm {
@@ -1270,7 +1276,7 @@ export class KeywordIndexReader {
   private hot = new Map<string, HotTerm>();
   private hotBytes = 0;
   /** Running totals since the reader was made, for timing breakdowns (KeywordSearch.trace): decoding, rows fetched. */
-  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false };
+  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false, rowsGone: 0 };
 
   constructor(
     private readonly table: () => SearchIndexTable,
@@ -1279,7 +1285,28 @@ export class KeywordIndexReader {
 
   /** Fresh statistics; resets every cache when the vault was deleted or replaced. */
   async stats(): Promise<StatsRow> {
-    const stats = await readIndexStats(this.table());
+    return this.adopt(await this.readStats());
+  }
+
+  /** The statistics row as stored now, without adopting it (see `adopt`). */
+  readStats(): Promise<StatsRow> {
+    return readIndexStats(this.table());
+  }
+
+  /**
+   * The statistics this reader last adopted (null before any): every write to the index moves them on (a new
+   * segment, a compaction, a deletion's new generation), so a query may run on them while a fresh read checks that
+   * they still hold (KeywordSearch), instead of waiting for that read first.
+   */
+  get known(): StatsRow | null {
+    return this.latest;
+  }
+
+  private latest: StatsRow | null = null;
+
+  /** Takes `stats` (just read) as current; resets every cache when the vault was deleted or replaced. */
+  adopt(stats: StatsRow): StatsRow {
+    this.latest = stats;
     if (this.generation !== stats.generation) {
       this.generation = stats.generation;
       this.docsTable = new DocsTable();
@@ -1387,6 +1414,13 @@ export class KeywordIndexReader {
     }
   }
 
+  /** Queries started since the reader was made (see `queryStarted`). */
+  get queriesStarted(): number {
+    return this.started;
+  }
+
+  private started = 0;
+
   /** When the last query ended (performance.now()). */
   private lastQueryEnded = 0;
 
@@ -1397,6 +1431,7 @@ export class KeywordIndexReader {
   /** A query starts: the warm-up reads no more rows until every query has called the function returned. */
   queryStarted(): () => void {
     this.queries += 1;
+    this.started += 1;
     let ended = false;
     return () => {
       if (ended) return;
@@ -1425,22 +1460,21 @@ export class KeywordIndexReader {
 
   /** Indexed terms starting with `prefix`, most frequent first (the prefix itself first when it is a term). */
   async expandPrefix(prefix: string, max: number, pending?: PendingSegments): Promise<string[]> {
-    const ranked = (await this.byFrequency(prefix, pending)).map(([term]) => term);
-    const exact = ranked.indexOf(prefix);
-    if (exact > 0) {
-      ranked.splice(exact, 1);
-      ranked.unshift(prefix);
-    }
+    if (max <= 0) return [];
+    const df = await this.prefixFrequencies(prefix, pending);
+    // A short prefix starts thousands of terms: only the first `max` are picked (firstByDf), not all sorted.
+    const ranked = firstByDf(df, max, prefix).map(([term]) => term);
+    if (df.has(prefix)) ranked.unshift(prefix);
     return ranked.slice(0, max);
   }
 
-  /** Indexed terms (up to `max`) with the documents holding each, most first. */
+  /** Indexed terms (up to `max`, up to 50,000 per lexicon row) with the documents holding each, most first. */
   async frequentTerms(max: number): Promise<[term: string, df: number][]> {
-    return (await this.byFrequency('')).slice(0, max);
+    return firstByDf(await this.prefixFrequencies(''), max);
   }
 
-  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies, most frequent first. */
-  private async byFrequency(prefix: string, pending?: PendingSegments): Promise<[string, number][]> {
+  /** Indexed terms starting with `prefix` (up to 50,000 per lexicon row) and their document frequencies. */
+  private async prefixFrequencies(prefix: string, pending?: PendingSegments): Promise<Map<string, number>> {
     const rows = await this.rows('lex', pending ? ((await pending).get('lex') ?? []) : undefined);
     const df = new Map<string, number>();
     const scanLimit = 50_000;
@@ -1454,7 +1488,7 @@ export class KeywordIndexReader {
         df.set(term, (df.get(term) ?? 0) + (row.df[i] ?? 0));
       }
     }
-    return [...df].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+    return df;
   }
 
   /**
@@ -1527,11 +1561,7 @@ export class KeywordIndexReader {
   private async rows(part: string, known?: readonly number[]): Promise<SearchIndexRow[]> {
     const segs = known ?? (await this.segments(part));
     const missing = segs.filter((seg) => !this.rowCache.has(`${part}:${seg}`));
-    if (missing.length > 0) {
-      this.counters.rowsFetched += missing.length;
-      const fetched = await this.table().bulkGet(missing.map((seg): [string, number] => [part, seg]));
-      for (const row of fetched) if (row) this.remember(row);
-    }
+    if (missing.length > 0) await this.fetch(part, missing);
     const out: SearchIndexRow[] = [];
     for (const seg of segs) {
       const key = `${part}:${seg}`;
@@ -1545,6 +1575,40 @@ export class KeywordIndexReader {
     return out;
   }
 
+  /** Rows asked for by reads that started together, not yet requested (see `fetch`). */
+  private batch: { keys: [string, number][]; asked: Set<string>; read: Promise<void> } | null = null;
+
+  /**
+   * Reads rows into the cache. Reads asked for together (a query's words, which all wait for the same listing, or
+   * the warm-up's parts) share one request, made once they have all asked: each request costs the page's thread a
+   * transaction whatever its size (a word's first query read one per part).
+   */
+  private fetch(part: string, segs: readonly number[]): Promise<void> {
+    let batch = this.batch;
+    if (!batch) {
+      const keys: [string, number][] = [];
+      const started: { keys: [string, number][]; asked: Set<string>; read: Promise<void> } = { keys, asked: new Set(), read: Promise.resolve() };
+      // A microtask: the other reads resuming from the same listing run first and join the batch.
+      started.read = Promise.resolve().then(async () => {
+        if (this.batch === started) this.batch = null;
+        this.counters.rowsFetched += keys.length;
+        const fetched = await this.table().bulkGet(keys);
+        for (const row of fetched) {
+          if (row) this.remember(row);
+          else this.counters.rowsGone += 1;
+        }
+      });
+      this.batch = batch = started;
+    }
+    for (const seg of segs) {
+      const key = `${part}:${seg}`;
+      if (batch.asked.has(key)) continue;
+      batch.asked.add(key);
+      batch.keys.push([part, seg]);
+    }
+    return batch.read;
+  }
+
   private remember(row: SearchIndexRow): void {
     const bytes = row.kind === 'postings' ? row.data.byteLength + (row.positions?.byteLength ?? 0) + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
     this.rowCache.set(`${row.part}:${row.seg}`, { row, bytes });
@@ -1555,6 +1619,36 @@ export class KeywordIndexReader {
       this.cachedBytes -= entry.bytes;
     }
   }
+}
+
+/** Terms by document frequency, most first, then in term order. */
+function byDf(x: readonly [string, number], y: readonly [string, number]): number {
+  return y[1] - x[1] || x[0].localeCompare(y[0]);
+}
+
+/**
+ * The first `max` entries (but `skip`) in byDf order, as sorting them all would give (a tie goes after the entries
+ * already kept, as a stable sort leaves it), picked in one pass: sorting every term of a lexicon cost the
+ * rehearsal ~100 ms of the page's thread, and a short prefix's thousands of terms a prefix query.
+ */
+function firstByDf(entries: Iterable<[string, number]>, max: number, skip?: string): [string, number][] {
+  const best: [string, number][] = [];
+  if (max <= 0) return best;
+  for (const entry of entries) {
+    if (entry[0] === skip) continue;
+    const last = best[best.length - 1];
+    if (best.length >= max && last && byDf(entry, last) >= 0) continue;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byDf(entry, best[mid] ?? entry) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    best.splice(lo, 0, entry);
+    if (best.length > max) best.pop();
+  }
+  return best;
 }
 
 /**

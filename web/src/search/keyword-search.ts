@@ -10,12 +10,16 @@
  * titles (renamed over imported) are a field of their own: title-search.ts lifts the exchanges of a conversation
  * whose title holds the words, and one exchange stands for a conversation found by its title alone.
  * Common words (merged postings) are scored for the candidates only when a bound proves the page the same (the
- * top-k path in `rank`); otherwise every posting is scored.
+ * top-k path in `rank`); otherwise every posting is scored. A query answers from the index statistics and titles
+ * in memory, and checks them against storage beside its page read (`answerChecked`): when another tab or the
+ * import worker wrote meanwhile, it is answered again. The app rehearses a few searches when the vault opens
+ * (`prepare`), so the first query people type finds the code compiled and the per-vault tables in memory.
  *
  *   class KeywordSearch implements ResultSource {
- *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost? })   // a VaultDatabase, or the CLI's SQLite storage
+ *     constructor(db: KeywordSearchStorage, options?: { warmIndex?, commonPostings?, exhaustive?, lookupCost?, readFirst? })   // a VaultDatabase, or the CLI's SQLite storage
  *     search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]>
  *     searchDetailed(query: string, filters: SearchFilters, limit: number): Promise<KeywordResult>
+ *     prepare(): void   // warm up in the background (yields to queries)
  *     trace: ((trace: KeywordTrace) => void) | null   // where each query's time went (benchmarks)
  *   }
  */
@@ -29,7 +33,7 @@ import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merg
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
 import { containsPhrase } from './snippets';
 import { queryStopwords } from './stopwords';
-import { TitleIndexReader, type TitleIndex } from './title-index';
+import { sameSegments, TitleIndexReader, type TitleIndex } from './title-index';
 import { conversationDocs, TitleMatches, type TitleTerm } from './title-search';
 import type { RankedHit, ResultSource, SearchFilters } from './types';
 import { appendAll } from '../../../shared/arrays';
@@ -65,7 +69,7 @@ const REHEARSAL_TERMS = 4000;
 const REHEARSAL_ROUNDS = 3;
 const REHEARSAL_LIMIT = 20;
 /**
- * A rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
+ * Once people search, a rehearsal search waits until no query has run for this long (while a person reads or pauses typing). In the
  * search bench (300 queries one right after another, so it never runs there) neither this nor rehearsing between
  * queries showed a difference beyond the noise of a shared machine (15 runs, ABBA order, load 4.5–9.8).
  */
@@ -135,6 +139,35 @@ export interface KeywordTrace {
    * common-words-only exchange might rank).
    */
   path: 'top-k' | 'top-k phrase' | 'exhaustive' | 'few candidates' | 'costly' | 'bound';
+  /** Answered twice: the index or the titles had changed since the statistics in memory were read (see `answerChecked`). */
+  reran: boolean;
+}
+
+/** The statistics and titles a query answers from. */
+interface View {
+  stats: Promise<StatsRow>;
+  titles: Promise<TitleIndex>;
+  /** Called before the page's nodes are read, once every index row the query needs was read. */
+  beforePage?: () => void;
+  /** A query someone asked (not the rehearsal): the first one starts the warm-up. */
+  real?: boolean;
+}
+
+function warmUpStopped(error: unknown): void {
+  // The vault was closed (another vault opened, a test ended): nothing to warm any more, nothing to say.
+  if (error instanceof Error && error.name === 'DatabaseClosedError') return;
+  console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+}
+
+/** Whether two statistics rows describe the same index (every write changes at least one of these). */
+function sameStats(a: StatsRow, b: StatsRow): boolean {
+  return (
+    a.generation === b.generation &&
+    a.nextSeg === b.nextSeg &&
+    a.nextDocId === b.nextDocId &&
+    a.docCount === b.docCount &&
+    a.totalLength.every((length, i) => length === b.totalLength[i])
+  );
 }
 
 interface Variant {
@@ -162,6 +195,7 @@ interface RankInput {
   keywordQuery: boolean;
   pending: PendingSegments;
   trace: KeywordTrace;
+  beforePage: (() => void) | undefined;
 }
 
 /**
@@ -255,11 +289,12 @@ export class KeywordSearch implements ResultSource {
    * only (MERGE_MIN_POSTINGS; tests lower it to reach that path on a small vault). `exhaustive`: score every posting
    * of every word, never the top-k path (the reference the tests compare it with). `lookupCost`: the top-k path
    * runs only when the common words' lists are this many times longer than the candidates (LOOKUP_COST; tests set
-   * 0 to take it whenever it can prove the page).
+   * 0 to take it whenever it can prove the page). `readFirst`: read the statistics and title segments before
+   * answering, never answer from those in memory while checking them (`answerChecked`; the reference for tests and benchmarks).
    */
   constructor(
     private readonly db: KeywordSearchStorage,
-    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number } = {},
+    private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number; readFirst?: boolean } = {},
   ) {
     this.reader = new KeywordIndexReader(() => db.searchIndex);
     this.titles = new TitleIndexReader(() => db.searchIndex);
@@ -281,11 +316,11 @@ export class KeywordSearch implements ResultSource {
     const started = performance.now();
     const counters = this.reader.counters;
     const before = { decodeMs: counters.decodeMs, decoded: counters.decoded, rowsFetched: counters.rowsFetched };
-    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive' };
+    const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: counters.warming, path: 'exhaustive', reran: false };
     const ended = this.reader.queryStarted();
     let result: KeywordResult;
     try {
-      result = await withStorageErrors(() => this.run(parseQuery(query), filters, limit, trace));
+      result = await withStorageErrors(() => this.answerChecked(parseQuery(query), filters, limit, trace));
     } finally {
       ended();
     }
@@ -299,8 +334,52 @@ export class KeywordSearch implements ResultSource {
     return result;
   }
 
-  /** `keepStopwords`: rank by every word, for a query whose other words are nowhere in the vault. */
-  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, keepStopwords = false): Promise<KeywordResult> {
+  /**
+   * Answers from the statistics and titles already in memory, and reads the stored ones (the statistics row and
+   * the title log's segments) beside the page's nodes, once every index row the answer needed was read: one
+   * storage round trip fewer than reading them first. Every write to the index moves the statistics on (a new
+   * segment, a compaction, a deletion's new generation) and every title change adds a log segment, wherever it was
+   * written (the import worker, another tab, a pull). So when that read finds both as they were in memory, and no
+   * row the listing named had gone, every row read came from the same index as reading first would have; otherwise
+   * the query is answered again from what was read. A query never shows what the vault held before it started.
+   */
+  private async answerChecked(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace): Promise<KeywordResult> {
+    const read = (): Promise<[StatsRow, number[]]> => Promise.all([this.reader.readStats(), this.titles.segments()]);
+    const known = this.reader.known;
+    const knownTitles = this.titles.known;
+    // The segments those titles were read from, as of now: another query may update them in place meanwhile.
+    const titlesFrom = this.titles.readFrom;
+    if (known && knownTitles && titlesFrom && !this.options.readFirst) {
+      let stored: Promise<[StatsRow, number[]]> | null = null;
+      const check = (): void => {
+        if (stored) return;
+        stored = read();
+        stored.catch(() => undefined); // awaited after the answer: not an unhandled rejection meanwhile
+      };
+      const gone = this.reader.counters.rowsGone;
+      const guess = await this.run(parsed, filters, limit, trace, { stats: Promise.resolve(known), titles: Promise.resolve(knownTitles), beforePage: check, real: true });
+      check();
+      const [stats, segs] = await (stored ?? read());
+      if (sameStats(stats, known) && sameSegments(segs, titlesFrom) && this.reader.counters.rowsGone === gone) return guess;
+      trace.reran = true;
+      trace.pageMs = 0;
+      return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
+    }
+    const [stats, segs] = await read();
+    return this.run(parsed, filters, limit, trace, this.adopt(stats, segs));
+  }
+
+  /** The stored statistics and title segments just read, taken as current (caches reset for another vault). */
+  private adopt(stats: StatsRow, segs: readonly number[]): View {
+    if (this.reader.known?.generation !== stats.generation) this.titles.reset();
+    return { stats: Promise.resolve(this.reader.adopt(stats)), titles: this.titles.current(segs), real: true };
+  }
+
+  /**
+   * `view`: the statistics and titles to answer from (read fresh when not given). `keepStopwords`: rank by every
+   * word, for a query whose other words are nowhere in the vault.
+   */
+  private async run(parsed: ParsedQuery, filters: SearchFilters, limit: number, trace: KeywordTrace, view?: View, keepStopwords = false): Promise<KeywordResult> {
     const started = performance.now();
     const empty: KeywordResult = { parsed, expansions: [], corrections: [], ignored: [], missedPhrases: [], hits: [], total: 0, matchedAll: true, coverage: 0 };
     if (isEmptyQuery(parsed) || limit <= 0) return empty;
@@ -321,7 +400,7 @@ export class KeywordSearch implements ResultSource {
     // Everything that does not depend on the prefix expansion is read at once: each sequential round trip to
     // IndexedDB costs more than the reads themselves.
     // Not yet compacted index rows are listed once for every term this query reads.
-    const statsRead = this.reader.stats();
+    const statsRead = view?.stats ?? this.reader.stats();
     const pending = this.reader.pendingSegments(statsRead);
     pending.catch(() => undefined); // awaited by every postings read; a query that reads none must not leave it unhandled
     // The expansions' postings are requested as soon as the lexicon answers, not after the words' postings.
@@ -342,7 +421,7 @@ export class KeywordSearch implements ResultSource {
       statsRead,
       this.reader.docs(pending),
       Promise.all(words.map((term) => this.reader.postings(term, fields, pending))),
-      this.titles.current(),
+      view?.titles ?? this.titles.current(),
     ]);
     if (stats.docCount === 0) return empty;
     // Titles are neither the person's words nor the replies: a role filter leaves them out.
@@ -400,45 +479,68 @@ export class KeywordSearch implements ResultSource {
       : null;
 
     // Nothing but stopwords matched: they are better than nothing ("when each step happens" finds "each").
-    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, true);
+    if (!keepStopwords && ignored.length > 0 && groups.every((group) => postingCount(group) === 0) && titleMatches?.any() !== true) return this.run(parsed, filters, limit, trace, view, true);
 
-    if (!this.warming && this.options.warmIndex === true) {
+    if (!this.warming && this.options.warmIndex === true && view?.real === true) {
       // After the first query has its answer: the rows of a small enough index are read in the background.
       this.warming = true;
       // Only a head start: a query reads what it needs itself (and reports a storage failure), so a failed warm-up
       // is said in the console and tried again after a later query.
       setTimeout(() => {
-        const stopped = (error: unknown): void => {
+        this.reader.warm(stats).catch((error: unknown) => {
           this.warming = false;
-          console.warn('search index warm-up stopped', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-        };
-        this.reader.warm(stats).catch(stopped);
-        this.rehearse().catch(stopped);
+          warmUpStopped(error);
+        });
+        this.prepare();
       }, 0);
     }
     const capacity = docs.capacity;
     const work = this.takeWorkspace(capacity);
     trace.readMs = performance.now() - started;
     try {
-      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace }, work);
+      return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace, beforePage: view?.beforePage }, work);
     } finally {
       this.releaseWorkspace(work);
     }
   }
 
   /**
-   * Part of the warm-up: a few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a
-   * phrase of two words just common enough to be merged, a rare word with one of them, a prefix, two
-   * mid-frequency words, a phrase with a rare word), answered and dropped, one at a time once no query has run for
-   * REHEARSAL_IDLE_MS (while a person reads the results or pauses typing). A
-   * page opens with the search code not yet compiled: measured (node, 20k exchanges), the first 300 queries spent
-   * 3–5 times longer scoring than the same queries once the engine had seen them, and a second engine with cold
-   * data but compiled code spent no more than a warm one. The words are the least common that take each path, so
-   * a rehearsal costs a few milliseconds and delays a query that arrives meanwhile by no more. It runs beside the
-   * rows' warm-up (KeywordIndexReader.warm), which does not wait for it.
+   * Starts the rehearsal (below) unless it ran or runs: the app calls it when the vault opens, so the first query
+   * people type finds the documents table, lexicon and titles in memory and the search code compiled. Otherwise the
+   * first query starts it. Without `warmIndex`, nothing.
+   */
+  prepare(): void {
+    if (this.rehearsing || this.options.warmIndex !== true) return;
+    this.rehearsing = true;
+    this.rehearse().catch((error: unknown) => {
+      this.rehearsing = false;
+      warmUpStopped(error);
+    });
+  }
+
+  private rehearsing = false;
+
+  /**
+   * A few small searches of this vault's own words, each shape REHEARSAL_ROUNDS times (a phrase of two words just
+   * common enough to be merged, a rare word with one of them, a prefix, two mid-frequency words, a phrase with a
+   * rare word), answered and dropped, one at a time. A page opens with the search code not yet compiled: measured
+   * (node, 20k exchanges), the first 300 queries spent 3–5 times longer scoring than the same queries once the
+   * engine had seen them, and a second engine with cold data but compiled code spent no more than a warm one. The
+   * words are the least common that take each path, so a rehearsal costs a few milliseconds. Until the first query
+   * people ask, it goes from one search to the next, yielding between them (from the vault's opening); once they
+   * ask, only after no query has run for REHEARSAL_IDLE_MS (while a person reads the results or pauses typing), so
+   * it never runs between queries typed in quick succession. It runs beside the rows' warm-up
+   * (KeywordIndexReader.warm), which does not wait for it. What it holds afterwards: the documents table (about
+   * 40 bytes a document), the lexicon rows and the few postings rows it read, in the reader's bounded caches.
    */
   private async rehearse(): Promise<void> {
-    await this.reader.idleFor(REHEARSAL_IDLE_MS);
+    const asked = this.reader.queriesStarted;
+    const pause = async (): Promise<void> => {
+      if (this.reader.queriesStarted === asked) await this.reader.noQueryRunning();
+      // A query came (maybe while waiting): from now on, only in pauses.
+      if (this.reader.queriesStarted !== asked) await this.reader.idleFor(REHEARSAL_IDLE_MS);
+    };
+    await pause();
     const ranked = await this.reader.frequentTerms(REHEARSAL_TERMS);
     if (ranked.length < 8) return;
     const at = (share: number): string => ranked[Math.min(ranked.length - 1, Math.floor(ranked.length * share))]?.[0] ?? '';
@@ -448,8 +550,8 @@ export class KeywordSearch implements ResultSource {
     const queries = [`"${first} ${second}"`, `${rare} ${first} `, `${at(0.5)} ${at(0.3).slice(0, 3)}`, `${at(0.4)} ${at(0.6)} `, `"${rare} ${second}"`];
     for (let round = 0; round < REHEARSAL_ROUNDS; round++) {
       for (const query of queries) {
-        await this.reader.idleFor(REHEARSAL_IDLE_MS);
-        const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive' };
+        await pause();
+        const trace: KeywordTrace = { totalMs: 0, readMs: 0, decodeMs: 0, decoded: 0, rowsFetched: 0, scoreMs: 0, selectMs: 0, pageMs: 0, postings: 0, touched: 0, warming: true, path: 'exhaustive', reran: false };
         await this.run(parseQuery(query), {}, REHEARSAL_LIMIT, trace);
       }
     }
@@ -473,7 +575,7 @@ export class KeywordSearch implements ResultSource {
   }
 
   private async rank(query: RankInput, work: Workspace): Promise<KeywordResult> {
-    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace } = query;
+    const { parsed, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace, beforePage } = query;
     const rankStarted = performance.now();
     const filters = query.filters;
     const docCount = stats.docCount;
@@ -822,6 +924,7 @@ export class KeywordSearch implements ResultSource {
     trace.touched = touched.length;
     const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
       const pageStarted = performance.now();
+      beforePage?.();
       const hits = await this.pageHits(ranked, docs, scores, titleIndex);
       trace.pageMs += performance.now() - pageStarted;
       return hits;
@@ -907,6 +1010,7 @@ export class KeywordSearch implements ResultSource {
         const sure = new Set(found);
         const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
         const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
+        beforePage?.();
         const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }

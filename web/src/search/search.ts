@@ -201,6 +201,8 @@ export class SearchService {
 
   constructor(private readonly db: VaultDatabase) {
     this.keyword = new KeywordSearch(db, { warmIndex: true });
+    // The vault has just opened: rehearse keyword search before anyone asks (it yields to queries).
+    this.keyword.prepare();
   }
 
   registerSource(source: ResultSource): () => void {

@@ -7,7 +7,7 @@
  */
 import type { ParsedQuery } from './query';
 import { plainText } from './display-text';
-import { MAX_TERM_LENGTH, normalizeTerm, scan, type Token } from './tokenize';
+import { MAX_TERM_LENGTH, scan, termOf, type Token } from './tokenize';
 
 export interface MatchSpec {
   /** Whole words to mark (normalised). */
@@ -65,7 +65,7 @@ function specTokens(text: string, spec: MatchSpec): { starts: number[]; ends: nu
     let term = '';
     let match = false;
     if (!ascii || lengths.has(end - start)) {
-      term = normalizeTerm(text.slice(start, end));
+      term = termOf(text.slice(start, end), ascii);
       if (term.length === 0) return;
       match = spec.words.has(term);
       if (!match) for (const prefix of spec.prefixes) if (term.startsWith(prefix)) match = true;
@@ -132,7 +132,7 @@ export function containsPhrase(text: string, phrase: readonly string[]): boolean
     if (found || end - start > MAX_TERM_LENGTH) return;
     let term = '';
     if (!ascii || lengths.has(end - start)) {
-      term = normalizeTerm(text.slice(start, end));
+      term = termOf(text.slice(start, end), ascii);
       if (term.length === 0) return;
     }
     recent[seen % n] = term;

@@ -15,7 +15,8 @@
  *   class TitleChanges { imported(id, title) renamed(id, title | null) deleted(id) recordPut(record) recordDeleted(key) flush(table) }
  *   titleSnapshotRow(conversations, renames): TitleLogRow   a whole log in one row (upgrades of older vaults)
  *   class TitleIndex       holders(term) title(id) length(id) expandPrefix(prefix, max) closeTerms(word, distance, max)
- *   class TitleIndexReader { constructor(table: () => SearchIndexTable); current(): Promise<TitleIndex> }
+ *   class TitleIndexReader { constructor(table: () => SearchIndexTable); current(listed?): Promise<TitleIndex>; segments(); known; readFrom; holds(segs); reset() }
+ *   sameSegments(a, b): boolean
  */
 import Dexie from 'dexie';
 import { z } from 'zod';
@@ -326,6 +327,10 @@ export class TitleIndex {
   }
 }
 
+export function sameSegments(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((seg, i) => seg === b[i]);
+}
+
 /**
  * The titles as of now, in memory: the first call reads the whole log, later calls list the part's keys and apply
  * only the rows written since (a fold the reader had already seen all of costs nothing either).
@@ -337,10 +342,41 @@ export class TitleIndexReader {
 
   constructor(private readonly table: () => SearchIndexTable) {}
 
-  async current(): Promise<TitleIndex> {
+  /** The segments of the title log as stored now (one request), for `current` or `holds`. */
+  async segments(): Promise<number[]> {
     const keys = await titleRange(this.table()).primaryKeys();
-    const segs = keys.map(([, seg]) => seg);
-    if (segs.length === this.segs.length && segs.every((seg, i) => seg === this.segs[i])) return this.index;
+    return keys.map(([, seg]) => seg);
+  }
+
+  /** The titles as last read (null before any read): current as long as `holds` the log's segments listed since. */
+  get known(): TitleIndex | null {
+    return this.read ? this.index : null;
+  }
+
+  /** Whether the titles in memory are those of a log listing `segs` (the log only ever gains segments or folds). */
+  holds(segs: readonly number[]): boolean {
+    return this.read && sameSegments(segs, this.segs);
+  }
+
+  /** The log's segments the titles in memory were read from (null before any read). */
+  get readFrom(): readonly number[] | null {
+    return this.read ? this.segs : null;
+  }
+
+  /** Forgets the titles read (the vault was deleted or replaced: a new log may reuse segment numbers). */
+  reset(): void {
+    this.index = new TitleIndex();
+    this.log = null;
+    this.segs = [];
+    this.read = false;
+  }
+
+  private read = false;
+
+  /** `listed`: the log's segments just read (`segments`), else they are listed first. */
+  async current(listed?: readonly number[]): Promise<TitleIndex> {
+    const segs = [...(listed ?? (await this.segments()))];
+    if (this.holds(segs)) return this.index;
     const known = new Set(this.segs);
     const current = new Set(segs);
     const seen = this.segs.at(-1) ?? 0;
@@ -359,6 +395,7 @@ export class TitleIndexReader {
     if (continues && this.segs.every((seg) => current.has(seg) || seg <= covered)) {
       for (const row of rows) if (row.through === row.seg) this.index.apply(row);
       this.segs = segs;
+      this.read = true;
       return this.index;
     }
     const all = (await titleRange(this.table()).toArray()).filter((row): row is TitleLogRow => row.kind === 'titles');
@@ -366,6 +403,7 @@ export class TitleIndexReader {
     for (const row of all) this.index.apply(row);
     this.log = all.at(-1)?.log ?? null;
     this.segs = all.map((row) => row.seg);
+    this.read = true;
     return this.index;
   }
 }

@@ -3,6 +3,7 @@
  *
  *   tokenize(text): Token[]            // words with their [start, end) offsets in `text`
  *   normalizeTerm(word): string        // lower case, accents removed
+ *   termOf(word, ascii): string        // a scanned word's term (normalizeTerm's, without its look-ups for ASCII words)
  *   terms(text): string[]              // normalised words only (indexing)
  *   scan(text, emit(start, end, ascii)) // word boundaries only, no allocation (phrase checks)
  *
@@ -41,7 +42,7 @@ export function normalizeTerm(word: string): string {
 }
 
 /** A scanned word's term: an ASCII word is letters and digits only, so lower case is its whole normal form. */
-function termOf(word: string, ascii: boolean): string {
+export function termOf(word: string, ascii: boolean): string {
   return ascii ? word.toLowerCase() : normalizeTerm(word);
 }
 
