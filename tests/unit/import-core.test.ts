@@ -222,7 +222,7 @@ describe('importExport', () => {
   });
 
   it('ends a batch once its raw records pass batchChars, never inside a conversation', async () => {
-    // Batches are cut after each chunk read: small chunks complete one conversation at a time.
+    // Batches are cut after each chunk (or 64 KB slice of one) read: small chunks complete one conversation at a time.
     const each = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: 1, batchSize: 1000 });
     const whole = await runImport(bytesSource(smallBytes), new MemoryStore(), { batchChars: 1e9, batchSize: 1000 });
     expect(each.checkpoints).toHaveLength(small.conversations);
@@ -232,6 +232,20 @@ describe('importExport', () => {
     const two = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: half, batchSize: 1000 });
     expect(two.checkpoints.length).toBeGreaterThanOrEqual(2);
     expect(two.checkpoints.length).toBeLessThan(small.conversations);
+  });
+
+  it('takes what each 64 KB slice of a large chunk completes before parsing on (what is in flight stays small)', async () => {
+    const many = generateExport({ seed: 9, conversations: 40 });
+    const bytes = encode(many.json);
+    expect(bytes.length).toBeGreaterThan(16 * 64 * 1024);
+    // The whole document in one chunk (a node stream may read megabytes at once): parsed whole, every conversation
+    // in it was alive at the same time, long enough to be promoted out of V8's young generation.
+    const importer = importExport(bytesSource(bytes, [bytes.length]), { digest: nodeDigest, now: () => 0, batchChars: 1 });
+    const first = await importer.next();
+    if (first.done === true) throw new Error('no batch');
+    expect(first.value.items).toHaveLength(1);
+    expect(first.value.progress.records).toBeLessThanOrEqual(2);
+    await importer.return(undefined as unknown as ImportReport);
   });
 
   it('delivers every conversation whole: a batch never splits one', async () => {
