@@ -108,6 +108,25 @@ describe('import identity', () => {
     );
   });
 
+  it('drops spaces before line ends exactly when the text holds a space or tab before a line feed, wherever it is', () => {
+    // The rule as first written (two includes and a regular expression), against which the one-pass version is held.
+    const reference = (text: string): string => {
+      let out = text.normalize('NFC');
+      if (out.includes('\r')) out = out.replace(/\r\n?/g, '\n');
+      if (out.includes(' \n') || out.includes('\t\n')) out = out.replace(/[ \t]+$/gm, '');
+      return out.trim();
+    };
+    const units = [' ', '\t', '\n', '\r', 'a', '\u00e9', '\u6771', '\u2028', '\ud83d\ude00'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 16 }), (parts) => {
+        const text = parts.join('');
+        expect(normaliseText(text)).toBe(reference(text));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(normaliseText('\nx \ny')).toBe('x\ny');
+  });
+
   it('gives repeated identical exchanges distinct ids, and keeps earlier ids when turns are appended', async () => {
     const a = await assignNodeIds('chatgpt', 'chatgpt:c', [draft('continue', 'more'), draft('continue', 'more')], nodeDigest);
     expect(a[0]?.id).not.toBe(a[1]?.id);
