@@ -181,14 +181,16 @@ export async function nodeIds(provider: Provider, conversationId: string, inputs
     assistant: input.assistant === null ? null : normaliseText(input.assistant),
   }));
   const writer = new CanonicalWriter(texts.reduce((sum, t) => sum + boundOf(provider, conversationId, t.kind, t.human, t.assistant), 0));
-  const hashOf = async (bytes: Uint8Array): Promise<string> => {
-    const hash = await digest(bytes);
+  const hexOf = (hash: Uint8Array): string => {
     if (hash.length !== 32) throw new AppError('INTERNAL', { detail: 'digest must return 32 bytes (SHA-256)' });
     return toHex(hash);
   };
+  const hashOf = async (bytes: Uint8Array): Promise<string> => hexOf(await digest(bytes));
   // Hash every node as the first of its kind; the hash then tells identical exchanges apart cheaply (no big text
-  // keys), and only the repeats (k > 0) are hashed again with their occurrence counter.
-  const ids = await Promise.all(texts.map((t) => hashOf(writer.node(provider, conversationId, t.kind, t.human, t.assistant, 0))));
+  // keys), and only the repeats (k > 0) are hashed again with their occurrence counter. The digests are awaited
+  // together, with no async function per node.
+  const hashes = await Promise.all(texts.map((t) => digest(writer.node(provider, conversationId, t.kind, t.human, t.assistant, 0))));
+  const ids = hashes.map(hexOf);
   const seen = new Map<string, number>();
   for (let index = 0; index < ids.length; index += 1) {
     const first = ids[index] as string;
