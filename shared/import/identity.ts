@@ -80,62 +80,79 @@ export function identityBytes(
 ): Uint8Array {
   const human = normaliseText(humanText);
   const assistant = assistantText === null ? null : normaliseText(assistantText);
-  const writer = new CanonicalWriter(boundOf(provider, conversationId, kind, human, assistant));
-  return writer.node(provider, conversationId, kind, human, assistant, occurrence);
+  const writer = new CanonicalWriter();
+  writer.node(provider, conversationId, kind, human, assistant, occurrence);
+  return writer.finish()[0] as Uint8Array;
 }
+
+/** Scratch space the encodings are written into, shared by all writers (each copies its bytes out before returning). */
+let scratch = new Uint8Array(256 * 1024);
+let scratchView = new DataView(scratch.buffer);
+/** A scratch grown past this for one huge conversation is let go afterwards. */
+const SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
 
 /**
  * Canonical encoding: each field as a 4-byte big-endian length and its UTF-8 bytes (null: length 0xFFFFFFFF), the
- * occurrence as 4 bytes. Unambiguous without escaping, and written straight into one buffer per conversation
- * (importing a 1 GB export hashes about as many bytes, so copies matter).
+ * occurrence as 4 bytes. Unambiguous without escaping. A conversation's nodes are written into the shared scratch
+ * (room for the worst case, 3 bytes a UTF-16 unit, so every text is encoded once) and copied out once, exactly
+ * sized: a buffer of its own per conversation, reserved for the worst case or grown by doubling, zeroed two to
+ * seven times the bytes hashed (importing a 1 GB export hashes about as many bytes). Synchronous from the first
+ * node to `finish`, so writers never share the scratch.
  */
 class CanonicalWriter {
-  private buffer: Uint8Array;
-  private view: DataView;
   private at = 0;
+  private readonly ends: number[] = [];
 
-  constructor(bytes: number) {
-    this.buffer = new Uint8Array(bytes);
-    this.view = new DataView(this.buffer.buffer);
+  node(provider: Provider, conversationId: string, kind: string, human: string, assistant: string | null, occurrence: number): void {
+    this.field(IDENTITY_VERSION);
+    this.field(provider);
+    this.field(conversationId);
+    this.field(kind);
+    this.field(human);
+    this.field(assistant);
+    this.ensure(4);
+    scratchView.setUint32(this.at, occurrence);
+    this.at += 4;
+    this.ends.push(this.at);
   }
 
-  node(provider: Provider, conversationId: string, kind: string, human: string, assistant: string | null, occurrence: number): Uint8Array {
-    const start = this.at;
-    for (const field of [IDENTITY_VERSION, provider, conversationId, kind, human, assistant]) this.field(field);
-    this.ensure(4);
-    this.view.setUint32(this.at, occurrence);
-    this.at += 4;
-    return this.buffer.subarray(start, this.at);
+  /** Each node's bytes, in the order written (views of one copy). */
+  finish(): Uint8Array[] {
+    const bytes = scratch.slice(0, this.at);
+    if (scratch.length > SCRATCH_KEEP_BYTES) setScratch(new Uint8Array(256 * 1024));
+    const out: Uint8Array[] = [];
+    let start = 0;
+    for (const end of this.ends) {
+      out.push(bytes.subarray(start, end));
+      start = end;
+    }
+    return out;
   }
 
   private field(text: string | null): void {
     if (text === null) {
       this.ensure(4);
-      this.view.setUint32(this.at, 0xffffffff);
+      scratchView.setUint32(this.at, 0xffffffff);
       this.at += 4;
       return;
     }
-    // Room for the worst case (3 bytes a UTF-16 unit) up front: text beyond ASCII was otherwise encoded twice, once
-    // to find it did not fit. The buffer is one per conversation, so the slack is small and short-lived.
     this.ensure(4 + 3 * text.length);
-    const { written } = encoder.encodeInto(text, this.buffer.subarray(this.at + 4));
-    this.view.setUint32(this.at, written);
+    const { written } = encoder.encodeInto(text, scratch.subarray(this.at + 4));
+    scratchView.setUint32(this.at, written);
     this.at += 4 + written;
   }
 
-  /** Earlier nodes' views keep the old buffer, which already holds their bytes. */
   private ensure(bytes: number): void {
-    if (this.at + bytes <= this.buffer.length) return;
-    const next = new Uint8Array(Math.max(this.buffer.length * 2, this.at + bytes));
-    next.set(this.buffer.subarray(0, this.at));
-    this.buffer = next;
-    this.view = new DataView(next.buffer);
+    if (this.at + bytes <= scratch.length) return;
+    const next = new Uint8Array(Math.max(scratch.length * 2, this.at + bytes));
+    next.set(scratch.subarray(0, this.at));
+    setScratch(next);
   }
 }
 
-/** A first guess of a node's encoding size (exact for ASCII; the writer grows when text needs more). */
-function boundOf(provider: string, conversationId: string, kind: string, human: string, assistant: string | null): number {
-  return 4 * 7 + IDENTITY_VERSION.length + provider.length + conversationId.length + kind.length + human.length + (assistant?.length ?? 0);
+function setScratch(next: Uint8Array<ArrayBuffer>): void {
+  scratch = next;
+  scratchView = new DataView(next.buffer);
 }
 
 const encoder = new TextEncoder();
@@ -180,7 +197,8 @@ export async function nodeIds(provider: Provider, conversationId: string, inputs
     human: normaliseText(input.human),
     assistant: input.assistant === null ? null : normaliseText(input.assistant),
   }));
-  const writer = new CanonicalWriter(texts.reduce((sum, t) => sum + boundOf(provider, conversationId, t.kind, t.human, t.assistant), 0));
+  const writer = new CanonicalWriter();
+  for (const t of texts) writer.node(provider, conversationId, t.kind, t.human, t.assistant, 0);
   const hexOf = (hash: Uint8Array): string => {
     if (hash.length !== 32) throw new AppError('INTERNAL', { detail: 'digest must return 32 bytes (SHA-256)' });
     return toHex(hash);
@@ -189,7 +207,7 @@ export async function nodeIds(provider: Provider, conversationId: string, inputs
   // Hash every node as the first of its kind; the hash then tells identical exchanges apart cheaply (no big text
   // keys), and only the repeats (k > 0) are hashed again with their occurrence counter. The digests are awaited
   // together, with no async function per node.
-  const hashes = await Promise.all(texts.map((t) => digest(writer.node(provider, conversationId, t.kind, t.human, t.assistant, 0))));
+  const hashes = await Promise.all(writer.finish().map((bytes) => digest(bytes)));
   const ids = hashes.map(hexOf);
   const seen = new Map<string, number>();
   for (let index = 0; index < ids.length; index += 1) {
@@ -198,8 +216,9 @@ export async function nodeIds(provider: Provider, conversationId: string, inputs
     seen.set(first, occurrence + 1);
     if (occurrence === 0) continue;
     const t = texts[index] as (typeof texts)[number];
-    const again = new CanonicalWriter(boundOf(provider, conversationId, t.kind, t.human, t.assistant));
-    ids[index] = await hashOf(again.node(provider, conversationId, t.kind, t.human, t.assistant, occurrence));
+    const again = new CanonicalWriter();
+    again.node(provider, conversationId, t.kind, t.human, t.assistant, occurrence);
+    ids[index] = await hashOf(again.finish()[0] as Uint8Array);
   }
   return ids;
 }
