@@ -10,7 +10,8 @@ import { ERROR_MESSAGES, toAppError } from '../errors';
 import { importExport, type ImportReport, type ImportSource } from '../import';
 import { PROVIDER_LABELS } from '../model';
 
-const digest = (bytes: Uint8Array): Promise<Uint8Array> => Promise.resolve(new Uint8Array(createHash('sha256').update(bytes).digest()));
+/** A Buffer is a Uint8Array: returned as it is, not copied once more per node. */
+const digest = (bytes: Uint8Array): Promise<Uint8Array> => Promise.resolve(createHash('sha256').update(bytes).digest());
 
 /**
  * Bytes per read. Each 1 MB chunk outlived young-generation collections (its records are read in 64 KB slices,

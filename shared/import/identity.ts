@@ -102,12 +102,29 @@ const SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
 class CanonicalWriter {
   private at = 0;
   private readonly ends: number[] = [];
+  /** The first four fields' bytes, the same for every node of a conversation (and kind): encoded once, then copied. */
+  private head: Uint8Array | null = null;
+  private headProvider = '';
+  private headConversation = '';
+  private headKind = '';
 
   node(provider: Provider, conversationId: string, kind: string, human: string, assistant: string | null, occurrence: number): void {
-    this.field(IDENTITY_VERSION);
-    this.field(provider);
-    this.field(conversationId);
-    this.field(kind);
+    const head = this.head;
+    if (head !== null && provider === this.headProvider && conversationId === this.headConversation && kind === this.headKind) {
+      this.ensure(head.length);
+      scratch.set(head, this.at);
+      this.at += head.length;
+    } else {
+      const start = this.at;
+      this.field(IDENTITY_VERSION);
+      this.field(provider);
+      this.field(conversationId);
+      this.field(kind);
+      this.head = scratch.slice(start, this.at);
+      this.headProvider = provider;
+      this.headConversation = conversationId;
+      this.headKind = kind;
+    }
     this.field(human);
     this.field(assistant);
     this.ensure(4);
