@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonRecordScanner, type ScannedRecord } from '../../shared/import/core/json-scanner';
-import { assignNodeIds, importExport, importReportSchema, normaliseText, type ImportReport } from '../../shared/import';
+import { assignNodeIds, identityBytes, importExport, importReportSchema, normaliseText, type ImportReport } from '../../shared/import';
+
+const toHexString = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 import type { NodeDraft } from '../../shared/import/provider';
 import { emptyExtras } from '../../shared/model';
 import { conversation, generateExport } from '../support/generate-chatgpt';
@@ -91,6 +93,40 @@ describe('import identity', () => {
       'ba1fd4bd49fb742d0351d71ed0a48a43a86e331857ff1a2a4bc516f097bbe1a6',
       'fc855a1311a9ce7802fd47f18064f0074da0e02d72d667d3b3563a14313143b8',
     ]);
+  });
+
+  it('gives each node the SHA-256 of its own encoding, whatever was encoded before or beside it (the shared scratch)', async () => {
+    const small = [draft('Grüß dich 👋', 'こんにちは'), draft('continue', null), draft('continue', null)];
+    // Over 4 MB of encoding: the scratch grows for it and is let go afterwards.
+    const huge = Array.from({ length: 12 }, (_, i) => draft(`${i} ${'東京 '.repeat(60_000)}`, `${'é'.repeat(100_000)} ${i}`));
+    const alone = (await assignNodeIds('chatgpt', 'chatgpt:c', small, nodeDigest)).map((n) => n.id);
+    // A digest that reads its bytes only later (allowed: the contract is a Promise), while the next conversation is encoded.
+    const later = async (bytes: Uint8Array): Promise<Uint8Array> => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return nodeDigest(bytes);
+    };
+    const [beside, big] = await Promise.all([assignNodeIds('chatgpt', 'chatgpt:c', small, later), assignNodeIds('chatgpt', 'chatgpt:h', huge, later)]);
+    const after = (await assignNodeIds('chatgpt', 'chatgpt:c', small, nodeDigest)).map((n) => n.id);
+    expect(beside.map((n) => n.id)).toEqual(alone);
+    expect(after).toEqual(alone);
+    const expected = await Promise.all(
+      huge.map(async (d) => toHexString(await nodeDigest(identityBytes('chatgpt', 'chatgpt:h', 'exchange', d.human.text, d.assistant?.text ?? null, 0)))),
+    );
+    expect(big.map((n) => n.id)).toEqual(expected);
+    // identityBytes is the canonical encoding itself, checked field by field for one node.
+    const bytes = identityBytes('chatgpt', 'chatgpt:c', 'exchange', ' a\r\n', null, 2);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const fields: (string | null)[] = [];
+    let at = 0;
+    for (let i = 0; i < 6; i += 1) {
+      const length = view.getUint32(at);
+      at += 4;
+      fields.push(length === 0xffffffff ? null : new TextDecoder().decode(bytes.subarray(at, at + length)));
+      if (length !== 0xffffffff) at += length;
+    }
+    expect(fields).toEqual(['cogzy-node/1', 'chatgpt', 'chatgpt:c', 'exchange', 'a', null]);
+    expect(view.getUint32(at)).toBe(2);
+    expect(at + 4).toBe(bytes.length);
   });
 
   it('normalises text so invisible differences do not make new nodes', () => {
