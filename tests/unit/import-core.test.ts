@@ -57,6 +57,28 @@ describe('JSON record scanner', () => {
     );
   });
 
+  it('hands out a record that spans adjacent slices of one chunk as a view of that chunk, and copies only across chunks', () => {
+    const doc = encode('[{"a":"first record, long enough to span slices"},{"b":"second"}]');
+    const records: ScannedRecord[] = [];
+    const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 1_000_000 }, (record) => records.push(record));
+    // Slices of one chunk, as the importer pushes them: the first record spans three of them.
+    for (const [from, to] of [[0, 10], [10, 20], [20, 49], [49, doc.length]] as const) scanner.push(doc.subarray(from, to));
+    // The next document arrives as separate chunks (copies): its record spans two of them.
+    const other = encode('{"c":[1,2,3]}');
+    const second: ScannedRecord[] = [];
+    const across = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 1_000_000 }, (record) => second.push(record));
+    across.push(encode('['));
+    across.push(other.slice(0, 6));
+    across.push(other.slice(6));
+    across.push(encode(']'));
+    scanner.end();
+    across.end();
+    const text = (r: ScannedRecord) => new TextDecoder().decode(r.bytes ?? new Uint8Array());
+    expect(records.map(text)).toEqual(['{"a":"first record, long enough to span slices"}', '{"b":"second"}']);
+    expect(records[0]?.bytes?.buffer).toBe(doc.buffer);
+    expect(second.map(text)).toEqual(['{"c":[1,2,3]}']);
+  });
+
   it('reports a record over the size limit without holding it, and carries on', () => {
     const records: ScannedRecord[] = [];
     const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 10 }, (record) => records.push(record));
