@@ -21,7 +21,11 @@
  *   not deliver conversations completed up to that point (the report then counts only what this run delivered).
  *   Re-delivering is harmless anyway: ids are content hashes.
  * - Memory: only the record being read and the batch in flight are held (a batch ends at `batchSize` conversations
- *   or `batchChars` characters of raw records, default ~2 M), so a 1 GB export imports in a few hundred MB.
+ *   or `batchChars` characters of raw records, default ~2 M), so a 1 GB export imports in a few hundred MB. A source
+ *   chunk is parsed 64 KB at a time, and what each slice completes joins the batch before the next is parsed, so a
+ *   source of large chunks does not hold all of a chunk's conversations at once. Callers with nothing to commit per
+ *   batch can lower `batchChars`: what leaves sooner dies in V8's young generation (the import CLI: 1, a batch per
+ *   conversation).
  * - End: the generator returns an `ImportReport`. status 'complete'; 'failed' with `error` (truncated JSON or zip,
  *   not an export, encrypted zip, zip bomb, too deep ...: conversations completed before the failure were still
  *   delivered, but the import is not complete); 'cancelled' (signal aborted; nothing after the last batch delivered).

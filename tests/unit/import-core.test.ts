@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonRecordScanner, type ScannedRecord } from '../../shared/import/core/json-scanner';
-import { assignNodeIds, importExport, importReportSchema, normaliseText, type ImportReport } from '../../shared/import';
+import { assignNodeIds, identityBytes, importExport, importReportSchema, normaliseText, type ImportReport } from '../../shared/import';
+
+const toHexString = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 import type { NodeDraft } from '../../shared/import/provider';
 import { emptyExtras } from '../../shared/model';
 import { conversation, generateExport } from '../support/generate-chatgpt';
@@ -55,6 +57,28 @@ describe('JSON record scanner', () => {
     );
   });
 
+  it('hands out a record that spans adjacent slices of one chunk as a view of that chunk, and copies only across chunks', () => {
+    const doc = encode('[{"a":"first record, long enough to span slices"},{"b":"second"}]');
+    const records: ScannedRecord[] = [];
+    const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 1_000_000 }, (record) => records.push(record));
+    // Slices of one chunk, as the importer pushes them: the first record spans three of them.
+    for (const [from, to] of [[0, 10], [10, 20], [20, 49], [49, doc.length]] as const) scanner.push(doc.subarray(from, to));
+    // The next document arrives as separate chunks (copies): its record spans two of them.
+    const other = encode('{"c":[1,2,3]}');
+    const second: ScannedRecord[] = [];
+    const across = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 1_000_000 }, (record) => second.push(record));
+    across.push(encode('['));
+    across.push(other.slice(0, 6));
+    across.push(other.slice(6));
+    across.push(encode(']'));
+    scanner.end();
+    across.end();
+    const text = (r: ScannedRecord) => new TextDecoder().decode(r.bytes ?? new Uint8Array());
+    expect(records.map(text)).toEqual(['{"a":"first record, long enough to span slices"}', '{"b":"second"}']);
+    expect(records[0]?.bytes?.buffer).toBe(doc.buffer);
+    expect(second.map(text)).toEqual(['{"c":[1,2,3]}']);
+  });
+
   it('reports a record over the size limit without holding it, and carries on', () => {
     const records: ScannedRecord[] = [];
     const scanner = new JsonRecordScanner({ maxDepth: 64, maxRecordBytes: 10 }, (record) => records.push(record));
@@ -93,6 +117,40 @@ describe('import identity', () => {
     ]);
   });
 
+  it('gives each node the SHA-256 of its own encoding, whatever was encoded before or beside it (the shared scratch)', async () => {
+    const small = [draft('Grüß dich 👋', 'こんにちは'), draft('continue', null), draft('continue', null)];
+    // Over 4 MB of encoding: the scratch grows for it and is let go afterwards.
+    const huge = Array.from({ length: 12 }, (_, i) => draft(`${i} ${'東京 '.repeat(60_000)}`, `${'é'.repeat(100_000)} ${i}`));
+    const alone = (await assignNodeIds('chatgpt', 'chatgpt:c', small, nodeDigest)).map((n) => n.id);
+    // A digest that reads its bytes only later (allowed: the contract is a Promise), while the next conversation is encoded.
+    const later = async (bytes: Uint8Array): Promise<Uint8Array> => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return nodeDigest(bytes);
+    };
+    const [beside, big] = await Promise.all([assignNodeIds('chatgpt', 'chatgpt:c', small, later), assignNodeIds('chatgpt', 'chatgpt:h', huge, later)]);
+    const after = (await assignNodeIds('chatgpt', 'chatgpt:c', small, nodeDigest)).map((n) => n.id);
+    expect(beside.map((n) => n.id)).toEqual(alone);
+    expect(after).toEqual(alone);
+    const expected = await Promise.all(
+      huge.map(async (d) => toHexString(await nodeDigest(identityBytes('chatgpt', 'chatgpt:h', 'exchange', d.human.text, d.assistant?.text ?? null, 0)))),
+    );
+    expect(big.map((n) => n.id)).toEqual(expected);
+    // identityBytes is the canonical encoding itself, checked field by field for one node.
+    const bytes = identityBytes('chatgpt', 'chatgpt:c', 'exchange', ' a\r\n', null, 2);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const fields: (string | null)[] = [];
+    let at = 0;
+    for (let i = 0; i < 6; i += 1) {
+      const length = view.getUint32(at);
+      at += 4;
+      fields.push(length === 0xffffffff ? null : new TextDecoder().decode(bytes.subarray(at, at + length)));
+      if (length !== 0xffffffff) at += length;
+    }
+    expect(fields).toEqual(['cogzy-node/1', 'chatgpt', 'chatgpt:c', 'exchange', 'a', null]);
+    expect(view.getUint32(at)).toBe(2);
+    expect(at + 4).toBe(bytes.length);
+  });
+
   it('normalises text so invisible differences do not make new nodes', () => {
     expect(normaliseText('  cafe\u0301  \r\nline two   \r\n')).toBe('café\nline two');
   });
@@ -106,6 +164,25 @@ describe('import identity', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('drops spaces before line ends exactly when the text holds a space or tab before a line feed, wherever it is', () => {
+    // The rule as first written (two includes and a regular expression), against which the one-pass version is held.
+    const reference = (text: string): string => {
+      let out = text.normalize('NFC');
+      if (out.includes('\r')) out = out.replace(/\r\n?/g, '\n');
+      if (out.includes(' \n') || out.includes('\t\n')) out = out.replace(/[ \t]+$/gm, '');
+      return out.trim();
+    };
+    const units = [' ', '\t', '\n', '\r', 'a', '\u00e9', '\u6771', '\u2028', '\ud83d\ude00'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 16 }), (parts) => {
+        const text = parts.join('');
+        expect(normaliseText(text)).toBe(reference(text));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(normaliseText('\nx \ny')).toBe('x\ny');
   });
 
   it('gives repeated identical exchanges distinct ids, and keeps earlier ids when turns are appended', async () => {
@@ -222,7 +299,7 @@ describe('importExport', () => {
   });
 
   it('ends a batch once its raw records pass batchChars, never inside a conversation', async () => {
-    // Batches are cut after each chunk read: small chunks complete one conversation at a time.
+    // Batches are cut after each chunk (or 64 KB slice of one) read: small chunks complete one conversation at a time.
     const each = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: 1, batchSize: 1000 });
     const whole = await runImport(bytesSource(smallBytes), new MemoryStore(), { batchChars: 1e9, batchSize: 1000 });
     expect(each.checkpoints).toHaveLength(small.conversations);
@@ -232,6 +309,20 @@ describe('importExport', () => {
     const two = await runImport(bytesSource(smallBytes, [256]), new MemoryStore(), { batchChars: half, batchSize: 1000 });
     expect(two.checkpoints.length).toBeGreaterThanOrEqual(2);
     expect(two.checkpoints.length).toBeLessThan(small.conversations);
+  });
+
+  it('takes what each 64 KB slice of a large chunk completes before parsing on (what is in flight stays small)', async () => {
+    const many = generateExport({ seed: 9, conversations: 40 });
+    const bytes = encode(many.json);
+    expect(bytes.length).toBeGreaterThan(16 * 64 * 1024);
+    // The whole document in one chunk (a node stream may read megabytes at once): parsed whole, every conversation
+    // in it was alive at the same time, long enough to be promoted out of V8's young generation.
+    const importer = importExport(bytesSource(bytes, [bytes.length]), { digest: nodeDigest, now: () => 0, batchChars: 1 });
+    const first = await importer.next();
+    if (first.done === true) throw new Error('no batch');
+    expect(first.value.items).toHaveLength(1);
+    expect(first.value.progress.records).toBeLessThanOrEqual(2);
+    await importer.return(undefined as unknown as ImportReport);
   });
 
   it('delivers every conversation whole: a batch never splits one', async () => {

@@ -328,6 +328,12 @@ export class JsonRecordScanner {
       this.pieces = [];
       return;
     }
+    const last = this.pieces[this.pieces.length - 1];
+    if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      // The next slice of the same chunk (the importer pushes large chunks in slices): one view, no copy at the end.
+      this.pieces[this.pieces.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + piece.length);
+      return;
+    }
     this.pieces.push(piece);
   }
 
