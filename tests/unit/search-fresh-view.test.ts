@@ -5,54 +5,20 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ImportBatch } from '../../shared/import';
-import type { MemoryNode } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { deleteNodes } from '../../web/src/db/vault-writes';
 import { compactSearchIndex, KeywordIndexReader } from '../../web/src/search/keyword-index';
 import { KeywordSearch, type KeywordTrace } from '../../web/src/search/keyword-search';
 import { renameConversation } from '../../web/src/vault/edit-writes';
+import { testNodeId, textBatch, textConversation, textNode } from './text-batch';
 
-function nodeId(conversation: number, k: number): string {
-  return (conversation * 1000 + k + 1).toString(16).padStart(64, '0');
-}
+
+const nodeId = (conversation: number, k: number): string => testNodeId(conversation * 1000 + k + 1);
 
 function batch(conversation: number, title: string, texts: string[]): ImportBatch {
   const id = `grok:harbour-${conversation}`;
-  const nodes: MemoryNode[] = texts.map((text, k) => ({
-    schemaVersion: 1,
-    id: nodeId(conversation, k),
-    kind: 'exchange',
-    provider: 'grok',
-    conversationId: id,
-    ordinal: k,
-    active: true,
-    branchId: null,
-    human: { text: `Question ${k} about the harbour`, messageIds: [], createdAt: null, model: null },
-    assistant: { text, messageIds: [], createdAt: null, model: null },
-    extras: { thinking: [], toolCalls: [], system: [], customInstructions: [], citations: [] },
-    attachments: [],
-    createdAt: null,
-  }));
-  const item = {
-    conversation: {
-      schemaVersion: 1 as const,
-      id,
-      provider: 'grok' as const,
-      providerConversationId: `harbour-${conversation}`,
-      kind: 'chat' as const,
-      title,
-      createdAt: null,
-      updatedAt: null,
-      model: null,
-      messageCount: nodes.length * 2,
-      nodeCount: nodes.length,
-      raw: '{}',
-    },
-    nodes,
-    duplicates: 0,
-  };
-  return { items: [item], progress: { bytesRead: 1, totalBytes: 1, records: 1, conversations: 1, nodes: 0, duplicates: 0 }, checkpoint: { records: 1 } };
+  return textBatch([textConversation(id, title, texts.map((text, k) => textNode(id, k, conversation * 1000 + k + 1, `Question ${k} about the harbour`, text)))]);
 }
 
 let name = '';

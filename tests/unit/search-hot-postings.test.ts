@@ -4,49 +4,16 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportBatch } from '../../shared/import';
-import type { MemoryNode } from '../../shared/model';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import type { SearchIndexTable } from '../../web/src/search/index-table';
 import { compactSearchIndex, KeywordIndexReader, postingsPart } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
+import { textBatch, textConversation, textNode } from './text-batch';
 
 function batch(conversation: number, texts: string[]): ImportBatch {
   const id = `grok:tide-${conversation}`;
-  const nodes: MemoryNode[] = texts.map((text, k) => ({
-    schemaVersion: 1,
-    id: (conversation * 1000 + k + 1).toString(16).padStart(64, '0'),
-    kind: 'exchange',
-    provider: 'grok',
-    conversationId: id,
-    ordinal: k,
-    active: true,
-    branchId: null,
-    human: { text: `Question ${k}`, messageIds: [], createdAt: null, model: null },
-    assistant: { text, messageIds: [], createdAt: null, model: null },
-    extras: { thinking: [], toolCalls: [], system: [], customInstructions: [], citations: [] },
-    attachments: [],
-    createdAt: null,
-  }));
-  const item = {
-    conversation: {
-      schemaVersion: 1 as const,
-      id,
-      provider: 'grok' as const,
-      providerConversationId: `tide-${conversation}`,
-      kind: 'chat' as const,
-      title: `Tides ${conversation}`,
-      createdAt: null,
-      updatedAt: null,
-      model: null,
-      messageCount: nodes.length * 2,
-      nodeCount: nodes.length,
-      raw: '{}',
-    },
-    nodes,
-    duplicates: 0,
-  };
-  return { items: [item], progress: { bytesRead: 1, totalBytes: 1, records: 1, conversations: 1, nodes: 0, duplicates: 0 }, checkpoint: { records: 1 } };
+  return textBatch([textConversation(id, `Tides ${conversation}`, texts.map((text, k) => textNode(id, k, conversation * 1000 + k + 1, `Question ${k}`, text)))]);
 }
 
 let db: VaultDatabase;

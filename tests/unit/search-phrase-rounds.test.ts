@@ -11,6 +11,7 @@ import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
 import { containsPhrase } from '../../web/src/search/snippets';
+import { textBatch, textConversation, textNode } from './text-batch';
 
 /** Short exchanges with both words apart: they rank first. */
 const SHORT = 150;
@@ -36,43 +37,10 @@ function batch(): ImportBatch {
   for (let c = 0; c * 10 < EXCHANGES; c++) {
     const id = `claude:rounds-${c}`;
     const nodes: MemoryNode[] = [];
-    for (let i = c * 10; i < Math.min(EXCHANGES, c * 10 + 10); i++) {
-      nodes.push({
-        schemaVersion: 1,
-        id: (i + 1).toString(16).padStart(64, '0'),
-        kind: 'exchange',
-        provider: 'claude',
-        conversationId: id,
-        ordinal: i - c * 10,
-        active: true,
-        branchId: null,
-        human: { text: 'Question', messageIds: [], createdAt: null, model: null },
-        assistant: { text: reply(i), messageIds: [], createdAt: null, model: null },
-        extras: { thinking: [], toolCalls: [], system: [], customInstructions: [], citations: [] },
-        attachments: [],
-        createdAt: null,
-      });
-    }
-    items.push({
-      conversation: {
-        schemaVersion: 1,
-        id,
-        provider: 'claude',
-        providerConversationId: `rounds-${c}`,
-        kind: 'chat',
-        title: `Notes ${c}`,
-        createdAt: null,
-        updatedAt: null,
-        model: null,
-        messageCount: nodes.length * 2,
-        nodeCount: nodes.length,
-        raw: '{}',
-      },
-      nodes,
-      duplicates: 0,
-    });
+    for (let i = c * 10; i < Math.min(EXCHANGES, c * 10 + 10); i++) nodes.push(textNode(id, i - c * 10, i + 1, 'Question', reply(i)));
+    items.push(textConversation(id, `Notes ${c}`, nodes));
   }
-  return { items, progress: { bytesRead: 1, totalBytes: 1, records: items.length, conversations: items.length, nodes: 0, duplicates: 0 }, checkpoint: { records: items.length } };
+  return textBatch(items);
 }
 
 let db: VaultDatabase;
