@@ -3,11 +3,12 @@
  * thrown as AppError and turned into a sentence and an exit code by main.ts.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { AppError, toAppError } from '../errors';
-import { importExport, type ImportReport, type ImportSource } from '../import';
+import { importExport, type ImportReport } from '../import';
+import { fileSource } from './file-source';
 import { VAULT_BACKUP_FORMAT, VAULT_BACKUP_VERSION } from '../import/providers/vault-backup';
 import { PROVIDERS, type Conversation, type MemoryNode, type Provider } from '../model';
 import type { SyncReport } from '../sync/engine';
@@ -197,16 +198,6 @@ async function cmdReset({ flags, home = cliHome() }: CommandInput): Promise<Comm
 
 /** Index merges during a long import (every this many transactions), as the app's import pipeline does. */
 const COMPACT_EVERY_GROUPS = 16;
-
-function fileSource(path: string): ImportSource {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    throw new AppError('IMPORT_READ_FAILED', { detail: `${path}: ${error instanceof Error ? error.message : String(error)}` });
-  }
-  return { name: basename(path), size, stream: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array> };
-}
 
 function progressBar(file: string, read: number, total: number | null, nodes: number): string {
   const width = 28;

@@ -4,30 +4,14 @@
  * importing an export and then a later one shows exactly what is new. Exit code 1 when an import fails.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
 import { ERROR_MESSAGES, toAppError } from '../errors';
-import { importExport, type ImportReport, type ImportSource } from '../import';
+import { importExport, type ImportReport } from '../import';
+import { fileSource } from './file-source';
 import { PROVIDER_LABELS } from '../model';
 
 /** A Buffer is a Uint8Array: returned as it is, not copied once more per node. */
 const digest = (bytes: Uint8Array): Promise<Uint8Array> => Promise.resolve(createHash('sha256').update(bytes).digest());
-
-/**
- * Bytes per read. Each 1 MB chunk outlived young-generation collections (its records are read in 64 KB slices,
- * see shared/import/core/import-export.ts), and its buffer then waited for a full collection: a 1 GB import held
- * 15-20 MB of them. 64 KB reads cost ~0.1 ms of the main thread each (400-600 ms per 200 MB in profiles, and the
- * reader then waited for the disk more often); 256 KB pays neither.
- */
-const READ_BYTES = 256 * 1024;
-
-function fileSource(path: string): ImportSource {
-  return {
-    name: basename(path),
-    size: statSync(path).size,
-    stream: () => createReadStream(path, { highWaterMark: READ_BYTES }) as AsyncIterable<Uint8Array>,
-  };
-}
 
 /**
  * The in-memory vault: the first 64 bits of each node id (a million nodes collide with odds of about 3e-8), in an
