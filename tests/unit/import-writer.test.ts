@@ -166,9 +166,11 @@ describe('import batches committed by the writer over a message channel', () => 
     expect({ ...after, stats: null }).toEqual({ ...(before as object), stats: null });
   });
 
-  it('a writer lost before it ever answered hands its batches to the commits on the pipeline thread, and the import completes', async () => {
-    const db = await freshDb();
-    const channel = channelWriter(db.name, false);
+  /**
+   * Imports the generated file through a writer over `channel`, falling back to commits here, and loses the writer at
+   * commit number `at` (before or after that commit was handed to it). Returns the import row and the commits asked.
+   */
+  async function importLosingWriter(db: VaultDatabase, channel: ReturnType<typeof channelWriter>, at: number, when: 'before' | 'after', detail: string) {
     const writer = fallingBack(channel.writer, commitHere(db));
     let commits = 0;
     try {
@@ -176,38 +178,32 @@ describe('import batches committed by the writer over a message channel', () => 
         importer: importExport,
         batchSize: 7,
         commit: (...args) => {
+          const lose = ++commits === at;
+          if (lose && when === 'before') writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail }));
           const commit = writer.commit(...args);
-          if (++commits === 1) writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail: 'the writer worker failed to start' }));
+          if (lose && when === 'after') writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail }));
           return commit;
         },
       });
-      expect(row?.status).toBe('complete');
-      expect(commits).toBeGreaterThan(1);
-      expect(await db.nodes.count()).toBe(generated.activeNodes + generated.inactiveNodes);
+      return { row, commits };
     } finally {
       channel.close();
     }
+  }
+
+  it('a writer lost before it ever answered hands its batches to the commits on the pipeline thread, and the import completes', async () => {
+    const db = await freshDb();
+    const { row, commits } = await importLosingWriter(db, channelWriter(db.name, false), 1, 'after', 'the writer worker failed to start');
+    expect(row?.status).toBe('complete');
+    expect(commits).toBeGreaterThan(1);
+    expect(await db.nodes.count()).toBe(generated.activeNodes + generated.inactiveNodes);
   });
 
   it('a writer lost after it answered fails the import with a sentence that says to pick the file again', async () => {
     const db = await freshDb();
-    const channel = channelWriter(db.name);
-    const writer = fallingBack(channel.writer, commitHere(db));
-    let commits = 0;
-    try {
-      const [row] = await runImportPipeline(db, [file(generated.json)], {
-        importer: importExport,
-        batchSize: 7,
-        commit: (...args) => {
-          if (++commits === 3) writer.lost(new AppError('IMPORT_WRITER_FAILED', { detail: 'the writer worker died' }));
-          return writer.commit(...args);
-        },
-      });
-      expect(row?.status).toBe('failed');
-      expect(row?.error?.code).toBe('IMPORT_WRITER_FAILED');
-      expect(row?.error?.message).toMatch(/Pick the file again/);
-    } finally {
-      channel.close();
-    }
+    const { row } = await importLosingWriter(db, channelWriter(db.name), 3, 'before', 'the writer worker died');
+    expect(row?.status).toBe('failed');
+    expect(row?.error?.code).toBe('IMPORT_WRITER_FAILED');
+    expect(row?.error?.message).toMatch(/Pick the file again/);
   });
 });
