@@ -147,7 +147,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
       const items = batch.items;
       const factor = 1000 / items.reduce((n, item) => n + item.nodes.length, 0);
       const rows = items.flatMap((item) => item.nodes).map((node, i) => toNodeRow(node, from + i + 1));
-      const docs: IndexDoc[] = rows.map(nodeToIndexDoc);
+      const docs: IndexDoc[] = rows.map((row) => nodeToIndexDoc(row));
       let t = performance.now();
       for (const doc of docs) {
         terms(doc.human);

@@ -158,7 +158,7 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
       // A row the [conversationId+ordinal] index cannot hold (no ordinal): none should exist, none may be lost.
       await v6.table('nodes').add(unkeyed);
       const index = v6.table('searchIndex') as unknown as SearchIndexTable;
-      await appendToSearchIndex(index, await readIndexStats(index), rows.map(nodeToIndexDoc));
+      await appendToSearchIndex(index, await readIndexStats(index), rows.map((row) => nodeToIndexDoc(row)));
       await v6.table('syncPending').bulkPut([{ key: 'node:abc', seq: 4 }, { key: '#batch:0000000000000005', seq: 5, keys: ['node:x', ''] }]);
     });
     v6.close();

@@ -17,6 +17,7 @@ import { SearchService } from '../../web/src/search/search';
 import { generateExport } from '../support/generate-chatgpt';
 import { pickedFile } from '../support/picked-file';
 import { useFreshDatabases } from './fresh-db';
+import { expectChunksRecorded } from './chunk-places';
 
 const freshDb = useFreshDatabases('writer');
 
@@ -85,6 +86,10 @@ describe('import batches committed by the writer over a message channel', () => 
     const b = (await snapshot(there)) as { stats: { generation: string } };
     // Each vault names its own index generation; everything else matches.
     expect({ ...b, stats: { ...b.stats, generation: '' } }).toEqual({ ...a, stats: { ...a.stats, generation: '' } });
+    // The segments built before the transaction (here on the pipeline thread, there sent to the writer, which cut
+    // the chunks itself) record the chunk each node went to.
+    expect(await expectChunksRecorded(here)).toBe(generated.activeNodes + generated.inactiveNodes);
+    expect(await expectChunksRecorded(there)).toBe(generated.activeNodes + generated.inactiveNodes);
   });
 
   it('importing the same file again through the writer adds nothing (the run knows what the writer stored)', async () => {

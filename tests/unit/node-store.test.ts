@@ -7,6 +7,9 @@ import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
 import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks, READ_DIRECT } from '../../web/src/db/node-store';
 import { deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
+import { compactSearchIndex } from '../../web/src/search/keyword-index';
+import { KeywordSearch } from '../../web/src/search/keyword-search';
+import { expectChunksRecorded } from './chunk-places';
 
 function row(i: number, text: string, conversation = `chatgpt:c${Math.floor(i / 10)}`): NodeRow {
   return {
@@ -97,6 +100,8 @@ describe('NodeStore', () => {
     await putNodes(db, [changed]);
     expect(fromNodeRow((await db.nodes.get(changed.id))!)).toEqual(changed);
     expect(await db.nodeData.count()).toBe(chunks);
+    // The index records each node's chunk: new nodes' (written by flush) and the replaced node's (indexed again).
+    expect(await expectChunksRecorded(db)).toBe(130);
 
     // A whole chunk and one node of another: the first chunk goes, rows and index alike.
     const [first] = await db.nodeData.orderBy('id').limit(1).toArray();
@@ -114,5 +119,59 @@ describe('NodeStore', () => {
     expect((await db.nodes.ofConversation('chatgpt:c0')).map((r) => r.id)).toEqual(c0.map((n) => n.id));
     expect(await db.nodes.idsOfConversation('chatgpt:c13')).toEqual([]);
     expect((await db.nodes.ofConversations(['chatgpt:c1', 'chatgpt:c13', 'chatgpt:c2'])).get('chatgpt:c2')?.map((r) => r.id)).toEqual(nodes.slice(20, 30).map((n) => n.id).filter((id) => id !== other.id && !whole.includes(id)));
+    // Deleting rewrote the docs rows that listed the deleted nodes, and compaction merges them: chunks kept.
+    expect(await expectChunksRecorded(db)).toBe(left);
+    await compactSearchIndex(db);
+    expect(await expectChunksRecorded(db)).toBe(left);
+  });
+
+  it('bulkGetPlaced reads the chunks named by primary key, and looks up by index an id with no chunk named or not in the one named', async () => {
+    const db = await fresh();
+    const nodes = Array.from({ length: 40 }, (_, i) => fromNodeRow(row(i, `text ${i}`)));
+    await putNodes(db, nodes);
+    const placed = new Map<string, number>();
+    for (const chunk of await db.nodeData.toArray()) for (const id of chunk.ids) placed.set(id, chunk.id);
+    const ids = [nodes[3]!.id, nodes[30]!.id, nodes[17]!.id, 'f'.repeat(64), nodes[3]!.id, nodes[9]!.id];
+    const right = ids.map((id) => placed.get(id) ?? 0);
+    const expected = await Promise.all(ids.map((id) => db.nodes.get(id)));
+    expect(expected.map((n) => n?.id)).toEqual([ids[0], ids[1], ids[2], undefined, ids[0], ids[5]]);
+
+    // Count the look-ups by the `ids` index (Dexie's DBCore: what reaches IndexedDB; middleware is set up on open).
+    let byIndex = 0;
+    db.close();
+    db.use({
+      stack: 'dbcore',
+      name: 'count-ids-lookups',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          const counted = (index: { name: string | null }): void => {
+            if (index.name === 'ids') byIndex += 1;
+          };
+          return {
+            ...table,
+            query: (request) => (counted(request.query.index), table.query(request)),
+            openCursor: (request) => (counted(request.query.index), table.openCursor(request)),
+          };
+        },
+      }),
+    });
+    await db.open();
+    expect(await db.nodes.bulkGetPlaced(ids, right)).toEqual(expected);
+    // The absent id named no chunk: the only look-up.
+    expect(byIndex).toBe(1);
+    byIndex = 0;
+    // Wrong chunks (another chunk, one that does not exist) and none at all: found by the index all the same.
+    const wrong = right.map((n, i) => (i === 0 ? (placed.get(nodes[30]!.id) ?? 0) : i === 1 ? 999_999 : i === 2 ? 0 : n));
+    expect(await db.nodes.bulkGetPlaced(ids, wrong)).toEqual(expected);
+    expect(byIndex).toBe(4);
+
+    // A search's page reads by the chunks its index recorded: no look-up by the `ids` index.
+    byIndex = 0;
+    const hits = await new KeywordSearch(db).search('text', {}, 20);
+    expect(hits.length).toBe(20);
+    expect(hits.every((hit) => hit.node?.id === hit.nodeId)).toBe(true);
+    expect(byIndex).toBe(0);
   });
 });

@@ -22,10 +22,11 @@
  *   prepareChunks(rows: NodeRow[]): NodeDataRow[]          pure CPU, before the write transaction (imports)
  *   class NodeStore
  *     get(id), bulkGet(ids, located?)        by id (undefined when absent)
+ *     bulkGetPlaced(ids, chunks)             by id, each with the chunk the keyword index recorded (0: not known)
  *     count(), allIds(), all()               every node (ids in index order: neighbours share chunks)
  *     ofConversation(id), idsOfConversation(id), ofConversations(ids)
  *     locate(ids): Promise<Map<string, number>>            node id -> chunk number, for the ids that are stored
- *     addPrepared(prepared), add(rows), put(rows, located?), delete(ids)   inside the caller's rw transaction
+ *     addPrepared(prepared), add(rows) -> chunk of each, put(rows, located?), delete(ids)   inside the caller's rw transaction
  */
 import type { Table } from 'dexie';
 import { indexedNodeIds } from '../search/keyword-index';
@@ -82,12 +83,36 @@ export function prepareChunks(rows: readonly NodeRow[]): NodeDataRow[] {
   return prepared;
 }
 
+/**
+ * Each node's chunk number in `chunks` (as prepareChunks numbered them): the keyword index records it with the
+ * node's document (search/keyword-index.ts DocsRow.chunks), so a page of hits reads its chunks by primary key.
+ */
+export function chunkNumbers(chunks: readonly NodeDataRow[]): Map<string, number> {
+  const placed = new Map<string, number>();
+  for (const chunk of chunks) for (const id of chunk.ids) placed.set(id, chunk.id);
+  return placed;
+}
+
 /** Our own rows, written by prepareChunks (the database's rows are trusted as Dexie's typed tables are). */
 function parseNode(json: string): NodeRow {
   return JSON.parse(json) as NodeRow;
 }
 
 /** Reading order of a conversation's nodes: by ordinal, then by id (as the v6 `[conversationId+ordinal]` index). */
+/** `ids` parsed from their JSON in `where` (each once, however often it is asked for); undefined when absent. */
+function parseEach(ids: readonly string[], where: ReadonlyMap<string, string>): (NodeRow | undefined)[] {
+  const parsed = new Map<string, NodeRow>();
+  return ids.map((id) => {
+    let node = parsed.get(id);
+    if (node) return node;
+    const json = where.get(id);
+    if (json === undefined) return undefined;
+    node = parseNode(json);
+    parsed.set(id, node);
+    return node;
+  });
+}
+
 function byOrdinal(x: NodeRow, y: NodeRow): number {
   return x.ordinal - y.ordinal || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 }
@@ -144,16 +169,42 @@ export class NodeStore {
           if (json !== undefined && (chunkOf === undefined || chunkOf.get(id) === row.id)) where.set(id, json);
         });
       }
-      const parsed = new Map<string, NodeRow>();
-      return ids.map((id) => {
-        let node = parsed.get(id);
-        if (node) return node;
-        const json = where.get(id);
-        if (json === undefined) return undefined;
-        node = parseNode(json);
-        parsed.set(id, node);
-        return node;
+      return parseEach(ids, where);
+    });
+  }
+
+  /**
+   * Nodes by id, `chunks[i]` the chunk the keyword index recorded for `ids[i]` (0 when it has none): those chunks are
+   * read by primary key, all at once (measured at 100k, a page of 20: ~3 ms, where finding each node's chunk by the
+   * `ids` index took ~5); an id without one, or not in the chunk named (a record out of date), is then looked up by
+   * the index as bulkGet does. A search's page of hits.
+   */
+  bulkGetPlaced(ids: string[], chunks: number[]): Promise<(NodeRow | undefined)[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.read(async () => {
+      const numbers = [...new Set(chunks.filter((n) => n !== 0))];
+      const rows = numbers.length > 0 ? await this.data.bulkGet(numbers) : [];
+      const byNumber = new Map<number, NodeDataRow>();
+      for (const row of rows) if (row) byNumber.set(row.id, row);
+      const where = new Map<string, string>();
+      const missing = new Set<string>();
+      ids.forEach((id, i) => {
+        const row = byNumber.get(chunks[i] ?? 0);
+        const json = row?.nodes[row.ids.indexOf(id)];
+        if (json !== undefined) where.set(id, json);
+        else missing.add(id);
       });
+      if (missing.size > 0) {
+        const found = await Promise.all([...missing].map((id) => this.data.where('ids').equals(id).first()));
+        for (const row of found) {
+          if (!row) continue;
+          row.ids.forEach((id, i) => {
+            const json = row.nodes[i];
+            if (json !== undefined && missing.has(id)) where.set(id, json);
+          });
+        }
+      }
+      return parseEach(ids, where);
     });
   }
 
@@ -221,17 +272,20 @@ export class NodeStore {
     await this.data.bulkAdd([...prepared]);
   }
 
-  /** Adds nodes not stored yet, as new chunks. */
-  add(rows: readonly NodeRow[]): Promise<void> {
-    return this.addPrepared(prepareChunks(rows));
+  /** Adds nodes not stored yet, as new chunks; returns each node's chunk number (chunkNumbers). */
+  async add(rows: readonly NodeRow[]): Promise<Map<string, number>> {
+    const chunks = prepareChunks(rows);
+    await this.addPrepared(chunks);
+    return chunkNumbers(chunks);
   }
 
   /**
    * Adds or replaces nodes. A replaced node stays in its chunk (rewritten in place); new nodes go to new chunks.
-   * `located`: the caller's locate() of these ids in the same transaction, to save the look-ups.
+   * `located`: the caller's locate() of these ids in the same transaction, to save the look-ups. Returns each
+   * node's chunk number.
    */
-  async put(rows: readonly NodeRow[], located?: Map<string, number>): Promise<void> {
-    if (rows.length === 0) return;
+  async put(rows: readonly NodeRow[], located?: Map<string, number>): Promise<Map<string, number>> {
+    if (rows.length === 0) return new Map();
     const where = located ?? (await this.locate(rows.map((row) => row.id)));
     const fresh: NodeRow[] = [];
     const byChunk = new Map<number, Map<string, NodeRow>>();
@@ -247,7 +301,8 @@ export class NodeStore {
       changes.set(row.id, row);
       byChunk.set(chunk, changes);
     }
-    await Promise.all([this.rewrite(byChunk, new Set()), this.add(fresh)]);
+    const [, added] = await Promise.all([this.rewrite(byChunk, new Set()), this.add(fresh)]);
+    return new Map([...where, ...added]);
   }
 
   /** Deletes nodes by id; returns the rows that existed (for the index and the vectors). */

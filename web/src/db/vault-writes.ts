@@ -26,7 +26,7 @@ import {
 } from '../search/keyword-index';
 import { TitleChanges } from '../search/title-index';
 import { toConversationRow, withStorageErrors, type NodeRow, type VaultDatabase } from './database';
-import { NODE_TABLES, prepareChunks, type NodeDataRow } from './node-store';
+import { chunkNumbers, NODE_TABLES, prepareChunks, type NodeDataRow } from './node-store';
 
 /** NODE_TABLES covers the node chunks and the keyword index. */
 export const VAULT_WRITE_TABLES = ['conversations', 'conversationRaws', ...NODE_TABLES, 'vectors'] as const;
@@ -48,7 +48,9 @@ export interface PreparedNodes {
 
 export function prepareNewNodes(nodes: readonly MemoryNode[], at: IndexPosition): PreparedNodes {
   const rows = nodes.map((node, i) => toNodeRow(node, at.nextDocId + i));
-  return { rows, chunks: prepareChunks(rows), segment: prepareSegment(rows.map(nodeToIndexDoc), at) };
+  const chunks = prepareChunks(rows);
+  const placed = chunkNumbers(chunks);
+  return { rows, chunks, segment: prepareSegment(rows.map((row) => nodeToIndexDoc(row, { chunk: placed.get(row.id) })), at) };
 }
 
 export function fromNodeRow(row: NodeRow): MemoryNode {
@@ -90,8 +92,8 @@ export class VaultWriter {
     if (nodes.length === 0) return;
     const first = await this.reserveDocIds(nodes.length);
     const rows = nodes.map((node, i) => toNodeRow(node, first + i));
-    await this.db.nodes.add(rows);
-    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+    const placed = await this.db.nodes.add(rows);
+    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row, { chunk: placed.get(row.id) }));
   }
 
   /**
@@ -131,7 +133,8 @@ export class VaultWriter {
     const inPlace = rows.filter((row) => located.has(row.id));
     for (const row of rows) if (!located.has(row.id)) this.fresh.set(row.id, row);
     await this.db.nodes.put(inPlace, located);
-    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row));
+    // A replaced node keeps its chunk; a new one gets its chunk number when `flush` writes it.
+    for (const row of rows) this.added.set(row.docId, nodeToIndexDoc(row, { chunk: located.get(row.id) }));
     return rows.length;
   }
 
@@ -178,7 +181,11 @@ export class VaultWriter {
       // By conversation, so that reading one touches few chunks (a chunk's number is its first node's docId).
       const rows = [...this.fresh.values()].sort((x, y) => (x.conversationId < y.conversationId ? -1 : x.conversationId > y.conversationId ? 1 : x.ordinal - y.ordinal));
       this.fresh.clear();
-      await this.db.nodes.add(rows);
+      const placed = await this.db.nodes.add(rows);
+      for (const row of rows) {
+        const doc = this.added.get(row.docId);
+        if (doc) doc.chunk = placed.get(row.id) ?? 0;
+      }
     }
     await this.titles.flush(this.db.searchIndex);
     if (this.removed.length > 0) await removeFromSearchIndex(this.db.searchIndex, this.removed.splice(0));

@@ -30,7 +30,11 @@ export interface SearchIndexTable {
 /** What keyword search reads besides the index: stored nodes and conversations by id (a VaultDatabase is one). */
 export interface KeywordSearchStorage {
   searchIndex: SearchIndexTable;
-  nodes: { bulkGet(ids: string[]): Promise<(NodeRow | undefined)[]> };
+  nodes: {
+    bulkGet(ids: string[]): Promise<(NodeRow | undefined)[]>;
+    /** By id with the chunk the index recorded for each (0: none), where nodes are stored in chunks (db/node-store.ts). */
+    bulkGetPlaced?(ids: string[], chunks: number[]): Promise<(NodeRow | undefined)[]>;
+  };
   conversations: { bulkGet(ids: string[]): Promise<(ConversationRow | undefined)[]> };
 }
 

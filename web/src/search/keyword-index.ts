@@ -11,7 +11,8 @@
  *   ['p<bucket>', seg]  the same for the terms hashing to <bucket> (of BUCKETS), written by compaction (vaults
  *                       from before group rows also hold one per bucket and segment; readers read both kinds)
  *   ['lex', seg]        the terms of segment <seg> with their document frequency (prefix expansion)
- *   ['docs', seg]       per-document facts used by ranking and filters (provider, time, conversation, lengths)
+ *   ['docs', seg]       per-document facts used by ranking and filters (provider, time, conversation, lengths), and
+ *                       where each node is stored (its node id and chunk row: the page of hits is read by chunk number)
  * One import batch appends one segment (all its rows) in the same transaction as the nodes it indexes.
  * `compactSearchIndex` later merges each part's segments into one (splitting group rows into bucket rows),
  * replacing them in one transaction per group of parts.
@@ -19,7 +20,7 @@
  * custom instructions, citations, attachment text).
  *
  * Public API:
- *   nodeToIndexDoc(node: NodeRow): IndexDoc
+ *   nodeToIndexDoc(node: NodeRow, stored?: { chunk }): IndexDoc
  *   readIndexStats(table): Promise<StatsRow>
  *   appendToSearchIndex(table, stats: StatsRow, docs: IndexDoc[]): Promise<StatsRow>   // inside a rw transaction
  *   prepareSegment(docs: IndexDoc[], at: IndexPosition): PreparedSegment               // pure: build before the transaction
@@ -109,6 +110,12 @@ export interface DocsRow {
   conversationOf: Uint32Array;
   /** Node id (content hash) of each document joined by '\n': hits are read by primary key, never by a docId cursor. */
   nodeIds: string;
+  /**
+   * The number of the chunk row each document's node is stored in (db/node-store.ts), 0 when not known (rows
+   * written before chunks were recorded, or a store without chunks): a page of hits then reads its chunks by
+   * primary key instead of looking each node up by index. Absent in rows written before it existed.
+   */
+  chunks?: Int32Array;
 }
 
 /** TitleLogRow: conversation titles (part `titles`, title-index.ts), kept beside the index in the same table. */
@@ -119,6 +126,8 @@ export type { SearchIndexTable } from './index-table';
 export interface IndexDoc {
   docId: number;
   nodeId: string;
+  /** The node's chunk row (db/node-store.ts), when the writer knows it; 0 or absent otherwise. */
+  chunk?: number;
   conversationId: string;
   provider: Provider;
   createdAt: number | null;
@@ -140,10 +149,12 @@ export function hiddenText(node: NodeRow): string {
   return parts.join('\n');
 }
 
-export function nodeToIndexDoc(node: NodeRow): IndexDoc {
+/** `stored.chunk`: the chunk row that stores the node (db/node-store.ts), when known. */
+export function nodeToIndexDoc(node: NodeRow, stored: { chunk?: number | undefined } = {}): IndexDoc {
   return {
     docId: node.docId,
     nodeId: node.id,
+    chunk: stored.chunk ?? 0,
     conversationId: node.conversationId,
     provider: node.provider,
     createdAt: node.createdAt,
@@ -485,6 +496,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   const conversationIndex = new Map<string, number>();
   const conversationOf = new Uint32Array(docs.length);
   const nodeIds: string[] = [];
+  const chunks = new Int32Array(docs.length);
   const visit = (id: number): void => {
     if (id >= df.length) {
       df = grown(df, id + 1, (n) => new Uint32Array(n));
@@ -504,6 +516,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     const doc = docs[d] as IndexDoc;
     docIds[d] = doc.docId;
     nodeIds.push(doc.nodeId);
+    chunks[d] = doc.chunk ?? 0;
     provider[d] = PROVIDERS.indexOf(doc.provider);
     createdAt[d] = doc.createdAt ?? Number.NaN;
     active[d] = doc.active ? 1 : 0;
@@ -659,7 +672,7 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     });
   }
   rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
-  rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
+  rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n'), chunks });
   return { rows, lengths };
 }
 
@@ -761,6 +774,7 @@ export async function removeFromSearchIndex(table: SearchIndexTable, docIds: rea
       lengths: Uint32Array.from(keep.flatMap((i) => [i * 3, i * 3 + 1, i * 3 + 2]), (j) => row.lengths[j] ?? 0),
       conversationOf: Uint32Array.from(keep, (i) => row.conversationOf[i] ?? 0),
       nodeIds: keep.map((i) => nodeIds[i] ?? '').join('\n'),
+      chunks: Int32Array.from(keep, (i) => row.chunks?.[i] ?? 0),
     });
   }
   const next: StatsRow = {
@@ -791,7 +805,7 @@ export async function backfillSearchIndex(table: SearchIndexTable, nodes: readon
   let stats = await readIndexStats(table);
   const sorted = [...nodes].sort((x, y) => x.docId - y.docId);
   for (let i = 0; i < sorted.length; i += BACKFILL_CHUNK) {
-    stats = await appendToSearchIndex(table, stats, sorted.slice(i, i + BACKFILL_CHUNK).map(nodeToIndexDoc));
+    stats = await appendToSearchIndex(table, stats, sorted.slice(i, i + BACKFILL_CHUNK).map((node) => nodeToIndexDoc(node)));
   }
   if (sorted.length === 0) await table.put(stats);
 }
@@ -969,6 +983,7 @@ function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchInd
   if (first.kind === 'docs') {
     const docsRows = ordered.filter((row): row is DocsRow => row.kind === 'docs');
     const total = docsRows.reduce((n, row) => n + row.docIds.length, 0);
+    const chunks = new Int32Array(total);
     const merged: DocsRow = {
       part: 'docs',
       seg,
@@ -981,6 +996,7 @@ function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchInd
       conversations: [],
       conversationOf: new Uint32Array(total),
       nodeIds: '',
+      chunks,
     };
     const nodeIds: string[] = [];
     const index = new Map<string, number>();
@@ -991,6 +1007,7 @@ function mergeRows(rows: SearchIndexRow[], part: string, seg: number): SearchInd
       merged.createdAt.set(row.createdAt, at);
       merged.active.set(row.active, at);
       merged.lengths.set(row.lengths, at * 3);
+      if (row.chunks) chunks.set(row.chunks, at);
       appendAll(nodeIds, split(row));
       for (let i = 0; i < row.docIds.length; i++) {
         const id = row.conversations[row.conversationOf[i] ?? 0] ?? '';
@@ -1140,6 +1157,8 @@ export class DocsTable {
   active = new Uint8Array(0);
   lengths = new Uint32Array(0);
   conversation = new Int32Array(0);
+  /** Each document's chunk row (DocsRow.chunks), 0 when not known. */
+  chunk = new Int32Array(0);
   nodeId: string[] = [];
   conversationIds: string[] = [];
   private readonly conversationIndex = new Map<string, number>();
@@ -1185,6 +1204,7 @@ export class DocsTable {
       const doc = row.docIds[i] ?? 0;
       this.present[doc] = 1;
       this.nodeId[doc] = nodeIds[i] ?? '';
+      this.chunk[doc] = row.chunks?.[i] ?? 0;
       this.provider[doc] = row.provider[i] ?? 0;
       this.createdAt[doc] = row.createdAt[i] ?? Number.NaN;
       this.active[doc] = row.active[i] ?? 0;
@@ -1216,6 +1236,7 @@ export class DocsTable {
     this.active = grow(this.active, (n) => new Uint8Array(n));
     this.lengths = grow(this.lengths, (n) => new Uint32Array(n), 3);
     this.conversation = grow(this.conversation, (n) => new Int32Array(n));
+    this.chunk = grow(this.chunk, (n) => new Int32Array(n));
     this.capacity = capacity;
   }
 }

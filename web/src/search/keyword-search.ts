@@ -1022,11 +1022,18 @@ export class KeywordSearch implements ResultSource {
     return finish(await page(topK(touched, scores, limit)), total ?? touched.length, []);
   }
 
+  /** The nodes of `ranked` documents, by the chunk the index recorded for each where the storage has chunks. */
+  private readNodes(ranked: readonly number[], docs: DocsTable): Promise<(NodeRow | undefined)[]> {
+    const ids = ranked.map((doc) => docs.nodeId[doc] ?? '');
+    const nodes = this.db.nodes;
+    return nodes.bulkGetPlaced ? nodes.bulkGetPlaced(ids, ranked.map((doc) => docs.chunk[doc] ?? 0)) : nodes.bulkGet(ids);
+  }
+
   /** Without a phrase every candidate is a hit: read just the page, titles the title index lacks in the same round. */
   private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array, titleIndex: TitleIndex): Promise<RankedHit[]> {
     const conversationIds = [...new Set(ranked.map((doc) => conversationIdOf(docs, doc)))].filter((id) => titleIndex.title(id) === undefined);
     const [nodes, conversations] = await Promise.all([
-      this.db.nodes.bulkGet(ranked.map((doc) => docs.nodeId[doc] ?? '')),
+      this.readNodes(ranked, docs),
       conversationIds.length > 0 ? this.db.conversations.bulkGet(conversationIds) : Promise.resolve([]),
     ]);
     const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
@@ -1057,7 +1064,7 @@ export class KeywordSearch implements ResultSource {
     const request = (c: number): void => {
       const chunk = chunks[c];
       if (!chunk || reads[c] !== undefined) return;
-      const read = this.db.nodes.bulkGet(chunk.map((doc) => docs.nodeId[doc] ?? ''));
+      const read = this.readNodes(chunk, docs);
       // A read requested ahead may never be awaited (enough hits already): its failure must not go unhandled.
       read.catch(() => undefined);
       reads[c] = read;
