@@ -15,6 +15,7 @@ import { fromNodeRow } from '../../web/src/db/vault-writes';
 import { appendToSearchIndex, compactSearchIndex, groupPart, KeywordIndexReader, nodeToIndexDoc, postingsFor, postingsPart, readIndexStats, type IndexDoc, type PostingsRow, type SearchIndexRow, type SearchIndexTable } from '../../web/src/search/keyword-index';
 import { SearchService } from '../../web/src/search/search';
 import { deleteVault } from '../../web/src/vault/storage';
+import { expectChunksRecorded } from './chunk-places';
 
 interface V1Fixture {
   version: number;
@@ -180,6 +181,8 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     expect(new Set(await db.nodes.allIds())).toEqual(new Set(rows.map((r) => r.id)));
     const chunkIds = await db.nodeData.toCollection().primaryKeys();
     expect(chunkIds.every((id) => id < 0)).toBe(true);
+    // The index's docs rows record each node's chunk, as a write since v7 does: a page of hits reads them by number.
+    expect(await expectChunksRecorded(db)).toBe(rows.length);
     expect(chunkIds.length).toBeLessThan(rows.length / 2);
     // Chunks follow conversations: a conversation of 10 nodes spans at most three chunks of 8.
     const chunksOf = async (conversationId: string): Promise<number> => db.nodeData.where('conversationIds').equals(conversationId).count();
@@ -208,6 +211,7 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     expect(await db.nodes.count()).toBe(rows.length + 1);
     expect((await db.nodes.get(second.id))?.docId).toBe(rows.length + 1);
     expect(await db.nodeData.get(rows.length + 1)).toMatchObject({ ids: [second.id] });
+    expect(await expectChunksRecorded(db)).toBe(rows.length + 1);
     // The unique id index refuses the same node stored twice, even past the import's own dedupe.
     await expect(db.transaction('rw', [...NODE_TABLES], () => db.nodes.add([{ ...rows[5], docId: 9_999 } as NodeRow]))).rejects.toThrow();
   });

@@ -45,7 +45,7 @@ import { z } from 'zod';
 import { AppError, appErrorDataSchema, isAppError } from '../../../shared/errors';
 import type { Conversation, MemoryNode } from '../../../shared/model';
 import { providerSchema } from '../../../shared/model';
-import { backfillSearchIndex, type SearchIndexRow } from '../search/keyword-index';
+import { backfillSearchIndex, type DocsRow, type SearchIndexRow } from '../search/keyword-index';
 import { titleSnapshotRow } from '../search/title-index';
 import { NodeStore, prepareChunks, type NodeDataRow } from './node-store';
 
@@ -302,9 +302,22 @@ type ThreadKey = [string, number];
  * v6 -> v7: every node row, unchanged, into chunks numbered -1, -2, … A page at a time in conversation and ordinal
  * order (the v6 index), so a conversation's nodes share chunks as an import writes them: the reader then opens a
  * conversation in one or two chunk reads. Branches share ordinals, so a page can end inside a run of equal keys: the
- * next page starts at that key again and skips the ids already moved.
+ * next page starts at that key again and skips the ids already moved. Then the keyword index's docs rows record
+ * each node's chunk (DocsRow.chunks), as a write since v7 does.
  */
 async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: UpgradeProgress) => void): Promise<void> {
+  const placed = new Map<string, number>();
+  await moveNodesToChunks(tx, placed, onProgress);
+  const index = tx.table<SearchIndexRow, [string, number]>('searchIndex');
+  const docs = (await index.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).toArray()).filter((row): row is DocsRow => row.kind === 'docs');
+  for (const row of docs) {
+    const ids = row.nodeIds === '' ? [] : row.nodeIds.split('\n');
+    row.chunks = Int32Array.from(ids, (id) => placed.get(id) ?? 0);
+  }
+  await index.bulkPut(docs);
+}
+
+async function moveNodesToChunks(tx: Transaction, placed: Map<string, number>, onProgress?: (progress: UpgradeProgress) => void): Promise<void> {
   const nodes = tx.table<NodeRow, string>('nodes');
   const data = tx.table<NodeDataRow, number>('nodeData');
   const total = await nodes.count();
@@ -312,7 +325,10 @@ async function upgradeNodesToChunks(tx: Transaction, onProgress?: (progress: Upg
   let next = -1;
   const move = async (page: NodeRow[]): Promise<void> => {
     const prepared = prepareChunks(page);
-    for (const chunk of prepared) chunk.id = next--;
+    for (const chunk of prepared) {
+      chunk.id = next--;
+      for (const id of chunk.ids) placed.set(id, chunk.id);
+    }
     await data.bulkAdd(prepared);
     done += page.length;
     onProgress?.({ done, total });
