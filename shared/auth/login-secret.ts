@@ -1,6 +1,6 @@
 /**
  * The login secret: what a client sends instead of the password. The client derives it with Argon2id (hash-wasm,
- * the same WASM library as the sync keys) from the password and per-account parameters it asks for before signing
+ * the same WASM library as the sync keys, through ../argon2.ts: in a worker in the web app) from the password and per-account parameters it asks for before signing
  * in (`POST /api/auth/login-params`); the server only ever sees the derived secret and keeps PBKDF2 over it, so a
  * leaked database costs an attacker Argon2id (64 MiB, 3 passes by default) plus PBKDF2 per guess, not PBKDF2 alone.
  *
@@ -9,7 +9,7 @@
  * is a fixed domain label, so the same password used as a sync passphrase never yields the same key.
  * Pure: inputs in, secret out; it runs the same in node and in browsers.
  */
-import { argon2id } from 'hash-wasm';
+import { argon2idBytes } from '../argon2';
 import { z } from 'zod';
 
 const LOGIN_SECRET_DOMAIN = 'cogzy-vault login secret v1';
@@ -44,7 +44,7 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-export function fromBase64Url(text: string): Uint8Array {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
   const bytes = new Uint8Array(binary.length);
@@ -54,15 +54,14 @@ export function fromBase64Url(text: string): Uint8Array {
 
 export async function deriveLoginSecret(password: string, kdf: LoginKdf): Promise<string> {
   const params = loginKdfSchema.parse(kdf);
-  const hash = await argon2id({
+  const hash = await argon2idBytes({
     password: password.normalize('NFC'),
     salt: fromBase64Url(params.salt),
     secret: LOGIN_SECRET_DOMAIN,
-    memorySize: params.memoryKiB,
+    memoryKiB: params.memoryKiB,
     iterations: params.iterations,
     parallelism: params.parallelism,
     hashLength: SECRET_BYTES,
-    outputType: 'binary',
   });
   return toBase64Url(hash);
 }

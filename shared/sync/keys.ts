@@ -4,7 +4,7 @@
  * code shown at setup. Changing the passphrase re-wraps the same key (no data is rewritten). Sub-keys for segment
  * encryption and for the keyed ids the server sees come from the vault key by HKDF, bound to the vault id.
  */
-import { argon2id } from 'hash-wasm';
+import { argon2idBytes } from '../argon2';
 import { AppError } from '../errors';
 import { concatBytes, fromBase64, toBase64, utf8 } from './bytes';
 import { toHex } from './hash';
@@ -41,16 +41,7 @@ export interface NewVault {
 async function kek(cipher: Cipher, secret: Uint8Array<ArrayBuffer>, salt: Uint8Array<ArrayBuffer>, kdf: KeyKdf): Promise<CryptoKey> {
   let bits: Uint8Array<ArrayBuffer>;
   if (kdf.name === 'Argon2id') {
-    const out = await argon2id({
-      password: secret,
-      salt,
-      parallelism: kdf.parallelism,
-      iterations: kdf.iterations,
-      memorySize: kdf.memoryKiB,
-      hashLength: 32,
-      outputType: 'binary',
-    });
-    bits = new Uint8Array(out);
+    bits = await argon2idBytes({ password: secret, salt, parallelism: kdf.parallelism, iterations: kdf.iterations, memoryKiB: kdf.memoryKiB, hashLength: 32 });
   } else {
     const base = await cipher.importKey('raw', secret, 'PBKDF2', false, ['deriveBits']);
     bits = new Uint8Array(await cipher.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: kdf.iterations }, base, 256));

@@ -111,7 +111,11 @@ describe('sync between two browsers', () => {
 
   it('C28: laptop signs up, imports and sets up sync; the recovery code is shown once', async () => {
     const { page } = laptop;
+    // Argon2id (the login secret, the KDF's calibration, the passphrase key) runs in workers, not on the page's thread.
+    const argon2Workers: string[] = [];
+    page.on('worker', (w) => void (w.url().includes('argon2') && argon2Workers.push(w.url())));
     await signIn(page, appUrl, 'signup');
+    expect(argon2Workers.length).toBeGreaterThanOrEqual(1);
     const path = join(work, 'conversations.json');
     writeFileSync(path, data.json);
     await page.goto(`${appUrl}#/import`);
@@ -135,6 +139,8 @@ describe('sync between two browsers', () => {
     const code = page.getByTestId('recovery-code');
     await code.waitFor({ timeout: 60_000 });
     recoveryCode = (await code.textContent()) ?? '';
+    // Signing up, calibrating the KDF, deriving the passphrase key: each in a worker of its own.
+    expect(argon2Workers.length).toBeGreaterThanOrEqual(3);
     expect(recoveryCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
     const continueButton = page.getByRole('button', { name: 'Continue' });
     expect(await continueButton.isDisabled()).toBe(true);

@@ -4,8 +4,11 @@ import App from './ui/App';
 import { registerServiceWorker } from './pwa/register';
 import { startLaunchHandling } from './pwa/launch';
 import { importFiles } from './ui/import-runs';
+import { useArgon2Worker } from './sync/argon2-client';
 import './ui/styles.css';
 
+// Argon2id (sign-in, sync setup and unlock) hashes for a second or so: in a worker, so the page stays responsive.
+useArgon2Worker();
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 render(() => {

@@ -6,7 +6,7 @@
  *
  *   calibrateKdf(options?): Promise<KeyKdf>
  */
-import { argon2id } from 'hash-wasm';
+import { argon2idBytes } from '../../../shared/argon2';
 import { DEFAULT_ARGON2, FALLBACK_PBKDF2 } from '../../../shared/sync/keys';
 import type { KeyKdf } from '../../../shared/sync/protocol';
 
@@ -26,7 +26,7 @@ export async function calibrateKdf(options: CalibrateOptions = {}): Promise<KeyK
   const probe = crypto.getRandomValues(new Uint8Array(16));
   if (wasm && DEFAULT_ARGON2.name === 'Argon2id') {
     const started = now();
-    await argon2id({ password: probe, salt: probe, parallelism: DEFAULT_ARGON2.parallelism, iterations: 1, memorySize: DEFAULT_ARGON2.memoryKiB, hashLength: 32, outputType: 'binary' });
+    await argon2idBytes({ password: probe, salt: probe, parallelism: DEFAULT_ARGON2.parallelism, iterations: 1, memoryKiB: DEFAULT_ARGON2.memoryKiB, hashLength: 32 });
     const perPass = Math.max(1, now() - started);
     const iterations = Math.min(MAX_ARGON2_PASSES, Math.max(DEFAULT_ARGON2.iterations, Math.round(targetMs / perPass)));
     return { ...DEFAULT_ARGON2, iterations };
