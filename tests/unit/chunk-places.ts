@@ -23,3 +23,32 @@ export async function expectChunksRecorded(db: VaultDatabase): Promise<number> {
   expect(recorded).toEqual(stored);
   return stored.size;
 }
+
+/**
+ * Counts the look-ups by the nodes' `ids` index from now on (Dexie's DBCore: what reaches IndexedDB). Middleware is
+ * set up when a database opens: `db` is closed and opened again.
+ */
+export async function countIdsLookups(db: VaultDatabase): Promise<{ count: number }> {
+  const counter = { count: 0 };
+  db.close();
+  db.use({
+    stack: 'dbcore',
+    name: 'count-ids-lookups',
+    create: (down) => ({
+      ...down,
+      table: (name) => {
+        const table = down.table(name);
+        const counted = (index: { name: string | null }): void => {
+          if (index.name === 'ids') counter.count += 1;
+        };
+        return {
+          ...table,
+          query: (request) => (counted(request.query.index), table.query(request)),
+          openCursor: (request) => (counted(request.query.index), table.openCursor(request)),
+        };
+      },
+    }),
+  });
+  await db.open();
+  return counter;
+}

@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
 import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks, READ_DIRECT } from '../../web/src/db/node-store';
-import { deleteNodes, fromNodeRow, putNodes } from '../../web/src/db/vault-writes';
+import { deleteNodes, fromNodeRow, putNodes, writeVault } from '../../web/src/db/vault-writes';
 import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
-import { expectChunksRecorded } from './chunk-places';
+import { countIdsLookups, expectChunksRecorded } from './chunk-places';
 
 function row(i: number, text: string, conversation = `chatgpt:c${Math.floor(i / 10)}`): NodeRow {
   return {
@@ -136,42 +136,41 @@ describe('NodeStore', () => {
     const expected = await Promise.all(ids.map((id) => db.nodes.get(id)));
     expect(expected.map((n) => n?.id)).toEqual([ids[0], ids[1], ids[2], undefined, ids[0], ids[5]]);
 
-    // Count the look-ups by the `ids` index (Dexie's DBCore: what reaches IndexedDB; middleware is set up on open).
-    let byIndex = 0;
-    db.close();
-    db.use({
-      stack: 'dbcore',
-      name: 'count-ids-lookups',
-      create: (down) => ({
-        ...down,
-        table: (name) => {
-          const table = down.table(name);
-          const counted = (index: { name: string | null }): void => {
-            if (index.name === 'ids') byIndex += 1;
-          };
-          return {
-            ...table,
-            query: (request) => (counted(request.query.index), table.query(request)),
-            openCursor: (request) => (counted(request.query.index), table.openCursor(request)),
-          };
-        },
-      }),
-    });
-    await db.open();
+    const lookups = await countIdsLookups(db);
     expect(await db.nodes.bulkGetPlaced(ids, right)).toEqual(expected);
     // The absent id named no chunk: the only look-up.
-    expect(byIndex).toBe(1);
-    byIndex = 0;
+    expect(lookups.count).toBe(1);
+    lookups.count = 0;
     // Wrong chunks (another chunk, one that does not exist) and none at all: found by the index all the same.
     const wrong = right.map((n, i) => (i === 0 ? (placed.get(nodes[30]!.id) ?? 0) : i === 1 ? 999_999 : i === 2 ? 0 : n));
     expect(await db.nodes.bulkGetPlaced(ids, wrong)).toEqual(expected);
-    expect(byIndex).toBe(4);
+    expect(lookups.count).toBe(4);
 
     // A search's page reads by the chunks its index recorded: no look-up by the `ids` index.
-    byIndex = 0;
+    lookups.count = 0;
     const hits = await new KeywordSearch(db).search('text', {}, 20);
     expect(hits.length).toBe(20);
     expect(hits.every((hit) => hit.node?.id === hit.nodeId)).toBe(true);
-    expect(byIndex).toBe(0);
+    expect(lookups.count).toBe(0);
+  });
+
+  it('a writer looks each node up once in its transaction: a read, then a put of the same nodes, as a pull merges', async () => {
+    const db = await fresh();
+    const nodes = Array.from({ length: 40 }, (_, i) => fromNodeRow(row(i, `text ${i}`)));
+    await putNodes(db, nodes.slice(0, 30));
+    const lookups = await countIdsLookups(db);
+    const changed = nodes.map((n) => ({ ...n, human: { ...n.human, text: `${n.human.text} changed` } }));
+    await writeVault(db, async (writer) => {
+      expect((await writer.getMany(nodes.map((n) => n.id))).map((r) => r?.id)).toEqual([...nodes.slice(0, 30).map((n) => n.id), ...Array.from({ length: 10 }, () => undefined)]);
+      expect(await writer.put(changed)).toBe(40);
+      expect((await writer.get(changed[35]!.id))?.human.text).toBe('text 35 changed');
+      await writer.delete([changed[0]!.id]);
+      expect(await writer.get(changed[0]!.id)).toBeUndefined();
+    });
+    // One look-up per node (the read located them all), and the deletion's own.
+    expect(lookups.count).toBe(40 + 1);
+    expect((await db.nodes.bulkGet(changed.slice(1).map((n) => n.id))).map((r) => r?.human.text)).toEqual(changed.slice(1).map((n) => n.human.text));
+    expect(await db.nodes.get(changed[0]!.id)).toBeUndefined();
+    expect(await expectChunksRecorded(db)).toBe(39);
   });
 });

@@ -111,15 +111,43 @@ export class VaultWriter {
     return Promise.all([index, this.db.nodes.addPrepared(prepared.chunks)]).then(([next]) => next);
   }
 
+  /**
+   * Where this transaction found nodes: the chunk number, or null when not stored. A pull reads a chunk of records
+   * and then puts them: the second look-up of each node by the `ids` index (a request each) is saved. Nothing else
+   * writes nodes inside this transaction, and this writer keeps it current.
+   */
+  private readonly where = new Map<string, number | null>();
+
+  private async locate(ids: readonly string[]): Promise<Map<string, number>> {
+    const unknown = [...new Set(ids)].filter((id) => !this.where.has(id));
+    if (unknown.length > 0) {
+      const found = await this.db.nodes.locate(unknown);
+      for (const id of unknown) this.where.set(id, found.get(id) ?? null);
+    }
+    const located = new Map<string, number>();
+    for (const id of ids) {
+      const chunk = this.where.get(id);
+      if (chunk !== undefined && chunk !== null) located.set(id, chunk);
+    }
+    return located;
+  }
+
   /** A node as this transaction sees it: one this writer is about to store, else the stored one. */
   async get(id: string): Promise<NodeRow | undefined> {
-    return this.fresh.get(id) ?? (await this.db.nodes.get(id));
+    return (await this.getMany([id]))[0];
+  }
+
+  /** Nodes as this transaction sees them (see `get`), all at once. */
+  async getMany(ids: readonly string[]): Promise<(NodeRow | undefined)[]> {
+    const located = await this.locate(ids);
+    const stored = located.size > 0 ? await this.db.nodes.bulkGet(ids, located) : [];
+    return ids.map((id, i) => this.fresh.get(id) ?? stored[i]);
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */
   async put(nodes: readonly MemoryNode[]): Promise<number> {
     const ids = nodes.map((n) => n.id);
-    const located = await this.db.nodes.locate(ids);
+    const located = await this.locate(ids);
     const stored = located.size > 0 ? await this.db.nodes.bulkGet(ids, located) : [];
     const changed = nodes.filter((node, i) => {
       const old = this.fresh.get(node.id) ?? stored[i];
@@ -142,6 +170,7 @@ export class VaultWriter {
   async delete(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = await this.db.nodes.delete(ids);
+    for (const id of ids) this.where.set(id, null);
     for (const id of ids) {
       const row = this.fresh.get(id);
       if (!row) continue;

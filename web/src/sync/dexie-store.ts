@@ -138,7 +138,7 @@ export class DexieStore implements LocalStore {
         const [conversations, raws, nodes, others] = await Promise.all([
           db.conversations.bulkGet(byType.conversation.map((i) => ids[i]!)),
           db.conversationRaws.bulkGet(byType.conversation.map((i) => ids[i]!)),
-          db.nodes.bulkGet(byType.node.map((i) => ids[i]!)),
+          writer.getMany(byType.node.map((i) => ids[i]!)),
           db.syncRecords.bulkGet(byType.other.map((i) => keys[i]!)),
         ]);
         const out: (SyncRecord | undefined)[] = keys.map(() => undefined);
