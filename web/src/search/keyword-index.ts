@@ -347,7 +347,7 @@ function grownTo<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(
  * Measured (bench/segment.bench.ts): scan() with a callback per word, then hashing and comparing the word again,
  * cost half of building a segment.
  */
-export class TermInterner {
+class TermInterner {
   readonly terms: string[] = [];
   /** The term ids of the last text read, in order (read()'s count of them). */
   ids = new Uint32Array(4096);
