@@ -325,6 +325,8 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+/** Numbers per slot of TermInterner's table. */
+const SLOT = 4;
 
 /** Per ASCII code: its lower case when it is a letter or a digit (a word character), else 0. */
 const ASCII_WORD_CODE = new Uint8Array(128);
@@ -355,8 +357,12 @@ class TermInterner {
   /** Every term's code units, one after the other: term `id` is [charStart[id], charStart[id + 1]). */
   private chars = new Uint16Array(65_536);
   private charStart = new Uint32Array(4097);
-  /** Open addressing: term id + 1 per slot, 0 when empty. */
-  private slots = new Int32Array(1 << 14);
+  /**
+   * Open addressing, SLOT numbers a slot: term id + 1 (0 when empty), its hash, and for a term of at most 8 code
+   * units all below 256, those code units packed 8 bits each into two numbers (else 0, 0). A word of at most 8
+   * ASCII letters and digits is then found with one slot read: its packed code units are the word itself.
+   */
+  private slots = new Int32Array(SLOT << 14);
 
   bucket(id: number): number {
     return (this.hashes[id] ?? 0) % BUCKETS;
@@ -378,11 +384,15 @@ class TermInterner {
           i++;
           continue;
         }
-        // An ASCII word, hashed (in lower case) as it is read.
+        // An ASCII word, hashed and packed (its last 8 code units, in lower case) as it is read.
         const start = i;
         let hash = FNV_OFFSET;
+        let low = 0;
+        let high = 0;
         do {
           hash = Math.imul(hash ^ lower, FNV_PRIME);
+          high = (high << 8) | (low >>> 24);
+          low = (low << 8) | lower;
           i++;
           code = i < n ? text.charCodeAt(i) : 0;
           lower = code < 128 ? (ASCII_WORD_CODE[code] ?? 0) : 0;
@@ -398,7 +408,7 @@ class TermInterner {
             continue;
           }
         }
-        if (i - start <= MAX_TERM_LENGTH) ids[count++] = this.asciiWord(text, start, i, hash >>> 0);
+        if (i - start <= MAX_TERM_LENGTH) ids[count++] = this.asciiWord(text, start, i, hash >>> 0, low, high);
         continue;
       }
       const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(i) ?? code) : code;
@@ -426,17 +436,24 @@ class TermInterner {
     return term.length === 0 ? -1 : this.term(term);
   }
 
-  private asciiWord(text: string, start: number, end: number, hash: number): number {
+  /** An ASCII word's id: `low` and `high` are its last 8 code units in lower case, packed (see `slots`). */
+  private asciiWord(text: string, start: number, end: number, hash: number, low: number, high: number): number {
     const length = end - start;
-    const chars = this.chars;
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = slots.length / SLOT - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot] ?? 0;
+      const at = slot * SLOT;
+      const entry = slots[at] ?? 0;
       if (entry === 0) return this.add(text.slice(start, end).toLowerCase(), hash, slot);
+      if (slots[at + 1] !== (hash | 0)) continue;
+      if (length <= 8) {
+        if (slots[at + 2] === low && slots[at + 3] === high) return entry - 1;
+        continue;
+      }
       const id = entry - 1;
-      if (this.hashes[id] !== hash) continue;
       const from = this.charStart[id] ?? 0;
       if ((this.charStart[id + 1] ?? 0) - from !== length) continue;
+      const chars = this.chars;
       let k = 0;
       while (k < length && chars[from + k] === ASCII_WORD_CODE[text.charCodeAt(start + k)]) k++;
       if (k === length) return id;
@@ -450,9 +467,9 @@ class TermInterner {
       hash = Math.imul(hash, FNV_PRIME);
     }
     hash >>>= 0;
-    const mask = this.slots.length - 1;
+    const mask = this.slots.length / SLOT - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot] ?? 0;
+      const entry = this.slots[slot * SLOT] ?? 0;
       if (entry === 0) return this.add(term, hash, slot);
       if (this.terms[entry - 1] === term) return entry - 1;
     }
@@ -466,21 +483,40 @@ class TermInterner {
     this.hashes[id] = hash;
     const from = this.charStart[id] ?? 0;
     this.chars = grownTo(this.chars, from + term.length, (n) => new Uint16Array(n));
-    for (let k = 0; k < term.length; k++) this.chars[from + k] = term.charCodeAt(k);
+    let low = 0;
+    let high = 0;
+    let packable = term.length <= 8;
+    for (let k = 0; k < term.length; k++) {
+      const code = term.charCodeAt(k);
+      this.chars[from + k] = code;
+      packable &&= code < 256;
+      high = (high << 8) | (low >>> 24);
+      low = (low << 8) | code;
+    }
     this.charStart[id + 1] = from + term.length;
-    this.slots[slot] = id + 1;
-    if (this.terms.length * 2 > this.slots.length) {
+    this.fill(this.slots, slot * SLOT, id, hash, packable ? low : 0, packable ? high : 0);
+    if (this.terms.length * 2 > this.slots.length / SLOT) {
       // Keep the table at most half full.
-      const slots = new Int32Array(this.slots.length * 2);
-      const mask = slots.length - 1;
-      for (let i = 0; i < this.terms.length; i++) {
-        let at = (this.hashes[i] ?? 0) & mask;
-        while (slots[at] !== 0) at = (at + 1) & mask;
-        slots[at] = i + 1;
+      const old = this.slots;
+      const slots = new Int32Array(old.length * 2);
+      const mask = slots.length / SLOT - 1;
+      for (let at = 0; at < old.length; at += SLOT) {
+        const entry = old[at] ?? 0;
+        if (entry === 0) continue;
+        let to = (old[at + 1] ?? 0) & mask;
+        while (slots[to * SLOT] !== 0) to = (to + 1) & mask;
+        this.fill(slots, to * SLOT, entry - 1, old[at + 1] ?? 0, old[at + 2] ?? 0, old[at + 3] ?? 0);
       }
       this.slots = slots;
     }
     return id;
+  }
+
+  private fill(slots: Int32Array, at: number, id: number, hash: number, low: number, high: number): void {
+    slots[at] = id + 1;
+    slots[at + 1] = hash;
+    slots[at + 2] = low;
+    slots[at + 3] = high;
   }
 }
 
