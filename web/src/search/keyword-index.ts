@@ -368,6 +368,11 @@ class TermInterner {
     return (this.hashes[id] ?? 0) % BUCKETS;
   }
 
+  /** The term ids in the order of their strings (the default string sort's). */
+  sortedIds(): Uint32Array {
+    return sortByCodeUnits(this.terms.length, this.chars, this.charStart);
+  }
+
   /** Puts the ids of the terms of `text` in `ids`, in order; returns how many. */
   read(text: string): number {
     const n = text.length;
@@ -530,47 +535,82 @@ function bump(array: Uint32Array, i: number): number {
   return value;
 }
 
-/** The code unit of `term` at `depth`, -1 past its end (so a prefix sorts first). */
-function codeAt(term: string, depth: number): number {
-  return depth < term.length ? term.charCodeAt(depth) : -1;
+/**
+ * Ids of `terms` in the order of their strings as `Array.prototype.sort()` orders them (UTF-16 code units). See
+ * sortByCodeUnits; this takes strings (tests).
+ */
+export function sortedTermIds(terms: readonly string[]): Uint32Array {
+  const charStart = new Uint32Array(terms.length + 1);
+  for (let i = 0; i < terms.length; i++) charStart[i + 1] = (charStart[i] ?? 0) + (terms[i] ?? '').length;
+  const chars = new Uint16Array(charStart[terms.length] ?? 0);
+  terms.forEach((term, i) => {
+    const from = charStart[i] ?? 0;
+    for (let k = 0; k < term.length; k++) chars[from + k] = term.charCodeAt(k);
+  });
+  return sortByCodeUnits(terms.length, chars, charStart);
 }
 
 /**
- * Ids of `terms` in the order of their strings as `Array.prototype.sort()` orders them (UTF-16 code units), by a
- * three-way radix quicksort on the code units (Bentley & Sedgewick): a segment's default string sort of its ~15k
- * terms was its largest single line (bench/segment.bench.ts).
+ * Ids 0 … count - 1 of strings given as code units (string `id` is chars[charStart[id], charStart[id + 1])) in
+ * code unit order, as the default string sort orders them: a counting sort on the first code unit (ASCII), then a
+ * three-way radix quicksort on the code units that follow (Bentley & Sedgewick). A segment's default string sort
+ * of its ~15k terms was its largest single line (bench/segment.bench.ts).
  */
-export function sortedTermIds(terms: readonly string[]): Uint32Array {
-  const ids = new Uint32Array(terms.length);
-  for (let i = 0; i < ids.length; i++) ids[i] = i;
+function sortByCodeUnits(count: number, chars: Uint16Array, charStart: Uint32Array): Uint32Array {
+  /** The code unit of string `id` at `depth`, -1 past its end (so a prefix sorts first). */
+  const codeAt = (id: number, depth: number): number => {
+    const at = (charStart[id] ?? 0) + depth;
+    return at < (charStart[id + 1] ?? 0) ? (chars[at] ?? 0) : -1;
+  };
+  // Buckets: 0 for the empty string, 1 + the first code unit below 128, 129 for the others (sorted from depth 0).
+  const bucketOfId = (id: number): number => {
+    const first = codeAt(id, 0);
+    return first < 0 ? 0 : first < 128 ? first + 1 : 129;
+  };
+  const bucketStart = new Uint32Array(131);
+  for (let id = 0; id < count; id++) bump(bucketStart, bucketOfId(id) + 1);
+  for (let b = 0; b < 130; b++) bucketStart[b + 1] = (bucketStart[b + 1] ?? 0) + (bucketStart[b] ?? 0);
+  const cursor = bucketStart.slice(0, 130);
+  const ids = new Uint32Array(count);
+  for (let id = 0; id < count; id++) ids[bump(cursor, bucketOfId(id))] = id;
   // Ranges still to sort, as (from, to, depth) triples: an explicit stack, since terms can share long prefixes.
-  const stack: number[] = [0, ids.length, 0];
+  const stack: number[] = [];
+  for (let b = 1; b < 130; b++) stack.push(bucketStart[b] ?? 0, bucketStart[b + 1] ?? 0, b < 129 ? 1 : 0);
   while (stack.length > 0) {
     const depth = stack.pop() ?? 0;
     const to = stack.pop() ?? 0;
     const from = stack.pop() ?? 0;
+    if (to - from < 2) continue;
     if (to - from < 12) {
       // Insertion sort on what is left of the strings (they share their first `depth` code units).
       for (let i = from + 1; i < to; i++) {
         const id = ids[i] ?? 0;
-        const term = terms[id] ?? '';
         let j = i - 1;
-        while (j >= from && (terms[ids[j] ?? 0] ?? '') > term) {
-          ids[j + 1] = ids[j] ?? 0;
-          j--;
+        for (; j >= from; j--) {
+          const other = ids[j] ?? 0;
+          let d = depth;
+          let x = codeAt(other, d);
+          let y = codeAt(id, d);
+          while (x === y && x >= 0) {
+            d++;
+            x = codeAt(other, d);
+            y = codeAt(id, d);
+          }
+          if (x <= y) break;
+          ids[j + 1] = other;
         }
         ids[j + 1] = id;
       }
       continue;
     }
-    const pivot = codeAt(terms[ids[(from + to) >>> 1] ?? 0] ?? '', depth);
+    const pivot = codeAt(ids[(from + to) >>> 1] ?? 0, depth);
     // [from, lt) < pivot, [lt, i) = pivot, (gt, to) > pivot.
     let lt = from;
     let gt = to - 1;
     let i = from;
     while (i <= gt) {
       const id = ids[i] ?? 0;
-      const code = codeAt(terms[id] ?? '', depth);
+      const code = codeAt(id, depth);
       if (code < pivot) {
         ids[i++] = ids[lt] ?? 0;
         ids[lt++] = id;
@@ -740,12 +780,21 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
   for (let i = 0; i < postings; i++) bump(keyStart, (postingKey[i] ?? 0) + 1);
   for (let k = 0; k < keyCount; k++) keyStart[k + 1] = (keyStart[k + 1] ?? 0) + (keyStart[k] ?? 0);
   const cursor = keyStart.slice(0, keyCount);
-  const order = new Uint32Array(postings);
-  for (let i = 0; i < postings; i++) order[bump(cursor, postingKey[i] ?? 0)] = i;
+  // The postings' numbers moved into key order (writes far apart cost less than reads far apart when encoding), four
+  // each: docId, term frequency, and the start and end of its positions' bytes.
+  const sorted = new Uint32Array(4 * postings);
+  for (let i = 0; i < postings; i++) {
+    const to = 4 * bump(cursor, postingKey[i] ?? 0);
+    const from = 3 * i;
+    sorted[to] = postingData[from] ?? 0;
+    sorted[to + 1] = postingData[from + 1] ?? 0;
+    sorted[to + 2] = postingData[from + 2] ?? 0;
+    sorted[to + 3] = postingData[from + 5] ?? 0;
+  }
   lap('order');
 
   // Terms in key order, grouped by row (a stable counting sort keeps each group's terms sorted).
-  const sortedIds = sortedTermIds(termList);
+  const sortedIds = interner.sortedIds();
   const termCount = sortedIds.length;
   const groupStart = new Uint32Array(GROUPS + 1);
   const groupOfSorted = new Uint32Array(termCount);
@@ -795,16 +844,15 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
         const bytes = writer.bytes;
         let length = writer.length;
         let previous = 0;
-        for (let p = first; p < last; p++) {
-          const at = 3 * (order[p] ?? 0);
-          const doc = postingData[at] ?? 0;
+        for (let at = 4 * first; at < 4 * last; at += 4) {
+          const doc = sorted[at] ?? 0;
           let v = doc - previous;
           while (v >= 0x80) {
             bytes[length++] = (v & 0x7f) | 0x80;
             v >>>= 7;
           }
           bytes[length++] = v;
-          v = postingData[at + 1] ?? 0;
+          v = sorted[at + 1] ?? 0;
           while (v >= 0x80) {
             bytes[length++] = (v & 0x7f) | 0x80;
             v >>>= 7;
@@ -812,8 +860,8 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
           bytes[length++] = v;
           previous = doc;
           // The posting's positions, as they were encoded while collecting.
-          const end = postingData[at + 5] ?? 0;
-          for (let i = postingData[at + 2] ?? 0; i < end; i++) rowPositions[rowPositionLength++] = positionBytes[i] ?? 0;
+          const end = sorted[at + 3] ?? 0;
+          for (let i = sorted[at + 2] ?? 0; i < end; i++) rowPositions[rowPositionLength++] = positionBytes[i] ?? 0;
         }
         writer.length = length;
       }
