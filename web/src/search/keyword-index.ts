@@ -363,6 +363,8 @@ class TermInterner {
    * ASCII letters and digits is then found with one slot read: its packed code units are the word itself.
    */
   private slots = new Int32Array(SLOT << 14);
+  /** The number of slots - 1 (a power of two - 1). */
+  private mask = (1 << 14) - 1;
 
   bucket(id: number): number {
     return (this.hashes[id] ?? 0) % BUCKETS;
@@ -445,7 +447,7 @@ class TermInterner {
   private asciiWord(text: string, start: number, end: number, hash: number, low: number, high: number): number {
     const length = end - start;
     const slots = this.slots;
-    const mask = slots.length / SLOT - 1;
+    const mask = this.mask;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const at = slot * SLOT;
       const entry = slots[at] ?? 0;
@@ -472,7 +474,7 @@ class TermInterner {
       hash = Math.imul(hash, FNV_PRIME);
     }
     hash >>>= 0;
-    const mask = this.slots.length / SLOT - 1;
+    const mask = this.mask;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot * SLOT] ?? 0;
       if (entry === 0) return this.add(term, hash, slot);
@@ -500,11 +502,11 @@ class TermInterner {
     }
     this.charStart[id + 1] = from + term.length;
     this.fill(this.slots, slot * SLOT, id, hash, packable ? low : 0, packable ? high : 0);
-    if (this.terms.length * 2 > this.slots.length / SLOT) {
+    if (this.terms.length * 2 > this.mask + 1) {
       // Keep the table at most half full.
       const old = this.slots;
       const slots = new Int32Array(old.length * 2);
-      const mask = slots.length / SLOT - 1;
+      const mask = this.mask * 2 + 1;
       for (let at = 0; at < old.length; at += SLOT) {
         const entry = old[at] ?? 0;
         if (entry === 0) continue;
@@ -513,6 +515,7 @@ class TermInterner {
         this.fill(slots, to * SLOT, entry - 1, old[at + 1] ?? 0, old[at + 2] ?? 0, old[at + 3] ?? 0);
       }
       this.slots = slots;
+      this.mask = mask;
     }
     return id;
   }
