@@ -1,10 +1,11 @@
 /**
  * The keyword index's segment build as it was on main at 3a256ce (before the segment-build work of issue 11), kept
  * for bench/segment.bench.ts only: the bench times it against the product code in the same run and checks that
- * both give the same rows. Its tokenizer (scan, normalizeTerm) is that commit's too. Not used by the product.
+ * both give the same rows. Its tokenizer (scan, normalizeTerm) is that commit's too. Not used by the product. The only
+ * change: the optional `phases` (timing laps at the same points as buildSegment's).
  */
 import { PROVIDERS } from '../shared/model';
-import { BUCKETS, FIELD_CODES, GROUPS, type IndexDoc, type SearchIndexRow } from '../web/src/search/keyword-index';
+import { BUCKETS, FIELD_CODES, GROUPS, type IndexDoc, type SearchIndexRow, type SegmentPhases } from '../web/src/search/keyword-index';
 import { MAX_TERM_LENGTH } from '../web/src/search/tokenize';
 
 const MARKS = /\p{M}/gu;
@@ -267,7 +268,15 @@ function grown<T extends Uint32Array | Int32Array>(array: T, size: number, make:
  * the tokenizing; here every posting is three numbers in flat typed arrays, sorted by (term, field) with one
  * counting sort, and every group row is encoded in one pass over the terms in key order.
  */
-export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
+export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number, phases?: SegmentPhases): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
+  // Timing laps (bench only), at the same points as buildSegment's.
+  let clock = phases ? performance.now() : 0;
+  const lap = (phase: keyof SegmentPhases): void => {
+    if (!phases) return;
+    const now = performance.now();
+    phases[phase] += now - clock;
+    clock = now;
+  };
   // Terms are interned to small integers so the hot loop touches typed arrays, not string-keyed maps.
   const interner = new TermInterner();
   let df = new Uint32Array(4096);
@@ -365,6 +374,7 @@ export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number): { 
     }
   }
   const termList = interner.terms;
+  lap('collect');
 
   // Counting sort by key; documents stay in ascending order within each key.
   const keyCount = termList.length * 3;
@@ -374,6 +384,8 @@ export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number): { 
   const cursor = keyStart.slice(0, keyCount);
   const order = new Uint32Array(postings);
   for (let i = 0; i < postings; i++) order[bump(cursor, postingKey[i] ?? 0)] = i;
+
+  lap('order');
 
   // Terms in key order, grouped by row (a stable counting sort keeps each group's terms sorted).
   const sortedTerms = [...termList].sort();
@@ -389,6 +401,8 @@ export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number): { 
   const groupCursor = groupStart.slice(0, GROUPS);
   const byGroup = new Uint32Array(sortedTerms.length);
   for (let i = 0; i < sortedTerms.length; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = sortedIds[i] ?? 0;
+
+  lap('sort');
 
   const rows: SearchIndexRow[] = [];
   const writer = new ByteWriter();
@@ -472,6 +486,7 @@ export function baselineBuildSegment(docs: readonly IndexDoc[], seg: number): { 
   }
   rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n') });
+  lap('encode');
   return { rows, lengths };
 }
 

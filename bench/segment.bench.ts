@@ -10,7 +10,7 @@
  *   buildSegment the product's buildSegment
  * (the two builds alternate batch by batch, so a busy neighbour weighs on both alike) and prints CPU time
  * (process.cpuUsage, user + system) per 1,000 nodes: the median over rounds and each round's buildSegment :
- * baseline ratio; then buildSegment's phases on one more pass (collect / order / sort / encode, wall time).
+ * baseline ratio; and both builds' phases (collect / order / sort / encode, wall time), median of the rounds.
  * Before timing, it checks that both builds give the same rows for every batch.
  * BENCH_BATCHES (default 20) batches of 1,000 nodes, BENCH_ROUNDS (default 7).
  */
@@ -90,16 +90,21 @@ function main(): void {
 
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
   const ratios: number[] = [];
-  const phases: SegmentPhases = { collect: 0, order: 0, sort: 0, encode: 0 };
+  const phaseRounds: SegmentPhases[] = [];
+  const baselinePhaseRounds: SegmentPhases[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const phases: SegmentPhases = { collect: 0, order: 0, sort: 0, encode: 0 };
+    const baselinePhases: SegmentPhases = { collect: 0, order: 0, sort: 0, encode: 0 };
+    phaseRounds.push(phases);
+    baselinePhaseRounds.push(baselinePhases);
     // The tokenizer floors, once a round.
     for (const name of ['scan', 'terms']) times[name]?.push((cpu(variants[name] as () => void) / all.length) * (1000 / BATCH));
     // The two builds alternate batch by batch (and which goes first), so a busy neighbour weighs on both alike.
     let old = 0;
     let now = 0;
     all.forEach((docs, b) => {
-      const runOld = (): number => cpu(() => void (sink += baselineBuildSegment(docs, b + 1).rows.length));
-      const runNew = (): number => cpu(() => void (sink += buildSegment(docs, b + 1).rows.length));
+      const runOld = (): number => cpu(() => void (sink += baselineBuildSegment(docs, b + 1, baselinePhases).rows.length));
+      const runNew = (): number => cpu(() => void (sink += buildSegment(docs, b + 1, phases).rows.length));
       if ((b + round) % 2 === 0) {
         old += runOld();
         now += runNew();
@@ -112,16 +117,14 @@ function main(): void {
     times['buildSegment']?.push((now / all.length) * (1000 / BATCH));
     ratios.push(now / old);
   }
-  // The phases on one more pass (wall time, performance.now around each phase).
-  all.forEach((docs, b) => void (sink += buildSegment(docs, b + 1, phases).rows.length));
 
   const f = (v: number): string => `${v.toFixed(1).padStart(6)} ms`;
   console.log(`\nCPU ms per 1,000 nodes, median of ${ROUNDS} rounds (min … max):`);
   for (const [name, values] of Object.entries(times)) console.log(`  ${name.padEnd(13)}${f(median(values))}   (${Math.min(...values).toFixed(1)} … ${Math.max(...values).toFixed(1)})`);
   console.log(`buildSegment : baseline, per round: ${ratios.map((r) => r.toFixed(2)).join(' ')} (median ${median(ratios).toFixed(2)})`);
-  const per = (v: number): number => v / all.length;
-  console.log(`buildSegment's phases, wall ms per 1,000 nodes (one pass):`);
-  for (const phase of ['collect', 'order', 'sort', 'encode'] as const) console.log(`  ${phase.padEnd(13)}${f(per(phases[phase]))}`);
+  console.log(`phases, wall ms per 1,000 nodes (performance.now around each), median of the rounds:   baseline   buildSegment`);
+  const phase = (rounds: readonly SegmentPhases[], name: keyof SegmentPhases): string => f(median(rounds.map((phases) => phases[name] / all.length)));
+  for (const name of ['collect', 'order', 'sort', 'encode'] as const) console.log(`  ${name.padEnd(13)}${phase(baselinePhaseRounds, name)}   ${phase(phaseRounds, name)}`);
   console.log(`load average ${load()}${sink === 0 ? ' (nothing built?)' : ''}`);
 }
 
