@@ -12,6 +12,7 @@
  * (process.cpuUsage, user + system) per 1,000 nodes: the median over rounds and each round's buildSegment :
  * baseline ratio; and both builds' phases (collect / order / sort / encode, wall time), median of the rounds.
  * Before timing, it checks that both builds give the same rows for every batch.
+ * Then the same on half as many batches of mixed scripts (tests/support/segment-corpus.ts).
  * BENCH_BATCHES (default 20) batches of 1,000 nodes, BENCH_ROUNDS (default 7).
  */
 import { loadavg } from 'node:os';
@@ -20,6 +21,7 @@ import { Corpus } from './search-page/corpus';
 import { baselineBuildSegment } from './segment-baseline';
 import { buildSegment, type IndexDoc, type SegmentPhases } from '../web/src/search/keyword-index';
 import { scan, terms } from '../web/src/search/tokenize';
+import { trickyCorpus } from '../tests/support/segment-corpus';
 
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 20);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
@@ -66,9 +68,19 @@ function median(values: readonly number[]): number {
 
 const load = (): string => loadavg().map((v) => v.toFixed(2)).join(' ');
 
+/** Mixed scripts: tests/support/segment-corpus.ts's words (8% accented, CJK, astral, marks, long), 1,000 a batch. */
+function mixedBatches(): IndexDoc[][] {
+  return Array.from({ length: Math.ceil(BATCHES / 2) }, (_, b) => trickyCorpus(SEED + b, BATCH, 1 + b * BATCH));
+}
+
 function main(): void {
   console.log(`segment build, ${BATCHES} batches of ${BATCH} nodes (seed ${SEED}), ${ROUNDS} rounds; load average ${load()}`);
-  const all = batches();
+  compare(batches());
+  console.log(`\nthe same on ${Math.ceil(BATCHES / 2)} batches of mixed scripts (tests/support/segment-corpus.ts: 8% accented, CJK, astral, long words), load average ${load()}`);
+  compare(mixedBatches());
+}
+
+function compare(all: readonly IndexDoc[][]): void {
   let sink = 0;
   for (const [b, docs] of all.entries()) {
     if (!isDeepStrictEqual(buildSegment(docs, b + 1), baselineBuildSegment(docs, b + 1))) throw new Error(`batch ${b}: buildSegment's rows differ from the baseline's`);
