@@ -30,10 +30,16 @@ function referenceSegment(docs: readonly IndexDoc[], seg: number): { rows: Searc
       lengths[slot as 0 | 1 | 2] += words.length;
       const here = new Map<string, number[]>();
       words.forEach((term, position) => {
-        here.set(term, [...(here.get(term) ?? []), position]);
+        const positions = here.get(term);
+        if (positions) positions.push(position);
+        else here.set(term, [position]);
         seen.add(term);
       });
-      for (const [term, positions] of here) lists.set(field + term, [...(lists.get(field + term) ?? []), { docId: doc.docId, positions }]);
+      for (const [term, positions] of here) {
+        const list = lists.get(field + term);
+        if (list) list.push({ docId: doc.docId, positions });
+        else lists.set(field + term, [{ docId: doc.docId, positions }]);
+      }
     });
     for (const term of seen) df.set(term, (df.get(term) ?? 0) + 1);
   }
