@@ -38,7 +38,7 @@ import { PROVIDERS, type Provider } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
 import type { TitleLogRow } from './title-index';
-import { MAX_TERM_LENGTH, normalizeTerm, scan } from './tokenize';
+import { MAX_TERM_LENGTH, classify, normalizeTerm, wordEnd } from './tokenize';
 import { appendAll, maxOf } from '../../../shared/arrays';
 
 export const BUCKETS = 512;
@@ -336,71 +336,146 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+/** Numbers per slot of TermInterner's table. */
+const SLOT = 4;
+
+/** Per ASCII code: its lower case when it is a letter or a digit (a word character), else 0. */
+const ASCII_WORD_CODE = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) ASCII_WORD_CODE[c] = c;
+for (let c = 65; c <= 90; c++) ASCII_WORD_CODE[c] = c + 32;
+for (let c = 97; c <= 122; c++) ASCII_WORD_CODE[c] = c;
+
+function grownTo<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(array: T, size: number, make: (n: number) => T): T {
+  if (size <= array.length) return array;
+  const next = make(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
 
 /**
- * Interns the terms of texts (exactly `terms(text)`) as small integers without making a string per word: an ASCII
- * word is hashed and compared in place, lower-cased on the fly, and becomes a string only the first time it is
- * seen. Its hash is bucketOf's FNV-1a, so a term's bucket comes free. Measured (bench/search.bench.ts): a Map
- * lookup of a sliced, lower-cased string per word cost three times the tokenizing.
+ * Interns the terms of texts (exactly `terms(text)`) as small integers without making a string per word. Its own
+ * scan reads each character once: an ASCII word is hashed and lower-cased as it is read and compared in place
+ * with the known terms' code units, and becomes a string only the first time it is seen; a word beyond ASCII takes
+ * tokenize.ts's path (wordEnd, normalizeTerm). The hash is bucketOf's FNV-1a, so a term's bucket comes free.
+ * Measured (bench/segment.bench.ts): scan() with a callback per word, then hashing and comparing the word again,
+ * cost half of building a segment.
  */
 class TermInterner {
   readonly terms: string[] = [];
+  /** The term ids of the last text read, in order (read()'s count of them). */
+  ids = new Uint32Array(4096);
   private hashes = new Uint32Array(4096);
-  /** Open addressing: term id + 1 per slot, 0 when empty. */
-  private slots = new Int32Array(1 << 14);
+  /** Every term's code units, one after the other: term `id` is [charStart[id], charStart[id + 1]). */
+  private chars = new Uint16Array(65_536);
+  private charStart = new Uint32Array(4097);
+  /**
+   * Open addressing, SLOT numbers a slot: term id + 1 (0 when empty), its hash, and for a term of at most 8 code
+   * units all below 256, those code units packed 8 bits each into two numbers (else 0, 0). A word of at most 8
+   * ASCII letters and digits is then found with one slot read: its packed code units are the word itself.
+   */
+  private slots = new Int32Array(SLOT << 14);
+  /** The number of slots - 1 (a power of two - 1). */
+  private mask = (1 << 14) - 1;
 
   bucket(id: number): number {
     return (this.hashes[id] ?? 0) % BUCKETS;
   }
 
-  /** Calls `visit(id)` for each term of `text`, in order; returns how many. */
-  each(text: string, visit: (id: number) => void): number {
+  /** The term ids in the order of their strings (the default string sort's). */
+  sortedIds(): Uint32Array {
+    return sortByCodeUnits(this.terms.length, this.chars, this.charStart);
+  }
+
+  /** Puts the ids of the terms of `text` in `ids`, in order; returns how many. */
+  read(text: string): number {
+    const n = text.length;
+    // A text has at most one term per character (and `ids` is grown only here).
+    if (n > this.ids.length) this.ids = grownTo(this.ids, n, (size) => new Uint32Array(size));
+    const ids = this.ids;
     let count = 0;
-    scan(text, (start, end, ascii) => {
-      if (end - start > MAX_TERM_LENGTH) return;
-      let id: number;
-      if (ascii) id = this.asciiWord(text, start, end);
-      else {
-        const term = normalizeTerm(text.slice(start, end));
-        if (term.length === 0) return;
-        id = this.term(term);
+    let i = 0;
+    while (i < n) {
+      let code = text.charCodeAt(i);
+      if (code < 128) {
+        let lower = ASCII_WORD_CODE[code] ?? 0;
+        if (lower === 0) {
+          i++;
+          continue;
+        }
+        // An ASCII word, hashed and packed (its last 8 code units, in lower case) as it is read.
+        const start = i;
+        let hash = FNV_OFFSET;
+        let low = 0;
+        let high = 0;
+        do {
+          hash = Math.imul(hash ^ lower, FNV_PRIME);
+          high = (high << 8) | (low >>> 24);
+          low = (low << 8) | lower;
+          i++;
+          code = i < n ? text.charCodeAt(i) : 0;
+          lower = code < 128 ? (ASCII_WORD_CODE[code] ?? 0) : 0;
+        } while (lower !== 0);
+        if (code >= 128) {
+          const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(i) ?? code) : code;
+          if (classify(codePoint) === 1) {
+            // The word goes on beyond ASCII: the general path for all of it.
+            const end = wordEnd(text, i);
+            const id = this.wideWord(text, start, end);
+            if (id >= 0) ids[count++] = id;
+            i = end;
+            continue;
+          }
+        }
+        if (i - start <= MAX_TERM_LENGTH) ids[count++] = this.asciiWord(text, start, i, hash >>> 0, low, high);
+        continue;
       }
-      count++;
-      visit(id);
-    });
+      const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(i) ?? code) : code;
+      const width = codePoint > 0xffff ? 2 : 1;
+      const kind = classify(codePoint);
+      if (kind === 0) i += width;
+      else if (kind === 2) {
+        const id = this.wideWord(text, i, i + width);
+        if (id >= 0) ids[count++] = id;
+        i += width;
+      } else {
+        const end = wordEnd(text, i);
+        const id = this.wideWord(text, i, end);
+        if (id >= 0) ids[count++] = id;
+        i = end;
+      }
+    }
     return count;
   }
 
-  private asciiWord(text: string, start: number, end: number): number {
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 65 && c <= 90) c += 32;
-      hash ^= c;
-      hash = Math.imul(hash, FNV_PRIME);
-    }
-    hash >>>= 0;
-    const mask = this.slots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot] ?? 0;
-      if (entry === 0) return this.add(text.slice(start, end).toLowerCase(), hash, slot);
-      const id = entry - 1;
-      if (this.hashes[id] !== hash) continue;
-      const term = this.terms[id] ?? '';
-      if (term.length !== end - start) continue;
-      let same = true;
-      for (let k = 0; k < term.length && same; k++) {
-        let c = text.charCodeAt(start + k);
-        if (c >= 65 && c <= 90) c += 32;
-        same = c === term.charCodeAt(k);
-      }
-      if (same) return id;
-    }
+  /** The id of the word text[start, end) beyond ASCII, -1 when it has no term (too long, or nothing but marks). */
+  private wideWord(text: string, start: number, end: number): number {
+    if (end - start > MAX_TERM_LENGTH) return -1;
+    const term = normalizeTerm(text.slice(start, end));
+    return term.length === 0 ? -1 : this.term(term);
   }
 
-  /** The id of a term seen before (or a new id for a new one). */
-  idOf(term: string): number {
-    return this.term(term);
+  /** An ASCII word's id: `low` and `high` are its last 8 code units in lower case, packed (see `slots`). */
+  private asciiWord(text: string, start: number, end: number, hash: number, low: number, high: number): number {
+    const length = end - start;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * SLOT;
+      const entry = slots[at] ?? 0;
+      if (entry === 0) return this.add(text.slice(start, end).toLowerCase(), hash, slot);
+      if (slots[at + 1] !== (hash | 0)) continue;
+      if (length <= 8) {
+        if (slots[at + 2] === low && slots[at + 3] === high) return entry - 1;
+        continue;
+      }
+      const id = entry - 1;
+      const from = this.charStart[id] ?? 0;
+      if ((this.charStart[id + 1] ?? 0) - from !== length) continue;
+      const chars = this.chars;
+      let k = 0;
+      while (k < length && chars[from + k] === ASCII_WORD_CODE[text.charCodeAt(start + k)]) k++;
+      if (k === length) return id;
+    }
   }
 
   private term(term: string): number {
@@ -410,9 +485,9 @@ class TermInterner {
       hash = Math.imul(hash, FNV_PRIME);
     }
     hash >>>= 0;
-    const mask = this.slots.length - 1;
+    const mask = this.mask;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot] ?? 0;
+      const entry = this.slots[slot * SLOT] ?? 0;
       if (entry === 0) return this.add(term, hash, slot);
       if (this.terms[entry - 1] === term) return entry - 1;
     }
@@ -421,25 +496,46 @@ class TermInterner {
   private add(term: string, hash: number, slot: number): number {
     const id = this.terms.length;
     this.terms.push(term);
-    if (id >= this.hashes.length) {
-      const hashes = new Uint32Array(this.hashes.length * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
+    this.hashes = grownTo(this.hashes, id + 1, (n) => new Uint32Array(n));
+    this.charStart = grownTo(this.charStart, id + 2, (n) => new Uint32Array(n));
     this.hashes[id] = hash;
-    this.slots[slot] = id + 1;
-    if (this.terms.length * 2 > this.slots.length) {
+    const from = this.charStart[id] ?? 0;
+    this.chars = grownTo(this.chars, from + term.length, (n) => new Uint16Array(n));
+    let low = 0;
+    let high = 0;
+    let packable = term.length <= 8;
+    for (let k = 0; k < term.length; k++) {
+      const code = term.charCodeAt(k);
+      this.chars[from + k] = code;
+      packable &&= code < 256;
+      high = (high << 8) | (low >>> 24);
+      low = (low << 8) | code;
+    }
+    this.charStart[id + 1] = from + term.length;
+    this.fill(this.slots, slot * SLOT, id, hash, packable ? low : 0, packable ? high : 0);
+    if (this.terms.length * 2 > this.mask + 1) {
       // Keep the table at most half full.
-      const slots = new Int32Array(this.slots.length * 2);
-      const mask = slots.length - 1;
-      for (let i = 0; i < this.terms.length; i++) {
-        let at = (this.hashes[i] ?? 0) & mask;
-        while (slots[at] !== 0) at = (at + 1) & mask;
-        slots[at] = i + 1;
+      const old = this.slots;
+      const slots = new Int32Array(old.length * 2);
+      const mask = this.mask * 2 + 1;
+      for (let at = 0; at < old.length; at += SLOT) {
+        const entry = old[at] ?? 0;
+        if (entry === 0) continue;
+        let to = (old[at + 1] ?? 0) & mask;
+        while (slots[to * SLOT] !== 0) to = (to + 1) & mask;
+        this.fill(slots, to * SLOT, entry - 1, old[at + 1] ?? 0, old[at + 2] ?? 0, old[at + 3] ?? 0);
       }
       this.slots = slots;
+      this.mask = mask;
     }
     return id;
+  }
+
+  private fill(slots: Int32Array, at: number, id: number, hash: number, low: number, high: number): void {
+    slots[at] = id + 1;
+    slots[at + 1] = hash;
+    slots[at + 2] = low;
+    slots[at + 3] = high;
   }
 }
 
@@ -453,39 +549,144 @@ function bump(array: Uint32Array, i: number): number {
   return value;
 }
 
-function grown<T extends Uint32Array | Int32Array>(array: T, size: number, make: (n: number) => T): T {
-  if (size <= array.length) return array;
-  const next = make(Math.max(size, array.length * 2));
-  next.set(array);
-  return next;
+/**
+ * Ids of `terms` in the order of their strings as `Array.prototype.sort()` orders them (UTF-16 code units). See
+ * sortByCodeUnits; this takes strings (tests).
+ */
+export function sortedTermIds(terms: readonly string[]): Uint32Array {
+  const charStart = new Uint32Array(terms.length + 1);
+  for (let i = 0; i < terms.length; i++) charStart[i + 1] = (charStart[i] ?? 0) + (terms[i] ?? '').length;
+  const chars = new Uint16Array(charStart[terms.length] ?? 0);
+  terms.forEach((term, i) => {
+    const from = charStart[i] ?? 0;
+    for (let k = 0; k < term.length; k++) chars[from + k] = term.charCodeAt(k);
+  });
+  return sortByCodeUnits(terms.length, chars, charStart);
+}
+
+/**
+ * Ids 0 … count - 1 of strings given as code units (string `id` is chars[charStart[id], charStart[id + 1])) in
+ * code unit order, as the default string sort orders them: a counting sort on the first code unit (ASCII), then a
+ * three-way radix quicksort on the code units that follow (Bentley & Sedgewick). A segment's default string sort
+ * of its ~15k terms was its largest single line (bench/segment.bench.ts).
+ */
+function sortByCodeUnits(count: number, chars: Uint16Array, charStart: Uint32Array): Uint32Array {
+  /** The code unit of string `id` at `depth`, -1 past its end (so a prefix sorts first). */
+  const codeAt = (id: number, depth: number): number => {
+    const at = (charStart[id] ?? 0) + depth;
+    return at < (charStart[id + 1] ?? 0) ? (chars[at] ?? 0) : -1;
+  };
+  // Buckets: 0 for the empty string, 1 + the first code unit below 128, 129 for the others (sorted from depth 0).
+  const bucketOfId = (id: number): number => {
+    const first = codeAt(id, 0);
+    return first < 0 ? 0 : first < 128 ? first + 1 : 129;
+  };
+  const bucketStart = new Uint32Array(131);
+  for (let id = 0; id < count; id++) bump(bucketStart, bucketOfId(id) + 1);
+  for (let b = 0; b < 130; b++) bucketStart[b + 1] = (bucketStart[b + 1] ?? 0) + (bucketStart[b] ?? 0);
+  const cursor = bucketStart.slice(0, 130);
+  const ids = new Uint32Array(count);
+  for (let id = 0; id < count; id++) ids[bump(cursor, bucketOfId(id))] = id;
+  // Ranges still to sort, as (from, to, depth) triples: an explicit stack, since terms can share long prefixes.
+  const stack: number[] = [];
+  for (let b = 1; b < 130; b++) stack.push(bucketStart[b] ?? 0, bucketStart[b + 1] ?? 0, b < 129 ? 1 : 0);
+  while (stack.length > 0) {
+    const depth = stack.pop() ?? 0;
+    const to = stack.pop() ?? 0;
+    const from = stack.pop() ?? 0;
+    if (to - from < 2) continue;
+    if (to - from < 12) {
+      // Insertion sort on what is left of the strings (they share their first `depth` code units).
+      for (let i = from + 1; i < to; i++) {
+        const id = ids[i] ?? 0;
+        let j = i - 1;
+        for (; j >= from; j--) {
+          const other = ids[j] ?? 0;
+          let d = depth;
+          let x = codeAt(other, d);
+          let y = codeAt(id, d);
+          while (x === y && x >= 0) {
+            d++;
+            x = codeAt(other, d);
+            y = codeAt(id, d);
+          }
+          if (x <= y) break;
+          ids[j + 1] = other;
+        }
+        ids[j + 1] = id;
+      }
+      continue;
+    }
+    const pivot = codeAt(ids[(from + to) >>> 1] ?? 0, depth);
+    // [from, lt) < pivot, [lt, i) = pivot, (gt, to) > pivot.
+    let lt = from;
+    let gt = to - 1;
+    let i = from;
+    while (i <= gt) {
+      const id = ids[i] ?? 0;
+      const code = codeAt(id, depth);
+      if (code < pivot) {
+        ids[i++] = ids[lt] ?? 0;
+        ids[lt++] = id;
+      } else if (code > pivot) {
+        ids[i] = ids[gt] ?? 0;
+        ids[gt--] = id;
+      } else i++;
+    }
+    stack.push(from, lt, depth);
+    // The equal range shares one more code unit; past the end of the strings they are all the same string.
+    if (pivot >= 0) stack.push(lt, gt + 1, depth + 1);
+    stack.push(gt + 1, to, depth);
+  }
+  return ids;
+}
+
+/** Where buildSegment's time goes, in ms (performance.now), added to by each call given one (bench/segment.bench.ts). */
+export interface SegmentPhases {
+  /** Tokenizing, interning the terms, and the postings and positions of every (document, field, term). */
+  collect: number;
+  /** Postings ordered by (term, field). */
+  order: number;
+  /** Terms in key order, grouped by row. */
+  sort: number;
+  /** Group rows (varints, positions), the lexicon and the docs row. */
+  encode: number;
 }
 
 /**
  * Builds every row of one segment from documents sorted by docId (pure: no I/O). Measured (bench/search.bench.ts
  * prints the breakdown): postings kept as one small array per term and field, in sparse arrays, cost ten times
- * the tokenizing; here every posting is three numbers in flat typed arrays, sorted by (term, field) with one
- * counting sort, and every group row is encoded in one pass over the terms in key order.
+ * the tokenizing; here every posting is a few numbers in flat typed arrays, its positions already varint bytes,
+ * moved into (term, field) order by one counting sort, and every group row is encoded in one pass over the terms
+ * in key order. bench/segment.bench.ts times it (CPU per 1,000 nodes, by phase) against main's build before the
+ * work of issue 11; tests/unit/search-segment.test.ts holds its rows to a plain reference, byte for byte.
  */
-export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
+export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: SegmentPhases): { rows: SearchIndexRow[]; lengths: [number, number, number] } {
+  let clock = phases ? performance.now() : 0;
+  const lap = (phase: keyof SegmentPhases): void => {
+    if (!phases) return;
+    const now = performance.now();
+    phases[phase] += now - clock;
+    clock = now;
+  };
   // Terms are interned to small integers so the hot loop touches typed arrays, not string-keyed maps.
   const interner = new TermInterner();
   let df = new Uint32Array(4096);
   let lastDoc = new Int32Array(4096).fill(-1);
   let tfOf = new Uint32Array(4096);
-  // One entry per (document, field, term): key = term * 3 + field slot, the document's index, the term frequency.
-  let postingKey = new Uint32Array(65_536);
-  let postingDoc = new Uint32Array(65_536);
-  let postingTf = new Uint32Array(65_536);
-  /** Where each posting's positions start in `positionOf` (filled field by field, by a counting scatter). */
-  let postingPos = new Uint32Array(65_536);
-  let postings = 0;
-  let positionOf = new Uint32Array(262_144);
-  let positionCount = 0;
-  /** The current field's term ids in order, and each term's next free slot in `positionOf`. */
-  let fieldTokens = new Uint32Array(4096);
-  let fieldLength = 0;
+  /** Each term's next free slot in `fieldPositions`, while its field's positions are scattered. */
   let slotOf = new Uint32Array(4096);
-  const touched: number[] = [];
+  // One posting per (document, field, term): its key (term * 3 + field slot), and three numbers side by side, read
+  // together when the postings are encoded in key order: docId, term frequency, where its positions' bytes start.
+  let postingKey = new Uint32Array(65_536);
+  let postingData = new Uint32Array(3 * 65_536 + 3);
+  let postings = 0;
+  /** Every posting's positions, already varint gaps (first as is), one posting after the other. */
+  let positionBytes = new Uint8Array(262_144);
+  let positionLength = 0;
+  /** The current field's positions grouped by term (a counting scatter), and its distinct terms, first seen first. */
+  let fieldPositions = new Uint32Array(4096);
+  let touched = new Uint32Array(4096);
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
   const provider = new Uint8Array(docs.length);
@@ -497,20 +698,6 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   const conversationOf = new Uint32Array(docs.length);
   const nodeIds: string[] = [];
   const chunks = new Int32Array(docs.length);
-  const visit = (id: number): void => {
-    if (id >= df.length) {
-      df = grown(df, id + 1, (n) => new Uint32Array(n));
-      tfOf = grown(tfOf, id + 1, (n) => new Uint32Array(n));
-      const before = lastDoc.length;
-      lastDoc = grown(lastDoc, id + 1, (n) => new Int32Array(n));
-      lastDoc.fill(-1, before);
-      slotOf = grown(slotOf, id + 1, (n) => new Uint32Array(n));
-    }
-    if (tfOf[id] === 0) touched.push(id);
-    tfOf[id] = (tfOf[id] ?? 0) + 1;
-    if (fieldLength === fieldTokens.length) fieldTokens = grown(fieldTokens, fieldLength + 1, (n) => new Uint32Array(n));
-    fieldTokens[fieldLength++] = id;
-  };
 
   for (let d = 0; d < docs.length; d++) {
     const doc = docs[d] as IndexDoc;
@@ -528,44 +715,82 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
     }
     conversationOf[d] = conv;
     for (let f = 0; f < 3; f++) {
-      fieldLength = 0;
-      const count = interner.each(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden, visit);
+      const count = interner.read(f === 0 ? doc.human : f === 1 ? doc.assistant : doc.hidden);
+      const tokens = interner.ids;
       docLengths[d * 3 + f] = count;
       lengths[f as 0 | 1 | 2] += count;
-      if (postings + touched.length > postingKey.length) {
-        const size = postings + touched.length;
-        postingKey = grown(postingKey, size, (n) => new Uint32Array(n));
-        postingDoc = grown(postingDoc, size, (n) => new Uint32Array(n));
-        postingTf = grown(postingTf, size, (n) => new Uint32Array(n));
-        postingPos = grown(postingPos, size, (n) => new Uint32Array(n));
+      if (count === 0) continue;
+      const termCount = interner.terms.length;
+      if (termCount > df.length) {
+        df = grownTo(df, termCount, (n) => new Uint32Array(n));
+        tfOf = grownTo(tfOf, termCount, (n) => new Uint32Array(n));
+        const before = lastDoc.length;
+        lastDoc = grownTo(lastDoc, termCount, (n) => new Int32Array(n));
+        lastDoc.fill(-1, before);
+        slotOf = grownTo(slotOf, termCount, (n) => new Uint32Array(n));
       }
-      if (positionCount + fieldLength > positionOf.length) positionOf = grown(positionOf, positionCount + fieldLength, (n) => new Uint32Array(n));
-      for (const id of touched) {
+      touched = grownTo(touched, count, (n) => new Uint32Array(n));
+      fieldPositions = grownTo(fieldPositions, count, (n) => new Uint32Array(n));
+      let distinct = 0;
+      for (let k = 0; k < count; k++) {
+        const id = tokens[k] ?? 0;
+        const tf = tfOf[id] ?? 0;
+        if (tf === 0) touched[distinct++] = id;
+        tfOf[id] = tf + 1;
+      }
+      // Each term's slots in fieldPositions, in the order first seen; then each word's position in its term's slots.
+      let slot = 0;
+      for (let t = 0; t < distinct; t++) {
+        const id = touched[t] ?? 0;
+        slotOf[id] = slot;
+        slot += tfOf[id] ?? 0;
+      }
+      for (let k = 0; k < count; k++) {
+        const id = tokens[k] ?? 0;
+        const at = slotOf[id] ?? 0;
+        fieldPositions[at] = k;
+        slotOf[id] = at + 1;
+      }
+      postingKey = grownTo(postingKey, postings + distinct, (n) => new Uint32Array(n));
+      postingData = grownTo(postingData, 3 * (postings + distinct + 1), (n) => new Uint32Array(n));
+      // At most 5 bytes a position, so the loop below writes without checking.
+      positionBytes = grownTo(positionBytes, positionLength + 5 * count, (n) => new Uint8Array(n));
+      let end = 0;
+      for (let t = 0; t < distinct; t++) {
+        const id = touched[t] ?? 0;
         const tf = tfOf[id] ?? 0;
         postingKey[postings] = id * 3 + f;
-        postingDoc[postings] = d;
-        postingTf[postings] = tf;
-        postingPos[postings] = positionCount;
-        slotOf[id] = positionCount;
-        positionCount += tf;
+        postingData[3 * postings] = doc.docId;
+        postingData[3 * postings + 1] = tf;
+        postingData[3 * postings + 2] = positionLength;
         postings++;
         tfOf[id] = 0;
         if (lastDoc[id] !== d) {
           lastDoc[id] = d;
           df[id] = (df[id] ?? 0) + 1;
         }
+        // The posting's positions: the first as it is, then gaps.
+        let before = 0;
+        const from = end;
+        end += tf;
+        for (let i = from; i < end; i++) {
+          const value = fieldPositions[i] ?? 0;
+          let gap = value - before;
+          before = value;
+          while (gap >= 0x80) {
+            positionBytes[positionLength++] = (gap & 0x7f) | 0x80;
+            gap >>>= 7;
+          }
+          positionBytes[positionLength++] = gap;
+        }
       }
-      // Each word's positions, in order, in its posting's slots.
-      for (let k = 0; k < fieldLength; k++) {
-        const id = fieldTokens[k] ?? 0;
-        const slot = slotOf[id] ?? 0;
-        positionOf[slot] = k;
-        slotOf[id] = slot + 1;
-      }
-      touched.length = 0;
     }
   }
+  // Where the positions of the posting after the last would start: every posting's end is the next one's start.
+  postingData = grownTo(postingData, 3 * postings + 3, (n) => new Uint32Array(n));
+  postingData[3 * postings + 2] = positionLength;
   const termList = interner.terms;
+  lap('collect');
 
   // Counting sort by key; documents stay in ascending order within each key.
   const keyCount = termList.length * 3;
@@ -573,106 +798,117 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number): { rows: Se
   for (let i = 0; i < postings; i++) bump(keyStart, (postingKey[i] ?? 0) + 1);
   for (let k = 0; k < keyCount; k++) keyStart[k + 1] = (keyStart[k + 1] ?? 0) + (keyStart[k] ?? 0);
   const cursor = keyStart.slice(0, keyCount);
-  const order = new Uint32Array(postings);
-  for (let i = 0; i < postings; i++) order[bump(cursor, postingKey[i] ?? 0)] = i;
+  // The postings' numbers moved into key order (writes far apart cost less than reads far apart when encoding), four
+  // each: docId, term frequency, and the start and end of its positions' bytes.
+  const sorted = new Uint32Array(4 * postings);
+  for (let i = 0; i < postings; i++) {
+    const to = 4 * bump(cursor, postingKey[i] ?? 0);
+    const from = 3 * i;
+    sorted[to] = postingData[from] ?? 0;
+    sorted[to + 1] = postingData[from + 1] ?? 0;
+    sorted[to + 2] = postingData[from + 2] ?? 0;
+    sorted[to + 3] = postingData[from + 5] ?? 0;
+  }
+  lap('order');
 
   // Terms in key order, grouped by row (a stable counting sort keeps each group's terms sorted).
-  const sortedTerms = [...termList].sort();
-  const sortedIds = Uint32Array.from(sortedTerms, (term) => interner.idOf(term));
+  const sortedIds = interner.sortedIds();
+  const termCount = sortedIds.length;
   const groupStart = new Uint32Array(GROUPS + 1);
-  const groupOfSorted = new Uint32Array(sortedTerms.length);
-  sortedIds.forEach((id, i) => {
-    const group = interner.bucket(id) % GROUPS;
+  const groupOfSorted = new Uint32Array(termCount);
+  for (let i = 0; i < termCount; i++) {
+    const group = interner.bucket(sortedIds[i] ?? 0) % GROUPS;
     groupOfSorted[i] = group;
     bump(groupStart, group + 1);
-  });
+  }
   for (let g = 0; g < GROUPS; g++) groupStart[g + 1] = (groupStart[g + 1] ?? 0) + (groupStart[g] ?? 0);
   const groupCursor = groupStart.slice(0, GROUPS);
-  const byGroup = new Uint32Array(sortedTerms.length);
-  for (let i = 0; i < sortedTerms.length; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = sortedIds[i] ?? 0;
+  const byGroup = new Uint32Array(termCount);
+  for (let i = 0; i < termCount; i++) byGroup[bump(groupCursor, groupOfSorted[i] ?? 0)] = sortedIds[i] ?? 0;
+  lap('sort');
 
   const rows: SearchIndexRow[] = [];
   const writer = new ByteWriter();
   const positionWriter = new ByteWriter();
+  // Every position of the segment fits, so the copies below write without checking.
+  positionWriter.ensure(positionLength);
+  const rowPositions = positionWriter.bytes;
+  const keyOffsets = new Uint32Array(3 * termCount + 1);
+  const keyPositionOffsets = new Uint32Array(3 * termCount + 1);
   for (let g = 0; g < GROUPS; g++) {
     const from = groupStart[g] ?? 0;
     const to = groupStart[g + 1] ?? 0;
     if (from === to) continue;
     writer.length = 0;
-    // Every position of the segment fits (5 bytes each at most), so the loop below writes without checking.
-    positionWriter.length = 0;
-    positionWriter.ensure(5 * positionCount);
-    const positionBytes = positionWriter.bytes;
-    let positionLength = 0;
-    const keys: string[] = [];
-    const offsets: number[] = [];
-    const positionOffsets: number[] = [];
+    let rowPositionLength = 0;
+    let keyCountOfRow = 0;
+    // The keys of one field are `<field><term>`: joined by '\n' + field, each field's terms make its part of `keys`.
+    const keyParts: string[] = [];
     for (const { field, slot } of FIELDS_BY_KEY) {
+      const fieldTerms: string[] = [];
       for (let t = from; t < to; t++) {
         const id = byGroup[t] ?? 0;
         const key = id * 3 + slot;
         const first = keyStart[key] ?? 0;
         const last = keyStart[key + 1] ?? 0;
         if (first === last) continue;
-        keys.push(field + (termList[id] ?? ''));
-        offsets.push(writer.length);
-        positionOffsets.push(positionLength);
+        fieldTerms.push(termList[id] ?? '');
+        keyOffsets[keyCountOfRow] = writer.length;
+        keyPositionOffsets[keyCountOfRow] = rowPositionLength;
+        keyCountOfRow++;
         writer.varint(last - first);
         // Two varints of at most 5 bytes per posting, written in place (a method call per varint showed in profiles).
         writer.ensure(10 * (last - first));
         const bytes = writer.bytes;
         let length = writer.length;
         let previous = 0;
-        for (let p = first; p < last; p++) {
-          const at = order[p] ?? 0;
-          const doc = docIds[postingDoc[at] ?? 0] ?? 0;
-          const tf = postingTf[at] ?? 0;
+        for (let at = 4 * first; at < 4 * last; at += 4) {
+          const doc = sorted[at] ?? 0;
           let v = doc - previous;
           while (v >= 0x80) {
             bytes[length++] = (v & 0x7f) | 0x80;
             v >>>= 7;
           }
           bytes[length++] = v;
-          v = tf;
+          v = sorted[at + 1] ?? 0;
           while (v >= 0x80) {
             bytes[length++] = (v & 0x7f) | 0x80;
             v >>>= 7;
           }
           bytes[length++] = v;
           previous = doc;
-          // The posting's positions: the first as it is, then gaps (room for all of them was made below).
-          let before = 0;
-          const end = (postingPos[at] ?? 0) + tf;
-          for (let i = postingPos[at] ?? 0; i < end; i++) {
-            const value = positionOf[i] ?? 0;
-            let gap = value - before;
-            before = value;
-            while (gap >= 0x80) {
-              positionBytes[positionLength++] = (gap & 0x7f) | 0x80;
-              gap >>>= 7;
-            }
-            positionBytes[positionLength++] = gap;
-          }
+          // The posting's positions, as they were encoded while collecting.
+          const end = sorted[at + 3] ?? 0;
+          for (let i = sorted[at + 2] ?? 0; i < end; i++) rowPositions[rowPositionLength++] = positionBytes[i] ?? 0;
         }
         writer.length = length;
       }
+      if (fieldTerms.length > 0) keyParts.push(field + fieldTerms.join(`\n${field}`));
     }
-    offsets.push(writer.length);
-    positionOffsets.push(positionLength);
-    positionWriter.length = positionLength;
+    keyOffsets[keyCountOfRow] = writer.length;
+    keyPositionOffsets[keyCountOfRow] = rowPositionLength;
+    positionWriter.length = rowPositionLength;
     rows.push({
       part: `g${g}`,
       seg,
       kind: 'postings',
-      keys: keys.join('\n'),
-      offsets: Uint32Array.from(offsets),
+      keys: keyParts.join('\n'),
+      offsets: keyOffsets.slice(0, keyCountOfRow + 1),
       data: writer.finish(),
       positions: positionWriter.finish(),
-      positionOffsets: Uint32Array.from(positionOffsets),
+      positionOffsets: keyPositionOffsets.slice(0, keyCountOfRow + 1),
     });
   }
-  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: Uint32Array.from(sortedIds, (id) => df[id] ?? 0) });
+  const sortedTerms: string[] = [];
+  const lexDf = new Uint32Array(termCount);
+  for (let i = 0; i < termCount; i++) {
+    const id = sortedIds[i] ?? 0;
+    sortedTerms.push(termList[id] ?? '');
+    lexDf[i] = df[id] ?? 0;
+  }
+  rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: lexDf });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n'), chunks });
+  lap('encode');
   return { rows, lengths };
 }
 

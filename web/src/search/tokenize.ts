@@ -6,6 +6,8 @@
  *   termOf(word, ascii): string        // a scanned word's term (normalizeTerm's, without its look-ups for ASCII words)
  *   terms(text): string[]              // normalised words only (indexing)
  *   scan(text, emit(start, end, ascii)) // word boundaries only, no allocation (phrase checks)
+ *   classify(codePoint): 0 | 1 | 2       // separator, word character, a word on its own (CJK)
+ *   wordEnd(text, i): number             // past the word characters from i (scan's rule, for scanners of their own)
  *
  * Han, Hiragana and Katakana characters are single-character tokens (no spaces to split on); everything else is a
  * run of letters, digits and combining marks. Words longer than MAX_TERM_LENGTH (hashes, base64) are not indexed.
@@ -60,7 +62,8 @@ function classOf(codePoint: number): number {
   return SINGLE_CHAR_WORD.test(char) ? 2 : WORD_CHAR.test(char) ? 1 : 0;
 }
 
-function classify(codePoint: number): number {
+/** 0 = separator, 1 = word character, 2 = a word on its own (CJK), as scan() classifies code points. */
+export function classify(codePoint: number): number {
   if (codePoint < 128) return (codePoint >= 48 && codePoint <= 57) || (codePoint >= 65 && codePoint <= 90) || (codePoint >= 97 && codePoint <= 122) ? 1 : 0;
   if (codePoint < 0x10000) {
     const known = bmpClasses[codePoint] as number;
@@ -106,6 +109,18 @@ export function scan(text: string, emit: (start: number, end: number, ascii: boo
     i += width;
   }
   if (start >= 0) emit(start, text.length, ascii);
+}
+
+/** The index past the run of word characters (class 1) starting at `i` (`i` itself when text[i] is none). */
+export function wordEnd(text: string, i: number): number {
+  let at = i;
+  while (at < text.length) {
+    const code = text.charCodeAt(at);
+    const codePoint = code >= 0xd800 && code <= 0xdbff ? (text.codePointAt(at) ?? code) : code;
+    if (classify(codePoint) !== 1) break;
+    at += codePoint > 0xffff ? 2 : 1;
+  }
+  return at;
 }
 
 export function tokenize(text: string): Token[] {
