@@ -25,6 +25,8 @@ export async function calibrateKdf(options: CalibrateOptions = {}): Promise<KeyK
   const { targetMs = KDF_TARGET_MS, now = () => performance.now(), wasm = typeof WebAssembly !== 'undefined' } = options;
   const probe = crypto.getRandomValues(new Uint8Array(16));
   if (wasm && DEFAULT_ARGON2.name === 'Argon2id') {
+    // A hash of a few KiB first, untimed: what starting the hashing costs (a worker, compiling the WASM) is not a pass.
+    await argon2idBytes({ password: probe, salt: probe, parallelism: 1, iterations: 1, memoryKiB: 8, hashLength: 32 });
     const started = now();
     await argon2idBytes({ password: probe, salt: probe, parallelism: DEFAULT_ARGON2.parallelism, iterations: 1, memoryKiB: DEFAULT_ARGON2.memoryKiB, hashLength: 32 });
     const perPass = Math.max(1, now() - started);
