@@ -85,6 +85,41 @@ describe('app shell', () => {
     await expect.poll(background).toBe(light);
   });
 
+  it('a theme chosen just before the app closed, its write not yet done, is written for the other devices at the next start', async () => {
+    const { page } = app;
+    await page.goto(`${baseUrl}#/settings`);
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    /** The synced setting as stored (what a sync pushes to the other devices), and the page's unsaved marker. */
+    const stored = (): Promise<{ value: unknown; marker: string | null }> =>
+      page.evaluate(
+        () =>
+          new Promise((resolve, reject) => {
+            const open = indexedDB.open('cogzy-vault');
+            open.onerror = () => reject(new Error(String(open.error)));
+            open.onsuccess = () => {
+              const get = open.result.transaction('syncRecords').objectStore('syncRecords').get('lww:setting:theme');
+              get.onerror = () => reject(new Error(String(get.error)));
+              get.onsuccess = () => {
+                const row = get.result as { record?: { value?: unknown } } | undefined;
+                open.result.close();
+                resolve({ value: row?.record?.value ?? null, marker: localStorage.getItem('cogzy.theme.unsaved') });
+              };
+            };
+          }),
+      );
+    expect((await stored()).value).not.toBe('dark');
+    // What a click on "dark" leaves before its write to the vault (asynchronous) when the tab closes at once.
+    await page.evaluate(() => {
+      localStorage.setItem('cogzy.theme', 'dark');
+      localStorage.setItem('cogzy.theme.unsaved', 'dark');
+    });
+    await page.reload();
+    await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
+    await expect.poll(stored).toEqual({ value: 'dark', marker: null });
+    await page.getByRole('button', { name: 'Switch to light mode' }).click();
+    await expect.poll(stored).toEqual({ value: 'light', marker: null });
+  });
+
   it('a new version waits for the person: "A new version is ready" and Reload switches to it', async () => {
     const { page } = app;
     const dist = resolve(import.meta.dirname, '../../dist');

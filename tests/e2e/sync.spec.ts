@@ -325,7 +325,8 @@ describe('sync between two browsers', () => {
       expect(await card.getByRole('region', { name: 'Yours (this device)' }).locator('pre').textContent()).toBe(mine);
       expect(await card.getByRole('region', { name: 'Theirs (another device)' }).locator('pre').textContent()).toBe(theirs);
     }
-    expect(await phone.page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+    // Applied once the pull announced the synced settings (theme.ts reads them back from the vault: asynchronous).
+    await expect.poll(() => phone.page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
 
     await laptop.page.getByTestId('conflict').getByRole('button', { name: 'Keep mine' }).click();
     await laptop.page.getByTestId('no-conflicts').waitFor();
