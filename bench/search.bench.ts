@@ -177,6 +177,14 @@ function printSlowest(queries: readonly string[], latencies: readonly number[], 
   console.log(
     `  mean over all ${latencies.length}: read ${sum((tr) => tr.readMs).toFixed(1)} (decode ${sum((tr) => tr.decodeMs).toFixed(1)}), score ${sum((tr) => tr.scoreMs).toFixed(1)}, select ${sum((tr) => tr.selectMs).toFixed(1)}, page ${sum((tr) => tr.pageMs).toFixed(1)}, rest ${rest.toFixed(1)}; queries while warming: ${traces.filter((tr) => tr?.warming === true).length}`,
   );
+  // The warm-up (every index row read into memory, from the first query on) shares IndexedDB and the main thread with
+  // the queries asked meanwhile; the ones after it show what a person searching a while after opening meets.
+  const split = (warming: boolean): number[] => latencies.filter((_, i) => traces[i]?.warming === warming);
+  const during = split(true);
+  const after = split(false);
+  if (during.length > 0 && after.length > 0) {
+    console.log(`  while the warm-up read: ${during.length} queries, p50 ${ms(percentile(during, 50))} p95 ${ms(percentile(during, 95))}; after it: ${after.length} queries, p50 ${ms(percentile(after, 50))} p95 ${ms(percentile(after, 95))}`);
+  }
   const paths = new Map<string, number>();
   for (const tr of traces) if (tr) paths.set(tr.path, (paths.get(tr.path) ?? 0) + 1);
   console.log(`  scoring paths: ${[...paths].map(([path, n]) => `${path} ${n}`).join(', ')}`);
