@@ -98,7 +98,6 @@ function parseNode(json: string): NodeRow {
   return JSON.parse(json) as NodeRow;
 }
 
-/** Reading order of a conversation's nodes: by ordinal, then by id (as the v6 `[conversationId+ordinal]` index). */
 /** `ids` parsed from their JSON in `where` (each once, however often it is asked for); undefined when absent. */
 function parseEach(ids: readonly string[], where: ReadonlyMap<string, string>): (NodeRow | undefined)[] {
   const parsed = new Map<string, NodeRow>();
@@ -113,6 +112,7 @@ function parseEach(ids: readonly string[], where: ReadonlyMap<string, string>): 
   });
 }
 
+/** Reading order of a conversation's nodes: by ordinal, then by id (as the v6 `[conversationId+ordinal]` index). */
 function byOrdinal(x: NodeRow, y: NodeRow): number {
   return x.ordinal - y.ordinal || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 }
@@ -281,11 +281,10 @@ export class NodeStore {
 
   /**
    * Adds or replaces nodes. A replaced node stays in its chunk (rewritten in place); new nodes go to new chunks.
-   * `located`: the caller's locate() of these ids in the same transaction, to save the look-ups. Returns each
-   * node's chunk number.
+   * `located`: the caller's locate() of these ids in the same transaction, to save the look-ups.
    */
-  async put(rows: readonly NodeRow[], located?: Map<string, number>): Promise<Map<string, number>> {
-    if (rows.length === 0) return new Map();
+  async put(rows: readonly NodeRow[], located?: Map<string, number>): Promise<void> {
+    if (rows.length === 0) return;
     const where = located ?? (await this.locate(rows.map((row) => row.id)));
     const fresh: NodeRow[] = [];
     const byChunk = new Map<number, Map<string, NodeRow>>();
@@ -301,8 +300,7 @@ export class NodeStore {
       changes.set(row.id, row);
       byChunk.set(chunk, changes);
     }
-    const [, added] = await Promise.all([this.rewrite(byChunk, new Set()), this.add(fresh)]);
-    return new Map([...where, ...added]);
+    await Promise.all([this.rewrite(byChunk, new Set()), this.add(fresh)]);
   }
 
   /** Deletes nodes by id; returns the rows that existed (for the index and the vectors). */
