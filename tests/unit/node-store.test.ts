@@ -5,7 +5,7 @@ import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyExtras } from '../../shared/model';
 import { openVaultDatabase, type NodeRow, type VaultDatabase } from '../../web/src/db/database';
-import { CHUNK_BYTES, NODES_PER_CHUNK, prepareChunks, READ_DIRECT } from '../../web/src/db/node-store';
+import { CHUNK_BYTES, NODE_TABLES, NODES_PER_CHUNK, prepareChunks, READ_BY_INDEX_PLACES, READ_DIRECT } from '../../web/src/db/node-store';
 import { deleteNodes, fromNodeRow, putNodes, writeVault } from '../../web/src/db/vault-writes';
 import { compactSearchIndex } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
@@ -172,5 +172,46 @@ describe('NodeStore', () => {
     expect((await db.nodes.bulkGet(changed.slice(1).map((n) => n.id))).map((r) => r?.human.text)).toEqual(changed.slice(1).map((n) => n.human.text));
     expect(await db.nodes.get(changed[0]!.id)).toBeUndefined();
     expect(await expectChunksRecorded(db)).toBe(39);
+  });
+
+  it('many nodes are read by the chunks the keyword index records, each checked: a hint out of date is looked up, as a sync push reads its batches', async () => {
+    const db = await fresh();
+    const count = READ_BY_INDEX_PLACES + 44;
+    const nodes = Array.from({ length: count }, (_, i) => fromNodeRow(row(i, `text ${i}`)));
+    await putNodes(db, nodes);
+    const lookups = await countIdsLookups(db);
+    const ids = nodes.map((n) => n.id);
+    const absent = 'f'.repeat(64);
+
+    // Straight from the node store, inside a transaction that deleted a node without telling the index yet.
+    await db.transaction('rw', [...NODE_TABLES], async () => {
+      await db.nodes.delete([ids[7]!]);
+      const read = await db.nodes.readMany([...ids, absent]);
+      expect(read.rows.map((r) => r?.id)).toEqual([...ids.map((id, i) => (i === 7 ? undefined : id)), undefined]);
+      expect(read.places.get(ids[7]!)).toBeNull();
+      expect(read.places.get(absent)).toBeNull();
+      const stored = new Map<string, number>();
+      for (const chunk of await db.nodeData.toArray()) for (const id of chunk.ids) stored.set(id, chunk.id);
+      expect(ids.filter((_, i) => i !== 7).every((id) => read.places.get(id) === stored.get(id))).toBe(true);
+      // The deletion's own look-up, then the deleted node's (its chunk no longer holds it) and the absent one's.
+      expect(lookups.count).toBe(3);
+      throw new Error('roll back');
+    }).catch((error: unknown) => expect(String(error)).toContain('roll back'));
+
+    // Through a writer: read them all, then put them changed, with a new node and a deletion.
+    lookups.count = 0;
+    const changed = nodes.map((n) => ({ ...n, human: { ...n.human, text: `${n.human.text} changed` } }));
+    const extra = fromNodeRow(row(count + 1, 'a new one'));
+    await writeVault(db, async (writer) => {
+      await writer.put([extra]);
+      await writer.delete([ids[0]!]);
+      const read = await writer.getMany([...ids, extra.id, absent]);
+      expect(read.map((r) => r?.id)).toEqual([undefined, ...ids.slice(1), extra.id, undefined]);
+      expect(await writer.put(changed.slice(1))).toBe(count - 1);
+    });
+    // The new node's look-up, the deletion's, the absent id's: none for the nodes the index placed.
+    expect(lookups.count).toBe(3);
+    expect((await db.nodes.bulkGet(ids.slice(1))).map((r) => r?.human.text)).toEqual(changed.slice(1).map((n) => n.human.text));
+    expect(await expectChunksRecorded(db)).toBe(count);
   });
 });

@@ -23,13 +23,14 @@
  *   class NodeStore
  *     get(id), bulkGet(ids, located?)        by id (undefined when absent)
  *     bulkGetPlaced(ids, chunks)             by id, each with the chunk the keyword index recorded (0: not known)
+ *     readMany(ids) -> { rows, places }      many by id, with the chunk each was found in (a sync push's batch)
  *     count(), allIds(), all()               every node (ids in index order: neighbours share chunks)
  *     ofConversation(id), idsOfConversation(id), ofConversations(ids)
  *     locate(ids): Promise<Map<string, number>>            node id -> chunk number, for the ids that are stored
  *     addPrepared(prepared), add(rows) -> chunk of each, put(rows, located?), delete(ids)   inside the caller's rw transaction
  */
 import type { Table } from 'dexie';
-import { indexedNodeIds } from '../search/keyword-index';
+import { indexedNodeIds, indexedNodePlaces, readIndexStats } from '../search/keyword-index';
 import type { NodeRow, VaultDatabase } from './database';
 
 export const NODE_TABLES = ['nodeData', 'searchIndex'] as const;
@@ -48,6 +49,14 @@ export const CHUNK_BYTES = 8 * 1024;
  * chunk once (two round trips, no chunk read twice).
  */
 export const READ_DIRECT = 64;
+
+/**
+ * From this many ids on, readMany takes each node's chunk from the keyword index's docs rows (read once and kept while
+ * the index does not change) instead of one look-up by the `ids` index per node: a sync push reads its batches so.
+ */
+export const READ_BY_INDEX_PLACES = 256;
+/** How long the docs rows' map of node -> chunk is kept after its last use (~10 MB at 100k nodes). */
+const PLACES_KEPT_MS = 30_000;
 
 /** Above U+00FF: the string is stored as two-byte characters. */
 const WIDE = /[^\u0000-\u00ff]/u;
@@ -181,31 +190,82 @@ export class NodeStore {
    */
   bulkGetPlaced(ids: string[], chunks: number[]): Promise<(NodeRow | undefined)[]> {
     if (ids.length === 0) return Promise.resolve([]);
+    return this.read(async () => parseEach(ids, (await this.readPlaced(ids, chunks)).json));
+  }
+
+  /**
+   * Many nodes by id, and the chunk each was found in (null: not stored), checked against the chunks read: what a
+   * writer needs before it puts them (vault-writes.ts VaultWriter.getMany). From READ_BY_INDEX_PLACES ids on, the
+   * chunks named by the keyword index's docs rows are read by number (bulkGetPlaced), the rest looked up by index.
+   */
+  readMany(ids: readonly string[]): Promise<{ rows: (NodeRow | undefined)[]; places: Map<string, number | null> }> {
+    const unique = [...new Set(ids)];
     return this.read(async () => {
-      const numbers = [...new Set(chunks.filter((n) => n !== 0))];
-      const rows = numbers.length > 0 ? await this.data.bulkGet(numbers) : [];
-      const byNumber = new Map<number, NodeDataRow>();
-      for (const row of rows) if (row) byNumber.set(row.id, row);
-      const where = new Map<string, string>();
-      const missing = new Set<string>();
-      ids.forEach((id, i) => {
-        const row = byNumber.get(chunks[i] ?? 0);
-        const json = row?.nodes[row.ids.indexOf(id)];
-        if (json !== undefined) where.set(id, json);
-        else missing.add(id);
-      });
-      if (missing.size > 0) {
-        const found = await Promise.all([...missing].map((id) => this.data.where('ids').equals(id).first()));
-        for (const row of found) {
-          if (!row) continue;
-          row.ids.forEach((id, i) => {
-            const json = row.nodes[i];
-            if (json !== undefined && missing.has(id)) where.set(id, json);
-          });
-        }
+      let found: { json: Map<string, string>; chunkOf: Map<string, number> };
+      if (unique.length >= READ_BY_INDEX_PLACES) {
+        const hints = await this.indexPlaces();
+        found = await this.readPlaced(unique, unique.map((id) => hints.get(id) ?? 0));
+      } else {
+        const located = await this.locate(unique);
+        // What locate did not find is not stored: no second look-up.
+        found = await this.readPlaced(unique, unique.map((id) => located.get(id) ?? 0), false);
       }
-      return parseEach(ids, where);
+      const places = new Map<string, number | null>();
+      for (const id of unique) places.set(id, found.json.has(id) ? (found.chunkOf.get(id) ?? null) : null);
+      return { rows: parseEach(ids, found.json), places };
     });
+  }
+
+  /** The docs rows' node -> chunk map, read again when the index changed (its statistics row moves with every write). */
+  private places: { key: string; map: Map<string, number> } | null = null;
+  private placesTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private async indexPlaces(): Promise<Map<string, number>> {
+    const stats = await readIndexStats(this.db.searchIndex);
+    const key = `${stats.generation}:${stats.nextSeg}:${stats.nextDocId}:${stats.docCount}`;
+    if (this.places?.key !== key) this.places = { key, map: await indexedNodePlaces(this.db.searchIndex) };
+    clearTimeout(this.placesTimer);
+    this.placesTimer = setTimeout(() => {
+      this.places = null;
+    }, PLACES_KEPT_MS);
+    // Never what keeps a process (a test, the command-line device) alive.
+    (this.placesTimer as { unref?: () => void }).unref?.();
+    return this.places.map;
+  }
+
+  /**
+   * The JSON of `ids` and the chunk each was found in: the chunks named (`chunks[i]`, 0 for none) read by primary key,
+   * then (`lookUpMissing`) an id not found in the chunk named (none, or a hint out of date) looked up by the `ids` index.
+   */
+  private async readPlaced(ids: readonly string[], chunks: readonly number[], lookUpMissing = true): Promise<{ json: Map<string, string>; chunkOf: Map<string, number> }> {
+    const numbers = [...new Set(chunks.filter((n) => n !== 0))];
+    const rows = numbers.length > 0 ? await this.data.bulkGet(numbers) : [];
+    const byNumber = new Map<number, NodeDataRow>();
+    for (const row of rows) if (row) byNumber.set(row.id, row);
+    const json = new Map<string, string>();
+    const chunkOf = new Map<string, number>();
+    const missing = new Set<string>();
+    ids.forEach((id, i) => {
+      const row = byNumber.get(chunks[i] ?? 0);
+      const node = row?.nodes[row.ids.indexOf(id)];
+      if (row && node !== undefined) {
+        json.set(id, node);
+        chunkOf.set(id, row.id);
+      } else missing.add(id);
+    });
+    if (lookUpMissing && missing.size > 0) {
+      const found = await Promise.all([...missing].map((id) => this.data.where('ids').equals(id).first()));
+      for (const row of found) {
+        if (!row) continue;
+        row.ids.forEach((id, i) => {
+          const node = row.nodes[i];
+          if (node === undefined || !missing.has(id)) return;
+          json.set(id, node);
+          chunkOf.set(id, row.id);
+        });
+      }
+    }
+    return { json, chunkOf };
   }
 
   /** How many nodes the vault holds (the keyword index's list of them; no chunk is read). */

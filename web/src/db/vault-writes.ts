@@ -137,11 +137,38 @@ export class VaultWriter {
     return (await this.getMany([id]))[0];
   }
 
-  /** Nodes as this transaction sees them (see `get`), all at once. */
+  /**
+   * Nodes as this transaction sees them (see `get`), all at once. Those it has not met yet are read with the chunk
+   * each was found in (NodeStore.readMany: by the keyword index's records for a push's batch of hundreds), which the
+   * writer remembers for its puts.
+   */
   async getMany(ids: readonly string[]): Promise<(NodeRow | undefined)[]> {
-    const located = await this.locate(ids);
-    const stored = located.size > 0 ? await this.db.nodes.bulkGet(ids, located) : [];
-    return ids.map((id, i) => this.fresh.get(id) ?? stored[i]);
+    const unique = [...new Set(ids)];
+    const unknown = unique.filter((id) => !this.where.has(id));
+    const found = new Map<string, NodeRow>();
+    if (unknown.length > 0) {
+      const read = await this.db.nodes.readMany(unknown);
+      unknown.forEach((id, i) => {
+        this.where.set(id, read.places.get(id) ?? null);
+        const row = read.rows[i];
+        if (row) found.set(id, row);
+      });
+    }
+    const met = new Set(unknown);
+    const located = new Map<string, number>();
+    for (const id of unique) {
+      const chunk = this.where.get(id);
+      if (!met.has(id) && chunk !== undefined && chunk !== null) located.set(id, chunk);
+    }
+    if (located.size > 0) {
+      const known = [...located.keys()];
+      const rows = await this.db.nodes.bulkGet(known, located);
+      known.forEach((id, i) => {
+        const row = rows[i];
+        if (row) found.set(id, row);
+      });
+    }
+    return ids.map((id) => this.fresh.get(id) ?? found.get(id));
   }
 
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */

@@ -1035,6 +1035,24 @@ export async function indexedNodeIds(table: SearchIndexTable): Promise<string[]>
   return ids;
 }
 
+/**
+ * Each indexed node's chunk row as the docs rows record it (DocsRow.chunks; nodes without one are left out): hints
+ * for the node store's reads of many nodes (db/node-store.ts readMany), which check them against the chunks read.
+ */
+export async function indexedNodePlaces(table: SearchIndexTable): Promise<Map<string, number>> {
+  const rows = await table.where('[part+seg]').between(['docs', Dexie.minKey], ['docs', Dexie.maxKey]).toArray();
+  const places = new Map<string, number>();
+  for (const row of rows) {
+    if (row.kind !== 'docs' || !row.chunks) continue;
+    const chunks = row.chunks;
+    (row.nodeIds === '' ? [] : row.nodeIds.split('\n')).forEach((id, i) => {
+      const chunk = chunks[i] ?? 0;
+      if (chunk !== 0) places.set(id, chunk);
+    });
+  }
+  return places;
+}
+
 export const BACKFILL_CHUNK = 1000;
 
 export async function backfillSearchIndex(table: SearchIndexTable, nodes: readonly NodeRow[]): Promise<void> {
