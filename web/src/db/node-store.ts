@@ -167,18 +167,9 @@ export class NodeStore {
     return this.read(async () => {
       const unique = [...new Set(ids)];
       const chunkOf = located ?? (unique.length > READ_DIRECT ? await this.locate(unique) : undefined);
-      const rows = chunkOf
-        ? await this.data.bulkGet([...new Set(chunkOf.values())])
-        : await Promise.all(unique.map((id) => this.data.where('ids').equals(id).first()));
-      const where = new Map<string, string>();
-      for (const row of rows) {
-        if (!row) continue;
-        row.ids.forEach((id, i) => {
-          const json = row.nodes[i];
-          if (json !== undefined && (chunkOf === undefined || chunkOf.get(id) === row.id)) where.set(id, json);
-        });
-      }
-      return parseEach(ids, where);
+      // Located: what locate did not find is not stored (no second look-up). Not located: each id by the index.
+      const found = chunkOf ? await this.readPlaced(unique, unique.map((id) => chunkOf.get(id) ?? 0), false) : await this.readPlaced(unique, unique.map(() => 0));
+      return parseEach(ids, found.json);
     });
   }
 
@@ -207,7 +198,6 @@ export class NodeStore {
         found = await this.readPlaced(unique, unique.map((id) => hints.get(id) ?? 0));
       } else {
         const located = await this.locate(unique);
-        // What locate did not find is not stored: no second look-up.
         found = await this.readPlaced(unique, unique.map((id) => located.get(id) ?? 0), false);
       }
       const places = new Map<string, number | null>();

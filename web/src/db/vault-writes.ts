@@ -118,12 +118,8 @@ export class VaultWriter {
    */
   private readonly where = new Map<string, number | null>();
 
-  private async locate(ids: readonly string[]): Promise<Map<string, number>> {
-    const unknown = [...new Set(ids)].filter((id) => !this.where.has(id));
-    if (unknown.length > 0) {
-      const found = await this.db.nodes.locate(unknown);
-      for (const id of unknown) this.where.set(id, found.get(id) ?? null);
-    }
+  /** The chunks `ids` were found in by `getMany` (those stored). */
+  private located(ids: readonly string[]): Map<string, number> {
     const located = new Map<string, number>();
     for (const id of ids) {
       const chunk = this.where.get(id);
@@ -155,11 +151,7 @@ export class VaultWriter {
       });
     }
     const met = new Set(unknown);
-    const located = new Map<string, number>();
-    for (const id of unique) {
-      const chunk = this.where.get(id);
-      if (!met.has(id) && chunk !== undefined && chunk !== null) located.set(id, chunk);
-    }
+    const located = this.located(unique.filter((id) => !met.has(id)));
     if (located.size > 0) {
       const known = [...located.keys()];
       const rows = await this.db.nodes.bulkGet(known, located);
@@ -174,10 +166,10 @@ export class VaultWriter {
   /** Adds or replaces nodes; a replaced node is indexed again under a new docId. Returns how many rows changed. */
   async put(nodes: readonly MemoryNode[]): Promise<number> {
     const ids = nodes.map((n) => n.id);
-    const located = await this.locate(ids);
-    const stored = located.size > 0 ? await this.db.nodes.bulkGet(ids, located) : [];
+    const stored = await this.getMany(ids);
+    const located = this.located(ids);
     const changed = nodes.filter((node, i) => {
-      const old = this.fresh.get(node.id) ?? stored[i];
+      const old = stored[i];
       if (old && canonicalJson(fromNodeRow(old)) === canonicalJson(node)) return false;
       if (old) this.forget(old.docId);
       return true;

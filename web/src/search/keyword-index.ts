@@ -1045,7 +1045,7 @@ export async function indexedNodePlaces(table: SearchIndexTable): Promise<Map<st
   for (const row of rows) {
     if (row.kind !== 'docs' || !row.chunks) continue;
     const chunks = row.chunks;
-    (row.nodeIds === '' ? [] : row.nodeIds.split('\n')).forEach((id, i) => {
+    split(row).forEach((id, i) => {
       const chunk = chunks[i] ?? 0;
       if (chunk !== 0) places.set(id, chunk);
     });
