@@ -252,7 +252,22 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
  * rows, indexes and durability. Measured: the cost is per request (row), far more than per index or per byte.
  */
 const exp = new Dexie('cogzy-bench-variants', { chromeTransactionDurability: 'relaxed' });
-exp.version(1).stores({ plain: 'id', compound: 'id, [conversationId+ordinal]', full: 'id, [conversationId+ordinal], provider, createdAt, isActive', pending: 'key, seq', pendingNoIdx: 'key', chunks: 'id' });
+exp.version(1).stores({
+  plain: 'id',
+  compound: 'id, [conversationId+ordinal]',
+  full: 'id, [conversationId+ordinal], provider, createdAt, isActive',
+  pending: 'key, seq',
+  pendingNoIdx: 'key',
+  chunks: 'id',
+  // Node chunk rows as the vault stores them (database.ts v7 `nodeData`), then with fewer indexes.
+  nodeData: 'id, &*ids, *conversationIds',
+  nodeDataShared: 'id, *ids, *conversationIds',
+  nodeDataConv: 'id, *conversationIds',
+  nodeDataPk: 'id',
+  // Conversation rows as the vault stores them (v5+), then by primary key only.
+  conversations: 'id, provider, sortAt, titleKey, [provider+sortAt]',
+  conversationsPk: 'id',
+});
 const variantTimes: Record<string, number> = {};
 async function variants(rows: NodeRow[], from: number): Promise<void> {
   const time = async (name: string, work: () => Promise<unknown>): Promise<void> => {
@@ -275,6 +290,15 @@ async function variants(rows: NodeRow[], from: number): Promise<void> {
       exp.transaction('rw', 'chunks', () => exp.table('chunks').bulkPut(Array.from({ length: Math.ceil(rows.length / per) }, (_, c) => ({ id: `j${per}:${from}:${c}`, nodes: json.slice(c * per, c * per + per) })))),
     );
   }
+  // The vault's own chunk rows (prepareChunks: 8 nodes, JSON) by the indexes they carry.
+  const chunks = prepareChunks(rows).map((row) => ({ ...row, id: row.id + from * 10 }));
+  await time('chunk rows (8 nodes) &*ids, *conversationIds', () => exp.transaction('rw', 'nodeData', () => exp.table('nodeData').bulkAdd(chunks)));
+  await time('chunk rows *ids (not unique), *conversationIds', () => exp.transaction('rw', 'nodeDataShared', () => exp.table('nodeDataShared').bulkAdd(chunks)));
+  await time('chunk rows *conversationIds only', () => exp.transaction('rw', 'nodeDataConv', () => exp.table('nodeDataConv').bulkAdd(chunks)));
+  await time('chunk rows primary key only', () => exp.transaction('rw', 'nodeDataPk', () => exp.table('nodeDataPk').bulkAdd(chunks)));
+  const conversations = [...new Map(rows.map((r) => [r.conversationId, { id: `${from}:${r.conversationId}`, provider: r.provider, sortAt: r.createdAt ?? 0, titleKey: r.conversationId.slice(0, 12) }])).values()];
+  await time(`${conversations.length} conversation rows, 4 indexes`, () => exp.transaction('rw', 'conversations', () => exp.table('conversations').bulkAdd(conversations)));
+  await time(`${conversations.length} conversation rows, primary key only`, () => exp.transaction('rw', 'conversationsPk', () => exp.table('conversationsPk').bulkAdd(conversations)));
   const idb = exp.backendDB();
   const raw = (store: string, list: unknown[], durability: IDBTransactionDurability) =>
     new Promise<void>((resolve, reject) => {
