@@ -119,6 +119,40 @@ describe('search in the browser', () => {
     }
   });
 
+  it('folds the filters behind one button on a phone, and opens them when one is in use', async () => {
+    const { page } = app;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${baseUrl}#/search?q=podcast`);
+      const toggle = page.getByTestId('filters-toggle');
+      await expect.poll(() => toggle.isVisible()).toBe(true);
+      expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+      expect(await page.locator('#search-provider').isVisible()).toBe(false);
+      // The mode stays in sight; the results start in the first screen.
+      expect(await page.getByRole('group', { name: 'Search mode' }).isVisible()).toBe(true);
+      await expect.poll(() => results().count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect((await results().first().boundingBox())?.y ?? 9999).toBeLessThan(400);
+      // Keyboard: the button opens them, and says so.
+      await toggle.focus();
+      await page.keyboard.press('Enter');
+      expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+      await page.locator('#search-provider').selectOption('chatgpt');
+      await expect.poll(() => toggle.textContent()).toBe('Filters (1)');
+      // A filter in use (from a link or a reload) shows them open.
+      await page.goto(`${baseUrl}#/search?q=podcast&role=human`);
+      await page.reload();
+      await expect.poll(() => page.getByTestId('filters-toggle').getAttribute('aria-expanded')).toBe('true');
+      expect(await page.getByLabel('Who said it').isVisible()).toBe(true);
+      await page.screenshot({ path: join(shots, 'search-phone-filters.png') });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+    // Wide: no button, every filter in the row.
+    await page.goto(`${baseUrl}#/search?q=podcast`);
+    await expect.poll(() => page.locator('#search-provider').isVisible()).toBe(true);
+    expect(await page.getByTestId('filters-toggle').isVisible()).toBe(false);
+  });
+
   it('finds a conversation by a word only its title holds', async () => {
     const { page } = app;
     // "Planning" is in every generated conversation's title ("Planning the podcast"), in no exchange: one

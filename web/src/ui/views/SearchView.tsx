@@ -105,6 +105,12 @@ export default function SearchView(props: ViewProps): JSX.Element {
     ),
   );
 
+  // On a phone the filters fold away behind one button (styles.css shows it under 640 px; wider, they always show):
+  // the results then start near the top of the screen. Filters in use keep them open, and the button counts them.
+  const activeFilters = (): number => ['provider', 'role', 'from', 'to', 'group'].filter((key) => (p(key) ?? '') !== '').length;
+  const [filtersOpen, setFiltersOpen] = createSignal<boolean | null>(null);
+  const filtersShown = (): boolean => filtersOpen() ?? activeFilters() > 0;
+
   // "Show more" asks for the next page; a new query or filter starts again from one page.
   const [limit, setLimit] = createSignal(RESULT_PAGE);
   const grouped = (): boolean => p('group') === '1';
@@ -282,6 +288,17 @@ export default function SearchView(props: ViewProps): JSX.Element {
             </For>
           </div>
         </div>
+        <button
+          type="button"
+          class="button filters-toggle"
+          aria-expanded={filtersShown()}
+          aria-controls="search-more-filters"
+          data-testid="filters-toggle"
+          onClick={() => setFiltersOpen(!filtersShown())}
+        >
+          {activeFilters() > 0 ? `Filters (${activeFilters()})` : 'Filters'}
+        </button>
+        <div id="search-more-filters" class="toolbar-more" classList={{ collapsed: !filtersShown() }}>
         <ProviderSelect id="search-provider" value={request().filters.providers?.[0] ?? null} onChange={(v) => setParams({ provider: v ?? undefined })} />
         <label class="field">
           Who said it
@@ -303,6 +320,7 @@ export default function SearchView(props: ViewProps): JSX.Element {
           <input type="checkbox" checked={grouped()} onChange={(e) => setParams({ group: e.currentTarget.checked ? '1' : undefined })} />
           Group by conversation
         </label>
+        </div>
       </div>
       <Show when={!semanticAvailable()}>
         <p class="muted" style={{ 'font-size': '0.85rem', 'margin-top': 0 }} data-testid="semantic-reason">
