@@ -220,6 +220,7 @@ describe('semantic memory in the browser', () => {
     await cdp.send('Network.clearBrowserCache');
     await cdp.detach();
     await page.evaluate(() => caches.delete('transformers-cache'));
+    const errorsBefore = app.errors.length;
     await context.setOffline(true);
     try {
       // Reload straight onto a semantic search: it must answer once the on-device model is ready, without a detour.
@@ -230,6 +231,11 @@ describe('semantic memory in the browser', () => {
     } finally {
       await context.setOffline(false);
     }
+    // The connectivity probe fails while offline, and Chromium logs that failure. It probes only when the browser
+    // claims to be online: Chromium 150 does after a reload in an emulated offline window (156 did not). That line is
+    // this test's doing; any other error in the window still counts.
+    const provoked = /^console: Failed to load resource: net::ERR_INTERNET_DISCONNECTED \(http:\/\/127\.0\.0\.1:\d+\/api\/health\)$/;
+    app.errors.splice(errorsBefore, Infinity, ...app.errors.slice(errorsBefore).filter((error) => !provoked.test(error)));
   });
 
   it('back on the remote service, while it does not answer, searches with the on-device model used before and says so', async () => {

@@ -62,7 +62,11 @@ export async function launchApp(
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    // Chromium's own line for a failed load does not say which: the address is added, so a spec can tell the
+    // failures it provokes (an offline window) from the app's.
+    const text = m.text();
+    errors.push(`console: ${text}${text.startsWith('Failed to load resource') && m.location().url ? ` (${m.location().url})` : ''}`);
   });
   return {
     context,
