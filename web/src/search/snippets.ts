@@ -201,16 +201,20 @@ function around(raw: string, spec: MatchSpec, maxLength: number): { text: string
   let from = Math.max(0, bestStart - maxLength);
   let to = Math.min(raw.length, bestStart + 2 * maxLength);
   if (from > 0) {
-    const line = raw.lastIndexOf('\n', from);
-    if (line >= 0 && from - line < maxLength) from = line + 1;
+    // The start of `from`'s line (0 on the first line: no newline before it, which once cut "kayak**kayak" inside
+    // its "**" and left a lone "*" the whole text does not show).
+    const lineStart = raw.lastIndexOf('\n', from - 1) + 1;
+    if (from - lineStart < maxLength) from = lineStart;
     else {
       const space = raw.lastIndexOf(' ', from);
       if (space >= 0 && from - space < maxLength) from = space + 1;
     }
   }
   if (to < raw.length) {
-    const line = raw.indexOf('\n', to);
-    if (line >= 0 && line - to < maxLength) to = line;
+    // The end of `to`'s line (the text's end on its last line).
+    const newline = raw.indexOf('\n', to);
+    const lineEnd = newline < 0 ? raw.length : newline;
+    if (lineEnd - to < maxLength) to = lineEnd;
     else {
       const space = raw.indexOf(' ', to);
       if (space >= 0 && space - to < maxLength) to = space;
