@@ -299,27 +299,27 @@ export default function SearchView(props: ViewProps): JSX.Element {
           {activeFilters() > 0 ? `Filters (${activeFilters()})` : 'Filters'}
         </button>
         <div id="search-more-filters" class="toolbar-more" classList={{ collapsed: !filtersShown() }}>
-        <ProviderSelect id="search-provider" value={request().filters.providers?.[0] ?? null} onChange={(v) => setParams({ provider: v ?? undefined })} />
-        <label class="field">
-          Who said it
-          <select value={p('role') ?? ''} onChange={(e) => setParams({ role: e.currentTarget.value || undefined })}>
-            <option value="">Anyone</option>
-            <option value="human">Me</option>
-            <option value="assistant">The assistant</option>
-          </select>
-        </label>
-        <label class="field">
-          From
-          <input type="date" value={p('from') ?? ''} onChange={(e) => setParams({ from: e.currentTarget.value || undefined })} />
-        </label>
-        <label class="field">
-          To
-          <input type="date" value={p('to') ?? ''} onChange={(e) => setParams({ to: e.currentTarget.value || undefined })} />
-        </label>
-        <label class="field field-inline">
-          <input type="checkbox" checked={grouped()} onChange={(e) => setParams({ group: e.currentTarget.checked ? '1' : undefined })} />
-          Group by conversation
-        </label>
+          <ProviderSelect id="search-provider" value={request().filters.providers?.[0] ?? null} onChange={(v) => setParams({ provider: v ?? undefined })} />
+          <label class="field">
+            Who said it
+            <select value={p('role') ?? ''} onChange={(e) => setParams({ role: e.currentTarget.value || undefined })}>
+              <option value="">Anyone</option>
+              <option value="human">Me</option>
+              <option value="assistant">The assistant</option>
+            </select>
+          </label>
+          <label class="field">
+            From
+            <input type="date" value={p('from') ?? ''} onChange={(e) => setParams({ from: e.currentTarget.value || undefined })} />
+          </label>
+          <label class="field">
+            To
+            <input type="date" value={p('to') ?? ''} onChange={(e) => setParams({ to: e.currentTarget.value || undefined })} />
+          </label>
+          <label class="field field-inline">
+            <input type="checkbox" checked={grouped()} onChange={(e) => setParams({ group: e.currentTarget.checked ? '1' : undefined })} />
+            Group by conversation
+          </label>
         </div>
       </div>
       <Show when={!semanticAvailable()}>
