@@ -144,30 +144,54 @@ export function containsPhrase(text: string, phrase: readonly string[]): boolean
   return found;
 }
 
-/**
- * The window of `maxLength` characters with the most matches, from the field that matches best, in plain text
- * (markdown syntax and citation markers removed: see display-text.ts).
- */
 /** Texts longer than this are cut around their matches before a snippet is made of them. */
 const LONG_TEXT = 4000;
 
-/** `longText`: texts longer than this are cut around their matches first (tests compare with the whole text). */
+/**
+ * The window of `maxLength` characters with the most matches, from the field that matches best, in plain text
+ * (markdown syntax and citation markers removed: see display-text.ts).
+ * `longText`: texts longer than this are cut around their matches first (tests compare with the whole text).
+ */
 export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 220, longText = LONG_TEXT): Snippet {
   let best: { field: SnippetField; text: string; ranges: Array<[number, number]>; before: boolean; after: boolean } | null = null;
   for (const field of ['human', 'assistant', 'hidden'] as const) {
     const raw = texts[field];
     if (!raw) continue;
-    // A long text is reduced first to the part around its densest matches: markdown and word matching then run
-    // on a few times the snippet's length, not on the whole of a long reply.
-    const part = raw.length > longText ? around(raw, spec, maxLength) : { text: raw, before: false, after: false };
-    const text = plainText(part.text);
+    if (raw.length > longText) {
+      // A long text is reduced first to the part around its densest matches: markdown and word matching then run
+      // on a few times the snippet's length, not on the whole of a long reply. The densest window is the plain
+      // text's, not the raw text's (markdown and citation markers take room there), so a few places are each cut,
+      // made plain and windowed, and the window with the most matches wins.
+      let bestWindow: Snippet | null = null;
+      for (const part of around(raw, spec, maxLength)) {
+        const text = plainText(part.text);
+        const snippet = windowOf(field, text, matchRanges(text, spec), part.before, part.after, maxLength);
+        if (!bestWindow || denser(snippet.ranges, bestWindow.ranges)) bestWindow = snippet;
+      }
+      // Compared with the other fields on the window's matches (a short field's are all of its matches).
+      if (bestWindow && (!best || bestWindow.ranges.length > best.ranges.length)) {
+        best = { field, text: bestWindow.text, ranges: bestWindow.ranges, before: bestWindow.cutStart, after: bestWindow.cutEnd };
+      }
+      continue;
+    }
+    const text = plainText(raw);
     const ranges = matchRanges(text, spec);
-    if (!best || ranges.length > best.ranges.length) best = { field, text, ranges, before: part.before, after: part.after };
+    if (!best || ranges.length > best.ranges.length) best = { field, text, ranges, before: false, after: false };
   }
   if (!best) return { field: 'human', text: '', ranges: [], cutStart: false, cutEnd: false };
-  const { field, text, ranges, before, after } = best;
-  if (text.length <= maxLength) return { field, text, ranges, cutStart: before, cutEnd: after };
+  return windowOf(best.field, best.text, best.ranges, best.before, best.after, maxLength);
+}
 
+/** More ranges, or as many covering more characters (a run of matched words joins into one range). */
+function denser(a: readonly (readonly [number, number])[], b: readonly (readonly [number, number])[]): boolean {
+  if (a.length !== b.length) return a.length > b.length;
+  const covered = (ranges: readonly (readonly [number, number])[]): number => ranges.reduce((n, [s, e]) => n + e - s, 0);
+  return covered(a) > covered(b);
+}
+
+/** The window of `maxLength` characters of `text` holding the most of its match ranges, from a word boundary. */
+function windowOf(field: SnippetField, text: string, ranges: Array<[number, number]>, before: boolean, after: boolean, maxLength: number): Snippet {
+  if (text.length <= maxLength) return { field, text, ranges, cutStart: before, cutEnd: after };
   // Slide a window over the ranges and keep the start that covers the most of them.
   const bestStart = densestStart(ranges, maxLength);
   // Show a little context before the first match, starting at a word boundary.
@@ -188,16 +212,23 @@ export function makeSnippet(texts: SnippetTexts, spec: MatchSpec, maxLength = 22
   return { field, text: window, ranges: inWindow, cutStart: before || start > 0, cutEnd: after || end < text.length };
 }
 
+/** How many places of a long text `around` offers (the densest windows on the raw text, of two widths). */
+const AROUND_CANDIDATES = 6;
 
 /**
- * The part of a long raw text around its densest matches (as makeSnippet chooses them, on the raw text),
- * `maxLength` on each side of the best window and cut at line ends where there are some nearby, so the markdown
- * of whole lines is removed as in the whole text. `before` / `after`: text was cut away there.
+ * Parts of a long raw text around its densest matches (on the raw text: the raw text's densest windows of one and
+ * two snippet lengths, none overlapping another of its width), each `maxLength` before the window and twice that
+ * after it, cut at line ends where there are some nearby so the markdown of whole lines is removed as in the whole
+ * text. `before` / `after`: text was cut away there.
  */
-function around(raw: string, spec: MatchSpec, maxLength: number): { text: string; before: boolean; after: boolean } {
-  // The same choice as makeSnippet's window, on the raw text's marks.
+function around(raw: string, spec: MatchSpec, maxLength: number): { text: string; before: boolean; after: boolean }[] {
   const ranges = matchRanges(raw, spec);
-  const bestStart = densestStart(ranges, maxLength);
+  const starts = new Set([...densestStarts(ranges, maxLength, AROUND_CANDIDATES), ...densestStarts(ranges, 2 * maxLength, AROUND_CANDIDATES)]);
+  return [...starts].map((start) => cutAround(raw, start, maxLength));
+}
+
+/** `raw` from `maxLength` before `bestStart` to `2 * maxLength` after it, widened to line starts and ends nearby. */
+function cutAround(raw: string, bestStart: number, maxLength: number): { text: string; before: boolean; after: boolean } {
   let from = Math.max(0, bestStart - maxLength);
   let to = Math.min(raw.length, bestStart + 2 * maxLength);
   if (from > 0) {
@@ -221,6 +252,24 @@ function around(raw: string, spec: MatchSpec, maxLength: number): { text: string
     }
   }
   return { text: raw.slice(from, to), before: from > 0, after: to < raw.length };
+}
+
+/** The starts of the `k` windows of `maxLength` holding the most ranges, densest first, none overlapping another. */
+function densestStarts(ranges: readonly (readonly [number, number])[], maxLength: number, k: number): number[] {
+  const windows: { start: number; count: number }[] = [];
+  let j = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    const start = ranges[i]?.[0] ?? 0;
+    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
+    windows.push({ start, count: j - i });
+  }
+  windows.sort((x, y) => y.count - x.count || x.start - y.start);
+  const chosen: number[] = [];
+  for (const { start } of windows) {
+    if (chosen.length >= k) break;
+    if (chosen.every((other) => Math.abs(other - start) >= maxLength)) chosen.push(start);
+  }
+  return chosen.length > 0 ? chosen : [0];
 }
 
 /** Where a window of `maxLength` covering the most match ranges starts (the first range's start when none fit). */
