@@ -5,9 +5,12 @@
  *  1. ingests BENCH_NODES (default 100k) synthetic exchanges of ~150 words in a Web Worker through the real write
  *     path (one transaction per 1k nodes: nodes + keyword index segment + import row), then compacts the index;
  *     then builds the MiniSearch 7.2 baseline over the same exchanges and persists it (JSON in IndexedDB);
- *  2. cold start, for each engine: restart the browser, open the page with a query in the URL, and time from
+ *  2. a previous session of ours, as a person's first opening after an import: one query, then idle until the
+ *     warm-up has read the index and written its warm snapshot (search/warm-snapshot.ts), which every later opening
+ *     reads; BENCH_NO_SNAPSHOT=1 deletes the snapshot instead, to measure the first opening after an import;
+ *  3. cold start, for each engine: restart the browser, open the page with a query in the URL, and time from
  *     navigation start to the first answer (median of 3 restarts);
- *  3. runs BENCH_QUERIES (default 300) realistic queries (two words, last word often still being typed, some
+ *  4. runs BENCH_QUERIES (default 300) realistic queries (two words, last word often still being typed, some
  *     quoted phrases) and prints p50/p95, plus the page's JS heap after a forced GC.
  * Prints the figures and the ratios ours : MiniSearch.
  * BENCH_PROFILE=<dir> keeps the chromium profile (both ingested vaults) and reuses it when it already holds
@@ -84,6 +87,41 @@ function median(values: number[]): number {
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
+type WarmState = { warming: boolean; snapshotRows: number; snapshotsWritten: number; rowsFetched: number } | null;
+
+function warmState(page: Page): Promise<WarmState> {
+  return page.evaluate(() => (globalThis as unknown as { cogzyBench: { warmState(): WarmState } }).cogzyBench.warmState());
+}
+
+/**
+ * A session before the measured ones, as a person's first opening after an import: one query, then idle until the
+ * warm-up has read the index and written its snapshot (or found a fresh one). Every later opening reads the snapshot.
+ */
+async function previousSession(profile: string, url: string, query: string): Promise<void> {
+  const { context, page } = await launch(profile);
+  await page.goto(`${url}/index.html?cold=ours&q=${encodeURIComponent(query)}`);
+  await page.evaluate(() => (globalThis as unknown as { cogzyBench: { cold: Promise<Cold> } }).cogzyBench.cold);
+  const started = Date.now();
+  let state = await warmState(page);
+  while (Date.now() - started < 120_000) {
+    if (state && !state.warming && (state.snapshotsWritten > 0 || state.snapshotRows > 0)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    state = await warmState(page);
+  }
+  const what = !state ? 'no keyword search' : state.snapshotsWritten > 0 ? `read ${state.rowsFetched} index rows one by one and wrote the warm snapshot` : state.snapshotRows > 0 ? `found a fresh warm snapshot (${state.snapshotRows} rows)` : 'wrote no warm snapshot (timed out)';
+  console.log(`previous session (one query, then idle): ${what}, ${((Date.now() - started) / 1000).toFixed(1)} s after its answer`);
+  await context.close();
+}
+
+/** Deletes the warm snapshot (search/warm-snapshot.ts), so the next opening reads the index row by row. */
+async function clearWarmSnapshot(profile: string, url: string): Promise<void> {
+  const { context, page } = await launch(profile);
+  await page.goto(`${url}/index.html`);
+  await page.evaluate(() => (globalThis as unknown as { cogzyBench: { clearWarmSnapshot(): Promise<void> } }).cogzyBench.clearWarmSnapshot());
+  await context.close();
+  console.log('no warm snapshot: the measured sessions read the index row by row (BENCH_NO_SNAPSHOT=1)');
+}
+
 async function coldStart(
   profile: string,
   url: string,
@@ -120,6 +158,8 @@ async function coldStart(
       full = fullRun.latencies;
       traces = fullRun.traces;
       empty = fullRun.empty;
+      const warmedBy = engine === 'ours' ? await warmState(page) : null;
+      if (warmedBy) console.log(`ours, the measured session's warm-up: ${warmedBy.snapshotRows} postings rows from the warm snapshot, ${warmedBy.rowsFetched} index rows read one by one (with the queries' own)`);
       keyword = (await bench('keyword')).latencies;
       heap = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { heapBytes(): number } }).cogzyBench.heapBytes());
     }
@@ -321,6 +361,9 @@ async function main(): Promise<void> {
       console.log(`load average at end: ${load()}`);
       return;
     }
+    // BENCH_NO_SNAPSHOT=1: measure the first opening after the import instead (no warm snapshot yet).
+    if (process.env['BENCH_NO_SNAPSHOT'] === '1') await clearWarmSnapshot(profile, url);
+    else await previousSession(profile, url, queries[0] ?? 'memory index');
     const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
     const dump = process.env['BENCH_DUMP'];
     if (dump) writeFileSync(dump, JSON.stringify({ queries, full: ours.full, keyword: ours.keyword, traces: ours.traces, load: loadavg() }));

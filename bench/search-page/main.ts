@@ -20,6 +20,7 @@ interface ColdResult {
 type Engine = { search(query: string): Promise<number> };
 
 let engine: Engine | null = null;
+let service: SearchService | null = null;
 let keywordOnly: Engine | null = null;
 /** Our keyword search's breakdown of the last query (null for MiniSearch). */
 let lastTrace: KeywordTrace | null = null;
@@ -29,6 +30,7 @@ async function startOurs(query: string): Promise<ColdResult> {
   const db = await openVaultDatabase({ name: 'cogzy-bench' });
   const openMs = performance.now() - started;
   const search = new SearchService(db);
+  service = search;
   search.keyword.trace = (trace) => {
     lastTrace = trace;
   };
@@ -143,7 +145,20 @@ async function usage(): Promise<number> {
 const params = new URLSearchParams(location.search);
 const cold = params.get('cold');
 const query = params.get('q') ?? '';
-const bench = { ingest, runQueries, compareScoring, heapBytes, usage, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
+/** Our keyword search's warm-up as it stands (rows taken from the warm snapshot, snapshots written), null for MiniSearch. */
+function warmState(): { warming: boolean; snapshotRows: number; snapshotsWritten: number; rowsFetched: number } | null {
+  if (!service) return null;
+  const { warming, snapshotRows, snapshotsWritten, rowsFetched } = service.keyword.readerCounters;
+  return { warming, snapshotRows, snapshotsWritten, rowsFetched };
+}
+
+async function clearWarmSnapshot(): Promise<void> {
+  const db = await openVaultDatabase({ name: 'cogzy-bench' });
+  await db.warmSnapshots.clear();
+  db.close();
+}
+
+const bench = { ingest, runQueries, compareScoring, heapBytes, usage, warmState, clearWarmSnapshot, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
 if (cold === 'ours') bench.cold = startOurs(query);
 if (cold === 'minisearch') bench.cold = startMini(query);
 (globalThis as unknown as { cogzyBench: typeof bench }).cogzyBench = bench;

@@ -2,8 +2,8 @@
  * The search page in a real browser against the production build, over the generated quality export
  * (tests/support/quality-corpus.ts) and one hand-written ChatGPT exchange full of markdown and citation markers:
  * a question typed without a trailing space, the status line following each query, the box following the
- * address, typo and phrase notes, "Show more", grouping by conversation, plain-text snippets and the page
- * before any query.
+ * address, typo and phrase notes, "Show more", grouping by conversation, plain-text snippets, the page
+ * before any query, and the index's warm snapshot across a reload.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -231,5 +231,44 @@ describe('search in the browser', () => {
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toContain('Step 4: blur the face');
     expect(text).not.toContain('【');
+  });
+
+  it('keeps a warm snapshot of the index once searches pause, and answers the same from it after a reload', async () => {
+    const { page } = app;
+    const query = `${baseUrl}#/search?q=${encodeURIComponent('podcast budget')}`;
+    await page.goto(query);
+    await expect.poll(() => results().count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const before = await results().locator('.result-title').allTextContents();
+    // Written by the page's search after its warm-up, once no query has run for 2 s (search/warm-snapshot.ts).
+    const snapshot = () =>
+      page.evaluate(
+        () =>
+          new Promise<{ rows: number; bytes: number; size: number } | null>((resolve, reject) => {
+            const open = indexedDB.open('cogzy-vault');
+            open.onerror = () => reject(open.error ?? new Error('open failed'));
+            open.onsuccess = () => {
+              const db = open.result;
+              if (!db.objectStoreNames.contains('warmSnapshots')) return resolve(null);
+              const get = db.transaction('warmSnapshots').objectStore('warmSnapshots').get('postings');
+              get.onerror = () => reject(get.error ?? new Error('get failed'));
+              get.onsuccess = () => {
+                const row = get.result as { rows: number; bytes: number; blob: Blob } | undefined;
+                db.close();
+                resolve(row ? { rows: row.rows, bytes: row.bytes, size: row.blob.size } : null);
+              };
+            };
+          }),
+      );
+    await expect.poll(snapshot, { timeout: 20_000, interval: 500 }).not.toBeNull();
+    const written = await snapshot();
+    expect(written?.rows).toBeGreaterThan(0);
+    expect(written?.size).toBe(written?.bytes);
+    await page.reload();
+    await expect.poll(() => results().count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // The reopened page's first answer is read row by row; its warm-up then takes the snapshot: ask again after it.
+    await page.waitForTimeout(500);
+    await page.goto(`${baseUrl}#/search?q=${encodeURIComponent('podcast budget ')}`);
+    await expect.poll(() => results().locator('.result-title').allTextContents(), { timeout: 10_000 }).toEqual(before);
+    expect(app.errors).toEqual([]);
   });
 });

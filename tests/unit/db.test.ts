@@ -62,7 +62,7 @@ describe('schema upgrade from the frozen v1 database', () => {
     await loadV1(name);
     const db = await openVaultDatabase({ name });
     opened.push(db);
-    expect(db.verno).toBe(7);
+    expect(db.verno).toBe(8);
     expect(await db.memories.count()).toBe(0);
 
     const conversations = await db.conversations.orderBy('sortAt').toArray();
@@ -169,7 +169,7 @@ describe('schema upgrade v6 -> v7 (nodes into chunk rows)', () => {
     expect(await db.nodes.get(unkeyed.id)).toEqual(unkeyed);
     await db.transaction('rw', [...NODE_TABLES], () => db.nodes.delete([unkeyed.id]));
     opened.push(db);
-    expect(db.verno).toBe(7);
+    expect(db.verno).toBe(8);
     // Told after each page, up to every node.
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress.every((p, i) => p.total === rows.length + 1 && p.done > (progress[i - 1]?.done ?? 0))).toBe(true);

@@ -39,6 +39,8 @@
  *       write is per request. The upgrade moves every node row (docId and all), in conversation order, into chunks
  *       numbered -1, -2, … (new chunks take their first node's docId, which is positive) and drops `nodes`; the
  *       page shows its progress (OpenVaultOptions.onUpgradeProgress). Measured at 100k nodes: 42 s at load 7.
+ *   v8  `warmSnapshots`: the keyword index's postings rows packed in one Blob (search/warm-snapshot.ts), which a
+ *       search session reads at open in one request instead of one per row. A cache: no data to migrate.
  */
 import Dexie, { type Table, type Transaction } from 'dexie';
 import { z } from 'zod';
@@ -47,6 +49,7 @@ import type { Conversation, MemoryNode } from '../../../shared/model';
 import { providerSchema } from '../../../shared/model';
 import { backfillSearchIndex, type DocsRow, type SearchIndexRow } from '../search/keyword-index';
 import { titleSnapshotRow } from '../search/title-index';
+import type { WarmSnapshotRow } from '../search/warm-snapshot';
 import { NodeStore, prepareChunks, type NodeDataRow } from './node-store';
 
 export const DEFAULT_DATABASE_NAME = 'cogzy-vault';
@@ -224,6 +227,8 @@ export class VaultDatabase extends Dexie {
   syncRecords!: Table<SyncRecordRow, string>;
   syncTombstones!: Table<{ key: string }, string>;
   syncPending!: Table<SyncPendingRow, string>;
+  /** v8: the keyword index's postings in one Blob, a cache keyword search reads at open (search/warm-snapshot.ts). */
+  warmSnapshots!: Table<WarmSnapshotRow, string>;
 
   constructor(options: OpenVaultOptions = {}) {
     super(options.name ?? DEFAULT_DATABASE_NAME, {
@@ -291,6 +296,10 @@ function defineSchema(db: Dexie, onUpgradeProgress?: (progress: UpgradeProgress)
   db.version(7)
     .stores({ nodes: null, nodeData: 'id, &*ids, *conversationIds' })
     .upgrade((tx: Transaction) => upgradeNodesToChunks(tx, onUpgradeProgress));
+
+  // v8: the keyword index's warm snapshot (search/warm-snapshot.ts): a cache, written by the first search session
+  // that reads the index row by row. No data to migrate.
+  db.version(8).stores({ warmSnapshots: 'id' });
 }
 
 /** Node rows read per step of the v7 upgrade (a page at a time: a large vault never sits in memory at once). */

@@ -9,6 +9,7 @@
  */
 import type { ConversationRow, NodeRow } from '../db/database';
 import type { SearchIndexRow } from './keyword-index';
+import type { WarmSnapshotStore } from './warm-snapshot';
 
 export type SearchIndexKey = [string, number];
 
@@ -36,6 +37,8 @@ export interface KeywordSearchStorage {
     bulkGetPlaced?(ids: string[], chunks: number[]): Promise<(NodeRow | undefined)[]>;
   };
   conversations: { bulkGet(ids: string[]): Promise<(ConversationRow | undefined)[]> };
+  /** Where the warm-up keeps its snapshot of the postings rows (search/warm-snapshot.ts); the app's vault has one. */
+  warmSnapshots?: WarmSnapshotStore;
 }
 
 /** What compaction needs: the index table with every key listed, and a read-write transaction over it (a VaultDatabase is one). */

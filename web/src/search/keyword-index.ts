@@ -37,6 +37,7 @@ import Dexie from 'dexie';
 import { PROVIDERS, type Provider } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import type { CompactableSearchIndex, SearchIndexTable } from './index-table';
+import { WARM_SNAPSHOT_ID, packPostings, unpackPostings, type WarmSnapshotStore } from './warm-snapshot';
 import type { TitleLogRow } from './title-index';
 import { MAX_TERM_LENGTH, classify, normalizeTerm, wordEnd } from './tokenize';
 import { appendAll, maxOf } from '../../../shared/arrays';
@@ -1504,6 +1505,13 @@ const WARM_BYTES_PER_DOC = 550;
  * slowest; bench/search.bench.ts prints them).
  */
 const WARM_PARTS = 4;
+/** The warm snapshot is written again when it held less than this share of the listed postings rows. */
+const SNAPSHOT_FRESH = 0.9;
+/**
+ * No query for this long before the warm snapshot is written (writing ~40 MB at 100k exchanges keeps IndexedDB busy
+ * for ~0.5 s, which queries typed meanwhile would wait for).
+ */
+const SNAPSHOT_IDLE_MS = 2000;
 /** The title log's part (title-index.ts), the last part a query lists. */
 const TITLES_PART = 'titles';
 
@@ -1528,6 +1536,10 @@ export interface ReaderCounters {
    * a query answered from statistics it had not just read is then asked again (KeywordSearch).
    */
   rowsGone: number;
+  /** Postings rows the warm-up took from the warm snapshot (warm-snapshot.ts) instead of reading them one by one. */
+  snapshotRows: number;
+  /** Warm snapshots written by this reader. */
+  snapshotsWritten: number;
 }
 
 interface HotTerm {
@@ -1551,11 +1563,17 @@ export class KeywordIndexReader {
   private hot = new Map<string, HotTerm>();
   private hotBytes = 0;
   /** Running totals since the reader was made, for timing breakdowns (KeywordSearch.trace): decoding, rows fetched. */
-  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false, rowsGone: 0 };
+  readonly counters: ReaderCounters = { decodeMs: 0, decoded: 0, rowsFetched: 0, warming: false, rowsGone: 0, snapshotRows: 0, snapshotsWritten: 0 };
 
+  /**
+   * `snapshots.store`: where the warm-up keeps its snapshot of the postings rows (warm-snapshot.ts; the app's vault
+   * has a table for it), absent where there is none (the command-line device, most tests); `idleMs`: how long no
+   * query may have run before one is written (SNAPSHOT_IDLE_MS).
+   */
   constructor(
     private readonly table: () => SearchIndexTable,
     private readonly hotPostings = HOT_POSTINGS,
+    private readonly snapshots?: { store: () => WarmSnapshotStore | undefined; idleMs?: number },
   ) {}
 
   /** Fresh statistics; resets every cache when the vault was deleted or replaced. */
@@ -1649,24 +1667,78 @@ export class KeywordIndexReader {
   /**
    * Reads every postings row into the row cache, a few at a time, when the whole index fits well within it: after
    * that, no query waits for a row the first time it touches a word (a query's first reads were most of the slowest
-   * queries). Larger vaults keep reading rows as queries need them.
+   * queries). Larger vaults keep reading rows as queries need them. With a snapshot store, the rows come from the
+   * warm snapshot first (one read for all the rows it still holds), the rest one by one; when the snapshot held less
+   * than SNAPSHOT_FRESH of them, a new one is written once no query has run for SNAPSHOT_IDLE_MS.
    */
   async warm(stats: StatsRow): Promise<void> {
     if (stats.docCount * WARM_BYTES_PER_DOC > ROW_CACHE_BYTES * 0.6) return;
     this.counters.warming = true;
+    let write: (() => Promise<void>) | null;
     try {
-      await this.warmRows(stats);
+      write = await this.warmRows(stats);
     } finally {
       this.counters.warming = false;
     }
+    if (write) await write();
   }
 
-  private async warmRows(stats: StatsRow): Promise<void> {
+  /** Reads the rows; returns the snapshot's writing when one is due (after the warm-up: it waits for a pause). */
+  private async warmRows(stats: StatsRow): Promise<(() => Promise<void>) | null> {
     const listed = await this.pendingSegments(Promise.resolve(stats));
     const parts = [...listed].filter(([part]) => /^[pg]\d/.test(part));
-    for (let i = 0; i < parts.length; i += WARM_PARTS) {
+    const keys = parts.flatMap(([part, segs]) => segs.map((seg) => `${part}:${seg}`));
+    const store = this.snapshots?.store();
+    const adopted = store ? await this.adoptSnapshot(store, stats.generation, new Set(keys)) : 0;
+    // Only the parts with rows still to read (the snapshot's are cached), a few at a time between queries.
+    const toRead = parts.filter(([part, segs]) => segs.some((seg) => !this.rowCache.has(`${part}:${seg}`)));
+    for (let i = 0; i < toRead.length; i += WARM_PARTS) {
       await this.noQueryRunning();
-      await Promise.all(parts.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
+      await Promise.all(toRead.slice(i, i + WARM_PARTS).map(([part, segs]) => this.rows(part, segs)));
+    }
+    return store && keys.length > 0 && adopted < keys.length * SNAPSHOT_FRESH ? () => this.writeSnapshot(store, stats.generation, keys) : null;
+  }
+
+  /**
+   * Puts the rows of the warm snapshot that the index still lists into the row cache; how many. A snapshot of
+   * another generation, or one whose listed rows are less than half its bytes (its buffer stays whole while any of
+   * its rows is cached), is left for a new one. A snapshot that cannot be read is only said in the console.
+   */
+  private async adoptSnapshot(store: WarmSnapshotStore, generation: number, listed: ReadonlySet<string>): Promise<number> {
+    try {
+      const snapshot = await store.get(WARM_SNAPSHOT_ID);
+      if (!snapshot || snapshot.generation !== generation || snapshot.bytes > ROW_CACHE_BYTES) return 0;
+      const rows = unpackPostings(await snapshot.blob.arrayBuffer());
+      if (!rows || this.generation !== generation) return 0;
+      const usable = rows.filter((row) => listed.has(`${row.part}:${row.seg}`));
+      const usableBytes = usable.reduce((n, row) => n + row.data.byteLength + (row.positions?.byteLength ?? 0) + row.offsets.byteLength + (row.positionOffsets?.byteLength ?? 0), 0);
+      if (usableBytes < snapshot.bytes / 2) return 0;
+      for (const row of usable) if (!this.rowCache.has(`${row.part}:${row.seg}`)) this.remember(row);
+      this.counters.snapshotRows += usable.length;
+      return usable.length;
+    } catch (error: unknown) {
+      console.warn('The search index snapshot could not be read; the index is read row by row.', error);
+      return 0;
+    }
+  }
+
+  /** Writes the listed rows, all in the row cache after the warm-up, as the warm snapshot, once queries pause. */
+  private async writeSnapshot(store: WarmSnapshotStore, generation: number, keys: readonly string[]): Promise<void> {
+    await this.idleFor(this.snapshots?.idleMs ?? SNAPSHOT_IDLE_MS);
+    if (this.generation !== generation) return;
+    const rows: PostingsRow[] = [];
+    for (const key of keys) {
+      const row = this.rowCache.get(key)?.row;
+      // A row evicted meanwhile (or gone in a compaction since the listing): the next warm-up writes one.
+      if (row?.kind !== 'postings') return;
+      rows.push(row);
+    }
+    try {
+      await store.put(packPostings(rows, generation));
+      this.counters.snapshotsWritten += 1;
+    } catch (error: unknown) {
+      // Storage full, or Blobs refused (a private window): the index is still read row by row, as before.
+      console.warn('The search index snapshot could not be saved; the index is read row by row when the vault opens.', error);
     }
   }
 
@@ -1886,7 +1958,15 @@ export class KeywordIndexReader {
 
   private remember(row: SearchIndexRow): void {
     const bytes = row.kind === 'postings' ? row.data.byteLength + (row.positions?.byteLength ?? 0) + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
-    this.rowCache.set(`${row.part}:${row.seg}`, { row, bytes });
+    const key = `${row.part}:${row.seg}`;
+    const previous = this.rowCache.get(key);
+    if (previous) {
+      // Read twice (a query's read and the warm-up's, or the snapshot's): counted once. Map order is insertion
+      // order, so it goes last as most recently used.
+      this.rowCache.delete(key);
+      this.cachedBytes -= previous.bytes;
+    }
+    this.rowCache.set(key, { row, bytes });
     this.cachedBytes += bytes;
     for (const [key, entry] of this.rowCache) {
       if (this.cachedBytes <= ROW_CACHE_BYTES) break;

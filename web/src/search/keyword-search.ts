@@ -27,7 +27,7 @@ import { PROVIDERS } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
-import { hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type StatsRow } from './keyword-index';
+import { HOT_POSTINGS, hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type ReaderCounters, type StatsRow } from './keyword-index';
 import { gallop, PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
 import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
@@ -296,7 +296,7 @@ export class KeywordSearch implements ResultSource {
     private readonly db: KeywordSearchStorage,
     private readonly options: { warmIndex?: boolean; commonPostings?: number; exhaustive?: boolean; lookupCost?: number; readFirst?: boolean } = {},
   ) {
-    this.reader = new KeywordIndexReader(() => db.searchIndex);
+    this.reader = new KeywordIndexReader(() => db.searchIndex, HOT_POSTINGS, { store: () => db.warmSnapshots });
     this.titles = new TitleIndexReader(() => db.searchIndex);
     this.commonPostings = options.commonPostings ?? MERGE_MIN_POSTINGS;
     this.lookupCost = options.lookupCost ?? LOOKUP_COST;
@@ -304,6 +304,11 @@ export class KeywordSearch implements ResultSource {
 
   private readonly commonPostings: number;
   private readonly lookupCost: number;
+
+  /** The index reader's running totals: rows read, the warm-up and its snapshot (benchmarks and tests read them). */
+  get readerCounters(): Readonly<ReaderCounters> {
+    return this.reader.counters;
+  }
 
   async search(query: string, filters: SearchFilters, limit: number): Promise<RankedHit[]> {
     return (await this.searchDetailed(query, filters, limit)).hits;
