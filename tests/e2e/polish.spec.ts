@@ -42,6 +42,33 @@ describe('first visit on a touch phone', () => {
       rmSync(profile, { recursive: true, force: true });
     }
   });
+
+  it('shows every bottom-bar label whole at 390 and 360 px (they were cut to "Sea…", "Setti…")', async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'cogzy-polish-nav-'));
+    const { context, page } = await launchChromium(profile, { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    try {
+      await page.goto(`${baseUrl}#/search`);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link').first().waitFor();
+      for (const width of [390, 360]) {
+        await page.setViewportSize({ width, height: 844 });
+        // The label a phone shows: the short one where there is one, else the full one.
+        const shown = await nav.locator('a').evaluateAll((links) =>
+          links.map((link) => {
+            const label = link.querySelector<HTMLElement>('.nav-short') ?? link.querySelector<HTMLElement>('.nav-label');
+            return { text: label?.textContent ?? '', cut: label ? label.scrollWidth > label.clientWidth : true, bottom: link.getBoundingClientRect().bottom };
+          }),
+        );
+        expect(shown.map((label) => label.text)).toEqual(['Search', 'Ask', 'Chats', 'Topics', 'Timeline', 'Import', 'Settings', 'Account']);
+        expect(shown.filter((label) => label.cut).map((label) => `${label.text} at ${width} px`)).toEqual([]);
+        // One row along the bottom of the screen.
+        expect(new Set(shown.map((label) => Math.round(label.bottom))).size).toBe(1);
+      }
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('everyday polish', () => {
