@@ -1958,15 +1958,15 @@ export class KeywordIndexReader {
 
   private remember(row: SearchIndexRow): void {
     const bytes = row.kind === 'postings' ? row.data.byteLength + (row.positions?.byteLength ?? 0) + row.keys.length * 4 : row.kind === 'lexicon' ? row.terms.length * 4 : 64;
-    const key = `${row.part}:${row.seg}`;
-    const previous = this.rowCache.get(key);
+    const rowKey = `${row.part}:${row.seg}`;
+    const previous = this.rowCache.get(rowKey);
     if (previous) {
       // Read twice (a query's read and the warm-up's, or the snapshot's): counted once. Map order is insertion
       // order, so it goes last as most recently used.
-      this.rowCache.delete(key);
+      this.rowCache.delete(rowKey);
       this.cachedBytes -= previous.bytes;
     }
-    this.rowCache.set(key, { row, bytes });
+    this.rowCache.set(rowKey, { row, bytes });
     this.cachedBytes += bytes;
     for (const [key, entry] of this.rowCache) {
       if (this.cachedBytes <= ROW_CACHE_BYTES) break;
