@@ -108,7 +108,8 @@ describe('cost grows linearly with the input', () => {
   // Chains of 4,000 messages against 32,000, the cheapest of 3 runs each: from 500, the small tree stayed in the
   // CPU's caches and a young heap, the large one did not, and linear code measured 8-27 times the cost for 8 times
   // the input on a 2-core VM (CI failed once at 25.0). From 2,000 it measured 5-19 (24 runs), and CI failed once
-  // more at 29.0; from 4,000, 5.7-12.4 (24 runs, cheapest of 5) and 4.8-8.9 (24 runs, cheapest of 3, ~40 s). Quadratic code would still cost 64 times as much.
+  // more at 29.0; from 4,000, 5.7-12.4 (24 runs, cheapest of 5) and 4.8-8.9 (24 runs, cheapest of 3, ~40 s).
+  // Quadratic code would still cost 64 times as much.
   it('large and branchy trees: the Claude adapter and the ChatGPT adapter', async () => {
     await fc.assert(
       fc.asyncProperty(shape, async (s) => {
