@@ -223,8 +223,10 @@ const AROUND_CANDIDATES = 6;
  */
 function around(raw: string, spec: MatchSpec, maxLength: number): { text: string; before: boolean; after: boolean }[] {
   const ranges = matchRanges(raw, spec);
-  const starts = new Set([...densestStarts(ranges, maxLength, AROUND_CANDIDATES), ...densestStarts(ranges, 2 * maxLength, AROUND_CANDIDATES)]);
-  return [...starts].map((start) => cutAround(raw, start, maxLength));
+  const starts = densestStarts(ranges, maxLength, AROUND_CANDIDATES);
+  // A wider window's place is tried too unless one already tried lies near it (the parts would nearly coincide).
+  for (const start of densestStarts(ranges, 2 * maxLength, AROUND_CANDIDATES)) if (starts.every((other) => Math.abs(other - start) >= maxLength / 2)) starts.push(start);
+  return starts.map((start) => cutAround(raw, start, maxLength));
 }
 
 /** `raw` from `maxLength` before `bestStart` to `2 * maxLength` after it, widened to line starts and ends nearby. */
@@ -233,25 +235,75 @@ function cutAround(raw: string, bestStart: number, maxLength: number): { text: s
   let to = Math.min(raw.length, bestStart + 2 * maxLength);
   if (from > 0) {
     // The start of `from`'s line (0 on the first line: no newline before it, which once cut "kayak**kayak" inside
-    // its "**" and left a lone "*" the whole text does not show).
+    // its "**" and left a lone "*" the whole text does not show). Inside a long line, a space outside any inline
+    // markup, so the part's markdown reads as in the whole text.
     const lineStart = raw.lastIndexOf('\n', from - 1) + 1;
     if (from - lineStart < maxLength) from = lineStart;
-    else {
-      const space = raw.lastIndexOf(' ', from);
-      if (space >= 0 && from - space < maxLength) from = space + 1;
-    }
+    else from = midLineCut(raw, lineStart, from - maxLength, from, 'last', maxLength) ?? from;
   }
   if (to < raw.length) {
-    // The end of `to`'s line (the text's end on its last line).
+    // The end of `to`'s line (the text's end on its last line), or inside a long line a space outside inline markup.
     const newline = raw.indexOf('\n', to);
     const lineEnd = newline < 0 ? raw.length : newline;
     if (lineEnd - to < maxLength) to = lineEnd;
     else {
-      const space = raw.indexOf(' ', to);
-      if (space >= 0 && space - to < maxLength) to = space;
+      const lineStart = raw.lastIndexOf('\n', to - 1) + 1;
+      const cut = midLineCut(raw, lineStart, to, to + maxLength, 'first', maxLength);
+      to = cut === null ? to : cut - 1;
     }
   }
   return { text: raw.slice(from, to), before: from > 0, after: to < raw.length };
+}
+
+/** How far (in snippet lengths) a long line is read to find where its inline markup opens and closes. */
+const MARKUP_SCAN = 64;
+
+/**
+ * Where to cut a long line: just after a space where the line so far leaves no inline markup open (bold, italics,
+ * code, a link's text, a citation marker), as plainText pairs them. `last`: the last such space before `hi`, at best
+ * from `lo` on, else further back (the line's start at worst); `first`: the first from `lo` on (the line's end at
+ * worst: its newline's index + 1). Null when the line is too long to read that far.
+ */
+function midLineCut(raw: string, lineStart: number, lo: number, hi: number, which: 'first' | 'last', maxLength: number): number | null {
+  const limit = lineStart + MARKUP_SCAN * maxLength;
+  if (hi > limit) return null;
+  // What plainText would pair, followed the way its patterns pair it: an opening marker is followed by a non-space,
+  // a closing one follows a non-space; code spans pair any two backticks.
+  let code = false;
+  let bold = false;
+  let underline = false;
+  let italic = false;
+  let brackets = 0;
+  let citations = 0;
+  let lastSafe = lineStart;
+  const stop = which === 'last' ? hi : Math.min(raw.length, limit);
+  const space = (at: number): boolean => at < lineStart || at >= raw.length || /\s/u.test(raw[at] ?? ' ');
+  const word = (at: number): boolean => at >= lineStart && at < raw.length && /\w/u.test(raw[at] ?? ' ');
+  for (let i = lineStart; i < stop; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 10) return which === 'first' ? i + 1 : lastSafe; // the line's end
+    if (c === 32) {
+      if (!code && !bold && !underline && !italic && brackets === 0 && citations === 0) {
+        if (which === 'last') lastSafe = i + 1;
+        else if (i >= lo) return i + 1;
+      }
+    } else if (c === 96) code = !code;
+    else if (code) continue;
+    else if ((c === 42 || c === 95) && raw.charCodeAt(i + 1) === c) {
+      const open = c === 42 ? bold : underline;
+      const flips = open ? !space(i - 1) : !space(i + 2);
+      if (flips && c === 42) bold = !bold;
+      else if (flips) underline = !underline;
+      i++;
+    } else if (c === 42) {
+      if (italic ? !space(i - 1) && !word(i + 1) : !space(i + 1) && (i === lineStart || (!word(i - 1) && raw.charCodeAt(i - 1) !== 42))) italic = !italic;
+    } else if (c === 91) brackets++;
+    else if (c === 93) brackets = Math.max(0, brackets - 1);
+    else if (c === 0x3010) citations++;
+    else if (c === 0x3011) citations = Math.max(0, citations - 1);
+  }
+  if (which === 'last') return lastSafe;
+  return stop >= raw.length ? raw.length + 1 : null;
 }
 
 /** The starts of the `k` windows of `maxLength` holding the most ranges, densest first, none overlapping another. */
