@@ -306,8 +306,8 @@ function midLineCut(raw: string, lineStart: number, lo: number, hi: number, whic
   return stop >= raw.length ? raw.length + 1 : null;
 }
 
-/** The starts of the `k` windows of `maxLength` holding the most ranges, densest first, none overlapping another. */
-function densestStarts(ranges: readonly (readonly [number, number])[], maxLength: number, k: number): number[] {
+/** Each window of `maxLength` that starts at a range's start, with how many ranges it holds whole. */
+function windowsOf(ranges: readonly (readonly [number, number])[], maxLength: number): { start: number; count: number }[] {
   const windows: { start: number; count: number }[] = [];
   let j = 0;
   for (let i = 0; i < ranges.length; i++) {
@@ -315,7 +315,12 @@ function densestStarts(ranges: readonly (readonly [number, number])[], maxLength
     while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
     windows.push({ start, count: j - i });
   }
-  windows.sort((x, y) => y.count - x.count || x.start - y.start);
+  return windows;
+}
+
+/** The starts of the `k` windows of `maxLength` holding the most ranges, densest first, none overlapping another. */
+function densestStarts(ranges: readonly (readonly [number, number])[], maxLength: number, k: number): number[] {
+  const windows = windowsOf(ranges, maxLength).sort((x, y) => y.count - x.count || x.start - y.start);
   const chosen: number[] = [];
   for (const { start } of windows) {
     if (chosen.length >= k) break;
@@ -326,16 +331,7 @@ function densestStarts(ranges: readonly (readonly [number, number])[], maxLength
 
 /** Where a window of `maxLength` covering the most match ranges starts (the first range's start when none fit). */
 function densestStart(ranges: readonly (readonly [number, number])[], maxLength: number): number {
-  let bestStart = ranges[0]?.[0] ?? 0;
-  let bestCount = 0;
-  let j = 0;
-  for (let i = 0; i < ranges.length; i++) {
-    const start = ranges[i]?.[0] ?? 0;
-    while (j < ranges.length && (ranges[j]?.[1] ?? 0) <= start + maxLength) j++;
-    if (j - i > bestCount) {
-      bestCount = j - i;
-      bestStart = start;
-    }
-  }
-  return bestStart;
+  let best = { start: ranges[0]?.[0] ?? 0, count: 0 };
+  for (const window of windowsOf(ranges, maxLength)) if (window.count > best.count) best = window;
+  return best.start;
 }
