@@ -248,7 +248,11 @@ describe('search in the browser', () => {
             open.onerror = () => reject(open.error ?? new Error('open failed'));
             open.onsuccess = () => {
               const db = open.result;
-              if (!db.objectStoreNames.contains('warmSnapshots')) return resolve(null);
+              if (!db.objectStoreNames.contains('warmSnapshots')) {
+                db.close();
+                resolve(null);
+                return;
+              }
               const get = db.transaction('warmSnapshots').objectStore('warmSnapshots').get('postings');
               get.onerror = () => reject(get.error ?? new Error('get failed'));
               get.onsuccess = () => {
