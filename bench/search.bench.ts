@@ -42,6 +42,7 @@ const COLD_RUNS = 3;
 const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
 const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
 const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
+const INGEST_PROFILE = process.env['BENCH_CPU_PROFILE'] === 'ingest';
 const COMPARE = process.env['BENCH_COMPARE'] === '1';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
@@ -237,7 +238,69 @@ interface CpuProfile {
 }
 
 /** Self time by function over the profile, most first: where the main thread's time went. */
-function printCpuProfile(profile: CpuProfile): void {
+/**
+ * BENCH_CPU_PROFILE=ingest: records a V8 CPU profile of every dedicated worker the page starts (the ingest runs in
+ * one), through the page's DevTools session (Target.setAutoAttach, messages relayed by Target.sendMessageToTarget);
+ * `stop` prints each worker's self time by function.
+ */
+async function profileWorkers(context: BrowserContext, page: Page): Promise<{ stop(): Promise<void> }> {
+  const cdp = await context.newCDPSession(page);
+  const live = new Set<string>();
+  const profiles = new Map<string, CpuProfile[]>();
+  const pending = new Map<number, (result: unknown) => void>();
+  let nextId = 1;
+  const send = (sessionId: string, method: string, params: object = {}): Promise<unknown> => {
+    const id = nextId++;
+    const answer = new Promise<unknown>((resolve) => pending.set(id, resolve));
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => pending.get(id)?.(null));
+    return answer;
+  };
+  cdp.on('Target.receivedMessageFromTarget', (event: { message: string }) => {
+    const message = JSON.parse(event.message) as { id?: number; result?: unknown };
+    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  });
+  cdp.on('Target.detachedFromTarget', (event: { sessionId: string }) => live.delete(event.sessionId));
+  cdp.on('Target.attachedToTarget', (event: { sessionId: string; targetInfo: { type: string } }) => {
+    if (event.targetInfo.type !== 'worker') return;
+    live.add(event.sessionId);
+    profiles.set(event.sessionId, []);
+    void (async () => {
+      await send(event.sessionId, 'Profiler.enable');
+      await send(event.sessionId, 'Profiler.setSamplingInterval', { interval: 500 });
+      await send(event.sessionId, 'Profiler.start');
+      await send(event.sessionId, 'Runtime.runIfWaitingForDebugger');
+    })();
+  });
+  // A worker's profile is lost when it ends: take it in slices of two seconds (the last slice of each is lost).
+  const take = async (): Promise<void> => {
+    for (const sessionId of [...live]) {
+      const result = (await send(sessionId, 'Profiler.stop')) as { profile?: CpuProfile } | null;
+      if (result?.profile) profiles.get(sessionId)?.push(result.profile);
+      if (live.has(sessionId)) void send(sessionId, 'Profiler.start');
+    }
+  };
+  const timer = setInterval(() => void take(), 2000);
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
+  return {
+    async stop() {
+      clearInterval(timer);
+      await take();
+      for (const [sessionId, slices] of profiles) {
+        if (slices.length === 0) continue;
+        const merged: CpuProfile = { nodes: [], samples: [], timeDeltas: [] };
+        slices.forEach((slice, k) => {
+          const offset = k * 1_000_000;
+          for (const node of slice.nodes) merged.nodes.push({ ...node, id: node.id + offset });
+          for (const id of slice.samples ?? []) merged.samples?.push(id + offset);
+          for (const delta of slice.timeDeltas ?? []) merged.timeDeltas?.push(delta);
+        });
+        printCpuProfile(merged, `a worker (${sessionId.slice(0, 8)}, ${slices.length} slices of 2 s)`);
+      }
+    },
+  };
+}
+
+function printCpuProfile(profile: CpuProfile, what = 'our "+snippets" pass'): void {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let total = 0;
@@ -249,7 +312,7 @@ function printCpuProfile(profile: CpuProfile): void {
     self.set(key, (self.get(key) ?? 0) + delta);
   });
   const idle = [...self].filter(([key]) => key.startsWith('(idle)')).reduce((sum, [, t]) => sum + t, 0);
-  console.log(`\nCPU profile of our "+snippets" pass: ${total.toFixed(0)} ms sampled, ${(total - idle).toFixed(0)} ms busy; self time by function:`);
+  console.log(`\nCPU profile of ${what}: ${total.toFixed(0)} ms sampled, ${(total - idle).toFixed(0)} ms busy; self time by function:`);
   for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${t.toFixed(0).padStart(7)} ms  ${key}`);
 }
 
@@ -308,7 +371,7 @@ async function main(): Promise<void> {
   const marker = join(profile, 'cogzy-bench-vault');
   const [markedNodes, markedPort] = existsSync(marker) ? readFileSync(marker, 'utf8').split(':') : [];
   const reuse = keptProfile !== undefined && markedNodes === String(NODES) && markedPort !== undefined;
-  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true, minify: !CPU_PROFILE }, worker: { format: 'es' } });
+  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true, minify: !CPU_PROFILE && !INGEST_PROFILE }, worker: { format: 'es' } });
   const server = await serve(out, reuse ? Number(markedPort) : 0);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -329,9 +392,11 @@ async function main(): Promise<void> {
           );
     // The headline ingest takes the app's choice (batchWriterPays: a writer worker only with 4 cores or more).
     // BENCH_ONLY=ingest also times the other choice first, into a database of its own, in the same run.
+    const workerProfile = INGEST_PROFILE ? await profileWorkers(context, page) : null;
     const appWriter = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { batchWriterPays(): boolean } }).cogzyBench.batchWriterPays());
     const otherChoice = INGEST_ONLY && !reuse ? await ingest('ours', { writer: !appWriter, database: 'cogzy-bench-other-choice' }) : null;
     const oursIngest = await ingest('ours', { writer: appWriter });
+    await workerProfile?.stop();
     const usageOurs = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { usage(): Promise<number> } }).cogzyBench.usage());
     if (INGEST_ONLY) {
       const miniOnly = await ingest('minisearch');

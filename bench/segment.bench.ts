@@ -15,9 +15,17 @@
  * Before timing, it checks that both builds give the same rows for every batch. (Measured against main's build as it
  * was at 3a256ce, kept in the bench while the build was made faster: 0.56-0.64x the CPU, same rows.)
  * Then the same on half as many batches of mixed scripts (tests/support/segment-corpus.ts).
- * BENCH_BATCHES (default 20) batches of 1,000 nodes, BENCH_ROUNDS (default 5).
+ * Then, in Debian's chromium, in a dedicated worker (bench/segment-page/worker.ts), where an import builds them:
+ * buildSegment keeping its working arrays between builds (the product) against dropping them before every build
+ * (as every build did before), wall ms per 1,000 nodes, and what a fresh typed array costs per MB there.
+ * BENCH_BATCHES (default 20) batches of 1,000 nodes, BENCH_ROUNDS (default 5). BENCH_NO_BROWSER=1 skips chromium.
  */
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'vite';
+import { launchChromium } from '../tests/support/browser';
+import type { SegmentPageRequest, SegmentPageResult } from './segment-page/worker';
 import { isDeepStrictEqual } from 'node:util';
 import { Corpus } from './search-page/corpus';
 import { referenceSegment } from '../tests/support/segment-reference';
@@ -75,11 +83,61 @@ function mixedBatches(): IndexDoc[][] {
   return Array.from({ length: Math.ceil(BATCHES / 2) }, (_, b) => trickyCorpus(SEED + b, BATCH, 1 + b * BATCH));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   console.log(`segment build, ${BATCHES} batches of ${BATCH} nodes (seed ${SEED}), ${ROUNDS} rounds; load average ${load()}`);
   compare(batches());
   console.log(`\nthe same on ${Math.ceil(BATCHES / 2)} batches of mixed scripts (tests/support/segment-corpus.ts: 8% accented, CJK, astral, long words), load average ${load()}`);
   compare(mixedBatches());
+  if (process.env['BENCH_NO_BROWSER'] !== '1') await inChromium();
+}
+
+/** The worker's script as one classic file (vite, like the app's build), so a Blob URL can start it. */
+async function workerScript(): Promise<string> {
+  const out = await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: { write: false, minify: true, lib: { entry: resolve(import.meta.dirname, 'segment-page/worker.ts'), formats: ['iife'], name: 'segmentBench' } },
+  });
+  const outputs = Array.isArray(out) ? out : [out];
+  for (const output of outputs) {
+    if (!('output' in output)) continue;
+    for (const chunk of output.output) if (chunk.type === 'chunk') return chunk.code;
+  }
+  throw new Error('vite built no script for the segment worker');
+}
+
+async function inChromium(): Promise<void> {
+  const profile = mkdtempSync(join(tmpdir(), 'cogzy-bench-segment-'));
+  const { context, page } = await launchChromium(profile);
+  try {
+    const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
+    console.log(`\nin chromium (${version}), a dedicated worker, ${BATCHES} batches of ${BATCH} (seed ${SEED}), ${ROUNDS} rounds; load average ${load()}`);
+    const code = await workerScript();
+    await page.goto('about:blank');
+    const request: SegmentPageRequest = { seed: SEED, batches: BATCHES, batch: BATCH, rounds: ROUNDS };
+    const answer = await page.evaluate(
+      ([source, message]) =>
+        new Promise<{ ok?: SegmentPageResult; error?: string }>((done) => {
+          const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+          worker.onmessage = (event: MessageEvent<{ ok?: SegmentPageResult; error?: string }>) => done(event.data);
+          worker.onerror = (event) => done({ error: event.message });
+          worker.postMessage(message);
+        }),
+      [code, request] as const,
+    );
+    if (!answer.ok) throw new Error(`the segment worker failed: ${answer.error ?? 'no answer'}`);
+    const { kept, fresh, allocation } = answer.ok;
+    const f = (v: number): string => `${v.toFixed(1).padStart(6)} ms`;
+    console.log(`wall ms per 1,000 nodes, median of ${ROUNDS} rounds (min … max):`);
+    console.log(`  arrays kept between builds (the product)   ${f(median(kept))}   (${Math.min(...kept).toFixed(1)} … ${Math.max(...kept).toFixed(1)})`);
+    console.log(`  arrays made again for every build          ${f(median(fresh))}   (${Math.min(...fresh).toFixed(1)} … ${Math.max(...fresh).toFixed(1)})`);
+    console.log(`kept : made again, per round: ${kept.map((k, i) => (k / (fresh[i] ?? 1)).toFixed(2)).join(' ')} (median ${median(kept.map((k, i) => k / (fresh[i] ?? 1))).toFixed(2)})`);
+    console.log(`a fresh Uint8Array touched once per 4 KB, ms per MB by size: ${Object.entries(allocation).map(([kb, v]) => `${kb} KB ${v.toFixed(2)}`).join(', ')}`);
+    console.log(`load average ${load()}`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
 
 function compare(all: readonly IndexDoc[][]): void {
@@ -139,4 +197,4 @@ function compare(all: readonly IndexDoc[][]): void {
   console.log(`load average ${load()}${sink === 0 ? ' (nothing built?)' : ''}`);
 }
 
-main();
+await main();

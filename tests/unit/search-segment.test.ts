@@ -3,7 +3,7 @@
 // Maps, a default string sort and one varint at a time; and exactly what main wrote before that work (a digest).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSegment, GROUPS, sortedTermIds, type IndexDoc } from '../../web/src/search/keyword-index';
+import { buildSegment, GROUPS, releaseSegmentScratch, sortedTermIds, type IndexDoc } from '../../web/src/search/keyword-index';
 import { referenceSegment } from '../support/segment-reference';
 import { SEPARATORS, TRICKY, segmentDigest as digest, trickyCorpus as corpus } from '../support/segment-corpus';
 
@@ -31,6 +31,26 @@ describe('segment rows', () => {
       return rest;
     });
     expect(digest(asBefore)).toBe(MAIN_DIGEST);
+  });
+
+  it('owe nothing to the build before, whose working arrays the next build reuses', () => {
+    // A large build leaves long arrays full of its own terms, counts and postings; smaller builds after it, and one
+    // of the same documents, must write what a build on fresh arrays writes.
+    const large = corpus(31, 2500);
+    const small = corpus(32, 40, 90_001);
+    const single = corpus(33, 1, 95_001);
+    releaseSegmentScratch();
+    const fresh = [buildSegment(small, 3), buildSegment(single, 4)];
+    releaseSegmentScratch();
+    const first = buildSegment(large, 2);
+    expect(buildSegment(small, 3)).toStrictEqual(fresh[0]);
+    expect(buildSegment(single, 4)).toStrictEqual(fresh[1]);
+    expect(buildSegment(large, 2)).toStrictEqual(first);
+    expect(first).toStrictEqual(referenceSegment(large, 2));
+    // The rows never share memory with the arrays kept for the next build.
+    const before = structuredClone(first.rows);
+    buildSegment(corpus(34, 2500, 120_001), 5);
+    expect(first.rows).toStrictEqual(before);
   });
 
   it('are those of the plain reference for any texts made of tricky words', () => {

@@ -378,6 +378,21 @@ class TermInterner {
   /** The number of slots - 1 (a power of two - 1). */
   private mask = (1 << 14) - 1;
 
+  /**
+   * Forgets every term, keeping the arrays (and the table's size): buildSegment reuses one interner from batch to
+   * batch, since a fresh typed array costs its pages again (see SegmentScratch).
+   */
+  reset(): void {
+    this.terms.length = 0;
+    this.charStart[0] = 0;
+    this.slots.fill(0);
+  }
+
+  /** Bytes held by the interner's arrays. */
+  get bytes(): number {
+    return this.ids.byteLength + this.hashes.byteLength + this.chars.byteLength + this.charStart.byteLength + this.slots.byteLength;
+  }
+
   bucket(id: number): number {
     return (this.hashes[id] ?? 0) % BUCKETS;
   }
@@ -642,6 +657,79 @@ function sortByCodeUnits(count: number, chars: Uint16Array, charStart: Uint32Arr
   return ids;
 }
 
+/**
+ * buildSegment's working arrays, kept from one build to the next. Measured in Chromium 150 on this project's machines
+ * (bench/segment.bench.ts, its Chromium part): a fresh typed array costs 3–7 ms per MB before its first use (its pages are
+ * mapped and zeroed one fault at a time), whatever its size; node's allocator keeps its pages and pays ~0.2 ms. A
+ * batch of 1,000 exchanges made ~11 MB of them, of which the segment's rows keep 0.7 MB. Grown as needed, never
+ * shrunk; kept while it holds at most SCRATCH_KEPT_BYTES, and dropped SCRATCH_KEPT_MS after the last build (an
+ * import builds one every few hundred ms; a sync pull or a compaction now and then).
+ */
+class SegmentScratch {
+  readonly interner = new TermInterner();
+  df = new Uint32Array(4096);
+  lastDoc = new Int32Array(4096);
+  tfOf = new Uint32Array(4096);
+  slotOf = new Uint32Array(4096);
+  postingKey = new Uint32Array(65_536);
+  postingData = new Uint32Array(3 * 65_536 + 3);
+  positionBytes = new Uint8Array(262_144);
+  fieldPositions = new Uint32Array(4096);
+  touched = new Uint32Array(4096);
+  /** The postings in key order (four numbers each), the keys' starts and their cursors, the rows' key offsets. */
+  sorted = new Uint32Array(4 * 65_536);
+  keyStart = new Uint32Array(4096);
+  cursor = new Uint32Array(4096);
+  keyOffsets = new Uint32Array(4096);
+  keyPositionOffsets = new Uint32Array(4096);
+  readonly writer = new ByteWriter();
+  readonly positionWriter = new ByteWriter();
+
+  get bytes(): number {
+    let total = this.interner.bytes + this.writer.bytes.byteLength + this.positionWriter.bytes.byteLength;
+    for (const array of [this.df, this.lastDoc, this.tfOf, this.slotOf, this.postingKey, this.postingData, this.positionBytes, this.fieldPositions, this.touched, this.sorted, this.keyStart, this.cursor, this.keyOffsets, this.keyPositionOffsets]) {
+      total += array.byteLength;
+    }
+    return total;
+  }
+}
+
+/** The largest SegmentScratch kept between builds (a batch of 1,000 exchanges needs ~10 MB), and for how long. */
+const SCRATCH_KEPT_BYTES = 48 * 1024 * 1024;
+const SCRATCH_KEPT_MS = 20_000;
+let keptScratch: SegmentScratch | null = null;
+let scratchTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** The kept scratch (or a new one), emptied; a build that throws never gives it back, so none is shared by two. */
+function takeScratch(): SegmentScratch {
+  const scratch = keptScratch ?? new SegmentScratch();
+  keptScratch = null;
+  scratch.interner.reset();
+  scratch.df.fill(0);
+  scratch.lastDoc.fill(-1);
+  scratch.tfOf.fill(0);
+  scratch.writer.length = 0;
+  scratch.positionWriter.length = 0;
+  return scratch;
+}
+
+/** Drops the kept scratch: the next build allocates its arrays again (bench/segment.bench.ts compares both). */
+export function releaseSegmentScratch(): void {
+  keptScratch = null;
+  if (scratchTimer !== null) clearTimeout(scratchTimer);
+  scratchTimer = null;
+}
+
+function keepScratch(scratch: SegmentScratch): void {
+  if (scratch.bytes > SCRATCH_KEPT_BYTES) return;
+  keptScratch = scratch;
+  if (scratchTimer !== null) clearTimeout(scratchTimer);
+  scratchTimer = setTimeout(() => {
+    keptScratch = null;
+    scratchTimer = null;
+  }, SCRATCH_KEPT_MS);
+}
+
 /** Where buildSegment's time goes, in ms (performance.now), added to by each call given one (bench/segment.bench.ts). */
 export interface SegmentPhases {
   /** Tokenizing, interning the terms, and the postings and positions of every (document, field, term). */
@@ -670,24 +758,26 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
     phases[phase] += now - clock;
     clock = now;
   };
+  // Working arrays from the build before (SegmentScratch), emptied where they are read before written.
+  const scratch = takeScratch();
   // Terms are interned to small integers so the hot loop touches typed arrays, not string-keyed maps.
-  const interner = new TermInterner();
-  let df = new Uint32Array(4096);
-  let lastDoc = new Int32Array(4096).fill(-1);
-  let tfOf = new Uint32Array(4096);
+  const interner = scratch.interner;
+  let df = scratch.df;
+  let lastDoc = scratch.lastDoc;
+  let tfOf = scratch.tfOf;
   /** Each term's next free slot in `fieldPositions`, while its field's positions are scattered. */
-  let slotOf = new Uint32Array(4096);
+  let slotOf = scratch.slotOf;
   // One posting per (document, field, term): its key (term * 3 + field slot), and three numbers side by side, read
   // together when the postings are encoded in key order: docId, term frequency, where its positions' bytes start.
-  let postingKey = new Uint32Array(65_536);
-  let postingData = new Uint32Array(3 * 65_536 + 3);
+  let postingKey = scratch.postingKey;
+  let postingData = scratch.postingData;
   let postings = 0;
   /** Every posting's positions, already varint gaps (first as is), one posting after the other. */
-  let positionBytes = new Uint8Array(262_144);
+  let positionBytes = scratch.positionBytes;
   let positionLength = 0;
   /** The current field's positions grouped by term (a counting scatter), and its distinct terms, first seen first. */
-  let fieldPositions = new Uint32Array(4096);
-  let touched = new Uint32Array(4096);
+  let fieldPositions = scratch.fieldPositions;
+  let touched = scratch.touched;
   const lengths: [number, number, number] = [0, 0, 0];
   const docIds = new Uint32Array(docs.length);
   const provider = new Uint8Array(docs.length);
@@ -795,13 +885,18 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
 
   // Counting sort by key; documents stay in ascending order within each key.
   const keyCount = termList.length * 3;
-  const keyStart = new Uint32Array(keyCount + 1);
+  scratch.keyStart = grownTo(scratch.keyStart, keyCount + 1, (n) => new Uint32Array(n));
+  const keyStart = scratch.keyStart;
+  keyStart.fill(0, 0, keyCount + 1);
   for (let i = 0; i < postings; i++) bump(keyStart, (postingKey[i] ?? 0) + 1);
   for (let k = 0; k < keyCount; k++) keyStart[k + 1] = (keyStart[k + 1] ?? 0) + (keyStart[k] ?? 0);
-  const cursor = keyStart.slice(0, keyCount);
+  scratch.cursor = grownTo(scratch.cursor, keyCount, (n) => new Uint32Array(n));
+  const cursor = scratch.cursor;
+  cursor.set(keyStart.subarray(0, keyCount));
   // The postings' numbers moved into key order (writes far apart cost less than reads far apart when encoding), four
   // each: docId, term frequency, and the start and end of its positions' bytes.
-  const sorted = new Uint32Array(4 * postings);
+  scratch.sorted = grownTo(scratch.sorted, 4 * postings, (n) => new Uint32Array(n));
+  const sorted = scratch.sorted;
   for (let i = 0; i < postings; i++) {
     const to = 4 * bump(cursor, postingKey[i] ?? 0);
     const from = 3 * i;
@@ -829,13 +924,15 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
   lap('sort');
 
   const rows: SearchIndexRow[] = [];
-  const writer = new ByteWriter();
-  const positionWriter = new ByteWriter();
+  const writer = scratch.writer;
+  const positionWriter = scratch.positionWriter;
   // Every position of the segment fits, so the copies below write without checking.
   positionWriter.ensure(positionLength);
   const rowPositions = positionWriter.bytes;
-  const keyOffsets = new Uint32Array(3 * termCount + 1);
-  const keyPositionOffsets = new Uint32Array(3 * termCount + 1);
+  scratch.keyOffsets = grownTo(scratch.keyOffsets, 3 * termCount + 1, (n) => new Uint32Array(n));
+  scratch.keyPositionOffsets = grownTo(scratch.keyPositionOffsets, 3 * termCount + 1, (n) => new Uint32Array(n));
+  const keyOffsets = scratch.keyOffsets;
+  const keyPositionOffsets = scratch.keyPositionOffsets;
   for (let g = 0; g < GROUPS; g++) {
     const from = groupStart[g] ?? 0;
     const to = groupStart[g + 1] ?? 0;
@@ -910,6 +1007,8 @@ export function buildSegment(docs: readonly IndexDoc[], seg: number, phases?: Se
   rows.push({ part: 'lex', seg, kind: 'lexicon', terms: sortedTerms.join('\n'), df: lexDf });
   rows.push({ part: 'docs', seg, kind: 'docs', docIds, provider, createdAt, active, lengths: docLengths, conversations, conversationOf, nodeIds: nodeIds.join('\n'), chunks });
   lap('encode');
+  Object.assign(scratch, { df, lastDoc, tfOf, slotOf, postingKey, postingData, positionBytes, fieldPositions, touched });
+  keepScratch(scratch);
   return { rows, lengths };
 }
 
