@@ -728,6 +728,8 @@ function keepScratch(scratch: SegmentScratch): void {
     keptScratch = null;
     scratchTimer = null;
   }, SCRATCH_KEPT_MS);
+  // In node (the command-line device, tests) the timer must not keep the process alive.
+  (scratchTimer as { unref?: () => void }).unref?.();
 }
 
 /** Where buildSegment's time goes, in ms (performance.now), added to by each call given one (bench/segment.bench.ts). */
