@@ -252,7 +252,7 @@ async function ours(request: IngestRequest, corpus: Corpus): Promise<IngestResul
  * rows, indexes and durability. Measured: the cost is per request (row), far more than per index or per byte.
  */
 const exp = new Dexie('cogzy-bench-variants', { chromeTransactionDurability: 'relaxed' });
-exp.version(1).stores({
+exp.version(2).stores({
   plain: 'id',
   compound: 'id, [conversationId+ordinal]',
   full: 'id, [conversationId+ordinal], provider, createdAt, isActive',
@@ -267,6 +267,8 @@ exp.version(1).stores({
   // Conversation rows as the vault stores them (v5+), then by primary key only.
   conversations: 'id, provider, sortAt, titleKey, [provider+sortAt]',
   conversationsPk: 'id',
+  // conversationRaws as the vault stores them (one row per conversation), and the same raws in one row.
+  raws: 'id',
 });
 const variantTimes: Record<string, number> = {};
 async function variants(rows: NodeRow[], from: number): Promise<void> {
@@ -299,6 +301,9 @@ async function variants(rows: NodeRow[], from: number): Promise<void> {
   const conversations = [...new Map(rows.map((r) => [r.conversationId, { id: `${from}:${r.conversationId}`, provider: r.provider, sortAt: r.createdAt ?? 0, titleKey: r.conversationId.slice(0, 12) }])).values()];
   await time(`${conversations.length} conversation rows, 4 indexes`, () => exp.transaction('rw', 'conversations', () => exp.table('conversations').bulkAdd(conversations)));
   await time(`${conversations.length} conversation rows, primary key only`, () => exp.transaction('rw', 'conversationsPk', () => exp.table('conversationsPk').bulkAdd(conversations)));
+  const raws = conversations.map((c) => ({ id: c.id, raw: '{}' }));
+  await time(`${raws.length} raw rows of '{}'`, () => exp.transaction('rw', 'raws', () => exp.table('raws').bulkPut(raws)));
+  await time(`1 row of ${raws.length} raws of '{}'`, () => exp.transaction('rw', 'raws', () => exp.table('raws').put({ id: `all:${from}`, raws })));
   const idb = exp.backendDB();
   const raw = (store: string, list: unknown[], durability: IDBTransactionDurability) =>
     new Promise<void>((resolve, reject) => {

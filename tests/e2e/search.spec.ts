@@ -39,6 +39,32 @@ function markdownExport(): string {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** The vault's warm snapshot row (search/warm-snapshot.ts) as the page's IndexedDB holds it, or null. */
+function warmSnapshot(page: BrowserSession['page']): Promise<{ rows: number; bytes: number; size: number } | null> {
+  return page.evaluate(
+    () =>
+      new Promise<{ rows: number; bytes: number; size: number } | null>((resolve, reject) => {
+        const open = indexedDB.open('cogzy-vault');
+        open.onerror = () => reject(open.error ?? new Error('open failed'));
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('warmSnapshots')) {
+            db.close();
+            resolve(null);
+            return;
+          }
+          const get = db.transaction('warmSnapshots').objectStore('warmSnapshots').get('postings');
+          get.onerror = () => reject(get.error ?? new Error('get failed'));
+          get.onsuccess = () => {
+            const row = get.result as { rows: number; bytes: number; blob: Blob } | undefined;
+            db.close();
+            resolve(row ? { rows: row.rows, bytes: row.bytes, size: row.blob.size } : null);
+          };
+        };
+      }),
+  );
+}
+
 describe('search in the browser', () => {
   let app: BrowserSession;
   const results = () => app.page.getByRole('listbox', { name: 'Search results' }).getByRole('option');
@@ -59,6 +85,14 @@ describe('search in the browser', () => {
 
   afterAll(async () => {
     await app.close();
+  });
+
+  it('after the import, before any search, keeps the index as one Blob for the first search session to read', async () => {
+    // The import worker writes it once its merge is done (import-worker.ts, writeWarmSnapshot): no query has run yet.
+    await expect.poll(() => warmSnapshot(app.page), { timeout: 20_000, interval: 250 }).not.toBeNull();
+    const written = await warmSnapshot(app.page);
+    expect(written?.rows).toBeGreaterThan(0);
+    expect(written?.size).toBe(written?.bytes);
   });
 
   it('before any query, shows recent conversations and example queries that search', async () => {
@@ -233,38 +267,14 @@ describe('search in the browser', () => {
     expect(text).not.toContain('【');
   });
 
-  it('keeps a warm snapshot of the index once searches pause, and answers the same from it after a reload', async () => {
+  it('keeps a warm snapshot of the index, and answers the same from it after a reload', async () => {
     const { page } = app;
     const query = `${baseUrl}#/search?q=${encodeURIComponent('podcast budget')}`;
     await page.goto(query);
     await expect.poll(() => results().count(), { timeout: 10_000 }).toBeGreaterThan(0);
     const before = await results().locator('.result-title').allTextContents();
-    // Written by the page's search after its warm-up, once no query has run for 2 s (search/warm-snapshot.ts).
-    const snapshot = () =>
-      page.evaluate(
-        () =>
-          new Promise<{ rows: number; bytes: number; size: number } | null>((resolve, reject) => {
-            const open = indexedDB.open('cogzy-vault');
-            open.onerror = () => reject(open.error ?? new Error('open failed'));
-            open.onsuccess = () => {
-              const db = open.result;
-              if (!db.objectStoreNames.contains('warmSnapshots')) {
-                db.close();
-                resolve(null);
-                return;
-              }
-              const get = db.transaction('warmSnapshots').objectStore('warmSnapshots').get('postings');
-              get.onerror = () => reject(get.error ?? new Error('get failed'));
-              get.onsuccess = () => {
-                const row = get.result as { rows: number; bytes: number; blob: Blob } | undefined;
-                db.close();
-                resolve(row ? { rows: row.rows, bytes: row.bytes, size: row.blob.size } : null);
-              };
-            };
-          }),
-      );
-    await expect.poll(snapshot, { timeout: 20_000, interval: 500 }).not.toBeNull();
-    const written = await snapshot();
+    await expect.poll(() => warmSnapshot(page), { timeout: 20_000, interval: 500 }).not.toBeNull();
+    const written = await warmSnapshot(page);
     expect(written?.rows).toBeGreaterThan(0);
     expect(written?.size).toBe(written?.bytes);
     await page.reload();

@@ -9,7 +9,7 @@ import { NODE_TABLES } from '../../web/src/db/node-store';
 import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { commitImportBatch, createImportRow } from '../../web/src/db/import-writes';
 import { toNodeRow } from '../../web/src/db/vault-writes';
-import { buildSegment, compactSearchIndex, KeywordIndexReader, nodeToIndexDoc, postingsFor, removeFromSearchIndex, type PostingsRow } from '../../web/src/search/keyword-index';
+import { buildSegment, compactSearchIndex, KeywordIndexReader, nodeToIndexDoc, postingsFor, removeFromSearchIndex, writeWarmSnapshot, type PostingsRow } from '../../web/src/search/keyword-index';
 import { KeywordSearch } from '../../web/src/search/keyword-search';
 import { packPostings, unpackPostings, WARM_SNAPSHOT_ID } from '../../web/src/search/warm-snapshot';
 import { textBatch, textConversation, textNode } from './text-batch';
@@ -164,6 +164,23 @@ describe('the warm-up with a snapshot store', () => {
     expect(fresh.counters.rowsFetched).toBe(0);
     const plain = new KeywordIndexReader(() => db.searchIndex, Number.POSITIVE_INFINITY);
     expect(await docsWith(fresh, 'kayak')).toEqual(await docsWith(plain, 'kayak'));
+  });
+
+  it('is written by writeWarmSnapshot after an import merged its rows: the next session reads no postings row one by one', async () => {
+    await commitImportBatch(db, importId, batch(5, 30), { parseMs: 0, now: 4 });
+    await compactSearchIndex(db, { minSegments: 1 });
+    expect(await writeWarmSnapshot(() => db.searchIndex, () => db.warmSnapshots)).toBe(true);
+    const rows = await postingsRowCount();
+    expect((await db.warmSnapshots.get(WARM_SNAPSHOT_ID))?.rows).toBe(rows);
+    // Already fresh: nothing written again.
+    expect(await writeWarmSnapshot(() => db.searchIndex, () => db.warmSnapshots)).toBe(false);
+    const next = reader();
+    await next.warm(await next.stats());
+    expect(next.counters.snapshotRows).toBe(rows);
+    expect(next.counters.rowsFetched).toBe(0);
+    expect(next.counters.snapshotsWritten).toBe(0);
+    const plain = new KeywordIndexReader(() => db.searchIndex, Number.POSITIVE_INFINITY);
+    for (const word of ['harbour', 'kayak', '東京']) expect(await docsWith(next, word)).toEqual(await docsWith(plain, word));
   });
 
   it('takes nothing from a snapshot of another generation (a deletion), and answers searches as without one', async () => {

@@ -6,7 +6,8 @@
  *
  * `done` resolves with the final import rows (one per file: status, counts, warnings, error) or rejects with an
  * AppError when the run itself could not start (e.g. storage unavailable). Progress arrives through the handlers.
- * One worker per run; it is terminated when the run ends.
+ * One worker per run; it is ended once it says its work after the run (merging the index, its snapshot) is done, or
+ * when the run fails. `done` resolves when the files are in, before that work.
  */
 import { AppError } from '../../../shared/errors';
 import type { ImportRow } from '../db/database';
@@ -52,8 +53,11 @@ export function startImport(files: readonly File[], handlers: ImportHandlers = {
           handlers.onFileFinished?.({ fileIndex: message.fileIndex, importId: message.importId, row: message.row });
           break;
         case 'run-finished':
-          worker.terminate();
+          // Searchable now; the worker goes on merging the index and saving its snapshot (ended at run-closed).
           resolve(message.rows);
+          break;
+        case 'run-closed':
+          worker.terminate();
           break;
         case 'run-failed':
           worker.terminate();

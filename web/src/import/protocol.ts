@@ -3,7 +3,8 @@
  * Errors cross as data (AppErrorData), never as thrown objects.
  *
  *   page -> worker: ToWorker    { type: 'start', runId, files } | { type: 'cancel', runId }
- *   worker -> page: FromWorker  file-started | progress | file-finished | run-finished | run-failed
+ *   worker -> page: FromWorker  file-started | progress | file-finished | run-finished | run-failed | run-closed
+ *     (run-finished: the files are in; run-closed: its work after them, the index's merge and snapshot, is done too)
  *   IMPORT_LOCK_NAME: Web Lock held while a run is in progress (other tabs must not mark it interrupted)
  */
 import { z } from 'zod';
@@ -47,5 +48,6 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('file-finished'), runId: z.string(), fileIndex: z.number().int().nonnegative(), importId: z.number().int(), row: importRowSchema }),
   z.object({ type: z.literal('run-finished'), runId: z.string(), rows: z.array(importRowSchema) }),
   z.object({ type: z.literal('run-failed'), runId: z.string(), error: appErrorDataSchema }),
+  z.object({ type: z.literal('run-closed'), runId: z.string() }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -28,6 +28,7 @@
  *   backfillSearchIndex(table, nodes: NodeRow[]): Promise<void>                         // nodes already numbered
  *   removeFromSearchIndex(table, docIds: number[]): Promise<StatsRow>                   // inside a rw transaction
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
+ *   writeWarmSnapshot(table, store): Promise<boolean>   // the whole index as one Blob now (after an import's merge)
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
  *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
  *     stats(); readStats(); adopt(stats); known   // statistics: read and adopted, read only, adopted, last adopted
@@ -1606,6 +1607,19 @@ const WARM_BYTES_PER_DOC = 550;
  * slowest; bench/search.bench.ts prints them).
  */
 const WARM_PARTS = 4;
+/**
+ * Writes the warm snapshot of the index as it is now, unless the one stored is fresh or the index is too large to be
+ * warmed (KeywordIndexReader.warm, with no pause to wait for): the import worker calls it once its merge is done, so
+ * the first search session after an import reads the index in one request, not row by row (a session that found
+ * no fresh snapshot read the 512 rows of a 100k vault one by one while its first queries waited behind them).
+ * Whether it wrote one. A cache: a failure is said in the console and changes nothing else.
+ */
+export async function writeWarmSnapshot(table: () => SearchIndexTable, store: () => WarmSnapshotStore): Promise<boolean> {
+  const reader = new KeywordIndexReader(table, HOT_POSTINGS, { store, idleMs: 0 });
+  await reader.warm(await reader.stats());
+  return reader.counters.snapshotsWritten > 0;
+}
+
 /** The warm snapshot is written again when it held less than this share of the listed postings rows. */
 const SNAPSHOT_FRESH = 0.9;
 /**
