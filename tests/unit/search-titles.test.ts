@@ -113,6 +113,25 @@ describe('conversation titles are searchable', () => {
     expect((await search.search('seedlings ', { filters: { role: 'human' } })).results).toEqual([]);
   });
 
+  it('ranks the same whatever queries ran before (the title arrays a query borrows go back zeroed)', async () => {
+    // Each word is in one conversation's title and in the other's exchanges: a query borrows an array of title
+    // frequencies by conversation, and one left with the other word's entries would lift the wrong exchange.
+    const db = await freshDb();
+    const importId = await createImportRow(db, { fileName: 'tides.json', status: 'processing', bytes: 1, fileKey: 'k', now: 1 });
+    const items = [
+      { conversation: conversation('chatgpt:kayak', 'Harbour kayak', 2), nodes: [node('chatgpt:kayak', 0, 'When is the tide low?', 'At six.'), node('chatgpt:kayak', 1, 'Which paddle?', 'A light one.')] },
+      { conversation: conversation('chatgpt:tide', 'Tide tables', 2), nodes: [node('chatgpt:tide', 0, 'Can I rent a kayak there?', 'Yes, at the pier.'), node('chatgpt:tide', 1, 'Spring tides?', 'Twice a month.')] },
+    ];
+    await commitImportBatch(db, importId, { items: items.map((item) => ({ ...item, duplicates: 0 })), progress: { bytesRead: 1, totalBytes: 1, records: 2, conversations: 2, nodes: 4, duplicates: 0 }, checkpoint: { records: 2 } }, { parseMs: 0, now: 2 });
+    const search = new SearchService(db);
+    const queries = ['tide ', 'kayak ', 'harbour tide ', 'kayak tables '];
+    const first = [];
+    for (const query of queries) first.push((await search.search(query)).results);
+    expect(first.every((results) => results.length > 0)).toBe(true);
+    // Each again, after every other, in the other order: the same hits with the same scores.
+    for (const query of [...queries].reverse()) expect((await search.search(query)).results).toEqual(first[queries.indexOf(query)]);
+  });
+
   it('in hybrid search too (the stand-in embeddings)', async () => {
     const db = await importedVault();
     const server = await startOpenAiServer();

@@ -505,6 +505,7 @@ export class KeywordSearch implements ResultSource {
     try {
       return await this.rank({ parsed, filters, limit, fields, words, groups, docs, stats, titleMatches, titleIndex, expansions, corrections, ignored, keywordQuery, pending, trace, beforePage: view?.beforePage }, work);
     } finally {
+      titleMatches?.release();
       this.releaseWorkspace(work);
     }
   }

@@ -24,6 +24,16 @@ export interface MergedPostings {
 
 const cache = new WeakMap<readonly Postings[], Map<string, MergedPostings>>();
 
+/**
+ * The merge's working arrays (room for every posting, before duplicates across fields and segments are summed),
+ * kept from one merge to the next: in Chromium a fresh typed array is paid for page by page (see keyword-index.ts
+ * SegmentScratch), and a word in most of 100k exchanges has ~200k postings (2.4 MB here). The merge itself keeps
+ * arrays of its exact size. Kept up to MERGE_SCRATCH_KEPT postings.
+ */
+let scratchIds = new Uint32Array(0);
+let scratchSums = new Float64Array(0);
+const MERGE_SCRATCH_KEPT = 1 << 20;
+
 /** The merged postings of a term, or null when it has fewer than `minPostings` postings (too rare to be worth merging). */
 export function mergedPostings(
   byField: ReadonlyMap<FieldCode, readonly Postings[]>,
@@ -48,8 +58,12 @@ export function mergedPostings(
     const weight = fieldWeight(field);
     for (const list of lists) if (list.docIds.length > 0) heads.push({ ids: list.docIds, tfs: list.tfs, weight, at: 0 });
   }
-  const ids = new Uint32Array(count);
-  const sums = new Float64Array(count);
+  if (scratchIds.length < count) {
+    scratchIds = new Uint32Array(count);
+    scratchSums = new Float64Array(count);
+  }
+  const ids = scratchIds;
+  const sums = scratchSums;
   let n = 0;
   for (;;) {
     let doc = capacity;
@@ -67,6 +81,10 @@ export function mergedPostings(
   }
   const docIds = ids.slice(0, n);
   const tf = sums.slice(0, n);
+  if (scratchIds.length > MERGE_SCRATCH_KEPT) {
+    scratchIds = new Uint32Array(0);
+    scratchSums = new Float64Array(0);
+  }
   const merged = { docIds, tf };
   const byKey = cache.get(anchor) ?? new Map<string, MergedPostings>();
   byKey.set(key, merged);

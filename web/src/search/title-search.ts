@@ -68,9 +68,18 @@ interface TermTitles {
   extraDf: number;
   /** The largest of `tf`. */
   maxTf: number;
-  /** `tf` as an array by conversation number, built when first asked for. */
-  dense: Float64Array | null;
 }
+
+/**
+ * Arrays by conversation number for `titleTfs`, lent to one query at a time and zeroed where it wrote when it gives
+ * them back (`TitleMatches.release`). Kept on the TermTitles of every word, they cost 8 bytes a conversation each,
+ * for up to TERM_TITLES_KEPT words (hundreds of MB in a large vault); made for every query instead, their pages cost
+ * ~0.3 ms each in Chromium (a fresh typed array is paid for page by page: see keyword-index.ts SegmentScratch).
+ */
+const densePool: Float64Array[] = [];
+const DENSE_POOL_KEPT = 16;
+/** `lift`'s slots by conversation number (it runs without awaiting: one at a time). */
+let liftSlots = new Int32Array(0);
 
 interface TitleVariant {
   titles: TermTitles;
@@ -107,7 +116,7 @@ function termTitles(index: TitleIndex, docs: DocsTable, term: string): TermTitle
     maxTf = Math.max(maxTf, value);
     extraDf += (start[conversation + 1] ?? 0) - (start[conversation] ?? 0);
   }
-  const made = { tf, extraDf, maxTf, dense: null };
+  const made = { tf, extraDf, maxTf };
   cache.terms.set(term, made);
   return made;
 }
@@ -115,6 +124,8 @@ function termTitles(index: TitleIndex, docs: DocsTable, term: string): TermTitle
 export class TitleMatches {
   private readonly groups: TitleVariant[][];
   private readonly conversations = new Set<number>();
+  /** This query's `titleTfs` arrays, from densePool (see release). */
+  private readonly dense = new Map<TermTitles, Float64Array>();
 
   constructor(
     private readonly index: TitleIndex,
@@ -148,12 +159,24 @@ export class TitleMatches {
   titleTfs(group: number, variant: number): Float64Array | null {
     const titles = this.groups[group]?.[variant]?.titles;
     if (!titles || titles.tf.size === 0) return null;
-    if (!titles.dense) {
-      const dense = new Float64Array(this.docs.conversationIds.length);
-      for (const [conversation, tf] of titles.tf) dense[conversation] = tf;
-      titles.dense = dense;
+    const known = this.dense.get(titles);
+    if (known) return known;
+    const size = this.docs.conversationIds.length;
+    let dense = densePool.pop();
+    while (dense && dense.length < size) dense = densePool.pop();
+    dense ??= new Float64Array(size);
+    for (const [conversation, tf] of titles.tf) dense[conversation] = tf;
+    this.dense.set(titles, dense);
+    return dense;
+  }
+
+  /** Gives this query's `titleTfs` arrays back, zeroed (the query is answered: nothing reads them any more). */
+  release(): void {
+    for (const [titles, dense] of this.dense) {
+      for (const conversation of titles.tf.keys()) dense[conversation] = 0;
+      if (densePool.length < DENSE_POOL_KEPT) densePool.push(dense);
     }
-    return titles.dense;
+    this.dense.clear();
   }
 
   setIdf(group: number, variant: number, idf: number): void {
@@ -215,7 +238,10 @@ export class TitleMatches {
     // Per conversation whose title holds a word: where its title-only contribution of each group (the same for all
     // its exchanges) sits in `adds` once an exchange the words found is in it, else -1 (-2: no title holds a word).
     // Typed arrays by conversation number: a query of common words lifts tens of thousands of exchanges.
-    const slot = new Int32Array(this.docs.conversationIds.length).fill(-2);
+    const conversationCount = this.docs.conversationIds.length;
+    if (liftSlots.length < conversationCount) liftSlots = new Int32Array(conversationCount);
+    const slot = liftSlots;
+    slot.fill(-2, 0, conversationCount);
     for (const conversation of this.conversations) slot[conversation] = -1;
     const adds: number[] = [];
     const conversationOf = this.docs.conversation;
