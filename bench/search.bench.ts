@@ -43,6 +43,7 @@ const INGEST_ONLY = process.env['BENCH_ONLY'] === 'ingest';
 const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
 const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
 const INGEST_PROFILE = process.env['BENCH_CPU_PROFILE'] === 'ingest';
+const HEAP_SUMMARY = process.env['BENCH_HEAP'] === '1';
 const COMPARE = process.env['BENCH_COMPARE'] === '1';
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
@@ -163,6 +164,7 @@ async function coldStart(
       if (warmedBy) console.log(`ours, the measured session's warm-up: ${warmedBy.snapshotRows} postings rows from the warm snapshot, ${warmedBy.rowsFetched} index rows read one by one (with the queries' own)`);
       keyword = (await bench('keyword')).latencies;
       heap = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { heapBytes(): number } }).cogzyBench.heapBytes());
+      if (HEAP_SUMMARY && engine === 'ours') await printHeapSummary(context, page);
     }
     await context.close();
   }
@@ -238,6 +240,47 @@ interface CpuProfile {
 }
 
 /** Self time by function over the profile, most first: where the main thread's time went. */
+/**
+ * BENCH_HEAP=1: a heap snapshot of our page after the measured passes (DevTools HeapProfiler), summed by what V8
+ * calls each object (its constructor, or "(string)", "(array)", …): self size and count, the largest first.
+ */
+async function printHeapSummary(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  const chunks: string[] = [];
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', (event: { chunk: string }) => chunks.push(event.chunk));
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  await cdp.detach();
+  const snapshot = JSON.parse(chunks.join('')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const sizeAt = fields.indexOf('self_size');
+  const byName = new Map<string, { bytes: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const type = types[snapshot.nodes[i + typeAt] ?? 0] ?? '?';
+    const name = type === 'object' || type === 'native' ? (snapshot.strings[snapshot.nodes[i + nameAt] ?? 0] ?? '?') : `(${type})`;
+    const size = snapshot.nodes[i + sizeAt] ?? 0;
+    total += size;
+    const entry = byName.get(name) ?? { bytes: 0, count: 0 };
+    entry.bytes += size;
+    entry.count += 1;
+    byName.set(name, entry);
+  }
+  console.log(`\nheap snapshot of our page after the passes: ${mb(total)} in ${(snapshot.nodes.length / width).toLocaleString('en')} objects; by kind, self size:`);
+  for (const [name, { bytes, count }] of [...byName].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 20)) {
+    console.log(`  ${mb(bytes).padStart(9)}  ${count.toLocaleString('en').padStart(10)}  ${name.slice(0, 80)}`);
+  }
+}
+
 /**
  * BENCH_CPU_PROFILE=ingest: records a V8 CPU profile of every dedicated worker the page starts (the ingest runs in
  * one), through the page's DevTools session (Target.setAutoAttach, messages relayed by Target.sendMessageToTarget);
