@@ -27,7 +27,7 @@ import { build } from 'vite';
 import { launchChromium } from '../tests/support/browser';
 import type { SegmentPageRequest, SegmentPageResult } from './segment-page/worker';
 import { isDeepStrictEqual } from 'node:util';
-import { Corpus } from './search-page/corpus';
+import { segmentBatches } from './segment-page/batches';
 import { referenceSegment } from '../tests/support/segment-reference';
 import { buildSegment, type IndexDoc, type SegmentPhases } from '../web/src/search/keyword-index';
 import { scan, terms } from '../web/src/search/tokenize';
@@ -39,27 +39,7 @@ const BATCH = 1000;
 const SEED = 42;
 
 function batches(): IndexDoc[][] {
-  const corpus = new Corpus(SEED);
-  const out: IndexDoc[][] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const docs: IndexDoc[] = [];
-    for (let i = b * BATCH; i < (b + 1) * BATCH; i++) {
-      const e = corpus.exchange(i);
-      docs.push({
-        docId: i + 1,
-        nodeId: (i + 1).toString(16).padStart(64, '0'),
-        conversationId: `${e.provider}:bench-${e.conversation}`,
-        provider: e.provider,
-        createdAt: e.at,
-        active: true,
-        human: e.human,
-        assistant: e.assistant,
-        hidden: '',
-      });
-    }
-    out.push(docs);
-  }
-  return out;
+  return segmentBatches(SEED, BATCHES, BATCH);
 }
 
 /** CPU ms (user + system) of `run`. */

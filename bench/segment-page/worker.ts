@@ -5,7 +5,7 @@
  * and what a fresh typed array costs before its first use, per MB, by size.
  */
 import { buildSegment, releaseSegmentScratch, type IndexDoc } from '../../web/src/search/keyword-index';
-import { Corpus } from '../search-page/corpus';
+import { segmentBatches } from './batches';
 
 export interface SegmentPageRequest {
   seed: number;
@@ -20,20 +20,6 @@ export interface SegmentPageResult {
   fresh: number[];
   /** ms per MB of fresh Uint8Arrays of each size (KB), each touched once per 4 KB page. */
   allocation: Record<string, number>;
-}
-
-function batches(request: SegmentPageRequest): IndexDoc[][] {
-  const corpus = new Corpus(request.seed);
-  const out: IndexDoc[][] = [];
-  for (let b = 0; b < request.batches; b++) {
-    const docs: IndexDoc[] = [];
-    for (let i = b * request.batch; i < (b + 1) * request.batch; i++) {
-      const e = corpus.exchange(i);
-      docs.push({ docId: i + 1, nodeId: (i + 1).toString(16).padStart(64, '0'), conversationId: `${e.provider}:bench-${e.conversation}`, provider: e.provider, createdAt: e.at, active: true, human: e.human, assistant: e.assistant, hidden: '' });
-    }
-    out.push(docs);
-  }
-  return out;
 }
 
 function allocationCost(kb: number): number {
@@ -51,7 +37,7 @@ function allocationCost(kb: number): number {
 }
 
 function run(request: SegmentPageRequest): SegmentPageResult {
-  const all = batches(request);
+  const all = segmentBatches(request.seed, request.batches, request.batch);
   const perThousand = 1000 / request.batch / all.length;
   let sink = 0;
   const build = (docs: IndexDoc[], b: number, kept: boolean): number => {
