@@ -297,8 +297,8 @@ function defineSchema(db: Dexie, onUpgradeProgress?: (progress: UpgradeProgress)
     .stores({ nodes: null, nodeData: 'id, &*ids, *conversationIds' })
     .upgrade((tx: Transaction) => upgradeNodesToChunks(tx, onUpgradeProgress));
 
-  // v8: the keyword index's warm snapshot (search/warm-snapshot.ts): a cache, written by the first search session
-  // that reads the index row by row. No data to migrate.
+  // v8: the keyword index's warm snapshot (search/warm-snapshot.ts): a cache, written by the import worker after its
+  // merge and by a search session that had to read the index row by row. No data to migrate.
   db.version(8).stores({ warmSnapshots: 'id' });
 }
 

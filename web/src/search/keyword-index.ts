@@ -30,7 +30,7 @@
  *   compactSearchIndex(db: CompactableSearchIndex, options?): Promise<{ partsMerged: number }>   // a VaultDatabase, or the CLI's SQLite
  *   writeWarmSnapshot(table, store): Promise<boolean>   // the whole index as one Blob now (after an import's merge)
  *   class KeywordIndexReader   // query-side cache over the table (used by keyword-search.ts)
- *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS)
+ *     constructor(table: () => SearchIndexTable, hotPostings = HOT_POSTINGS, snapshots?: { store, idleMs })
  *     stats(); readStats(); adopt(stats); known   // statistics: read and adopted, read only, adopted, last adopted
  *   boundedEditDistance(a, b, maxDistance): number      // typo fallback
  */

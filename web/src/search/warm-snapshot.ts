@@ -1,7 +1,7 @@
 /**
  * The keyword index's postings rows packed into one Blob, kept beside the index, so a vault opened again reads its
  * whole index in one request instead of one per row (KeywordIndexReader.warm adopts it, and writes a new one when it
- * covered too little of the index).
+ * covered too little of the index; the import worker writes one after its merge through writeWarmSnapshot).
  *
  * Why: measured at 100k exchanges in Chromium (bench/search.bench.ts), reading the index's 512 postings rows (40 MB)
  * took 1.4 s, four rows at a time or in one getAll alike (IndexedDB's cost is per row far more than per byte); the
