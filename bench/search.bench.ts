@@ -45,6 +45,8 @@ const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
 const INGEST_PROFILE = process.env['BENCH_CPU_PROFILE'] === 'ingest';
 const HEAP_SUMMARY = process.env['BENCH_HEAP'] === '1';
 const COMPARE = process.env['BENCH_COMPARE'] === '1';
+const SETTLE_MS = Number(process.env['BENCH_SETTLE_MS'] ?? 0);
+const TYPED_QUERIES = Number(process.env['BENCH_TYPED'] ?? 30);
 const SEED = 42;
 const root = resolve(import.meta.dirname, 'search-page');
 
@@ -75,6 +77,15 @@ async function launch(profile: string): Promise<{ context: BrowserContext; page:
   const { context, page } = await launchChromium(profile, { extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return { context, page };
+}
+
+/** The typing series (search-page/main.ts runTyping): per keystroke, with chunks kept in memory and without. */
+interface Typed {
+  kept: number[];
+  none: number[];
+  keystrokes: number;
+  chunksAsked: number;
+  chunksKept: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -130,8 +141,10 @@ async function coldStart(
   engine: 'ours' | 'minisearch',
   query: string,
   queries: string[],
-): Promise<{ cold: Cold[]; full: number[]; traces: (KeywordTrace | null)[]; keyword: number[]; empty: number; heap: number }> {
+  typingQueries: string[] = [],
+): Promise<{ cold: Cold[]; full: number[]; traces: (KeywordTrace | null)[]; keyword: number[]; empty: number; heap: number; typed: Typed | null }> {
   const cold: Cold[] = [];
+  let typed: Typed | null = null;
   let full: number[] = [];
   let traces: (KeywordTrace | null)[] = [];
   let keyword: number[] = [];
@@ -148,6 +161,7 @@ async function coldStart(
           ([qs, w]) => (globalThis as unknown as { cogzyBench: { runQueries(q: string[], w: string): Promise<Series> } }).cogzyBench.runQueries(qs, w),
           [queries, which] as [string[], string],
         );
+      if (SETTLE_MS > 0 && engine === 'ours') await page.waitForTimeout(SETTLE_MS);
       // One warm-up pass would hide the cost of first-touch postings loads, which people do pay: measure pass one.
       const cdp = CPU_PROFILE && engine === 'ours' ? await context.newCDPSession(page) : null;
       if (cdp) {
@@ -163,12 +177,18 @@ async function coldStart(
       const warmedBy = engine === 'ours' ? await warmState(page) : null;
       if (warmedBy) console.log(`ours, the measured session's warm-up: ${warmedBy.snapshotRows} postings rows from the warm snapshot, ${warmedBy.rowsFetched} index rows read one by one (with the queries' own)`);
       keyword = (await bench('keyword')).latencies;
+      if (engine === 'ours') {
+        typed = await page.evaluate(
+          (qs) => (globalThis as unknown as { cogzyBench: { runTyping(q: string[]): Promise<Typed> } }).cogzyBench.runTyping(qs),
+          typingQueries,
+        );
+      }
       heap = await page.evaluate(() => (globalThis as unknown as { cogzyBench: { heapBytes(): number } }).cogzyBench.heapBytes());
       if (HEAP_SUMMARY && engine === 'ours') await printHeapSummary(context, page);
     }
     await context.close();
   }
-  return { cold, full, traces, keyword, empty, heap };
+  return { cold, full, traces, keyword, empty, heap, typed };
 }
 
 /** BENCH_COMPARE: the top-k path and the exhaustive scorer, query by query in one page (see compareScoring). */
@@ -464,6 +484,16 @@ async function main(): Promise<void> {
     await context.close();
     if (keptProfile && !reuse) writeFileSync(marker, `${NODES}:${port}`);
 
+    if (process.env['BENCH_PAGE_READS'] === '1') {
+      const { context: readContext, page } = await launch(profile);
+      await page.goto(`${url}/index.html`);
+      const reads = await page.evaluate((n) => (globalThis as unknown as { cogzyBench: { pageReads(n: number): Promise<Record<string, number[]>> } }).cogzyBench.pageReads(n), 150);
+      console.log('\npage reads (150 pages of 20 random chunk rows each, every chunk in one page only):');
+      for (const [name, xs] of Object.entries(reads)) console.log(`  ${name.padEnd(36)} p50 ${ms(percentile(xs, 50)).padStart(9)}  p95 ${ms(percentile(xs, 95)).padStart(9)}  max ${ms(Math.max(...xs)).padStart(9)}`);
+      await readContext.close();
+      console.log(`load average at end: ${load()}`);
+      return;
+    }
     if (COMPARE) {
       await compare(profile, url, queries);
       console.log(`load average at end: ${load()}`);
@@ -472,11 +502,13 @@ async function main(): Promise<void> {
     // BENCH_NO_SNAPSHOT=1: measure the first opening after the import instead (no warm snapshot yet).
     if (process.env['BENCH_NO_SNAPSHOT'] === '1') await clearWarmSnapshot(profile, url);
     else await previousSession(profile, url, queries[0] ?? 'memory index');
-    const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries);
+    // The typing series: two whole words each, typed a character at a time (its own queries, not the 300's).
+    const typingQueries = corpus.queries(120, NODES, 7).filter((q) => !q.startsWith('"') && q.endsWith(' ')).slice(0, TYPED_QUERIES);
+    const ours = await coldStart(profile, url, 'ours', queries[1] ?? 'memory index', queries, typingQueries);
     const dump = process.env['BENCH_DUMP'];
     if (dump) writeFileSync(dump, JSON.stringify({ queries, full: ours.full, keyword: ours.keyword, traces: ours.traces, load: loadavg() }));
     const mini = OURS_ONLY
-      ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], traces: [], keyword: [Number.NaN], empty: 0, heap: Number.NaN }
+      ? { cold: [{ answeredAtMs: Number.NaN, openMs: Number.NaN, results: 0 }], full: [Number.NaN], traces: [], keyword: [Number.NaN], empty: 0, heap: Number.NaN, typed: null }
       : await coldStart(profile, url, 'minisearch', queries[1] ?? 'memory index', queries);
 
     const rate = (r: IngestResult) => r.nodes / ((r.ingestMs + r.finishMs) / 1000);
@@ -499,6 +531,14 @@ async function main(): Promise<void> {
     console.log('ours "ranked ids" includes reading the top 20 nodes from IndexedDB; "+snippets" adds titles and highlighted snippets. MiniSearch returns ids only in both rows.');
     printByKind(queries, ours.full);
     printSlowest(queries, ours.full, ours.traces, 15);
+    if (ours.typed) {
+      const { kept, none, keystrokes, chunksAsked, chunksKept } = ours.typed;
+      console.log(`\ntyping: ${typingQueries.length} queries typed a character at a time, every keystroke searched (+snippets, 20 hits): ${keystrokes} keystrokes each way`);
+      console.log(`  chunks of earlier pages kept in memory   p50 ${ms(percentile(kept, 50)).padStart(9)}  p95 ${ms(percentile(kept, 95)).padStart(9)}  mean ${ms(kept.reduce((a, b) => a + b, 0) / kept.length).padStart(9)}`);
+      console.log(`  none kept (every page read from storage) p50 ${ms(percentile(none, 50)).padStart(9)}  p95 ${ms(percentile(none, 95)).padStart(9)}  mean ${ms(none.reduce((a, b) => a + b, 0) / none.length).padStart(9)}`);
+      console.log(`  chunk rows the kept pages asked for: ${chunksAsked}, ${((100 * chunksKept) / Math.max(1, chunksAsked)).toFixed(0)}% of them found in memory`);
+      console.log(`  kept : none  p50 ${(percentile(kept, 50) / percentile(none, 50)).toFixed(2)}, p95 ${(percentile(kept, 95) / percentile(none, 95)).toFixed(2)} (lower is better)`);
+    }
     const slowest = queries.map((q, i) => [q, ours.full[i] ?? 0] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
     console.log(`slowest of ours (+snippets): ${slowest.map(([q, t]) => `${JSON.stringify(q)} ${ms(t)}`).join(', ')}`);
     console.log(`cold starts ours: ${ours.cold.map((c) => ms(c.answeredAtMs)).join(', ')}; MiniSearch: ${mini.cold.map((c) => ms(c.answeredAtMs)).join(', ')}`);

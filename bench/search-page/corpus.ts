@@ -94,8 +94,9 @@ export class Corpus {
   }
 
   /** Realistic queries: two mid-frequency words, half with the last word still being typed, some quoted phrases. */
-  queries(count: number, totalNodes: number): string[] {
-    const rng = prng(this.seed + 99);
+  /** `salt`: another series of queries from the same vault (the typing series uses its own). */
+  queries(count: number, totalNodes: number, salt = 99): string[] {
+    const rng = prng(this.seed + salt);
     const out: string[] = [];
     for (let i = 0; i < count; i++) {
       const source = this.exchange(Math.floor(rng() * totalNodes));

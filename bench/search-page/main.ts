@@ -5,7 +5,7 @@
  */
 import Dexie from 'dexie';
 import MiniSearch from 'minisearch';
-import { openVaultDatabase } from '../../web/src/db/database';
+import { openVaultDatabase, type VaultDatabase } from '../../web/src/db/database';
 import { KeywordSearch, type KeywordTrace } from '../../web/src/search/keyword-search';
 import { SearchService } from '../../web/src/search/search';
 import type { IngestRequest, IngestResult } from './ingest-worker';
@@ -21,6 +21,8 @@ type Engine = { search(query: string): Promise<number> };
 
 let engine: Engine | null = null;
 let service: SearchService | null = null;
+/** The measured session's vault connection. */
+let ourDb: VaultDatabase | null = null;
 let keywordOnly: Engine | null = null;
 /** Our keyword search's breakdown of the last query (null for MiniSearch). */
 let lastTrace: KeywordTrace | null = null;
@@ -31,6 +33,7 @@ async function startOurs(query: string): Promise<ColdResult> {
   const openMs = performance.now() - started;
   const search = new SearchService(db);
   service = search;
+  ourDb = db;
   search.keyword.trace = (trace) => {
     lastTrace = trace;
   };
@@ -158,7 +161,92 @@ async function clearWarmSnapshot(): Promise<void> {
   db.close();
 }
 
-const bench = { ingest, runQueries, compareScoring, heapBytes, usage, warmState, clearWarmSnapshot, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
+/**
+ * People type: the app searches at (nearly) every keystroke, and each keystroke's page mostly holds the hits of the
+ * one before. Each query typed a character at a time, every prefix searched (+snippets, 20 hits) by the measured
+ * session's service (chunks of earlier pages kept in memory: NodeStore.pageCacheBytes) and by a second connection
+ * that keeps none, alternating which types the query first.
+ */
+async function runTyping(queries: string[]): Promise<{ kept: number[]; none: number[]; keystrokes: number; chunksAsked: number; chunksKept: number }> {
+  if (!service) throw new Error('no engine started');
+  const db = await openVaultDatabase({ name: 'cogzy-bench' });
+  db.nodes.pageCacheBytes = 0;
+  const none = new SearchService(db);
+  const { asked, kept: found } = (ourDb ?? db).nodes.pageChunks;
+  const kept: number[] = [];
+  const without: number[] = [];
+  for (const [i, q] of queries.entries()) {
+    const order: [SearchService, number[]][] = [
+      [service, kept],
+      [none, without],
+    ];
+    if (i % 2 === 1) order.reverse();
+    for (const [engine, out] of order) {
+      for (let n = 1; n <= q.length; n++) {
+        const started = performance.now();
+        await engine.search(q.slice(0, n), { limit: 20 });
+        out.push(performance.now() - started);
+      }
+    }
+  }
+  db.close();
+  const chunks = (ourDb ?? db).nodes.pageChunks;
+  return { kept, none: without, keystrokes: kept.length, chunksAsked: chunks.asked - asked, chunksKept: chunks.kept - found };
+}
+
+/**
+ * BENCH_PAGE_READS: what reading a page of 20 chunk rows costs on its own, by how: `sets` pages of 20 random chunks
+ * (each chunk in one set only), first read (cold: never read in this browser) then the same sets again (warm), by
+ * Dexie's bulkGet and by raw IndexedDB gets in one transaction, and the same count of one-key gets of small rows.
+ */
+async function pageReads(sets: number): Promise<Record<string, number[]>> {
+  const db = await openVaultDatabase({ name: 'cogzy-bench' });
+  const keys = await db.nodeData.toCollection().primaryKeys();
+  // A fixed shuffle (LCG): the same sets in every run.
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = keys.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [keys[i], keys[j]] = [keys[j] as number, keys[i] as number];
+  }
+  const pages = Array.from({ length: sets * 2 }, (_, s) => keys.slice(s * 20, s * 20 + 20));
+  const dexieSets = pages.slice(0, sets);
+  const rawSets = pages.slice(sets);
+  const idb = db.backendDB();
+  const rawGet = (list: number[]): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const tx = idb.transaction(['nodeData'], 'readonly');
+      const store = tx.objectStore('nodeData');
+      let bytes = 0;
+      for (const key of list) {
+        const request = store.get(key);
+        request.onsuccess = () => {
+          bytes += (request.result as { nodes: string[] } | undefined)?.nodes.reduce((a, n) => a + n.length, 0) ?? 0;
+        };
+      }
+      tx.oncomplete = () => resolve(bytes);
+      tx.onerror = () => reject(tx.error ?? new Error('read failed'));
+    });
+  const out: Record<string, number[]> = {};
+  const time = async (name: string, work: () => Promise<unknown>): Promise<void> => {
+    const started = performance.now();
+    await work();
+    (out[name] ??= []).push(performance.now() - started);
+  };
+  for (let pass = 0; pass < 2; pass++) {
+    const label = pass === 0 ? 'cold' : 'warm';
+    for (let s = 0; s < sets; s++) {
+      await time(`dexie bulkGet 20 chunks, ${label}`, () => db.nodeData.bulkGet(dexieSets[s] ?? []));
+      await time(`raw IDB 20 gets, ${label}`, () => rawGet(rawSets[s] ?? []));
+    }
+  }
+  // The statistics row 20 times over: a request's cost without the chunk's bytes.
+  for (let s = 0; s < sets; s++) await time('raw IDB 20 gets of keys absent', () => rawGet(Array.from({ length: 20 }, (_, i) => -1e9 - s * 20 - i)));
+  db.close();
+  return out;
+}
+
+const bench = { ingest, runQueries, runTyping, pageReads, compareScoring, heapBytes, usage, warmState, clearWarmSnapshot, batchWriterPays: () => batchWriterPays(), cold: null as Promise<ColdResult> | null };
 if (cold === 'ours') bench.cold = startOurs(query);
 if (cold === 'minisearch') bench.cold = startMini(query);
 (globalThis as unknown as { cogzyBench: typeof bench }).cogzyBench = bench;

@@ -154,6 +154,69 @@ describe('NodeStore', () => {
     expect(lookups.count).toBe(0);
   });
 
+  it('pages of search hits take the chunks read under the same index version from memory, and see a write made by another connection', async () => {
+    const db = await fresh();
+    const nodes = Array.from({ length: 40 }, (_, i) => fromNodeRow(row(i, `text ${i}`)));
+    await putNodes(db, nodes);
+    const search = new KeywordSearch(db);
+    const first = await search.search('text', {}, 50);
+    expect(first.length).toBe(40);
+    const { asked, kept } = db.nodes.pageChunks;
+    expect(asked).toBeGreaterThan(0);
+    expect(kept).toBe(0);
+    // The same page again: every chunk from memory, the same hits (fresh objects: a caller's change stays its own).
+    first[0]!.node!.human.text = 'changed by the caller';
+    const again = await search.search('text', {}, 50);
+    expect(db.nodes.pageChunks.asked - asked).toBe(asked);
+    expect(db.nodes.pageChunks.kept).toBe(asked);
+    expect(again.map((hit) => hit.node?.human.text ?? '').sort()).toEqual(nodes.map((n) => n.human.text).sort());
+
+    // Another connection (an import worker, another tab, a pull) replaces a node in its chunk: the next search shows it.
+    const other = await openVaultDatabase({ name: db.name });
+    opened.push(other);
+    const target = nodes[7]!;
+    await putNodes(other, [{ ...target, human: { ...target.human, text: 'text 7 rewritten elsewhere' } }]);
+    const after = await search.search('text', {}, 50);
+    expect(after.find((hit) => hit.nodeId === target.id)?.node?.human.text).toBe('text 7 rewritten elsewhere');
+    // ...and one it deletes is gone.
+    await deleteNodes(other, [nodes[8]!.id]);
+    const later = await search.search('text', {}, 50);
+    expect(later.map((hit) => hit.nodeId)).not.toContain(nodes[8]!.id);
+    expect(later.length).toBe(39);
+  });
+
+  it('keeps at most pageCacheBytes of chunks for pages, the least recently used dropped first; 0 keeps none', async () => {
+    const db = await fresh();
+    // One chunk per node: each row's text alone fills a chunk.
+    const nodes = Array.from({ length: 6 }, (_, i) => fromNodeRow(row(i, `${i}`.repeat(CHUNK_BYTES))));
+    await putNodes(db, nodes);
+    const placed = new Map<string, number>();
+    for (const chunk of await db.nodeData.toArray()) for (const id of chunk.ids) placed.set(id, chunk.id);
+    expect(new Set(placed.values()).size).toBe(6);
+    const read = (i: number[]): Promise<unknown> => db.nodes.bulkGetPlaced(i.map((n) => nodes[n]!.id), i.map((n) => placed.get(nodes[n]!.id) ?? 0), 'v1');
+    const keptOf = async (i: number[]): Promise<number> => {
+      const before = db.nodes.pageChunks.kept;
+      await read(i);
+      return db.nodes.pageChunks.kept - before;
+    };
+    // Room for two chunks (each about 2 × CHUNK_BYTES of JSON in memory).
+    db.nodes.pageCacheBytes = 5 * CHUNK_BYTES;
+    await read([0]);
+    await read([1]);
+    await read([0]); // 0 is now the most recently used
+    await read([2]); // drops 1
+    expect(await keptOf([0])).toBe(1);
+    expect(await keptOf([2])).toBe(1);
+    expect(await keptOf([1])).toBe(0);
+    // Another version: nothing kept from before.
+    const before = db.nodes.pageChunks.kept;
+    await db.nodes.bulkGetPlaced([nodes[1]!.id], [placed.get(nodes[1]!.id) ?? 0], 'v2');
+    expect(db.nodes.pageChunks.kept).toBe(before);
+    db.nodes.pageCacheBytes = 0;
+    await read([3]);
+    expect(await keptOf([3])).toBe(0);
+  });
+
   it('a writer looks each node up once in its transaction: a read, then a put of the same nodes, as a pull merges', async () => {
     const db = await fresh();
     const nodes = Array.from({ length: 40 }, (_, i) => fromNodeRow(row(i, `text ${i}`)));

@@ -33,8 +33,11 @@ export interface KeywordSearchStorage {
   searchIndex: SearchIndexTable;
   nodes: {
     bulkGet(ids: string[]): Promise<(NodeRow | undefined)[]>;
-    /** By id with the chunk the index recorded for each (0: none), where nodes are stored in chunks (db/node-store.ts). */
-    bulkGetPlaced?(ids: string[], chunks: number[]): Promise<(NodeRow | undefined)[]>;
+    /**
+     * By id with the chunk the index recorded for each (0: none), where nodes are stored in chunks (db/node-store.ts);
+     * `version` (keyword-index.ts indexVersion of the statistics ranked with) lets it answer from chunks it kept.
+     */
+    bulkGetPlaced?(ids: string[], chunks: number[], version?: string): Promise<(NodeRow | undefined)[]>;
   };
   conversations: { bulkGet(ids: string[]): Promise<(ConversationRow | undefined)[]> };
   /** Where the warm-up keeps its snapshot of the postings rows (search/warm-snapshot.ts); the app's vault has one. */

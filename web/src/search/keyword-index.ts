@@ -336,6 +336,14 @@ export async function readIndexStats(table: SearchIndexTable): Promise<StatsRow>
   return row?.kind === 'stats' ? row : emptyStats(newGeneration());
 }
 
+/**
+ * The index's statistics as one string: every write of the index (a segment, a compaction, a deletion, a node
+ * replaced) changes it, so what was read under one version is still what is stored while it stays the same.
+ */
+export function indexVersion(stats: StatsRow): string {
+  return `${stats.generation}:${stats.nextSeg}:${stats.nextDocId}:${stats.docCount}:${stats.totalLength.join(',')}`;
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 /** Numbers per slot of TermInterner's table. */

@@ -27,7 +27,7 @@ import { PROVIDERS } from '../../../shared/model';
 import type { NodeRow } from '../db/database';
 import { withStorageErrors } from '../db/database';
 import type { KeywordSearchStorage } from './index-table';
-import { HOT_POSTINGS, hiddenText, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type ReaderCounters, type StatsRow } from './keyword-index';
+import { HOT_POSTINGS, hiddenText, indexVersion, KeywordIndexReader, type DocsTable, type FieldCode, type PendingSegments, type Postings, type ReaderCounters, type StatsRow } from './keyword-index';
 import { gallop, PHRASE_NO, PHRASE_UNKNOWN, PHRASE_YES, phraseStatus, phraseStatusOf } from './phrase-positions';
 import { MERGE_MIN_POSTINGS, maxRatio, membership, mergedPostings } from './merged-postings';
 import { isEmptyQuery, parseQuery, type ParsedQuery } from './query';
@@ -927,11 +927,12 @@ export class KeywordSearch implements ResultSource {
 
     const scoredAt = performance.now();
     trace.scoreMs = scoredAt - rankStarted;
+    const version = indexVersion(stats);
     trace.touched = touched.length;
     const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
       const pageStarted = performance.now();
       beforePage?.();
-      const hits = await this.pageHits(ranked, docs, scores, titleIndex);
+      const hits = await this.pageHits(ranked, docs, scores, titleIndex, version);
       trace.pageMs += performance.now() - pageStarted;
       return hits;
     };
@@ -1017,7 +1018,7 @@ export class KeywordSearch implements ResultSource {
         const ranked = topK([...found, ...unsure], scores, Math.min(found.length + unsure.length, found.length + MAX_PHRASE_CHECKS));
         const titleHas = (conversationId: string, phrase: readonly string[]): boolean => titleMatches?.hasPhrase(conversationId, phrase) === true;
         beforePage?.();
-        const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure);
+        const hits = await this.phraseHits(ranked, docs, scores, phrases, fields, limit, titleHas, titleIndex, sure, version);
         if (hits.length > 0) return finish(hits, hits.length < limit ? hits.length : bound, []);
       }
       // The words ranked instead: the top-k path scored only the phrase's candidates unless it proved the page.
@@ -1028,18 +1029,21 @@ export class KeywordSearch implements ResultSource {
     return finish(await page(topK(touched, scores, limit)), total ?? touched.length, []);
   }
 
-  /** The nodes of `ranked` documents, by the chunk the index recorded for each where the storage has chunks. */
-  private readNodes(ranked: readonly number[], docs: DocsTable): Promise<(NodeRow | undefined)[]> {
+  /**
+   * The nodes of `ranked` documents, by the chunk the index recorded for each where the storage has chunks, with the
+   * version of the index ranked with (chunks an earlier page read under it are taken from memory).
+   */
+  private readNodes(ranked: readonly number[], docs: DocsTable, version: string): Promise<(NodeRow | undefined)[]> {
     const ids = ranked.map((doc) => docs.nodeId[doc] ?? '');
     const nodes = this.db.nodes;
-    return nodes.bulkGetPlaced ? nodes.bulkGetPlaced(ids, ranked.map((doc) => docs.chunk[doc] ?? 0)) : nodes.bulkGet(ids);
+    return nodes.bulkGetPlaced ? nodes.bulkGetPlaced(ids, ranked.map((doc) => docs.chunk[doc] ?? 0), version) : nodes.bulkGet(ids);
   }
 
   /** Without a phrase every candidate is a hit: read just the page, titles the title index lacks in the same round. */
-  private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array, titleIndex: TitleIndex): Promise<RankedHit[]> {
+  private async pageHits(ranked: readonly number[], docs: DocsTable, scores: Float64Array, titleIndex: TitleIndex, version: string): Promise<RankedHit[]> {
     const conversationIds = [...new Set(ranked.map((doc) => conversationIdOf(docs, doc)))].filter((id) => titleIndex.title(id) === undefined);
     const [nodes, conversations] = await Promise.all([
-      this.readNodes(ranked, docs),
+      this.readNodes(ranked, docs, version),
       conversationIds.length > 0 ? this.db.conversations.bulkGet(conversationIds) : Promise.resolve([]),
     ]);
     const titles = new Map(conversations.flatMap((c) => (c ? [[c.id, c.title] as const] : [])));
@@ -1063,6 +1067,7 @@ export class KeywordSearch implements ResultSource {
     titleHas: (conversationId: string, phrase: readonly string[]) => boolean,
     titleIndex: TitleIndex,
     sure: ReadonlySet<number>,
+    version: string,
   ): Promise<RankedHit[]> {
     const chunks: number[][] = [];
     for (let i = 0; i < ranked.length; i += PHRASE_CHUNK) chunks.push(ranked.slice(i, i + PHRASE_CHUNK));
@@ -1070,7 +1075,7 @@ export class KeywordSearch implements ResultSource {
     const request = (c: number): void => {
       const chunk = chunks[c];
       if (!chunk || reads[c] !== undefined) return;
-      const read = this.readNodes(chunk, docs);
+      const read = this.readNodes(chunk, docs, version);
       // A read requested ahead may never be awaited (enough hits already): its failure must not go unhandled.
       read.catch(() => undefined);
       reads[c] = read;
