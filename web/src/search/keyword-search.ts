@@ -937,8 +937,11 @@ export class KeywordSearch implements ResultSource {
     trace.touched = touched.length;
     const page = async (ranked: readonly number[]): Promise<RankedHit[]> => {
       const pageStarted = performance.now();
+      // The page's read first, then the check's (two small transactions of the index table) beside it: measured at
+      // 100k (ABAB, kept profile), page p50 7.2 / 7.8 ms against 7.4 / 8.4 with the check issued first.
+      const reading = this.pageHits(ranked, docs, scores, titleIndex, version);
       beforePage?.();
-      const hits = await this.pageHits(ranked, docs, scores, titleIndex, version);
+      const hits = await reading;
       trace.pageMs += performance.now() - pageStarted;
       return hits;
     };
