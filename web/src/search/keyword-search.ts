@@ -219,9 +219,15 @@ class Workspace {
   /** The top-k path's candidates (1), unmarked by the path itself. */
   readonly mark: Uint8Array;
   readonly touched: number[] = [];
+  /** One variant's documents while it is scored (scoreVariant). */
+  readonly variantDocs: Uint32Array;
+  /** The top-k path's union of the common words' documents, a bit each. */
+  readonly commonBits: Uint32Array;
 
   constructor(capacity: number) {
     this.mark = new Uint8Array(capacity);
+    this.variantDocs = new Uint32Array(capacity);
+    this.commonBits = new Uint32Array((capacity + 31) >>> 5);
     this.scores = new Float64Array(capacity);
     this.matched = new Uint8Array(capacity);
     this.stamp = new Int32Array(capacity).fill(-1);
@@ -627,7 +633,10 @@ export class KeywordSearch implements ResultSource {
       // A very common word: its fields already merged (cached), one pass scores it. Otherwise term frequency over
       // the whole exchange first; the same pass counts the documents holding the variant (its df, filters aside).
       const merged = mergedOf[g]?.[v] ?? null;
-      const inVariant: number[] = [];
+      // The documents holding the variant, in the workspace's array (a JS array grown per variant was most of what a
+      // query allocated: its young collections, 10–25 ms each here, landed in the slowest queries).
+      const inVariant = work.variantDocs;
+      let inCount = 0;
       const excluded: number[] = [];
       if (!merged) {
         for (const [field, lists] of variant.postings) {
@@ -646,14 +655,14 @@ export class KeywordSearch implements ResultSource {
                 }
                 continue;
               }
-              if (tf[doc] === 0) inVariant.push(doc);
+              if (tf[doc] === 0 && inCount < inVariant.length) inVariant[inCount++] = doc;
               tf[doc] = (tf[doc] ?? 0) + weight * (tfs[i] ?? 0);
             }
           }
         }
         if (filteredOut) for (const doc of excluded) filteredOut[doc] = 0;
       }
-      const bodyDf = merged ? merged.docIds.length : inVariant.length + excluded.length;
+      const bodyDf = merged ? merged.docIds.length : inCount + excluded.length;
       trace.postings += merged ? (only ? only.length : merged.docIds.length) : postingCount(variant.postings);
       // The title field (title-search.ts): every exchange of a conversation whose title holds the word has it too.
       const titleDf = titleMatches?.extraDf(g, v) ?? 0;
@@ -709,7 +718,7 @@ export class KeywordSearch implements ResultSource {
         }
         return;
       }
-      for (let i = 0; i < inVariant.length; i++) {
+      for (let i = 0; i < inCount; i++) {
         const doc = inVariant[i] ?? 0;
         let f = (tf[doc] ?? 0) / (lengthNorms[doc] ?? 1);
         tf[doc] = 0;
@@ -733,13 +742,16 @@ export class KeywordSearch implements ResultSource {
     /** Short keyword queries: the best score before the bonus for the words held (see `coordinate`). */
     const topScore = (): number => {
       let top = 0;
-      for (const doc of touched) top = Math.max(top, scores[doc] ?? 0);
+      for (let i = 0; i < touched.length; i++) top = Math.max(top, scores[touched[i] ?? 0] ?? 0);
       return top;
     };
     /** Short keyword queries: exchanges holding more of the words first; returns whether one holds them all. */
     const coordinate = (top: number): boolean => {
       // Such a query has no stopword, so no stopword can lift an exchange above one holding the rarer words.
-      for (const doc of touched) scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
+      for (let i = 0; i < touched.length; i++) {
+        const doc = touched[i] ?? 0;
+        scores[doc] = (scores[doc] ?? 0) + (matched[doc] ?? 0) * (top + 1);
+      }
       return touched.some((doc) => matched[doc] === required);
     };
 
@@ -756,7 +768,7 @@ export class KeywordSearch implements ResultSource {
       const { mark } = work;
       const candidates: number[] = [];
       const dropCandidates = (): null => {
-        for (const doc of candidates) mark[doc] = 0;
+        for (let i = 0; i < candidates.length; i++) mark[candidates[i] ?? 0] = 0;
         return null;
       };
       const addCandidate = (doc: number): void => {
@@ -764,8 +776,8 @@ export class KeywordSearch implements ResultSource {
         mark[doc] = 1;
         candidates.push(doc);
       };
-      // The union of the common words' documents.
-      const common = new Uint32Array((capacity + 31) >>> 5);
+      // The union of the common words' documents (the workspace's bitset, emptied).
+      const common = work.commonBits.fill(0);
       groups.forEach((group, g) =>
         group.forEach((_, v) => {
           const merged = mergedOf[g]?.[v];
@@ -793,7 +805,12 @@ export class KeywordSearch implements ResultSource {
       groups.forEach((group, g) =>
         group.forEach((variant, v) => {
           if (!essential[g]?.[v]) return;
-          for (const lists of variant.postings.values()) for (const list of lists) for (const doc of list.docIds) addCandidate(doc);
+          variant.postings.forEach((lists) => {
+            for (const list of lists) {
+              const ids = list.docIds;
+              for (let i = 0; i < ids.length; i++) addCandidate(ids[i] ?? 0);
+            }
+          });
         }),
       );
       for (let g = 0; g < groups.length; g++) for (let v = 0; v < (titleMatches?.variants(g) ?? 0); v++) if (essential[g]?.[v] !== false) addTitled(g, v);
@@ -806,7 +823,8 @@ export class KeywordSearch implements ResultSource {
         if (candidates.length >= limit) break;
         const row = essential[g];
         if (row) row[v] = true;
-        for (const doc of mergedOf[g]?.[v]?.docIds ?? []) addCandidate(doc);
+        const ids = mergedOf[g]?.[v]?.docIds ?? [];
+        for (let i = 0; i < ids.length; i++) addCandidate(ids[i] ?? 0);
         addTitled(g, v);
       }
       // A quoted phrase: every exchange holding it must be a candidate, so one of its words is essential (the rarest).
@@ -822,7 +840,8 @@ export class KeywordSearch implements ResultSource {
           const row = essential[rarest];
           if (!row || row[v]) return;
           row[v] = true;
-          for (const doc of mergedOf[rarest]?.[v]?.docIds ?? []) addCandidate(doc);
+          const ids = mergedOf[rarest]?.[v]?.docIds ?? [];
+          for (let i = 0; i < ids.length; i++) addCandidate(ids[i] ?? 0);
           addTitled(rarest, v);
         });
       }
@@ -907,7 +926,7 @@ export class KeywordSearch implements ResultSource {
       const allowedBits = allowBits(docs, filters);
       let total = 0;
       for (let w = 0; w < common.length; w++) total += popcount((common[w] ?? 0) & (allowedBits[w] ?? 0));
-      for (const doc of candidates) if (!inCommon(doc)) total += 1;
+      for (let i = 0; i < candidates.length; i++) if (!inCommon(candidates[i] ?? 0)) total += 1;
       total += touched.length - scored;
       dropCandidates();
       return { total, matchedAll };
@@ -1192,7 +1211,8 @@ function topK(candidates: readonly number[], scores: Float64Array, k: number): n
       i = m;
     }
   };
-  for (const doc of candidates) {
+  for (let c = 0; c < candidates.length; c++) {
+    const doc = candidates[c] ?? 0;
     if (heap.length < k) {
       heap.push(doc);
       let i = heap.length - 1;

@@ -65,13 +65,18 @@ export function mergedPostings(
   const ids = scratchIds;
   const sums = scratchSums;
   let n = 0;
+  // Indexed loops throughout: until the engine optimises them, for…of loops make an object a step.
   for (;;) {
     let doc = capacity;
-    for (const head of heads) if (head.at < head.ids.length) doc = Math.min(doc, head.ids[head.at] ?? capacity);
+    for (let h = 0; h < heads.length; h++) {
+      const head = heads[h];
+      if (head && head.at < head.ids.length) doc = Math.min(doc, head.ids[head.at] ?? capacity);
+    }
     if (doc >= capacity) break;
     let sum = 0;
-    for (const head of heads) {
-      if (head.ids[head.at] !== doc) continue;
+    for (let h = 0; h < heads.length; h++) {
+      const head = heads[h];
+      if (!head || head.ids[head.at] !== doc) continue;
       sum += head.weight * (head.tfs[head.at] ?? 0);
       head.at += 1;
     }
@@ -100,7 +105,11 @@ export function membership(merged: MergedPostings): Uint32Array {
   if (known) return known;
   const last = merged.docIds[merged.docIds.length - 1] ?? 0;
   const bits = new Uint32Array((last >>> 5) + 1);
-  for (const doc of merged.docIds) bits[doc >>> 5] = (bits[doc >>> 5] ?? 0) | (1 << (doc & 31));
+  const ids = merged.docIds;
+  for (let i = 0; i < ids.length; i++) {
+    const doc = ids[i] ?? 0;
+    bits[doc >>> 5] = (bits[doc >>> 5] ?? 0) | (1 << (doc & 31));
+  }
   bitsets.set(merged, bits);
   return bits;
 }
