@@ -26,6 +26,8 @@
  * iterate on query speed. BENCH_CPU_PROFILE=1 records a V8 CPU profile of our "+snippets" pass and prints the
  * functions with the most self time. BENCH_DUMP=<file> writes our per-query latencies and traces there as JSON. BENCH_COMPARE=1 (with a kept profile) only times keyword search's top-k path
  * against its exhaustive scorer in the same page, query by query, and checks their pages are the same.
+ * BENCH_ALLOC=1 samples what our "+snippets" pass allocates (garbage included) and prints it by the three innermost
+ * frames; BENCH_GC=1 traces the page's garbage collections during that pass (young ones took 8–25 ms each here).
  * BENCH_SETTLE_MS=<ms> makes the measured (last) session wait that long after its first answer before its queries.
  * BENCH_PAGE_READS=1 (with a kept profile) only times pages of 20 chunk rows read on their own: cold, warm, by
  * Dexie and by raw IndexedDB, and 20 gets of absent keys (a request's cost without bytes).
@@ -51,6 +53,10 @@ const OURS_ONLY = process.env['BENCH_ONLY'] === 'ours';
 const CPU_PROFILE = process.env['BENCH_CPU_PROFILE'] === '1';
 const INGEST_PROFILE = process.env['BENCH_CPU_PROFILE'] === 'ingest';
 const HEAP_SUMMARY = process.env['BENCH_HEAP'] === '1';
+/** BENCH_ALLOC=1: what our "+snippets" pass allocates, garbage included (sampled), by the three innermost frames. */
+const ALLOC_PROFILE = process.env['BENCH_ALLOC'] === '1';
+/** BENCH_GC=1: the page's garbage collections during our "+snippets" pass (a trace), by kind, and the slow queries. */
+const GC_TRACE = process.env['BENCH_GC'] === '1';
 const COMPARE = process.env['BENCH_COMPARE'] === '1';
 const SETTLE_MS = Number(process.env['BENCH_SETTLE_MS'] ?? 0);
 /** The second cold start's page waits this long after its first answer, then runs the queries (0: not run). */
@@ -189,8 +195,12 @@ async function coldStart(
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       }
+      const alloc = ALLOC_PROFILE && engine === 'ours' ? await startAllocationSampling(context, page) : null;
+      const gc = GC_TRACE && engine === 'ours' ? await startGcTrace(context, page) : null;
       const fullRun = await bench('full');
       if (cdp) printCpuProfile((await cdp.send('Profiler.stop')).profile);
+      if (alloc) await alloc.stop(fullRun.latencies.length);
+      if (gc) await gc.stop();
       full = fullRun.latencies;
       traces = fullRun.traces;
       empty = fullRun.empty;
@@ -285,6 +295,67 @@ interface CpuProfile {
  * BENCH_HEAP=1: a heap snapshot of our page after the measured passes (DevTools HeapProfiler), summed by what V8
  * calls each object (its constructor, or "(string)", "(array)", …): self size and count, the largest first.
  */
+/** BENCH_ALLOC: samples every 4 KB allocated, collected or not; `stop` prints the sums by the three innermost frames. */
+async function startAllocationSampling(context: BrowserContext, page: Page): Promise<{ stop(queries: number): Promise<void> }> {
+  const session = await context.newCDPSession(page);
+  await session.send('HeapProfiler.enable');
+  await session.send('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(queries: number): Promise<void> {
+      const { profile } = await session.send('HeapProfiler.stopSampling');
+      type SampleNode = typeof profile.head;
+      const sums = new Map<string, number>();
+      let total = 0;
+      const walk = (node: SampleNode, stack: string[]): void => {
+        const frame = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.split('/').pop() ?? ''}:${node.callFrame.lineNumber + 1}`;
+        const path = [frame, ...stack];
+        total += node.selfSize;
+        const key = path.slice(0, 3).join(' < ');
+        sums.set(key, (sums.get(key) ?? 0) + node.selfSize);
+        for (const child of node.children) walk(child, path);
+      };
+      walk(profile.head, []);
+      console.log(`\nallocated during our "+snippets" pass (sampled every 4 KB, garbage included): ${mb(total)}, ${(total / Math.max(1, queries) / 1024).toFixed(0)} KB a query; most (three innermost frames):`);
+      for (const [key, bytes] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${mb(bytes).padStart(9)}  ${key}`);
+      await session.detach();
+    },
+  };
+}
+
+/** BENCH_GC: a trace of the page's V8 garbage collections; `stop` prints them by kind (count, total, longest, pauses over 8 ms). */
+async function startGcTrace(context: BrowserContext, page: Page): Promise<{ stop(): Promise<void> }> {
+  const session = await context.newCDPSession(page);
+  const events: { name: string; ts: number; dur: number }[] = [];
+  session.on('Tracing.dataCollected', (event) => {
+    for (const e of event.value as { name?: string; ts?: number; dur?: number }[]) {
+      if (typeof e.name === 'string' && typeof e.ts === 'number' && typeof e.dur === 'number') events.push({ name: e.name, ts: e.ts, dur: e.dur });
+    }
+  });
+  await session.send('Tracing.start', { traceConfig: { includedCategories: ['v8', 'disabled-by-default-v8.gc'] }, transferMode: 'ReportEvents' });
+  const startedAt = performance.now();
+  return {
+    async stop(): Promise<void> {
+      const complete = new Promise<void>((resolve) => session.once('Tracing.tracingComplete', () => resolve()));
+      await session.send('Tracing.end');
+      await complete;
+      const first = Math.min(...events.map((e) => e.ts));
+      const kinds = new Map<string, { count: number; total: number; max: number; long: string[] }>();
+      for (const e of events) {
+        if (!/^(MinorGC|MajorGC|V8\.GCFinalizeMC|V8\.GCScavenger)$/.test(e.name)) continue;
+        const kind = kinds.get(e.name) ?? { count: 0, total: 0, max: 0, long: [] };
+        kind.count += 1;
+        kind.total += e.dur / 1000;
+        kind.max = Math.max(kind.max, e.dur / 1000);
+        if (e.dur > 8000) kind.long.push(`${((e.ts - first) / 1000).toFixed(0)}:${(e.dur / 1000).toFixed(1)}`);
+        kinds.set(e.name, kind);
+      }
+      console.log(`\ngarbage collections in the page during our "+snippets" pass (${((performance.now() - startedAt) / 1000).toFixed(1)} s; "at ms:pause ms" for pauses over 8 ms):`);
+      for (const [name, k] of kinds) console.log(`  ${name.padEnd(16)} ${String(k.count).padStart(4)}  total ${ms(k.total).padStart(9)}  longest ${ms(k.max).padStart(8)}  ${k.long.slice(0, 16).join(' ')}`);
+      await session.detach();
+    },
+  };
+}
+
 async function printHeapSummary(context: BrowserContext, page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page);
   const chunks: string[] = [];
@@ -455,7 +526,7 @@ async function main(): Promise<void> {
   const marker = join(profile, 'cogzy-bench-vault');
   const [markedNodes, markedPort] = existsSync(marker) ? readFileSync(marker, 'utf8').split(':') : [];
   const reuse = keptProfile !== undefined && markedNodes === String(NODES) && markedPort !== undefined;
-  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true, minify: !CPU_PROFILE && !INGEST_PROFILE }, worker: { format: 'es' } });
+  await build({ root, base: './', configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true, minify: !CPU_PROFILE && !INGEST_PROFILE && !ALLOC_PROFILE }, worker: { format: 'es' } });
   const server = await serve(out, reuse ? Number(markedPort) : 0);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
