@@ -221,13 +221,15 @@ class Workspace {
   readonly touched: number[] = [];
   /** One variant's documents while it is scored (scoreVariant). */
   readonly variantDocs: Uint32Array;
-  /** The top-k path's union of the common words' documents, a bit each. */
+  /** The top-k path's union of the common words' documents, a bit each, and its candidates. */
   readonly commonBits: Uint32Array;
+  readonly candidates: Uint32Array;
 
   constructor(capacity: number) {
     this.mark = new Uint8Array(capacity);
     this.variantDocs = new Uint32Array(capacity);
     this.commonBits = new Uint32Array((capacity + 31) >>> 5);
+    this.candidates = new Uint32Array(capacity);
     this.scores = new Float64Array(capacity);
     this.matched = new Uint8Array(capacity);
     this.stamp = new Int32Array(capacity).fill(-1);
@@ -766,15 +768,17 @@ export class KeywordSearch implements ResultSource {
      */
     const topKScoring = (): { total: number | null; matchedAll: boolean } | null => {
       const { mark } = work;
-      const candidates: number[] = [];
+      // In the workspace's array (each document once: `mark`), `count` of them.
+      const candidates = work.candidates;
+      let count = 0;
       const dropCandidates = (): null => {
-        for (let i = 0; i < candidates.length; i++) mark[candidates[i] ?? 0] = 0;
+        for (let i = 0; i < count; i++) mark[candidates[i] ?? 0] = 0;
         return null;
       };
       const addCandidate = (doc: number): void => {
         if (doc >= capacity || allowed[doc] !== 1 || mark[doc] === 1) return;
         mark[doc] = 1;
-        candidates.push(doc);
+        candidates[count++] = doc;
       };
       // The union of the common words' documents (the workspace's bitset, emptied).
       const common = work.commonBits.fill(0);
@@ -820,7 +824,7 @@ export class KeywordSearch implements ResultSource {
         .filter(({ g, v }) => essential[g]?.[v] === false)
         .sort((x, y) => x.size - y.size);
       for (const { g, v } of promotable) {
-        if (candidates.length >= limit) break;
+        if (count >= limit) break;
         const row = essential[g];
         if (row) row[v] = true;
         const ids = mergedOf[g]?.[v]?.docIds ?? [];
@@ -858,19 +862,20 @@ export class KeywordSearch implements ResultSource {
           lookUps += 1;
         }),
       );
-      if (!rest || candidates.length * lookUps * this.lookupCost > lookedUp) {
+      if (!rest || count * lookUps * this.lookupCost > lookedUp) {
         trace.path = 'costly';
         return dropCandidates();
       }
       // Proven: no exchange outside the candidates can be on the page (checked below). A phrase query needs that only
       // when nothing holds its phrases and its words are ranked instead.
       let proven = true;
-      if (rest && candidates.length < limit) {
+      if (rest && count < limit) {
         trace.path = 'few candidates';
         if (parsed.phrases.length === 0) return dropCandidates();
         proven = false;
       }
-      const only = Uint32Array.from(candidates).sort();
+      // Sorted in place: no candidate is added from here on.
+      const only = candidates.subarray(0, count).sort();
       groups.forEach((group, g) => group.forEach((_, v) => scoreVariant(g, v, only)));
       const scored = touched.length;
       // A conversation is found by its exchanges' words when any allowed exchange of it holds one.
@@ -926,7 +931,7 @@ export class KeywordSearch implements ResultSource {
       const allowedBits = allowBits(docs, filters);
       let total = 0;
       for (let w = 0; w < common.length; w++) total += popcount((common[w] ?? 0) & (allowedBits[w] ?? 0));
-      for (let i = 0; i < candidates.length; i++) if (!inCommon(candidates[i] ?? 0)) total += 1;
+      for (let i = 0; i < count; i++) if (!inCommon(candidates[i] ?? 0)) total += 1;
       total += touched.length - scored;
       dropCandidates();
       return { total, matchedAll };
