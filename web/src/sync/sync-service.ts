@@ -318,6 +318,7 @@ export class SyncService {
   }
 
   async syncNow(): Promise<SyncReport | null> {
+    endBackoffWaits();
     return this.exclusive(async () => {
       const engine = this.engine;
       if (engine === null) return null;
@@ -383,11 +384,25 @@ function wakeOnOnline(ms: number): Promise<void> {
     const done = (): void => {
       clearTimeout(timer);
       window.removeEventListener('online', done);
+      backoffWaits.delete(done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     window.addEventListener('online', done);
+    backoffWaits.add(done);
   });
+}
+
+/** The engine's backoff waits in progress in this page (wakeOnOnline), which "Sync now" ends early. */
+const backoffWaits = new Set<() => void>();
+
+/**
+ * A person who presses "Sync now" while a sync waits to retry (the network dropped, the server failed) asks for the
+ * attempt now: the wait ends, the running sync tries again, and theirs runs after it. Without this the button stayed
+ * disabled for up to 30 s after the network came back when the browser did not say it was online.
+ */
+function endBackoffWaits(): void {
+  for (const done of [...backoffWaits]) done();
 }
 
 let started: Promise<SyncService> | undefined;

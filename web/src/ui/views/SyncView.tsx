@@ -322,8 +322,9 @@ function Dashboard(props: { service: SyncService }): JSX.Element {
           </div>
         </dl>
         <div class="actions">
-          <button type="button" class="button primary" disabled={action.busy() || busyState()} onClick={() => run(undefined, () => props.service.syncNow(), 'Sync finished.')}>
-            {busyState() ? 'Syncing…' : 'Sync now'}
+          {/* Pressable while a sync runs: it may be waiting to retry, and pressing asks for the attempt now (syncNow). */}
+          <button type="button" class="button primary" disabled={action.busy()} aria-describedby={busyState() ? 'sync-busy-note' : undefined} onClick={() => run(undefined, () => props.service.syncNow(), 'Sync finished.')}>
+            Sync now
           </button>
           <button type="button" class="button" disabled={action.busy()} onClick={() => pushDialog?.showModal()}>
             Push everything…
@@ -335,6 +336,11 @@ function Dashboard(props: { service: SyncService }): JSX.Element {
             Lock sync on this device…
           </button>
         </div>
+        <Show when={busyState() && !action.busy()}>
+          <p id="sync-busy-note" class="muted">
+            A sync is running. If it is waiting to retry, Sync now tries again at once, then syncs once more.
+          </p>
+        </Show>
         <Show when={done()}>{(m) => <p role="status" class="notice ok">{m()}</p>}</Show>
         <ErrorNotice error={action.error()} />
       </section>
