@@ -248,7 +248,8 @@ class Workspace {
       this.touched.length = 0;
       return;
     }
-    for (const doc of this.touched) {
+    for (let i = 0; i < this.touched.length; i++) {
+      const doc = this.touched[i] ?? 0;
       this.scores[doc] = 0;
       this.matched[doc] = 0;
       this.stamp[doc] = -1;
